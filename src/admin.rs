@@ -1,0 +1,235 @@
+//! What the CLI does against a data directory, whether or not the server is running: user
+//! management, CA export and `doctor`. SQLite's locking makes these safe beside a live server,
+//! and the server re-reads sessions on every request, so a disabled user is out at once.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::auth::{self, AuthError};
+use crate::config::Config;
+use crate::pki::{self, Pki, PkiError};
+use crate::server::{prepare_data_dir, ServeError};
+use crate::store::{self, users, Store, StoreError, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("no user named {0:?}")]
+    NoSuchUser(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+type Result<T, E = AdminError> = std::result::Result<T, E>;
+
+fn open(config: &Config) -> Result<Store> {
+    prepare_data_dir(&config.data_dir)?;
+    Ok(Store::open(&config.db_path())?)
+}
+
+fn find(store: &Store, name: &str) -> Result<User> {
+    let lookup = name.trim().to_ascii_lowercase();
+    store
+        .read_blocking(|c| users::user_by_name(c, &lookup))
+        .map_err(|e| match e {
+            StoreError::NotFound => AdminError::NoSuchUser(name.to_string()),
+            other => other.into(),
+        })
+}
+
+/// A password to use: the one given, or a new random one that the caller must show.
+fn password_or_generated(given: Option<String>) -> Result<(String, Option<String>)> {
+    match given {
+        Some(p) => {
+            auth::validate_password(&p)?;
+            Ok((p, None))
+        }
+        None => {
+            let p = auth::new_token(12);
+            Ok((p.clone(), Some(p)))
+        }
+    }
+}
+
+/// Creates a user. Returns the user and the generated password, if none was given.
+pub fn user_add(
+    config: &Config,
+    name: &str,
+    display_name: Option<&str>,
+    admin: bool,
+    password: Option<String>,
+) -> Result<(User, Option<String>)> {
+    let store = open(config)?;
+    let username = auth::validate_username(name)?;
+    let display = auth::validate_display_name(display_name.unwrap_or(""), &username)?;
+    let (password, generated) = password_or_generated(password)?;
+    let hash = auth::hash_password(&password)?;
+    let user = store.write_blocking(move |t| {
+        let user = users::create_user(t, &username, &display, &hash, admin)?;
+        users::clear_setup_tokens(t)?;
+        Ok(user)
+    })?;
+    store.close();
+    Ok((user, generated))
+}
+
+pub fn user_list(config: &Config) -> Result<Vec<User>> {
+    let store = open(config)?;
+    let list = store.read_blocking(users::list_users)?;
+    store.close();
+    Ok(list)
+}
+
+/// Disables (or re-enables) a user; disabling ends all of their sessions.
+pub fn user_set_disabled(config: &Config, name: &str, disabled: bool) -> Result<User> {
+    let store = open(config)?;
+    let user = find(&store, name)?;
+    let id = user.id;
+    let user = store.write_blocking(move |t| users::set_disabled(t, id, disabled))?;
+    store.close();
+    Ok(user)
+}
+
+pub fn user_set_admin(config: &Config, name: &str, is_admin: bool) -> Result<User> {
+    let store = open(config)?;
+    let user = find(&store, name)?;
+    let id = user.id;
+    let user = store.write_blocking(move |t| users::set_admin(t, id, is_admin))?;
+    store.close();
+    Ok(user)
+}
+
+/// Sets a new password and ends every session of the user. Returns the generated password.
+pub fn user_reset_password(
+    config: &Config,
+    name: &str,
+    password: Option<String>,
+) -> Result<Option<String>> {
+    let store = open(config)?;
+    let user = find(&store, name)?;
+    let (password, generated) = password_or_generated(password)?;
+    let hash = auth::hash_password(&password)?;
+    let id = user.id;
+    store.write_blocking(move |t| users::set_password(t, id, &hash, None))?;
+    store.close();
+    Ok(generated)
+}
+
+/// The CA certificate clients must trust, creating the CA on first use.
+pub fn ca(config: &Config) -> Result<Pki> {
+    prepare_data_dir(&config.data_dir)?;
+    Ok(Pki::load_or_create(config)?)
+}
+
+/// One finding of `outpost doctor`.
+pub struct Finding {
+    pub ok: bool,
+    pub text: String,
+}
+
+/// Checks the data dir, the database and the certificates and says what is wrong in plain words.
+pub fn doctor(config: &Config) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut say = |ok: bool, text: String| out.push(Finding { ok, text });
+    let dir = &config.data_dir;
+    match std::fs::metadata(dir) {
+        Err(_) => {
+            say(false, format!("the data directory {} does not exist; `outpost serve` creates it on first start", dir.display()));
+            return out;
+        }
+        Ok(meta) => {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                say(false, format!("the data directory {} is readable by other users (mode {mode:o}); run: chmod 700 {}", dir.display(), dir.display()));
+            } else {
+                say(true, format!("data directory {} is private (mode {mode:o})", dir.display()));
+            }
+            if prepare_data_dir(dir).is_err() {
+                say(false, format!("the data directory {} is not writable by this user", dir.display()));
+            }
+        }
+    }
+    check_database(&config.db_path(), &mut say);
+    check_certificates(config, &mut say);
+    out
+}
+
+fn check_database(path: &Path, say: &mut impl FnMut(bool, String)) {
+    if !path.exists() {
+        say(false, format!("no database at {} yet; `outpost serve` creates it", path.display()));
+        return;
+    }
+    match Store::open(path) {
+        Err(e) => say(false, e.to_string()),
+        Ok(store) => {
+            match store.integrity_check() {
+                Ok(rows) if rows == ["ok"] => say(true, "database integrity check passed".into()),
+                Ok(rows) => say(false, format!("the database is damaged: {}", rows.join("; "))),
+                Err(e) => say(false, format!("the database could not be checked: {e}")),
+            }
+            match store.schema_version() {
+                Ok(v) if v == store::SCHEMA_VERSION => {
+                    say(true, format!("database schema version {v} matches this Outpost"))
+                }
+                Ok(v) => say(false, format!("database schema version {v}, this Outpost expects {}", store::SCHEMA_VERSION)),
+                Err(e) => say(false, format!("cannot read the schema version: {e}")),
+            }
+            store.close();
+        }
+    }
+}
+
+fn check_certificates(config: &Config, say: &mut impl FnMut(bool, String)) {
+    let (cert_path, ca_path) = match (&config.tls.cert_file, &config.tls.key_file) {
+        (Some(cert), Some(_)) => (cert.clone(), None),
+        _ => {
+            let p = pki::CertPaths::new(&config.certs_dir());
+            for key in [&p.ca_key, &p.server_key] {
+                if let Ok(meta) = std::fs::metadata(key) {
+                    if meta.permissions().mode() & 0o077 != 0 {
+                        say(false, format!("the key {} is readable by other users; run: chmod 600 {}", key.display(), key.display()));
+                    }
+                }
+            }
+            (p.server_cert, Some(p.ca_cert))
+        }
+    };
+    let Some(leaf) = std::fs::read_to_string(&cert_path).ok().and_then(|p| pki::pem_to_der(&p)) else {
+        say(false, format!("no readable server certificate at {}", cert_path.display()));
+        return;
+    };
+    let now = time::OffsetDateTime::now_utc();
+    match pki::certificate_validity(&leaf) {
+        Some((start, _)) if now < start => say(false, format!("the server certificate is not valid before {start}: is this machine's clock right?")),
+        Some((_, end)) if now >= end => say(false, format!("the server certificate expired on {end}; start the server to renew it")),
+        Some((_, end)) => say(true, format!("server certificate valid until {end}")),
+        None => say(false, "the server certificate cannot be parsed".into()),
+    }
+    let sans = pki::certificate_sans(&leaf);
+    let names: Vec<String> = sans.iter().map(ToString::to_string).collect();
+    say(true, format!("server certificate names: {}", names.join(", ")));
+    if let Some(ca_path) = ca_path {
+        let ca = std::fs::read_to_string(&ca_path).ok().and_then(|p| pki::pem_to_der(&p));
+        match ca {
+            None => say(false, format!("no readable CA certificate at {}", ca_path.display())),
+            Some(ca) => {
+                say(true, format!("CA fingerprint (SHA-256): {}", pki::fingerprint(&ca)));
+                let missing: Vec<String> = pki::interface_addresses()
+                    .into_iter()
+                    .filter(|ip| !sans.contains(&pki::San::Ip(*ip)))
+                    .map(|ip| ip.to_string())
+                    .collect();
+                if missing.is_empty() {
+                    say(true, "the certificate covers every address of this machine".into());
+                } else {
+                    say(false, format!("the certificate does not cover {}; the server reissues it within tls.check_interval_secs", missing.join(", ")));
+                }
+            }
+        }
+    }
+}

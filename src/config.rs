@@ -1,0 +1,455 @@
+//! Layered configuration: embedded defaults, then a TOML file, then `OUTPOST_*` environment
+//! variables, then command-line flags. Every layer is merged as a TOML tree and deserialized once
+//! with `deny_unknown_fields`, so a typo anywhere is reported with the key that caused it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+/// The commented example configuration shipped in packages and printed by `outpost config example`.
+pub const EXAMPLE_CONFIG: &str = include_str!("../packaging/outpost.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: String, message: String },
+    #[error("invalid configuration in {origin}: {message}")]
+    Invalid { origin: String, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+}
+
+/// The whole server configuration. Field names are the TOML keys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Shown in the UI, the CA's name and the mDNS instance name.
+    pub site_name: String,
+    /// Where the database, certificates and files live.
+    pub data_dir: PathBuf,
+    /// HTTPS listener; always a literal IP address, never a host name.
+    pub listen: SocketAddr,
+    /// Plain HTTP listener for onboarding and redirects, or "off".
+    pub http_listen: HttpListen,
+    /// Advertise the server on the LAN over mDNS.
+    pub discovery: bool,
+    pub tls: TlsConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            site_name: "Outpost".into(),
+            data_dir: PathBuf::from("outpost-data"),
+            listen: SocketAddr::from(([0, 0, 0, 0], 8443)),
+            http_listen: HttpListen::Addr(SocketAddr::from(([0, 0, 0, 0], 8080))),
+            discovery: true,
+            tls: TlsConfig::default(),
+            auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpListen {
+    Off,
+    Addr(SocketAddr),
+}
+
+impl Serialize for HttpListen {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            HttpListen::Off => s.serialize_str("off"),
+            HttpListen::Addr(a) => s.serialize_str(&a.to_string()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpListen {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::str::FromStr for HttpListen {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(HttpListen::Off);
+        }
+        s.parse::<SocketAddr>().map(HttpListen::Addr).map_err(|_| {
+            format!("expected \"off\" or an IP address with a port such as 0.0.0.0:8080, got {s:?}")
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsProfile {
+    /// TLS 1.3 and 1.2 with AEAD suites only (Mozilla "intermediate").
+    Intermediate,
+    /// TLS 1.3 only (Mozilla "modern").
+    Modern,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    pub profile: TlsProfile,
+    /// Extra DNS names for the certificate and the CA's name constraints (e.g. "chat.lan").
+    pub names: Vec<String>,
+    /// An admin-provided certificate chain (PEM); when set, no CA is created.
+    pub cert_file: Option<PathBuf>,
+    /// The key for `cert_file` (PEM).
+    pub key_file: Option<PathBuf>,
+    /// How often the server checks whether its certificate must be reissued.
+    pub check_interval_secs: u64,
+    /// Send Strict-Transport-Security on HTTPS responses.
+    pub hsts: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            profile: TlsProfile::Intermediate,
+            names: Vec::new(),
+            cert_file: None,
+            key_file: None,
+            check_interval_secs: 300,
+            hsts: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A session unused for this many days expires.
+    pub session_idle_days: u32,
+    /// Failed sign-ins allowed before delays start (per account and per address).
+    pub free_login_attempts: u32,
+    /// Longest delay imposed after repeated failures.
+    pub max_lockout_secs: u64,
+    /// Default lifetime of an invite link.
+    pub invite_hours: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            session_idle_days: 30,
+            free_login_attempts: 5,
+            max_lockout_secs: 900,
+            invite_hours: 72,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest JSON request body accepted, in bytes.
+    pub max_json_body: usize,
+    /// Largest number of simultaneous client connections.
+    pub max_connections: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_json_body: 256 * 1024,
+            max_connections: 20_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter such as "info" or "outpost=debug,info".
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// How an environment variable's text becomes a TOML value.
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Bool,
+    Int,
+    List,
+}
+
+/// Every setting reachable from the environment: variable, TOML path, type.
+const ENV_VARS: &[(&str, &str, Kind)] = &[
+    ("OUTPOST_SITE_NAME", "site_name", Kind::Str),
+    ("OUTPOST_DATA_DIR", "data_dir", Kind::Str),
+    ("OUTPOST_LISTEN", "listen", Kind::Str),
+    ("OUTPOST_HTTP_LISTEN", "http_listen", Kind::Str),
+    ("OUTPOST_DISCOVERY", "discovery", Kind::Bool),
+    ("OUTPOST_TLS_PROFILE", "tls.profile", Kind::Str),
+    ("OUTPOST_TLS_NAMES", "tls.names", Kind::List),
+    ("OUTPOST_TLS_CERT_FILE", "tls.cert_file", Kind::Str),
+    ("OUTPOST_TLS_KEY_FILE", "tls.key_file", Kind::Str),
+    ("OUTPOST_TLS_CHECK_INTERVAL_SECS", "tls.check_interval_secs", Kind::Int),
+    ("OUTPOST_TLS_HSTS", "tls.hsts", Kind::Bool),
+    ("OUTPOST_AUTH_SESSION_IDLE_DAYS", "auth.session_idle_days", Kind::Int),
+    ("OUTPOST_AUTH_FREE_LOGIN_ATTEMPTS", "auth.free_login_attempts", Kind::Int),
+    ("OUTPOST_AUTH_MAX_LOCKOUT_SECS", "auth.max_lockout_secs", Kind::Int),
+    ("OUTPOST_AUTH_INVITE_HOURS", "auth.invite_hours", Kind::Int),
+    ("OUTPOST_LIMITS_MAX_JSON_BODY", "limits.max_json_body", Kind::Int),
+    ("OUTPOST_LIMITS_MAX_CONNECTIONS", "limits.max_connections", Kind::Int),
+    ("OUTPOST_LOG_FORMAT", "log.format", Kind::Str),
+    ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
+];
+
+/// Environment variables the binary reads itself rather than mapping into the config tree.
+const ENV_OTHER: &[&str] = &["OUTPOST_CONFIG"];
+
+/// Values given on the command line; `None` leaves the lower layers in charge.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub http_listen: Option<HttpListen>,
+    pub no_discovery: bool,
+}
+
+impl Config {
+    /// Builds the configuration from all layers. `env` is passed in so tests need not touch the
+    /// process environment.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<(Config, Vec<String>), ConfigError> {
+        let mut tree = Table::new();
+        let mut origin = "the defaults".to_string();
+        let mut warnings = Vec::new();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            tree = text.parse::<Table>().map_err(|e| ConfigError::Syntax {
+                path: path.display().to_string(),
+                message: e.to_string().trim().to_string(),
+            })?;
+            origin = path.display().to_string();
+        }
+        let mut from_env = false;
+        for (name, value) in env {
+            if !name.starts_with("OUTPOST_") || ENV_OTHER.contains(&name.as_str()) {
+                continue;
+            }
+            let Some((_, path, kind)) = ENV_VARS.iter().find(|(n, _, _)| *n == name) else {
+                warnings.push(format!("ignoring unknown environment variable {name}"));
+                continue;
+            };
+            let parsed = env_value(&value, *kind).map_err(|message| ConfigError::Env {
+                name: name.clone(),
+                message,
+            })?;
+            set_path(&mut tree, path, parsed);
+            from_env = true;
+        }
+        if from_env {
+            origin = format!("{origin} and OUTPOST_* environment variables");
+        }
+        if let Some(dir) = &overrides.data_dir {
+            set_path(&mut tree, "data_dir", Value::String(dir.display().to_string()));
+        }
+        if let Some(listen) = overrides.listen {
+            set_path(&mut tree, "listen", Value::String(listen.to_string()));
+        }
+        if let Some(http) = overrides.http_listen {
+            let text = match http {
+                HttpListen::Off => "off".to_string(),
+                HttpListen::Addr(a) => a.to_string(),
+            };
+            set_path(&mut tree, "http_listen", Value::String(text));
+        }
+        if overrides.no_discovery {
+            set_path(&mut tree, "discovery", Value::Boolean(false));
+        }
+        let config: Config = Config::deserialize(tree).map_err(|e| ConfigError::Invalid {
+            origin: origin.clone(),
+            message: e.to_string().trim().replace('\n', " "),
+        })?;
+        config.validate().map_err(|message| ConfigError::Invalid { origin, message })?;
+        Ok((config, warnings))
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.site_name.trim().is_empty() || self.site_name.len() > 64 {
+            return Err("site_name must be 1 to 64 characters".into());
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            return Err("tls.cert_file and tls.key_file must be set together".into());
+        }
+        for name in &self.tls.names {
+            if !crate::pki::is_valid_dns_name(name) {
+                return Err(format!("tls.names: {name:?} is not a valid DNS name"));
+            }
+        }
+        if self.tls.check_interval_secs == 0 {
+            return Err("tls.check_interval_secs must be at least 1".into());
+        }
+        if self.limits.max_json_body < 1024 {
+            return Err("limits.max_json_body must be at least 1024 bytes".into());
+        }
+        if self.auth.session_idle_days == 0 || self.auth.invite_hours == 0 {
+            return Err("auth.session_idle_days and auth.invite_hours must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("outpost.db")
+    }
+
+    pub fn certs_dir(&self) -> PathBuf {
+        self.data_dir.join("certs")
+    }
+}
+
+fn env_value(text: &str, kind: Kind) -> Result<Value, String> {
+    Ok(match kind {
+        Kind::Str => Value::String(text.to_string()),
+        Kind::Bool => match text.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Value::Boolean(true),
+            "0" | "false" | "no" | "off" => Value::Boolean(false),
+            _ => return Err(format!("expected true or false, got {text:?}")),
+        },
+        Kind::Int => Value::Integer(
+            text.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("expected a whole number, got {text:?}"))?,
+        ),
+        Kind::List => Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
+        ),
+    })
+}
+
+fn set_path(tree: &mut Table, path: &str, value: Value) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let Some(last) = parts.pop() else { return };
+    let mut table = tree;
+    for part in parts {
+        let entry = table
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        if !entry.is_table() {
+            *entry = Value::Table(Table::new());
+        }
+        let Value::Table(t) = entry else { return };
+        table = t;
+    }
+    table.insert(last.to_string(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outpost.toml");
+        std::fs::write(&path, text).unwrap();
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Config::load(Some(&path), env, &Overrides::default()).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn example_config_parses_to_the_defaults_it_documents() {
+        let c = load_str(EXAMPLE_CONFIG, &[]).unwrap();
+        assert_eq!(c.listen.port(), 443);
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/outpost"));
+    }
+
+    #[test]
+    fn unknown_key_names_the_key_and_the_file() {
+        let err = load_str("[tls]\nprofil = \"modern\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("profil"), "{err}");
+        assert!(err.contains("outpost.toml"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let err = load_str("discovery = \"maybe\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("discovery"), "{err}");
+    }
+
+    #[test]
+    fn precedence_is_flag_then_env_then_file() {
+        let c = load_str(
+            "listen = \"127.0.0.1:1000\"\nsite_name = \"File\"\n",
+            &[("OUTPOST_LISTEN", "127.0.0.1:2000"), ("OUTPOST_TLS_NAMES", "a.lan, b.lan")],
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 2000);
+        assert_eq!(c.site_name, "File");
+        assert_eq!(c.tls.names, vec!["a.lan", "b.lan"]);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1000\"\n").unwrap();
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:3000".parse().unwrap()),
+            http_listen: Some(HttpListen::Off),
+            no_discovery: true,
+            ..Default::default()
+        };
+        let env = vec![("OUTPOST_LISTEN".to_string(), "127.0.0.1:2000".to_string())];
+        let (c, _) = Config::load(Some(&path), env, &overrides).unwrap();
+        assert_eq!(c.listen.port(), 3000);
+        assert_eq!(c.http_listen, HttpListen::Off);
+        assert!(!c.discovery);
+    }
+
+    #[test]
+    fn bad_env_value_names_the_variable() {
+        let err = load_str("", &[("OUTPOST_DISCOVERY", "perhaps")]).unwrap_err().to_string();
+        assert!(err.contains("OUTPOST_DISCOVERY"), "{err}");
+    }
+
+    #[test]
+    fn host_names_are_refused_as_listen_addresses() {
+        let err = load_str("listen = \"localhost:8443\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("listen"), "{err}");
+    }
+}

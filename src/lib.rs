@@ -1,0 +1,22 @@
+//! Outpost: a messaging appliance for networks cut off from the internet.
+//!
+//! - [`config`]: layered settings (defaults, TOML file, `OUTPOST_*` environment, flags).
+//! - [`pki`]: the name-constrained local CA and the auto-renewed server certificate.
+//! - [`store`]: the SQLite database, group-committing writer and read pool; the only SQL.
+//! - [`auth`]: passwords, sessions, invites, the setup token and sign-in rate limiting.
+//! - [`http`]: the HTTPS API and web UI, and the plain-HTTP onboarding site.
+//! - [`server`]: listeners, the TLS accept loop, background jobs, graceful shutdown.
+//! - [`admin`]: what the CLI does against a data directory (users, CA, doctor).
+//! - [`telemetry`]: logging setup.
+
+pub mod admin;
+pub mod auth;
+pub mod config;
+pub mod http;
+pub mod pki;
+pub mod server;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Config;
+pub use server::{start, ServerHandle};

@@ -1,0 +1,287 @@
+//! The `outpost` command: parses the command line and calls the library.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use outpost::config::{Config, ConfigError, HttpListen, Overrides};
+
+#[derive(Parser)]
+#[command(name = "outpost", version, about = "A messaging appliance for networks cut off from the internet")]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Configuration file (TOML) [env: OUTPOST_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data directory (database, certificates, files)
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server
+    Serve {
+        /// HTTPS listen address, e.g. 0.0.0.0:8443
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<SocketAddr>,
+        /// Plain-HTTP listen address for onboarding and redirects, or "off"
+        #[arg(long, value_name = "ADDR:PORT|off")]
+        http_listen: Option<HttpListen>,
+        /// Do not advertise the server on the LAN over mDNS
+        #[arg(long)]
+        no_discovery: bool,
+    },
+    /// Manage user accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The certificate authority clients must trust
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Check the data directory, database and certificates
+    Doctor,
+    /// Configuration helpers
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user (prints a generated password unless --password-stdin)
+    Add {
+        name: String,
+        /// Make the user an administrator
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input
+        #[arg(long)]
+        password_stdin: bool,
+        /// Name shown to others (defaults to NAME)
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// List users
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user and end all of their sessions at once
+    Disable { name: String },
+    /// Enable a disabled user
+    Enable { name: String },
+    /// Set a new password (generated unless --password-stdin) and end all sessions
+    ResetPassword {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Make a user an administrator (or take it away with --revoke)
+    Promote {
+        name: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Print the CA certificate (PEM, or DER bytes with --der)
+    Export {
+        #[arg(long)]
+        der: bool,
+    },
+    /// Print the CA certificate's SHA-256 fingerprint
+    Fingerprint,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a fully commented example configuration
+    Example,
+    /// Print the effective configuration after all layers
+    Show,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = match &cli.command {
+        Command::Serve {
+            listen,
+            http_listen,
+            no_discovery,
+        } => Overrides {
+            data_dir: cli.common.data_dir.clone(),
+            listen: *listen,
+            http_listen: *http_listen,
+            no_discovery: *no_discovery,
+        },
+        _ => Overrides {
+            data_dir: cli.common.data_dir.clone(),
+            ..Default::default()
+        },
+    };
+    let file = cli
+        .common
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("OUTPOST_CONFIG").map(PathBuf::from));
+    let config = match Config::load(file.as_deref(), std::env::vars(), &overrides) {
+        Ok((config, warnings)) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            config
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli.command, config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.downcast_ref::<ConfigError>().is_some() {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(2);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_password_stdin() -> anyhow::Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("cannot read the password from standard input")?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { .. } => {
+            outpost::telemetry::init(&config.log);
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the runtime")?;
+            runtime.block_on(outpost::server::run_until_signal(config))?;
+        }
+        Command::User(cmd) => user(cmd, &config)?,
+        Command::Ca(CaCommand::Export { der }) => {
+            let pki = outpost::admin::ca(&config)?;
+            if der {
+                use std::io::Write;
+                std::io::stdout().write_all(&pki.ca_der)?;
+            } else {
+                print!("{}", pki.ca_pem);
+            }
+        }
+        Command::Ca(CaCommand::Fingerprint) => {
+            println!("{}", outpost::admin::ca(&config)?.fingerprint());
+        }
+        Command::Doctor => {
+            let findings = outpost::admin::doctor(&config);
+            let problems = findings.iter().filter(|f| !f.ok).count();
+            for f in &findings {
+                println!("{} {}", if f.ok { "ok:     " } else { "PROBLEM:" }, f.text);
+            }
+            if problems > 0 {
+                anyhow::bail!("{problems} problem(s) found");
+            }
+            println!("everything looks fine");
+        }
+        Command::Config(ConfigCommand::Example) => print!("{}", outpost::config::EXAMPLE_CONFIG),
+        Command::Config(ConfigCommand::Show) => {
+            print!("{}", toml::to_string_pretty(&config).context("cannot print the configuration")?);
+        }
+    }
+    Ok(())
+}
+
+fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
+    use outpost::admin;
+    match cmd {
+        UserCommand::Add {
+            name,
+            admin: is_admin,
+            password_stdin,
+            display_name,
+        } => {
+            let password = password_stdin.then(read_password_stdin).transpose()?;
+            let (user, generated) =
+                admin::user_add(config, &name, display_name.as_deref(), is_admin, password)?;
+            println!(
+                "created {} {}",
+                if user.is_admin { "administrator" } else { "user" },
+                user.username
+            );
+            if let Some(p) = generated {
+                println!("password: {p}");
+            }
+        }
+        UserCommand::List { json } => {
+            let users = admin::user_list(config)?;
+            if json {
+                let list: Vec<_> = users
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "id": u.id, "username": u.username, "display_name": u.display_name,
+                            "is_admin": u.is_admin, "disabled": u.disabled,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("{:<24} {:<32} {:<6} {}", "USER", "DISPLAY NAME", "ADMIN", "STATUS");
+                for u in users {
+                    println!(
+                        "{:<24} {:<32} {:<6} {}",
+                        u.username,
+                        u.display_name,
+                        if u.is_admin { "yes" } else { "no" },
+                        if u.disabled { "disabled" } else { "active" }
+                    );
+                }
+            }
+        }
+        UserCommand::Disable { name } => {
+            let u = admin::user_set_disabled(config, &name, true)?;
+            println!("disabled {}; all of their sessions have ended", u.username);
+        }
+        UserCommand::Enable { name } => {
+            let u = admin::user_set_disabled(config, &name, false)?;
+            println!("enabled {}", u.username);
+        }
+        UserCommand::ResetPassword {
+            name,
+            password_stdin,
+        } => {
+            let password = password_stdin.then(read_password_stdin).transpose()?;
+            let generated = admin::user_reset_password(config, &name, password)?;
+            println!("password changed for {name}; all of their sessions have ended");
+            if let Some(p) = generated {
+                println!("new password: {p}");
+            }
+        }
+        UserCommand::Promote { name, revoke } => {
+            let u = admin::user_set_admin(config, &name, !revoke)?;
+            println!(
+                "{} is {}an administrator",
+                u.username,
+                if u.is_admin { "now " } else { "no longer " }
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,371 @@
+//! Starting and stopping the server: the data dir, the store, the certificates, both listeners,
+//! the TLS accept loop and the background jobs. Tests call [`start`] with a config that listens
+//! on `127.0.0.1:0` and get a [`ServerHandle`] back.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+use crate::auth::{Auth, AuthError};
+use crate::config::{Config, HttpListen};
+use crate::http::{self, AppState};
+use crate::pki::{self, Pki, PkiError};
+use crate::store::{Store, StoreError};
+
+/// How long shutdown waits for in-flight requests before closing connections anyway.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("the data directory {path} cannot be used: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: the port is already in use by another program")]
+    PortInUse { addr: SocketAddr },
+    #[error("cannot listen on {addr}: permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)")]
+    PortDenied { addr: SocketAddr },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error("cannot start the account service: {0}")]
+    Auth(#[from] AuthError),
+    #[error("a startup task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// A running server.
+pub struct ServerHandle {
+    pub https_addr: SocketAddr,
+    pub http_addr: Option<SocketAddr>,
+    /// The one-time token for creating the first administrator, while no user exists.
+    pub setup_token: Option<String>,
+    pub ca_fingerprint: String,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// Stops accepting, lets in-flight requests finish, then closes the database cleanly.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        let store = self.state.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.close()).await;
+    }
+
+    /// The setup page URL for an address clients can reach.
+    pub fn setup_url(&self, host: &str) -> Option<String> {
+        let token = self.setup_token.as_ref()?;
+        Some(format!(
+            "{}/setup?token={token}",
+            https_url(host, self.https_addr.port())
+        ))
+    }
+}
+
+pub fn https_url(host: &str, port: u16) -> String {
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    if port == 443 {
+        format!("https://{host}")
+    } else {
+        format!("https://{host}:{port}")
+    }
+}
+
+/// Makes sure the data directory exists, is private and is writable.
+pub fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
+    let err = |source| ServeError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    pki::create_private_dir(dir).map_err(|e| match e {
+        PkiError::Io { source, .. } => err(source),
+        other => ServeError::Pki(other),
+    })?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok").map_err(err)?;
+    std::fs::remove_file(&probe).map_err(err)?;
+    Ok(())
+}
+
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
+    let listener = std::net::TcpListener::bind(addr).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AddrInUse => ServeError::PortInUse { addr },
+        std::io::ErrorKind::PermissionDenied => ServeError::PortDenied { addr },
+        _ => ServeError::Bind { addr, source },
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    Ok(listener)
+}
+
+/// Starts everything and returns once both listeners accept connections.
+pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
+    let config = Arc::new(config);
+    let (store, pki, auth) = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || -> Result<_, ServeError> {
+            prepare_data_dir(&config.data_dir)?;
+            let store = Store::open(&config.db_path())?;
+            let pki = Pki::load_or_create(&config)?;
+            let auth = Auth::new(store.clone(), config.auth.clone())?;
+            Ok((store, pki, auth))
+        })
+        .await??
+    };
+    let pki = Arc::new(pki);
+    let tls = Arc::new(pki::server_config(config.tls.profile, pki.resolver.clone())?);
+
+    let https_std = bind(config.listen)?;
+    let http_std = match config.http_listen {
+        HttpListen::Addr(a) => Some(bind(a)?),
+        HttpListen::Off => None,
+    };
+    let https_addr = https_std
+        .local_addr()
+        .map_err(|source| ServeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let https = TcpListener::from_std(https_std).map_err(|source| ServeError::Bind {
+        addr: https_addr,
+        source,
+    })?;
+    let http = match http_std {
+        Some(l) => {
+            let addr = l.local_addr().map_err(|source| ServeError::Bind {
+                addr: https_addr,
+                source,
+            })?;
+            Some(
+                TcpListener::from_std(l)
+                    .map_err(|source| ServeError::Bind { addr, source })?,
+            )
+        }
+        None => None,
+    };
+    let http_addr = http.as_ref().and_then(|l| l.local_addr().ok());
+
+    let state = AppState {
+        config: config.clone(),
+        store: store.clone(),
+        auth: auth.clone(),
+        pki: pki.clone(),
+        https_port: https_addr.port(),
+    };
+    let setup_token = auth.setup_token_if_needed().await?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let limit = Arc::new(Semaphore::new(config.limits.max_connections));
+
+    let mut tasks = Vec::new();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    tasks.push(tokio::spawn(serve(
+        https,
+        Some(acceptor),
+        http::https_router(state.clone()),
+        shutdown_rx.clone(),
+        limit.clone(),
+    )));
+    if let Some(l) = http {
+        tasks.push(tokio::spawn(serve(
+            l,
+            None,
+            http::http_router(state.clone()),
+            shutdown_rx.clone(),
+            limit.clone(),
+        )));
+    }
+    tasks.push(tokio::spawn(maintenance(
+        pki.clone(),
+        auth.clone(),
+        Duration::from_secs(config.tls.check_interval_secs),
+        shutdown_rx.clone(),
+    )));
+
+    tracing::info!(
+        https = %https_addr,
+        http = %http_addr.map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
+        ca_fingerprint = %pki.fingerprint(),
+        "Outpost is listening"
+    );
+    Ok(ServerHandle {
+        https_addr,
+        http_addr,
+        setup_token,
+        ca_fingerprint: pki.fingerprint(),
+        state,
+        shutdown: shutdown_tx,
+        tasks,
+    })
+}
+
+/// Accepts connections until shutdown, then drains them.
+async fn serve(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+    limit: Arc<Semaphore>,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let builder = Arc::new(builder);
+    loop {
+        let permit = tokio::select! {
+            _ = shutdown.changed() => break,
+            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        let (tcp, peer) = tokio::select! {
+            _ = shutdown.changed() => break,
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Usually EMFILE; back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = tcp.set_nodelay(true);
+        let router = router.clone();
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(req.map(axum::body::Body::new))
+            });
+            match tls {
+                Some(acceptor) => {
+                    let stream =
+                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
+                            .await
+                        {
+                            Ok(Ok(s)) => s,
+                            // Failed handshakes are routine (untrusted CA, scanners).
+                            _ => return,
+                        };
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let _ = watcher.watch(conn.into_owned()).await;
+                }
+                None => {
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
+                    let _ = watcher.watch(conn.into_owned()).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still open at shutdown and were closed");
+    }
+}
+
+/// Periodic jobs: certificate renewal and session expiry.
+async fn maintenance(
+    pki: Arc<Pki>,
+    auth: Auth,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {}
+        }
+        let p = pki.clone();
+        match tokio::task::spawn_blocking(move || p.refresh()).await {
+            Ok(Ok(true)) => tracing::info!("installed a renewed server certificate"),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "certificate renewal failed"),
+            Err(e) => tracing::error!(error = %e, "certificate renewal task failed"),
+        }
+        if let Err(e) = auth.delete_expired_sessions().await {
+            tracing::warn!(error = %e, "expiring old sessions failed");
+        }
+    }
+}
+
+/// Runs the server until SIGTERM or SIGINT, then shuts down gracefully.
+pub async fn run_until_signal(config: Config) -> Result<(), ServeError> {
+    let handle = start(config).await?;
+    if let Some(token) = &handle.setup_token {
+        let host = pki::interface_addresses()
+            .first()
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|| "localhost".into());
+        let url = format!(
+            "{}/setup?token={token}",
+            https_url(&host, handle.https_addr.port())
+        );
+        // The setup token is the one secret that must reach the admin through the log: it is
+        // single-use, expires in 24 hours and stops working once an admin exists.
+        tracing::info!(%url, "no users yet: open the setup URL to create the first administrator");
+        println!("\nOutpost needs its first administrator. Open this link (valid 24 hours):\n\n    {url}\n");
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    handle.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut t), Ok(mut i)) => {
+            tokio::select! {
+                _ = t.recv() => {}
+                _ = i.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

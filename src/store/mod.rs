@@ -1,0 +1,408 @@
+//! The SQLite store: the only module that contains SQL.
+//!
+//! One writer thread owns the only read-write connection and commits work in groups: every job
+//! waiting when a commit starts runs inside the same transaction (each in its own savepoint, so a
+//! failing job rolls back alone) and all of them share one fsync. Callers are answered only after
+//! the commit is durable. Reads run on a small pool of read-only connections through
+//! `spawn_blocking`, so no SQLite call ever runs on the async runtime's worker threads.
+
+mod migrations;
+pub mod users;
+
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+use tokio::sync::oneshot;
+
+pub use migrations::SCHEMA_VERSION;
+pub use users::{Invite, Session, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("the database {path} has schema version {found}, newer than this Outpost supports ({supported}); upgrade Outpost or restore a matching backup")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("the database {path} is damaged or is not an Outpost database ({detail}); it was left untouched — restore a backup or move the file aside")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("the disk holding the database is full")]
+    DiskFull,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("the database is shut down")]
+    Closed,
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull,
+            _ if matches!(e, rusqlite::Error::QueryReturnedNoRows) => StoreError::NotFound,
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Runs inside the group transaction; returns what to do once the commit has (or has not) happened.
+type Job = Box<dyn FnOnce(&mut Transaction<'_>) -> Completion + Send>;
+type Completion = Box<dyn FnOnce(Result<()>) + Send>;
+
+/// How many waiting jobs one group commit takes at most.
+const MAX_GROUP: usize = 1024;
+const READERS: usize = 4;
+
+/// A cheap, clonable handle to the database.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    /// Feeds the writer thread; `None` once shut down.
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Joined on shutdown so the last commit and the WAL checkpoint finish before exit.
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Idle read-only connections; short critical sections, never held across an await.
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database. Blocking.
+    ///
+    /// A database that is newer than this binary or damaged is refused before anything writes to
+    /// it: the checks run on a read-only connection first.
+    pub fn open(path: &Path) -> Result<Store> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if path.exists() {
+            check_existing(path)?;
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        configure(&conn, false).map_err(open_err)?;
+        migrations::apply(&mut conn).map_err(|e| match StoreError::from(e) {
+            StoreError::Sqlite(e) => StoreError::Open {
+                path: path.to_path_buf(),
+                source: e,
+            },
+            other => other,
+        })?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("outpost-db-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(Some(tx)),
+                writer_thread: Mutex::new(Some(thread)),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in the next group commit and answers once that commit is durable.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (done_tx, done_rx) = oneshot::channel();
+        let job: Job = Box::new(move |txn| {
+            let outcome = match txn.savepoint() {
+                Ok(mut sp) => {
+                    let r = f(&sp);
+                    match r {
+                        Ok(v) => sp.commit().map(|_| v).map_err(StoreError::from),
+                        Err(e) => {
+                            let _ = sp.rollback();
+                            Err(e)
+                        }
+                    }
+                }
+                Err(e) => Err(StoreError::from(e)),
+            };
+            Box::new(move |committed: Result<()>| {
+                let _ = done_tx.send(committed.and(outcome));
+            })
+        });
+        self.submit(job)?;
+        done_rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    fn submit(&self, job: Job) -> Result<()> {
+        let guard = self.inner.writer.lock().map_err(|_| StoreError::Closed)?;
+        let sender = guard.as_ref().ok_or(StoreError::Closed)?;
+        sender.send(job).map_err(|_| StoreError::Closed)
+    }
+
+    /// Runs `f` on a read-only connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    /// The same as [`Store::read`] for callers already off the runtime (CLI, tests, doctor).
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.inner.readers.lock().ok().and_then(|mut p| p.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.inner.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&c, true)?;
+                c
+            }
+        };
+        let out = f(&conn);
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            if pool.len() < READERS {
+                pool.push(conn);
+            }
+        }
+        out
+    }
+
+    /// Runs `f` in its own transaction from a blocking context.
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let handle = tokio::runtime::Handle::try_current();
+        match handle {
+            Ok(h) => tokio::task::block_in_place(|| h.block_on(self.write(f))),
+            Err(_) => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .map_err(|_| StoreError::Closed)?;
+                rt.block_on(self.write(f))
+            }
+        }
+    }
+
+    /// Finishes pending writes, checkpoints the WAL and closes the writer. Blocking; idempotent.
+    pub fn close(&self) {
+        if let Ok(mut w) = self.inner.writer.lock() {
+            w.take();
+        }
+        let thread = self.inner.writer_thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            pool.clear();
+        }
+    }
+
+    /// `PRAGMA integrity_check` results; `["ok"]` when healthy.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        self.read_blocking(|c| {
+            let mut stmt = c.prepare("PRAGMA integrity_check")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        self.read_blocking(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+    }
+}
+
+/// Refuses a database that is damaged or newer than this binary, without writing to it.
+fn check_existing(path: &Path) -> Result<()> {
+    let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
+        |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        },
+    )?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(corrupt)?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let check: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+        .map_err(corrupt)?;
+    if check != "ok" {
+        return Err(StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: check,
+        });
+    }
+    Ok(())
+}
+
+/// Pragmas that hold per connection and must be set outside any transaction.
+fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    if read_only {
+        conn.pragma_update(None, "query_only", true)?;
+    } else {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a commit is on disk before the caller hears of it, even across power loss.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+    }
+    Ok(())
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        let outcome = (|| -> Result<()> {
+            let mut txn = conn.transaction()?;
+            for job in batch.drain(..) {
+                completions.push(job(&mut txn));
+            }
+            txn.commit()?;
+            Ok(())
+        })();
+        // Jobs never started (the transaction failed to begin) are dropped: their callers see
+        // `Closed`. The others learn whether their work committed.
+        for complete in completions {
+            let shared = match &outcome {
+                Ok(()) => Ok(()),
+                Err(StoreError::DiskFull) => Err(StoreError::DiskFull),
+                Err(e) => {
+                    tracing::error!(error = %e, "group commit failed");
+                    Err(StoreError::Conflict("the change could not be saved"))
+                }
+            };
+            complete(shared);
+        }
+    }
+    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+    if let Err((_, e)) = conn.close() {
+        tracing::warn!(error = %e, "closing the database");
+    }
+}
+
+/// Milliseconds since the Unix epoch: how every timestamp is stored.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn concurrent_writes_share_commits_and_a_failing_job_rolls_back_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                s.write(move |t| {
+                    t.execute(
+                        "INSERT INTO meta(key, value) VALUES (?1, 'x')",
+                        [format!("k{i}")],
+                    )?;
+                    if i % 10 == 0 {
+                        return Err(StoreError::Conflict("deliberate"));
+                    }
+                    Ok(())
+                })
+                .await
+            }));
+        }
+        let mut failed = 0;
+        for t in tasks {
+            if t.await.unwrap().is_err() {
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 20);
+        let n: i64 = store
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM meta WHERE key LIKE 'k%'", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(n, 180);
+        store.close();
+    }
+
+    #[test]
+    fn newer_schema_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert!(matches!(err, StoreError::TooNew { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn garbage_file_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        std::fs::write(&path, vec![0x5au8; 8192]).unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), vec![0x5au8; 8192]);
+    }
+}

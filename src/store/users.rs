@@ -1,0 +1,356 @@
+//! Accounts, sessions, invites and the one-time setup token.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{now_ms, Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub user_agent: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Invite {
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used: bool,
+}
+
+/// What a new session records about the client that created it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub user_agent: String,
+    pub address: String,
+}
+
+const USER_COLS: &str = "id, username, display_name, is_admin, disabled, created_at";
+
+fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        is_admin: r.get(3)?,
+        disabled: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+fn unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::ConstraintViolation)
+    )
+}
+
+pub fn count_users(c: &Connection) -> Result<i64> {
+    Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
+}
+
+pub fn create_user(
+    c: &Connection,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    is_admin: bool,
+) -> Result<User> {
+    let now = now_ms();
+    c.execute(
+        "INSERT INTO users(username, display_name, password_hash, is_admin, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![username, display_name, password_hash, is_admin, now],
+    )
+    .map_err(|e| {
+        if unique_violation(&e) {
+            StoreError::Conflict("that user name is taken")
+        } else {
+            e.into()
+        }
+    })?;
+    user_by_id(c, c.last_insert_rowid())
+}
+
+pub fn user_by_id(c: &Connection, id: i64) -> Result<User> {
+    Ok(c.query_row(
+        &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
+        [id],
+        user_row,
+    )?)
+}
+
+pub fn user_by_name(c: &Connection, username: &str) -> Result<User> {
+    Ok(c.query_row(
+        &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
+        [username],
+        user_row,
+    )?)
+}
+
+/// The user and their password hash, for signing in.
+pub fn credentials(c: &Connection, username: &str) -> Result<Option<(User, String)>> {
+    Ok(c.query_row(
+        &format!("SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"),
+        [username],
+        |r| Ok((user_row(r)?, r.get::<_, String>(6)?)),
+    )
+    .optional()?)
+}
+
+pub fn password_hash(c: &Connection, user_id: i64) -> Result<String> {
+    Ok(c.query_row(
+        "SELECT password_hash FROM users WHERE id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn list_users(c: &Connection) -> Result<Vec<User>> {
+    let mut stmt = c.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
+    let rows = stmt.query_map([], user_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn set_display_name(c: &Connection, user_id: i64, name: &str) -> Result<User> {
+    let n = c.execute(
+        "UPDATE users SET display_name = ?2 WHERE id = ?1",
+        params![user_id, name],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    user_by_id(c, user_id)
+}
+
+/// Disables or enables a user; disabling ends every session at once.
+pub fn set_disabled(c: &Connection, user_id: i64, disabled: bool) -> Result<User> {
+    let n = c.execute(
+        "UPDATE users SET disabled = ?2 WHERE id = ?1",
+        params![user_id, disabled],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if disabled {
+        c.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+    }
+    user_by_id(c, user_id)
+}
+
+pub fn set_admin(c: &Connection, user_id: i64, is_admin: bool) -> Result<User> {
+    let n = c.execute(
+        "UPDATE users SET is_admin = ?2 WHERE id = ?1",
+        params![user_id, is_admin],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    user_by_id(c, user_id)
+}
+
+/// Replaces a password and ends every session except `keep_session` (the one that changed it).
+pub fn set_password(
+    c: &Connection,
+    user_id: i64,
+    password_hash: &str,
+    keep_session: Option<&str>,
+) -> Result<()> {
+    let n = c.execute(
+        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+        params![user_id, password_hash],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    c.execute(
+        "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2",
+        params![user_id, keep_session],
+    )?;
+    Ok(())
+}
+
+pub fn create_session(
+    c: &Connection,
+    id: &str,
+    token_hash: &[u8],
+    user_id: i64,
+    client: &ClientInfo,
+) -> Result<Session> {
+    let now = now_ms();
+    c.execute(
+        "INSERT INTO sessions(id, token_hash, user_id, created_at, last_seen_at, user_agent, address)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+        params![id, token_hash, user_id, now, client.user_agent, client.address],
+    )?;
+    Ok(Session {
+        id: id.to_string(),
+        user_id,
+        created_at: now,
+        last_seen_at: now,
+        user_agent: client.user_agent.clone(),
+        address: client.address.clone(),
+    })
+}
+
+/// The live session and enabled user behind a token hash, if any.
+pub fn session_by_token(
+    c: &Connection,
+    token_hash: &[u8],
+    idle_cutoff: i64,
+) -> Result<Option<(Session, User)>> {
+    Ok(c.query_row(
+        "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.user_agent, s.address,
+                u.id, u.username, u.display_name, u.is_admin, u.disabled, u.created_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = ?1 AND s.last_seen_at >= ?2 AND u.disabled = 0",
+        params![token_hash, idle_cutoff],
+        |r| {
+            Ok((
+                Session {
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    created_at: r.get(2)?,
+                    last_seen_at: r.get(3)?,
+                    user_agent: r.get(4)?,
+                    address: r.get(5)?,
+                },
+                User {
+                    id: r.get(6)?,
+                    username: r.get(7)?,
+                    display_name: r.get(8)?,
+                    is_admin: r.get(9)?,
+                    disabled: r.get(10)?,
+                    created_at: r.get(11)?,
+                },
+            ))
+        },
+    )
+    .optional()?)
+}
+
+pub fn touch_session(c: &Connection, id: &str, at: i64) -> Result<()> {
+    c.execute(
+        "UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1",
+        params![id, at],
+    )?;
+    Ok(())
+}
+
+pub fn list_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> {
+    let mut stmt = c.prepare(
+        "SELECT id, user_id, created_at, last_seen_at, user_agent, address
+         FROM sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC",
+    )?;
+    let rows = stmt.query_map([user_id], |r| {
+        Ok(Session {
+            id: r.get(0)?,
+            user_id: r.get(1)?,
+            created_at: r.get(2)?,
+            last_seen_at: r.get(3)?,
+            user_agent: r.get(4)?,
+            address: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Deletes one of `user_id`'s sessions; another user's session id is simply not found.
+pub fn delete_session(c: &Connection, user_id: i64, id: &str) -> Result<()> {
+    let n = c.execute(
+        "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
+        params![id, user_id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub fn delete_expired_sessions(c: &Connection, idle_cutoff: i64) -> Result<usize> {
+    Ok(c.execute(
+        "DELETE FROM sessions WHERE last_seen_at < ?1",
+        [idle_cutoff],
+    )?)
+}
+
+pub fn create_invite(
+    c: &Connection,
+    token_hash: &[u8],
+    created_by: i64,
+    expires_at: i64,
+) -> Result<Invite> {
+    let now = now_ms();
+    c.execute(
+        "INSERT INTO invites(token_hash, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![token_hash, created_by, now, expires_at],
+    )?;
+    Ok(Invite {
+        created_at: now,
+        expires_at,
+        used: false,
+    })
+}
+
+pub fn invite(c: &Connection, token_hash: &[u8]) -> Result<Option<Invite>> {
+    Ok(c.query_row(
+        "SELECT created_at, expires_at, used_at IS NOT NULL FROM invites WHERE token_hash = ?1",
+        [token_hash],
+        |r| {
+            Ok(Invite {
+                created_at: r.get(0)?,
+                expires_at: r.get(1)?,
+                used: r.get(2)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+/// Marks an unused, unexpired invite used; false when it was not valid.
+pub fn consume_invite(c: &Connection, token_hash: &[u8], user_id: i64) -> Result<bool> {
+    let now = now_ms();
+    let n = c.execute(
+        "UPDATE invites SET used_at = ?2, used_by = ?3
+         WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+        params![token_hash, now, user_id],
+    )?;
+    Ok(n == 1)
+}
+
+/// Replaces any earlier setup token: only the most recently printed URL works.
+pub fn replace_setup_token(c: &Connection, token_hash: &[u8], expires_at: i64) -> Result<()> {
+    c.execute("DELETE FROM setup_tokens", [])?;
+    c.execute(
+        "INSERT INTO setup_tokens(token_hash, expires_at) VALUES (?1, ?2)",
+        params![token_hash, expires_at],
+    )?;
+    Ok(())
+}
+
+/// Uses up the setup token; true only if it was valid and no user exists yet.
+pub fn consume_setup_token(c: &Connection, token_hash: &[u8]) -> Result<bool> {
+    let n = c.execute(
+        "DELETE FROM setup_tokens WHERE token_hash = ?1 AND expires_at > ?2",
+        params![token_hash, now_ms()],
+    )?;
+    Ok(n == 1 && count_users(c)? == 0)
+}
+
+pub fn clear_setup_tokens(c: &Connection) -> Result<()> {
+    c.execute("DELETE FROM setup_tokens", [])?;
+    Ok(())
+}
