@@ -147,10 +147,22 @@ pub fn doctor(config: &Config) -> Vec<Finding> {
             if mode & 0o077 != 0 {
                 say(false, format!("the data directory {} is readable by other users (mode {mode:o}); run: chmod 700 {}", dir.display(), dir.display()));
             } else {
-                say(true, format!("data directory {} is private (mode {mode:o})", dir.display()));
+                say(
+                    true,
+                    format!(
+                        "data directory {} is private (mode {mode:o})",
+                        dir.display()
+                    ),
+                );
             }
             if prepare_data_dir(dir).is_err() {
-                say(false, format!("the data directory {} is not writable by this user", dir.display()));
+                say(
+                    false,
+                    format!(
+                        "the data directory {} is not writable by this user",
+                        dir.display()
+                    ),
+                );
             }
         }
     }
@@ -161,7 +173,13 @@ pub fn doctor(config: &Config) -> Vec<Finding> {
 
 fn check_database(path: &Path, say: &mut impl FnMut(bool, String)) {
     if !path.exists() {
-        say(false, format!("no database at {} yet; `outpost serve` creates it", path.display()));
+        say(
+            false,
+            format!(
+                "no database at {} yet; `outpost serve` creates it",
+                path.display()
+            ),
+        );
         return;
     }
     match Store::open(path) {
@@ -169,14 +187,24 @@ fn check_database(path: &Path, say: &mut impl FnMut(bool, String)) {
         Ok(store) => {
             match store.integrity_check() {
                 Ok(rows) if rows == ["ok"] => say(true, "database integrity check passed".into()),
-                Ok(rows) => say(false, format!("the database is damaged: {}", rows.join("; "))),
+                Ok(rows) => say(
+                    false,
+                    format!("the database is damaged: {}", rows.join("; ")),
+                ),
                 Err(e) => say(false, format!("the database could not be checked: {e}")),
             }
             match store.schema_version() {
-                Ok(v) if v == store::SCHEMA_VERSION => {
-                    say(true, format!("database schema version {v} matches this Outpost"))
-                }
-                Ok(v) => say(false, format!("database schema version {v}, this Outpost expects {}", store::SCHEMA_VERSION)),
+                Ok(v) if v == store::SCHEMA_VERSION => say(
+                    true,
+                    format!("database schema version {v} matches this Outpost"),
+                ),
+                Ok(v) => say(
+                    false,
+                    format!(
+                        "database schema version {v}, this Outpost expects {}",
+                        store::SCHEMA_VERSION
+                    ),
+                ),
                 Err(e) => say(false, format!("cannot read the schema version: {e}")),
             }
             store.close();
@@ -192,15 +220,28 @@ fn check_certificates(config: &Config, say: &mut impl FnMut(bool, String)) {
             for key in [&p.ca_key, &p.server_key] {
                 if let Ok(meta) = std::fs::metadata(key) {
                     if meta.permissions().mode() & 0o077 != 0 {
-                        say(false, format!("the key {} is readable by other users; run: chmod 600 {}", key.display(), key.display()));
+                        say(
+                            false,
+                            format!(
+                                "the key {} is readable by other users; run: chmod 600 {}",
+                                key.display(),
+                                key.display()
+                            ),
+                        );
                     }
                 }
             }
             (p.server_cert, Some(p.ca_cert))
         }
     };
-    let Some(leaf) = std::fs::read_to_string(&cert_path).ok().and_then(|p| pki::pem_to_der(&p)) else {
-        say(false, format!("no readable server certificate at {}", cert_path.display()));
+    let Some(leaf) = std::fs::read_to_string(&cert_path)
+        .ok()
+        .and_then(|p| pki::pem_to_der(&p))
+    else {
+        say(
+            false,
+            format!("no readable server certificate at {}", cert_path.display()),
+        );
         return;
     };
     let now = time::OffsetDateTime::now_utc();
@@ -212,20 +253,34 @@ fn check_certificates(config: &Config, say: &mut impl FnMut(bool, String)) {
     }
     let sans = pki::certificate_sans(&leaf);
     let names: Vec<String> = sans.iter().map(ToString::to_string).collect();
-    say(true, format!("server certificate names: {}", names.join(", ")));
+    say(
+        true,
+        format!("server certificate names: {}", names.join(", ")),
+    );
     if let Some(ca_path) = ca_path {
-        let ca = std::fs::read_to_string(&ca_path).ok().and_then(|p| pki::pem_to_der(&p));
+        let ca = std::fs::read_to_string(&ca_path)
+            .ok()
+            .and_then(|p| pki::pem_to_der(&p));
         match ca {
-            None => say(false, format!("no readable CA certificate at {}", ca_path.display())),
+            None => say(
+                false,
+                format!("no readable CA certificate at {}", ca_path.display()),
+            ),
             Some(ca) => {
-                say(true, format!("CA fingerprint (SHA-256): {}", pki::fingerprint(&ca)));
+                say(
+                    true,
+                    format!("CA fingerprint (SHA-256): {}", pki::fingerprint(&ca)),
+                );
                 let missing: Vec<String> = pki::interface_addresses()
                     .into_iter()
                     .filter(|ip| !sans.contains(&pki::San::Ip(*ip)))
                     .map(|ip| ip.to_string())
                     .collect();
                 if missing.is_empty() {
-                    say(true, "the certificate covers every address of this machine".into());
+                    say(
+                        true,
+                        "the certificate covers every address of this machine".into(),
+                    );
                 } else {
                     say(false, format!("the certificate does not cover {}; the server reissues it within tls.check_interval_secs", missing.join(", ")));
                 }

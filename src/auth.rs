@@ -64,7 +64,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// Checks a password against a stored hash. CPU-heavy: call from a blocking context.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -97,8 +101,13 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 pub fn validate_username(name: &str) -> Result<String> {
     let name = name.trim().to_ascii_lowercase();
     let ok = (1..=32).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
     if ok {
         Ok(name)
     } else {
@@ -295,7 +304,9 @@ impl Auth {
                 let id = session.id.clone();
                 // Last-seen is advisory: a lost update only makes the session list less precise.
                 tokio::spawn(async move {
-                    let _ = store.write(move |t| users::touch_session(t, &id, now)).await;
+                    let _ = store
+                        .write(move |t| users::touch_session(t, &id, now))
+                        .await;
                 });
             }
         }

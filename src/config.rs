@@ -220,14 +220,38 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("OUTPOST_TLS_NAMES", "tls.names", Kind::List),
     ("OUTPOST_TLS_CERT_FILE", "tls.cert_file", Kind::Str),
     ("OUTPOST_TLS_KEY_FILE", "tls.key_file", Kind::Str),
-    ("OUTPOST_TLS_CHECK_INTERVAL_SECS", "tls.check_interval_secs", Kind::Int),
+    (
+        "OUTPOST_TLS_CHECK_INTERVAL_SECS",
+        "tls.check_interval_secs",
+        Kind::Int,
+    ),
     ("OUTPOST_TLS_HSTS", "tls.hsts", Kind::Bool),
-    ("OUTPOST_AUTH_SESSION_IDLE_DAYS", "auth.session_idle_days", Kind::Int),
-    ("OUTPOST_AUTH_FREE_LOGIN_ATTEMPTS", "auth.free_login_attempts", Kind::Int),
-    ("OUTPOST_AUTH_MAX_LOCKOUT_SECS", "auth.max_lockout_secs", Kind::Int),
+    (
+        "OUTPOST_AUTH_SESSION_IDLE_DAYS",
+        "auth.session_idle_days",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_AUTH_FREE_LOGIN_ATTEMPTS",
+        "auth.free_login_attempts",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_AUTH_MAX_LOCKOUT_SECS",
+        "auth.max_lockout_secs",
+        Kind::Int,
+    ),
     ("OUTPOST_AUTH_INVITE_HOURS", "auth.invite_hours", Kind::Int),
-    ("OUTPOST_LIMITS_MAX_JSON_BODY", "limits.max_json_body", Kind::Int),
-    ("OUTPOST_LIMITS_MAX_CONNECTIONS", "limits.max_connections", Kind::Int),
+    (
+        "OUTPOST_LIMITS_MAX_JSON_BODY",
+        "limits.max_json_body",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_LIMITS_MAX_CONNECTIONS",
+        "limits.max_connections",
+        Kind::Int,
+    ),
     ("OUTPOST_LOG_FORMAT", "log.format", Kind::Str),
     ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
 ];
@@ -286,7 +310,11 @@ impl Config {
             origin = format!("{origin} and OUTPOST_* environment variables");
         }
         if let Some(dir) = &overrides.data_dir {
-            set_path(&mut tree, "data_dir", Value::String(dir.display().to_string()));
+            set_path(
+                &mut tree,
+                "data_dir",
+                Value::String(dir.display().to_string()),
+            );
         }
         if let Some(listen) = overrides.listen {
             set_path(&mut tree, "listen", Value::String(listen.to_string()));
@@ -305,7 +333,9 @@ impl Config {
             origin: origin.clone(),
             message: e.to_string().trim().replace('\n', " "),
         })?;
-        config.validate().map_err(|message| ConfigError::Invalid { origin, message })?;
+        config
+            .validate()
+            .map_err(|message| ConfigError::Invalid { origin, message })?;
         Ok((config, warnings))
     }
 
@@ -403,14 +433,18 @@ mod tests {
 
     #[test]
     fn unknown_key_names_the_key_and_the_file() {
-        let err = load_str("[tls]\nprofil = \"modern\"\n", &[]).unwrap_err().to_string();
+        let err = load_str("[tls]\nprofil = \"modern\"\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("profil"), "{err}");
         assert!(err.contains("outpost.toml"), "{err}");
     }
 
     #[test]
     fn wrong_type_names_the_key() {
-        let err = load_str("discovery = \"maybe\"\n", &[]).unwrap_err().to_string();
+        let err = load_str("discovery = \"maybe\"\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("discovery"), "{err}");
     }
 
@@ -418,7 +452,10 @@ mod tests {
     fn precedence_is_flag_then_env_then_file() {
         let c = load_str(
             "listen = \"127.0.0.1:1000\"\nsite_name = \"File\"\n",
-            &[("OUTPOST_LISTEN", "127.0.0.1:2000"), ("OUTPOST_TLS_NAMES", "a.lan, b.lan")],
+            &[
+                ("OUTPOST_LISTEN", "127.0.0.1:2000"),
+                ("OUTPOST_TLS_NAMES", "a.lan, b.lan"),
+            ],
         )
         .unwrap();
         assert_eq!(c.listen.port(), 2000);
@@ -443,13 +480,17 @@ mod tests {
 
     #[test]
     fn bad_env_value_names_the_variable() {
-        let err = load_str("", &[("OUTPOST_DISCOVERY", "perhaps")]).unwrap_err().to_string();
+        let err = load_str("", &[("OUTPOST_DISCOVERY", "perhaps")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("OUTPOST_DISCOVERY"), "{err}");
     }
 
     #[test]
     fn host_names_are_refused_as_listen_addresses() {
-        let err = load_str("listen = \"localhost:8443\"\n", &[]).unwrap_err().to_string();
+        let err = load_str("listen = \"localhost:8443\"\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("listen"), "{err}");
     }
 }

@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use outpost::config::{Config, ConfigError, HttpListen, Overrides};
 
 #[derive(Parser)]
-#[command(name = "outpost", version, about = "A messaging appliance for networks cut off from the internet")]
+#[command(
+    name = "outpost",
+    version,
+    about = "A messaging appliance for networks cut off from the internet"
+)]
 struct Cli {
     #[command(flatten)]
     common: Common,
@@ -202,7 +206,10 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Config(ConfigCommand::Example) => print!("{}", outpost::config::EXAMPLE_CONFIG),
         Command::Config(ConfigCommand::Show) => {
-            print!("{}", toml::to_string_pretty(&config).context("cannot print the configuration")?);
+            print!(
+                "{}",
+                toml::to_string_pretty(&config).context("cannot print the configuration")?
+            );
         }
     }
     Ok(())
@@ -222,7 +229,11 @@ fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                 admin::user_add(config, &name, display_name.as_deref(), is_admin, password)?;
             println!(
                 "created {} {}",
-                if user.is_admin { "administrator" } else { "user" },
+                if user.is_admin {
+                    "administrator"
+                } else {
+                    "user"
+                },
                 user.username
             );
             if let Some(p) = generated {
@@ -243,7 +254,10 @@ fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                println!("{:<24} {:<32} {:<6} {}", "USER", "DISPLAY NAME", "ADMIN", "STATUS");
+                println!(
+                    "{:<24} {:<32} {:<6} STATUS",
+                    "USER", "DISPLAY NAME", "ADMIN"
+                );
                 for u in users {
                     println!(
                         "{:<24} {:<32} {:<6} {}",

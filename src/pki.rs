@@ -51,7 +51,10 @@ pub enum PkiError {
     Tls(#[from] rustls::Error),
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> PkiError + 'a {
+fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> PkiError + 'a {
     move |source| PkiError::Io {
         action,
         path: path.to_path_buf(),
@@ -123,10 +126,10 @@ impl Pki {
         let paths = CertPaths::new(&dir);
         let hostname = hostname();
         let (ca_pem, ca_key_pem) = if paths.ca_cert.exists() {
-            let cert = std::fs::read_to_string(&paths.ca_cert)
-                .map_err(io_err("read", &paths.ca_cert))?;
-            let key = std::fs::read_to_string(&paths.ca_key)
-                .map_err(io_err("read", &paths.ca_key))?;
+            let cert =
+                std::fs::read_to_string(&paths.ca_cert).map_err(io_err("read", &paths.ca_cert))?;
+            let key =
+                std::fs::read_to_string(&paths.ca_key).map_err(io_err("read", &paths.ca_key))?;
             (cert, key)
         } else {
             let (cert, key) = create_ca(&config.site_name, &hostname, &config.tls.names)?;
@@ -244,8 +247,8 @@ impl Managed {
 }
 
 fn load_certified(paths: &CertPaths) -> Result<CertifiedKey, PkiError> {
-    let cert_pem = std::fs::read_to_string(&paths.server_cert)
-        .map_err(io_err("read", &paths.server_cert))?;
+    let cert_pem =
+        std::fs::read_to_string(&paths.server_cert).map_err(io_err("read", &paths.server_cert))?;
     let key_pem =
         std::fs::read_to_string(&paths.server_key).map_err(io_err("read", &paths.server_key))?;
     let chain = parse_chain(&cert_pem).ok_or_else(|| PkiError::BadFile {
@@ -323,7 +326,9 @@ pub fn certificate_validity(der: &[u8]) -> Option<(OffsetDateTime, OffsetDateTim
 
 fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
     match bytes.len() {
-        4 => Some(IpAddr::V4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))),
+        4 => Some(IpAddr::V4(Ipv4Addr::new(
+            bytes[0], bytes[1], bytes[2], bytes[3],
+        ))),
         16 => {
             let mut a = [0u8; 16];
             a.copy_from_slice(bytes);
@@ -420,17 +425,19 @@ fn permitted_ip_ranges() -> Vec<(IpAddr, u8)> {
 }
 
 pub fn is_permitted_ip(ip: &IpAddr) -> bool {
-    permitted_ip_ranges().iter().any(|(net, prefix)| match (net, ip) {
-        (IpAddr::V4(n), IpAddr::V4(a)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(*prefix)).unwrap_or(0);
-            u32::from(*n) & mask == u32::from(*a) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
-            u128::from(*n) & mask == u128::from(*a) & mask
-        }
-        _ => false,
-    })
+    permitted_ip_ranges()
+        .iter()
+        .any(|(net, prefix)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*prefix)).unwrap_or(0);
+                u32::from(*n) & mask == u32::from(*a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
+                u128::from(*n) & mask == u128::from(*a) & mask
+            }
+            _ => false,
+        })
 }
 
 /// A DNS name of letters, digits and hyphens in dot-separated labels.
@@ -635,7 +642,9 @@ fn parse_chain(pem: &str) -> Option<Vec<CertificateDer<'static>>> {
 }
 
 fn parse_key(pem: &str) -> Option<PrivateKeyDer<'static>> {
-    rustls_pemfile::private_key(&mut pem.as_bytes()).ok().flatten()
+    rustls_pemfile::private_key(&mut pem.as_bytes())
+        .ok()
+        .flatten()
 }
 
 /// Creates a directory readable only by the service user.
@@ -682,7 +691,16 @@ mod tests {
 
     #[test]
     fn permitted_ranges_cover_private_and_exclude_public() {
-        for ok in ["10.1.2.3", "172.31.0.1", "192.168.1.1", "169.254.9.9", "127.0.0.1", "::1", "fd00::1", "fe80::1"] {
+        for ok in [
+            "10.1.2.3",
+            "172.31.0.1",
+            "192.168.1.1",
+            "169.254.9.9",
+            "127.0.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+        ] {
             assert!(is_permitted_ip(&ok.parse().unwrap()), "{ok}");
         }
         for bad in ["8.8.8.8", "172.32.0.1", "2001:db8::1", "1.1.1.1"] {
@@ -692,7 +710,10 @@ mod tests {
 
     #[test]
     fn desired_sans_drop_names_outside_constraints() {
-        let permitted: Vec<String> = ["box", "local", "lan"].iter().map(|s| s.to_string()).collect();
+        let permitted: Vec<String> = ["box", "local", "lan"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let sans = desired_sans(
             "box",
             &["chat.lan".into(), "evil.com".into()],
@@ -710,7 +731,8 @@ mod tests {
     fn renewal_is_due_at_two_thirds_of_life_and_on_new_addresses() {
         let (ca_pem, ca_key) = create_ca("Test", "box", &[]).unwrap();
         let ca_der = pem_to_der(&ca_pem).unwrap();
-        let issuer = Issuer::from_ca_cert_pem(&ca_pem, KeyPair::from_pem(&ca_key).unwrap()).unwrap();
+        let issuer =
+            Issuer::from_ca_cert_pem(&ca_pem, KeyPair::from_pem(&ca_key).unwrap()).unwrap();
         let wanted = desired_sans("box", &[], &[], &permitted_dns_names(&ca_der));
         let (leaf, _) = issue_leaf(&issuer, "box", &wanted).unwrap();
         let leaf_der = pem_to_der(&leaf).unwrap();

@@ -38,7 +38,9 @@ pub enum ServeError {
     },
     #[error("cannot listen on {addr}: the port is already in use by another program")]
     PortInUse { addr: SocketAddr },
-    #[error("cannot listen on {addr}: permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)")]
+    #[error(
+        "cannot listen on {addr}: permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)"
+    )]
     PortDenied { addr: SocketAddr },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -144,19 +146,20 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         .await??
     };
     let pki = Arc::new(pki);
-    let tls = Arc::new(pki::server_config(config.tls.profile, pki.resolver.clone())?);
+    let tls = Arc::new(pki::server_config(
+        config.tls.profile,
+        pki.resolver.clone(),
+    )?);
 
     let https_std = bind(config.listen)?;
     let http_std = match config.http_listen {
         HttpListen::Addr(a) => Some(bind(a)?),
         HttpListen::Off => None,
     };
-    let https_addr = https_std
-        .local_addr()
-        .map_err(|source| ServeError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+    let https_addr = https_std.local_addr().map_err(|source| ServeError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let https = TcpListener::from_std(https_std).map_err(|source| ServeError::Bind {
         addr: https_addr,
         source,
@@ -167,10 +170,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
                 addr: https_addr,
                 source,
             })?;
-            Some(
-                TcpListener::from_std(l)
-                    .map_err(|source| ServeError::Bind { addr, source })?,
-            )
+            Some(TcpListener::from_std(l).map_err(|source| ServeError::Bind { addr, source })?)
         }
         None => None,
     };

@@ -17,7 +17,10 @@ use crate::store::{users, Session, User};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Outpost API", description = "The HTTP API of an Outpost messaging appliance."),
+    info(
+        title = "Outpost API",
+        description = "The HTTP API of an Outpost messaging appliance."
+    ),
     components(schemas(ErrorBody))
 )]
 struct ApiDoc;
@@ -44,7 +47,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -167,7 +173,11 @@ async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)))]
 async fn logout(State(s): State<AppState>, who: CurrentUser) -> Result<Response, ApiError> {
     s.auth.revoke_session(who.user.id, &who.session.id).await?;
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_cookie())]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, clear_cookie())],
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -390,7 +400,12 @@ async fn list_users(
     Ok(Json(list.into_iter().map(UserView::from).collect()))
 }
 
-async fn set_disabled(s: &AppState, admin: &Admin, id: i64, disabled: bool) -> Result<User, ApiError> {
+async fn set_disabled(
+    s: &AppState,
+    admin: &Admin,
+    id: i64,
+    disabled: bool,
+) -> Result<User, ApiError> {
     if disabled && admin.0.user.id == id {
         return Err(ApiError::bad_request("you cannot disable your own account"));
     }
@@ -423,4 +438,3 @@ async fn enable_user(
     set_disabled(&s, &admin, id, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
-

@@ -52,7 +52,10 @@ async fn spa(req: Request) -> Response {
         if let Some(file) = Bundle::get(path) {
             return (
                 [
-                    (header::CONTENT_TYPE, HeaderValue::from_static(mime_for(path))),
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(mime_for(path)),
+                    ),
                     (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
                 ],
                 file.data,
@@ -72,7 +75,11 @@ async fn spa(req: Request) -> Response {
             file.data,
         )
             .into_response(),
-        None => (StatusCode::NOT_FOUND, "the web UI is not built into this binary").into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "the web UI is not built into this binary",
+        )
+            .into_response(),
     }
 }
 

@@ -170,9 +170,11 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "unsupported-media-type",
             "send the body as JSON with Content-Type: application/json",
         ),
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed-json", "the body is not valid JSON")
-        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "the body is not valid JSON",
+        ),
         JsonRejection::JsonDataError(e) => ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid-json",

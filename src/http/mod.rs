@@ -35,7 +35,8 @@ pub struct AppState {
     pub https_port: u16,
 }
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
 media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
 frame-ancestors 'none'; form-action 'self'";
 
@@ -77,11 +78,7 @@ pub fn http_router(state: AppState) -> Router {
 }
 
 async fn api_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not-found",
-        "no such API endpoint",
-    )
+    ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such API endpoint")
 }
 
 async fn security_headers(req: Request, next: Next, hsts: bool) -> Response {
@@ -95,7 +92,10 @@ async fn security_headers(req: Request, next: Next, hsts: bool) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if hsts {
         h.insert(
@@ -121,4 +121,3 @@ async fn log_server_errors(req: Request, next: Next) -> Response {
     }
     resp
 }
-

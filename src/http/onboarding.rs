@@ -57,11 +57,7 @@ pub async fn ca_der(State(s): State<AppState>) -> Response {
 }
 
 async fn css() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        CSS,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
 }
 
 /// The host the client used, without its port, if it is a plausible name or address.

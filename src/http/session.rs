@@ -31,7 +31,10 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let (token, from_cookie) = match bearer(&parts.headers) {
             Some(t) => (t, false),
-            None => (cookie(&parts.headers).ok_or_else(ApiError::unauthorized)?, true),
+            None => (
+                cookie(&parts.headers).ok_or_else(ApiError::unauthorized)?,
+                true,
+            ),
         };
         if from_cookie && !is_safe(&parts.method) {
             check_same_origin(&parts.headers)?;
@@ -150,9 +153,8 @@ fn cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 pub fn session_cookie(token: &str, max_age_secs: u64) -> HeaderValue {
-    let value = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age_secs}"
-    );
+    let value =
+        format!("{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age_secs}");
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))
 }
 
@@ -174,9 +176,21 @@ mod tests {
 
     #[test]
     fn same_origin_rules() {
-        assert!(check_same_origin(&headers(&[("host", "box.local:8443"), ("origin", "https://box.local:8443")])).is_ok());
-        assert!(check_same_origin(&headers(&[("host", "box.local:8443"), ("origin", "https://evil.example")])).is_err());
-        assert!(check_same_origin(&headers(&[("host", "box.local:8443"), ("origin", "http://box.local:8443")])).is_err());
+        assert!(check_same_origin(&headers(&[
+            ("host", "box.local:8443"),
+            ("origin", "https://box.local:8443")
+        ]))
+        .is_ok());
+        assert!(check_same_origin(&headers(&[
+            ("host", "box.local:8443"),
+            ("origin", "https://evil.example")
+        ]))
+        .is_err());
+        assert!(check_same_origin(&headers(&[
+            ("host", "box.local:8443"),
+            ("origin", "http://box.local:8443")
+        ]))
+        .is_err());
         assert!(check_same_origin(&headers(&[("sec-fetch-site", "cross-site")])).is_err());
         assert!(check_same_origin(&headers(&[])).is_ok());
     }

@@ -69,7 +69,9 @@ mod tests {
     fn migrates_an_empty_database_to_the_latest_version() {
         let mut c = Connection::open_in_memory().unwrap();
         apply(&mut c).unwrap();
-        let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
         apply(&mut c).unwrap();
     }

@@ -225,7 +225,12 @@ impl Store {
         if let Ok(mut w) = self.inner.writer.lock() {
             w.take();
         }
-        let thread = self.inner.writer_thread.lock().ok().and_then(|mut t| t.take());
+        let thread = self
+            .inner
+            .writer_thread
+            .lock()
+            .ok()
+            .and_then(|mut t| t.take());
         if let Some(t) = thread {
             let _ = t.join();
         }
@@ -254,12 +259,13 @@ fn check_existing(path: &Path) -> Result<()> {
         path: path.to_path_buf(),
         detail: e.to_string(),
     };
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
-        |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        },
-    )?;
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
+            StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(corrupt)?;
@@ -375,7 +381,13 @@ mod tests {
         }
         assert_eq!(failed, 20);
         let n: i64 = store
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM meta WHERE key LIKE 'k%'", [], |r| r.get(0))?))
+            .read(|c| {
+                Ok(
+                    c.query_row("SELECT count(*) FROM meta WHERE key LIKE 'k%'", [], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
             .await
             .unwrap();
         assert_eq!(n, 180);
@@ -388,7 +400,8 @@ mod tests {
         let path = dir.path().join("t.db");
         {
             let c = Connection::open(&path).unwrap();
-            c.pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
+            c.pragma_update(None, "user_version", SCHEMA_VERSION + 5)
+                .unwrap();
         }
         let before = std::fs::read(&path).unwrap();
         let err = Store::open(&path).err().unwrap();

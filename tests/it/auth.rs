@@ -1,0 +1,368 @@
+//! Accounts and sessions: setup, sign-in, rate limiting, sessions, invites, disabling, CSRF.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn setup_token_creates_the_first_admin_once() {
+    let app = spawn_app().await;
+    let info: Value = app
+        .api_client()
+        .get(app.url("/api/v1/server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["needs_setup"], true);
+    assert_eq!(info["ca_fingerprint"], app.handle.ca_fingerprint.as_str());
+
+    let wrong = app
+        .api_client()
+        .post(app.url("/api/v1/auth/setup"))
+        .json(&json!({"token": "nope", "username": "x", "password": "password-x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 404);
+    assert_eq!(error_code(wrong).await, "invalid-token");
+
+    let token = app.setup_admin().await;
+    let me: Value = app
+        .get_with(&token, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], ADMIN);
+    assert_eq!(me["is_admin"], true);
+
+    let again = app
+        .api_client()
+        .post(app.url("/api/v1/auth/setup"))
+        .json(&json!({"token": app.handle.setup_token, "username": "second", "password": "password-2"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404, "the setup token is single-use");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn login_sets_a_secure_cookie_and_wrong_passwords_do_not_reveal_names() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let c = app.client();
+    let resp = c
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "ADMIN", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "outpost_session="] {
+        assert!(cookie.contains(attr), "{attr} in {cookie}");
+    }
+    assert!(resp.headers().get("strict-transport-security").is_some());
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["token"].as_str().unwrap().len() >= 43, "256-bit token");
+    // The cookie alone authenticates the browser.
+    assert_eq!(
+        c.get(app.url("/api/v1/me")).send().await.unwrap().status(),
+        200
+    );
+
+    let wrong_pw = app
+        .api_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": ADMIN, "password": "wrong-password"}))
+        .send()
+        .await
+        .unwrap();
+    let no_user = app
+        .api_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "nobody", "password": "wrong-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_pw.status(), 401);
+    assert_eq!(no_user.status(), 401);
+    let a: Value = wrong_pw.json().await.unwrap();
+    let b: Value = no_user.json().await.unwrap();
+    assert_eq!(a, b, "the answer never tells whether the name exists");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_failures_are_rate_limited_with_retry_after() {
+    let app = spawn_app_with(|c| c.auth.free_login_attempts = 3).await;
+    app.setup_admin().await;
+    let c = app.api_client();
+    let attempt = |password: &'static str| {
+        c.post(app.url("/api/v1/auth/login"))
+            .json(&json!({"username": ADMIN, "password": password}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt("bad-password").await.unwrap().status(), 401);
+    }
+    let limited = attempt("bad-password").await.unwrap();
+    assert_eq!(limited.status(), 429);
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    assert_eq!(error_code(limited).await, "rate-limited");
+    // Even the right password waits until the delay has passed.
+    assert_eq!(attempt(ADMIN_PASSWORD).await.unwrap().status(), 429);
+    tokio::time::sleep(std::time::Duration::from_secs(retry + 1)).await;
+    assert_eq!(attempt(ADMIN_PASSWORD).await.unwrap().status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn logout_list_and_revoke_sessions() {
+    let app = spawn_app().await;
+    let first = app.setup_admin().await;
+    let login = |_: ()| {
+        app.api_client()
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+            .send()
+    };
+    let second: Value = login(()).await.unwrap().json().await.unwrap();
+    let second = second["token"].as_str().unwrap().to_string();
+
+    let sessions: Vec<Value> = app
+        .get_with(&first, "/api/v1/sessions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sessions.len(), 2);
+    let other = sessions.iter().find(|s| s["current"] == false).unwrap();
+    let resp = app
+        .api_client()
+        .delete(app.url(&format!(
+            "/api/v1/sessions/{}",
+            other["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(app.get_with(&second, "/api/v1/me").await.status(), 401);
+    assert_eq!(app.get_with(&first, "/api/v1/me").await.status(), 200);
+
+    let out = app
+        .api_client()
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&first)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    let gone = app.get_with(&first, "/api/v1/me").await;
+    assert_eq!(gone.status(), 401);
+    assert_eq!(error_code(gone).await, "unauthorized");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn invites_are_admin_only_single_use_and_create_accounts() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.invite_user(&admin, "bob", "bob-password").await;
+    let me: Value = app.get_with(&bob, "/api/v1/me").await.json().await.unwrap();
+    assert_eq!(me["username"], "bob");
+    assert_eq!(me["is_admin"], false);
+
+    // A member cannot invite or list users.
+    let c = app.api_client();
+    let resp = c
+        .post(app.url("/api/v1/invites"))
+        .bearer_auth(&bob)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(app.get_with(&bob, "/api/v1/users").await.status(), 403);
+
+    let invite: Value = c
+        .post(app.url("/api/v1/invites"))
+        .bearer_auth(&admin)
+        .json(&json!({"expires_in_hours": 1}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = invite["token"].as_str().unwrap();
+    assert_eq!(invite["path"], format!("/invite/{token}"));
+    let status = c
+        .get(app.url(&format!("/api/v1/invites/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 200);
+    // A taken name fails without using up the invite.
+    let taken = c
+        .post(app.url("/api/v1/auth/invite"))
+        .json(&json!({"token": token, "username": "bob", "password": "carol-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), 409);
+    let ok = c
+        .post(app.url("/api/v1/auth/invite"))
+        .json(&json!({"token": token, "username": "carol", "password": "carol-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let reused = c
+        .post(app.url("/api/v1/auth/invite"))
+        .json(&json!({"token": token, "username": "dave", "password": "dave-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), 404);
+    let status = c
+        .get(app.url(&format!("/api/v1/invites/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_live_session_at_once() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.invite_user(&admin, "bob", "bob-password").await;
+    let users: Vec<Value> = app
+        .get_with(&admin, "/api/v1/users")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bob_id = users.iter().find(|u| u["username"] == "bob").unwrap()["id"].clone();
+    assert_eq!(app.get_with(&bob, "/api/v1/me").await.status(), 200);
+    let resp = app
+        .api_client()
+        .post(app.url(&format!("/api/v1/users/{bob_id}/disable")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    assert_eq!(app.get_with(&bob, "/api/v1/me").await.status(), 401);
+    let login = app
+        .api_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "bob", "password": "bob-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401, "a disabled user cannot sign in");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn cookie_requests_from_another_origin_are_refused() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let c = app.client();
+    c.post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let forged = c
+        .post(app.url("/api/v1/invites"))
+        .header("origin", "https://evil.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let same = c
+        .post(app.url("/api/v1/invites"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn password_change_needs_the_current_password_and_ends_other_sessions() {
+    let app = spawn_app().await;
+    let first = app.setup_admin().await;
+    let second: Value = app
+        .api_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let change = |current: &str| {
+        app.api_client()
+            .put(app.url("/api/v1/me/password"))
+            .bearer_auth(&first)
+            .json(&json!({"current_password": current, "new_password": "a-new-password"}))
+            .send()
+    };
+    assert_eq!(change("wrong-one").await.unwrap().status(), 403);
+    assert_eq!(change(ADMIN_PASSWORD).await.unwrap().status(), 204);
+    assert_eq!(app.get_with(&first, "/api/v1/me").await.status(), 200);
+    assert_eq!(
+        app.get_with(second["token"].as_str().unwrap(), "/api/v1/me")
+            .await
+            .status(),
+        401
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    app.invite_user(&admin, "bob", "bob-password").await;
+    let (dir, config) = app.stop().await;
+    let app = spawn_in(dir, config).await;
+    assert!(
+        app.handle.setup_token.is_none(),
+        "no setup once an admin exists"
+    );
+    assert_eq!(app.get_with(&admin, "/api/v1/me").await.status(), 200);
+    let users: Vec<Value> = app
+        .get_with(&admin, "/api/v1/users")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 2);
+    app.stop().await;
+}

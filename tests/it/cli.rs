@@ -1,0 +1,329 @@
+//! The `outpost` binary: bad configuration, startup failures, user management against a data
+//! directory (with and without a running server), CA export, doctor and SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = outpost_bin()
+        .args(args)
+        .env_remove("OUTPOST_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn version_and_help() {
+    let (code, out, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(env!("CARGO_PKG_VERSION")));
+    let (code, out, _) = run(&["config", "example"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("[tls]"));
+}
+
+#[test]
+fn bad_config_names_the_key_and_file_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "listen = \"0.0.0.0:8443\"\n[tls]\nprofle = \"modern\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&[
+        "serve",
+        "--config",
+        file.to_str().unwrap(),
+        "--no-discovery",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("profle") && err.contains("bad.toml"), "{err}");
+
+    std::fs::write(&file, "discovery = 3\n").unwrap();
+    let (code, _, err) = run(&["doctor", "--config", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("discovery"), "{err}");
+
+    std::fs::write(&file, "listen = [\n").unwrap();
+    let (code, _, err) = run(&["serve", "--config", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not valid TOML"), "{err}");
+
+    let (code, _, err) = run(&["serve", "--config", "/nonexistent/outpost.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/outpost.toml"), "{err}");
+}
+
+#[test]
+fn startup_failures_are_one_plain_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A port in use.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let (code, _, err) = run(&[
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        &addr,
+        "--http-listen",
+        "off",
+        "--no-discovery",
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("already in use") && err.contains(&addr),
+        "{err}"
+    );
+
+    // A data dir that cannot be created (a file is in the way).
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let bad = blocker.join("data");
+    let (code, _, err) = run(&[
+        "serve",
+        "--data-dir",
+        bad.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--http-listen",
+        "off",
+        "--no-discovery",
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("data directory") && err.contains(bad.to_str().unwrap()),
+        "{err}"
+    );
+
+    // A configured certificate file that is missing.
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "tls.cert_file = \"/nonexistent/cert.pem\"\ntls.key_file = \"/nonexistent/key.pem\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&[
+        "serve",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--http-listen",
+        "off",
+        "--no-discovery",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("/nonexistent/cert.pem"), "{err}");
+}
+
+#[test]
+fn a_corrupt_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let db = data.join("outpost.db");
+    let garbage: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&db, &garbage).unwrap();
+    let (code, _, err) = run(&[
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--http-listen",
+        "off",
+        "--no-discovery",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("damaged"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), garbage);
+    let (code, out, _) = run(&["doctor", "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(out.contains("damaged"), "{out}");
+}
+
+#[test]
+fn user_commands_work_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let mut child = outpost_bin()
+        .args([
+            "user",
+            "add",
+            "Alice",
+            "--admin",
+            "--password-stdin",
+            "--data-dir",
+            d,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"alice-password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let (code, out, _) = run(&["user", "add", "bob", "--data-dir", d]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("password: "),
+        "a generated password is shown: {out}"
+    );
+    let (code, _, err) = run(&["user", "add", "bob", "--data-dir", d]);
+    assert_ne!(code, 0);
+    assert!(err.contains("taken"), "{err}");
+
+    let (code, out, _) = run(&["user", "list", "--json", "--data-dir", d]);
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["username"], "alice");
+    assert_eq!(list[0]["is_admin"], true);
+
+    let (code, _, _) = run(&["user", "disable", "bob", "--data-dir", d]);
+    assert_eq!(code, 0);
+    let (_, out, _) = run(&["user", "list", "--data-dir", d]);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("bob") && l.contains("disabled")),
+        "{out}"
+    );
+    let (code, out, _) = run(&["user", "reset-password", "alice", "--data-dir", d]);
+    assert_eq!(code, 0);
+    assert!(out.contains("new password: "));
+    let (code, _, err) = run(&["user", "disable", "nobody", "--data-dir", d]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no user named"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_disable_ends_a_live_session_on_a_running_server() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.invite_user(&admin, "bob", "bob-password").await;
+    assert_eq!(app.get_with(&bob, "/api/v1/me").await.status(), 200);
+    let d = app.data_dir();
+    let out = tokio::task::spawn_blocking(move || {
+        outpost_bin()
+            .args(["user", "disable", "bob", "--data-dir", d.to_str().unwrap()])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success());
+    assert_eq!(app.get_with(&bob, "/api/v1/me").await.status(), 401);
+    app.stop().await;
+}
+
+#[test]
+fn ca_export_and_fingerprint_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let d = d.to_str().unwrap();
+    let (code, pem, _) = run(&["ca", "export", "--data-dir", d]);
+    assert_eq!(code, 0);
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    let der = outpost_bin()
+        .args(["ca", "export", "--der", "--data-dir", d])
+        .output()
+        .unwrap();
+    assert_eq!(Some(der.stdout.clone()), outpost::pki::pem_to_der(&pem));
+    let (_, fp, _) = run(&["ca", "fingerprint", "--data-dir", d]);
+    assert_eq!(fp.trim(), outpost::pki::fingerprint(&der.stdout));
+    // A second run does not regenerate anything.
+    let (_, pem2, _) = run(&["ca", "export", "--data-dir", d]);
+    assert_eq!(pem, pem2);
+    let (code, out, _) = run(&["doctor", "--data-dir", d]);
+    // No database yet: doctor says so.
+    assert_eq!(code, 1);
+    assert!(out.contains("no database"), "{out}");
+}
+
+struct Server {
+    child: Child,
+    https: String,
+}
+
+/// Starts `outpost serve` on loopback and waits for its "listening" line.
+fn serve(data: &str) -> Server {
+    let mut child = outpost_bin()
+        .args([
+            "serve",
+            "--data-dir",
+            data,
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "off",
+            "--no-discovery",
+        ])
+        .env("OUTPOST_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let https = loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        let line = lines.next().expect("server output").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["message"] == "Outpost is listening" {
+            break v["https"].as_str().unwrap().to_string();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, https }
+}
+
+#[test]
+fn sigterm_stops_cleanly_with_exit_0_and_doctor_is_happy() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let mut server = serve(d);
+    assert!(server.https.starts_with("127.0.0.1:"));
+    let pid = server.child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(exit.code(), Some(0));
+    // The database was closed cleanly: the WAL was checkpointed away.
+    let wal = data.join("outpost.db-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+    let (code, out, _) = run(&["doctor", "--data-dir", d]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("integrity check passed"));
+}

@@ -1,0 +1,193 @@
+//! `spawn_app()` and typed helpers shared by every area.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use outpost::config::{Config, HttpListen};
+use outpost::ServerHandle;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+pub struct TestApp {
+    pub handle: ServerHandle,
+    pub dir: Arc<TempDir>,
+    pub config: Config,
+}
+
+pub fn test_config(dir: &Path) -> Config {
+    Config {
+        data_dir: dir.join("data"),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        http_listen: HttpListen::Addr("127.0.0.1:0".parse().unwrap()),
+        discovery: false,
+        site_name: "Test Site".into(),
+        ..Default::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let mut config = test_config(dir.path());
+    change(&mut config);
+    spawn_in(dir, config).await
+}
+
+/// Starts a server on an existing data directory (restarts keep the same `dir`).
+pub async fn spawn_in(dir: Arc<TempDir>, config: Config) -> TestApp {
+    let handle = outpost::start(config.clone()).await.expect("server starts");
+    TestApp {
+        handle,
+        dir,
+        config,
+    }
+}
+
+impl TestApp {
+    pub fn https_addr(&self) -> SocketAddr {
+        self.handle.https_addr
+    }
+
+    pub fn base(&self) -> String {
+        format!("https://localhost:{}", self.https_addr().port())
+    }
+
+    pub fn http_base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.handle.http_addr.unwrap().port())
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.config.data_dir.clone()
+    }
+
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(self.data_dir().join("certs/ca.pem")).unwrap()
+    }
+
+    /// A browser-like client: trusts only this server's CA, keeps cookies, sends Origin.
+    pub fn client(&self) -> reqwest::Client {
+        self.client_builder().build().unwrap()
+    }
+
+    pub fn client_builder(&self) -> reqwest::ClientBuilder {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.base().parse().unwrap());
+        reqwest::Client::builder()
+            .use_preconfigured_tls(client_tls(&self.ca_pem()))
+            .resolve("localhost", self.https_addr())
+            .cookie_store(true)
+            .default_headers(headers)
+    }
+
+    /// A client with no cookies and no Origin: how a script with a Bearer token looks.
+    pub fn api_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .use_preconfigured_tls(client_tls(&self.ca_pem()))
+            .resolve("localhost", self.https_addr())
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base())
+    }
+
+    /// Creates the first admin through the setup token; returns the admin's Bearer token.
+    pub async fn setup_admin(&self) -> String {
+        let token = self.handle.setup_token.clone().expect("setup token");
+        let resp = self
+            .api_client()
+            .post(self.url("/api/v1/auth/setup"))
+            .json(&json!({"token": token, "username": ADMIN, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a user through an invite made by `admin_token`; returns their Bearer token.
+    pub async fn invite_user(&self, admin_token: &str, name: &str, password: &str) -> String {
+        let c = self.api_client();
+        let invite: Value = c
+            .post(self.url("/api/v1/invites"))
+            .bearer_auth(admin_token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let resp = c
+            .post(self.url("/api/v1/auth/invite"))
+            .json(&json!({"token": invite["token"], "username": name, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get_with(&self, token: &str, path: &str) -> reqwest::Response {
+        self.api_client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(self) -> (Arc<TempDir>, Config) {
+        let TestApp {
+            handle,
+            dir,
+            config,
+        } = self;
+        handle.shutdown().await;
+        (dir, config)
+    }
+}
+
+pub fn root_store(ca_pem: &str) -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    roots
+}
+
+/// A rustls client configuration that trusts only `ca_pem`.
+pub fn client_tls(ca_pem: &str) -> rustls::ClientConfig {
+    rustls::ClientConfig::builder_with_provider(Arc::new(outpost::pki::crypto_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(root_store(ca_pem))
+        .with_no_client_auth()
+}
+
+/// Asserts the common error shape and returns the code.
+pub async fn error_code(resp: reqwest::Response) -> String {
+    let body: Value = resp.json().await.expect("error body is JSON");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_string();
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+    code
+}
+
+pub fn outpost_bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
+}
