@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, NetworkError, api, inviteLink, parseApiError, parseRetryAfter, request, setFetch } from './api';
+
+const NOW = Date.parse('2025-01-01T00:00:00Z');
+
+describe('parseRetryAfter', () => {
+  it('reads delay-seconds', () => {
+    expect(parseRetryAfter('30', NOW)).toBe(30);
+    expect(parseRetryAfter(' 0 ', NOW)).toBe(0);
+  });
+
+  it('reads an HTTP date relative to now', () => {
+    expect(parseRetryAfter('Wed, 01 Jan 2025 00:01:30 GMT', NOW)).toBe(90);
+    expect(parseRetryAfter('Tue, 31 Dec 2024 23:00:00 GMT', NOW)).toBe(0);
+  });
+
+  it('rejects missing and malformed values', () => {
+    expect(parseRetryAfter(null, NOW)).toBeNull();
+    expect(parseRetryAfter('', NOW)).toBeNull();
+    expect(parseRetryAfter('-5', NOW)).toBeNull();
+    expect(parseRetryAfter('1.5', NOW)).toBeNull();
+    expect(parseRetryAfter('soon', NOW)).toBeNull();
+  });
+});
+
+describe('parseApiError', () => {
+  it('reads the standard error body', () => {
+    const err = parseApiError(
+      401,
+      '{"error":{"code":"invalid-credentials","message":"Wrong user name or password"}}',
+    );
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.status).toBe(401);
+    expect(err.code).toBe('invalid-credentials');
+    expect(err.message).toBe('Wrong user name or password');
+    expect(err.retryAfter).toBeNull();
+  });
+
+  it('attaches Retry-After', () => {
+    const err = parseApiError(429, '{"error":{"code":"rate-limited","message":"Slow down"}}', '17');
+    expect(err.retryAfter).toBe(17);
+  });
+
+  it('tolerates empty, non-JSON and differently shaped bodies', () => {
+    for (const body of ['', '<html>Bad Gateway</html>', '{"detail":"x"}', 'null', '[]', '{"error":"str"}']) {
+      const err = parseApiError(502, body);
+      expect(err.code, body).toBe('http-502');
+      expect(err.message, body).toBe('');
+    }
+  });
+
+  it('ignores fields of the wrong type', () => {
+    const err = parseApiError(400, '{"error":{"code":7,"message":["a"]}}');
+    expect(err.code).toBe('http-400');
+    expect(err.message).toBe('');
+  });
+});
+
+describe('request', () => {
+  afterEach(() => setFetch((input, init) => globalThis.fetch(input, init)));
+
+  function respond(status: number, body: string, headers: Record<string, string> = {}) {
+    const fetch = vi.fn(async (_input: string, _init: RequestInit) => new Response(status === 204 ? null : body, { status, headers }));
+    setFetch(fetch);
+    return fetch;
+  }
+
+  it('sends JSON with same-origin credentials to /api/v1', async () => {
+    const fetch = respond(200, '{"token":"t","user":{"id":1}}', { 'Content-Type': 'application/json' });
+    const result = await api.login({ username: 'alice', password: 'pw' });
+    expect(result.token).toBe('t');
+    expect(fetch).toHaveBeenCalledTimes(1);
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe('/api/v1/auth/login');
+    expect(init.method).toBe('POST');
+    expect(init.credentials).toBe('same-origin');
+    expect(init.headers).toMatchObject({ 'Content-Type': 'application/json', Accept: 'application/json' });
+    expect(JSON.parse(init.body as string)).toEqual({ username: 'alice', password: 'pw' });
+  });
+
+  it('sends no body or Content-Type for GET', async () => {
+    const fetch = respond(200, '[]');
+    await api.sessions();
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe('/api/v1/sessions');
+    expect(init.method).toBe('GET');
+    expect(init.body).toBeUndefined();
+    expect(init.headers).not.toHaveProperty('Content-Type');
+  });
+
+  it('escapes path segments', async () => {
+    const fetch = respond(204, '');
+    await api.revokeSession('a/b?c');
+    expect(fetch.mock.calls[0]![0]).toBe('/api/v1/sessions/a%2Fb%3Fc');
+    const fetch2 = respond(200, '{"valid":true,"expires_at":"2025-01-01T00:00:00Z"}');
+    await api.getInvite('x y');
+    expect(fetch2.mock.calls[0]![0]).toBe('/api/v1/invites/x%20y');
+  });
+
+  it('resolves 204 to undefined', async () => {
+    respond(204, '');
+    await expect(api.logout()).resolves.toBeUndefined();
+  });
+
+  it('throws ApiError with status, code, message and Retry-After', async () => {
+    respond(429, '{"error":{"code":"too-many-attempts","message":"Too many"}}', { 'Retry-After': '42' });
+    const err = await request('POST', '/auth/login', {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 429, code: 'too-many-attempts', message: 'Too many', retryAfter: 42 });
+  });
+
+  it('throws NetworkError when fetch rejects', async () => {
+    setFetch(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    const err = await api.me().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err).not.toBeInstanceOf(ApiError);
+  });
+
+  it('reports a non-JSON success body as an invalid response', async () => {
+    respond(200, '<html>captive portal</html>');
+    await expect(api.me()).rejects.toMatchObject({ code: 'invalid-response' });
+  });
+});
+
+describe('inviteLink', () => {
+  const base = { token: 'T0K', expires_at: '2025-01-01T00:00:00Z' };
+
+  it("uses the server's full URL when given", () => {
+    expect(inviteLink({ ...base, url: 'https://outpost.lan/invite/T0K' }, 'https://x')).toBe(
+      'https://outpost.lan/invite/T0K',
+    );
+  });
+
+  it('puts a path on this origin', () => {
+    expect(inviteLink({ ...base, path: '/invite/T0K' }, 'https://outpost.lan:8443')).toBe(
+      'https://outpost.lan:8443/invite/T0K',
+    );
+    expect(inviteLink(base, 'https://outpost.lan/')).toBe('https://outpost.lan/invite/T0K');
+  });
+});

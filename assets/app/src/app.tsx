@@ -1,0 +1,33 @@
+import { t } from './i18n';
+import { useRoute } from './router';
+import { InviteView } from './views/InviteView';
+import { LoginView } from './views/LoginView';
+import { SetupView } from './views/SetupView';
+import { Shell } from './views/Shell';
+
+/** Top-level component: picks the page for the current URL. */
+export function App() {
+  const route = useRoute();
+  let page;
+  switch (route.name) {
+    case 'login':
+      page = <LoginView next={route.next} />;
+      break;
+    case 'setup':
+      page = <SetupView token={route.token} />;
+      break;
+    case 'invite':
+      page = <InviteView key={route.token} token={route.token} />;
+      break;
+    default:
+      page = <Shell route={route} />;
+  }
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        {t('app.skipToContent')}
+      </a>
+      {page}
+    </>
+  );
+}

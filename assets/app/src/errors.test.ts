@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ApiError, NetworkError } from './api';
+import { describeError, isUnauthorized } from './errors';
+import { setLocale } from './i18n';
+
+describe('describeError', () => {
+  beforeAll(() => setLocale('en'));
+
+  it('explains network failures', () => {
+    expect(describeError(new NetworkError())).toMatch(/Cannot reach the Outpost server/);
+  });
+
+  it('prefers the per-view message for a status', () => {
+    const err = new ApiError(401, 'invalid-credentials', 'Invalid credentials');
+    expect(describeError(err, { 401: 'login.wrongCredentials' })).toBe('Wrong user name or password.');
+  });
+
+  it('shows the retry delay for 429', () => {
+    expect(describeError(new ApiError(429, 'rate-limited', 'x', 12))).toBe(
+      'Too many attempts, try again in 12 seconds.',
+    );
+    expect(describeError(new ApiError(429, 'rate-limited', 'x', null))).toBe(
+      'Too many attempts, try again later.',
+    );
+  });
+
+  it('can pick the message by error code before status', () => {
+    const messages = { 'wrong-password': 'profile.password.wrongCurrent', 403: 'login.wrongCredentials' } as const;
+    expect(describeError(new ApiError(403, 'wrong-password', 'x'), messages)).toBe(
+      'The current password is wrong.',
+    );
+    expect(describeError(new ApiError(403, 'forbidden', 'x'), messages)).toBe(
+      'Wrong user name or password.',
+    );
+  });
+
+  it("falls back to the server's sentence, then to the status", () => {
+    expect(describeError(new ApiError(400, 'invalid', 'The password is too short.'))).toBe(
+      'The password is too short.',
+    );
+    expect(describeError(new ApiError(400, 'invalid', 'password must have at least 8 characters'))).toBe(
+      'Password must have at least 8 characters.',
+    );
+    expect(describeError(new ApiError(502, 'http-502', ''))).toBe(
+      'Something went wrong (error 502). Please try again.',
+    );
+    expect(describeError(new Error('boom'))).toBe('Something went wrong. Please try again.');
+  });
+
+  it('translates into the current language', () => {
+    setLocale('ru');
+    try {
+      expect(describeError(new ApiError(401, 'x', 'y'), { 401: 'login.wrongCredentials' })).toBe(
+        'Неверное имя пользователя или пароль.',
+      );
+    } finally {
+      setLocale('en');
+    }
+  });
+});
+
+describe('isUnauthorized', () => {
+  it('is true only for 401 API errors', () => {
+    expect(isUnauthorized(new ApiError(401, 'unauthorized', ''))).toBe(true);
+    expect(isUnauthorized(new ApiError(403, 'forbidden', ''))).toBe(false);
+    expect(isUnauthorized(new NetworkError())).toBe(false);
+  });
+});

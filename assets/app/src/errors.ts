@@ -1,0 +1,41 @@
+// Turns any error thrown by the API client into one translated sentence.
+
+import { ApiError, NetworkError } from './api';
+import { t, type MessageKey } from './i18n';
+
+/**
+ * Per-view messages, keyed by the error body's `code` (checked first) or by
+ * HTTP status, e.g. `{ 'wrong-password': 'profile.password.wrongCurrent', 401: … }`.
+ */
+export type ErrorMessages = Partial<Record<string | number, MessageKey>>;
+
+/** Server sentences are lower-case fragments ("sign in to continue"): make them read as sentences. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return trimmed;
+  const first = trimmed.charAt(0).toLocaleUpperCase() + trimmed.slice(1);
+  return /[.!?…]$/.test(first) ? first : `${first}.`;
+}
+
+export function describeError(err: unknown, messages: ErrorMessages = {}): string {
+  if (err instanceof NetworkError) return t('error.network');
+  if (err instanceof ApiError) {
+    const key = messages[err.code] ?? messages[err.status];
+    if (key) return t(key);
+    if (err.status === 429) {
+      return err.retryAfter != null
+        ? t('error.tooManyAttempts', { n: err.retryAfter })
+        : t('error.tooManyAttemptsLater');
+    }
+    // The server's sentence is the most precise explanation we have
+    // (validation errors such as a too short password).
+    if (err.message.trim()) return sentence(err.message);
+    return t('error.unexpected', { status: err.status });
+  }
+  return t('error.generic');
+}
+
+/** True when the error means "not signed in" (no, expired or revoked session). */
+export function isUnauthorized(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 401;
+}
