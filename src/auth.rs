@@ -313,6 +313,15 @@ impl Auth {
         Ok(found)
     }
 
+    /// Whether a session is still valid (for connections that outlive one request).
+    pub async fn authenticate_session_id(&self, session_id: &str) -> bool {
+        let id = session_id.to_string();
+        self.store
+            .read(move |c| users::session_alive(c, &id))
+            .await
+            .unwrap_or(false)
+    }
+
     pub async fn revoke_session(&self, user_id: i64, session_id: &str) -> Result<()> {
         let id = session_id.to_string();
         Ok(self

@@ -165,6 +165,14 @@ pub struct LimitsConfig {
     pub max_json_body: usize,
     /// Largest number of simultaneous client connections.
     pub max_connections: usize,
+    /// Largest message body, in bytes.
+    pub max_message_bytes: usize,
+    /// Sustained messages per second one user may send.
+    pub messages_per_second: f64,
+    /// How many messages one user may send in a burst.
+    pub message_burst: u32,
+    /// Largest WebSocket frame a client may send, in bytes.
+    pub max_ws_frame: usize,
 }
 
 impl Default for LimitsConfig {
@@ -172,6 +180,10 @@ impl Default for LimitsConfig {
         LimitsConfig {
             max_json_body: 256 * 1024,
             max_connections: 20_000,
+            max_message_bytes: 16 * 1024,
+            messages_per_second: 10.0,
+            message_burst: 50,
+            max_ws_frame: 64 * 1024,
         }
     }
 }
@@ -206,6 +218,7 @@ enum Kind {
     Str,
     Bool,
     Int,
+    Float,
     List,
 }
 
@@ -252,6 +265,10 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
         "limits.max_connections",
         Kind::Int,
     ),
+    ("OUTPOST_LIMITS_MAX_MESSAGE_BYTES", "limits.max_message_bytes", Kind::Int),
+    ("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "limits.messages_per_second", Kind::Float),
+    ("OUTPOST_LIMITS_MESSAGE_BURST", "limits.message_burst", Kind::Int),
+    ("OUTPOST_LIMITS_MAX_WS_FRAME", "limits.max_ws_frame", Kind::Int),
     ("OUTPOST_LOG_FORMAT", "log.format", Kind::Str),
     ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
 ];
@@ -354,6 +371,12 @@ impl Config {
         if self.tls.check_interval_secs == 0 {
             return Err("tls.check_interval_secs must be at least 1".into());
         }
+        if !(self.limits.messages_per_second > 0.0) || self.limits.message_burst == 0 {
+            return Err("limits.messages_per_second and limits.message_burst must be above 0".into());
+        }
+        if self.limits.max_message_bytes < 16 || self.limits.max_ws_frame < self.limits.max_message_bytes {
+            return Err("limits.max_ws_frame must be at least limits.max_message_bytes (and that at least 16)".into());
+        }
         if self.limits.max_json_body < 1024 {
             return Err("limits.max_json_body must be at least 1024 bytes".into());
         }
@@ -384,6 +407,11 @@ fn env_value(text: &str, kind: Kind) -> Result<Value, String> {
             text.trim()
                 .parse::<i64>()
                 .map_err(|_| format!("expected a whole number, got {text:?}"))?,
+        ),
+        Kind::Float => Value::Float(
+            text.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("expected a number, got {text:?}"))?,
         ),
         Kind::List => Value::Array(
             text.split(',')

@@ -11,8 +11,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod http;
+pub mod hub;
 pub mod pki;
 pub mod server;
 pub mod store;

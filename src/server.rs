@@ -19,6 +19,8 @@ use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 use crate::auth::{Auth, AuthError};
+use crate::chat::{Chat, ChatLimits};
+use crate::hub::{FanOut, LocalHub};
 use crate::config::{Config, HttpListen};
 use crate::http::{self, AppState};
 use crate::pki::{self, Pki, PkiError};
@@ -176,15 +178,28 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     };
     let http_addr = http.as_ref().and_then(|l| l.local_addr().ok());
 
+    let memberships = store.read(crate::store::chat::all_memberships).await?;
+    let hub: Arc<dyn FanOut> = LocalHub::new(memberships);
+    let chat = Chat::new(
+        store.clone(),
+        hub.clone(),
+        ChatLimits {
+            max_message_bytes: config.limits.max_message_bytes,
+            messages_per_second: config.limits.messages_per_second,
+            message_burst: f64::from(config.limits.message_burst),
+        },
+    );
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state = AppState {
         config: config.clone(),
         store: store.clone(),
         auth: auth.clone(),
+        chat,
         pki: pki.clone(),
         https_port: https_addr.port(),
+        shutdown: shutdown_rx.clone(),
     };
     let setup_token = auth.setup_token_if_needed().await?;
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let limit = Arc::new(Semaphore::new(config.limits.max_connections));
 
     let mut tasks = Vec::new();
@@ -208,7 +223,13 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     tasks.push(tokio::spawn(maintenance(
         pki.clone(),
         auth.clone(),
+        store.clone(),
         Duration::from_secs(config.tls.check_interval_secs),
+        shutdown_rx.clone(),
+    )));
+    tasks.push(tokio::spawn(watch_revocations(
+        store.clone(),
+        hub.clone(),
         shutdown_rx.clone(),
     )));
 
@@ -302,10 +323,48 @@ async fn serve(
     }
 }
 
-/// Periodic jobs: certificate renewal and session expiry.
+/// How long the event log keeps events for clients to resume from.
+const EVENT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Ends live connections of sessions deleted by anyone, including the CLI in another process:
+/// deleting a session row leaves a revocation row (a trigger), which this polls for.
+async fn watch_revocations(
+    store: Store,
+    hub: Arc<dyn FanOut>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    use crate::store::chat as q;
+    let mut last = match store.read(q::revocation_head).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot watch for revoked sessions");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {}
+        }
+        let after = last;
+        match store.read(move |c| q::revocations_since(c, after)).await {
+            Ok(rows) if !rows.is_empty() => {
+                last = rows.last().map(|r| r.0).unwrap_or(last);
+                let ids: Vec<String> = rows.into_iter().map(|r| r.1).collect();
+                hub.disconnect_sessions(&ids);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "checking for revoked sessions failed"),
+        }
+    }
+}
+
+/// Periodic jobs: certificate renewal, session expiry, event log pruning.
 async fn maintenance(
     pki: Arc<Pki>,
     auth: Auth,
+    store: Store,
     every: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -325,6 +384,16 @@ async fn maintenance(
         }
         if let Err(e) = auth.delete_expired_sessions().await {
             tracing::warn!(error = %e, "expiring old sessions failed");
+        }
+        let cutoff = crate::store::now_ms() - EVENT_RETENTION.as_millis() as i64;
+        let pruned = store
+            .write(move |t| {
+                crate::store::chat::prune_revocations(t, cutoff)?;
+                crate::store::chat::prune_events(t, cutoff)
+            })
+            .await;
+        if let Err(e) = pruned {
+            tracing::warn!(error = %e, "pruning the event log failed");
         }
     }
 }

@@ -413,6 +413,9 @@ async fn set_disabled(
         .store
         .write(move |t| users::set_disabled(t, id, disabled))
         .await?;
+    if disabled {
+        s.chat.hub().disconnect_user(id);
+    }
     tracing::info!(by = %admin.0.user.username, user = %user.username, disabled, "user access changed");
     Ok(user)
 }

@@ -3,9 +3,11 @@
 
 mod api;
 mod assets;
+mod chat_api;
 pub mod error;
 mod onboarding;
 mod session;
+mod ws;
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::auth::Auth;
+use crate::chat::Chat;
 use crate::config::Config;
 use crate::pki::Pki;
 use crate::store::Store;
@@ -30,7 +33,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub auth: Auth,
+    pub chat: Chat,
     pub pki: Arc<Pki>,
+    /// Flips to true when the server shuts down; long-lived connections close on it.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The HTTPS port actually bound (differs from the config when it asked for port 0).
     pub https_port: u16,
 }
@@ -42,7 +48,7 @@ frame-ancestors 'none'; form-action 'self'";
 
 /// The application served over HTTPS.
 pub fn https_router(state: AppState) -> Router {
-    let (api, openapi) = api::router().split_for_parts();
+    let (api, openapi) = api::router().merge(chat_api::router()).split_for_parts();
     let openapi = Arc::new(openapi);
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;
@@ -56,6 +62,7 @@ pub fn https_router(state: AppState) -> Router {
             }),
         )
         .merge(api)
+        .route("/api/v1/ws", get(ws::upgrade))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/ca.pem", get(onboarding::ca_pem))
         .route("/ca.der", get(onboarding::ca_der))

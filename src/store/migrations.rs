@@ -42,6 +42,95 @@ const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL
     );
     "#,
+    // 2: channels, membership, messages, threads, reactions, mentions, pins, search, the event
+    // log that clients resume from, and the session revocations the server watches.
+    r#"
+    CREATE TABLE channels (
+        id         INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('public', 'private', 'dm', 'group')),
+        name       TEXT COLLATE NOCASE,
+        topic      TEXT NOT NULL DEFAULT '',
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL,
+        archived   INTEGER NOT NULL DEFAULT 0,
+        dm_key     TEXT UNIQUE,
+        last_seq   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX channels_name ON channels(name) WHERE name IS NOT NULL;
+    CREATE TABLE members (
+        channel_id    INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role          TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('owner', 'member')),
+        joined_at     INTEGER NOT NULL,
+        last_read_seq INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (channel_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX members_user ON members(user_id, channel_id);
+    CREATE TABLE messages (
+        id            INTEGER PRIMARY KEY,
+        channel_id    INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        seq           INTEGER NOT NULL,
+        author_id     INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        client_id     TEXT,
+        kind          TEXT NOT NULL DEFAULT 'text',
+        body          TEXT NOT NULL,
+        thread_root   INTEGER REFERENCES messages(id),
+        reply_count   INTEGER NOT NULL DEFAULT 0,
+        last_reply_at INTEGER,
+        created_at    INTEGER NOT NULL,
+        edited_at     INTEGER,
+        deleted       INTEGER NOT NULL DEFAULT 0,
+        pinned_at     INTEGER,
+        pinned_by     INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        UNIQUE (channel_id, seq)
+    );
+    CREATE UNIQUE INDEX messages_client ON messages(author_id, client_id) WHERE client_id IS NOT NULL;
+    CREATE INDEX messages_thread ON messages(thread_root, seq) WHERE thread_root IS NOT NULL;
+    CREATE INDEX messages_pinned ON messages(channel_id, pinned_at) WHERE pinned_at IS NOT NULL;
+    CREATE TABLE reactions (
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        emoji      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (message_id, emoji, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE mentions (
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        body, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.kind = 'text' BEGIN
+        INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages WHEN old.kind = 'text' BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+        INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.kind = 'text' BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    END;
+    CREATE TABLE events (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel_id INTEGER,
+        user_id    INTEGER,
+        created_at INTEGER NOT NULL,
+        payload    TEXT NOT NULL
+    );
+    CREATE INDEX events_user ON events(user_id, id) WHERE user_id IS NOT NULL;
+    CREATE TABLE session_revocations (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL,
+        user_id    INTEGER NOT NULL,
+        at         INTEGER NOT NULL
+    );
+    CREATE TRIGGER sessions_revoked AFTER DELETE ON sessions BEGIN
+        INSERT INTO session_revocations(session_id, user_id, at)
+        VALUES (old.id, old.user_id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+    END;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -7,6 +7,7 @@
 //! `spawn_blocking`, so no SQLite call ever runs on the async runtime's worker threads.
 
 mod migrations;
+pub mod chat;
 pub mod users;
 
 use std::path::{Path, PathBuf};
@@ -138,27 +139,61 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let (done_tx, done_rx) = oneshot::channel();
+        self.submit_then(move |c| f(c).map(|v| (v, ())), |_| {})
+            .await
+    }
+
+    /// Queues `f` for the next group commit now, in call order, and returns a future that
+    /// resolves once that commit is durable. When it is, `after_commit` runs with the second half
+    /// of `f`'s result on the writer thread before the caller is answered, so effects happen in
+    /// commit order: this is how events reach subscribers in the order they were logged.
+    /// `after_commit` must be quick and must not block. An `Err` from `f` rolls back only `f`'s
+    /// own savepoint.
+    pub fn submit_then<T, E, Er, F, G>(
+        &self,
+        f: F,
+        after_commit: G,
+    ) -> impl std::future::Future<Output = std::result::Result<T, Er>> + Send + 'static
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        Er: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> std::result::Result<(T, E), Er> + Send + 'static,
+        G: FnOnce(E) + Send + 'static,
+    {
+        let (done_tx, done_rx) = oneshot::channel::<std::result::Result<T, Er>>();
         let job: Job = Box::new(move |txn| {
             let outcome = match txn.savepoint() {
-                Ok(mut sp) => {
-                    let r = f(&sp);
-                    match r {
-                        Ok(v) => sp.commit().map(|_| v).map_err(StoreError::from),
-                        Err(e) => {
-                            let _ = sp.rollback();
-                            Err(e)
-                        }
+                Ok(mut sp) => match f(&sp) {
+                    Ok(v) => sp
+                        .commit()
+                        .map(|_| v)
+                        .map_err(|e| Er::from(StoreError::from(e))),
+                    Err(e) => {
+                        let _ = sp.rollback();
+                        Err(e)
                     }
-                }
-                Err(e) => Err(StoreError::from(e)),
+                },
+                Err(e) => Err(Er::from(StoreError::from(e))),
             };
             Box::new(move |committed: Result<()>| {
-                let _ = done_tx.send(committed.and(outcome));
+                let result = match committed {
+                    Err(e) => Err(Er::from(e)),
+                    Ok(()) => outcome.map(|(value, effect)| {
+                        after_commit(effect);
+                        value
+                    }),
+                };
+                let _ = done_tx.send(result);
             })
         });
-        self.submit(job)?;
-        done_rx.await.map_err(|_| StoreError::Closed)?
+        let submitted = self.submit(job);
+        async move {
+            submitted.map_err(Er::from)?;
+            done_rx
+                .await
+                .map_err(|_| Er::from(StoreError::Closed))?
+        }
     }
 
     fn submit(&self, job: Job) -> Result<()> {

@@ -354,3 +354,15 @@ pub fn clear_setup_tokens(c: &Connection) -> Result<()> {
     c.execute("DELETE FROM setup_tokens", [])?;
     Ok(())
 }
+
+/// Whether a session still exists and belongs to an enabled user.
+pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = ?1 AND u.disabled = 0",
+        [session_id],
+        |_| Ok(()),
+    )
+    .optional()?
+    .is_some())
+}

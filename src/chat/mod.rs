@@ -1,0 +1,979 @@
+//! Messaging: channels, direct messages, messages, threads, reactions, pins, read state,
+//! mentions and search, with every authorization decision. Writes log an event in the same
+//! transaction and publish it through the hub right after the commit.
+//!
+//! Write methods are plain `fn`s that queue their transaction before returning the future that
+//! awaits it: requests from one connection are therefore committed in the order they arrived.
+
+pub mod protocol;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rusqlite::Connection;
+
+use crate::hub::{Audience, FanOut, Frame, MembershipChange, Outgoing};
+use crate::store::chat::{self as q, Channel, ChannelKind, NewMessage, SearchQuery};
+use crate::store::{Store, StoreError};
+use protocol::{event_frame, ChannelInfo, ChannelView, Event, MessageView};
+
+pub use crate::store::chat::{MARK_END, MARK_START};
+
+/// Largest group DM, counting its creator.
+pub const MAX_GROUP_MEMBERS: usize = 16;
+pub const MAX_PAGE: i64 = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// Also what non-members get, so that private channels do not reveal they exist.
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("this channel is archived")]
+    Archived,
+    #[error("the message is longer than {0} bytes")]
+    TooLarge(usize),
+    #[error("sending too fast; wait {retry_after_ms} ms")]
+    RateLimited { retry_after_ms: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Result<T, E = ChatError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone)]
+pub struct ChatLimits {
+    pub max_message_bytes: usize,
+    /// Sustained messages per second per user, and how many may come at once.
+    pub messages_per_second: f64,
+    pub message_burst: f64,
+}
+
+/// A token bucket per user.
+#[derive(Default)]
+struct SendLimiter {
+    /// Short critical sections only.
+    buckets: Mutex<HashMap<i64, (f64, Instant)>>,
+}
+
+impl SendLimiter {
+    fn take(&self, user: i64, rate: f64, burst: f64) -> Result<()> {
+        let now = Instant::now();
+        let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if b.len() > 100_000 {
+            b.clear();
+        }
+        let (tokens, last) = b.entry(user).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * rate).min(burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - *tokens) / rate * 1000.0).ceil() as u64;
+            Err(ChatError::RateLimited {
+                retry_after_ms: wait.max(1),
+            })
+        }
+    }
+}
+
+/// Events logged by one transaction, published after it commits.
+#[derive(Default)]
+pub struct Log {
+    out: Vec<Outgoing>,
+}
+
+impl Log {
+    fn push(
+        &mut self,
+        c: &Connection,
+        audience: Audience,
+        membership: Option<MembershipChange>,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        let payload = event.to_json();
+        let (channel, user) = match audience {
+            Audience::Channel(ch) => (Some(ch), None),
+            Audience::User(u) => (None, Some(u)),
+        };
+        let pos = q::append_event(c, channel, user, &payload)?;
+        self.out.push(Outgoing {
+            audience,
+            membership,
+            frame: Frame {
+                pos: Some(pos),
+                text: event_frame(pos, &payload).into(),
+            },
+        });
+        Ok(())
+    }
+
+    fn message_new(&mut self, c: &Connection, m: MessageView) -> Result<(), StoreError> {
+        let ch = m.channel_id;
+        self.push(c, Audience::Channel(ch), None, &Event::MessageNew { message: m })
+    }
+
+    fn message_updated(&mut self, c: &Connection, m: MessageView) -> Result<(), StoreError> {
+        let ch = m.channel_id;
+        self.push(c, Audience::Channel(ch), None, &Event::MessageUpdated { message: m })
+    }
+
+    fn joined(&mut self, c: &Connection, channel: &Channel, user_id: i64) -> Result<(), StoreError> {
+        self.push(
+            c,
+            Audience::Channel(channel.id),
+            Some(MembershipChange::Joined {
+                channel_id: channel.id,
+                user_id,
+            }),
+            &Event::MemberJoined {
+                channel_id: channel.id,
+                user_id,
+                channel: ChannelInfo::from(channel),
+            },
+        )
+    }
+
+    fn left(&mut self, c: &Connection, channel_id: i64, user_id: i64) -> Result<(), StoreError> {
+        self.push(
+            c,
+            Audience::Channel(channel_id),
+            Some(MembershipChange::Left {
+                channel_id,
+                user_id,
+            }),
+            &Event::MemberLeft {
+                channel_id,
+                user_id,
+            },
+        )
+    }
+
+    fn channel_updated(&mut self, c: &Connection, channel: &Channel) -> Result<(), StoreError> {
+        self.push(
+            c,
+            Audience::Channel(channel.id),
+            None,
+            &Event::ChannelUpdated {
+                channel: ChannelInfo::from(channel),
+            },
+        )
+    }
+}
+
+/// The acting user, as far as chat rules care.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor {
+    pub id: i64,
+    pub is_admin: bool,
+}
+
+#[derive(Clone)]
+pub struct Chat {
+    store: Store,
+    hub: Arc<dyn FanOut>,
+    limits: ChatLimits,
+    limiter: Arc<SendLimiter>,
+}
+
+/// The member's role, or `NotFound` when they are not a member.
+fn require_member(c: &Connection, channel_id: i64, user_id: i64) -> Result<q::Membership> {
+    q::membership(c, channel_id, user_id)?.ok_or(ChatError::NotFound)
+}
+
+fn channel_or_not_found(c: &Connection, id: i64) -> Result<Channel> {
+    q::channel(c, id).map_err(|e| match e {
+        StoreError::NotFound => ChatError::NotFound,
+        other => other.into(),
+    })
+}
+
+fn message_or_not_found(c: &Connection, id: i64) -> Result<q::Message> {
+    q::message(c, id).map_err(|e| match e {
+        StoreError::NotFound => ChatError::NotFound,
+        other => other.into(),
+    })
+}
+
+/// Owners of a channel and server admins may manage it.
+fn require_manager(c: &Connection, channel: &Channel, actor: Actor) -> Result<()> {
+    if actor.is_admin {
+        return Ok(());
+    }
+    match q::membership(c, channel.id, actor.id)? {
+        Some(m) if m.role == "owner" => Ok(()),
+        Some(_) => Err(ChatError::Forbidden(
+            "only the channel's owners or an administrator may do this",
+        )),
+        None => Err(ChatError::NotFound),
+    }
+}
+
+pub fn validate_channel_name(name: &str) -> Result<String> {
+    let name = name.trim().trim_start_matches('#').to_lowercase();
+    let ok = (1..=64).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(name)
+    } else {
+        Err(ChatError::Invalid(
+            "a channel name is 1 to 64 letters, digits, dashes, dots or underscores".into(),
+        ))
+    }
+}
+
+fn validate_topic(topic: &str) -> Result<String> {
+    let t = topic.trim();
+    if t.chars().count() > 250 || t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ChatError::Invalid(
+            "a topic is at most 250 characters".into(),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+fn validate_emoji(e: &str) -> Result<String> {
+    let e = e.trim();
+    let ok = (1..=64).contains(&e.len()) && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(e.to_string())
+    } else {
+        Err(ChatError::Invalid(
+            "a reaction is one emoji or a :short-name: of at most 64 bytes".into(),
+        ))
+    }
+}
+
+fn validate_client_id(id: &str) -> Result<()> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ChatError::Invalid(
+            "client_id is 1 to 64 letters, digits, dashes or underscores".into(),
+        ))
+    }
+}
+
+/// Names mentioned as `@name`, lower-cased, in order of first appearance.
+pub fn mentioned_names(body: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut chars = body.char_indices().peekable();
+    let mut prev: Option<char> = None;
+    while let Some((i, ch)) = chars.next() {
+        if ch == '@' && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_') {
+            let rest = &body[i + 1..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+                .collect();
+            let name = name.trim_end_matches(['.', '-']).to_ascii_lowercase();
+            if !name.is_empty() && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        prev = Some(ch);
+    }
+    out
+}
+
+/// Turns what a person typed into a safe FTS5 expression: every word quoted, the last one a
+/// prefix, all of them required.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let mut q = words.join(" ");
+    q.push('*');
+    Some(q)
+}
+
+impl Chat {
+    pub fn new(store: Store, hub: Arc<dyn FanOut>, limits: ChatLimits) -> Chat {
+        Chat {
+            store,
+            hub,
+            limits,
+            limiter: Arc::new(SendLimiter::default()),
+        }
+    }
+
+    pub fn hub(&self) -> &Arc<dyn FanOut> {
+        &self.hub
+    }
+
+    /// Queues a transaction whose events are published after it commits.
+    fn commit<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut Log) -> Result<T> + Send + 'static,
+    {
+        let hub = self.hub.clone();
+        self.store.submit_then(
+            move |c| {
+                let mut log = Log::default();
+                let v = f(c, &mut log)?;
+                Ok((v, log))
+            },
+            move |log: Log| {
+                if !log.out.is_empty() {
+                    hub.publish(log.out);
+                }
+            },
+        )
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut out = None;
+            let r = store.read_blocking(|c| {
+                out = Some(f(c));
+                Ok(())
+            });
+            match (r, out) {
+                (Err(e), _) => Err(ChatError::Store(e)),
+                (Ok(()), Some(v)) => v,
+                (Ok(()), None) => Err(ChatError::Store(StoreError::Closed)),
+            }
+        })
+        .await
+        .map_err(|_| ChatError::Store(StoreError::Closed))?
+    }
+
+    pub fn create_channel(
+        &self,
+        actor: Actor,
+        name: &str,
+        topic: &str,
+        private: bool,
+    ) -> impl Future<Output = Result<ChannelView>> + Send + 'static {
+        let checked = validate_channel_name(name).and_then(|n| Ok((n, validate_topic(topic)?)));
+        let work = checked.map(|(name, topic)| {
+            self.commit(move |c, log| {
+                let kind = if private {
+                    ChannelKind::Private
+                } else {
+                    ChannelKind::Public
+                };
+                let ch = q::create_channel(c, kind, Some(&name), &topic, actor.id, None)?;
+                q::add_member(c, ch.id, actor.id, "owner")?;
+                log.joined(c, &ch, actor.id)?;
+                Ok(ch.id)
+            })
+        });
+        let me = self.clone();
+        async move {
+            let id = work?.await?;
+            me.channel_view(actor.id, id).await
+        }
+    }
+
+    /// The DM or group DM with exactly these people, created on first use.
+    pub fn open_direct(
+        &self,
+        actor: Actor,
+        others: Vec<i64>,
+    ) -> impl Future<Output = Result<ChannelView>> + Send + 'static {
+        let mut ids: Vec<i64> = others.into_iter().chain([actor.id]).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let valid = if ids.len() > MAX_GROUP_MEMBERS {
+            Err(ChatError::Invalid(format!(
+                "a group conversation has at most {MAX_GROUP_MEMBERS} people"
+            )))
+        } else {
+            Ok(())
+        };
+        let kind = if ids.len() <= 2 {
+            ChannelKind::Dm
+        } else {
+            ChannelKind::Group
+        };
+        let key = ids
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let work = valid.map(|()| {
+            self.commit(move |c, log| {
+                if !q::enabled_users_exist(c, &ids)? {
+                    return Err(ChatError::NotFound);
+                }
+                if let Some(existing) = q::channel_by_dm_key(c, &key)? {
+                    return Ok(existing.id);
+                }
+                let ch = q::create_channel(c, kind, None, "", actor.id, Some(&key))?;
+                for id in &ids {
+                    q::add_member(c, ch.id, *id, "member")?;
+                    log.joined(c, &ch, *id)?;
+                }
+                Ok(ch.id)
+            })
+        });
+        let me = self.clone();
+        async move {
+            let id = work?.await?;
+            me.channel_view(actor.id, id).await
+        }
+    }
+
+    pub async fn channel_view(&self, user_id: i64, channel_id: i64) -> Result<ChannelView> {
+        self.read(move |c| {
+            require_member(c, channel_id, user_id)?;
+            q::channels_of(c, user_id)?
+                .into_iter()
+                .find(|s| s.channel.id == channel_id)
+                .map(ChannelView::from)
+                .ok_or(ChatError::NotFound)
+        })
+        .await
+    }
+
+    pub async fn channels(&self, user_id: i64) -> Result<Vec<ChannelView>> {
+        self.read(move |c| {
+            Ok(q::channels_of(c, user_id)?
+                .into_iter()
+                .map(ChannelView::from)
+                .collect())
+        })
+        .await
+    }
+
+    /// Public channels for browsing: (channel, joined, member count).
+    pub async fn browse(&self, user_id: i64) -> Result<Vec<(ChannelInfo, bool, i64)>> {
+        self.read(move |c| {
+            Ok(q::public_channels(c, user_id)?
+                .into_iter()
+                .map(|(ch, joined, n)| (ChannelInfo::from(&ch), joined, n))
+                .collect())
+        })
+        .await
+    }
+
+    pub fn join(&self, actor: Actor, channel_id: i64) -> impl Future<Output = Result<()>> + Send {
+        self.commit(move |c, log| {
+            let ch = channel_or_not_found(c, channel_id)?;
+            if ch.kind != ChannelKind::Public {
+                return Err(ChatError::NotFound);
+            }
+            if ch.archived {
+                return Err(ChatError::Archived);
+            }
+            if q::add_member(c, ch.id, actor.id, "member")? {
+                log.joined(c, &ch, actor.id)?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn leave(&self, actor: Actor, channel_id: i64) -> impl Future<Output = Result<()>> + Send {
+        self.commit(move |c, log| {
+            let ch = channel_or_not_found(c, channel_id)?;
+            require_member(c, channel_id, actor.id)?;
+            if ch.kind.is_direct() {
+                return Err(ChatError::Forbidden("you cannot leave a direct conversation"));
+            }
+            q::remove_member(c, channel_id, actor.id)?;
+            log.left(c, channel_id, actor.id)?;
+            Ok(())
+        })
+    }
+
+    /// Adds someone to a channel. Any member may add people; direct conversations are fixed.
+    pub fn add_member(
+        &self,
+        actor: Actor,
+        channel_id: i64,
+        user_id: i64,
+    ) -> impl Future<Output = Result<()>> + Send {
+        self.commit(move |c, log| {
+            let ch = channel_or_not_found(c, channel_id)?;
+            if !actor.is_admin {
+                require_member(c, channel_id, actor.id)?;
+            }
+            if ch.kind.is_direct() {
+                return Err(ChatError::Forbidden(
+                    "direct conversations keep the people they started with",
+                ));
+            }
+            if ch.archived {
+                return Err(ChatError::Archived);
+            }
+            if !q::enabled_users_exist(c, &[user_id])? {
+                return Err(ChatError::Invalid("no such user".into()));
+            }
+            if q::add_member(c, channel_id, user_id, "member")? {
+                log.joined(c, &ch, user_id)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes someone (channel owners and admins; anyone may remove themselves with `leave`).
+    pub fn remove_member(
+        &self,
+        actor: Actor,
+        channel_id: i64,
+        user_id: i64,
+    ) -> impl Future<Output = Result<()>> + Send {
+        self.commit(move |c, log| {
+            let ch = channel_or_not_found(c, channel_id)?;
+            require_manager(c, &ch, actor)?;
+            if ch.kind.is_direct() {
+                return Err(ChatError::Forbidden(
+                    "direct conversations keep the people they started with",
+                ));
+            }
+            if !q::remove_member(c, channel_id, user_id)? {
+                return Err(ChatError::NotFound);
+            }
+            log.left(c, channel_id, user_id)?;
+            Ok(())
+        })
+    }
+
+    pub async fn members(&self, user_id: i64, is_admin: bool, channel_id: i64) -> Result<Vec<i64>> {
+        self.read(move |c| {
+            if !is_admin {
+                require_member(c, channel_id, user_id)?;
+            }
+            Ok(q::member_ids(c, channel_id)?)
+        })
+        .await
+    }
+
+    /// Renames (owners, admins), sets the topic (any member) or archives (owners, admins).
+    pub fn update_channel(
+        &self,
+        actor: Actor,
+        channel_id: i64,
+        name: Option<String>,
+        topic: Option<String>,
+        archived: Option<bool>,
+    ) -> impl Future<Output = Result<ChannelInfo>> + Send {
+        let checked = (|| {
+            let name = name.map(|n| validate_channel_name(&n)).transpose()?;
+            let topic = topic.map(|t| validate_topic(&t)).transpose()?;
+            Ok::<_, ChatError>((name, topic))
+        })();
+        let work = checked.map(|(name, topic)| {
+            self.commit(move |c, log| {
+                let ch = channel_or_not_found(c, channel_id)?;
+                if actor.is_admin {
+                    // Admins manage any channel, member or not.
+                } else {
+                    require_member(c, channel_id, actor.id)?;
+                }
+                if name.is_some() || archived.is_some() {
+                    require_manager(c, &ch, actor)?;
+                }
+                if ch.kind.is_direct() && name.is_some() {
+                    return Err(ChatError::Forbidden("direct conversations have no name"));
+                }
+                if ch.archived && archived != Some(false) {
+                    return Err(ChatError::Archived);
+                }
+                let ch = q::update_channel(c, channel_id, name.as_deref(), topic.as_deref(), archived)?;
+                log.channel_updated(c, &ch)?;
+                Ok(ChannelInfo::from(&ch))
+            })
+        });
+        async move { work?.await }
+    }
+
+    /// Posts a message. A retry with the same `client_id` answers with the first message.
+    pub fn send(
+        &self,
+        actor: Actor,
+        channel_id: i64,
+        client_id: Option<String>,
+        body: String,
+        thread_root: Option<i64>,
+    ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
+        let checked = (|| {
+            if let Some(id) = &client_id {
+                validate_client_id(id)?;
+            }
+            if body.trim().is_empty() {
+                return Err(ChatError::Invalid("a message cannot be empty".into()));
+            }
+            if body.len() > self.limits.max_message_bytes {
+                return Err(ChatError::TooLarge(self.limits.max_message_bytes));
+            }
+            self.limiter.take(
+                actor.id,
+                self.limits.messages_per_second,
+                self.limits.message_burst,
+            )
+        })();
+        let work = checked.map(|()| {
+            self.commit(move |c, log| {
+                if let Some(cid) = &client_id {
+                    if let Some(existing) = q::message_by_client_id(c, actor.id, cid)? {
+                        if existing.channel_id != channel_id {
+                            return Err(ChatError::Invalid(
+                                "client_id was already used for another message".into(),
+                            ));
+                        }
+                        return Ok(MessageView::from(existing));
+                    }
+                }
+                let ch = channel_or_not_found(c, channel_id)?;
+                require_member(c, channel_id, actor.id)?;
+                if ch.archived {
+                    return Err(ChatError::Archived);
+                }
+                if let Some(root) = thread_root {
+                    let r = message_or_not_found(c, root)?;
+                    if r.channel_id != channel_id || r.thread_root.is_some() || r.deleted {
+                        return Err(ChatError::Invalid(
+                            "replies go to a top-level message of the same channel".into(),
+                        ));
+                    }
+                }
+                let msg = q::insert_message(
+                    c,
+                    &NewMessage {
+                        channel_id,
+                        author_id: Some(actor.id),
+                        client_id: client_id.as_deref(),
+                        kind: "text",
+                        body: &body,
+                        thread_root,
+                    },
+                )?;
+                let mentioned = mention_targets(c, channel_id, actor.id, &body)?;
+                q::add_mentions(c, msg.id, &mentioned)?;
+                let view = MessageView::from(msg);
+                log.message_new(c, view.clone())?;
+                if let Some(root) = thread_root {
+                    log.message_updated(c, q::message(c, root)?.into())?;
+                }
+                Ok(view)
+            })
+        });
+        async move { work?.await }
+    }
+
+    pub fn edit(
+        &self,
+        actor: Actor,
+        message_id: i64,
+        body: String,
+    ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
+        let checked = if body.trim().is_empty() {
+            Err(ChatError::Invalid("a message cannot be empty".into()))
+        } else if body.len() > self.limits.max_message_bytes {
+            Err(ChatError::TooLarge(self.limits.max_message_bytes))
+        } else {
+            Ok(())
+        };
+        let work = checked.map(|()| {
+            self.commit(move |c, log| {
+                let m = message_or_not_found(c, message_id)?;
+                require_member(c, m.channel_id, actor.id)?;
+                if m.author_id != Some(actor.id) {
+                    return Err(ChatError::Forbidden("you can only edit your own messages"));
+                }
+                if m.deleted {
+                    return Err(ChatError::NotFound);
+                }
+                if channel_or_not_found(c, m.channel_id)?.archived {
+                    return Err(ChatError::Archived);
+                }
+                let m = q::edit_message(c, message_id, &body)?;
+                q::clear_mentions(c, message_id)?;
+                let mentioned = mention_targets(c, m.channel_id, actor.id, &body)?;
+                q::add_mentions(c, message_id, &mentioned)?;
+                let view = MessageView::from(m);
+                log.message_updated(c, view.clone())?;
+                Ok(view)
+            })
+        });
+        async move { work?.await }
+    }
+
+    /// Deletes a message: its author, the channel's owners and admins may.
+    pub fn delete(
+        &self,
+        actor: Actor,
+        message_id: i64,
+    ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
+        self.commit(move |c, log| {
+            let m = message_or_not_found(c, message_id)?;
+            let membership = q::membership(c, m.channel_id, actor.id)?;
+            if membership.is_none() && !actor.is_admin {
+                return Err(ChatError::NotFound);
+            }
+            let owner = membership.is_some_and(|m| m.role == "owner");
+            if m.author_id != Some(actor.id) && !owner && !actor.is_admin {
+                return Err(ChatError::Forbidden(
+                    "only the author, the channel's owners or an administrator may delete this",
+                ));
+            }
+            if m.deleted {
+                return Ok(MessageView::from(m));
+            }
+            let view = MessageView::from(q::delete_message(c, message_id)?);
+            log.message_updated(c, view.clone())?;
+            Ok(view)
+        })
+    }
+
+    /// Toggles the actor's reaction.
+    pub fn react(
+        &self,
+        actor: Actor,
+        message_id: i64,
+        emoji: String,
+    ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
+        let work = validate_emoji(&emoji).map(|emoji| {
+            self.commit(move |c, log| {
+                let m = message_or_not_found(c, message_id)?;
+                require_member(c, m.channel_id, actor.id)?;
+                if m.deleted {
+                    return Err(ChatError::NotFound);
+                }
+                q::toggle_reaction(c, message_id, actor.id, &emoji)?;
+                let view = MessageView::from(q::message(c, message_id)?);
+                log.message_updated(c, view.clone())?;
+                Ok(view)
+            })
+        });
+        async move { work?.await }
+    }
+
+    pub fn pin(
+        &self,
+        actor: Actor,
+        message_id: i64,
+        pinned: bool,
+    ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
+        self.commit(move |c, log| {
+            let m = message_or_not_found(c, message_id)?;
+            require_member(c, m.channel_id, actor.id)?;
+            if m.deleted {
+                return Err(ChatError::NotFound);
+            }
+            let view = MessageView::from(q::set_pinned(c, message_id, actor.id, pinned)?);
+            log.message_updated(c, view.clone())?;
+            Ok(view)
+        })
+    }
+
+    /// Moves the actor's read position forward; their other sessions hear of it.
+    pub fn mark_read(
+        &self,
+        actor: Actor,
+        channel_id: i64,
+        seq: i64,
+    ) -> impl Future<Output = Result<i64>> + Send + 'static {
+        self.commit(move |c, log| {
+            let before = require_member(c, channel_id, actor.id)?.last_read_seq;
+            let now = q::mark_read(c, channel_id, actor.id, seq)?;
+            if now != before {
+                log.push(
+                    c,
+                    Audience::User(actor.id),
+                    None,
+                    &Event::Read {
+                        channel_id,
+                        seq: now,
+                    },
+                )?;
+            }
+            Ok(now)
+        })
+    }
+
+    /// Tells the channel someone is typing (not stored).
+    pub fn typing(&self, actor: Actor, channel_id: i64, thread_root: Option<i64>) -> Result<()> {
+        if !self.hub.is_member(channel_id, actor.id) {
+            return Err(ChatError::NotFound);
+        }
+        let text = serde_json::json!({
+            "type": "typing", "channel_id": channel_id, "user_id": actor.id, "thread_root": thread_root,
+        })
+        .to_string();
+        self.hub.publish_ephemeral(
+            Audience::Channel(channel_id),
+            Frame {
+                pos: None,
+                text: text.into(),
+            },
+        );
+        Ok(())
+    }
+
+    pub async fn history(
+        &self,
+        user_id: i64,
+        channel_id: i64,
+        before: Option<i64>,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<MessageView>> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        self.read(move |c| {
+            require_member(c, channel_id, user_id)?;
+            Ok(q::history(c, channel_id, before, after, limit)?
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
+        .await
+    }
+
+    /// A thread: its root first, then the replies in order.
+    pub async fn thread(&self, user_id: i64, root_id: i64) -> Result<Vec<MessageView>> {
+        self.read(move |c| {
+            let root = message_or_not_found(c, root_id)?;
+            require_member(c, root.channel_id, user_id)?;
+            let mut out = vec![MessageView::from(root)];
+            out.extend(q::thread(c, root_id, 1000)?.into_iter().map(MessageView::from));
+            Ok(out)
+        })
+        .await
+    }
+
+    pub async fn pins(&self, user_id: i64, channel_id: i64) -> Result<Vec<MessageView>> {
+        self.read(move |c| {
+            require_member(c, channel_id, user_id)?;
+            Ok(q::pins(c, channel_id)?.into_iter().map(Into::into).collect())
+        })
+        .await
+    }
+
+    pub async fn mentions(&self, user_id: i64, before_id: Option<i64>, limit: i64) -> Result<Vec<MessageView>> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        self.read(move |c| {
+            Ok(q::mentions_of(c, user_id, before_id, limit)?
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn search(
+        &self,
+        user_id: i64,
+        text: &str,
+        channel_id: Option<i64>,
+        author_id: Option<i64>,
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<(MessageView, String)>> {
+        let Some(fts) = fts_query(text) else {
+            return Ok(Vec::new());
+        };
+        let limit = limit.clamp(1, 100);
+        self.read(move |c| {
+            let hits = q::search(
+                c,
+                &SearchQuery {
+                    user_id,
+                    fts: &fts,
+                    channel_id,
+                    author_id,
+                    from_ms,
+                    to_ms,
+                    limit,
+                },
+            )?;
+            Ok(hits
+                .into_iter()
+                .map(|(m, snippet)| (MessageView::from(m), snippet))
+                .collect())
+        })
+        .await
+    }
+
+    pub async fn directory(&self) -> Result<Vec<(i64, String, String)>> {
+        self.read(|c| Ok(q::directory(c)?)).await
+    }
+}
+
+/// Members to record as mentioned: named members, or everyone for @channel/@here/@all.
+fn mention_targets(c: &Connection, channel_id: i64, author: i64, body: &str) -> Result<Vec<i64>> {
+    let names = mentioned_names(body);
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let members = q::member_ids(c, channel_id)?;
+    let everyone = names
+        .iter()
+        .any(|n| n == "channel" || n == "here" || n == "all");
+    let mut ids: Vec<i64> = if everyone {
+        members.clone()
+    } else {
+        q::user_ids_by_names(c, &names)?
+            .into_iter()
+            .filter(|id| members.contains(id))
+            .collect()
+    };
+    if everyone {
+        ids.extend(
+            q::user_ids_by_names(c, &names)?
+                .into_iter()
+                .filter(|id| members.contains(id)),
+        );
+    }
+    ids.retain(|id| *id != author);
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_found_but_not_inside_words_or_addresses() {
+        assert_eq!(mentioned_names("hi @Bob and @carol."), vec!["bob", "carol"]);
+        assert_eq!(mentioned_names("mail me at x@example.org"), Vec::<String>::new());
+        assert_eq!(mentioned_names("@channel @bob @bob"), vec!["channel", "bob"]);
+    }
+
+    #[test]
+    fn search_text_becomes_a_safe_fts_expression() {
+        assert_eq!(fts_query("hello wor").unwrap(), "\"hello\" \"wor\"*");
+        assert_eq!(fts_query("a\"b OR c*").unwrap(), "\"a\" \"b\" \"OR\" \"c\"*");
+        assert!(fts_query("  !!! ").is_none());
+    }
+
+    #[test]
+    fn the_send_limiter_allows_a_burst_then_waits() {
+        let l = SendLimiter::default();
+        for _ in 0..5 {
+            l.take(1, 1.0, 5.0).unwrap();
+        }
+        assert!(matches!(l.take(1, 1.0, 5.0), Err(ChatError::RateLimited { .. })));
+        l.take(2, 1.0, 5.0).unwrap();
+    }
+}

@@ -1,0 +1,160 @@
+//! The wire shapes of chat objects and events, shared by the HTTP API, the WebSocket and the
+//! event log (events are stored already serialized, so replay sends them byte for byte).
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::store::chat::{Channel, ChannelSummary, Message, Reaction};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReactionView {
+    pub emoji: String,
+    pub count: usize,
+    pub user_ids: Vec<i64>,
+}
+
+impl From<Reaction> for ReactionView {
+    fn from(r: Reaction) -> Self {
+        ReactionView {
+            emoji: r.emoji,
+            count: r.user_ids.len(),
+            user_ids: r.user_ids,
+        }
+    }
+}
+
+/// A message. Times are milliseconds since the Unix epoch.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: i64,
+    pub channel_id: i64,
+    /// Position in the channel; defines the order.
+    pub seq: i64,
+    pub author_id: Option<i64>,
+    pub client_id: Option<String>,
+    /// "text", or "system" for membership notices.
+    pub kind: String,
+    /// Markdown subset; empty for a deleted message.
+    pub body: String,
+    pub thread_root: Option<i64>,
+    pub reply_count: i64,
+    pub last_reply_at: Option<i64>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub edited: bool,
+    pub deleted: bool,
+    pub pinned: bool,
+    pub reactions: Vec<ReactionView>,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        MessageView {
+            edited: m.edited_at.is_some() && !m.deleted,
+            pinned: m.pinned_at.is_some(),
+            id: m.id,
+            channel_id: m.channel_id,
+            seq: m.seq,
+            author_id: m.author_id,
+            client_id: m.client_id,
+            kind: m.kind,
+            body: m.body,
+            thread_root: m.thread_root,
+            reply_count: m.reply_count,
+            last_reply_at: m.last_reply_at,
+            created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted: m.deleted,
+            reactions: m.reactions.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChannelInfo {
+    pub id: i64,
+    /// "public", "private", "dm" or "group".
+    pub kind: String,
+    pub name: Option<String>,
+    pub topic: String,
+    pub archived: bool,
+    pub last_seq: i64,
+    pub created_at: i64,
+}
+
+impl From<&Channel> for ChannelInfo {
+    fn from(c: &Channel) -> Self {
+        ChannelInfo {
+            id: c.id,
+            kind: c.kind.as_str().to_string(),
+            name: c.name.clone(),
+            topic: c.topic.clone(),
+            archived: c.archived,
+            last_seq: c.last_seq,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// A channel as the requesting member sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChannelView {
+    #[serde(flatten)]
+    pub info: ChannelInfo,
+    /// "owner" or "member".
+    pub role: String,
+    pub last_read_seq: i64,
+    pub unread: i64,
+    pub mentions: i64,
+    /// Members of direct conversations (empty for channels).
+    pub member_ids: Vec<i64>,
+}
+
+impl From<ChannelSummary> for ChannelView {
+    fn from(s: ChannelSummary) -> Self {
+        ChannelView {
+            info: ChannelInfo::from(&s.channel),
+            role: s.role,
+            last_read_seq: s.last_read_seq,
+            unread: s.unread,
+            mentions: s.mentions,
+            member_ids: s.member_ids,
+        }
+    }
+}
+
+/// Durable events, logged and replayed on resume.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind")]
+pub enum Event {
+    #[serde(rename = "message.new")]
+    MessageNew { message: MessageView },
+    /// Edits, deletions (tombstones), reactions, pins and thread reply counts.
+    #[serde(rename = "message.updated")]
+    MessageUpdated { message: MessageView },
+    /// The user's read position moved (sent to all of that user's sessions).
+    #[serde(rename = "read")]
+    Read { channel_id: i64, seq: i64 },
+    #[serde(rename = "member.joined")]
+    MemberJoined {
+        channel_id: i64,
+        user_id: i64,
+        channel: ChannelInfo,
+    },
+    #[serde(rename = "member.left")]
+    MemberLeft { channel_id: i64, user_id: i64 },
+    #[serde(rename = "channel.updated")]
+    ChannelUpdated { channel: ChannelInfo },
+}
+
+impl Event {
+    pub fn to_json(&self) -> String {
+        // Serializing these plain structs cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// The text frame that carries a logged event.
+pub fn event_frame(pos: i64, payload: &str) -> String {
+    format!(r#"{{"type":"event","pos":{pos},"event":{payload}}}"#)
+}

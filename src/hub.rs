@@ -1,0 +1,461 @@
+//! Real-time fan-out: who is connected, which channels they belong to, and delivery of events.
+//!
+//! Everything outside this module talks to it through [`FanOut`], so a multi-node deployment can
+//! put a broker behind the same interface: callers never assume that all connections live in this
+//! process. Each event is serialized once into a [`Frame`] (a reference-counted buffer) and the
+//! same buffer is queued for every recipient. Every connection has a bounded queue; a connection
+//! whose queue is full is dropped (its client resumes from its last position) so one slow client
+//! never slows anyone else.
+//!
+//! Membership is kept here as an index loaded at start and updated by the membership changes
+//! carried on published events. Those are published from the store's writer thread right after
+//! their commit, in commit order, so the index always matches the database.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
+
+pub type ConnId = u64;
+
+/// A serialized event. `pos` is its place in the durable event log, `None` for ephemeral
+/// events (typing, presence).
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub pos: Option<i64>,
+    pub text: Utf8Bytes,
+}
+
+#[derive(Debug, Clone)]
+pub enum Audience {
+    /// Every member of a channel.
+    Channel(i64),
+    /// Every connection of one user.
+    User(i64),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum MembershipChange {
+    Joined { channel_id: i64, user_id: i64 },
+    Left { channel_id: i64, user_id: i64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub audience: Audience,
+    pub frame: Frame,
+    /// Applied to the membership index: before delivery for joins (the new member sees the
+    /// event), after delivery for departures (the leaver sees it too).
+    pub membership: Option<MembershipChange>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Presence {
+    Online,
+    Away,
+    Offline,
+}
+
+/// A live connection's end of the hub. Dropping it unregisters the connection.
+pub struct Subscription {
+    pub id: ConnId,
+    pub rx: mpsc::Receiver<Frame>,
+    unregister: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(f) = self.unregister.take() {
+            f();
+        }
+    }
+}
+
+/// The narrow interface to real-time delivery.
+pub trait FanOut: Send + Sync {
+    /// Registers a connection of `user_id` made with `session_id`.
+    fn connect(&self, user_id: i64, session_id: &str) -> Subscription;
+    /// Delivers events in the order given.
+    fn publish(&self, events: Vec<Outgoing>);
+    /// Sends an ephemeral frame to a channel's members.
+    fn publish_ephemeral(&self, audience: Audience, frame: Frame);
+    /// Ends every connection made with one of these sessions.
+    fn disconnect_sessions(&self, session_ids: &[String]);
+    /// Ends every connection of a user.
+    fn disconnect_user(&self, user_id: i64);
+    /// Sets a connection's own activity (online or away).
+    fn set_activity(&self, conn: ConnId, away: bool);
+    /// Replaces the set of users whose presence a connection watches; returns their presence now.
+    fn watch_presence(&self, conn: ConnId, user_ids: Vec<i64>) -> Vec<(i64, Presence)>;
+    fn presence(&self, user_id: i64) -> Presence;
+    fn is_member(&self, channel_id: i64, user_id: i64) -> bool;
+    fn connection_count(&self) -> usize;
+}
+
+/// How many frames may wait for one connection before it is dropped as too slow.
+pub const QUEUE_CAPACITY: usize = 1024;
+
+struct Conn {
+    user_id: i64,
+    session_id: String,
+    tx: mpsc::Sender<Frame>,
+    away: bool,
+    watching: Vec<i64>,
+}
+
+#[derive(Default)]
+struct State {
+    conns: HashMap<ConnId, Conn>,
+    by_user: HashMap<i64, Vec<ConnId>>,
+    members: HashMap<i64, HashSet<i64>>,
+    watchers: HashMap<i64, HashSet<ConnId>>,
+}
+
+/// The in-process implementation of [`FanOut`].
+pub struct LocalHub {
+    /// Held only for in-memory bookkeeping and `try_send`; never across an await or I/O.
+    state: Mutex<State>,
+    next_id: AtomicU64,
+    me: Weak<LocalHub>,
+}
+
+impl LocalHub {
+    /// A hub whose membership index starts as `members` (channel, user) pairs.
+    pub fn new(members: Vec<(i64, i64)>) -> Arc<LocalHub> {
+        let mut state = State::default();
+        for (c, u) in members {
+            state.members.entry(c).or_default().insert(u);
+        }
+        Arc::new_cyclic(|me| LocalHub {
+            state: Mutex::new(state),
+            next_id: AtomicU64::new(1),
+            me: me.clone(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters more than losing delivery, so keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn unregister(&self, id: ConnId) {
+        let mut st = self.lock();
+        let changed = remove_conn(&mut st, id);
+        if let Some(user) = changed {
+            announce_presence(&mut st, user);
+        }
+    }
+}
+
+/// Removes a connection; returns its user if that user's presence may have changed.
+fn remove_conn(st: &mut State, id: ConnId) -> Option<i64> {
+    let conn = st.conns.remove(&id)?;
+    if let Some(list) = st.by_user.get_mut(&conn.user_id) {
+        list.retain(|c| *c != id);
+        if list.is_empty() {
+            st.by_user.remove(&conn.user_id);
+        }
+    }
+    for w in &conn.watching {
+        if let Some(set) = st.watchers.get_mut(w) {
+            set.remove(&id);
+            if set.is_empty() {
+                st.watchers.remove(w);
+            }
+        }
+    }
+    Some(conn.user_id)
+}
+
+fn presence_of(st: &State, user_id: i64) -> Presence {
+    match st.by_user.get(&user_id) {
+        None => Presence::Offline,
+        Some(list) if list.iter().any(|c| st.conns.get(c).is_some_and(|c| !c.away)) => {
+            Presence::Online
+        }
+        Some(_) => Presence::Away,
+    }
+}
+
+fn presence_frame(user_id: i64, p: Presence) -> Frame {
+    let text = serde_json::json!({"type": "presence", "user_id": user_id, "status": p}).to_string();
+    Frame {
+        pos: None,
+        text: text.into(),
+    }
+}
+
+/// Tells everyone watching `user_id` its presence now.
+fn announce_presence(st: &mut State, user_id: i64) {
+    let Some(watchers) = st.watchers.get(&user_id) else {
+        return;
+    };
+    let frame = presence_frame(user_id, presence_of(st, user_id));
+    let targets: Vec<ConnId> = watchers.iter().copied().collect();
+    deliver(st, &targets, &frame);
+}
+
+/// Queues a frame for each target; drops connections whose queue is full.
+fn deliver(st: &mut State, targets: &[ConnId], frame: &Frame) {
+    let mut slow = Vec::new();
+    for id in targets {
+        if let Some(conn) = st.conns.get(id) {
+            if conn.tx.try_send(frame.clone()).is_err() {
+                slow.push(*id);
+            }
+        }
+    }
+    for id in slow {
+        tracing::debug!(conn = id, "dropping a connection whose queue is full");
+        if let Some(user) = remove_conn(st, id) {
+            announce_presence(st, user);
+        }
+    }
+}
+
+fn audience_conns(st: &State, audience: &Audience) -> Vec<ConnId> {
+    match audience {
+        Audience::User(u) => st.by_user.get(u).cloned().unwrap_or_default(),
+        Audience::Channel(c) => st
+            .members
+            .get(c)
+            .map(|users| {
+                users
+                    .iter()
+                    .filter_map(|u| st.by_user.get(u))
+                    .flatten()
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+impl FanOut for LocalHub {
+    fn connect(&self, user_id: i64, session_id: &str) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        {
+            let mut st = self.lock();
+            let was = presence_of(&st, user_id);
+            st.conns.insert(
+                id,
+                Conn {
+                    user_id,
+                    session_id: session_id.to_string(),
+                    tx,
+                    away: false,
+                    watching: Vec::new(),
+                },
+            );
+            st.by_user.entry(user_id).or_default().push(id);
+            if was != Presence::Online {
+                announce_presence(&mut st, user_id);
+            }
+        }
+        let me = self.me.clone();
+        Subscription {
+            id,
+            rx,
+            unregister: Some(Box::new(move || {
+                if let Some(hub) = me.upgrade() {
+                    hub.unregister(id);
+                }
+            })),
+        }
+    }
+
+    fn publish(&self, events: Vec<Outgoing>) {
+        let mut st = self.lock();
+        for ev in events {
+            if let Some(MembershipChange::Joined {
+                channel_id,
+                user_id,
+            }) = ev.membership
+            {
+                st.members.entry(channel_id).or_default().insert(user_id);
+            }
+            let targets = audience_conns(&st, &ev.audience);
+            deliver(&mut st, &targets, &ev.frame);
+            if let Some(MembershipChange::Left {
+                channel_id,
+                user_id,
+            }) = ev.membership
+            {
+                if let Some(set) = st.members.get_mut(&channel_id) {
+                    set.remove(&user_id);
+                }
+            }
+        }
+    }
+
+    fn publish_ephemeral(&self, audience: Audience, frame: Frame) {
+        let mut st = self.lock();
+        let targets = audience_conns(&st, &audience);
+        deliver(&mut st, &targets, &frame);
+    }
+
+    fn disconnect_sessions(&self, session_ids: &[String]) {
+        let mut st = self.lock();
+        let ids: Vec<ConnId> = st
+            .conns
+            .iter()
+            .filter(|(_, c)| session_ids.contains(&c.session_id))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(user) = remove_conn(&mut st, id) {
+                announce_presence(&mut st, user);
+            }
+        }
+    }
+
+    fn disconnect_user(&self, user_id: i64) {
+        let mut st = self.lock();
+        let ids = st.by_user.get(&user_id).cloned().unwrap_or_default();
+        for id in ids {
+            remove_conn(&mut st, id);
+        }
+        announce_presence(&mut st, user_id);
+    }
+
+    fn set_activity(&self, conn: ConnId, away: bool) {
+        let mut st = self.lock();
+        let Some(c) = st.conns.get_mut(&conn) else {
+            return;
+        };
+        let user = c.user_id;
+        let before = presence_of(&st, user);
+        if let Some(c) = st.conns.get_mut(&conn) {
+            c.away = away;
+        }
+        if presence_of(&st, user) != before {
+            announce_presence(&mut st, user);
+        }
+    }
+
+    fn watch_presence(&self, conn: ConnId, user_ids: Vec<i64>) -> Vec<(i64, Presence)> {
+        let mut st = self.lock();
+        let Some(c) = st.conns.get_mut(&conn) else {
+            return Vec::new();
+        };
+        let old = std::mem::replace(&mut c.watching, user_ids.clone());
+        for w in old {
+            if let Some(set) = st.watchers.get_mut(&w) {
+                set.remove(&conn);
+                if set.is_empty() {
+                    st.watchers.remove(&w);
+                }
+            }
+        }
+        for w in &user_ids {
+            st.watchers.entry(*w).or_default().insert(conn);
+        }
+        user_ids
+            .into_iter()
+            .map(|u| (u, presence_of(&st, u)))
+            .collect()
+    }
+
+    fn presence(&self, user_id: i64) -> Presence {
+        presence_of(&self.lock(), user_id)
+    }
+
+    fn is_member(&self, channel_id: i64, user_id: i64) -> bool {
+        self.lock()
+            .members
+            .get(&channel_id)
+            .is_some_and(|s| s.contains(&user_id))
+    }
+
+    fn connection_count(&self) -> usize {
+        self.lock().conns.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(pos: i64) -> Frame {
+        Frame {
+            pos: Some(pos),
+            text: format!("{{\"pos\":{pos}}}").into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn delivers_to_members_only_and_follows_membership() {
+        let hub = LocalHub::new(vec![(1, 10), (1, 11)]);
+        let mut a = hub.connect(10, "s-a");
+        let mut b = hub.connect(11, "s-b");
+        let mut c = hub.connect(12, "s-c");
+        hub.publish(vec![Outgoing {
+            audience: Audience::Channel(1),
+            frame: frame(1),
+            membership: None,
+        }]);
+        assert_eq!(a.rx.recv().await.unwrap().pos, Some(1));
+        assert_eq!(b.rx.recv().await.unwrap().pos, Some(1));
+        assert!(c.rx.try_recv().is_err());
+        hub.publish(vec![Outgoing {
+            audience: Audience::Channel(1),
+            frame: frame(2),
+            membership: Some(MembershipChange::Joined { channel_id: 1, user_id: 12 }),
+        }]);
+        assert_eq!(c.rx.recv().await.unwrap().pos, Some(2));
+        assert_eq!(a.rx.recv().await.unwrap().pos, Some(2));
+        hub.publish(vec![Outgoing {
+            audience: Audience::Channel(1),
+            frame: frame(3),
+            membership: Some(MembershipChange::Left { channel_id: 1, user_id: 10 }),
+        }]);
+        assert_eq!(a.rx.recv().await.unwrap().pos, Some(3), "the leaver sees it");
+        hub.publish(vec![Outgoing {
+            audience: Audience::Channel(1),
+            frame: frame(4),
+            membership: None,
+        }]);
+        assert!(a.rx.try_recv().is_err());
+        assert!(!hub.is_member(1, 10));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_only_that_connection() {
+        let hub = LocalHub::new(vec![(1, 10), (1, 11)]);
+        let slow = hub.connect(10, "s1");
+        let mut fast = hub.connect(11, "s2");
+        for i in 0..(QUEUE_CAPACITY as i64 + 5) {
+            hub.publish(vec![Outgoing {
+                audience: Audience::Channel(1),
+                frame: frame(i),
+                membership: None,
+            }]);
+            assert_eq!(fast.rx.recv().await.unwrap().pos, Some(i));
+        }
+        assert_eq!(hub.connection_count(), 1);
+        drop(slow);
+        assert_eq!(hub.connection_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn presence_follows_connections_and_activity() {
+        let hub = LocalHub::new(vec![]);
+        let watcher = hub.connect(1, "w");
+        let mut watcher = watcher;
+        assert_eq!(hub.watch_presence(watcher.id, vec![2]), vec![(2, Presence::Offline)]);
+        let conn = hub.connect(2, "x");
+        let text = watcher.rx.recv().await.unwrap().text;
+        assert!(text.as_str().contains("online"), "{}", text.as_str());
+        hub.set_activity(conn.id, true);
+        assert!(watcher.rx.recv().await.unwrap().text.as_str().contains("away"));
+        drop(conn);
+        assert!(watcher.rx.recv().await.unwrap().text.as_str().contains("offline"));
+        hub.disconnect_sessions(&["w".to_string()]);
+        assert!(watcher.rx.recv().await.is_none(), "a revoked session's queue closes");
+    }
+}

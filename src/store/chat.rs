@@ -1,0 +1,711 @@
+//! Channels, membership, messages, reactions, mentions, pins, read state, search and the event
+//! log. Authorization decisions are made by `chat`; these functions only read and write rows.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+
+use super::{now_ms, Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    Public,
+    Private,
+    Dm,
+    Group,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Public => "public",
+            ChannelKind::Private => "private",
+            ChannelKind::Dm => "dm",
+            ChannelKind::Group => "group",
+        }
+    }
+
+    fn parse(s: &str) -> ChannelKind {
+        match s {
+            "public" => ChannelKind::Public,
+            "dm" => ChannelKind::Dm,
+            "group" => ChannelKind::Group,
+            _ => ChannelKind::Private,
+        }
+    }
+
+    /// Direct conversations have fixed members and no name.
+    pub fn is_direct(self) -> bool {
+        matches!(self, ChannelKind::Dm | ChannelKind::Group)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub id: i64,
+    pub kind: ChannelKind,
+    pub name: Option<String>,
+    pub topic: String,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub archived: bool,
+    pub last_seq: i64,
+}
+
+/// A channel as one member sees it.
+#[derive(Debug, Clone)]
+pub struct ChannelSummary {
+    pub channel: Channel,
+    pub role: String,
+    pub last_read_seq: i64,
+    pub unread: i64,
+    pub mentions: i64,
+    pub member_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub role: String,
+    pub last_read_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub emoji: String,
+    pub user_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub id: i64,
+    pub channel_id: i64,
+    pub seq: i64,
+    pub author_id: Option<i64>,
+    pub client_id: Option<String>,
+    pub kind: String,
+    pub body: String,
+    pub thread_root: Option<i64>,
+    pub reply_count: i64,
+    pub last_reply_at: Option<i64>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+    pub pinned_at: Option<i64>,
+    pub reactions: Vec<Reaction>,
+}
+
+const CHANNEL_COLS: &str = "id, kind, name, topic, created_by, created_at, archived, last_seq";
+
+fn channel_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
+    Ok(Channel {
+        id: r.get(0)?,
+        kind: ChannelKind::parse(&r.get::<_, String>(1)?),
+        name: r.get(2)?,
+        topic: r.get(3)?,
+        created_by: r.get(4)?,
+        created_at: r.get(5)?,
+        archived: r.get(6)?,
+        last_seq: r.get(7)?,
+    })
+}
+
+const MESSAGE_COLS: &str = "id, channel_id, seq, author_id, client_id, kind, body, thread_root, \
+    reply_count, last_reply_at, created_at, edited_at, deleted, pinned_at";
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: r.get(0)?,
+        channel_id: r.get(1)?,
+        seq: r.get(2)?,
+        author_id: r.get(3)?,
+        client_id: r.get(4)?,
+        kind: r.get(5)?,
+        body: r.get(6)?,
+        thread_root: r.get(7)?,
+        reply_count: r.get(8)?,
+        last_reply_at: r.get(9)?,
+        created_at: r.get(10)?,
+        edited_at: r.get(11)?,
+        deleted: r.get(12)?,
+        pinned_at: r.get(13)?,
+        reactions: Vec::new(),
+    })
+}
+
+fn conflict_on_unique(e: rusqlite::Error, msg: &'static str) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(msg),
+        _ => e.into(),
+    }
+}
+
+pub fn create_channel(
+    c: &Connection,
+    kind: ChannelKind,
+    name: Option<&str>,
+    topic: &str,
+    created_by: i64,
+    dm_key: Option<&str>,
+) -> Result<Channel> {
+    c.execute(
+        "INSERT INTO channels(kind, name, topic, created_by, created_at, dm_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![kind.as_str(), name, topic, created_by, now_ms(), dm_key],
+    )
+    .map_err(|e| conflict_on_unique(e, "a channel with that name exists"))?;
+    channel(c, c.last_insert_rowid())
+}
+
+pub fn channel(c: &Connection, id: i64) -> Result<Channel> {
+    Ok(c.query_row(
+        &format!("SELECT {CHANNEL_COLS} FROM channels WHERE id = ?1"),
+        [id],
+        channel_row,
+    )?)
+}
+
+pub fn channel_by_dm_key(c: &Connection, key: &str) -> Result<Option<Channel>> {
+    Ok(c.query_row(
+        &format!("SELECT {CHANNEL_COLS} FROM channels WHERE dm_key = ?1"),
+        [key],
+        channel_row,
+    )
+    .optional()?)
+}
+
+pub fn update_channel(
+    c: &Connection,
+    id: i64,
+    name: Option<&str>,
+    topic: Option<&str>,
+    archived: Option<bool>,
+) -> Result<Channel> {
+    if let Some(name) = name {
+        c.execute("UPDATE channels SET name = ?2 WHERE id = ?1", params![id, name])
+            .map_err(|e| conflict_on_unique(e, "a channel with that name exists"))?;
+    }
+    if let Some(topic) = topic {
+        c.execute("UPDATE channels SET topic = ?2 WHERE id = ?1", params![id, topic])?;
+    }
+    if let Some(archived) = archived {
+        c.execute(
+            "UPDATE channels SET archived = ?2 WHERE id = ?1",
+            params![id, archived],
+        )?;
+    }
+    channel(c, id)
+}
+
+/// Public channels, joined or not, for browsing.
+pub fn public_channels(c: &Connection, user_id: i64) -> Result<Vec<(Channel, bool, i64)>> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT {CHANNEL_COLS},
+            EXISTS(SELECT 1 FROM members m WHERE m.channel_id = channels.id AND m.user_id = ?1),
+            (SELECT count(*) FROM members m WHERE m.channel_id = channels.id)
+         FROM channels WHERE kind = 'public' ORDER BY name"
+    ))?;
+    let rows = stmt.query_map([user_id], |r| Ok((channel_row(r)?, r.get(8)?, r.get(9)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn membership(c: &Connection, channel_id: i64, user_id: i64) -> Result<Option<Membership>> {
+    Ok(c.query_row(
+        "SELECT role, last_read_seq FROM members WHERE channel_id = ?1 AND user_id = ?2",
+        params![channel_id, user_id],
+        |r| {
+            Ok(Membership {
+                role: r.get(0)?,
+                last_read_seq: r.get(1)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+/// Adds a member; false when they already were one.
+pub fn add_member(c: &Connection, channel_id: i64, user_id: i64, role: &str) -> Result<bool> {
+    let last_seq: i64 = c.query_row(
+        "SELECT last_seq FROM channels WHERE id = ?1",
+        [channel_id],
+        |r| r.get(0),
+    )?;
+    // A new member starts with everything before joining marked read.
+    let n = c.execute(
+        "INSERT OR IGNORE INTO members(channel_id, user_id, role, joined_at, last_read_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![channel_id, user_id, role, now_ms(), last_seq],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn remove_member(c: &Connection, channel_id: i64, user_id: i64) -> Result<bool> {
+    let n = c.execute(
+        "DELETE FROM members WHERE channel_id = ?1 AND user_id = ?2",
+        params![channel_id, user_id],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn member_ids(c: &Connection, channel_id: i64) -> Result<Vec<i64>> {
+    let mut stmt =
+        c.prepare_cached("SELECT user_id FROM members WHERE channel_id = ?1 ORDER BY user_id")?;
+    let rows = stmt.query_map([channel_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn channel_ids_of(c: &Connection, user_id: i64) -> Result<Vec<i64>> {
+    let mut stmt = c.prepare_cached("SELECT channel_id FROM members WHERE user_id = ?1")?;
+    let rows = stmt.query_map([user_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Every channel the user belongs to, with unread and mention counts.
+pub fn channels_of(c: &Connection, user_id: i64) -> Result<Vec<ChannelSummary>> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT {}, m.role, m.last_read_seq,
+            (SELECT count(*) FROM messages x WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
+                AND x.thread_root IS NULL AND x.deleted = 0 AND x.author_id IS NOT ?1),
+            (SELECT count(*) FROM mentions n JOIN messages x ON x.id = n.message_id
+                WHERE n.user_id = ?1 AND x.channel_id = c.id AND x.seq > m.last_read_seq
+                AND x.deleted = 0)
+         FROM members m JOIN channels c ON c.id = m.channel_id
+         WHERE m.user_id = ?1
+         ORDER BY c.kind, c.name, c.id",
+        CHANNEL_COLS
+            .split(", ")
+            .map(|col| format!("c.{col}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
+    let rows = stmt.query_map([user_id], |r| {
+        Ok(ChannelSummary {
+            channel: channel_row(r)?,
+            role: r.get(8)?,
+            last_read_seq: r.get(9)?,
+            unread: r.get(10)?,
+            mentions: r.get(11)?,
+            member_ids: Vec::new(),
+        })
+    })?;
+    let mut out = rows.collect::<Result<Vec<_>, _>>()?;
+    for s in out.iter_mut().filter(|s| s.channel.kind.is_direct()) {
+        s.member_ids = member_ids(c, s.channel.id)?;
+    }
+    Ok(out)
+}
+
+/// Raises a member's read position (never lowers it); returns the position now stored.
+pub fn mark_read(c: &Connection, channel_id: i64, user_id: i64, seq: i64) -> Result<i64> {
+    c.execute(
+        "UPDATE members SET last_read_seq = max(last_read_seq, min(?3,
+            (SELECT last_seq FROM channels WHERE id = ?1)))
+         WHERE channel_id = ?1 AND user_id = ?2",
+        params![channel_id, user_id, seq],
+    )?;
+    Ok(c.query_row(
+        "SELECT last_read_seq FROM members WHERE channel_id = ?1 AND user_id = ?2",
+        params![channel_id, user_id],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn message_by_client_id(
+    c: &Connection,
+    author_id: i64,
+    client_id: &str,
+) -> Result<Option<Message>> {
+    let m = c
+        .query_row(
+            &format!("SELECT {MESSAGE_COLS} FROM messages WHERE author_id = ?1 AND client_id = ?2"),
+            params![author_id, client_id],
+            message_row,
+        )
+        .optional()?;
+    match m {
+        Some(m) => Ok(Some(with_reactions(c, vec![m])?.remove(0))),
+        None => Ok(None),
+    }
+}
+
+pub struct NewMessage<'a> {
+    pub channel_id: i64,
+    pub author_id: Option<i64>,
+    pub client_id: Option<&'a str>,
+    pub kind: &'a str,
+    pub body: &'a str,
+    pub thread_root: Option<i64>,
+}
+
+/// Inserts a message with the channel's next sequence number.
+pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
+    let now = now_ms();
+    let seq: i64 = c
+        .prepare_cached("UPDATE channels SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq")?
+        .query_row([m.channel_id], |r| r.get(0))?;
+    c.prepare_cached(
+        "INSERT INTO messages(channel_id, seq, author_id, client_id, kind, body, thread_root, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        m.channel_id,
+        seq,
+        m.author_id,
+        m.client_id,
+        m.kind,
+        m.body,
+        m.thread_root,
+        now
+    ])?;
+    let id = c.last_insert_rowid();
+    if let Some(root) = m.thread_root {
+        c.prepare_cached(
+            "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?2 WHERE id = ?1",
+        )?
+        .execute(params![root, now])?;
+    }
+    Ok(Message {
+        id,
+        channel_id: m.channel_id,
+        seq,
+        author_id: m.author_id,
+        client_id: m.client_id.map(str::to_string),
+        kind: m.kind.to_string(),
+        body: m.body.to_string(),
+        thread_root: m.thread_root,
+        reply_count: 0,
+        last_reply_at: None,
+        created_at: now,
+        edited_at: None,
+        deleted: false,
+        pinned_at: None,
+        reactions: Vec::new(),
+    })
+}
+
+pub fn add_mentions(c: &Connection, message_id: i64, user_ids: &[i64]) -> Result<()> {
+    let mut stmt =
+        c.prepare_cached("INSERT OR IGNORE INTO mentions(user_id, message_id) VALUES (?1, ?2)")?;
+    for u in user_ids {
+        stmt.execute(params![u, message_id])?;
+    }
+    Ok(())
+}
+
+pub fn clear_mentions(c: &Connection, message_id: i64) -> Result<()> {
+    c.execute("DELETE FROM mentions WHERE message_id = ?1", [message_id])?;
+    Ok(())
+}
+
+pub fn message(c: &Connection, id: i64) -> Result<Message> {
+    let m = c.query_row(
+        &format!("SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"),
+        [id],
+        message_row,
+    )?;
+    Ok(with_reactions(c, vec![m])?.remove(0))
+}
+
+pub fn edit_message(c: &Connection, id: i64, body: &str) -> Result<Message> {
+    c.execute(
+        "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1",
+        params![id, body, now_ms()],
+    )?;
+    message(c, id)
+}
+
+/// Replaces the message with a tombstone: the content is gone, its place in the order stays.
+pub fn delete_message(c: &Connection, id: i64) -> Result<Message> {
+    c.execute(
+        "UPDATE messages SET body = '', deleted = 1, edited_at = ?2, pinned_at = NULL WHERE id = ?1",
+        params![id, now_ms()],
+    )?;
+    c.execute("DELETE FROM reactions WHERE message_id = ?1", [id])?;
+    clear_mentions(c, id)?;
+    message(c, id)
+}
+
+/// Toggles one user's reaction; true when it is now present.
+pub fn toggle_reaction(c: &Connection, message_id: i64, user_id: i64, emoji: &str) -> Result<bool> {
+    let removed = c.execute(
+        "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
+        params![message_id, user_id, emoji],
+    )?;
+    if removed == 1 {
+        return Ok(false);
+    }
+    c.execute(
+        "INSERT INTO reactions(message_id, user_id, emoji, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![message_id, user_id, emoji, now_ms()],
+    )?;
+    Ok(true)
+}
+
+pub fn set_pinned(c: &Connection, id: i64, by: i64, pinned: bool) -> Result<Message> {
+    if pinned {
+        c.execute(
+            "UPDATE messages SET pinned_at = ?2, pinned_by = ?3 WHERE id = ?1",
+            params![id, now_ms(), by],
+        )?;
+    } else {
+        c.execute(
+            "UPDATE messages SET pinned_at = NULL, pinned_by = NULL WHERE id = ?1",
+            [id],
+        )?;
+    }
+    message(c, id)
+}
+
+fn with_reactions(c: &Connection, mut msgs: Vec<Message>) -> Result<Vec<Message>> {
+    if msgs.is_empty() {
+        return Ok(msgs);
+    }
+    let ids: Vec<i64> = msgs.iter().map(|m| m.id).collect();
+    let placeholders = vec!["?"; ids.len()].join(",");
+    let mut stmt = c.prepare(&format!(
+        "SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN ({placeholders})
+         ORDER BY message_id, created_at, user_id"
+    ))?;
+    let mut by_msg: HashMap<i64, Vec<Reaction>> = HashMap::new();
+    let rows = stmt.query_map(params_from_iter(ids.iter()), |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+    })?;
+    for row in rows {
+        let (mid, emoji, uid) = row?;
+        let list = by_msg.entry(mid).or_default();
+        match list.iter_mut().find(|r| r.emoji == emoji) {
+            Some(r) => r.user_ids.push(uid),
+            None => list.push(Reaction {
+                emoji,
+                user_ids: vec![uid],
+            }),
+        }
+    }
+    for m in &mut msgs {
+        if let Some(r) = by_msg.remove(&m.id) {
+            m.reactions = r;
+        }
+    }
+    Ok(msgs)
+}
+
+/// A page of a channel's top-level messages, oldest first. `before`/`after` are sequence numbers.
+pub fn history(
+    c: &Connection,
+    channel_id: i64,
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let mut msgs: Vec<Message> = if let Some(after) = after {
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages
+             WHERE channel_id = ?1 AND seq > ?2 AND thread_root IS NULL ORDER BY seq LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![channel_id, after, limit], message_row)?;
+        rows.collect::<Result<Vec<_>, _>>()?
+    } else {
+        let before = before.unwrap_or(i64::MAX);
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages
+             WHERE channel_id = ?1 AND seq < ?2 AND thread_root IS NULL ORDER BY seq DESC LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![channel_id, before, limit], message_row)?;
+        let mut v = rows.collect::<Result<Vec<_>, _>>()?;
+        v.reverse();
+        v
+    };
+    msgs = with_reactions(c, msgs)?;
+    Ok(msgs)
+}
+
+pub fn thread(c: &Connection, root_id: i64, limit: i64) -> Result<Vec<Message>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {MESSAGE_COLS} FROM messages WHERE thread_root = ?1 ORDER BY seq LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![root_id, limit], message_row)?;
+    with_reactions(c, rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn pins(c: &Connection, channel_id: i64) -> Result<Vec<Message>> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT {MESSAGE_COLS} FROM messages WHERE channel_id = ?1 AND pinned_at IS NOT NULL
+         ORDER BY pinned_at DESC LIMIT 200"
+    ))?;
+    let rows = stmt.query_map([channel_id], message_row)?;
+    with_reactions(c, rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Messages that mention the user, newest first, in channels they still belong to.
+pub fn mentions_of(c: &Connection, user_id: i64, before_id: Option<i64>, limit: i64) -> Result<Vec<Message>> {
+    let mut stmt = c.prepare(&format!(
+        "SELECT {} FROM mentions n JOIN messages x ON x.id = n.message_id
+         JOIN members m ON m.channel_id = x.channel_id AND m.user_id = n.user_id
+         WHERE n.user_id = ?1 AND x.deleted = 0 AND x.id < ?2
+         ORDER BY x.id DESC LIMIT ?3",
+        MESSAGE_COLS
+            .split(", ")
+            .map(|col| format!("x.{col}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
+    let rows = stmt.query_map(
+        params![user_id, before_id.unwrap_or(i64::MAX), limit],
+        message_row,
+    )?;
+    with_reactions(c, rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub struct SearchQuery<'a> {
+    pub user_id: i64,
+    /// An FTS5 expression built by the caller from quoted terms.
+    pub fts: &'a str,
+    pub channel_id: Option<i64>,
+    pub author_id: Option<i64>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub limit: i64,
+}
+
+/// Start and end of a highlighted term inside search snippets (Unicode private-use characters,
+/// so that no message text can forge them).
+pub const MARK_START: char = '\u{E000}';
+pub const MARK_END: char = '\u{E001}';
+
+/// Ranked full-text search over the messages of channels the user belongs to.
+pub fn search(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<(Message, String)>> {
+    let sql = format!(
+        "SELECT {}, snippet(messages_fts, 0, char(57344), char(57345), '…', 16)
+         FROM messages_fts JOIN messages x ON x.id = messages_fts.rowid
+         WHERE messages_fts MATCH ?1
+           AND x.channel_id IN (SELECT channel_id FROM members WHERE user_id = ?2)
+           AND x.deleted = 0
+           AND (?3 IS NULL OR x.channel_id = ?3)
+           AND (?4 IS NULL OR x.author_id = ?4)
+           AND (?5 IS NULL OR x.created_at >= ?5)
+           AND (?6 IS NULL OR x.created_at < ?6)
+         ORDER BY rank LIMIT ?7",
+        MESSAGE_COLS
+            .split(", ")
+            .map(|col| format!("x.{col}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![q.fts, q.user_id, q.channel_id, q.author_id, q.from_ms, q.to_ms, q.limit],
+        |r| Ok((message_row(r)?, r.get::<_, String>(14)?)),
+    )?;
+    let pairs = rows.collect::<Result<Vec<_>, _>>()?;
+    let snippets: Vec<String> = pairs.iter().map(|(_, s)| s.clone()).collect();
+    let msgs = with_reactions(c, pairs.into_iter().map(|(m, _)| m).collect())?;
+    Ok(msgs.into_iter().zip(snippets).collect())
+}
+
+/// Appends an event to the log; returns its position.
+pub fn append_event(
+    c: &Connection,
+    channel_id: Option<i64>,
+    user_id: Option<i64>,
+    payload: &str,
+) -> Result<i64> {
+    c.prepare_cached(
+        "INSERT INTO events(channel_id, user_id, created_at, payload) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![channel_id, user_id, now_ms(), payload])?;
+    Ok(c.last_insert_rowid())
+}
+
+pub fn event_head(c: &Connection) -> Result<i64> {
+    Ok(c.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?)
+}
+
+pub fn event_tail(c: &Connection) -> Result<i64> {
+    Ok(c.query_row("SELECT coalesce(min(id), 0) FROM events", [], |r| r.get(0))?)
+}
+
+/// Events after `after` up to `head` that the user may see, in order, at most `limit`.
+pub fn events_for(
+    c: &Connection,
+    user_id: i64,
+    after: i64,
+    head: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, payload FROM events
+         WHERE id > ?2 AND id <= ?3
+           AND (user_id = ?1 OR (user_id IS NULL AND channel_id IN
+                (SELECT channel_id FROM members WHERE user_id = ?1)))
+         ORDER BY id LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![user_id, after, head, limit], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn prune_events(c: &Connection, older_than_ms: i64) -> Result<usize> {
+    Ok(c.execute("DELETE FROM events WHERE created_at < ?1", [older_than_ms])?)
+}
+
+/// Sessions revoked after `after`: (revocation id, session id, user id).
+pub fn revocations_since(c: &Connection, after: i64) -> Result<Vec<(i64, String, i64)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, session_id, user_id FROM session_revocations WHERE id > ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn revocation_head(c: &Connection) -> Result<i64> {
+    Ok(c.query_row(
+        "SELECT coalesce(max(id), 0) FROM session_revocations",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn prune_revocations(c: &Connection, older_than_ms: i64) -> Result<usize> {
+    Ok(c.execute(
+        "DELETE FROM session_revocations WHERE at < ?1",
+        [older_than_ms],
+    )?)
+}
+
+/// User ids for the given user names (case-insensitive), skipping unknown names.
+pub fn user_ids_by_names(c: &Connection, names: &[String]) -> Result<Vec<i64>> {
+    let mut stmt = c.prepare_cached("SELECT id FROM users WHERE username = ?1 AND disabled = 0")?;
+    let mut out = Vec::new();
+    for n in names {
+        if let Some(id) = stmt.query_row([n], |r| r.get(0)).optional()? {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+/// The people directory: every enabled user.
+pub fn directory(c: &Connection) -> Result<Vec<(i64, String, String)>> {
+    let mut stmt = c.prepare(
+        "SELECT id, username, display_name FROM users WHERE disabled = 0 ORDER BY username",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn enabled_users_exist(c: &Connection, ids: &[i64]) -> Result<bool> {
+    let mut stmt = c.prepare_cached("SELECT 1 FROM users WHERE id = ?1 AND disabled = 0")?;
+    for id in ids {
+        if stmt.query_row([id], |_| Ok(())).optional()?.is_none() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Every (channel, user) membership, to seed the hub's index at start.
+pub fn all_memberships(c: &Connection) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = c.prepare("SELECT channel_id, user_id FROM members")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
