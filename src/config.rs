@@ -265,10 +265,26 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
         "limits.max_connections",
         Kind::Int,
     ),
-    ("OUTPOST_LIMITS_MAX_MESSAGE_BYTES", "limits.max_message_bytes", Kind::Int),
-    ("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "limits.messages_per_second", Kind::Float),
-    ("OUTPOST_LIMITS_MESSAGE_BURST", "limits.message_burst", Kind::Int),
-    ("OUTPOST_LIMITS_MAX_WS_FRAME", "limits.max_ws_frame", Kind::Int),
+    (
+        "OUTPOST_LIMITS_MAX_MESSAGE_BYTES",
+        "limits.max_message_bytes",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_LIMITS_MESSAGES_PER_SECOND",
+        "limits.messages_per_second",
+        Kind::Float,
+    ),
+    (
+        "OUTPOST_LIMITS_MESSAGE_BURST",
+        "limits.message_burst",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_LIMITS_MAX_WS_FRAME",
+        "limits.max_ws_frame",
+        Kind::Int,
+    ),
     ("OUTPOST_LOG_FORMAT", "log.format", Kind::Str),
     ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
 ];
@@ -371,10 +387,17 @@ impl Config {
         if self.tls.check_interval_secs == 0 {
             return Err("tls.check_interval_secs must be at least 1".into());
         }
-        if !(self.limits.messages_per_second > 0.0) || self.limits.message_burst == 0 {
-            return Err("limits.messages_per_second and limits.message_burst must be above 0".into());
+        if !self.limits.messages_per_second.is_finite()
+            || self.limits.messages_per_second <= 0.0
+            || self.limits.message_burst == 0
+        {
+            return Err(
+                "limits.messages_per_second and limits.message_burst must be above 0".into(),
+            );
         }
-        if self.limits.max_message_bytes < 16 || self.limits.max_ws_frame < self.limits.max_message_bytes {
+        if self.limits.max_message_bytes < 16
+            || self.limits.max_ws_frame < self.limits.max_message_bytes
+        {
             return Err("limits.max_ws_frame must be at least limits.max_message_bytes (and that at least 16)".into());
         }
         if self.limits.max_json_body < 1024 {

@@ -174,7 +174,11 @@ fn remove_conn(st: &mut State, id: ConnId) -> Option<i64> {
 fn presence_of(st: &State, user_id: i64) -> Presence {
     match st.by_user.get(&user_id) {
         None => Presence::Offline,
-        Some(list) if list.iter().any(|c| st.conns.get(c).is_some_and(|c| !c.away)) => {
+        Some(list)
+            if list
+                .iter()
+                .any(|c| st.conns.get(c).is_some_and(|c| !c.away)) =>
+        {
             Presence::Online
         }
         Some(_) => Presence::Away,
@@ -405,16 +409,26 @@ mod tests {
         hub.publish(vec![Outgoing {
             audience: Audience::Channel(1),
             frame: frame(2),
-            membership: Some(MembershipChange::Joined { channel_id: 1, user_id: 12 }),
+            membership: Some(MembershipChange::Joined {
+                channel_id: 1,
+                user_id: 12,
+            }),
         }]);
         assert_eq!(c.rx.recv().await.unwrap().pos, Some(2));
         assert_eq!(a.rx.recv().await.unwrap().pos, Some(2));
         hub.publish(vec![Outgoing {
             audience: Audience::Channel(1),
             frame: frame(3),
-            membership: Some(MembershipChange::Left { channel_id: 1, user_id: 10 }),
+            membership: Some(MembershipChange::Left {
+                channel_id: 1,
+                user_id: 10,
+            }),
         }]);
-        assert_eq!(a.rx.recv().await.unwrap().pos, Some(3), "the leaver sees it");
+        assert_eq!(
+            a.rx.recv().await.unwrap().pos,
+            Some(3),
+            "the leaver sees it"
+        );
         hub.publish(vec![Outgoing {
             audience: Audience::Channel(1),
             frame: frame(4),
@@ -447,15 +461,35 @@ mod tests {
         let hub = LocalHub::new(vec![]);
         let watcher = hub.connect(1, "w");
         let mut watcher = watcher;
-        assert_eq!(hub.watch_presence(watcher.id, vec![2]), vec![(2, Presence::Offline)]);
+        assert_eq!(
+            hub.watch_presence(watcher.id, vec![2]),
+            vec![(2, Presence::Offline)]
+        );
         let conn = hub.connect(2, "x");
         let text = watcher.rx.recv().await.unwrap().text;
         assert!(text.as_str().contains("online"), "{}", text.as_str());
         hub.set_activity(conn.id, true);
-        assert!(watcher.rx.recv().await.unwrap().text.as_str().contains("away"));
+        assert!(watcher
+            .rx
+            .recv()
+            .await
+            .unwrap()
+            .text
+            .as_str()
+            .contains("away"));
         drop(conn);
-        assert!(watcher.rx.recv().await.unwrap().text.as_str().contains("offline"));
+        assert!(watcher
+            .rx
+            .recv()
+            .await
+            .unwrap()
+            .text
+            .as_str()
+            .contains("offline"));
         hub.disconnect_sessions(&["w".to_string()]);
-        assert!(watcher.rx.recv().await.is_none(), "a revoked session's queue closes");
+        assert!(
+            watcher.rx.recv().await.is_none(),
+            "a revoked session's queue closes"
+        );
     }
 }

@@ -20,9 +20,9 @@ use tower::ServiceExt;
 
 use crate::auth::{Auth, AuthError};
 use crate::chat::{Chat, ChatLimits};
-use crate::hub::{FanOut, LocalHub};
 use crate::config::{Config, HttpListen};
 use crate::http::{self, AppState};
+use crate::hub::{FanOut, LocalHub};
 use crate::pki::{self, Pki, PkiError};
 use crate::store::{Store, StoreError};
 

@@ -116,15 +116,30 @@ impl Log {
 
     fn message_new(&mut self, c: &Connection, m: MessageView) -> Result<(), StoreError> {
         let ch = m.channel_id;
-        self.push(c, Audience::Channel(ch), None, &Event::MessageNew { message: m })
+        self.push(
+            c,
+            Audience::Channel(ch),
+            None,
+            &Event::MessageNew { message: m },
+        )
     }
 
     fn message_updated(&mut self, c: &Connection, m: MessageView) -> Result<(), StoreError> {
         let ch = m.channel_id;
-        self.push(c, Audience::Channel(ch), None, &Event::MessageUpdated { message: m })
+        self.push(
+            c,
+            Audience::Channel(ch),
+            None,
+            &Event::MessageUpdated { message: m },
+        )
     }
 
-    fn joined(&mut self, c: &Connection, channel: &Channel, user_id: i64) -> Result<(), StoreError> {
+    fn joined(
+        &mut self,
+        c: &Connection,
+        channel: &Channel,
+        user_id: i64,
+    ) -> Result<(), StoreError> {
         self.push(
             c,
             Audience::Channel(channel.id),
@@ -269,9 +284,8 @@ fn validate_client_id(id: &str) -> Result<()> {
 /// Names mentioned as `@name`, lower-cased, in order of first appearance.
 pub fn mentioned_names(body: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut chars = body.char_indices().peekable();
     let mut prev: Option<char> = None;
-    while let Some((i, ch)) = chars.next() {
+    for (i, ch) in body.char_indices() {
         if ch == '@' && !prev.is_some_and(|p| p.is_alphanumeric() || p == '_') {
             let rest = &body[i + 1..];
             let name: String = rest
@@ -493,7 +507,9 @@ impl Chat {
             let ch = channel_or_not_found(c, channel_id)?;
             require_member(c, channel_id, actor.id)?;
             if ch.kind.is_direct() {
-                return Err(ChatError::Forbidden("you cannot leave a direct conversation"));
+                return Err(ChatError::Forbidden(
+                    "you cannot leave a direct conversation",
+                ));
             }
             q::remove_member(c, channel_id, actor.id)?;
             log.left(c, channel_id, actor.id)?;
@@ -595,7 +611,8 @@ impl Chat {
                 if ch.archived && archived != Some(false) {
                     return Err(ChatError::Archived);
                 }
-                let ch = q::update_channel(c, channel_id, name.as_deref(), topic.as_deref(), archived)?;
+                let ch =
+                    q::update_channel(c, channel_id, name.as_deref(), topic.as_deref(), archived)?;
                 log.channel_updated(c, &ch)?;
                 Ok(ChannelInfo::from(&ch))
             })
@@ -852,7 +869,11 @@ impl Chat {
             let root = message_or_not_found(c, root_id)?;
             require_member(c, root.channel_id, user_id)?;
             let mut out = vec![MessageView::from(root)];
-            out.extend(q::thread(c, root_id, 1000)?.into_iter().map(MessageView::from));
+            out.extend(
+                q::thread(c, root_id, 1000)?
+                    .into_iter()
+                    .map(MessageView::from),
+            );
             Ok(out)
         })
         .await
@@ -861,12 +882,20 @@ impl Chat {
     pub async fn pins(&self, user_id: i64, channel_id: i64) -> Result<Vec<MessageView>> {
         self.read(move |c| {
             require_member(c, channel_id, user_id)?;
-            Ok(q::pins(c, channel_id)?.into_iter().map(Into::into).collect())
+            Ok(q::pins(c, channel_id)?
+                .into_iter()
+                .map(Into::into)
+                .collect())
         })
         .await
     }
 
-    pub async fn mentions(&self, user_id: i64, before_id: Option<i64>, limit: i64) -> Result<Vec<MessageView>> {
+    pub async fn mentions(
+        &self,
+        user_id: i64,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<MessageView>> {
         let limit = limit.clamp(1, MAX_PAGE);
         self.read(move |c| {
             Ok(q::mentions_of(c, user_id, before_id, limit)?
@@ -956,14 +985,23 @@ mod tests {
     #[test]
     fn mentions_are_found_but_not_inside_words_or_addresses() {
         assert_eq!(mentioned_names("hi @Bob and @carol."), vec!["bob", "carol"]);
-        assert_eq!(mentioned_names("mail me at x@example.org"), Vec::<String>::new());
-        assert_eq!(mentioned_names("@channel @bob @bob"), vec!["channel", "bob"]);
+        assert_eq!(
+            mentioned_names("mail me at x@example.org"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            mentioned_names("@channel @bob @bob"),
+            vec!["channel", "bob"]
+        );
     }
 
     #[test]
     fn search_text_becomes_a_safe_fts_expression() {
         assert_eq!(fts_query("hello wor").unwrap(), "\"hello\" \"wor\"*");
-        assert_eq!(fts_query("a\"b OR c*").unwrap(), "\"a\" \"b\" \"OR\" \"c\"*");
+        assert_eq!(
+            fts_query("a\"b OR c*").unwrap(),
+            "\"a\" \"b\" \"OR\" \"c\"*"
+        );
         assert!(fts_query("  !!! ").is_none());
     }
 
@@ -973,7 +1011,10 @@ mod tests {
         for _ in 0..5 {
             l.take(1, 1.0, 5.0).unwrap();
         }
-        assert!(matches!(l.take(1, 1.0, 5.0), Err(ChatError::RateLimited { .. })));
+        assert!(matches!(
+            l.take(1, 1.0, 5.0),
+            Err(ChatError::RateLimited { .. })
+        ));
         l.take(2, 1.0, 5.0).unwrap();
     }
 }

@@ -44,7 +44,10 @@ fn actor(who: &CurrentUser) -> Actor {
 
 /// Channels, DMs and group DMs the user belongs to, with unread and mention counts.
 #[utoipa::path(get, path = "/api/v1/channels", responses((status = 200, body = Vec<ChannelView>)))]
-async fn list_channels(State(s): State<AppState>, who: CurrentUser) -> Result<Json<Vec<ChannelView>>, ApiError> {
+async fn list_channels(
+    State(s): State<AppState>,
+    who: CurrentUser,
+) -> Result<Json<Vec<ChannelView>>, ApiError> {
     Ok(Json(s.chat.channels(who.user.id).await?))
 }
 
@@ -85,7 +88,10 @@ pub struct BrowseEntry {
 
 /// Public channels anyone may join.
 #[utoipa::path(get, path = "/api/v1/channels/browse", responses((status = 200, body = Vec<BrowseEntry>)))]
-async fn browse_channels(State(s): State<AppState>, who: CurrentUser) -> Result<Json<Vec<BrowseEntry>>, ApiError> {
+async fn browse_channels(
+    State(s): State<AppState>,
+    who: CurrentUser,
+) -> Result<Json<Vec<BrowseEntry>>, ApiError> {
     let list = s.chat.browse(who.user.id).await?;
     Ok(Json(
         list.into_iter()
@@ -133,22 +139,36 @@ async fn update_channel(
 
 /// Join a public channel.
 #[utoipa::path(post, path = "/api/v1/channels/{id}/join", responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn join_channel(State(s): State<AppState>, who: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+async fn join_channel(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     s.chat.join(actor(&who), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Leave a channel.
 #[utoipa::path(post, path = "/api/v1/channels/{id}/leave", responses((status = 204), (status = 404, body = ErrorBody)))]
-async fn leave_channel(State(s): State<AppState>, who: CurrentUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+async fn leave_channel(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     s.chat.leave(actor(&who), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Member user ids.
 #[utoipa::path(get, path = "/api/v1/channels/{id}/members", responses((status = 200, body = Vec<i64>), (status = 404, body = ErrorBody)))]
-async fn list_members(State(s): State<AppState>, who: CurrentUser, Path(id): Path<i64>) -> Result<Json<Vec<i64>>, ApiError> {
-    Ok(Json(s.chat.members(who.user.id, who.user.is_admin, id).await?))
+async fn list_members(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<i64>>, ApiError> {
+    Ok(Json(
+        s.chat.members(who.user.id, who.user.is_admin, id).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -308,19 +328,31 @@ async fn react(
 
 /// Pin a message to its channel.
 #[utoipa::path(post, path = "/api/v1/messages/{id}/pin", responses((status = 200, body = MessageView), (status = 404, body = ErrorBody)))]
-async fn pin(State(s): State<AppState>, who: CurrentUser, Path(id): Path<i64>) -> Result<Json<MessageView>, ApiError> {
+async fn pin(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<MessageView>, ApiError> {
     Ok(Json(s.chat.pin(actor(&who), id, true).await?))
 }
 
 /// Unpin a message.
 #[utoipa::path(delete, path = "/api/v1/messages/{id}/pin", responses((status = 200, body = MessageView), (status = 404, body = ErrorBody)))]
-async fn unpin(State(s): State<AppState>, who: CurrentUser, Path(id): Path<i64>) -> Result<Json<MessageView>, ApiError> {
+async fn unpin(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<MessageView>, ApiError> {
     Ok(Json(s.chat.pin(actor(&who), id, false).await?))
 }
 
 /// A channel's pinned messages.
 #[utoipa::path(get, path = "/api/v1/channels/{id}/pins", responses((status = 200, body = Vec<MessageView>), (status = 404, body = ErrorBody)))]
-async fn pins(State(s): State<AppState>, who: CurrentUser, Path(id): Path<i64>) -> Result<Json<Vec<MessageView>>, ApiError> {
+async fn pins(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<MessageView>>, ApiError> {
     Ok(Json(s.chat.pins(who.user.id, id).await?))
 }
 
@@ -427,7 +459,10 @@ pub struct Person {
 
 /// Everyone who can be messaged, with their presence.
 #[utoipa::path(get, path = "/api/v1/people", responses((status = 200, body = Vec<Person>)))]
-async fn people(State(s): State<AppState>, _who: CurrentUser) -> Result<Json<Vec<Person>>, ApiError> {
+async fn people(
+    State(s): State<AppState>,
+    _who: CurrentUser,
+) -> Result<Json<Vec<Person>>, ApiError> {
     let list = s.chat.directory().await?;
     let hub = s.chat.hub();
     Ok(Json(

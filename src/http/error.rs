@@ -205,12 +205,12 @@ impl From<crate::chat::ChatError> for ApiError {
             ChatError::NotFound => ApiError::not_found(),
             ChatError::Forbidden(m) => ApiError::forbidden(m),
             ChatError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", m),
-            ChatError::Archived => {
-                ApiError::new(StatusCode::CONFLICT, "archived", e.to_string())
-            }
-            ChatError::TooLarge(_) => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "message-too-large", e.to_string())
-            }
+            ChatError::Archived => ApiError::new(StatusCode::CONFLICT, "archived", e.to_string()),
+            ChatError::TooLarge(_) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "message-too-large",
+                e.to_string(),
+            ),
             ChatError::RateLimited { retry_after_ms } => ApiError {
                 retry_after: Some(retry_after_ms.div_ceil(1000)),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", e.to_string())

@@ -171,7 +171,12 @@ async fn replay(
     Ok(Some((head, n)))
 }
 
-async fn connection(mut socket: WebSocket, s: AppState, who: CurrentUser, resume_from: Option<i64>) {
+async fn connection(
+    mut socket: WebSocket,
+    s: AppState,
+    who: CurrentUser,
+    resume_from: Option<i64>,
+) {
     let actor = Actor {
         id: who.user.id,
         is_admin: who.user.is_admin,

@@ -181,11 +181,17 @@ pub fn update_channel(
     archived: Option<bool>,
 ) -> Result<Channel> {
     if let Some(name) = name {
-        c.execute("UPDATE channels SET name = ?2 WHERE id = ?1", params![id, name])
-            .map_err(|e| conflict_on_unique(e, "a channel with that name exists"))?;
+        c.execute(
+            "UPDATE channels SET name = ?2 WHERE id = ?1",
+            params![id, name],
+        )
+        .map_err(|e| conflict_on_unique(e, "a channel with that name exists"))?;
     }
     if let Some(topic) = topic {
-        c.execute("UPDATE channels SET topic = ?2 WHERE id = ?1", params![id, topic])?;
+        c.execute(
+            "UPDATE channels SET topic = ?2 WHERE id = ?1",
+            params![id, topic],
+        )?;
     }
     if let Some(archived) = archived {
         c.execute(
@@ -340,7 +346,9 @@ pub struct NewMessage<'a> {
 pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
     let now = now_ms();
     let seq: i64 = c
-        .prepare_cached("UPDATE channels SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq")?
+        .prepare_cached(
+            "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+        )?
         .query_row([m.channel_id], |r| r.get(0))?;
     c.prepare_cached(
         "INSERT INTO messages(channel_id, seq, author_id, client_id, kind, body, thread_root, created_at)
@@ -467,7 +475,11 @@ fn with_reactions(c: &Connection, mut msgs: Vec<Message>) -> Result<Vec<Message>
     ))?;
     let mut by_msg: HashMap<i64, Vec<Reaction>> = HashMap::new();
     let rows = stmt.query_map(params_from_iter(ids.iter()), |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
     })?;
     for row in rows {
         let (mid, emoji, uid) = row?;
@@ -536,7 +548,12 @@ pub fn pins(c: &Connection, channel_id: i64) -> Result<Vec<Message>> {
 }
 
 /// Messages that mention the user, newest first, in channels they still belong to.
-pub fn mentions_of(c: &Connection, user_id: i64, before_id: Option<i64>, limit: i64) -> Result<Vec<Message>> {
+pub fn mentions_of(
+    c: &Connection,
+    user_id: i64,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Message>> {
     let mut stmt = c.prepare(&format!(
         "SELECT {} FROM mentions n JOIN messages x ON x.id = n.message_id
          JOIN members m ON m.channel_id = x.channel_id AND m.user_id = n.user_id
@@ -592,7 +609,15 @@ pub fn search(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<(Message, Strin
     );
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(
-        params![q.fts, q.user_id, q.channel_id, q.author_id, q.from_ms, q.to_ms, q.limit],
+        params![
+            q.fts,
+            q.user_id,
+            q.channel_id,
+            q.author_id,
+            q.from_ms,
+            q.to_ms,
+            q.limit
+        ],
         |r| Ok((message_row(r)?, r.get::<_, String>(14)?)),
     )?;
     let pairs = rows.collect::<Result<Vec<_>, _>>()?;

@@ -6,8 +6,8 @@
 //! the commit is durable. Reads run on a small pool of read-only connections through
 //! `spawn_blocking`, so no SQLite call ever runs on the async runtime's worker threads.
 
-mod migrations;
 pub mod chat;
+mod migrations;
 pub mod users;
 
 use std::path::{Path, PathBuf};
@@ -190,9 +190,7 @@ impl Store {
         let submitted = self.submit(job);
         async move {
             submitted.map_err(Er::from)?;
-            done_rx
-                .await
-                .map_err(|_| Er::from(StoreError::Closed))?
+            done_rx.await.map_err(|_| Er::from(StoreError::Closed))?
         }
     }
 

@@ -266,6 +266,10 @@ struct Server {
 
 /// Starts `outpost serve` on loopback and waits for its "listening" line.
 fn serve(data: &str) -> Server {
+    serve_with(data, &[])
+}
+
+fn serve_with(data: &str, env: &[(&str, &str)]) -> Server {
     let mut child = outpost_bin()
         .args([
             "serve",
@@ -277,6 +281,7 @@ fn serve(data: &str) -> Server {
             "off",
             "--no-discovery",
         ])
+        .envs(env.iter().copied())
         .env("OUTPOST_LOG_FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -326,4 +331,156 @@ fn sigterm_stops_cleanly_with_exit_0_and_doctor_is_happy() {
     let (code, out, _) = run(&["doctor", "--data-dir", d]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("integrity check passed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_acknowledged_message_survives_kill_9() {
+    use serde_json::{json, Value};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap().to_string();
+    let mut add = outpost_bin()
+        .args([
+            "user",
+            "add",
+            "admin",
+            "--admin",
+            "--password-stdin",
+            "--data-dir",
+            &d,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"admin-password-1\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    let env = [
+        ("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "100000"),
+        ("OUTPOST_LIMITS_MESSAGE_BURST", "100000"),
+    ];
+    let dd = d.clone();
+    let mut server = tokio::task::spawn_blocking(move || serve_with(&dd, &env))
+        .await
+        .unwrap();
+    let addr: std::net::SocketAddr = server.https.parse().unwrap();
+    let ca = std::fs::read_to_string(data.join("certs/ca.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(client_tls(&ca))
+        .resolve("localhost", addr)
+        .build()
+        .unwrap();
+    let base = format!("https://localhost:{}", addr.port());
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "admin-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+    let ch: Value = client
+        .post(format!("{base}/api/v1/channels"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "burst"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ch = ch["id"].as_i64().unwrap();
+
+    let (mut ws, _) = ws_connect(addr, &ca, &token, None).await;
+    let mut acked: Vec<String> = Vec::new();
+    let mut in_flight = 0;
+    let mut killed = false;
+    'sending: for i in 0..2000 {
+        ws.send(json!({"type": "send", "req": i.to_string(), "channel_id": ch, "client_id": format!("k{i}"), "body": format!("burst {i}")})).await;
+        in_flight += 1;
+        while in_flight >= 32 {
+            match ws.raw_next().await {
+                Some(f) if f["type"] == "ack" => {
+                    acked.push(f["message"]["client_id"].as_str().unwrap().to_string());
+                    in_flight -= 1;
+                }
+                Some(_) => {}
+                None => break 'sending,
+            }
+            if acked.len() >= 150 && !killed {
+                let pid = server.child.id().to_string();
+                assert!(std::process::Command::new("kill")
+                    .args(["-KILL", &pid])
+                    .status()
+                    .unwrap()
+                    .success());
+                killed = true;
+            }
+        }
+    }
+    assert!(killed, "the server was killed mid-burst");
+    // Drain whatever acknowledgements were already on the wire.
+    while let Some(f) = ws.raw_next().await {
+        if f["type"] == "ack" {
+            acked.push(f["message"]["client_id"].as_str().unwrap().to_string());
+        }
+    }
+    let _ = server.child.wait();
+    assert!(acked.len() >= 150);
+
+    let dd = d.clone();
+    let mut server = tokio::task::spawn_blocking(move || serve(&dd))
+        .await
+        .unwrap();
+    let addr: std::net::SocketAddr = server.https.parse().unwrap();
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(client_tls(&ca))
+        .resolve("localhost", addr)
+        .build()
+        .unwrap();
+    let base = format!("https://localhost:{}", addr.port());
+    let mut stored = std::collections::HashSet::new();
+    let mut before: Option<i64> = None;
+    loop {
+        let url = match before {
+            Some(b) => format!("{base}/api/v1/channels/{ch}/messages?limit=200&before={b}"),
+            None => format!("{base}/api/v1/channels/{ch}/messages?limit=200"),
+        };
+        let page: Vec<Value> = client
+            .get(url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        before = page[0]["seq"].as_i64();
+        for m in page {
+            assert!(
+                stored.insert(m["client_id"].as_str().unwrap().to_string()),
+                "no duplicates"
+            );
+        }
+    }
+    let missing: Vec<&String> = acked.iter().filter(|c| !stored.contains(*c)).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but lost after kill -9: {missing:?}"
+    );
+    let pid = server.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let _ = server.child.wait();
 }

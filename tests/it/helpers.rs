@@ -191,3 +191,190 @@ pub async fn error_code(resp: reqwest::Response) -> String {
 pub fn outpost_bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
 }
+
+/// A WebSocket client over TLS that trusts only the test CA.
+pub struct Ws {
+    pub stream:
+        tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+    next_req: u64,
+    /// Frames read while waiting for something else, handed out first.
+    backlog: std::collections::VecDeque<Value>,
+}
+
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl TestApp {
+    /// Opens `/api/v1/ws` with a Bearer token; returns the client and its `ready` frame.
+    pub async fn ws(&self, token: &str, resume_from: Option<i64>) -> (Ws, Value) {
+        ws_connect(self.https_addr(), &self.ca_pem(), token, resume_from).await
+    }
+}
+
+/// Opens `/api/v1/ws` on any server; returns the client and its `ready` frame.
+pub async fn ws_connect(
+    addr: SocketAddr,
+    ca_pem: &str,
+    token: &str,
+    resume_from: Option<i64>,
+) -> (Ws, Value) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(client_tls(ca_pem)))
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let url = match resume_from {
+        Some(p) => format!("wss://localhost:{}/api/v1/ws?resume_from={p}", addr.port()),
+        None => format!("wss://localhost:{}/api/v1/ws", addr.port()),
+    };
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (stream, _) = tokio_tungstenite::client_async(req, tls).await.unwrap();
+    let mut ws = Ws {
+        stream,
+        next_req: 0,
+        backlog: Default::default(),
+    };
+    let mut replayed = Vec::new();
+    loop {
+        let f = ws.raw_next().await.expect("ready");
+        if f["type"] == "ready" {
+            ws.backlog.extend(replayed);
+            return (ws, f);
+        }
+        replayed.push(f);
+    }
+}
+
+impl Ws {
+    /// The next JSON frame from the server, or `None` if the connection closed.
+    pub async fn raw_next(&mut self) -> Option<Value> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("a frame within the deadline")?;
+            match msg {
+                Ok(Message::Text(t)) => return Some(serde_json::from_str(t.as_str()).unwrap()),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    pub async fn next(&mut self) -> Option<Value> {
+        if let Some(v) = self.backlog.pop_front() {
+            return Some(v);
+        }
+        self.raw_next().await
+    }
+
+    /// The next durable event (skips typing and presence frames).
+    pub async fn next_event(&mut self) -> Value {
+        loop {
+            let f = self.next().await.expect("connection open");
+            if f["type"] == "event" {
+                return f;
+            }
+        }
+    }
+
+    pub async fn send(&mut self, v: Value) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                v.to_string().into(),
+            ))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                text.to_string().into(),
+            ))
+            .await
+            .unwrap();
+    }
+
+    /// Sends a request and waits for its answer; other frames are kept for `next`.
+    pub async fn request(&mut self, mut v: Value) -> Value {
+        self.next_req += 1;
+        let req = format!("r{}", self.next_req);
+        v["req"] = json!(req);
+        self.send(v).await;
+        let mut kept = Vec::new();
+        let answer = loop {
+            let f = self.raw_next().await.expect("answer");
+            if f["req"] == json!(req) {
+                break f;
+            }
+            kept.push(f);
+        };
+        self.backlog.extend(kept);
+        answer
+    }
+
+    pub async fn close_code(&mut self) -> Option<u16> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("close in time");
+            match msg {
+                Some(Ok(Message::Close(Some(frame)))) => return Some(frame.code.into()),
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+}
+
+/// Sends a message over HTTP; returns the message JSON.
+pub async fn post_message(app: &TestApp, token: &str, channel: i64, body: &str) -> Value {
+    let r = app
+        .api_client()
+        .post(app.url(&format!("/api/v1/channels/{channel}/messages")))
+        .bearer_auth(token)
+        .json(&json!({"body": body}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+pub async fn create_channel(app: &TestApp, token: &str, name: &str, private: bool) -> i64 {
+    let r = app
+        .api_client()
+        .post(app.url("/api/v1/channels"))
+        .bearer_auth(token)
+        .json(&json!({"name": name, "private": private}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
+pub async fn api(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut rb = app
+        .api_client()
+        .request(method, app.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    rb.send().await.unwrap()
+}

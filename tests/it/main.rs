@@ -2,7 +2,9 @@
 //! 127.0.0.1 with a fresh temporary data directory (or runs the real `outpost` binary).
 
 mod auth;
+mod chat;
 mod cli;
 mod helpers;
 mod http;
+mod realtime;
 mod tls;

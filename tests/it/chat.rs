@@ -1,0 +1,870 @@
+//! Channels and messages over HTTP: the model, and authorization for every endpoint.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+struct Team {
+    app: TestApp,
+    admin: String,
+    alice: String,
+    bob: String,
+    mallory: String,
+}
+
+async fn team() -> Team {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let alice = app.invite_user(&admin, "alice", "alice-password").await;
+    let bob = app.invite_user(&admin, "bob", "bob-password").await;
+    let mallory = app.invite_user(&admin, "mallory", "mallory-password").await;
+    Team {
+        app,
+        admin,
+        alice,
+        bob,
+        mallory,
+    }
+}
+
+async fn user_id(app: &TestApp, token: &str) -> i64 {
+    app.get_with(token, "/api/v1/me")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_non_member_gets_nothing_from_any_endpoint_of_a_private_channel() {
+    let t = team().await;
+    let app = &t.app;
+    let ch = create_channel(app, &t.alice, "secret", true).await;
+    let bob_id = user_id(app, &t.bob).await;
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/members"),
+        Some(json!({"user_id": bob_id})),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    let m = post_message(app, &t.alice, ch, "the launch code is swordfish").await;
+    let mid = m["id"].as_i64().unwrap();
+    let reply = api(
+        app,
+        &t.bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/messages"),
+        Some(json!({"body": "noted", "thread_root": mid})),
+    )
+    .await;
+    assert_eq!(reply.status(), 200);
+    api(
+        app,
+        &t.alice,
+        Method::POST,
+        &format!("/api/v1/messages/{mid}/pin"),
+        None,
+    )
+    .await;
+
+    // Bob, a member, sees it all.
+    assert_eq!(
+        api(
+            app,
+            &t.bob,
+            Method::GET,
+            &format!("/api/v1/channels/{ch}/messages"),
+            None
+        )
+        .await
+        .status(),
+        200
+    );
+
+    let m = &t.mallory;
+    let denied: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, format!("/api/v1/channels/{ch}"), None),
+        (Method::GET, format!("/api/v1/channels/{ch}/messages"), None),
+        (Method::GET, format!("/api/v1/channels/{ch}/members"), None),
+        (Method::GET, format!("/api/v1/channels/{ch}/pins"), None),
+        (Method::GET, format!("/api/v1/messages/{mid}/thread"), None),
+        (
+            Method::POST,
+            format!("/api/v1/channels/{ch}/messages"),
+            Some(json!({"body": "let me in"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/channels/{ch}/messages"),
+            Some(json!({"body": "hi", "thread_root": mid})),
+        ),
+        (Method::POST, format!("/api/v1/channels/{ch}/join"), None),
+        (Method::POST, format!("/api/v1/channels/{ch}/leave"), None),
+        (
+            Method::POST,
+            format!("/api/v1/channels/{ch}/members"),
+            Some(json!({"user_id": 1})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/channels/{ch}/read"),
+            Some(json!({"seq": 1})),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/channels/{ch}"),
+            Some(json!({"topic": "mine"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/messages/{mid}"),
+            Some(json!({"body": "edited"})),
+        ),
+        (Method::DELETE, format!("/api/v1/messages/{mid}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/messages/{mid}/reactions"),
+            Some(json!({"emoji": "👍"})),
+        ),
+        (Method::POST, format!("/api/v1/messages/{mid}/pin"), None),
+        (Method::DELETE, format!("/api/v1/messages/{mid}/pin"), None),
+    ];
+    for (method, path, body) in &denied {
+        let r = api(app, m, method.clone(), path, body.clone()).await;
+        assert_eq!(r.status(), 404, "{method} {path}");
+        assert_eq!(error_code(r).await, "not-found");
+    }
+    // Nothing leaks through lists and search either.
+    let chans: Vec<Value> = api(app, m, Method::GET, "/api/v1/channels", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(chans.iter().all(|c| c["id"] != ch));
+    let browse: Vec<Value> = api(app, m, Method::GET, "/api/v1/channels/browse", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(browse.iter().all(|c| c["id"] != ch));
+    let hits: Vec<Value> = api(app, m, Method::GET, "/api/v1/search?q=swordfish", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(hits.is_empty());
+    let hits: Vec<Value> = api(app, &t.bob, Method::GET, "/api/v1/search?q=swordfish", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    // The message is unchanged.
+    let page: Vec<Value> = api(
+        app,
+        &t.alice,
+        Method::GET,
+        &format!("/api/v1/channels/{ch}/messages"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page[0]["body"], "the launch code is swordfish");
+    assert_eq!(page[0]["reactions"], json!([]));
+    assert_eq!(page[0]["pinned"], true);
+
+    // An unauthenticated client and a disabled user get 401.
+    let r = app
+        .api_client()
+        .get(app.url(&format!("/api/v1/channels/{ch}/messages")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let users: Vec<Value> = app
+        .get_with(&t.admin, "/api/v1/users")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bid = users.iter().find(|u| u["username"] == "bob").unwrap()["id"].clone();
+    api(
+        app,
+        &t.admin,
+        Method::POST,
+        &format!("/api/v1/users/{bid}/disable"),
+        None,
+    )
+    .await;
+    let r = api(
+        app,
+        &t.bob,
+        Method::GET,
+        &format!("/api/v1/channels/{ch}/messages"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    let r = api(app, &t.bob, Method::GET, "/api/v1/search?q=swordfish", None).await;
+    assert_eq!(r.status(), 401);
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn public_channels_are_joined_before_reading_and_roles_are_enforced() {
+    let t = team().await;
+    let app = &t.app;
+    let ch = create_channel(app, &t.alice, "general", false).await;
+    let m = post_message(app, &t.alice, ch, "welcome").await;
+    let mid = m["id"].as_i64().unwrap();
+    // Visible in browse, readable only after joining.
+    let browse: Vec<Value> = api(app, &t.bob, Method::GET, "/api/v1/channels/browse", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(browse.iter().any(|c| c["id"] == ch && c["joined"] == false));
+    assert_eq!(
+        api(
+            app,
+            &t.bob,
+            Method::GET,
+            &format!("/api/v1/channels/{ch}/messages"),
+            None
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        api(
+            app,
+            &t.bob,
+            Method::POST,
+            &format!("/api/v1/channels/{ch}/join"),
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    let page: Vec<Value> = api(
+        app,
+        &t.bob,
+        Method::GET,
+        &format!("/api/v1/channels/{ch}/messages"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page.len(), 1);
+
+    // Members cannot edit or delete others' messages, rename or archive; the owner can.
+    assert_eq!(
+        api(
+            app,
+            &t.bob,
+            Method::PATCH,
+            &format!("/api/v1/messages/{mid}"),
+            Some(json!({"body": "x"}))
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        api(
+            app,
+            &t.bob,
+            Method::DELETE,
+            &format!("/api/v1/messages/{mid}"),
+            None
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        api(
+            app,
+            &t.bob,
+            Method::PATCH,
+            &format!("/api/v1/channels/{ch}"),
+            Some(json!({"name": "mine"}))
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        api(
+            app,
+            &t.bob,
+            Method::PATCH,
+            &format!("/api/v1/channels/{ch}"),
+            Some(json!({"topic": "Lunch at noon"}))
+        )
+        .await
+        .status(),
+        200
+    );
+    let bob_id = user_id(app, &t.bob).await;
+    assert_eq!(
+        api(
+            app,
+            &t.bob,
+            Method::DELETE,
+            &format!("/api/v1/channels/{ch}/members/{bob_id}"),
+            None
+        )
+        .await
+        .status(),
+        403
+    );
+    // An admin who is not a member may still manage the channel.
+    let r = api(
+        app,
+        &t.admin,
+        Method::PATCH,
+        &format!("/api/v1/channels/{ch}"),
+        Some(json!({"name": "town-square"})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["name"], "town-square");
+
+    // Archive: nothing can be posted any more.
+    assert_eq!(
+        api(
+            app,
+            &t.alice,
+            Method::PATCH,
+            &format!("/api/v1/channels/{ch}"),
+            Some(json!({"archived": true}))
+        )
+        .await
+        .status(),
+        200
+    );
+    let r = api(
+        app,
+        &t.bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/messages"),
+        Some(json!({"body": "late"})),
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(error_code(r).await, "archived");
+    // Names are unique.
+    let r = api(
+        app,
+        &t.bob,
+        Method::POST,
+        "/api/v1/channels",
+        Some(json!({"name": "Town-Square"})),
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn direct_messages_are_private_and_reused() {
+    let t = team().await;
+    let app = &t.app;
+    let bob_id = user_id(app, &t.bob).await;
+    let alice_id = user_id(app, &t.alice).await;
+    let dm: Value = api(
+        app,
+        &t.alice,
+        Method::POST,
+        "/api/v1/dms",
+        Some(json!({"user_ids": [bob_id]})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(dm["kind"], "dm");
+    let again: Value = api(
+        app,
+        &t.bob,
+        Method::POST,
+        "/api/v1/dms",
+        Some(json!({"user_ids": [alice_id]})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        again["id"], dm["id"],
+        "the same pair gets the same conversation"
+    );
+    let id = dm["id"].as_i64().unwrap();
+    post_message(app, &t.bob, id, "psst").await;
+    assert_eq!(
+        api(
+            app,
+            &t.mallory,
+            Method::GET,
+            &format!("/api/v1/channels/{id}/messages"),
+            None
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        api(
+            app,
+            &t.alice,
+            Method::POST,
+            &format!("/api/v1/channels/{id}/leave"),
+            None
+        )
+        .await
+        .status(),
+        403
+    );
+    let mallory_id = user_id(app, &t.mallory).await;
+    let group: Value = api(
+        app,
+        &t.alice,
+        Method::POST,
+        "/api/v1/dms",
+        Some(json!({"user_ids": [bob_id, mallory_id]})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(group["kind"], "group");
+    assert_eq!(group["member_ids"].as_array().unwrap().len(), 3);
+    let too_many: Vec<i64> = (1000..1016).collect();
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        "/api/v1/dms",
+        Some(json!({"user_ids": too_many})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn threads_reactions_edits_deletes_pins_mentions_and_unread_counts() {
+    let t = team().await;
+    let app = &t.app;
+    let ch = create_channel(app, &t.alice, "ops", false).await;
+    api(
+        app,
+        &t.bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/join"),
+        None,
+    )
+    .await;
+    let root = post_message(app, &t.alice, ch, "deploy at 5? @bob").await;
+    let rid = root["id"].as_i64().unwrap();
+    post_message(app, &t.alice, ch, "also **bold** and `code`").await;
+    let r = api(
+        app,
+        &t.bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/messages"),
+        Some(json!({"body": "yes", "thread_root": rid})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+
+    let thread: Vec<Value> = api(
+        app,
+        &t.alice,
+        Method::GET,
+        &format!("/api/v1/messages/{rid}/thread"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(thread.len(), 2);
+    assert_eq!(thread[0]["reply_count"], 1);
+    assert_eq!(thread[1]["body"], "yes");
+    // Replies stay out of the channel's main history.
+    let page: Vec<Value> = api(
+        app,
+        &t.bob,
+        Method::GET,
+        &format!("/api/v1/channels/{ch}/messages"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page.len(), 2);
+    assert!(page[0]["seq"].as_i64() < page[1]["seq"].as_i64());
+
+    // Bob was mentioned: his mentions list and unread counts show it.
+    let mentions: Vec<Value> = api(app, &t.bob, Method::GET, "/api/v1/mentions", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mentions.len(), 1);
+    assert_eq!(mentions[0]["id"], rid);
+    let chans: Vec<Value> = api(app, &t.bob, Method::GET, "/api/v1/channels", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let c = chans.iter().find(|c| c["id"] == ch).unwrap();
+    assert_eq!(c["unread"], 2);
+    assert_eq!(c["mentions"], 1);
+    let last = page[1]["seq"].as_i64().unwrap();
+    let r: Value = api(
+        app,
+        &t.bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/read"),
+        Some(json!({"seq": last})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(r["last_read_seq"].as_i64().unwrap() >= last);
+    let chans: Vec<Value> = api(app, &t.bob, Method::GET, "/api/v1/channels", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let c = chans.iter().find(|c| c["id"] == ch).unwrap();
+    assert_eq!(
+        (c["unread"].as_i64(), c["mentions"].as_i64()),
+        (Some(0), Some(0))
+    );
+
+    // Reactions toggle per user.
+    let path = format!("/api/v1/messages/{rid}/reactions");
+    api(
+        app,
+        &t.bob,
+        Method::POST,
+        &path,
+        Some(json!({"emoji": "👍"})),
+    )
+    .await;
+    let m: Value = api(
+        app,
+        &t.alice,
+        Method::POST,
+        &path,
+        Some(json!({"emoji": "👍"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(m["reactions"][0]["count"], 2);
+    let m: Value = api(
+        app,
+        &t.bob,
+        Method::POST,
+        &path,
+        Some(json!({"emoji": "👍"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(m["reactions"][0]["count"], 1);
+    let r = api(
+        app,
+        &t.bob,
+        Method::POST,
+        &path,
+        Some(json!({"emoji": "two words"})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+
+    // Edit marks the message edited; delete leaves a tombstone in place.
+    let m: Value = api(
+        app,
+        &t.alice,
+        Method::PATCH,
+        &format!("/api/v1/messages/{rid}"),
+        Some(json!({"body": "deploy at 6"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (m["body"].as_str(), m["edited"].as_bool()),
+        (Some("deploy at 6"), Some(true))
+    );
+    let pinned: Value = api(
+        app,
+        &t.bob,
+        Method::POST,
+        &format!("/api/v1/messages/{rid}/pin"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(pinned["pinned"], true);
+    let pins: Vec<Value> = api(
+        app,
+        &t.bob,
+        Method::GET,
+        &format!("/api/v1/channels/{ch}/pins"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(pins.len(), 1);
+    let m: Value = api(
+        app,
+        &t.alice,
+        Method::DELETE,
+        &format!("/api/v1/messages/{rid}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (m["deleted"].as_bool(), m["body"].as_str()),
+        (Some(true), Some(""))
+    );
+    let page: Vec<Value> = api(
+        app,
+        &t.bob,
+        Method::GET,
+        &format!("/api/v1/channels/{ch}/messages"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page.len(), 2, "the tombstone keeps its place");
+    assert_eq!(page[0]["deleted"], true);
+    let hits: Vec<Value> = api(app, &t.bob, Method::GET, "/api/v1/search?q=deploy", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(hits.is_empty(), "deleted content is not searchable");
+    let pins: Vec<Value> = api(
+        app,
+        &t.bob,
+        Method::GET,
+        &format!("/api/v1/channels/{ch}/pins"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(pins.is_empty());
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn search_is_ranked_highlighted_and_filtered() {
+    let t = team().await;
+    let app = &t.app;
+    let a = create_channel(app, &t.alice, "alpha", false).await;
+    let b = create_channel(app, &t.alice, "beta", false).await;
+    post_message(app, &t.alice, a, "the generator needs diesel").await;
+    post_message(app, &t.alice, b, "diesel diesel diesel delivery tomorrow").await;
+    post_message(app, &t.alice, b, "unrelated chatter").await;
+    let hits: Vec<Value> = api(app, &t.alice, Method::GET, "/api/v1/search?q=diesel", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 2);
+    assert_eq!(
+        hits[0]["message"]["channel_id"], b,
+        "more matches rank first"
+    );
+    let snippet = hits[0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("\u{E000}diesel\u{E001}"), "{snippet}");
+    let hits: Vec<Value> = api(
+        app,
+        &t.alice,
+        Method::GET,
+        &format!("/api/v1/search?q=diesel&channel_id={a}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(hits.len(), 1);
+    let hits: Vec<Value> = api(app, &t.alice, Method::GET, "/api/v1/search?q=gen", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1, "the last word matches as a prefix");
+    let hits: Vec<Value> = api(
+        app,
+        &t.alice,
+        Method::GET,
+        "/api/v1/search?q=%22%29%28OR*",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(hits.is_empty(), "FTS syntax in the query is harmless");
+    let future = 4_102_444_800_000i64;
+    let hits: Vec<Value> = api(
+        app,
+        &t.alice,
+        Method::GET,
+        &format!("/api/v1/search?q=diesel&from={future}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(hits.is_empty());
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_message_input_is_refused_and_nothing_is_stored() {
+    let t = team().await;
+    let app = &t.app;
+    let ch = create_channel(app, &t.alice, "limits", false).await;
+    let path = format!("/api/v1/channels/{ch}/messages");
+    let big = "x".repeat(16 * 1024 + 1);
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        &path,
+        Some(json!({"body": big})),
+    )
+    .await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(error_code(r).await, "message-too-large");
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        &path,
+        Some(json!({"body": "   "})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = api(app, &t.alice, Method::POST, &path, Some(json!({"body": 5}))).await;
+    assert_eq!(r.status(), 400);
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        &path,
+        Some(json!({"body": "x", "client_id": "bad id!"})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        "/api/v1/channels/999999/messages",
+        Some(json!({"body": "x"})),
+    )
+    .await;
+    assert_eq!(r.status(), 404);
+    let page: Vec<Value> = api(app, &t.alice, Method::GET, &path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(page.is_empty());
+    // A retried send with the same client id creates one message.
+    let body = json!({"body": "once", "client_id": "c-1"});
+    let first: Value = api(app, &t.alice, Method::POST, &path, Some(body.clone()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: Value = api(app, &t.alice, Method::POST, &path, Some(body))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["id"], second["id"]);
+    let page: Vec<Value> = api(app, &t.alice, Method::GET, &path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn sending_too_fast_is_rate_limited_with_a_clear_error() {
+    let app = spawn_app_with(|c| {
+        c.limits.messages_per_second = 1.0;
+        c.limits.message_burst = 3;
+    })
+    .await;
+    let admin = app.setup_admin().await;
+    let ch = create_channel(&app, &admin, "fast", false).await;
+    let path = format!("/api/v1/channels/{ch}/messages");
+    for i in 0..3 {
+        let r = api(
+            &app,
+            &admin,
+            Method::POST,
+            &path,
+            Some(json!({"body": format!("m{i}")})),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    let r = api(
+        &app,
+        &admin,
+        Method::POST,
+        &path,
+        Some(json!({"body": "m4"})),
+    )
+    .await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    assert_eq!(error_code(r).await, "rate-limited");
+    app.stop().await;
+}

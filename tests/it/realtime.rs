@@ -1,0 +1,468 @@
+//! The WebSocket: live delivery, order, idempotency, resume without gaps or duplicates,
+//! propagation of changes, read state across sessions, and connections that must end.
+
+use std::collections::HashSet;
+
+use rand::Rng;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+async fn three_users(app: &TestApp) -> (String, String, String) {
+    let admin = app.setup_admin().await;
+    let alice = app.invite_user(&admin, "alice", "alice-password").await;
+    let bob = app.invite_user(&admin, "bob", "bob-password").await;
+    let carol = app.invite_user(&admin, "carol", "carol-password").await;
+    (alice, bob, carol)
+}
+
+#[tokio::test]
+async fn messages_reach_every_member_and_no_one_else() {
+    let app = spawn_app().await;
+    let (alice, bob, carol) = three_users(&app).await;
+    let ch = create_channel(&app, &alice, "team", true).await;
+    let (mut wa, _) = app.ws(&alice, None).await;
+    let (mut wc, _) = app.ws(&carol, None).await;
+    let bob_id = app
+        .get_with(&bob, "/api/v1/me")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .clone();
+    api(
+        &app,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/members"),
+        Some(json!({"user_id": bob_id})),
+    )
+    .await;
+    let (mut wb, _) = app.ws(&bob, None).await;
+    assert_eq!(wa.next_event().await["event"]["kind"], "member.joined");
+
+    let ack = wa
+        .request(json!({"type": "send", "channel_id": ch, "client_id": "m1", "body": "hello team"}))
+        .await;
+    assert_eq!(ack["type"], "ack");
+    let id = ack["message"]["id"].clone();
+    for ws in [&mut wa, &mut wb] {
+        let ev = ws.next_event().await;
+        assert_eq!(ev["event"]["kind"], "message.new");
+        assert_eq!(ev["event"]["message"]["id"], id);
+        assert!(ev["pos"].as_i64().unwrap() > 0);
+    }
+    // Carol's next event is from her own channel: Alice's message never reached her.
+    let own = create_channel(&app, &carol, "carols", false).await;
+    let ev = wc.next_event().await;
+    assert_eq!(ev["event"]["kind"], "member.joined");
+    assert_eq!(ev["event"]["channel_id"], own);
+
+    // Carol cannot post, react, edit, read-mark or type in it over the WebSocket either.
+    for frame in [
+        json!({"type": "send", "channel_id": ch, "body": "let me in"}),
+        json!({"type": "react", "message_id": id, "emoji": "👀"}),
+        json!({"type": "edit", "message_id": id, "body": "mine now"}),
+        json!({"type": "delete", "message_id": id}),
+        json!({"type": "read", "channel_id": ch, "seq": 1}),
+    ] {
+        let answer = wc.request(frame.clone()).await;
+        assert_eq!(answer["type"], "error", "{frame}");
+        assert_eq!(answer["code"], "not-found", "{frame}");
+    }
+    wc.send(json!({"type": "typing", "channel_id": ch})).await;
+    let answer = wc.next().await.unwrap();
+    assert_eq!(answer["code"], "not-found");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn order_is_per_channel_and_retries_do_not_duplicate() {
+    let app = spawn_app().await;
+    let (alice, bob, _) = three_users(&app).await;
+    let ch = create_channel(&app, &alice, "order", false).await;
+    api(
+        &app,
+        &bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/join"),
+        None,
+    )
+    .await;
+    let (mut wa, _) = app.ws(&alice, None).await;
+    let (mut wb, _) = app.ws(&bob, None).await;
+    // Pipelined: many sends in flight at once from both.
+    for i in 0..20 {
+        wa.send(json!({"type": "send", "req": format!("a{i}"), "channel_id": ch, "client_id": format!("a{i}"), "body": format!("a{i}")})).await;
+        wb.send(json!({"type": "send", "req": format!("b{i}"), "channel_id": ch, "client_id": format!("b{i}"), "body": format!("b{i}")})).await;
+    }
+    // The same client id again answers with the first message.
+    let retry = wa
+        .request(json!({"type": "send", "channel_id": ch, "client_id": "a0", "body": "a0"}))
+        .await;
+    let mut seqs = Vec::new();
+    let mut acked_a0 = None;
+    while seqs.len() < 40 {
+        let f = wb.next().await.unwrap();
+        if f["type"] == "event" && f["event"]["kind"] == "message.new" {
+            seqs.push(f["event"]["message"]["seq"].as_i64().unwrap());
+        }
+    }
+    while acked_a0.is_none() {
+        let f = wa.next().await.unwrap();
+        if f["type"] == "ack" && f["req"] == "a0" {
+            acked_a0 = Some(f["message"]["id"].clone());
+        }
+    }
+    assert_eq!(retry["message"]["id"], acked_a0.unwrap());
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    let page: Vec<Value> = api(
+        &app,
+        &alice,
+        Method::GET,
+        &format!("/api/v1/channels/{ch}/messages?limit=200"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page.len(), 40);
+    // One client's messages are stored in the order it sent them.
+    let mine: Vec<&str> = page
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .filter(|b| b.starts_with('a'))
+        .collect();
+    let expected: Vec<String> = (0..20).map(|i| format!("a{i}")).collect();
+    assert_eq!(mine, expected);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn resume_after_random_drops_loses_nothing_and_duplicates_nothing() {
+    let app = spawn_app_with(|c| c.limits.messages_per_second = 1000.0).await;
+    let (alice, bob, _) = three_users(&app).await;
+    let ch = create_channel(&app, &alice, "resume", false).await;
+    api(
+        &app,
+        &bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/join"),
+        None,
+    )
+    .await;
+    let (_, ready) = app.ws(&bob, None).await;
+    let mut pos = ready["position"].as_i64().unwrap();
+
+    const TOTAL: usize = 150;
+    let sender = {
+        let base = app.url("");
+        let client = app.api_client();
+        let alice = alice.clone();
+        tokio::spawn(async move {
+            for i in 0..TOTAL {
+                let r = client
+                    .post(format!("{base}/api/v1/channels/{ch}/messages"))
+                    .bearer_auth(&alice)
+                    .json(&json!({"body": format!("m{i}"), "client_id": format!("m{i}")}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200);
+                if i % 7 == 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+                }
+            }
+        })
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut ids = HashSet::new();
+    let mut reconnects = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while seen.len() < TOTAL {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "resume did not converge"
+        );
+        let (mut ws, ready) = app.ws(&bob, Some(pos)).await;
+        assert_eq!(ready["resync"], false);
+        reconnects += 1;
+        let take = rand::rng().random_range(1..12);
+        let mut got = 0;
+        while got < take && seen.len() < TOTAL {
+            let f = ws.next().await.expect("open");
+            if f["type"] != "event" {
+                continue;
+            }
+            let p = f["pos"].as_i64().unwrap();
+            assert!(p > pos, "positions only grow: {p} after {pos}");
+            pos = p;
+            if f["event"]["kind"] == "message.new" {
+                let m = &f["event"]["message"];
+                assert!(ids.insert(m["id"].as_i64().unwrap()), "duplicate {m}");
+                seen.push(m["body"].as_str().unwrap().to_string());
+                got += 1;
+            }
+        }
+        // Drop abruptly, mid-stream.
+        drop(ws);
+    }
+    sender.await.unwrap();
+    let expected: Vec<String> = (0..TOTAL).map(|i| format!("m{i}")).collect();
+    assert_eq!(seen, expected);
+    assert!(reconnects > 10);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_too_far_behind_is_told_to_reload() {
+    let app = spawn_app().await;
+    let (alice, _, _) = three_users(&app).await;
+    let (_, ready) = app.ws(&alice, Some(i64::MAX / 2)).await;
+    assert_eq!(ready["resync"], true);
+    assert!(ready["position"].as_i64().is_some());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn changes_propagate_and_read_state_syncs_across_sessions() {
+    let app = spawn_app().await;
+    let (alice, bob, _) = three_users(&app).await;
+    let ch = create_channel(&app, &alice, "sync", false).await;
+    api(
+        &app,
+        &bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/join"),
+        None,
+    )
+    .await;
+    let (mut wa, _) = app.ws(&alice, None).await;
+    let (mut wb, _) = app.ws(&bob, None).await;
+    // A second session of Bob's (another device).
+    let bob2: Value = app
+        .api_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "bob", "password": "bob-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (mut wb2, _) = app.ws(bob2["token"].as_str().unwrap(), None).await;
+
+    let ack = wa
+        .request(json!({"type": "send", "channel_id": ch, "body": "root"}))
+        .await;
+    let mid = ack["message"]["id"].as_i64().unwrap();
+    let seq = ack["message"]["seq"].as_i64().unwrap();
+    assert_eq!(wb.next_event().await["event"]["kind"], "message.new");
+    assert_eq!(wb2.next_event().await["event"]["kind"], "message.new");
+
+    let steps = [
+        (
+            json!({"type": "edit", "message_id": mid, "body": "root (edited)"}),
+            "edited",
+        ),
+        (
+            json!({"type": "react", "message_id": mid, "emoji": "🎉"}),
+            "reactions",
+        ),
+        (json!({"type": "delete", "message_id": mid}), "deleted"),
+    ];
+    for (frame, what) in steps {
+        let ack = wa.request(frame).await;
+        assert_eq!(ack["type"], "ack", "{what}: {ack}");
+        let ev = wb.next_event().await;
+        assert_eq!(ev["event"]["kind"], "message.updated", "{what}");
+        let m = &ev["event"]["message"];
+        match what {
+            "edited" => assert_eq!(
+                (m["edited"].as_bool(), m["body"].as_str()),
+                (Some(true), Some("root (edited)"))
+            ),
+            "reactions" => assert_eq!(m["reactions"][0]["emoji"], "🎉"),
+            _ => assert_eq!(
+                (m["deleted"].as_bool(), m["body"].as_str()),
+                (Some(true), Some(""))
+            ),
+        }
+    }
+    // Bob reads on one device; the other hears it.
+    let ack = wb
+        .request(json!({"type": "read", "channel_id": ch, "seq": seq}))
+        .await;
+    assert_eq!(ack["seq"], seq);
+    let ev = loop {
+        let ev = wb2.next_event().await;
+        if ev["event"]["kind"] == "read" {
+            break ev;
+        }
+    };
+    assert_eq!(ev["event"]["channel_id"], ch);
+    assert_eq!(ev["event"]["seq"], seq);
+
+    // Typing reaches the others without being stored.
+    wa.send(json!({"type": "typing", "channel_id": ch})).await;
+    let typing = loop {
+        let f = wb.next().await.unwrap();
+        if f["type"] == "typing" {
+            break f;
+        }
+    };
+    assert_eq!(typing["channel_id"], ch);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn presence_follows_connections() {
+    let app = spawn_app().await;
+    let (alice, bob, _) = three_users(&app).await;
+    let bob_id = app
+        .get_with(&bob, "/api/v1/me")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .clone();
+    let (mut wa, _) = app.ws(&alice, None).await;
+    wa.send(json!({"type": "presence_sub", "user_ids": [bob_id]}))
+        .await;
+    let state = wa.next().await.unwrap();
+    assert_eq!(state["users"][0]["status"], "offline");
+    let (mut wb, _) = app.ws(&bob, None).await;
+    assert_eq!(wa.next().await.unwrap()["status"], "online");
+    wb.send(json!({"type": "presence", "status": "away"})).await;
+    assert_eq!(wa.next().await.unwrap()["status"], "away");
+    drop(wb);
+    assert_eq!(wa.next().await.unwrap()["status"], "offline");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_frames_get_an_error_and_the_connection_stays_usable() {
+    let app = spawn_app().await;
+    let (alice, _, _) = three_users(&app).await;
+    let ch = create_channel(&app, &alice, "frames", false).await;
+    let (mut ws, _) = app.ws(&alice, None).await;
+    for bad in [
+        "not json",
+        "{\"type\":\"send\"}",
+        "{\"type\":\"explode\"}",
+        "[1,2,3]",
+        "{\"type\":\"send\",\"channel_id\":\"x\",\"body\":1}",
+    ] {
+        ws.send_raw(bad).await;
+        let f = ws.next().await.unwrap();
+        assert_eq!(f["type"], "error", "{bad}");
+        assert_eq!(f["code"], "malformed-frame", "{bad}");
+    }
+    let big = "y".repeat(20_000);
+    let f = ws
+        .request(json!({"type": "send", "channel_id": ch, "body": big}))
+        .await;
+    assert_eq!(f["code"], "message-too-large");
+    let f = ws
+        .request(json!({"type": "send", "channel_id": ch, "body": "still here"}))
+        .await;
+    assert_eq!(f["type"], "ack");
+    // A frame beyond the frame limit ends the connection instead of being buffered.
+    ws.send_raw(&format!(
+        "{{\"type\":\"ping\",\"req\":\"{}\"}}",
+        "z".repeat(100_000)
+    ))
+    .await;
+    assert!(ws.raw_next().await.is_none() || ws.raw_next().await.is_none());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn disabling_a_user_or_revoking_a_session_closes_live_connections() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.invite_user(&admin, "bob", "bob-password").await;
+    let carol = app.invite_user(&admin, "carol", "carol-password").await;
+    let (mut wb, _) = app.ws(&bob, None).await;
+    let (mut wc, _) = app.ws(&carol, None).await;
+    let users: Vec<Value> = app
+        .get_with(&admin, "/api/v1/users")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bob_id = users.iter().find(|u| u["username"] == "bob").unwrap()["id"].clone();
+    api(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("/api/v1/users/{bob_id}/disable"),
+        None,
+    )
+    .await;
+    assert_eq!(wb.close_code().await, Some(4001));
+
+    // The CLI, a separate process, disables Carol while the server runs.
+    let d = app.data_dir();
+    let out = tokio::task::spawn_blocking(move || {
+        outpost_bin()
+            .args([
+                "user",
+                "disable",
+                "carol",
+                "--data-dir",
+                d.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success());
+    assert_eq!(wc.close_code().await, Some(4001));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_tells_connected_clients() {
+    let app = spawn_app().await;
+    let (alice, _, _) = three_users(&app).await;
+    let (mut ws, _) = app.ws(&alice, None).await;
+    let stopping = tokio::spawn(app.stop());
+    assert_eq!(ws.close_code().await, Some(1012));
+    stopping.await.unwrap();
+}
+
+#[tokio::test]
+async fn websocket_needs_a_session_and_the_same_origin() {
+    let app = spawn_app().await;
+    let (alice, _, _) = three_users(&app).await;
+    let c = app.api_client();
+    let upgrade = |token: Option<&str>, origin: Option<&str>| {
+        let mut rb = c
+            .get(app.url("/api/v1/ws"))
+            .header("connection", "upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(o) = origin {
+            rb = rb.header("origin", o);
+        }
+        rb.send()
+    };
+    assert_eq!(upgrade(None, None).await.unwrap().status(), 401);
+    assert_eq!(upgrade(Some("bogus"), None).await.unwrap().status(), 401);
+    assert_eq!(
+        upgrade(Some(&alice), Some("https://evil.example"))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    app.stop().await;
+}
