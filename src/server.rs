@@ -133,8 +133,17 @@ fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
     Ok(listener)
 }
 
+/// Raises the open-file limit to the hard limit: every client connection is a descriptor.
+fn raise_fd_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!(limit = n, "open file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit"),
+    }
+}
+
 /// Starts everything and returns once both listeners accept connections.
 pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
+    raise_fd_limit();
     let config = Arc::new(config);
     let (store, pki, auth) = {
         let config = config.clone();

@@ -1,0 +1,699 @@
+//! Load generator for the messaging core. Starts the real `outpost` binary on 127.0.0.1 with a
+//! temporary data dir, seeds users/channels/sessions directly in its database, then drives it
+//! with real TLS WebSocket clients from this process and prints what it measured.
+//!
+//!     cargo bench --bench load                      # every scenario at target size
+//!     cargo bench --bench load -- idle fanout       # chosen scenarios
+//!     cargo bench --bench load -- --quick           # small sizes, a smoke run
+//!
+//! Scenarios: `idle` (N idle connections, server RSS per connection), `fanout` (one channel of
+//! M members, send->deliver latency to all), `throughput` (500 senders in channels of 10,
+//! durable acks per second, every message delivered to every other member), `latency`
+//! (1,000 clients, 1,000 messages per second), `history` (a channel of 1,000,000 messages:
+//! 50-message page and search latency).
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use outpost::store::chat::{self as q, ChannelKind, NewMessage};
+use outpost::store::users::{self, ClientInfo};
+use outpost::store::Store;
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    ca: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn cpu_ticks(&self) -> u64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let after = stat.rsplit(')').next().unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+            + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+    }
+}
+
+fn start_server(data: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_outpost"))
+        .args([
+            "serve",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "off",
+            "--no-discovery",
+        ])
+        .env("OUTPOST_LOG_FORMAT", "json")
+        .env("OUTPOST_LOG_LEVEL", "warn,outpost=info")
+        .env("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "1000000")
+        .env("OUTPOST_LIMITS_MESSAGE_BURST", "1000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start outpost");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server output").unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["message"] == "Outpost is listening" {
+            break v["https"].as_str().unwrap().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let ca = std::fs::read_to_string(data.join("certs/ca.pem")).unwrap();
+    Server { child, addr, ca }
+}
+
+/// Users `0..n` with one session each; returns their tokens. Seeded directly in the database
+/// (one password hash for all) so that setup takes seconds, not minutes of argon2.
+fn seed_users(store: &Store, n: usize) -> Vec<(i64, String)> {
+    let hash = outpost::auth::hash_password("bench-password").unwrap();
+    store
+        .write_blocking(move |c| {
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                let u = users::create_user(
+                    c,
+                    &format!("user{i}"),
+                    &format!("User {i}"),
+                    &hash,
+                    i == 0,
+                )?;
+                let token = format!("bench-token-{i:08}-xxxxxxxxxxxxxxxxxxxxxxxxxx");
+                users::create_session(
+                    c,
+                    &format!("s{i}"),
+                    &outpost::auth::token_hash(&token),
+                    u.id,
+                    &ClientInfo::default(),
+                )?;
+                out.push((u.id, token));
+            }
+            Ok(out)
+        })
+        .unwrap()
+}
+
+fn seed_channel(store: &Store, name: &str, members: Vec<i64>) -> i64 {
+    let name = name.to_string();
+    store
+        .write_blocking(move |c| {
+            let ch = q::create_channel(c, ChannelKind::Public, Some(&name), "", members[0], None)?;
+            for m in &members {
+                q::add_member(c, ch.id, *m, "member")?;
+            }
+            Ok(ch.id)
+        })
+        .unwrap()
+}
+
+fn tls_config(ca: &str) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut ca.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(outpost::pki::crypto_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+async fn connect(addr: SocketAddr, tls: Arc<rustls::ClientConfig>, token: &str) -> Ws {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let mut req = format!("wss://localhost:{}/api/v1/ws", addr.port())
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::client_async(req, stream).await.unwrap();
+    loop {
+        if let Some(Ok(Message::Text(t))) = ws.next().await {
+            if t.as_str().contains("\"ready\"") {
+                return ws;
+            }
+        }
+    }
+}
+
+async fn connect_all(addr: SocketAddr, ca: &str, tokens: &[String]) -> Vec<Ws> {
+    let tls = tls_config(ca);
+    let gate = Arc::new(Semaphore::new(64));
+    let mut tasks = Vec::new();
+    for t in tokens {
+        let (tls, gate, t) = (tls.clone(), gate.clone(), t.clone());
+        tasks.push(tokio::spawn(async move {
+            let _p = gate.acquire().await.unwrap();
+            connect(addr, tls, &t).await
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn report_latency(label: &str, mut micros: Vec<u64>) {
+    micros.sort_unstable();
+    println!(
+        "  {label}: n={} p50={:.2} ms p99={:.2} ms max={:.2} ms",
+        micros.len(),
+        percentile(&micros, 0.5),
+        percentile(&micros, 0.99),
+        micros
+            .last()
+            .map(|m| *m as f64 / 1000.0)
+            .unwrap_or(f64::NAN)
+    );
+}
+
+/// Reads frames; for each new message whose body starts with the bench marker, records the
+/// send->deliver time. Stops after `expect` deliveries or `deadline`.
+async fn receive(
+    mut ws: Ws,
+    origin: Instant,
+    expect: usize,
+    deadline: Instant,
+    own_id: i64,
+) -> (Vec<u64>, usize) {
+    let mut lat = Vec::with_capacity(expect);
+    let mut others = 0;
+    while lat.len() < expect {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(Some(Ok(msg))) = tokio::time::timeout(left, ws.next()).await else {
+            break;
+        };
+        let Message::Text(t) = msg else { continue };
+        let s = t.as_str();
+        if !s.contains("message.new") {
+            continue;
+        }
+        let v: Value = serde_json::from_str(s).unwrap();
+        let m = &v["event"]["message"];
+        let body = m["body"].as_str().unwrap_or("");
+        if let Some(sent) = body
+            .strip_prefix("bench ")
+            .and_then(|b| b.split(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            let now = origin.elapsed().as_micros() as u64;
+            lat.push(now.saturating_sub(sent));
+            if m["author_id"].as_i64() != Some(own_id) {
+                others += 1;
+            }
+        }
+    }
+    (lat, others)
+}
+
+fn fresh(name: &str) -> (tempfile::TempDir, PathBuf, Store) {
+    let dir = tempfile::Builder::new().prefix(name).tempdir().unwrap();
+    let data = dir.path().join("data");
+    outpost::server::prepare_data_dir(&data).unwrap();
+    let store = Store::open(&data.join("outpost.db")).unwrap();
+    (dir, data, store)
+}
+
+async fn idle(n: usize) {
+    println!("idle: {n} TLS WebSocket connections held");
+    let (_dir, data, store) = fresh("outpost-idle");
+    let users = seed_users(&store, 100);
+    store.close();
+    let server = start_server(&data);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = server.rss_kib();
+    let tokens: Vec<String> = (0..n).map(|i| users[i % users.len()].1.clone()).collect();
+    let started = Instant::now();
+    let conns = connect_all(server.addr, &server.ca, &tokens).await;
+    let took = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = server.rss_kib();
+    let per = (after.saturating_sub(before)) as f64 * 1024.0 / n as f64;
+    println!(
+        "  connected in {:.1} s; server RSS {} MiB -> {} MiB; {:.1} KiB per idle connection",
+        took.as_secs_f64(),
+        before / 1024,
+        after / 1024,
+        per / 1024.0
+    );
+    drop(conns);
+}
+
+async fn fanout(members: usize, messages: usize) {
+    println!("fanout: one channel of {members} connected members, {messages} messages");
+    let (_dir, data, store) = fresh("outpost-fanout");
+    let users = seed_users(&store, members);
+    let ch = seed_channel(&store, "all-hands", users.iter().map(|u| u.0).collect());
+    store.close();
+    let server = start_server(&data);
+    let tokens: Vec<String> = users.iter().map(|u| u.1.clone()).collect();
+    let mut conns = connect_all(server.addr, &server.ca, &tokens).await;
+    let mut sender = conns.remove(0);
+    let origin = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut tasks = Vec::new();
+    for (i, ws) in conns.into_iter().enumerate() {
+        let own = users[i + 1].0;
+        tasks.push(tokio::spawn(receive(ws, origin, messages, deadline, own)));
+    }
+    for i in 0..messages {
+        let body = format!("bench {} {i}", origin.elapsed().as_micros());
+        sender
+            .send(Message::Text(
+                json!({"type": "send", "channel_id": ch, "body": body})
+                    .to_string()
+                    .into(),
+            ))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap().0);
+    }
+    let expected = (members - 1) * messages;
+    println!(
+        "  delivered {}/{} (every member, every message)",
+        all.len(),
+        expected
+    );
+    report_latency("send->deliver", all);
+}
+
+async fn throughput(senders: usize, per_channel: usize, seconds: u64, window: usize) {
+    println!("throughput: {senders} senders in channels of {per_channel}, {seconds} s, up to {window} unacknowledged each");
+    let (_dir, data, store) = fresh("outpost-throughput");
+    let users = seed_users(&store, senders);
+    let mut channel_of = Vec::new();
+    for (g, chunk) in users.chunks(per_channel).enumerate() {
+        let ch = seed_channel(
+            &store,
+            &format!("team-{g}"),
+            chunk.iter().map(|u| u.0).collect(),
+        );
+        channel_of.extend(std::iter::repeat_n(ch, chunk.len()));
+    }
+    store.close();
+    let server = start_server(&data);
+    let tokens: Vec<String> = users.iter().map(|u| u.1.clone()).collect();
+    let conns = connect_all(server.addr, &server.ca, &tokens).await;
+    let origin = Instant::now();
+    let acked = Arc::new(AtomicU64::new(0));
+    let delivered_others = Arc::new(AtomicU64::new(0));
+    let stop_at = Instant::now() + Duration::from_secs(seconds);
+    let cpu0 = server.cpu_ticks();
+    let mut tasks = Vec::new();
+    for (i, ws) in conns.into_iter().enumerate() {
+        let ch = channel_of[i];
+        let own = users[i].0;
+        let (acked, delivered) = (acked.clone(), delivered_others.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut tx, mut rx) = ws.split();
+            let mut in_flight = 0usize;
+            let mut sent = 0u64;
+            let mut my_acks = 0u64;
+            let mut lat = Vec::new();
+            loop {
+                let sending = Instant::now() < stop_at;
+                if sending && in_flight < window {
+                    let body = format!("bench {} {sent}", origin.elapsed().as_micros());
+                    tx.send(Message::Text(
+                        json!({"type": "send", "channel_id": ch, "body": body})
+                            .to_string()
+                            .into(),
+                    ))
+                    .await
+                    .unwrap();
+                    in_flight += 1;
+                    sent += 1;
+                    continue;
+                }
+                if !sending && in_flight == 0 {
+                    break;
+                }
+                let Ok(Some(Ok(Message::Text(t)))) =
+                    tokio::time::timeout(Duration::from_secs(20), rx.next()).await
+                else {
+                    break;
+                };
+                let s = t.as_str();
+                if s.contains("\"type\":\"ack\"") {
+                    in_flight -= 1;
+                    my_acks += 1;
+                } else if s.contains("message.new") {
+                    let v: Value = serde_json::from_str(s).unwrap();
+                    let m = &v["event"]["message"];
+                    if m["author_id"].as_i64() != Some(own) {
+                        delivered.fetch_add(1, Ordering::Relaxed);
+                        if let Some(t0) = m["body"]
+                            .as_str()
+                            .and_then(|b| b.split(' ').nth(1))
+                            .and_then(|n| n.parse::<u64>().ok())
+                        {
+                            lat.push((origin.elapsed().as_micros() as u64).saturating_sub(t0));
+                        }
+                    }
+                }
+            }
+            acked.fetch_add(my_acks, Ordering::Relaxed);
+            // Drain deliveries still in flight from the others.
+            let end = Instant::now() + Duration::from_secs(5);
+            while let Ok(Some(Ok(Message::Text(t)))) =
+                tokio::time::timeout(end.saturating_duration_since(Instant::now()), rx.next()).await
+            {
+                if t.as_str().contains("message.new") {
+                    let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                    if v["event"]["message"]["author_id"].as_i64() != Some(own) {
+                        delivered.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    let elapsed = seconds as f64;
+    let cpu = (server.cpu_ticks() - cpu0) as f64 / 100.0;
+    let acked = acked.load(Ordering::Relaxed);
+    let delivered = delivered_others.load(Ordering::Relaxed);
+    println!("  acknowledged (durable) {acked} messages: {:.0} per second; server CPU {:.0}% of one core", acked as f64 / elapsed, cpu / elapsed * 100.0);
+    println!(
+        "  deliveries to other members {delivered} of {} expected ({:.0} per second)",
+        acked * (per_channel as u64 - 1),
+        delivered as f64 / elapsed
+    );
+    report_latency("send->deliver under load", lat);
+}
+
+async fn latency(clients: usize, per_channel: usize, rate: u64, seconds: u64) {
+    println!("latency: {clients} clients in channels of {per_channel}, {rate} messages per second for {seconds} s");
+    let (_dir, data, store) = fresh("outpost-latency");
+    let users = seed_users(&store, clients);
+    let mut channel_of = Vec::new();
+    for (g, chunk) in users.chunks(per_channel).enumerate() {
+        let ch = seed_channel(
+            &store,
+            &format!("team-{g}"),
+            chunk.iter().map(|u| u.0).collect(),
+        );
+        channel_of.extend(std::iter::repeat_n(ch, chunk.len()));
+    }
+    store.close();
+    let server = start_server(&data);
+    let tokens: Vec<String> = users.iter().map(|u| u.1.clone()).collect();
+    let conns = connect_all(server.addr, &server.ca, &tokens).await;
+    let origin = Instant::now();
+    let total = (rate * seconds) as usize;
+    let per_client = total / clients;
+    let interval = Duration::from_secs_f64(clients as f64 / rate as f64);
+    let deadline = Instant::now() + Duration::from_secs(seconds + 20);
+    let mut tasks = Vec::new();
+    for (i, ws) in conns.into_iter().enumerate() {
+        let ch = channel_of[i];
+        let own = users[i].0;
+        let expect = per_client * (per_channel - 1);
+        tasks.push(tokio::spawn(async move {
+            let (mut tx, rx) = ws.split();
+            let offset = interval.mul_f64(i as f64 / clients as f64);
+            let sender = tokio::spawn(async move {
+                tokio::time::sleep(offset).await;
+                let mut tick = tokio::time::interval(interval);
+                for n in 0..per_client {
+                    tick.tick().await;
+                    let body = format!("bench {} {n}", origin.elapsed().as_micros());
+                    if tx
+                        .send(Message::Text(
+                            json!({"type": "send", "channel_id": ch, "body": body})
+                                .to_string()
+                                .into(),
+                        ))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                tx
+            });
+            let ws_rx = rx;
+            let mut lat = Vec::new();
+            let mut rx = ws_rx;
+            while lat.len() < expect {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(left, rx.next()).await
+                else {
+                    break;
+                };
+                if !t.as_str().contains("message.new") {
+                    continue;
+                }
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                let m = &v["event"]["message"];
+                if m["author_id"].as_i64() == Some(own) {
+                    continue;
+                }
+                if let Some(t0) = m["body"]
+                    .as_str()
+                    .and_then(|b| b.split(' ').nth(1))
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    lat.push((origin.elapsed().as_micros() as u64).saturating_sub(t0));
+                }
+            }
+            let _ = sender.await;
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    println!(
+        "  expected deliveries {}",
+        per_client * clients * (per_channel - 1)
+    );
+    report_latency("send->deliver", lat);
+}
+
+async fn history(messages: usize) {
+    println!("history: one channel with {messages} messages");
+    let (_dir, data, store) = fresh("outpost-history");
+    let users = seed_users(&store, 2);
+    let ch = seed_channel(&store, "archive", users.iter().map(|u| u.0).collect());
+    let words = [
+        "supply",
+        "convoy",
+        "radio",
+        "checkpoint",
+        "generator",
+        "diesel",
+        "water",
+        "medical",
+        "bridge",
+        "shift",
+        "report",
+        "north",
+        "south",
+        "tomorrow",
+        "delayed",
+        "arrived",
+    ];
+    let started = Instant::now();
+    let author = users[0].0;
+    let mut done = 0;
+    while done < messages {
+        let batch = (messages - done).min(50_000);
+        let start = done;
+        store
+            .write_blocking(move |c| {
+                for i in start..start + batch {
+                    let body = format!(
+                        "{} {} {} message {i}",
+                        words[i % 16],
+                        words[(i / 16) % 16],
+                        words[(i / 256) % 16]
+                    );
+                    q::insert_message(
+                        c,
+                        &NewMessage {
+                            channel_id: ch,
+                            author_id: Some(author),
+                            client_id: None,
+                            kind: "text",
+                            body: &body,
+                            thread_root: None,
+                        },
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        done += batch;
+    }
+    println!("  seeded in {:.1} s", started.elapsed().as_secs_f64());
+    store.close();
+    let server = start_server(&data);
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls((*tls_config(&server.ca)).clone())
+        .resolve("localhost", server.addr)
+        .build()
+        .unwrap();
+    let base = format!("https://localhost:{}", server.addr.port());
+    let token = &users[1].1;
+    let mut page = Vec::new();
+    let mut page_mid = Vec::new();
+    let mut search = Vec::new();
+    for i in 0..50 {
+        let t = Instant::now();
+        let r: Vec<Value> = client
+            .get(format!("{base}/api/v1/channels/{ch}/messages?limit=50"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page.push(t.elapsed().as_micros() as u64);
+        assert_eq!(r.len(), 50);
+        let before = 1 + (i * 19_997) % messages;
+        let t = Instant::now();
+        let _: Vec<Value> = client
+            .get(format!(
+                "{base}/api/v1/channels/{ch}/messages?limit=50&before={before}"
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page_mid.push(t.elapsed().as_micros() as u64);
+        let t = Instant::now();
+        let hits: Vec<Value> = client
+            .get(format!(
+                "{base}/api/v1/search?q={}+{}",
+                words[i % 16],
+                words[(i + 3) % 16]
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        search.push(t.elapsed().as_micros() as u64);
+        assert!(!hits.is_empty());
+    }
+    report_latency("newest 50-message page (HTTPS round trip)", page);
+    report_latency("50-message page at a random point", page_mid);
+    report_latency("search, two words, top 50 ranked", search);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let chosen: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(String::as_str)
+        .collect();
+    let want = |s: &str| chosen.is_empty() || chosen.contains(&s);
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        if want("idle") {
+            idle(if quick { 500 } else { 10_000 }).await;
+        }
+        if want("fanout") {
+            fanout(if quick { 100 } else { 1_000 }, if quick { 10 } else { 50 }).await;
+        }
+        if want("throughput") {
+            throughput(
+                if quick { 50 } else { 500 },
+                10,
+                if quick { 3 } else { 10 },
+                16,
+            )
+            .await;
+        }
+        if want("latency") {
+            latency(
+                if quick { 100 } else { 1_000 },
+                10,
+                if quick { 100 } else { 1_000 },
+                if quick { 3 } else { 10 },
+            )
+            .await;
+        }
+        if want("history") {
+            history(if quick { 20_000 } else { 1_000_000 }).await;
+        }
+    });
+}
