@@ -200,3 +200,137 @@ export const api = {
   createInvite: (body: { expires_in_hours: number }) =>
     request<CreatedInvite>('POST', '/invites', body),
 };
+
+// ---- Chat ---------------------------------------------------------------
+
+export type ChannelKind = 'public' | 'private' | 'dm' | 'group';
+
+export interface ChannelInfo {
+  id: number;
+  kind: ChannelKind;
+  name: string | null;
+  topic: string;
+  archived: boolean;
+  last_seq: number;
+  created_at: number;
+}
+
+/** A channel as the requesting member sees it. */
+export interface Channel extends ChannelInfo {
+  role: 'owner' | 'member';
+  last_read_seq: number;
+  unread: number;
+  mentions: number;
+  /** Members of direct conversations (empty for channels). */
+  member_ids: number[];
+}
+
+export interface BrowseEntry extends ChannelInfo {
+  joined: boolean;
+  member_count: number;
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  user_ids: number[];
+}
+
+export interface Message {
+  id: number;
+  channel_id: number;
+  seq: number;
+  author_id: number | null;
+  client_id: string | null;
+  kind: 'text' | 'system' | string;
+  body: string;
+  thread_root: number | null;
+  reply_count: number;
+  last_reply_at: number | null;
+  created_at: number;
+  edited_at: number | null;
+  edited: boolean;
+  deleted: boolean;
+  pinned: boolean;
+  reactions: Reaction[];
+}
+
+export type Presence = 'online' | 'away' | 'offline';
+
+export interface Person {
+  id: number;
+  username: string;
+  display_name: string;
+  presence: Presence;
+}
+
+export interface SearchHit {
+  message: Message;
+  /** Text around the match; highlighted words are between U+E000 and U+E001. */
+  snippet: string;
+}
+
+export interface ServerInfo {
+  site_name: string;
+  version: string;
+  ca_fingerprint: string;
+  needs_setup: boolean;
+}
+
+export interface SearchParams {
+  q: string;
+  channel_id?: number | null;
+  author_id?: number | null;
+  from?: number | null;
+  to?: number | null;
+  limit?: number | null;
+}
+
+/** `?a=1&b=2` from the defined, non-null values (or '' when none). */
+export function query(params: Record<string, string | number | null | undefined>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(params)) {
+    if (value === null || value === undefined || value === '') continue;
+    parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+const id = (n: number) => seg(String(n));
+
+export const chatApi = {
+  channels: () => request<Channel[]>('GET', '/channels'),
+  channel: (channelId: number) => request<Channel>('GET', `/channels/${id(channelId)}`),
+  browse: () => request<BrowseEntry[]>('GET', '/channels/browse'),
+  createChannel: (body: { name: string; topic?: string; private?: boolean }) =>
+    request<Channel>('POST', '/channels', body),
+  updateChannel: (channelId: number, body: { name?: string; topic?: string; archived?: boolean }) =>
+    request<ChannelInfo>('PATCH', `/channels/${id(channelId)}`, body),
+  join: (channelId: number) => request<void>('POST', `/channels/${id(channelId)}/join`),
+  leave: (channelId: number) => request<void>('POST', `/channels/${id(channelId)}/leave`),
+  members: (channelId: number) => request<number[]>('GET', `/channels/${id(channelId)}/members`),
+  addMember: (channelId: number, userId: number) =>
+    request<void>('POST', `/channels/${id(channelId)}/members`, { user_id: userId }),
+  openDirect: (userIds: number[]) => request<Channel>('POST', '/dms', { user_ids: userIds }),
+  messages: (channelId: number, params: { before?: number; after?: number; limit?: number }) =>
+    request<Message[]>('GET', `/channels/${id(channelId)}/messages${query(params)}`),
+  thread: (messageId: number) => request<Message[]>('GET', `/messages/${id(messageId)}/thread`),
+  markRead: (channelId: number, seq: number) =>
+    request<unknown>('POST', `/channels/${id(channelId)}/read`, { seq }),
+  postMessage: (channelId: number, body: { body: string; client_id?: string; thread_root?: number | null }) =>
+    request<Message>('POST', `/channels/${id(channelId)}/messages`, body),
+  editMessage: (messageId: number, body: string) =>
+    request<Message>('PATCH', `/messages/${id(messageId)}`, { body }),
+  deleteMessage: (messageId: number) => request<Message>('DELETE', `/messages/${id(messageId)}`),
+  react: (messageId: number, emoji: string) =>
+    request<Message>('POST', `/messages/${id(messageId)}/reactions`, { emoji }),
+  pins: (channelId: number) => request<Message[]>('GET', `/channels/${id(channelId)}/pins`),
+  pin: (messageId: number) => request<Message>('POST', `/messages/${id(messageId)}/pin`),
+  unpin: (messageId: number) => request<Message>('DELETE', `/messages/${id(messageId)}/pin`),
+  mentions: (params: { before_id?: number; limit?: number } = {}) =>
+    request<Message[]>('GET', `/mentions${query(params)}`),
+  search: (params: SearchParams) =>
+    request<SearchHit[]>('GET', `/search${query({ ...params })}`),
+  people: () => request<Person[]>('GET', '/people'),
+  server: () => request<ServerInfo>('GET', '/server'),
+};

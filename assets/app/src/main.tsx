@@ -4,6 +4,7 @@ import { getLocale, setLocale } from './i18n';
 import './styles/base.css';
 import './styles/layout.css';
 import './styles/components.css';
+import './styles/chat.css';
 
 setLocale(getLocale());
 

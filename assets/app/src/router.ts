@@ -13,6 +13,7 @@ export type Route =
   | { name: 'home' }
   | { name: 'profile' }
   | { name: 'admin' }
+  | { name: 'channel'; id: number; seq: number | null }
   | { name: 'notFound'; path: string };
 
 /** Routes rendered without a signed-in user. Everything else lives in the app shell. */
@@ -66,6 +67,11 @@ export function parseRoute(pathname: string, search: string): Route {
       return { name: 'admin' };
   }
 
+  if (parts.length === 2 && parts[0] === 'c' && /^[1-9]\d{0,15}$/.test(parts[1] ?? '')) {
+    const seqText = params.get('m');
+    const seq = seqText && /^\d{1,16}$/.test(seqText) ? Number(seqText) : null;
+    return { name: 'channel', id: Number(parts[1]), seq };
+  }
   if (parts.length === 2 && parts[0] === 'invite' && parts[1]) {
     const token = decodeSegment(parts[1]);
     if (token) return { name: 'invite', token };
@@ -112,6 +118,11 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   else history.pushState(null, '', to);
   window.scrollTo(0, 0);
   notify();
+}
+
+/** The path of a channel, optionally pointing at one message (`?m=SEQ`). */
+export function channelPath(id: number, seq?: number | null): string {
+  return seq != null ? `/c/${id}?m=${seq}` : `/c/${id}`;
 }
 
 export function subscribe(listener: Listener): () => void {

@@ -1,21 +1,30 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { NetworkError, api, type User } from '../api';
+import { ChatClient, ChatContext } from '../chat/client';
+import { channelTitle, tabTitle } from '../chat/logic';
+import { useStore } from '../chat/store';
 import { Alert } from '../components/Alert';
 import { Button } from '../components/Button';
 import { Link } from '../components/Link';
 import { Loading } from '../components/Loading';
 import { Logo } from '../components/Logo';
 import { describeError, isUnauthorized } from '../errors';
-import { initials } from '../format';
 import { t } from '../i18n';
-import { currentPath, loginPath, navigate, type Route } from '../router';
+import { channelPath, currentPath, loginPath, navigate, type Route } from '../router';
 import { SessionContext } from '../session';
 import { AdminView } from './AdminView';
+import { Avatar } from './chat/Avatar';
+import { ChannelView } from './chat/ChannelView';
+import { ConnectionStatus } from './chat/ConnectionStatus';
+import { Dialogs } from './chat/Dialogs';
+import { SidePanel } from './chat/SidePanel';
+import { Sidebar } from './chat/Sidebar';
+import { openDialog, openPanel, ui } from './chat/ui';
 import { HomeView } from './HomeView';
 import { NotFoundView } from './NotFoundView';
 import { ProfileView } from './ProfileView';
 
-type ShellRoute = Extract<Route, { name: 'home' | 'profile' | 'admin' | 'notFound' }>;
+type ShellRoute = Extract<Route, { name: 'home' | 'profile' | 'admin' | 'channel' | 'notFound' }>;
 
 type LoadState =
   | { status: 'loading' }
@@ -76,25 +85,97 @@ export function Shell({ route }: { route: ShellRoute }) {
   const user = state.user;
   return (
     <SessionContext.Provider value={{ user, setUser: (u) => setState({ status: 'ready', user: u }) }}>
-      <ShellFrame user={user} route={route} />
+      <ChatShell key={user.id} user={user} route={route} />
     </SessionContext.Provider>
   );
 }
 
-function ShellFrame({ user, route }: { user: User; route: ShellRoute }) {
+function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
+  const client = useMemo(() => new ChatClient(user), [user.id]);
+  useEffect(() => {
+    client.onSignedOut = () => navigate(loginPath(currentPath()), { replace: true });
+    client.onNotificationClick = (id) => navigate(channelPath(id));
+    client.start();
+    (window as unknown as { __outpost?: ChatClient }).__outpost = client;
+    return () => client.stop();
+  }, [client]);
+  return (
+    <ChatContext.Provider value={client}>
+      <ShellFrame user={user} route={route} client={client} />
+    </ChatContext.Provider>
+  );
+}
+
+const LAST_CHANNEL = 'outpost.lastChannel';
+
+function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; client: ChatClient }) {
   const [menuOpen, setMenuOpen] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
   const [signOutError, setSignOutError] = useState<string | null>(null);
+  const [searchText, setSearchText] = useState('');
+  const channels = useStore(client.store, (s) => s.channels);
+  const people = useStore(client.store, (s) => s.people);
+  const ready = useStore(client.store, (s) => s.ready);
+  const panel = useStore(ui, (s) => s.panel);
 
   // Escape closes the phone-size navigation drawer.
   useEffect(() => {
-    if (!menuOpen) return;
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') setMenuOpen(false);
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === 'k') {
+        event.preventDefault();
+        openDialog('switcher');
+        return;
+      }
+      if (event.key === 'Escape' && menuOpen) setMenuOpen(false);
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, [menuOpen]);
+
+  // Remember the channel; "/" opens the last one (or the first).
+  useEffect(() => {
+    if (route.name === 'channel') {
+      try {
+        localStorage.setItem(`${LAST_CHANNEL}.${user.id}`, String(route.id));
+      } catch {
+        // ignore
+      }
+    }
+  }, [route]);
+
+  useEffect(() => {
+    if (route.name !== 'home' || !ready) return;
+    let last: number | null = null;
+    try {
+      last = Number(localStorage.getItem(`${LAST_CHANNEL}.${user.id}`)) || null;
+    } catch {
+      // ignore
+    }
+    const open = [...channels.values()].filter((c) => !c.archived);
+    const target =
+      (last !== null && channels.get(last)) ||
+      open.filter((c) => c.kind === 'public' || c.kind === 'private').sort((a, b) => a.id - b.id)[0] ||
+      open[0];
+    if (target) navigate(channelPath(target.id), { replace: true });
+  }, [route, ready, channels]);
+
+  // The tab title: unread counts, then the page.
+  const currentChannel = route.name === 'channel' ? channels.get(route.id) : undefined;
+  const page =
+    route.name === 'channel'
+      ? currentChannel
+        ? (currentChannel.kind === 'public' || currentChannel.kind === 'private' ? '#' : '') +
+          channelTitle(currentChannel, user.id, people)
+        : ''
+      : route.name === 'profile'
+        ? t('profile.title')
+        : route.name === 'admin'
+          ? t('admin.title')
+          : '';
+  const title = tabTitle([...channels.values()], page, t('app.name'));
+  useEffect(() => {
+    document.title = title;
+  });
 
   async function signOut() {
     setSigningOut(true);
@@ -109,22 +190,19 @@ function ShellFrame({ user, route }: { user: User; route: ShellRoute }) {
       }
       // Any other answer (e.g. 401: already signed out) still ends here.
     }
+    client.stop();
     navigate('/login', { replace: true });
   }
 
   const closeMenu = () => setMenuOpen(false);
-  const navItem = (href: string, name: ShellRoute['name'], label: string) => (
-    <li>
-      <Link href={href} class="nav-link" current={route.name === name} onNavigate={closeMenu}>
-        {label}
-      </Link>
-    </li>
-  );
 
   let content;
   switch (route.name) {
     case 'home':
       content = <HomeView />;
+      break;
+    case 'channel':
+      content = <ChannelView key={route.id} channelId={route.id} seq={route.seq} />;
       break;
     case 'profile':
       content = <ProfileView />;
@@ -135,9 +213,10 @@ function ShellFrame({ user, route }: { user: User; route: ShellRoute }) {
     default:
       content = <NotFoundView />;
   }
+  const chatLayout = route.name === 'channel' || route.name === 'home';
 
   return (
-    <div class={menuOpen ? 'shell menu-open' : 'shell'}>
+    <div class={`shell${menuOpen ? ' menu-open' : ''}${panel ? ' panel-open' : ''}`}>
       <header class="topbar">
         <button
           type="button"
@@ -155,10 +234,31 @@ function ShellFrame({ user, route }: { user: User; route: ShellRoute }) {
           <Logo />
           <span>{t('app.name')}</span>
         </Link>
+        <form
+          class="topbar-search"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const q = searchText.trim();
+            if (q) openPanel({ type: 'search', query: q });
+          }}
+        >
+          <label class="visually-hidden" for="global-search">
+            {t('search.label')}
+          </label>
+          <input
+            id="global-search"
+            class="search-input"
+            type="search"
+            placeholder={t('search.placeholder')}
+            value={searchText}
+            onInput={(e) => setSearchText(e.currentTarget.value)}
+            autoComplete="off"
+          />
+        </form>
+        <ConnectionStatus />
         <div class="topbar-user">
-          <span class="avatar" aria-hidden="true">
-            {initials(user.display_name || user.username)}
-          </span>
+          <Avatar id={user.id} name={user.display_name || user.username} size="s" />
           <span class="topbar-name" title={t('shell.signedInAs', { name: user.username })}>
             {user.display_name || user.username}
           </span>
@@ -168,25 +268,15 @@ function ShellFrame({ user, route }: { user: User; route: ShellRoute }) {
         </div>
       </header>
 
-      <nav id="sidebar" class="sidebar" aria-label={t('shell.navigation')}>
-        <ul class="nav-list">
-          {navItem('/', 'home', t('shell.home'))}
-          {navItem('/profile', 'profile', t('shell.profile'))}
-          {user.is_admin && navItem('/admin', 'admin', t('shell.admin'))}
-        </ul>
-        <section class="sidebar-section" aria-labelledby="sidebar-channels">
-          <h2 id="sidebar-channels" class="sidebar-heading">
-            {t('shell.channels')}
-          </h2>
-          <p class="sidebar-empty">{t('shell.channelsSoon')}</p>
-        </section>
-      </nav>
+      <Sidebar route={route} onNavigate={closeMenu} />
       <div class="scrim" aria-hidden="true" onClick={closeMenu} />
 
-      <main id="main" class="main" tabIndex={-1}>
+      <main id="main" class={chatLayout ? 'main main-chat' : 'main'} tabIndex={-1}>
         {signOutError && <Alert>{signOutError}</Alert>}
         {content}
       </main>
+      <SidePanel />
+      <Dialogs />
     </div>
   );
 }

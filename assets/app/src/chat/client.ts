@@ -1,0 +1,824 @@
+// The chat client: state of channels, messages, threads, people; the
+// WebSocket with resume, reconnect and the offline outbox; the actions the
+// views call.
+
+import { createContext } from 'preact';
+import { useContext } from 'preact/hooks';
+import {
+  ApiError,
+  chatApi,
+  type Channel,
+  type ChannelInfo,
+  type Message,
+  type Person,
+  type Presence,
+  type User,
+} from '../api';
+import {
+  applyRead,
+  backoffDelay,
+  channelTitle,
+  countIncoming,
+  isDirect,
+  mergeMessages,
+  ResumePosition,
+  type KeyValueStore,
+} from './logic';
+import { mentionsUser, plainText } from './markdown';
+import { isPermanentError, Outbox, type OutboxItem } from './outbox';
+import { Store } from './store';
+
+export type Connection = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+
+export interface History {
+  items: Message[];
+  /** More messages exist before the first loaded one. */
+  hasOlder: boolean;
+  /** More messages exist after the last loaded one (after a jump into the past). */
+  hasNewer: boolean;
+  loading: 'initial' | 'older' | 'newer' | null;
+  error: string | null;
+}
+
+export interface Thread {
+  /** The root, then the replies in order. */
+  items: Message[];
+  loading: boolean;
+  error: string | null;
+}
+
+export interface Typing {
+  channel_id: number;
+  user_id: number;
+  thread_root: number | null;
+  until: number;
+}
+
+export interface ChatState {
+  connection: Connection;
+  /** Channels loaded at least once. */
+  ready: boolean;
+  channels: ReadonlyMap<number, Channel>;
+  people: ReadonlyMap<number, Person>;
+  histories: ReadonlyMap<number, History>;
+  threads: ReadonlyMap<number, Thread>;
+  typing: readonly Typing[];
+  outbox: readonly OutboxItem[];
+  /** Bumped on every resync so views reload what they show. */
+  epoch: number;
+  notifications: NotificationPermission | 'unsupported';
+}
+
+export const PAGE = 50;
+
+type Frame = Record<string, unknown> & { type: string };
+
+interface PendingRequest {
+  resolve: (frame: Frame) => void;
+  reject: (err: ApiError) => void;
+}
+
+function storage(): KeyValueStore | null {
+  try {
+    return typeof localStorage !== 'undefined' ? localStorage : null;
+  } catch {
+    return null;
+  }
+}
+
+export class ChatClient {
+  readonly store: Store<ChatState>;
+  readonly outbox: Outbox;
+  private readonly pos: ResumePosition;
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private reqSeq = 0;
+  private pending = new Map<string, PendingRequest>();
+  private sendReqs = new Map<string, string>();
+  private snapshotLoaded = false;
+  private loadingSnapshot = false;
+  private buffered: Frame[] = [];
+  private live = false;
+  private stopped = false;
+  private typingSent = new Map<string, number>();
+  private typingTimer: ReturnType<typeof setInterval> | null = null;
+  private refreshChannelsTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The channel on screen (read state moves while it is visible). */
+  current: number | null = null;
+  onSignedOut: () => void = () => {};
+  onNotificationClick: (channelId: number) => void = () => {};
+  private cleanup: (() => void)[] = [];
+
+  constructor(
+    readonly me: User,
+    private readonly wsUrl: () => string = defaultWsUrl,
+  ) {
+    const store = storage();
+    this.outbox = new Outbox(store, `outpost.outbox.${me.id}`);
+    this.pos = new ResumePosition(store, `outpost.pos.${me.id}`);
+    this.store = new Store<ChatState>({
+      connection: 'connecting',
+      ready: false,
+      channels: new Map(),
+      people: new Map(),
+      histories: new Map(),
+      threads: new Map(),
+      typing: [],
+      outbox: this.outbox.all(),
+      epoch: 0,
+      notifications: typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
+    });
+    this.outbox.subscribe(() => this.store.set({ outbox: this.outbox.all() }));
+  }
+
+  get state(): ChatState {
+    return this.store.get();
+  }
+
+  // ---- lifecycle --------------------------------------------------------
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+    const onVisible = () => {
+      this.sendFrame({ type: 'presence', status: document.visibilityState === 'visible' ? 'online' : 'away' });
+      this.markCurrentRead();
+    };
+    const onOnline = () => {
+      if (!this.ws) this.reconnectNow();
+    };
+    const onStorage = (e: StorageEvent) => {
+      if (e.key === `outpost.outbox.${this.me.id}`) this.outbox.reload();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    window.addEventListener('focus', onVisible);
+    window.addEventListener('online', onOnline);
+    window.addEventListener('offline', this.onOffline);
+    window.addEventListener('storage', onStorage);
+    this.cleanup.push(() => {
+      document.removeEventListener('visibilitychange', onVisible);
+      window.removeEventListener('focus', onVisible);
+      window.removeEventListener('online', onOnline);
+      window.removeEventListener('offline', this.onOffline);
+      window.removeEventListener('storage', onStorage);
+    });
+    this.typingTimer = setInterval(() => {
+      const now = Date.now();
+      const typing = this.state.typing;
+      if (typing.some((t) => t.until <= now)) this.store.set({ typing: typing.filter((t) => t.until > now) });
+    }, 1000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const c of this.cleanup) c();
+    this.cleanup = [];
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.typingTimer) clearInterval(this.typingTimer);
+    if (this.refreshChannelsTimer) clearTimeout(this.refreshChannelsTimer);
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000);
+  }
+
+  private onOffline = () => {
+    this.store.set({ connection: 'offline' });
+  };
+
+  private connect(): void {
+    if (this.stopped) return;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.pos.url(this.wsUrl()));
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    this.live = false;
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws) return;
+      let frame: Frame;
+      try {
+        frame = JSON.parse(String(ev.data)) as Frame;
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.live = false;
+      this.failPending();
+      this.outbox.resetSending();
+      if (ev.code === 4001) {
+        this.stop();
+        this.onSignedOut();
+        return;
+      }
+      this.scheduleReconnect(ev.code === 1012 ? 300 : undefined);
+    };
+  }
+
+  private scheduleReconnect(minDelay?: number): void {
+    if (this.stopped) return;
+    const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+    this.store.set({ connection: offline || this.attempt >= 4 ? 'offline' : 'reconnecting' });
+    const delay = Math.max(minDelay ?? 0, backoffDelay(this.attempt));
+    this.attempt++;
+    if (this.attempt % 3 === 0) this.checkSession();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  /** Reconnect at once (e.g. the user pressed "Reconnect now"). */
+  reconnectNow(): void {
+    if (this.ws && this.ws.readyState <= 1) return;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.attempt = 0;
+    this.store.set({ connection: 'reconnecting' });
+    this.connect();
+  }
+
+  /** The socket cannot tell why an upgrade failed: ask the API whether the session still exists. */
+  private checkSession(): void {
+    chatApi.people().catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 401) {
+        this.stop();
+        this.onSignedOut();
+      }
+    });
+  }
+
+  private failPending(): void {
+    const err = new ApiError(0, 'disconnected', 'the connection closed');
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.sendReqs.clear();
+  }
+
+  private sendFrame(frame: Record<string, unknown>): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== 1 || !this.live) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Sends a request frame and resolves with its answer (`ack`, `pong`, …). */
+  request(frame: Record<string, unknown>): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      const req = `r${++this.reqSeq}`;
+      if (!this.sendFrame({ ...frame, req })) {
+        reject(new ApiError(0, 'disconnected', 'not connected'));
+        return;
+      }
+      this.pending.set(req, { resolve, reject });
+    });
+  }
+
+  // ---- incoming frames --------------------------------------------------
+
+  private onFrame(frame: Frame): void {
+    const req = typeof frame.req === 'string' ? frame.req : null;
+    if (req && this.pending.has(req)) {
+      const p = this.pending.get(req)!;
+      this.pending.delete(req);
+      if (frame.type === 'error') {
+        p.reject(new ApiError(0, String(frame.code ?? 'error'), String(frame.message ?? '')));
+      } else {
+        p.resolve(frame);
+      }
+      return;
+    }
+    switch (frame.type) {
+      case 'ready':
+        this.onReady(frame);
+        return;
+      case 'event':
+        if (!this.snapshotLoaded || this.loadingSnapshot) {
+          this.buffered.push(frame);
+        } else {
+          this.applyEvent(frame);
+        }
+        if (typeof frame.pos === 'number') this.pos.advance(frame.pos);
+        return;
+      case 'typing':
+        this.onTyping(frame);
+        return;
+      case 'presence':
+        this.setPresence([{ user_id: Number(frame.user_id), status: frame.status as Presence }]);
+        return;
+      case 'presence_state':
+        this.setPresence((frame.users as { user_id: number; status: Presence }[]) ?? []);
+        return;
+    }
+  }
+
+  private onReady(frame: Frame): void {
+    this.attempt = 0;
+    this.live = true;
+    const resync = frame.resync === true;
+    if (typeof frame.position === 'number') this.pos.set(frame.position);
+    this.store.set({ connection: 'connected' });
+    this.sendFrame({ type: 'presence', status: document.visibilityState === 'hidden' ? 'away' : 'online' });
+    if (!this.snapshotLoaded || resync) {
+      void this.loadSnapshot(resync);
+    } else {
+      this.afterSync();
+    }
+  }
+
+  private afterSync(): void {
+    this.subscribePresence();
+    this.flushOutbox();
+    this.markCurrentRead();
+  }
+
+  /** Loads channels and people over HTTP; events arriving meanwhile are applied afterwards. */
+  private async loadSnapshot(resync: boolean): Promise<void> {
+    if (this.loadingSnapshot) return;
+    this.loadingSnapshot = true;
+    try {
+      const [channels, people] = await Promise.all([chatApi.channels(), chatApi.people()]);
+      const histories = resync ? new Map<number, History>() : this.state.histories;
+      const threads = resync ? new Map<number, Thread>() : this.state.threads;
+      this.store.set((s) => ({
+        ready: true,
+        channels: new Map(channels.map((c) => [c.id, c])),
+        people: new Map(people.map((p) => [p.id, p])),
+        histories,
+        threads,
+        epoch: resync ? s.epoch + 1 : s.epoch,
+      }));
+      this.snapshotLoaded = true;
+    } catch (err) {
+      this.loadingSnapshot = false;
+      if (err instanceof ApiError && err.status === 401) {
+        this.stop();
+        this.onSignedOut();
+        return;
+      }
+      // Try again by reconnecting.
+      this.ws?.close(4000);
+      return;
+    }
+    this.loadingSnapshot = false;
+    const buffered = this.buffered;
+    this.buffered = [];
+    const wasLive = this.live;
+    this.live = false; // no notifications for what happened before
+    for (const f of buffered) this.applyEvent(f);
+    this.live = wasLive;
+    if (this.current !== null && !this.state.histories.has(this.current)) void this.loadLatest(this.current);
+    this.afterSync();
+  }
+
+  private applyEvent(frame: Frame): void {
+    const event = frame.event as Record<string, unknown> | undefined;
+    if (!event) return;
+    switch (event.kind) {
+      case 'message.new':
+        this.onMessageNew(event.message as Message);
+        break;
+      case 'message.updated':
+        this.onMessageUpdated(event.message as Message);
+        break;
+      case 'read':
+        this.updateChannel(Number(event.channel_id), (c) => applyRead(c, Number(event.seq)));
+        break;
+      case 'member.joined': {
+        const userId = Number(event.user_id);
+        const channelId = Number(event.channel_id);
+        if (userId === this.me.id) {
+          if (!this.state.channels.has(channelId)) this.refreshChannel(channelId);
+        }
+        break;
+      }
+      case 'member.left': {
+        const userId = Number(event.user_id);
+        const channelId = Number(event.channel_id);
+        if (userId === this.me.id) {
+          this.store.set((s) => {
+            const channels = new Map(s.channels);
+            channels.delete(channelId);
+            const histories = new Map(s.histories);
+            histories.delete(channelId);
+            return { channels, histories };
+          });
+        }
+        break;
+      }
+      case 'channel.updated': {
+        const info = event.channel as ChannelInfo;
+        this.updateChannel(info.id, (c) => ({ ...c, ...info, last_seq: Math.max(c.last_seq, info.last_seq) }));
+        break;
+      }
+    }
+  }
+
+  private updateChannel(id: number, fn: (c: Channel) => Channel): void {
+    const c = this.state.channels.get(id);
+    if (!c) return;
+    const next = fn(c);
+    if (next === c) return;
+    const channels = new Map(this.state.channels);
+    channels.set(id, next);
+    this.store.set({ channels });
+  }
+
+  private refreshChannel(id: number): void {
+    chatApi.channel(id).then(
+      (c) => {
+        const channels = new Map(this.state.channels);
+        channels.set(c.id, c);
+        this.store.set({ channels });
+      },
+      () => {},
+    );
+  }
+
+  private scheduleChannelsRefresh(): void {
+    if (this.refreshChannelsTimer) return;
+    this.refreshChannelsTimer = setTimeout(() => {
+      this.refreshChannelsTimer = null;
+      chatApi.channels().then(
+        (list) => this.store.set({ channels: new Map(list.map((c) => [c.id, c])) }),
+        () => {},
+      );
+    }, 200);
+  }
+
+  private onMessageNew(m: Message): void {
+    this.outbox.confirm(m);
+    this.insertMessage(m);
+    const channel = this.state.channels.get(m.channel_id);
+    if (!channel) {
+      // A conversation someone just opened with us.
+      this.scheduleChannelsRefresh();
+      return;
+    }
+    const mentioned = m.author_id !== this.me.id && mentionsUser(m.body, this.me.username);
+    this.updateChannel(m.channel_id, (c) => countIncoming(c, m, this.me.id, mentioned));
+    // Someone stopped typing: they sent it.
+    if (this.state.typing.some((t) => t.user_id === m.author_id && t.channel_id === m.channel_id)) {
+      this.store.set({
+        typing: this.state.typing.filter((t) => !(t.user_id === m.author_id && t.channel_id === m.channel_id)),
+      });
+    }
+    if (m.channel_id === this.current) this.markCurrentRead();
+    if (this.live && m.author_id !== this.me.id && m.kind === 'text' && (isDirect(channel) || mentioned)) {
+      this.notify(channel, m);
+    }
+  }
+
+  /** Puts a message (from an ack, an event or a page of history) where it belongs. */
+  private insertMessage(m: Message): void {
+    if (m.thread_root !== null) {
+      const thread = this.state.threads.get(m.thread_root);
+      if (thread) {
+        const threads = new Map(this.state.threads);
+        threads.set(m.thread_root, { ...thread, items: mergeMessages(thread.items, [m]) });
+        this.store.set({ threads });
+      }
+      return;
+    }
+    const h = this.state.histories.get(m.channel_id);
+    if (!h || h.loading === 'initial') return;
+    const first = h.items[0];
+    const last = h.items[h.items.length - 1];
+    // Only extend the loaded window where it is contiguous with the message.
+    if (first && m.seq < first.seq && h.hasOlder) return;
+    if (last && m.seq > last.seq && h.hasNewer) return;
+    const histories = new Map(this.state.histories);
+    histories.set(m.channel_id, { ...h, items: mergeMessages(h.items, [m]) });
+    this.store.set({ histories });
+  }
+
+  private onMessageUpdated(m: Message): void {
+    const h = this.state.histories.get(m.channel_id);
+    const patch: Partial<ChatState> = {};
+    if (h && h.items.some((x) => x.id === m.id)) {
+      const histories = new Map(this.state.histories);
+      histories.set(m.channel_id, { ...h, items: h.items.map((x) => (x.id === m.id ? m : x)) });
+      patch.histories = histories;
+    }
+    let threads: Map<number, Thread> | null = null;
+    for (const [root, t] of this.state.threads) {
+      if (t.items.some((x) => x.id === m.id)) {
+        threads ??= new Map(this.state.threads);
+        threads.set(root, { ...t, items: t.items.map((x) => (x.id === m.id ? m : x)) });
+      }
+    }
+    if (threads) patch.threads = threads;
+    if (patch.histories || patch.threads) this.store.set(patch);
+  }
+
+  private onTyping(frame: Frame): void {
+    const userId = Number(frame.user_id);
+    if (userId === this.me.id) return;
+    const entry: Typing = {
+      channel_id: Number(frame.channel_id),
+      user_id: userId,
+      thread_root: typeof frame.thread_root === 'number' ? frame.thread_root : null,
+      until: Date.now() + 5000,
+    };
+    const rest = this.state.typing.filter(
+      (t) => !(t.user_id === entry.user_id && t.channel_id === entry.channel_id && t.thread_root === entry.thread_root),
+    );
+    this.store.set({ typing: [...rest, entry] });
+  }
+
+  private setPresence(list: { user_id: number; status: Presence }[]): void {
+    if (!list.length) return;
+    const people = new Map(this.state.people);
+    let changed = false;
+    for (const { user_id, status } of list) {
+      const p = people.get(user_id);
+      if (p && p.presence !== status) {
+        people.set(user_id, { ...p, presence: status });
+        changed = true;
+      }
+    }
+    if (changed) this.store.set({ people });
+  }
+
+  private subscribePresence(): void {
+    const ids = [...this.state.people.keys()].filter((id) => id !== this.me.id).slice(0, 1000);
+    if (ids.length) this.sendFrame({ type: 'presence_sub', user_ids: ids });
+  }
+
+  // ---- outbox -----------------------------------------------------------
+
+  /** Queues a message and sends it as soon as the connection allows. */
+  send(channelId: number, body: string, threadRoot: number | null = null): OutboxItem {
+    const item = this.outbox.add({ channel_id: channelId, body, thread_root: threadRoot });
+    this.flushOutbox();
+    return item;
+  }
+
+  retrySend(clientId: string): void {
+    this.outbox.retry(clientId);
+    this.flushOutbox();
+  }
+
+  discardSend(clientId: string): void {
+    this.outbox.remove(clientId);
+  }
+
+  private flushOutbox(): void {
+    if (!this.live || !this.snapshotLoaded) return;
+    let inFlight = [...this.outbox.all()].filter((i) => i.state === 'sending').length;
+    for (const item of this.outbox.sendable()) {
+      if (inFlight >= 32) break;
+      inFlight++;
+      this.outbox.markSending(item.client_id);
+      const frame: Record<string, unknown> = {
+        type: 'send',
+        channel_id: item.channel_id,
+        body: item.body,
+        client_id: item.client_id,
+      };
+      if (item.thread_root !== null) frame.thread_root = item.thread_root;
+      this.request(frame).then(
+        (ack) => {
+          const m = ack.message as Message | undefined;
+          this.outbox.confirm({ client_id: item.client_id });
+          if (m) this.acceptOwn(m);
+          this.flushOutbox();
+        },
+        (err: ApiError) => {
+          if (err.code === 'disconnected') return; // back to pending on close
+          if (isPermanentError(err.code)) {
+            this.outbox.markFailed(item.client_id, err.message || err.code);
+          } else {
+            this.outbox.retry(item.client_id);
+            this.scheduleRetry();
+          }
+        },
+      );
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.flushOutbox();
+    }, 2000);
+  }
+
+  /** Our own message, acknowledged: show it and count it as read. */
+  private acceptOwn(m: Message): void {
+    this.insertMessage(m);
+    this.updateChannel(m.channel_id, (c) => countIncoming(c, m, this.me.id, false));
+  }
+
+  // ---- actions ----------------------------------------------------------
+
+  setHistory(channelId: number, patch: Partial<History>): void {
+    const histories = new Map(this.state.histories);
+    const h = histories.get(channelId) ?? {
+      items: [],
+      hasOlder: false,
+      hasNewer: false,
+      loading: null,
+      error: null,
+    };
+    histories.set(channelId, { ...h, ...patch });
+    this.store.set({ histories });
+  }
+
+  async loadLatest(channelId: number): Promise<void> {
+    this.setHistory(channelId, { loading: 'initial', error: null, items: [], hasNewer: false });
+    try {
+      const items = await chatApi.messages(channelId, { limit: PAGE });
+      this.setHistory(channelId, { items, hasOlder: items.length >= PAGE, hasNewer: false, loading: null });
+    } catch (err) {
+      this.setHistory(channelId, { loading: null, error: errorCode(err) });
+      throw err;
+    }
+  }
+
+  async loadOlder(channelId: number): Promise<void> {
+    const h = this.state.histories.get(channelId);
+    if (!h || h.loading || !h.hasOlder || !h.items.length) return;
+    this.setHistory(channelId, { loading: 'older' });
+    try {
+      const items = await chatApi.messages(channelId, { before: h.items[0]!.seq, limit: PAGE });
+      const cur = this.state.histories.get(channelId)!;
+      this.setHistory(channelId, {
+        items: mergeMessages(cur.items, items),
+        hasOlder: items.length >= PAGE,
+        loading: null,
+      });
+    } catch (err) {
+      this.setHistory(channelId, { loading: null, error: errorCode(err) });
+    }
+  }
+
+  async loadNewer(channelId: number): Promise<void> {
+    const h = this.state.histories.get(channelId);
+    if (!h || h.loading || !h.hasNewer || !h.items.length) return;
+    this.setHistory(channelId, { loading: 'newer' });
+    try {
+      const items = await chatApi.messages(channelId, { after: h.items[h.items.length - 1]!.seq, limit: PAGE });
+      const cur = this.state.histories.get(channelId)!;
+      this.setHistory(channelId, {
+        items: mergeMessages(cur.items, items),
+        hasNewer: items.length >= PAGE,
+        loading: null,
+      });
+    } catch (err) {
+      this.setHistory(channelId, { loading: null, error: errorCode(err) });
+    }
+  }
+
+  /** Loads the history around `seq` (for a search result or a link). */
+  async loadAround(channelId: number, seq: number): Promise<void> {
+    const h = this.state.histories.get(channelId);
+    if (h && !h.loading && h.items.length && h.items[0]!.seq <= seq && h.items[h.items.length - 1]!.seq >= seq) {
+      return;
+    }
+    this.setHistory(channelId, { loading: 'initial', error: null, items: [] });
+    try {
+      const after = Math.max(0, seq - 25);
+      const items = await chatApi.messages(channelId, { after, limit: PAGE });
+      const last = this.state.channels.get(channelId)?.last_seq ?? 0;
+      const lastLoaded = items.length ? items[items.length - 1]!.seq : after;
+      this.setHistory(channelId, {
+        items,
+        hasOlder: after > 0,
+        hasNewer: items.length >= PAGE && lastLoaded < last,
+        loading: null,
+      });
+    } catch (err) {
+      this.setHistory(channelId, { loading: null, error: errorCode(err) });
+    }
+  }
+
+  async openThread(rootId: number): Promise<void> {
+    const threads = new Map(this.state.threads);
+    threads.set(rootId, { items: this.state.threads.get(rootId)?.items ?? [], loading: true, error: null });
+    this.store.set({ threads });
+    try {
+      const items = await chatApi.thread(rootId);
+      const next = new Map(this.state.threads);
+      const cur = next.get(rootId);
+      next.set(rootId, { items: mergeMessages(cur?.items ?? [], items), loading: false, error: null });
+      this.store.set({ threads: next });
+    } catch (err) {
+      const next = new Map(this.state.threads);
+      next.set(rootId, { items: [], loading: false, error: errorCode(err) });
+      this.store.set({ threads: next });
+    }
+  }
+
+  closeThread(rootId: number): void {
+    const threads = new Map(this.state.threads);
+    threads.delete(rootId);
+    this.store.set({ threads });
+  }
+
+  /** The channel on screen changed (null: none). */
+  setCurrent(channelId: number | null): void {
+    this.current = channelId;
+    this.markCurrentRead();
+  }
+
+  /** Marks the visible channel read up to its last message. */
+  markCurrentRead(): void {
+    const id = this.current;
+    if (id === null || typeof document === 'undefined' || document.visibilityState === 'hidden') return;
+    const c = this.state.channels.get(id);
+    if (!c || c.last_seq <= c.last_read_seq) return;
+    const h = this.state.histories.get(id);
+    if (h?.hasNewer) return; // looking at the past
+    this.updateChannel(id, (x) => applyRead(x, c.last_seq));
+    if (!this.sendFrame({ type: 'read', channel_id: id, seq: c.last_seq })) {
+      chatApi.markRead(id, c.last_seq).catch(() => {});
+    }
+  }
+
+  /** Tells the others we are typing (at most every 2 s per conversation). */
+  typing(channelId: number, threadRoot: number | null): void {
+    const key = `${channelId}:${threadRoot ?? ''}`;
+    const now = Date.now();
+    if ((this.typingSent.get(key) ?? 0) > now - 2500) return;
+    this.typingSent.set(key, now);
+    const frame: Record<string, unknown> = { type: 'typing', channel_id: channelId };
+    if (threadRoot !== null) frame.thread_root = threadRoot;
+    this.sendFrame(frame);
+  }
+
+  /** Applies a message returned by an HTTP action (edit, delete, react, pin). */
+  applyMessage(m: Message): void {
+    this.onMessageUpdated(m);
+  }
+
+  addChannel(c: Channel): void {
+    const channels = new Map(this.state.channels);
+    channels.set(c.id, c);
+    this.store.set({ channels });
+  }
+
+  removeChannel(id: number): void {
+    const channels = new Map(this.state.channels);
+    channels.delete(id);
+    this.store.set({ channels });
+  }
+
+  setPeople(list: Person[]): void {
+    this.store.set({ people: new Map(list.map((p) => [p.id, p])) });
+  }
+
+  // ---- notifications ----------------------------------------------------
+
+  async requestNotifications(): Promise<void> {
+    if (typeof Notification === 'undefined') return;
+    const result = await Notification.requestPermission();
+    this.store.set({ notifications: result });
+  }
+
+  private notify(channel: Channel, m: Message): void {
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    if (document.visibilityState === 'visible' && document.hasFocus() && channel.id === this.current) return;
+    const author = m.author_id !== null ? this.state.people.get(m.author_id) : undefined;
+    const who = author ? author.display_name || author.username : '';
+    const where = isDirect(channel) ? who : `${who} · #${channelTitle(channel, this.me.id, this.state.people)}`;
+    try {
+      const n = new Notification(where, { body: plainText(m.body).slice(0, 200), tag: `outpost-${channel.id}` });
+      n.onclick = () => {
+        window.focus();
+        this.onNotificationClick(channel.id);
+        n.close();
+      };
+    } catch {
+      // Some browsers only allow notifications from a service worker.
+    }
+  }
+}
+
+function errorCode(err: unknown): string {
+  if (err instanceof ApiError) return err.code;
+  return 'network';
+}
+
+function defaultWsUrl(): string {
+  return `${location.protocol === 'http:' ? 'ws:' : 'wss:'}//${location.host}/api/v1/ws`;
+}
+
+export const ChatContext = createContext<ChatClient | null>(null);
+
+export function useChat(): ChatClient {
+  const c = useContext(ChatContext);
+  if (!c) throw new Error('useChat() outside of <ChatContext.Provider>');
+  return c;
+}

@@ -1,0 +1,297 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, chatApi, type Channel } from '../../api';
+import { useChat } from '../../chat/client';
+import { buildRows, channelTitle, isDirect, type Row } from '../../chat/logic';
+import type { MentionInfo } from '../../chat/Markdown';
+import { useStore } from '../../chat/store';
+import { Button } from '../../components/Button';
+import { Loading } from '../../components/Loading';
+import { VirtualList, type VirtualListHandle } from '../../components/VirtualList';
+import { getLocale, t } from '../../i18n';
+import { navigate } from '../../router';
+import { useSession } from '../../session';
+import { Composer, TypingLine } from './Composer';
+import { MessageItem, PendingItem } from './MessageItem';
+import { ChannelIcon } from './Sidebar';
+import { openPanel, ui } from './ui';
+
+export function useMentionInfo(): MentionInfo {
+  const client = useChat();
+  const { user } = useSession();
+  const people = useStore(client.store, (s) => s.people);
+  return useMemo(() => {
+    const names = new Set([...people.values()].map((p) => p.username.toLowerCase()));
+    return { me: user.username.toLowerCase(), known: (n: string) => names.has(n) };
+  }, [people, user.username]);
+}
+
+function dayLabel(time: number): string {
+  const d = new Date(time);
+  const today = new Date();
+  const yesterday = new Date(today.getTime() - 86_400_000);
+  const same = (a: Date, b: Date) => a.toDateString() === b.toDateString();
+  if (same(d, today)) return t('day.today');
+  if (same(d, yesterday)) return t('day.yesterday');
+  return new Intl.DateTimeFormat(getLocale(), {
+    weekday: 'long',
+    month: 'long',
+    day: 'numeric',
+    year: d.getFullYear() === today.getFullYear() ? undefined : 'numeric',
+  }).format(d);
+}
+
+export function ChannelView({ channelId, seq }: { channelId: number; seq: number | null }) {
+  const client = useChat();
+  const ready = useStore(client.store, (s) => s.ready);
+  const channel = useStore(client.store, (s) => s.channels.get(channelId));
+  const [missing, setMissing] = useState<'checking' | 'missing' | null>(null);
+
+  // Not in the sidebar: maybe just created or joined elsewhere; else not found.
+  useEffect(() => {
+    if (!ready || channel) return;
+    setMissing('checking');
+    chatApi.channel(channelId).then(
+      (c) => {
+        client.addChannel(c);
+        setMissing(null);
+      },
+      () => setMissing('missing'),
+    );
+  }, [ready, channelId, !!channel]);
+
+  if (!ready || (!channel && missing !== 'missing')) return <Loading />;
+  if (!channel) return <ChannelNotFound channelId={channelId} />;
+  return <ChannelPane channel={channel} seq={seq} />;
+}
+
+function ChannelNotFound({ channelId }: { channelId: number }) {
+  const client = useChat();
+  const [joinable, setJoinable] = useState(false);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    chatApi.browse().then((list) => setJoinable(list.some((c) => c.id === channelId && !c.archived)), () => {});
+  }, [channelId]);
+  return (
+    <div class="page page-pad" data-testid="channel-not-found">
+      <h1 class="page-title">{t('channel.notFound')}</h1>
+      <p class="muted">{t('channel.notFoundText')}</p>
+      {joinable && (
+        <Button
+          busy={busy}
+          onClick={async () => {
+            setBusy(true);
+            try {
+              await chatApi.join(channelId);
+              client.addChannel(await chatApi.channel(channelId));
+            } catch {
+              setBusy(false);
+            }
+          }}
+        >
+          {t('browse.join')}
+        </Button>
+      )}
+    </div>
+  );
+}
+
+function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null }) {
+  const client = useChat();
+  const { user } = useSession();
+  const id = channel.id;
+  const history = useStore(client.store, (s) => s.histories.get(id));
+  const epoch = useStore(client.store, (s) => s.epoch);
+  const people = useStore(client.store, (s) => s.people);
+  const outbox = useStore(client.store, (s) => s.outbox);
+  const highlight = useStore(ui, (s) => s.highlight);
+  const mentions = useMentionInfo();
+  const [editing, setEditing] = useState<number | null>(null);
+  const [atBottom, setAtBottom] = useState(true);
+  const [jumpNonce, setJumpNonce] = useState(0);
+  const listHandle = useRef<VirtualListHandle | null>(null);
+  // The read position when the channel was opened: the "new messages" line.
+  const [readAtOpen] = useState(() => (channel.last_read_seq < channel.last_seq ? channel.last_read_seq : null));
+
+  useEffect(() => {
+    client.setCurrent(id);
+    return () => client.setCurrent(null);
+  }, [id]);
+
+  // Load history: around a message (search result) or the latest page.
+  useEffect(() => {
+    if (seq !== null) {
+      void client.loadAround(id, seq).then(() => setJumpNonce((n) => n + 1));
+    } else {
+      const h = client.state.histories.get(id);
+      if (!h || h.hasNewer || h.error) void client.loadLatest(id).catch(() => {});
+    }
+  }, [id, seq, epoch]);
+
+  const target = seq !== null ? history?.items.find((m) => m.seq === seq) : undefined;
+  useEffect(() => {
+    if (target) ui.set({ highlight: target.id });
+  }, [target?.id, jumpNonce]);
+
+  const items = history?.items ?? [];
+  const rows = useMemo(() => buildRows(items, readAtOpen, user.id), [items, readAtOpen, user.id]);
+  const pending = outbox.filter((i) => i.channel_id === id && i.thread_root === null);
+  const title = channelTitle(channel, user.id, people);
+  const direct = isDirect(channel);
+  const canModerate = channel.role === 'owner';
+
+  const onNearTop = useCallback(() => void client.loadOlder(id), [id]);
+  const onNearBottom = useCallback(() => void client.loadNewer(id), [id]);
+  const onAtBottomChange = useCallback((b: boolean) => setAtBottom(b), []);
+  const getKey = useCallback((r: Row) => r.key, []);
+
+  const onEditLast = () => {
+    for (let i = items.length - 1; i >= 0; i--) {
+      const m = items[i]!;
+      if (m.author_id === user.id && !m.deleted && m.kind === 'text') {
+        setEditing(m.id);
+        return;
+      }
+    }
+  };
+
+  const render = (row: Row) => {
+    if (row.type === 'day') {
+      return (
+        <div class="day-divider" role="separator">
+          <span>{dayLabel(row.time)}</span>
+        </div>
+      );
+    }
+    if (row.type === 'unread') {
+      return (
+        <div class="unread-divider" role="separator" aria-label={t('channel.newMessages')}>
+          <span>{t('channel.newMessages')}</span>
+        </div>
+      );
+    }
+    return (
+      <MessageItem
+        message={row.message}
+        first={row.first}
+        meId={user.id}
+        isAdmin={user.is_admin}
+        canModerate={canModerate}
+        people={people}
+        mentions={mentions}
+        highlight={row.message.id === highlight}
+        editing={editing === row.message.id}
+        onEdit={setEditing}
+      />
+    );
+  };
+
+  const placeholder = direct
+    ? t('composer.placeholderDirect', { name: title })
+    : t('composer.placeholder', { name: title });
+
+  const intro = history && !history.hasOlder && !history.loading && (
+    <div class="channel-intro">
+      <h2 class="channel-intro-title">{direct ? title : `#${title}`}</h2>
+      <p class="muted">
+        {direct ? t('channel.introDirect', { name: title }) : t('channel.intro', { name: title })}
+      </p>
+    </div>
+  );
+
+  return (
+    <div class="channel" data-channel-id={id}>
+      <header class="channel-head">
+        <div class="channel-title-row">
+          <h1 class="channel-title" tabIndex={-1}>
+            {!direct && <ChannelIcon channel={channel} />}
+            <span>{title}</span>
+          </h1>
+          {channel.archived && <span class="badge">{t('channel.archived')}</span>}
+          {channel.topic && <p class="channel-topic">{channel.topic}</p>}
+        </div>
+        <div class="channel-tools">
+          <button type="button" class="btn btn-ghost btn-small" onClick={() => openPanel({ type: 'pins', channelId: id })}>
+            {t('channel.pins')}
+          </button>
+          {!direct && (
+            <button
+              type="button"
+              class="btn btn-ghost btn-small"
+              onClick={async () => {
+                if (!window.confirm(t('channel.confirmLeave', { name: title }))) return;
+                try {
+                  await chatApi.leave(id);
+                  client.removeChannel(id);
+                  navigate('/', { replace: true });
+                } catch (err) {
+                  if (err instanceof ApiError) window.alert(err.message);
+                }
+              }}
+            >
+              {t('channel.leave')}
+            </button>
+          )}
+        </div>
+      </header>
+
+      {history?.loading === 'initial' || !history ? (
+        <div class="messages messages-loading">
+          <Loading />
+        </div>
+      ) : (
+        <VirtualList
+          class="messages"
+          label={t('channel.messagesLabel', { name: title })}
+          items={rows}
+          getKey={getKey}
+          render={render}
+          onNearTop={onNearTop}
+          onNearBottom={onNearBottom}
+          onAtBottomChange={onAtBottomChange}
+          scrollToKey={target ? `m${target.id}` : null}
+          scrollNonce={jumpNonce}
+          handle={listHandle}
+          header={
+            <>
+              {history.loading === 'older' && <Loading label={t('channel.loadingOlder')} />}
+              {intro}
+            </>
+          }
+          footer={
+            <>
+              {history.loading === 'newer' && <Loading />}
+              {!history.hasNewer &&
+                pending.map((item) => (
+                  <PendingItem key={item.client_id} item={item} name={user.display_name || user.username} meId={user.id} />
+                ))}
+            </>
+          }
+        />
+      )}
+      {(!atBottom || history?.hasNewer) && history && history.loading !== 'initial' && (
+        <button
+          type="button"
+          class="jump-latest"
+          onClick={() => {
+            if (seq !== null) navigate(`/c/${id}`, { replace: true });
+            else if (history.hasNewer) void client.loadLatest(id);
+            listHandle.current?.scrollToBottom();
+          }}
+        >
+          {t('channel.jumpLatest')}
+        </button>
+      )}
+      {history?.error && (
+        <p class="alert alert-error channel-error" role="alert">
+          {t('channel.loadFailed')}
+        </p>
+      )}
+      <TypingLine channelId={id} />
+      {channel.archived ? (
+        <p class="archived-note">{t('channel.archivedNote')}</p>
+      ) : (
+        <Composer channelId={id} placeholder={placeholder} onEditLast={onEditLast} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,369 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { chatApi, type BrowseEntry, type Channel, type Person } from '../../api';
+import { useChat } from '../../chat/client';
+import { attentionCount, channelTitle, isDirect, matchPeople } from '../../chat/logic';
+import { useStore } from '../../chat/store';
+import { Alert } from '../../components/Alert';
+import { Button } from '../../components/Button';
+import { Field } from '../../components/Field';
+import { Loading } from '../../components/Loading';
+import { describeError } from '../../errors';
+import { t } from '../../i18n';
+import { channelPath, navigate } from '../../router';
+import { useSession } from '../../session';
+import { Avatar, PresenceDot } from './Avatar';
+import { ChannelIcon } from './Sidebar';
+import { openDialog, ui } from './ui';
+
+export function Dialogs() {
+  const dialog = useStore(ui, (s) => s.dialog);
+  const close = () => openDialog(null);
+  switch (dialog) {
+    case 'create':
+      return <CreateChannel onClose={close} />;
+    case 'browse':
+      return <BrowseChannels onClose={close} />;
+    case 'direct':
+      return <NewDirect onClose={close} />;
+    case 'switcher':
+      return <QuickSwitcher onClose={close} />;
+    default:
+      return null;
+  }
+}
+
+/** A modal dialog (native <dialog>: focus stays inside, Escape closes). */
+function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const opener = useRef<Element | null>(typeof document !== 'undefined' ? document.activeElement : null);
+  useEffect(() => {
+    const el = ref.current;
+    if (el && !el.open) {
+      if (typeof el.showModal === 'function') el.showModal();
+      else el.setAttribute('open', '');
+    }
+    return () => {
+      const prev = opener.current;
+      if (prev instanceof HTMLElement && prev.isConnected) prev.focus();
+    };
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      class={wide ? 'modal modal-wide' : 'modal'}
+      aria-labelledby="modal-title"
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+      onClick={(e) => {
+        if (e.target === ref.current) onClose();
+      }}
+    >
+      <div class="modal-box">
+        <header class="modal-head">
+          <h2 id="modal-title" class="modal-title">
+            {title}
+          </h2>
+          <button type="button" class="icon-btn" aria-label={t('panel.close')} onClick={onClose}>
+            <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+              <path d="M3 3l10 10M13 3L3 13" class="icon-stroke" />
+            </svg>
+          </button>
+        </header>
+        {children}
+      </div>
+    </dialog>
+  );
+}
+
+function CreateChannel({ onClose }: { onClose: () => void }) {
+  const client = useChat();
+  const [name, setName] = useState('');
+  const [topic, setTopic] = useState('');
+  const [priv, setPriv] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function submit(e: SubmitEvent) {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const c = await chatApi.createChannel({ name: name.trim(), topic: topic.trim(), private: priv });
+      client.addChannel(c);
+      onClose();
+      navigate(channelPath(c.id));
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  }
+  return (
+    <Modal title={t('create.title')} onClose={onClose}>
+      <form class="form" onSubmit={submit}>
+        {error && <Alert>{error}</Alert>}
+        <Field label={t('create.name')} hint={t('create.nameHint')} value={name} onValue={setName} required autoFocus maxLength={80} />
+        <Field label={t('create.topic')} value={topic} onValue={setTopic} maxLength={250} />
+        <label class="check">
+          <input type="checkbox" checked={priv} onChange={(e) => setPriv(e.currentTarget.checked)} />
+          <span>
+            <strong>{t('create.private')}</strong>
+            <span class="field-hint">{t('create.privateHint')}</span>
+          </span>
+        </label>
+        <div class="button-row">
+          <Button type="submit" busy={busy}>
+            {t('create.submit')}
+          </Button>
+          <Button variant="secondary" onClick={onClose}>
+            {t('common.cancel')}
+          </Button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function BrowseChannels({ onClose }: { onClose: () => void }) {
+  const client = useChat();
+  const [list, setList] = useState<BrowseEntry[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [filter, setFilter] = useState('');
+  const [busy, setBusy] = useState<number | null>(null);
+  useEffect(() => {
+    chatApi.browse().then(setList, (err) => setError(describeError(err)));
+  }, []);
+  async function open(entry: BrowseEntry) {
+    if (!entry.joined) {
+      setBusy(entry.id);
+      try {
+        await chatApi.join(entry.id);
+        client.addChannel(await chatApi.channel(entry.id));
+      } catch (err) {
+        setError(describeError(err));
+        setBusy(null);
+        return;
+      }
+    }
+    onClose();
+    navigate(channelPath(entry.id));
+  }
+  const q = filter.trim().toLowerCase();
+  const shown = (list ?? []).filter((c) => !c.archived && (!q || (c.name ?? '').toLowerCase().includes(q) || c.topic.toLowerCase().includes(q)));
+  return (
+    <Modal title={t('browse.title')} onClose={onClose} wide>
+      {error && <Alert>{error}</Alert>}
+      <Field label={t('browse.filter')} value={filter} onValue={setFilter} autoFocus />
+      {!list ? (
+        <Loading />
+      ) : shown.length === 0 ? (
+        <p class="muted">{t('browse.empty')}</p>
+      ) : (
+        <ul class="browse-list">
+          {shown.map((c) => (
+            <li key={c.id} class="browse-item">
+              <div class="browse-info">
+                <span class="browse-name">
+                  <ChannelIcon channel={c} />
+                  {c.name}
+                </span>
+                <span class="muted browse-meta">
+                  {t('browse.members', { n: c.member_count })}
+                  {c.topic ? ` · ${c.topic}` : ''}
+                </span>
+              </div>
+              <Button variant={c.joined ? 'secondary' : 'primary'} size="small" busy={busy === c.id} onClick={() => void open(c)} label={c.joined ? t('browse.openLabel', { name: c.name ?? '' }) : t('browse.joinLabel', { name: c.name ?? '' })}>
+                {c.joined ? t('browse.open') : t('browse.join')}
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Modal>
+  );
+}
+
+function NewDirect({ onClose }: { onClose: () => void }) {
+  const client = useChat();
+  const { user } = useSession();
+  const people = useStore(client.store, (s) => s.people);
+  const [query, setQuery] = useState('');
+  const [picked, setPicked] = useState<Person[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const others = [...people.values()].filter((p) => p.id !== user.id && !picked.some((x) => x.id === p.id));
+  const matches = matchPeople(others, query, 20);
+  async function start() {
+    if (!picked.length || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const c = await chatApi.openDirect(picked.map((p) => p.id));
+      client.addChannel(c);
+      onClose();
+      navigate(channelPath(c.id));
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  }
+  return (
+    <Modal title={t('direct.title')} onClose={onClose}>
+      {error && <Alert>{error}</Alert>}
+      {picked.length > 0 && (
+        <ul class="chips" aria-label={t('direct.picked')}>
+          {picked.map((p) => (
+            <li key={p.id} class="chip">
+              {p.display_name || p.username}
+              <button type="button" class="chip-x" aria-label={t('direct.remove', { name: p.display_name || p.username })} onClick={() => setPicked(picked.filter((x) => x.id !== p.id))}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <Field label={t('direct.find')} value={query} onValue={setQuery} autoFocus />
+      <ul class="people-list">
+        {matches.map((p) => (
+          <li key={p.id}>
+            <button
+              type="button"
+              class="person"
+              disabled={picked.length >= 15}
+              onClick={() => {
+                setPicked([...picked, p]);
+                setQuery('');
+              }}
+            >
+              <Avatar id={p.id} name={p.display_name || p.username} size="s" />
+              <span class="person-name">{p.display_name || p.username}</span>
+              <span class="muted">@{p.username}</span>
+              <PresenceDot presence={p.presence} />
+            </button>
+          </li>
+        ))}
+      </ul>
+      <div class="button-row">
+        <Button busy={busy} disabled={!picked.length} onClick={() => void start()}>
+          {picked.length > 1 ? t('direct.startGroup') : t('direct.start')}
+        </Button>
+        <Button variant="secondary" onClick={onClose}>
+          {t('common.cancel')}
+        </Button>
+      </div>
+    </Modal>
+  );
+}
+
+function QuickSwitcher({ onClose }: { onClose: () => void }) {
+  const client = useChat();
+  const { user } = useSession();
+  const channels = useStore(client.store, (s) => s.channels);
+  const people = useStore(client.store, (s) => s.people);
+  const [query, setQuery] = useState('');
+  const [active, setActive] = useState(0);
+  const input = useRef<HTMLInputElement>(null);
+
+  type Entry = { key: string; label: string; channel?: Channel; person?: Person; attention: number };
+  const entries = useMemo<Entry[]>(() => {
+    const q = query.trim().toLowerCase().replace(/^[#@]/, '');
+    const list: Entry[] = [];
+    const directWith = new Set<number>();
+    for (const c of channels.values()) {
+      if (c.archived) continue;
+      const label = channelTitle(c, user.id, people);
+      if (c.kind === 'dm') for (const id of c.member_ids) directWith.add(id);
+      if (!q || label.toLowerCase().includes(q)) list.push({ key: `c${c.id}`, label, channel: c, attention: attentionCount(c) + (c.unread ? 0.5 : 0) });
+    }
+    if (q) {
+      for (const p of matchPeople([...people.values()], q, 8)) {
+        if (p.id === user.id || directWith.has(p.id)) continue;
+        list.push({ key: `p${p.id}`, label: p.display_name || p.username, person: p, attention: -1 });
+      }
+    }
+    list.sort((a, b) => {
+      if (!q) return b.attention - a.attention || a.label.localeCompare(b.label);
+      const as = a.label.toLowerCase().startsWith(q) ? 0 : 1;
+      const bs = b.label.toLowerCase().startsWith(q) ? 0 : 1;
+      return as - bs || b.attention - a.attention || a.label.localeCompare(b.label);
+    });
+    return list.slice(0, 12);
+  }, [query, channels, people]);
+
+  async function choose(e: Entry | undefined) {
+    if (!e) return;
+    onClose();
+    if (e.channel) navigate(channelPath(e.channel.id));
+    else if (e.person) {
+      try {
+        const c = await chatApi.openDirect([e.person.id]);
+        client.addChannel(c);
+        navigate(channelPath(c.id));
+      } catch {
+        // ignore; the user can try again
+      }
+    }
+  }
+
+  return (
+    <Modal title={t('switcher.title')} onClose={onClose}>
+      <input
+        ref={input}
+        class="input switcher-input"
+        autoFocus
+        role="combobox"
+        aria-expanded="true"
+        aria-controls="switcher-list"
+        aria-activedescendant={entries[active] ? `sw-${entries[active]!.key}` : undefined}
+        aria-label={t('switcher.placeholder')}
+        placeholder={t('switcher.placeholder')}
+        value={query}
+        onInput={(e) => {
+          setQuery(e.currentTarget.value);
+          setActive(0);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+            e.preventDefault();
+            const n = Math.max(1, entries.length);
+            setActive((a) => (a + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+          } else if (e.key === 'Enter') {
+            e.preventDefault();
+            void choose(entries[active]);
+          }
+        }}
+      />
+      <ul id="switcher-list" class="switcher-list" role="listbox" aria-label={t('switcher.title')}>
+        {entries.map((e, i) => (
+          <li
+            key={e.key}
+            id={`sw-${e.key}`}
+            role="option"
+            aria-selected={i === active}
+            class={i === active ? 'sw-item sw-active' : 'sw-item'}
+            onMouseDown={(ev) => {
+              ev.preventDefault();
+              void choose(e);
+            }}
+            onMouseMove={() => setActive(i)}
+          >
+            {e.channel ? (
+              isDirect(e.channel) ? (
+                <Avatar id={e.channel.member_ids.find((id) => id !== user.id) ?? user.id} name={e.label} size="s" />
+              ) : (
+                <ChannelIcon channel={e.channel} />
+              )
+            ) : (
+              <Avatar id={e.person!.id} name={e.label} size="s" />
+            )}
+            <span class="sw-label">{e.label}</span>
+            {e.channel && attentionCount(e.channel) > 0 && <span class="ch-badge">{attentionCount(e.channel)}</span>}
+          </li>
+        ))}
+      </ul>
+      <p class="muted switcher-hint">{t('switcher.hint')}</p>
+    </Modal>
+  );
+}

@@ -1,0 +1,333 @@
+import { memo } from 'preact/compat';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { chatApi, type Message, type Person } from '../../api';
+import { useChat } from '../../chat/client';
+import { QUICK_REACTIONS } from '../../chat/emoji';
+import { Markdown, type MentionInfo } from '../../chat/Markdown';
+import type { OutboxItem } from '../../chat/outbox';
+import { describeError } from '../../errors';
+import { getLocale, t } from '../../i18n';
+import { Avatar } from './Avatar';
+import { EmojiPicker } from './EmojiPicker';
+import { openPanel } from './ui';
+
+export function formatTime(time: number): string {
+  return new Intl.DateTimeFormat(getLocale(), { hour: '2-digit', minute: '2-digit' }).format(new Date(time));
+}
+
+export function formatFull(time: number): string {
+  return new Intl.DateTimeFormat(getLocale(), { dateStyle: 'full', timeStyle: 'short' }).format(new Date(time));
+}
+
+export function personName(people: ReadonlyMap<number, Person>, id: number | null): string {
+  if (id === null) return t('message.system');
+  const p = people.get(id);
+  return p ? p.display_name || p.username : t('message.unknownUser', { id });
+}
+
+interface Props {
+  message: Message;
+  first: boolean;
+  meId: number;
+  isAdmin: boolean;
+  canModerate: boolean;
+  people: ReadonlyMap<number, Person>;
+  mentions: MentionInfo;
+  highlight: boolean;
+  editing: boolean;
+  inThread?: boolean;
+  onEdit: (id: number | null) => void;
+}
+
+export const MessageItem = memo(function MessageItem(props: Props) {
+  const { message: m, first, meId, people } = props;
+  const client = useChat();
+  const [picker, setPicker] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const name = personName(people, m.author_id);
+  const mine = m.author_id === meId;
+
+  async function act(fn: () => Promise<Message>) {
+    setError(null);
+    try {
+      client.applyMessage(await fn());
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }
+  const react = (emoji: string) => act(() => chatApi.react(m.id, emoji));
+
+  if (m.kind === 'system') {
+    return (
+      <div class="msg msg-system" data-seq={m.seq} data-id={m.id}>
+        <span class="msg-system-text">{m.body}</span>
+        <time class="msg-time" dateTime={new Date(m.created_at).toISOString()}>
+          {formatTime(m.created_at)}
+        </time>
+      </div>
+    );
+  }
+
+  const classes = ['msg'];
+  if (first) classes.push('msg-first');
+  if (props.highlight) classes.push('msg-highlight');
+  if (m.deleted) classes.push('msg-deleted');
+  if (m.pinned) classes.push('msg-pinned');
+
+  return (
+    <article class={classes.join(' ')} data-seq={m.seq} data-id={m.id} aria-label={t('message.label', { name, time: formatFull(m.created_at) })}>
+      <div class="msg-gutter">
+        {first ? (
+          <Avatar id={m.author_id} name={name} />
+        ) : (
+          <time class="msg-time msg-time-hover" dateTime={new Date(m.created_at).toISOString()} title={formatFull(m.created_at)}>
+            {formatTime(m.created_at)}
+          </time>
+        )}
+      </div>
+      <div class="msg-main">
+        {first && (
+          <div class="msg-head">
+            <span class="msg-author">{name}</span>
+            <time class="msg-time" dateTime={new Date(m.created_at).toISOString()} title={formatFull(m.created_at)}>
+              {formatTime(m.created_at)}
+            </time>
+            {m.pinned && <span class="msg-pin-tag">{t('message.pinned')}</span>}
+          </div>
+        )}
+        {m.deleted ? (
+          <p class="msg-body msg-tombstone">{t('message.deleted')}</p>
+        ) : props.editing ? (
+          <EditBox message={m} onDone={() => props.onEdit(null)} />
+        ) : (
+          <div class="msg-body">
+            <Markdown source={m.body} mentions={props.mentions} />
+            {m.edited && (
+              <span class="msg-edited" title={m.edited_at ? formatFull(m.edited_at) : undefined}>
+                {t('message.edited')}
+              </span>
+            )}
+          </div>
+        )}
+        {!m.deleted && m.reactions.length > 0 && (
+          <div class="reactions" role="group" aria-label={t('message.reactions')}>
+            {m.reactions.map((r) => {
+              const mineR = r.user_ids.includes(meId);
+              const who = r.user_ids.map((id) => personName(people, id)).join(', ');
+              return (
+                <button
+                  key={r.emoji}
+                  type="button"
+                  class={mineR ? 'reaction reaction-mine' : 'reaction'}
+                  aria-pressed={mineR}
+                  aria-label={t('message.reactionLabel', { emoji: r.emoji, n: r.count, who })}
+                  title={who}
+                  onClick={() => react(r.emoji)}
+                >
+                  <span class="reaction-emoji">{r.emoji}</span>
+                  <span class="reaction-count">{r.count}</span>
+                </button>
+              );
+            })}
+          </div>
+        )}
+        {!props.inThread && m.reply_count > 0 && (
+          <button
+            type="button"
+            class="thread-link"
+            onClick={() => openPanel({ type: 'thread', rootId: m.id, channelId: m.channel_id })}
+          >
+            {t('message.replies', { n: m.reply_count })}
+            {m.last_reply_at && <span class="muted"> · {formatTime(m.last_reply_at)}</span>}
+          </button>
+        )}
+        {error && (
+          <p class="msg-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+      {!m.deleted && !props.editing && (
+        <div class="msg-actions" role="toolbar" aria-label={t('message.actions')}>
+          {QUICK_REACTIONS.slice(0, 3).map((e) => (
+            <button key={e} type="button" class="msg-act" aria-label={t('message.reactWith', { emoji: e })} onClick={() => react(e)}>
+              {e}
+            </button>
+          ))}
+          <button
+            type="button"
+            class="msg-act"
+            aria-label={t('message.addReaction')}
+            title={t('message.addReaction')}
+            aria-expanded={picker}
+            onClick={() => setPicker(!picker)}
+          >
+            <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+              <circle cx="8" cy="8" r="6" class="icon-stroke" />
+              <path d="M5.5 9.5c1.2 1.6 3.8 1.6 5 0" class="icon-stroke" />
+              <circle cx="6" cy="6.5" r="0.8" class="icon-fill" />
+              <circle cx="10" cy="6.5" r="0.8" class="icon-fill" />
+            </svg>
+          </button>
+          {!props.inThread && (
+            <button
+              type="button"
+              class="msg-act"
+              aria-label={t('message.reply')}
+              title={t('message.reply')}
+              onClick={() => openPanel({ type: 'thread', rootId: m.id, channelId: m.channel_id })}
+            >
+              <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+                <path d="M2 3h12v8H7l-3 3v-3H2z" class="icon-stroke" />
+              </svg>
+            </button>
+          )}
+          <button
+            type="button"
+            class="msg-act"
+            aria-label={m.pinned ? t('message.unpin') : t('message.pin')}
+            title={m.pinned ? t('message.unpin') : t('message.pin')}
+            onClick={() => act(() => (m.pinned ? chatApi.unpin(m.id) : chatApi.pin(m.id)))}
+          >
+            <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+              <path d="M6 2h4l-.5 4 2.5 2v1H4V8l2.5-2zM8 9v5" class="icon-stroke" />
+            </svg>
+          </button>
+          {mine && (
+            <button
+              type="button"
+              class="msg-act"
+              aria-label={t('message.edit')}
+              title={t('message.edit')}
+              onClick={() => props.onEdit(m.id)}
+            >
+              <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+                <path d="M3 13l1-3 7-7 2 2-7 7zM10 4l2 2" class="icon-stroke" />
+              </svg>
+            </button>
+          )}
+          {(mine || props.isAdmin || props.canModerate) && (
+            <button
+              type="button"
+              class="msg-act msg-act-danger"
+              aria-label={t('message.delete')}
+              title={t('message.delete')}
+              onClick={() => {
+                if (window.confirm(t('message.confirmDelete'))) void act(() => chatApi.deleteMessage(m.id));
+              }}
+            >
+              <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+                <path d="M3 4h10M6 4V2h4v2M4.5 4l.7 10h5.6l.7-10" class="icon-stroke" />
+              </svg>
+            </button>
+          )}
+          {picker && (
+            <EmojiPicker
+              onPick={(e) => {
+                setPicker(false);
+                void react(e);
+              }}
+              onClose={() => setPicker(false)}
+            />
+          )}
+        </div>
+      )}
+    </article>
+  );
+});
+
+function EditBox({ message, onDone }: { message: Message; onDone: () => void }) {
+  const client = useChat();
+  const [text, setText] = useState(message.body);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (el) {
+      el.focus();
+      el.setSelectionRange(el.value.length, el.value.length);
+    }
+  }, []);
+  async function save() {
+    const body = text.trim();
+    if (!body || body === message.body) {
+      onDone();
+      return;
+    }
+    setBusy(true);
+    try {
+      client.applyMessage(await chatApi.editMessage(message.id, body));
+      onDone();
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="edit-box">
+      <textarea
+        ref={ref}
+        class="input edit-input"
+        aria-label={t('message.editLabel')}
+        value={text}
+        rows={Math.min(8, text.split('\n').length + 1)}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.preventDefault();
+            e.stopPropagation();
+            onDone();
+          } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            void save();
+          }
+        }}
+      />
+      {error && <p class="msg-error" role="alert">{error}</p>}
+      <div class="edit-actions">
+        <span class="muted edit-hint">{t('message.editHint')}</span>
+        <button type="button" class="btn btn-secondary btn-small" onClick={onDone}>
+          {t('common.cancel')}
+        </button>
+        <button type="button" class="btn btn-primary btn-small" disabled={busy} onClick={() => void save()}>
+          {t('common.save')}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** A message still in the outbox: pending (queued / sending) or failed. */
+export function PendingItem({ item, name, meId }: { item: OutboxItem; name: string; meId: number }) {
+  const client = useChat();
+  return (
+    <article class={`msg msg-first msg-pending msg-${item.state}`} data-client-id={item.client_id} data-state={item.state}>
+      <div class="msg-gutter">
+        <Avatar id={meId} name={name} />
+      </div>
+      <div class="msg-main">
+        <div class="msg-head">
+          <span class="msg-author">{name}</span>
+          <span class="msg-status">
+            {item.state === 'failed' ? t('message.failed') : item.state === 'sending' ? t('message.sending') : t('message.queued')}
+          </span>
+        </div>
+        <div class="msg-body">
+          <Markdown source={item.body} />
+        </div>
+        {item.state === 'failed' && (
+          <div class="pending-actions">
+            {item.error && <span class="msg-error">{item.error}</span>}
+            <button type="button" class="btn btn-secondary btn-small" onClick={() => client.retrySend(item.client_id)}>
+              {t('common.retry')}
+            </button>
+            <button type="button" class="btn btn-ghost btn-small" onClick={() => client.discardSend(item.client_id)}>
+              {t('message.discard')}
+            </button>
+          </div>
+        )}
+      </div>
+    </article>
+  );
+}
