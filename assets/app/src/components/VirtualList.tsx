@@ -42,6 +42,7 @@ export function VirtualList<T>(props: Props<T>) {
   const atBottom = useRef(true);
   const anchor = useRef<{ key: string; delta: number } | null>(null);
   const headerRef = useRef<HTMLDivElement>(null);
+  const passes = useRef(0);
 
   const keys = useMemo(() => items.map(getKey), [items, getKey]);
   const offsets = computeOffsets(keys, heights.current, estimate);
@@ -80,6 +81,9 @@ export function VirtualList<T>(props: Props<T>) {
 
   // Measure rendered rows; re-render when a height differs from what we assumed.
   useLayoutEffect(() => {
+    // A safety net against layout feedback loops: at most 40 corrections per frame.
+    if (++passes.current > 40) return;
+    if (passes.current === 1) setTimeout(() => (passes.current = 0), 0);
     const el = scroller.current;
     const rows = rowsRef.current;
     if (!el || !rows) return;
@@ -119,7 +123,7 @@ export function VirtualList<T>(props: Props<T>) {
     if (!key || !el) return;
     atBottom.current = false;
     props.onAtBottomChange?.(false);
-    anchor.current = { key, delta: -Math.round(el.clientHeight / 3) };
+    anchor.current = { key, delta: Math.round(el.clientHeight / 3) };
     setTick((n) => n + 1);
   }, [props.scrollToKey, props.scrollNonce]);
 
@@ -161,11 +165,13 @@ export function VirtualList<T>(props: Props<T>) {
 
   return (
     <div ref={scroller} class={props.class} onScroll={onScroll} role="log" aria-label={props.label} tabIndex={0}>
-      <div ref={headerRef}>{props.header}</div>
+      <div ref={headerRef} class="vl-rows">
+        {props.header}
+      </div>
       <div style={{ height: `${topPad}px` }} aria-hidden="true" />
-      <div ref={rowsRef}>
+      <div ref={rowsRef} class="vl-rows">
         {items.slice(start, end).map((item, i) => (
-          <div key={keys[start + i]} data-key={keys[start + i]}>
+          <div key={keys[start + i]} data-key={keys[start + i]} class="vl-row">
             {props.render(item, start + i)}
           </div>
         ))}

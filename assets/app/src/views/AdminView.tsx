@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, inviteLink, type CreatedInvite, type User } from '../api';
+import { api, chatApi, inviteLink, type ChannelInfo, type CreatedInvite, type ServerInfo, type User } from '../api';
+import { useChat } from '../chat/client';
+import { useStore } from '../chat/store';
 import { Alert } from '../components/Alert';
 import { Button } from '../components/Button';
 import { CopyField } from '../components/CopyField';
@@ -15,6 +17,8 @@ export function AdminView() {
       <PageHeading title={t('admin.title')} />
       <InviteCard />
       <UsersCard />
+      <ChannelsCard />
+      <ServerCard />
     </div>
   );
 }
@@ -218,6 +222,182 @@ function UsersCard() {
       </h2>
       {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
       {body}
+    </section>
+  );
+}
+
+interface AdminChannel extends ChannelInfo {
+  member_count: number | null;
+}
+
+/**
+ * Channels an administrator can manage. The API has no admin-wide channel
+ * list yet, so this shows the public channels (browse) plus the private
+ * channels the admin belongs to.
+ */
+function ChannelsCard() {
+  const client = useChat();
+  const mine = useStore(client.store, (s) => s.channels);
+  const [list, setList] = useState<AdminChannel[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [busyId, setBusyId] = useState<number | null>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    let cancelled = false;
+    chatApi.browse().then(
+      (browse) => {
+        if (cancelled) return;
+        const byId = new Map<number, AdminChannel>();
+        for (const c of browse) byId.set(c.id, { ...c, member_count: c.member_count });
+        for (const c of mine.values()) {
+          if (c.kind === 'private' && !byId.has(c.id)) byId.set(c.id, { ...c, member_count: null });
+        }
+        setList([...byId.values()].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')));
+      },
+      (err) => {
+        if (cancelled || redirectIfSignedOut(err)) return;
+        setError(describeError(err));
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [attempt]);
+
+  async function update(c: AdminChannel, patch: { name?: string; archived?: boolean }) {
+    setBusyId(c.id);
+    setResult(null);
+    try {
+      const info = await chatApi.updateChannel(c.id, patch);
+      setList((l) => (l ?? []).map((x) => (x.id === c.id ? { ...x, ...info } : x)));
+      setResult({ ok: true, text: t('admin.channels.saved') });
+    } catch (err) {
+      if (redirectIfSignedOut(err)) return;
+      setResult({ ok: false, text: describeError(err) });
+    }
+    setBusyId(null);
+  }
+
+  let body;
+  if (error) {
+    body = (
+      <>
+        <Alert>{error}</Alert>
+        <Button variant="secondary" onClick={() => setAttempt((n) => n + 1)}>
+          {t('common.retry')}
+        </Button>
+      </>
+    );
+  } else if (!list) {
+    body = <Loading />;
+  } else if (!list.length) {
+    body = <p class="muted">{t('admin.channels.empty')}</p>;
+  } else {
+    body = (
+      <div class="table-wrap">
+        <table class="table">
+          <thead>
+            <tr>
+              <th scope="col">{t('admin.channels.name')}</th>
+              <th scope="col">{t('admin.channels.kind')}</th>
+              <th scope="col">{t('admin.channels.members')}</th>
+              <th scope="col">{t('admin.channels.status')}</th>
+              <th scope="col">
+                <span class="visually-hidden">{t('admin.users.actions')}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((c) => (
+              <tr key={c.id} class={c.archived ? 'row-disabled' : undefined}>
+                <th scope="row" class="mono">
+                  {c.name}
+                </th>
+                <td>{c.kind === 'private' ? t('kind.private') : t('kind.public')}</td>
+                <td>{c.member_count ?? '—'}</td>
+                <td>
+                  <span class={c.archived ? 'badge' : 'badge badge-ok'}>
+                    {c.archived ? t('admin.channels.archived') : t('admin.channels.active')}
+                  </span>
+                </td>
+                <td class="cell-actions">
+                  <Button
+                    variant="secondary"
+                    size="small"
+                    busy={busyId === c.id}
+                    label={t('admin.channels.renameLabel', { name: c.name ?? '' })}
+                    onClick={() => {
+                      const name = window.prompt(t('admin.channels.renamePrompt', { name: c.name ?? '' }), c.name ?? '');
+                      if (name && name.trim() && name.trim() !== c.name) void update(c, { name: name.trim() });
+                    }}
+                  >
+                    {t('admin.channels.rename')}
+                  </Button>{' '}
+                  <Button
+                    variant={c.archived ? 'secondary' : 'danger'}
+                    size="small"
+                    busy={busyId === c.id}
+                    label={
+                      c.archived
+                        ? t('admin.channels.unarchiveLabel', { name: c.name ?? '' })
+                        : t('admin.channels.archiveLabel', { name: c.name ?? '' })
+                    }
+                    onClick={() => void update(c, { archived: !c.archived })}
+                  >
+                    {c.archived ? t('admin.channels.unarchive') : t('admin.channels.archive')}
+                  </Button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    );
+  }
+
+  return (
+    <section class="card admin-channels" aria-labelledby="admin-channels">
+      <h2 id="admin-channels" class="card-title">
+        {t('admin.channels.title')}
+      </h2>
+      <p class="card-meta">{t('admin.channels.intro')}</p>
+      {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
+      {body}
+    </section>
+  );
+}
+
+function ServerCard() {
+  const client = useChat();
+  const connection = useStore(client.store, (s) => s.connection);
+  const [info, setInfo] = useState<ServerInfo | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    chatApi.server().then(setInfo, (err) => setError(describeError(err)));
+  }, []);
+  return (
+    <section class="card" aria-labelledby="admin-server">
+      <h2 id="admin-server" class="card-title">
+        {t('admin.server.title')}
+      </h2>
+      {error && <Alert>{error}</Alert>}
+      {!info && !error && <Loading />}
+      {info && (
+        <dl class="server-facts">
+          <dt>{t('admin.server.site')}</dt>
+          <dd>{info.site_name}</dd>
+          <dt>{t('admin.server.version')}</dt>
+          <dd class="mono">{info.version}</dd>
+          <dt>{t('admin.server.fingerprint')}</dt>
+          <dd class="mono">{info.ca_fingerprint}</dd>
+          <dt>{t('admin.server.setup')}</dt>
+          <dd>{info.needs_setup ? t('admin.server.setupPending') : t('admin.server.setupDone')}</dd>
+          <dt>{t('admin.server.connection')}</dt>
+          <dd>{t(`conn.${connection}`)}</dd>
+        </dl>
+      )}
     </section>
   );
 }

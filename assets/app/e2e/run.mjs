@@ -1,0 +1,535 @@
+// End-to-end tests of the web UI in a real browser (Debian's Chromium driven
+// by playwright-core) against a real Outpost server.
+//
+//   unshare -n sh -c 'ip link set lo up; OUTPOST_BIN=target/debug/outpost node assets/app/e2e/run.mjs'
+//
+// Env: OUTPOST_BIN (required), OUTPOST_SCREENSHOTS (default artifacts/screenshots
+// under the repo root), E2E_ONLY (run only scenarios whose name contains it).
+// Prints one line per scenario and finally "N passed, M failed"; exits non-zero on failure.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../..');
+const BIN = process.env.OUTPOST_BIN ? resolve(process.env.OUTPOST_BIN) : null;
+const SHOTS = resolve(repoRoot, process.env.OUTPOST_SCREENSHOTS ?? 'artifacts/screenshots');
+const ONLY = process.env.E2E_ONLY ?? '';
+const T = 10_000;
+
+if (!BIN) {
+  console.error('OUTPOST_BIN must point to the outpost binary');
+  console.log('0 passed, 1 failed');
+  process.exit(2);
+}
+mkdirSync(SHOTS, { recursive: true });
+
+// ---- server control -------------------------------------------------------
+
+const tempDirs = [];
+function tempDir(name) {
+  const d = mkdtempSync(join(tmpdir(), `outpost-e2e-${name}-`));
+  tempDirs.push(d);
+  return d;
+}
+
+function addUser(dataDir, name, password, admin = false) {
+  const args = ['user', 'add', name, '--password-stdin', '--data-dir', dataDir];
+  if (admin) args.splice(3, 0, '--admin');
+  const r = spawnSync(BIN, args, { input: `${password}\n`, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`user add ${name} failed: ${r.stderr}${r.stdout}`);
+}
+
+/** Starts `outpost serve`; resolves once it logs "Outpost is listening". */
+function startServer(dataDir, { https = '127.0.0.1:0', http = '127.0.0.1:0' } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      BIN,
+      ['serve', '--data-dir', dataDir, '--listen', https, '--http-listen', http, '--no-discovery'],
+      { env: { ...process.env, OUTPOST_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const server = { child, stdout: '', stderr: '', https: '', http: '', base: '', setupToken: null };
+    let buf = '';
+    let done = false;
+    const timer = setTimeout(() => {
+      if (!done) {
+        done = true;
+        child.kill('SIGKILL');
+        reject(new Error(`server did not start:\n${server.stderr}`));
+      }
+    }, 20_000);
+    child.stdout.on('data', (d) => {
+      server.stdout += d;
+      const m = /setup\?token=([A-Za-z0-9_-]+)/.exec(server.stdout);
+      if (m) server.setupToken = m[1];
+    });
+    child.stderr.on('data', (d) => {
+      server.stderr += d;
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let rec;
+        try {
+          rec = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (rec.message === 'Outpost is listening' && !done) {
+          done = true;
+          clearTimeout(timer);
+          server.https = rec.https;
+          server.http = rec.http;
+          server.base = `https://${rec.https}`;
+          resolvePromise(server);
+        }
+        if (typeof rec.url === 'string' && rec.url.includes('token=')) {
+          server.setupToken = new URL(rec.url).searchParams.get('token');
+        }
+      }
+    });
+    child.on('exit', (code) => {
+      server.exited = true;
+      if (!done) {
+        done = true;
+        clearTimeout(timer);
+        reject(new Error(`server exited with ${code}:\n${server.stderr}`));
+      }
+    });
+  });
+}
+
+/** SIGTERM by PID, then wait for the exit. */
+function stopServer(server) {
+  return new Promise((res) => {
+    if (!server || server.exited) return res();
+    const t = setTimeout(() => server.child.kill('SIGKILL'), 10_000);
+    server.child.once('exit', () => {
+      clearTimeout(t);
+      res();
+    });
+    server.child.kill('SIGTERM');
+  });
+}
+
+// ---- tiny test runner --------------------------------------------------------
+
+const results = [];
+async function scenario(name, fn) {
+  if (ONLY && !name.includes(ONLY)) return;
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok - ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`not ok - ${name} (${Date.now() - started} ms)`);
+    console.log(`  ${String(err?.stack ?? err).split('\n').slice(0, 8).join('\n  ')}`);
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(`assertion failed: ${message}`);
+}
+
+async function eventually(fn, message, timeout = T) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out: ${message}${last ? ` (${last.message})` : ''}`);
+}
+
+// ---- browser helpers ---------------------------------------------------------
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+
+const pageErrors = [];
+async function newUserPage(options = {}) {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1280, height: 800 },
+    locale: 'en-US',
+    ...options,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(T);
+  page.on('pageerror', (e) => pageErrors.push(`${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
+  });
+  page.on('dialog', (d) => void d.accept());
+  return page;
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+async function signIn(page, base, username, password) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.ch-list, .empty-state').first().waitFor({ state: 'attached' });
+}
+
+const sidebarLink = (page, name) => page.locator('#sidebar .ch-link', { hasText: name });
+const composer = (page) => page.locator('.channel .composer-input');
+const messageByText = (page, text) => page.locator('.channel .msg:not(.msg-pending)', { hasText: text });
+
+async function openChannel(page, name) {
+  await sidebarLink(page, name).first().click();
+  await page.locator('.channel-title', { hasText: name }).waitFor();
+  await page.locator('.channel .messages:not(.messages-loading)').waitFor();
+}
+
+async function send(page, text, box = composer(page)) {
+  await box.click();
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+async function api(page, method, path, body) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const res = await fetch(`/api/v1${path}`, {
+        method,
+        headers: body ? { 'Content-Type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+    { method, path, body },
+  );
+}
+
+// ---- scenarios ---------------------------------------------------------------
+
+const started = Date.now();
+let server = null;
+
+try {
+  await scenario('first administrator via the setup page', async () => {
+    const dir = tempDir('setup');
+    const s = await startServer(dir);
+    try {
+      await eventually(() => s.setupToken, 'setup token printed');
+      const page = await newUserPage();
+      await page.goto(`${s.base}/setup?token=${s.setupToken}`);
+      await page.getByRole('heading', { name: 'Set up Outpost' }).waitFor();
+      await page.getByLabel('User name').fill('root');
+      await page.getByLabel('Display name').fill('Root Admin');
+      await page.getByLabel('Password', { exact: true }).fill('first-admin-pass-1');
+      await page.getByLabel('Repeat password').fill('first-admin-pass-1');
+      await page.getByRole('button', { name: 'Create administrator' }).click();
+      await page.getByText('You are not in any channel yet.').waitFor();
+      const me = await api(page, 'GET', '/me');
+      assert(me.status === 200 && me.body.username === 'root' && me.body.is_admin, 'signed in as the new admin');
+      await page.context().close();
+    } finally {
+      await stopServer(s);
+    }
+  });
+
+  // The main server: users made with the CLI.
+  const data = tempDir('main');
+  addUser(data, 'admin', 'admin-pass-12345', true);
+  addUser(data, 'bob', 'bob-pass-12345');
+  addUser(data, 'carol', 'carol-pass-12345');
+  server = await startServer(data);
+  const base = server.base;
+
+  const admin = await newUserPage();
+  const bob = await newUserPage();
+  let generalId = 0;
+
+  await scenario('sign in', async () => {
+    await admin.goto(`${base}/login`);
+    await admin.getByRole('heading', { name: 'Sign in to Outpost' }).waitFor();
+    await shot(admin, 'sign-in');
+    await admin.getByLabel('User name').fill('admin');
+    await admin.getByLabel('Password', { exact: true }).fill('wrong-password');
+    await admin.getByRole('button', { name: 'Sign in' }).click();
+    await admin.getByText('Wrong user name or password.').waitFor();
+    await signIn(admin, base, 'admin', 'admin-pass-12345');
+    // Create #general and #random from the UI.
+    for (const name of ['general', 'random']) {
+      await admin.getByRole('button', { name: 'Create a channel' }).first().click();
+      await admin.getByLabel('Name', { exact: true }).fill(name);
+      if (name === 'general') await admin.getByLabel('Topic (optional)').fill('Company-wide announcements');
+      await admin.getByRole('button', { name: 'Create', exact: true }).click();
+      await admin.locator('.channel-title', { hasText: name }).waitFor();
+    }
+    generalId = Number(await sidebarLink(admin, 'general').getAttribute('data-channel'));
+    assert(generalId > 0, 'general has an id');
+    await signIn(bob, base, 'bob', 'bob-pass-12345');
+    // Bob joins both channels through "Browse channels".
+    for (const name of ['general', 'random']) {
+      await bob.getByRole('button', { name: 'Browse channels' }).first().click();
+      await bob.getByRole('button', { name: `Join ${name}` }).click();
+      await bob.locator('.channel-title', { hasText: name }).waitFor();
+    }
+  });
+
+  await scenario('two users exchange messages live', async () => {
+    await openChannel(admin, 'general');
+    await openChannel(bob, 'general');
+    await send(admin, 'Hello **Bob**, welcome to `Outpost`!');
+    await messageByText(bob, 'welcome to').waitFor();
+    assert((await bob.locator('.msg strong', { hasText: 'Bob' }).count()) > 0, 'markdown bold rendered');
+    await send(bob, 'Thanks! Glad to be here. <script>window.pwned=1</script>');
+    await messageByText(admin, 'Glad to be here').waitFor();
+    assert((await admin.evaluate(() => window.pwned)) === undefined, 'no script ran');
+    assert((await messageByText(admin, 'Glad to be here').locator('script').count()) === 0, 'no script element');
+    assert((await messageByText(admin, 'welcome to').count()) === 1, 'own message shown once');
+  });
+
+  await scenario('unread badge and mention on the other user’s sidebar', async () => {
+    await openChannel(bob, 'random');
+    await send(admin, 'Hey @bob, please review the plan');
+    await send(admin, 'And one more thing');
+    const badge = sidebarLink(bob, 'general').locator('.ch-badge');
+    await eventually(async () => (await badge.textContent()) === '1', 'mention badge 1');
+    assert(await sidebarLink(bob, 'general').evaluate((el) => el.classList.contains('ch-unread')), 'bold unread');
+    await eventually(async () => /^\(1\)/.test(await bob.title()), 'tab title counts the mention');
+    await openChannel(bob, 'general');
+    await bob.locator('.unread-divider').waitFor();
+    await bob.locator('.mention-me', { hasText: '@bob' }).first().waitFor();
+    await eventually(async () => (await badge.count()) === 0, 'badge cleared after viewing');
+    await eventually(async () => !/^\(/.test(await bob.title()), 'title cleared');
+    // Read state syncs to the server (and so to other tabs/devices).
+    const ch = await api(bob, 'GET', `/channels/${generalId}`);
+    assert(ch.body.unread === 0 && ch.body.last_read_seq === ch.body.last_seq, 'read position stored');
+    await shot(bob, 'channel-light');
+    await bob.emulateMedia({ colorScheme: 'dark' });
+    await shot(bob, 'channel-dark');
+    await bob.emulateMedia({ colorScheme: 'light' });
+  });
+
+  await scenario('thread reply', async () => {
+    const root = messageByText(bob, 'please review the plan');
+    await root.hover();
+    await root.getByRole('button', { name: 'Reply in thread' }).click();
+    const panel = bob.locator('.side-panel[data-panel=thread]');
+    await panel.waitFor();
+    await send(bob, 'Looks good to me, one question about the **budget**', panel.locator('.composer-input'));
+    await panel.locator('.msg', { hasText: 'question about the' }).waitFor();
+    await messageByText(admin, 'please review the plan').getByRole('button', { name: '1 reply' }).waitFor();
+    await messageByText(admin, 'please review the plan').getByRole('button', { name: '1 reply' }).click();
+    await admin.locator('.side-panel[data-panel=thread] .msg', { hasText: 'question about the' }).waitFor();
+    await send(admin, 'Budget is fine', admin.locator('.side-panel .composer-input'));
+    await panel.locator('.msg', { hasText: 'Budget is fine' }).waitFor();
+    await shot(bob, 'thread-panel');
+    await admin.getByRole('button', { name: 'Close' }).click();
+    await bob.getByRole('button', { name: 'Close' }).click();
+  });
+
+  await scenario('reaction toggles for both users', async () => {
+    const msg = messageByText(admin, 'Glad to be here');
+    await msg.hover();
+    await msg.getByRole('button', { name: 'React with 👍' }).click();
+    const bobReaction = messageByText(bob, 'Glad to be here').locator('.reaction', { hasText: '👍' });
+    await eventually(async () => (await bobReaction.locator('.reaction-count').textContent()) === '1', 'bob sees 1');
+    await bobReaction.click();
+    const adminReaction = msg.locator('.reaction', { hasText: '👍' });
+    await eventually(async () => (await adminReaction.locator('.reaction-count').textContent()) === '2', 'admin sees 2');
+    await adminReaction.click();
+    await eventually(async () => (await bobReaction.locator('.reaction-count').textContent()) === '1', 'toggled off');
+  });
+
+  await scenario('edit the last message with the Up arrow', async () => {
+    await composer(admin).click();
+    await composer(admin).press('ArrowUp');
+    const box = admin.getByLabel('Edit the message');
+    await box.waitFor();
+    await box.fill('And one more thing (corrected)');
+    await box.press('Enter');
+    const edited = messageByText(bob, 'one more thing (corrected)');
+    await edited.waitFor();
+    await edited.locator('.msg-edited').waitFor();
+  });
+
+  await scenario('delete a message', async () => {
+    await send(admin, 'This message will self-destruct');
+    const msg = messageByText(admin, 'will self-destruct');
+    await messageByText(bob, 'will self-destruct').waitFor();
+    await msg.hover();
+    await msg.getByRole('button', { name: 'Delete' }).click();
+    await eventually(async () => (await messageByText(bob, 'will self-destruct').count()) === 0, 'gone for bob');
+    await bob.locator('.msg-tombstone').first().waitFor();
+  });
+
+  await scenario('search jumps to the message in context', async () => {
+    // An old message followed by enough history that it is not on screen.
+    await send(admin, 'The launch code word is zebracorn');
+    await messageByText(admin, 'zebracorn').waitFor();
+    for (let i = 1; i <= 70; i++) {
+      let r = await api(admin, 'POST', `/channels/${generalId}/messages`, { body: `filler message number ${i}` });
+      for (let tries = 0; r.status === 429 && tries < 20; tries++) {
+        await admin.waitForTimeout(250); // the server's per-user rate limit
+        r = await api(admin, 'POST', `/channels/${generalId}/messages`, { body: `filler message number ${i}` });
+      }
+      assert(r.status === 200, `post filler ${i}: ${r.status}`);
+    }
+    await admin.reload();
+    await admin.locator('.channel .messages:not(.messages-loading)').waitFor();
+    await messageByText(admin, 'filler message number 70').waitFor();
+    assert((await messageByText(admin, 'zebracorn').count()) === 0, 'the old message is not loaded yet');
+    await admin.getByLabel('Search messages').fill('zebracorn');
+    await admin.getByLabel('Search messages').press('Enter');
+    const panel = admin.locator('.side-panel[data-panel=search]');
+    const hit = panel.locator('.result', { hasText: 'zebracorn' });
+    await hit.waitFor();
+    assert((await hit.locator('mark').first().textContent()) === 'zebracorn', 'highlighted word');
+    await shot(admin, 'search-results');
+    await hit.click();
+    await eventually(() => /[?&]m=\d+/.test(admin.url()), 'URL points at the message');
+    const target = admin.locator('.msg-highlight', { hasText: 'zebracorn' });
+    await target.waitFor();
+    await eventually(async () => {
+      const box = await target.boundingBox();
+      return box && box.y > 60 && box.y + box.height < 800;
+    }, 'the message is in view');
+    // Scrolling down reaches the newest messages again.
+    await admin.getByRole('button', { name: 'Jump to the latest messages' }).click();
+    await messageByText(admin, 'filler message number 70').waitFor();
+    await admin.getByRole('button', { name: 'Close' }).click();
+  });
+
+  await scenario('a private channel stays invisible to non-members', async () => {
+    await admin.getByRole('button', { name: 'Create a channel' }).first().click();
+    await admin.getByLabel('Name', { exact: true }).fill('secret-plans');
+    await admin.getByText('Private', { exact: true }).click();
+    await admin.getByRole('button', { name: 'Create', exact: true }).click();
+    await admin.locator('.channel-title', { hasText: 'secret-plans' }).waitFor();
+    const secretId = Number(new URL(admin.url()).pathname.split('/')[2]);
+    await send(admin, 'The password is platypus42');
+    await messageByText(admin, 'platypus42').waitFor();
+
+    const carol = await newUserPage();
+    await signIn(carol, base, 'carol', 'carol-pass-12345');
+    assert((await sidebarLink(carol, 'secret-plans').count()) === 0, 'not in the sidebar');
+    await carol.getByRole('button', { name: 'Browse channels' }).first().click();
+    await carol.getByRole('button', { name: 'Join general' }).waitFor();
+    assert((await carol.locator('.browse-item', { hasText: 'secret-plans' }).count()) === 0, 'not in browse');
+    await carol.keyboard.press('Escape');
+    await carol.getByLabel('Search messages').fill('platypus42');
+    await carol.getByLabel('Search messages').press('Enter');
+    await carol.getByText('0 results for “platypus42”').waitFor();
+    await carol.goto(`${base}/c/${secretId}`);
+    await carol.getByRole('heading', { name: 'Channel not found' }).waitFor();
+    assert((await carol.getByText('platypus42').count()) === 0, 'message not shown');
+    await carol.context().close();
+  });
+
+  await scenario('admin pages', async () => {
+    await admin.getByRole('link', { name: 'Admin' }).click();
+    await admin.getByRole('heading', { name: 'Administration' }).waitFor();
+    await admin.locator('.admin-channels').getByText('secret-plans').waitFor();
+    await admin.getByText('CA fingerprint (SHA-256)').waitFor();
+    await shot(admin, 'admin');
+  });
+
+  await scenario('phone-width layout', async () => {
+    const phone = await newUserPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await signIn(phone, base, 'bob', 'bob-pass-12345');
+    await phone.locator('.channel-title').waitFor();
+    assert(!(await phone.locator('#sidebar').isVisible()) || (await phone.locator('#sidebar').boundingBox()).x < 0, 'drawer closed');
+    await shot(phone, 'phone-channel');
+    await phone.getByRole('button', { name: 'Open menu' }).click();
+    await sidebarLink(phone, 'random').waitFor({ state: 'visible' });
+    await phone.waitForTimeout(250);
+    await shot(phone, 'phone-menu');
+    await phone.context().close();
+  });
+
+  await scenario('messages typed while the server is down are delivered exactly once', async () => {
+    await openChannel(bob, 'general');
+    await openChannel(admin, 'general');
+    const { https, http } = server;
+    await stopServer(server);
+    await eventually(async () => (await bob.locator('.conn').getAttribute('data-connection')) !== 'connected', 'bob sees the disconnect');
+    await send(bob, 'Written while offline: kangaroo');
+    const pending = bob.locator('.msg-pending', { hasText: 'kangaroo' });
+    await pending.waitFor();
+    assert((await pending.getAttribute('data-state')) === 'pending', 'shown as queued');
+    await bob.getByText('Waiting for the connection…').waitFor();
+    await shot(bob, 'offline-queued');
+    // The outbox survives a reload while the server is still down.
+    const stored = await bob.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('outpost.outbox.')).map((k) => localStorage.getItem(k)).join(''));
+    assert(stored.includes('kangaroo'), 'queued in localStorage');
+
+    server = await startServer(data, { https, http });
+    const delivered = messageByText(bob, 'kangaroo');
+    await eventually(async () => (await delivered.count()) === 1 && (await bob.locator('.msg-pending').count()) === 0, 'delivered', 30_000);
+    await eventually(async () => (await messageByText(admin, 'kangaroo').count()) === 1, 'admin got it once', 30_000);
+    await bob.reload();
+    await bob.locator('.channel .messages:not(.messages-loading)').waitFor();
+    await messageByText(bob, 'kangaroo').waitFor();
+    await bob.waitForTimeout(1500);
+    assert((await messageByText(bob, 'kangaroo').count()) === 1, 'once after reload');
+    const page = await api(bob, 'GET', `/channels/${generalId}/messages?limit=50`);
+    assert(page.body.filter((m) => m.body.includes('kangaroo')).length === 1, 'stored exactly once');
+  });
+
+  await scenario('a reload while offline keeps the queue and sends it once', async () => {
+    const { https, http } = server;
+    await stopServer(server);
+    await eventually(async () => (await bob.locator('.conn').getAttribute('data-connection')) !== 'connected', 'disconnect seen');
+    await send(bob, 'Queued before a reload: wombat');
+    await bob.locator('.msg-pending', { hasText: 'wombat' }).waitFor();
+    server = await startServer(data, { https, http });
+    // Reload right away: the page loads the queue from localStorage and sends it.
+    await bob.reload();
+    await eventually(async () => (await messageByText(bob, 'wombat').count()) === 1, 'delivered after reload', 30_000);
+    await bob.waitForTimeout(1000);
+    const page = await api(bob, 'GET', `/channels/${generalId}/messages?limit=50`);
+    assert(page.body.filter((m) => m.body.includes('wombat')).length === 1, 'stored exactly once');
+    assert((await messageByText(admin, 'wombat').count()) === 1, 'admin sees it once');
+  });
+
+  await scenario('no script errors or CSP violations', async () => {
+    assert(pageErrors.length === 0, `page errors:\n${pageErrors.join('\n')}`);
+  });
+} catch (err) {
+  results.push({ name: 'setup', ok: false });
+  console.log(`not ok - setup: ${err?.stack ?? err}`);
+} finally {
+  await browser.close().catch(() => {});
+  await stopServer(server);
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+}
+
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`e2e time: ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
