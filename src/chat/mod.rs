@@ -19,7 +19,15 @@ use crate::store::chat::{self as q, Channel, ChannelKind, NewMessage, SearchQuer
 use crate::store::{Store, StoreError};
 use protocol::{event_frame, ChannelInfo, ChannelView, Event, MessageView};
 
-pub use crate::store::chat::{MARK_END, MARK_START};
+/// Start and end of a highlighted word inside search snippets (Unicode private-use characters,
+/// which message text cannot forge: they are removed from bodies before highlighting).
+pub const MARK_START: char = '\u{E000}';
+pub const MARK_END: char = '\u{E001}';
+/// Words of context on each side of the first match in a snippet.
+const SNIPPET_CONTEXT: usize = 8;
+/// How many of the newest matches a search ranks. Bounds the cost of a search over a huge
+/// history: ranking is exact when fewer messages match, and favours recent messages otherwise.
+const SEARCH_CANDIDATES: i64 = 2000;
 
 /// Largest group DM, counting its creator.
 pub const MAX_GROUP_MEMBERS: usize = 16;
@@ -302,13 +310,135 @@ pub fn mentioned_names(body: &str) -> Vec<String> {
     out
 }
 
+/// The words of a search, lower-cased, as the FTS expression uses them.
+fn search_terms(text: &str) -> Vec<String> {
+    words(text).take(16).collect()
+}
+
+/// Splits text into lower-cased words the way the search index does (roughly).
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// Orders candidates by BM25 over the candidate set (the last term counts as a prefix), newest
+/// first among equals, and keeps `limit`.
+fn rank(candidates: Vec<q::Message>, terms: &[String], limit: usize) -> Vec<q::Message> {
+    const K1: f64 = 1.2;
+    const B: f64 = 0.75;
+    let last = terms.len().saturating_sub(1);
+    let docs: Vec<(Vec<usize>, usize)> = candidates
+        .iter()
+        .map(|m| {
+            let mut tf = vec![0usize; terms.len()];
+            let mut len = 0;
+            for w in words(&m.body) {
+                len += 1;
+                for (i, t) in terms.iter().enumerate() {
+                    if w == *t || (i == last && w.starts_with(t.as_str())) {
+                        tf[i] += 1;
+                    }
+                }
+            }
+            (tf, len.max(1))
+        })
+        .collect();
+    let n = docs.len().max(1) as f64;
+    let avg_len = docs.iter().map(|d| d.1 as f64).sum::<f64>() / n;
+    let idf: Vec<f64> = (0..terms.len())
+        .map(|i| {
+            let df = docs.iter().filter(|d| d.0[i] > 0).count() as f64;
+            ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+        })
+        .collect();
+    let mut scored: Vec<(f64, q::Message)> = candidates
+        .into_iter()
+        .zip(docs)
+        .map(|(m, (tf, len))| {
+            let score = tf
+                .iter()
+                .zip(&idf)
+                .map(|(f, idf)| {
+                    let f = *f as f64;
+                    idf * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * len as f64 / avg_len))
+                })
+                .sum::<f64>();
+            (score, m)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.id.cmp(&a.1.id)));
+    scored.truncate(limit);
+    scored.into_iter().map(|(_, m)| m).collect()
+}
+
+/// A short excerpt of `body` around the first matching word, matches between the markers. The
+/// last term matches as a prefix, like the search itself.
+pub fn snippet(body: &str, terms: &[String]) -> String {
+    let clean: String = body
+        .chars()
+        .filter(|c| *c != MARK_START && *c != MARK_END)
+        .collect();
+    // Split into alternating word / non-word pieces, keeping everything.
+    let mut pieces: Vec<(bool, &str)> = Vec::new();
+    let mut start = 0;
+    let mut in_word = None;
+    for (i, ch) in clean.char_indices() {
+        let w = ch.is_alphanumeric() || ch == '_';
+        if in_word != Some(w) {
+            if let Some(prev) = in_word {
+                pieces.push((prev, &clean[start..i]));
+            }
+            start = i;
+            in_word = Some(w);
+        }
+    }
+    if let Some(prev) = in_word {
+        pieces.push((prev, &clean[start..]));
+    }
+    let last = terms.len().saturating_sub(1);
+    let matches = |word: &str| {
+        let w = word.to_lowercase();
+        terms
+            .iter()
+            .enumerate()
+            .any(|(i, t)| w == *t || (i == last && w.starts_with(t.as_str())))
+    };
+    let word_idx: Vec<usize> = (0..pieces.len()).filter(|i| pieces[*i].0).collect();
+    let first = word_idx
+        .iter()
+        .position(|i| matches(pieces[*i].1))
+        .unwrap_or(0);
+    let from_word = first.saturating_sub(SNIPPET_CONTEXT);
+    let to_word = (first + SNIPPET_CONTEXT * 2).min(word_idx.len().saturating_sub(1));
+    let (from, to) = match (word_idx.get(from_word), word_idx.get(to_word)) {
+        (Some(a), Some(b)) => (*a, *b),
+        _ => return clean.chars().take(200).collect(),
+    };
+    let mut out = String::new();
+    if from_word > 0 {
+        out.push('…');
+    }
+    for (is_word, text) in &pieces[from..=to] {
+        if *is_word && matches(text) {
+            out.push(MARK_START);
+            out.push_str(text);
+            out.push(MARK_END);
+        } else {
+            out.push_str(text);
+        }
+    }
+    if to_word + 1 < word_idx.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// Turns what a person typed into a safe FTS5 expression: every word quoted, the last one a
 /// prefix, all of them required.
 pub fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric() && c != '_')
-        .filter(|w| !w.is_empty())
-        .take(16)
+    let words: Vec<String> = search_terms(text)
+        .into_iter()
         .map(|w| format!("\"{w}\""))
         .collect();
     if words.is_empty() {
@@ -921,8 +1051,9 @@ impl Chat {
             return Ok(Vec::new());
         };
         let limit = limit.clamp(1, 100);
+        let terms = search_terms(text);
         self.read(move |c| {
-            let hits = q::search(
+            let candidates = q::search_candidates(
                 c,
                 &SearchQuery {
                     user_id,
@@ -931,12 +1062,17 @@ impl Chat {
                     author_id,
                     from_ms,
                     to_ms,
-                    limit,
+                    limit: SEARCH_CANDIDATES,
                 },
             )?;
+            let best = rank(candidates, &terms, limit as usize);
+            let hits = q::attach_reactions(c, best)?;
             Ok(hits
                 .into_iter()
-                .map(|(m, snippet)| (MessageView::from(m), snippet))
+                .map(|m| {
+                    let s = snippet(&m.body, &terms);
+                    (MessageView::from(m), s)
+                })
                 .collect())
         })
         .await
@@ -995,12 +1131,71 @@ mod tests {
         );
     }
 
+    fn msg(id: i64, body: &str) -> q::Message {
+        q::Message {
+            id,
+            channel_id: 1,
+            seq: id,
+            author_id: None,
+            client_id: None,
+            kind: "text".into(),
+            body: body.into(),
+            thread_root: None,
+            reply_count: 0,
+            last_reply_at: None,
+            created_at: 0,
+            edited_at: None,
+            deleted: false,
+            pinned_at: None,
+            reactions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn ranking_prefers_more_and_rarer_matches_then_newer() {
+        let terms = search_terms("diesel pump");
+        let ranked = rank(
+            vec![
+                msg(1, "diesel"),
+                msg(2, "diesel pump broken"),
+                msg(3, "diesel diesel diesel"),
+                msg(4, "diesel"),
+            ],
+            &terms,
+            10,
+        );
+        let ids: Vec<i64> = ranked.iter().map(|m| m.id).collect();
+        assert_eq!(ids[0], 2, "both words beat repetition of one: {ids:?}");
+        let pos = |id| ids.iter().position(|i| *i == id);
+        assert!(pos(4) < pos(1), "newer first among equals: {ids:?}");
+        assert_eq!(rank(ranked, &terms, 2).len(), 2);
+    }
+
+    #[test]
+    fn snippets_mark_matches_with_context() {
+        let terms = search_terms("diesel gen");
+        let s = snippet("We need Diesel for the generator today", &terms);
+        assert_eq!(
+            s,
+            "We need \u{E000}Diesel\u{E001} for the \u{E000}generator\u{E001} today"
+        );
+        let long = format!("{} diesel {}", "a ".repeat(30), "b ".repeat(30));
+        let s = snippet(&long, &terms);
+        assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
+        let s = snippet("forged \u{E000}x\u{E001} diesel", &terms);
+        assert_eq!(
+            s.matches(MARK_START).count(),
+            1,
+            "markers in the text are stripped"
+        );
+    }
+
     #[test]
     fn search_text_becomes_a_safe_fts_expression() {
         assert_eq!(fts_query("hello wor").unwrap(), "\"hello\" \"wor\"*");
         assert_eq!(
             fts_query("a\"b OR c*").unwrap(),
-            "\"a\" \"b\" \"OR\" \"c\"*"
+            "\"a\" \"b\" \"or\" \"c\"*"
         );
         assert!(fts_query("  !!! ").is_none());
     }

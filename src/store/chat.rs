@@ -583,16 +583,12 @@ pub struct SearchQuery<'a> {
     pub limit: i64,
 }
 
-/// Start and end of a highlighted term inside search snippets (Unicode private-use characters,
-/// so that no message text can forge them).
-pub const MARK_START: char = '\u{E000}';
-pub const MARK_END: char = '\u{E001}';
-
-/// Ranked full-text search over the messages of channels the user belongs to.
-pub fn search(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<(Message, String)>> {
+/// Full-text matches in channels the user belongs to, newest first, at most `q.limit`. FTS5
+/// walks its index in rowid order here and stops at the limit, so the cost stays bounded however
+/// many messages match; `chat` ranks these candidates.
+pub fn search_candidates(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<Message>> {
     let sql = format!(
-        "SELECT {}, snippet(messages_fts, 0, char(57344), char(57345), '…', 16)
-         FROM messages_fts JOIN messages x ON x.id = messages_fts.rowid
+        "SELECT {} FROM messages_fts JOIN messages x ON x.id = messages_fts.rowid
          WHERE messages_fts MATCH ?1
            AND x.channel_id IN (SELECT channel_id FROM members WHERE user_id = ?2)
            AND x.deleted = 0
@@ -600,7 +596,7 @@ pub fn search(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<(Message, Strin
            AND (?4 IS NULL OR x.author_id = ?4)
            AND (?5 IS NULL OR x.created_at >= ?5)
            AND (?6 IS NULL OR x.created_at < ?6)
-         ORDER BY rank LIMIT ?7",
+         ORDER BY messages_fts.rowid DESC LIMIT ?7",
         MESSAGE_COLS
             .split(", ")
             .map(|col| format!("x.{col}"))
@@ -618,12 +614,14 @@ pub fn search(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<(Message, Strin
             q.to_ms,
             q.limit
         ],
-        |r| Ok((message_row(r)?, r.get::<_, String>(14)?)),
+        message_row,
     )?;
-    let pairs = rows.collect::<Result<Vec<_>, _>>()?;
-    let snippets: Vec<String> = pairs.iter().map(|(_, s)| s.clone()).collect();
-    let msgs = with_reactions(c, pairs.into_iter().map(|(m, _)| m).collect())?;
-    Ok(msgs.into_iter().zip(snippets).collect())
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Attaches reactions to messages read by other queries.
+pub fn attach_reactions(c: &Connection, msgs: Vec<Message>) -> Result<Vec<Message>> {
+    with_reactions(c, msgs)
 }
 
 /// Appends an event to the log; returns its position.
