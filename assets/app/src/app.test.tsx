@@ -148,10 +148,11 @@ describe('app shell', () => {
   it('signs out', async () => {
     fakeApi({
       'GET /api/v1/me': () => json(200, alice),
+      'GET /api/v1/sessions': () => json(200, []),
       'POST /api/v1/auth/logout': () => new Response(null, { status: 204 }),
     });
-    await open('/');
-    await settle(() => expect(root.querySelector('h1')?.textContent).toBe('Welcome, Alice Liddell'));
+    await open('/profile');
+    await settle(() => expect(root.querySelector('h1')?.textContent).toBe('Profile'));
     await act(() => button('Sign out').click());
     await settle(() => expect(location.pathname).toBe('/login'));
     expect(calls.map((c) => c.key)).toContain('POST /api/v1/auth/logout');

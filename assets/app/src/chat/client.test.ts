@@ -1,0 +1,201 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { setFetch, type Channel, type Message, type User } from '../api';
+import { ChatClient } from './client';
+
+const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+
+class FakeSocket {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  sent: Record<string, unknown>[] = [];
+  onmessage: ((ev: { data: string }) => void) | null = null;
+  onclose: ((ev: { code: number }) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: string) {
+    this.sent.push(JSON.parse(data));
+  }
+  close(code = 1000) {
+    this.readyState = 3;
+    this.onclose?.({ code });
+  }
+  open() {
+    this.readyState = 1;
+  }
+  receive(frame: Record<string, unknown>) {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  static last() {
+    return FakeSocket.all[FakeSocket.all.length - 1]!;
+  }
+}
+
+const general: Channel = {
+  id: 4,
+  kind: 'public',
+  name: 'general',
+  topic: '',
+  archived: false,
+  last_seq: 2,
+  created_at: 0,
+  role: 'member',
+  last_read_seq: 2,
+  unread: 0,
+  mentions: 0,
+  member_ids: [],
+};
+
+function message(id: number, seq: number, extra: Partial<Message> = {}): Message {
+  return {
+    id,
+    channel_id: 4,
+    seq,
+    author_id: 2,
+    client_id: null,
+    kind: 'text',
+    body: `m${id}`,
+    thread_root: null,
+    reply_count: 0,
+    last_reply_at: null,
+    created_at: 1,
+    edited_at: null,
+    edited: false,
+    deleted: false,
+    pinned: false,
+    reactions: [],
+    ...extra,
+  };
+}
+
+let channelLoads = 0;
+const settle = (check: () => void) => vi.waitFor(check, { timeout: 1000, interval: 5 });
+
+beforeEach(() => {
+  localStorage.clear();
+  FakeSocket.all = [];
+  channelLoads = 0;
+  vi.stubGlobal('WebSocket', FakeSocket);
+  setFetch(async (url) => {
+    const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
+    if (url === '/api/v1/channels') {
+      channelLoads++;
+      return json([general]);
+    }
+    if (url === '/api/v1/people') return json([{ id: 2, username: 'bob', display_name: 'Bob', presence: 'online' }]);
+    if (url.startsWith('/api/v1/channels/4/messages')) return json([message(10, 1), message(11, 2)]);
+    return new Response('{}', { status: 404 });
+  });
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+async function connected(client: ChatClient, position = 100) {
+  const ws = FakeSocket.last();
+  ws.open();
+  ws.receive({ type: 'ready', v: 1, position, replayed: 0, resync: false, user_id: 1 });
+  await settle(() => expect(client.state.ready).toBe(true));
+  return ws;
+}
+
+describe('ChatClient', () => {
+  it('queues while offline, sends with the client id, and shows the message once', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    client.setCurrent(4);
+    const item = client.send(4, 'hello');
+    expect(client.state.outbox.map((i) => i.state)).toEqual(['pending']);
+    expect(JSON.parse(localStorage.getItem('outpost.outbox.1')!)[0].body).toBe('hello');
+
+    const ws = await connected(client);
+    await settle(() => expect(client.state.histories.get(4)?.items).toHaveLength(2));
+    const sendFrame = ws.sent.find((f) => f.type === 'send')!;
+    expect(sendFrame).toMatchObject({ channel_id: 4, body: 'hello', client_id: item.client_id });
+    expect(client.state.outbox[0]!.state).toBe('sending');
+
+    const stored = message(12, 3, { author_id: 1, client_id: item.client_id, body: 'hello' });
+    ws.receive({ type: 'ack', req: sendFrame.req, message: stored });
+    ws.receive({ type: 'event', pos: 101, event: { kind: 'message.new', message: stored } });
+    expect(client.state.outbox).toHaveLength(0);
+    expect(localStorage.getItem('outpost.outbox.1')).toBeNull();
+    expect(client.state.histories.get(4)!.items.map((m) => m.id)).toEqual([10, 11, 12]);
+    expect(client.state.channels.get(4)).toMatchObject({ last_seq: 3, unread: 0 });
+    client.stop();
+  });
+
+  it('resends in-flight messages after a reconnect with the same client id', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+      client.start();
+      const ws = await connected(client);
+      const item = client.send(4, 'again');
+      expect(ws.sent.filter((f) => f.type === 'send')).toHaveLength(1);
+      ws.close(1012);
+      expect(client.state.connection).toBe('reconnecting');
+      expect(client.state.outbox[0]!.state).toBe('pending');
+      await vi.advanceTimersByTimeAsync(2000);
+      const ws2 = FakeSocket.last();
+      expect(ws2).not.toBe(ws);
+      expect(ws2.url).toBe('wss://h/api/v1/ws?resume_from=100');
+      ws2.open();
+      ws2.receive({ type: 'ready', v: 1, position: 100, replayed: 0, resync: false });
+      const resent = ws2.sent.filter((f) => f.type === 'send');
+      expect(resent).toHaveLength(1);
+      expect(resent[0]!.client_id).toBe(item.client_id);
+      client.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('persists the event position and resumes from it after a reload', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    const ws = await connected(client, 100);
+    ws.receive({ type: 'event', pos: 105, event: { kind: 'read', channel_id: 4, seq: 2 } });
+    client.stop();
+    const reloaded = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    reloaded.start();
+    expect(FakeSocket.last().url).toBe('wss://h/api/v1/ws?resume_from=105');
+    reloaded.stop();
+  });
+
+  it('counts unread messages and mentions, and read events from other devices clear them', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    const ws = await connected(client);
+    ws.receive({ type: 'event', pos: 101, event: { kind: 'message.new', message: message(20, 3) } });
+    ws.receive({ type: 'event', pos: 102, event: { kind: 'message.new', message: message(21, 4, { body: 'hi @alice' }) } });
+    // A replay of the same event changes nothing.
+    ws.receive({ type: 'event', pos: 102, event: { kind: 'message.new', message: message(21, 4, { body: 'hi @alice' }) } });
+    expect(client.state.channels.get(4)).toMatchObject({ unread: 2, mentions: 1, last_seq: 4 });
+    ws.receive({ type: 'event', pos: 103, event: { kind: 'read', channel_id: 4, seq: 4 } });
+    expect(client.state.channels.get(4)).toMatchObject({ unread: 0, mentions: 0, last_read_seq: 4 });
+    client.stop();
+  });
+
+  it('reloads the channel list and history on resync', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    const ws = await connected(client);
+    expect(channelLoads).toBe(1);
+    ws.receive({ type: 'ready', v: 1, position: 500, replayed: 0, resync: true });
+    await settle(() => expect(client.state.epoch).toBe(1));
+    expect(channelLoads).toBe(2);
+    client.stop();
+  });
+
+  it('goes to sign-in when the session ends (close code 4001)', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    const signedOut = vi.fn();
+    client.onSignedOut = signedOut;
+    client.start();
+    const ws = await connected(client);
+    ws.close(4001);
+    expect(signedOut).toHaveBeenCalledOnce();
+  });
+});

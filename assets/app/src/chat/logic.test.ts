@@ -1,0 +1,242 @@
+import { describe, expect, it } from 'vitest';
+import type { Channel, Message, Person } from '../api';
+import {
+  applyRead,
+  backoffDelay,
+  buildRows,
+  channelTitle,
+  countIncoming,
+  GROUP_GAP_MS,
+  matchPeople,
+  mentionQuery,
+  mergeMessages,
+  ResumePosition,
+  snippetHtml,
+  snippetParts,
+  tabTitle,
+} from './logic';
+
+const T0 = new Date(2026, 10, 20, 9, 0, 0).getTime();
+
+function msg(id: number, author: number, at: number, extra: Partial<Message> = {}): Message {
+  return {
+    id,
+    channel_id: 1,
+    seq: id,
+    author_id: author,
+    client_id: null,
+    kind: 'text',
+    body: `m${id}`,
+    thread_root: null,
+    reply_count: 0,
+    last_reply_at: null,
+    created_at: at,
+    edited_at: null,
+    edited: false,
+    deleted: false,
+    pinned: false,
+    reactions: [],
+    ...extra,
+  };
+}
+
+function channel(extra: Partial<Channel> = {}): Channel {
+  return {
+    id: 1,
+    kind: 'public',
+    name: 'general',
+    topic: '',
+    archived: false,
+    last_seq: 10,
+    created_at: 0,
+    role: 'member',
+    last_read_seq: 10,
+    unread: 0,
+    mentions: 0,
+    member_ids: [],
+    ...extra,
+  };
+}
+
+class MemoryStorage {
+  data = new Map<string, string>();
+  getItem(k: string) {
+    return this.data.get(k) ?? null;
+  }
+  setItem(k: string, v: string) {
+    this.data.set(k, v);
+  }
+  removeItem(k: string) {
+    this.data.delete(k);
+  }
+}
+
+describe('buildRows', () => {
+  it('groups by author and time, with day dividers', () => {
+    const rows = buildRows(
+      [
+        msg(1, 1, T0),
+        msg(2, 1, T0 + 60_000),
+        msg(3, 2, T0 + 120_000),
+        msg(4, 2, T0 + 120_000 + GROUP_GAP_MS + 1),
+        msg(5, 2, T0 + 86_400_000),
+      ],
+      null,
+      1,
+    );
+    expect(rows.map((r) => (r.type === 'message' ? `${r.message.id}${r.first ? '*' : ''}` : r.type))).toEqual([
+      'day',
+      '1*',
+      '2',
+      '3*',
+      '4*',
+      'day',
+      '5*',
+    ]);
+  });
+
+  it('puts the new-messages line before the first unread message by someone else', () => {
+    const rows = buildRows([msg(1, 2, T0), msg(2, 1, T0 + 1), msg(3, 2, T0 + 2), msg(4, 2, T0 + 3)], 1, 1);
+    expect(rows.map((r) => (r.type === 'message' ? r.message.id : r.type))).toEqual(['day', 1, 2, 'unread', 3, 4]);
+    const after = rows[rows.findIndex((r) => r.type === 'unread') + 1]!;
+    expect(after.type === 'message' && after.first).toBe(true);
+  });
+
+  it('starts a new group after a system message', () => {
+    const rows = buildRows([msg(1, 1, T0, { kind: 'system' }), msg(2, 1, T0 + 1)], null, 1);
+    expect(rows.filter((r) => r.type === 'message').map((r) => r.type === 'message' && r.first)).toEqual([true, true]);
+  });
+
+  it('handles 10,000 messages quickly', () => {
+    const list = Array.from({ length: 10_000 }, (_, i) => msg(i + 1, (i % 7) + 1, T0 + i * 30_000));
+    const start = performance.now();
+    const rows = buildRows(list, 5000, 1);
+    expect(rows.length).toBeGreaterThan(10_000);
+    expect(performance.now() - start).toBeLessThan(500);
+  });
+});
+
+describe('mergeMessages', () => {
+  it('appends, replaces by id and keeps seq order', () => {
+    const a = [msg(1, 1, T0), msg(3, 1, T0)];
+    expect(mergeMessages(a, [msg(4, 1, T0)]).map((m) => m.id)).toEqual([1, 3, 4]);
+    expect(mergeMessages(a, [msg(2, 1, T0)]).map((m) => m.id)).toEqual([1, 2, 3]);
+    const edited = mergeMessages(a, [msg(3, 1, T0, { body: 'new' })]);
+    expect(edited.map((m) => m.body)).toEqual(['m1', 'new']);
+    expect(mergeMessages(a, [msg(3, 1, T0), msg(3, 1, T0)])).toHaveLength(2);
+  });
+});
+
+describe('unread counts and the tab title', () => {
+  it('counts new messages from others once (idempotent for replays)', () => {
+    let c = channel();
+    c = countIncoming(c, { seq: 11, author_id: 2, kind: 'text' }, 1, false);
+    c = countIncoming(c, { seq: 12, author_id: 2, kind: 'text' }, 1, true);
+    expect(c).toMatchObject({ last_seq: 12, unread: 2, mentions: 1 });
+    expect(countIncoming(c, { seq: 12, author_id: 2, kind: 'text' }, 1, true)).toBe(c);
+    expect(countIncoming(c, { seq: 11, author_id: 2, kind: 'text' }, 1, true)).toBe(c);
+  });
+
+  it('treats your own message as read', () => {
+    const c = countIncoming(channel({ unread: 3, mentions: 1, last_seq: 12, last_read_seq: 9 }), { seq: 13, author_id: 1, kind: 'text' }, 1, false);
+    expect(c).toMatchObject({ unread: 0, mentions: 0, last_read_seq: 13 });
+  });
+
+  it('applies read positions forward only', () => {
+    const c = channel({ last_seq: 20, last_read_seq: 10, unread: 4, mentions: 2 });
+    expect(applyRead(c, 5)).toBe(c);
+    expect(applyRead(c, 15)).toMatchObject({ last_read_seq: 15, unread: 4 });
+    expect(applyRead(c, 20)).toMatchObject({ last_read_seq: 20, unread: 0, mentions: 0 });
+  });
+
+  it('titles the tab with mentions and direct messages', () => {
+    expect(tabTitle([], 'general')).toBe('general · Outpost');
+    expect(tabTitle([], '')).toBe('Outpost');
+    expect(tabTitle([channel({ unread: 3 })], '#general')).toBe('• #general · Outpost');
+    expect(
+      tabTitle([channel({ unread: 3, mentions: 1 }), channel({ kind: 'dm', unread: 2 }), channel({ kind: 'group', unread: 1 })], '#general'),
+    ).toBe('(4) #general · Outpost');
+  });
+});
+
+describe('channelTitle', () => {
+  const people = new Map<number, Person>([
+    [1, { id: 1, username: 'me', display_name: 'Me', presence: 'online' }],
+    [2, { id: 2, username: 'bob', display_name: '', presence: 'online' }],
+    [3, { id: 3, username: 'carol', display_name: 'Carol C', presence: 'away' }],
+  ]);
+  it('names channels and direct conversations', () => {
+    expect(channelTitle(channel(), 1, people)).toBe('general');
+    expect(channelTitle(channel({ kind: 'dm', name: null, member_ids: [1, 2] }), 1, people)).toBe('bob');
+    expect(channelTitle(channel({ kind: 'group', name: null, member_ids: [1, 2, 3] }), 1, people)).toBe('bob, Carol C');
+    expect(channelTitle(channel({ kind: 'dm', name: null, member_ids: [1] }), 1, people)).toBe('Me');
+  });
+});
+
+describe('search snippets', () => {
+  it('splits highlighted parts', () => {
+    expect(snippetParts('a \uE000b\uE001 c \uE000d\uE001')).toEqual([
+      { text: 'a ', mark: false },
+      { text: 'b', mark: true },
+      { text: ' c ', mark: false },
+      { text: 'd', mark: true },
+    ]);
+  });
+
+  it('escapes the text before turning markers into <mark>', () => {
+    expect(snippetHtml('<img src=x> \uE000<b>&"\'\uE001')).toBe(
+      '&lt;img src=x&gt; <mark>&lt;b&gt;&amp;&quot;&#39;</mark>',
+    );
+  });
+});
+
+describe('ResumePosition', () => {
+  it('persists the newest position and builds the resume URL', () => {
+    const store = new MemoryStorage();
+    const p = new ResumePosition(store, 'pos');
+    expect(p.get()).toBeNull();
+    expect(p.url('wss://h/api/v1/ws')).toBe('wss://h/api/v1/ws');
+    p.advance(10);
+    p.advance(7);
+    expect(p.get()).toBe(10);
+    expect(new ResumePosition(store, 'pos').url('wss://h/api/v1/ws')).toBe('wss://h/api/v1/ws?resume_from=10');
+    p.set(3); // the server's position after a resync wins
+    expect(store.getItem('pos')).toBe('3');
+    p.clear();
+    expect(new ResumePosition(store, 'pos').get()).toBeNull();
+  });
+
+  it('ignores garbage in storage', () => {
+    const store = new MemoryStorage();
+    store.setItem('pos', 'abc');
+    expect(new ResumePosition(store, 'pos').get()).toBeNull();
+    store.setItem('pos', '-5');
+    expect(new ResumePosition(store, 'pos').get()).toBeNull();
+  });
+});
+
+describe('helpers', () => {
+  it('backs off exponentially with a cap', () => {
+    expect(backoffDelay(0, () => 0.5)).toBe(500);
+    expect(backoffDelay(3, () => 0.5)).toBe(4000);
+    expect(backoffDelay(20, () => 0.5)).toBe(30_000);
+    expect(backoffDelay(1, () => 0)).toBe(800);
+  });
+
+  it('finds the @word before the caret', () => {
+    expect(mentionQuery('hi @bo', 6)).toEqual({ start: 3, query: 'bo' });
+    expect(mentionQuery('@', 1)).toEqual({ start: 0, query: '' });
+    expect(mentionQuery('mail a@b', 8)).toBeNull();
+    expect(mentionQuery('hi @bob there', 13)).toBeNull();
+  });
+
+  it('matches people by name prefix first', () => {
+    const people = [
+      { id: 1, username: 'alice', display_name: 'Alice Liddell', presence: 'online' as const },
+      { id: 2, username: 'malic', display_name: 'Mal', presence: 'online' as const },
+      { id: 3, username: 'bob', display_name: 'Bob Lid', presence: 'online' as const },
+    ];
+    expect(matchPeople(people, 'ali').map((p) => p.id)).toEqual([1, 2]);
+    expect(matchPeople(people, 'lid').map((p) => p.id)).toEqual([1, 3]);
+  });
+});
