@@ -1,9 +1,39 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Writes dist/sw.js: the service worker from src/sw-template.js with the list
+ * of files of this build. Its cache name is a hash of that list, so the
+ * output is deterministic and changes exactly when the bundle does.
+ */
+function serviceWorker(): Plugin {
+  return {
+    name: 'outpost-service-worker',
+    apply: 'build',
+    enforce: 'post',
+    generateBundle(_options, bundle) {
+      const assets = Object.keys(bundle)
+        .filter((name) => name.startsWith('assets/'))
+        .sort()
+        .map((name) => `/${name}`);
+      const shell = ['/index.html', ...assets];
+      const hash = createHash('sha256').update(shell.join('\n')).digest('hex').slice(0, 12);
+      const template = readFileSync(new URL('./src/sw-template.js', import.meta.url), 'utf8');
+      const source = template
+        .replace("'__CACHE__'", JSON.stringify(`outpost-${hash}`))
+        .replace('__SHELL__', JSON.stringify(shell, null, 2));
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+    },
+  };
+}
 
 // Outpost web bundle. The Rust server embeds ../dist, so the build must be
 // deterministic: same sources + lockfile => byte-identical output (CI diffs it).
 export default defineConfig({
   base: '/',
+  plugins: [serviceWorker()],
   // Preact via the automatic JSX runtime, transformed by Oxc (no Babel preset).
   oxc: {
     jsx: {
