@@ -395,6 +395,58 @@ try {
     await bob.locator('.msg-tombstone').first().waitFor();
   });
 
+  await scenario('composer: mention autocomplete, emoji picker, drafts, quick switcher', async () => {
+    const box = composer(admin);
+    await box.click();
+    await box.fill('');
+    await box.pressSequentially('ping @bo');
+    await admin.getByRole('option', { name: /bob/ }).waitFor();
+    await box.press('Enter');
+    assert((await box.inputValue()) === 'ping @bob ', `autocomplete inserted: ${await box.inputValue()}`);
+    await admin.getByRole('button', { name: 'Insert an emoji' }).click();
+    await admin.getByRole('dialog', { name: 'Emoji' }).getByRole('button', { name: '🎉' }).click();
+    assert((await box.inputValue()) === 'ping @bob 🎉', 'emoji inserted');
+    // The unsent text is a draft of #general: it survives switching channels.
+    await admin.keyboard.press('Control+k');
+    await admin.getByRole('combobox', { name: 'Channel or person' }).fill('rand');
+    await admin.keyboard.press('Enter');
+    await admin.locator('.channel-title', { hasText: 'random' }).waitFor();
+    assert((await composer(admin).inputValue()) === '', 'random has no draft');
+    await openChannel(admin, 'general');
+    await eventually(async () => (await composer(admin).inputValue()) === 'ping @bob 🎉', 'draft restored');
+    await composer(admin).press('Shift+Enter');
+    await composer(admin).pressSequentially('second line');
+    await composer(admin).press('Enter');
+    const multi = messageByText(bob, 'second line');
+    await multi.waitFor();
+    assert((await multi.locator('.md-p br').count()) === 1, 'Shift+Enter made a line break');
+  });
+
+  await scenario('direct messages and group messages', async () => {
+    await admin.getByRole('button', { name: 'New direct message' }).click();
+    await admin.getByLabel('Find people').fill('bo');
+    await admin.getByRole('dialog').getByRole('button', { name: /^bob @bob/ }).click();
+    await admin.getByRole('button', { name: 'Start conversation' }).click();
+    await admin.locator('.channel-title', { hasText: 'bob' }).waitFor();
+    await send(admin, 'A private word, Bob');
+    const dm = bob.locator('#sidebar .ch-link', { hasText: 'admin' });
+    await eventually(async () => (await dm.locator('.ch-badge').textContent()) === '1', 'DM badge for bob');
+    await dm.click();
+    await messageByText(bob, 'A private word').waitFor();
+    // A group conversation with three people.
+    await admin.getByRole('button', { name: 'New direct message' }).click();
+    await admin.getByLabel('Find people').fill('bob');
+    await admin.getByRole('dialog').getByRole('button', { name: /^bob @bob/ }).click();
+    await admin.getByLabel('Find people').fill('carol');
+    await admin.getByRole('dialog').getByRole('button', { name: /^carol @carol/ }).click();
+    await admin.getByRole('button', { name: 'Start group conversation' }).click();
+    await admin.locator('.channel-title', { hasText: 'bob, carol' }).waitFor();
+    await send(admin, 'Hello group');
+    await bob.locator('#sidebar .ch-link', { hasText: 'admin, carol' }).waitFor();
+    await openChannel(admin, 'general');
+    await openChannel(bob, 'general');
+  });
+
   await scenario('search jumps to the message in context', async () => {
     // An old message followed by enough history that it is not on screen.
     await send(admin, 'The launch code word is zebracorn');
@@ -430,6 +482,49 @@ try {
     await admin.getByRole('button', { name: 'Jump to the latest messages' }).click();
     await messageByText(admin, 'filler message number 70').waitFor();
     await admin.getByRole('button', { name: 'Close' }).click();
+  });
+
+  await scenario('10,000 loaded messages stay smooth (windowed list)', async () => {
+    await openChannel(admin, 'random');
+    const stats = await admin.evaluate(async () => {
+      const client = window.__outpost;
+      const id = client.current;
+      const now = Date.now();
+      const items = Array.from({ length: 10_000 }, (_, i) => ({
+        id: 1_000_000 + i, channel_id: id, seq: 1_000_000 + i, author_id: (i % 3) + 1, client_id: null, kind: 'text',
+        body: i % 10 === 0 ? `**Message ${i}** with \`code\` and a link https://example.com/${i}\n- item\n- item` : `Message ${i}`,
+        thread_root: null, reply_count: 0, last_reply_at: null, created_at: now - (10_000 - i) * 60_000,
+        edited_at: null, edited: false, deleted: false, pinned: false, reactions: [],
+      }));
+      const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      let t = performance.now();
+      client.setHistory(id, { items, hasOlder: false, hasNewer: false, loading: null, error: null });
+      await frame();
+      const initial = performance.now() - t;
+      const list = document.querySelector('.channel .messages');
+      let worst = 0;
+      let maxRows = 0;
+      for (let step = 0; step < 40; step++) {
+        t = performance.now();
+        list.scrollTop = list.scrollTop - 1500;
+        await frame();
+        worst = Math.max(worst, performance.now() - t);
+        maxRows = Math.max(maxRows, document.querySelectorAll('.channel .vl-row').length);
+      }
+      // And a jump to the very top.
+      t = performance.now();
+      list.scrollTop = 0;
+      await frame();
+      await frame();
+      const jump = performance.now() - t;
+      return { initial, worst, maxRows, jump, top: document.querySelector('.channel .vl-row')?.textContent?.slice(0, 60) };
+    });
+    console.log(`  10k messages: first render ${stats.initial.toFixed(0)} ms, worst scroll step ${stats.worst.toFixed(0)} ms, jump to top ${stats.jump.toFixed(0)} ms, at most ${stats.maxRows} rows in the DOM`);
+    assert(stats.maxRows < 150, `windowed: ${stats.maxRows} rows rendered`);
+    assert(stats.initial < 1500, 'first render in time');
+    assert(stats.worst < 200, 'scrolling stays smooth');
+    await admin.reload();
+    await admin.locator('.channel .messages:not(.messages-loading)').waitFor();
   });
 
   await scenario('a private channel stays invisible to non-members', async () => {
