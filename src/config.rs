@@ -40,6 +40,9 @@ pub struct Config {
     pub http_listen: HttpListen,
     /// Advertise the server on the LAN over mDNS.
     pub discovery: bool,
+    /// Interfaces to advertise on; empty means every non-loopback interface with a private or
+    /// link-local address.
+    pub discovery_interfaces: Vec<String>,
     pub tls: TlsConfig,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
@@ -54,6 +57,7 @@ impl Default for Config {
             listen: SocketAddr::from(([0, 0, 0, 0], 8443)),
             http_listen: HttpListen::Addr(SocketAddr::from(([0, 0, 0, 0], 8080))),
             discovery: true,
+            discovery_interfaces: Vec::new(),
             tls: TlsConfig::default(),
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
@@ -229,6 +233,11 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("OUTPOST_LISTEN", "listen", Kind::Str),
     ("OUTPOST_HTTP_LISTEN", "http_listen", Kind::Str),
     ("OUTPOST_DISCOVERY", "discovery", Kind::Bool),
+    (
+        "OUTPOST_DISCOVERY_INTERFACES",
+        "discovery_interfaces",
+        Kind::List,
+    ),
     ("OUTPOST_TLS_PROFILE", "tls.profile", Kind::Str),
     ("OUTPOST_TLS_NAMES", "tls.names", Kind::List),
     ("OUTPOST_TLS_CERT_FILE", "tls.cert_file", Kind::Str),

@@ -1,6 +1,9 @@
 //! Outpost: a messaging appliance for networks cut off from the internet.
 //!
 //! - [`config`]: layered settings (defaults, TOML file, `OUTPOST_*` environment, flags).
+//! - [`discovery`]: mDNS/DNS-SD advertisement and browsing.
+//! - [`hub`]: real-time fan-out to connected clients.
+//! - [`chat`]: channels, messages and their rules.
 //! - [`pki`]: the name-constrained local CA and the auto-renewed server certificate.
 //! - [`store`]: the SQLite database, group-committing writer and read pool; the only SQL.
 //! - [`auth`]: passwords, sessions, invites, the setup token and sign-in rate limiting.
@@ -13,6 +16,7 @@ pub mod admin;
 pub mod auth;
 pub mod chat;
 pub mod config;
+pub mod discovery;
 pub mod http;
 pub mod hub;
 pub mod pki;

@@ -54,6 +54,15 @@ enum Command {
     Ca(CaCommand),
     /// Check the data directory, database and certificates
     Doctor,
+    /// List the Outpost servers answering on the LAN (mDNS)
+    Discover {
+        /// How long to listen, in seconds
+        #[arg(long, default_value_t = 3.0)]
+        timeout: f64,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
     /// Configuration helpers
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -203,6 +212,21 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 anyhow::bail!("{problems} problem(s) found");
             }
             println!("everything looks fine");
+        }
+        Command::Discover { timeout, json } => {
+            let wait = std::time::Duration::from_secs_f64(timeout.clamp(0.1, 600.0));
+            let found = outpost::discovery::discover(wait)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else if found.is_empty() {
+                println!("no Outpost server answered within {timeout} s");
+            } else {
+                for f in found {
+                    let addrs: Vec<String> = f.addresses.iter().map(|a| a.to_string()).collect();
+                    println!("{}\n  url:         {}\n  host:        {} ({})\n  port:        {}\n  fingerprint: {}\n  version:     {}",
+                        f.site_name, f.url, f.host, addrs.join(", "), f.port, f.ca_fingerprint, f.version);
+                }
+            }
         }
         Command::Config(ConfigCommand::Example) => print!("{}", outpost::config::EXAMPLE_CONFIG),
         Command::Config(ConfigCommand::Show) => {

@@ -67,6 +67,8 @@ pub struct ServerHandle {
     pub setup_token: Option<String>,
     pub ca_fingerprint: String,
     pub state: AppState,
+    /// The mDNS advertisement, when discovery is on and could start.
+    advertiser: Option<crate::discovery::Advertiser>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -74,6 +76,9 @@ pub struct ServerHandle {
 impl ServerHandle {
     /// Stops accepting, lets in-flight requests finish, then closes the database cleanly.
     pub async fn shutdown(self) {
+        if let Some(ad) = self.advertiser {
+            let _ = tokio::task::spawn_blocking(move || ad.shutdown()).await;
+        }
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = t.await;
@@ -242,6 +247,24 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         shutdown_rx.clone(),
     )));
 
+    let advertiser = if config.discovery {
+        let ad = crate::discovery::Advertisement {
+            site_name: config.site_name.clone(),
+            hostname: pki::hostname(),
+            port: https_addr.port(),
+            ca_fingerprint: pki.fingerprint(),
+            interfaces: config.discovery_interfaces.clone(),
+        };
+        match tokio::task::spawn_blocking(move || crate::discovery::Advertiser::start(&ad)).await? {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::warn!(error = %e, "LAN discovery is off: the server runs without it");
+                None
+            }
+        }
+    } else {
+        None
+    };
     tracing::info!(
         https = %https_addr,
         http = %http_addr.map(|a| a.to_string()).unwrap_or_else(|| "off".into()),
@@ -254,6 +277,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         setup_token,
         ca_fingerprint: pki.fingerprint(),
         state,
+        advertiser,
         shutdown: shutdown_tx,
         tasks,
     })
