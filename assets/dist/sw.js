@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-6b24b1ed6913";
+const CACHE = "outpost-ef91e07ff4f1";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-DKCy8lVF.js",
-  "/assets/style-DTrpgLaQ.css"
+  "/assets/index-Jd7P0KVo.js",
+  "/assets/style-CSntssGC.css"
 ];
 
 self.addEventListener('install', (event) => {

@@ -550,6 +550,20 @@ try {
     await carol.goto(`${base}/c/${secretId}`);
     await carol.getByRole('heading', { name: 'Channel not found' }).waitFor();
     assert((await carol.getByText('platypus42').count()) === 0, 'message not shown');
+    const direct = await api(carol, 'GET', `/channels/${secretId}/messages`);
+    assert(direct.status === 404, `API refuses too: ${direct.status}`);
+    await carol.goto(`${base}/`);
+    await carol.locator('.channel-title').waitFor();
+
+    // Once the owner adds her (channel details), it appears for her live.
+    await admin.getByRole('button', { name: 'Details' }).click();
+    await admin.getByLabel('Find people').fill('car');
+    await admin.getByRole('dialog').getByRole('button', { name: /^carol @carol/ }).click();
+    await admin.getByText('carol was added.').waitFor();
+    await shot(admin, 'channel-details');
+    await admin.keyboard.press('Escape');
+    await sidebarLink(carol, 'secret-plans').click();
+    await messageByText(carol, 'platypus42').waitFor();
     await carol.context().close();
   });
 
@@ -559,6 +573,19 @@ try {
     await admin.locator('.admin-channels').getByText('secret-plans').waitFor();
     await admin.getByText('CA fingerprint (SHA-256)').waitFor();
     await shot(admin, 'admin');
+  });
+
+  await scenario('Russian when the browser prefers it', async () => {
+    const ru = await newUserPage({ locale: 'ru-RU' });
+    await ru.goto(`${base}/login`);
+    await ru.getByRole('heading', { name: 'Вход в Outpost' }).waitFor();
+    assert((await ru.locator('html').getAttribute('lang')) === 'ru', 'html lang');
+    await ru.getByLabel('Имя пользователя').fill('bob');
+    await ru.getByLabel('Пароль', { exact: true }).fill('bob-pass-12345');
+    await ru.getByRole('button', { name: 'Войти' }).click();
+    await ru.getByRole('heading', { name: 'Личные сообщения' }).waitFor();
+    await ru.locator('.channel .composer-input[placeholder^="Сообщение"]').waitFor();
+    await ru.context().close();
   });
 
   await scenario('installable: manifest, icons and a service worker that never caches the API', async () => {

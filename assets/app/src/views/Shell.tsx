@@ -126,6 +126,17 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
         openDialog('switcher');
         return;
       }
+      if (event.altKey && !event.ctrlKey && !event.metaKey && (event.key === 'ArrowUp' || event.key === 'ArrowDown')) {
+        // Alt+Up / Alt+Down: previous / next conversation in the sidebar order.
+        const links = [...document.querySelectorAll<HTMLAnchorElement>('#sidebar .ch-link')];
+        if (!links.length) return;
+        event.preventDefault();
+        const at = links.findIndex((a) => a.getAttribute('aria-current') === 'page');
+        const next = event.key === 'ArrowDown' ? (at + 1) % links.length : (at - 1 + links.length) % links.length;
+        const href = links[at < 0 ? 0 : next]!.getAttribute('href');
+        if (href) navigate(href);
+        return;
+      }
       if (event.key === 'Escape' && menuOpen) setMenuOpen(false);
     };
     document.addEventListener('keydown', onKey);
@@ -268,7 +279,7 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
         </div>
       </header>
 
-      <Sidebar route={route} onNavigate={closeMenu} />
+      <Sidebar route={route} onNavigate={closeMenu} onSignOut={() => void signOut()} />
       <div class="scrim" aria-hidden="true" onClick={closeMenu} />
 
       <main id="main" class={chatLayout ? 'main main-chat' : 'main'} tabIndex={-1}>

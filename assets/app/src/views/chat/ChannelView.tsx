@@ -13,7 +13,7 @@ import { useSession } from '../../session';
 import { Composer, TypingLine } from './Composer';
 import { MessageItem, PendingItem } from './MessageItem';
 import { ChannelIcon } from './Sidebar';
-import { openPanel, ui } from './ui';
+import { openDialog, openPanel, ui } from './ui';
 
 export function useMentionInfo(): MentionInfo {
   const client = useChat();
@@ -210,6 +210,13 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
           {channel.topic && <p class="channel-topic">{channel.topic}</p>}
         </div>
         <div class="channel-tools">
+          <button
+            type="button"
+            class="btn btn-ghost btn-small"
+            onClick={() => openDialog({ type: 'details', channelId: id })}
+          >
+            {direct ? t('channel.members') : t('channel.details')}
+          </button>
           <button type="button" class="btn btn-ghost btn-small" onClick={() => openPanel({ type: 'pins', channelId: id })}>
             {t('channel.pins')}
           </button>

@@ -16,7 +16,7 @@ export function ConnectionStatus() {
           ? t('conn.reconnecting')
           : t('conn.connecting');
   return (
-    <div class={`conn conn-${connection}`} role="status" aria-live="polite" data-connection={connection}>
+    <div class={`conn conn-${connection}`} role="status" aria-live="polite" data-connection={connection} title={label}>
       <span class="conn-dot" aria-hidden="true" />
       <span class="conn-label">{label}</span>
       {queued > 0 && connection !== 'connected' && (

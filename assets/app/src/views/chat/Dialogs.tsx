@@ -28,8 +28,10 @@ export function Dialogs() {
       return <NewDirect onClose={close} />;
     case 'switcher':
       return <QuickSwitcher onClose={close} />;
-    default:
+    case null:
       return null;
+    default:
+      return <ChannelDetails key={dialog.channelId} channelId={dialog.channelId} onClose={close} />;
   }
 }
 
@@ -364,6 +366,147 @@ function QuickSwitcher({ onClose }: { onClose: () => void }) {
         ))}
       </ul>
       <p class="muted switcher-hint">{t('switcher.hint')}</p>
+    </Modal>
+  );
+}
+
+/** Topic, members (with "add people"), and for owners and admins: rename and archive. */
+function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: () => void }) {
+  const client = useChat();
+  const { user } = useSession();
+  const channel = useStore(client.store, (s) => s.channels.get(channelId));
+  const people = useStore(client.store, (s) => s.people);
+  const [members, setMembers] = useState<number[] | null>(null);
+  const [topic, setTopic] = useState(channel?.topic ?? '');
+  const [name, setName] = useState(channel?.name ?? '');
+  const [query, setQuery] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    chatApi.members(channelId).then(setMembers, (err) => setResult({ ok: false, text: describeError(err) }));
+  }, [channelId, attempt]);
+
+  if (!channel) return null;
+  const direct = isDirect(channel);
+  const manage = !direct && (channel.role === 'owner' || user.is_admin);
+  const title = channelTitle(channel, user.id, people);
+  const memberSet = new Set(members ?? []);
+  const candidates = query.trim()
+    ? matchPeople([...people.values()].filter((p) => !memberSet.has(p.id)), query, 6)
+    : [];
+
+  async function run(action: () => Promise<unknown>, done: string) {
+    setBusy(true);
+    setResult(null);
+    try {
+      await action();
+      setResult({ ok: true, text: done });
+    } catch (err) {
+      setResult({ ok: false, text: describeError(err) });
+    }
+    setBusy(false);
+  }
+
+  const patch = (body: { name?: string; topic?: string; archived?: boolean }) =>
+    run(async () => {
+      const info = await chatApi.updateChannel(channelId, body);
+      const cur = client.state.channels.get(channelId);
+      if (cur) client.addChannel({ ...cur, ...info, last_seq: Math.max(cur.last_seq, info.last_seq) });
+    }, t('details.saved'));
+
+  return (
+    <Modal title={direct ? title : `#${title}`} onClose={onClose}>
+      {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
+      {!direct && (
+        <form
+          class="form form-inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void patch({ topic: topic.trim() });
+          }}
+        >
+          <Field label={t('details.topic')} value={topic} onValue={setTopic} maxLength={250} />
+          <Button type="submit" variant="secondary" busy={busy}>
+            {t('common.save')}
+          </Button>
+        </form>
+      )}
+      {manage && (
+        <form
+          class="form form-inline"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (name.trim() && name.trim() !== channel.name) void patch({ name: name.trim() });
+          }}
+        >
+          <Field label={t('create.name')} value={name} onValue={setName} maxLength={80} />
+          <Button type="submit" variant="secondary" busy={busy}>
+            {t('admin.channels.rename')}
+          </Button>
+        </form>
+      )}
+      <section aria-labelledby="details-members">
+        <h3 id="details-members" class="details-heading">
+          {t('details.members', { n: members?.length ?? 0 })}
+        </h3>
+        {!members ? (
+          <Loading />
+        ) : (
+          <ul class="people-list details-members">
+            {members.map((id) => {
+              const p = people.get(id);
+              const label = p ? p.display_name || p.username : t('message.unknownUser', { id });
+              return (
+                <li key={id} class="person person-static">
+                  <Avatar id={id} name={label} size="s" />
+                  <span class="person-name">{label}</span>
+                  {p && <span class="muted">@{p.username}</span>}
+                  {p && <PresenceDot presence={p.presence} />}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+      {!direct && !channel.archived && (
+        <section aria-labelledby="details-add">
+          <h3 id="details-add" class="details-heading">
+            {t('details.add')}
+          </h3>
+          <Field label={t('direct.find')} value={query} onValue={setQuery} />
+          <ul class="people-list">
+            {candidates.map((p) => (
+              <li key={p.id}>
+                <button
+                  type="button"
+                  class="person"
+                  disabled={busy}
+                  onClick={() =>
+                    void run(async () => {
+                      await chatApi.addMember(channelId, p.id);
+                      setQuery('');
+                      setAttempt((n) => n + 1);
+                    }, t('details.added', { name: p.display_name || p.username }))
+                  }
+                >
+                  <Avatar id={p.id} name={p.display_name || p.username} size="s" />
+                  <span class="person-name">{p.display_name || p.username}</span>
+                  <span class="muted">@{p.username}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {manage && (
+        <div class="button-row">
+          <Button variant={channel.archived ? 'secondary' : 'danger'} busy={busy} onClick={() => void patch({ archived: !channel.archived })}>
+            {channel.archived ? t('admin.channels.unarchive') : t('admin.channels.archive')}
+          </Button>
+        </div>
+      )}
     </Modal>
   );
 }

@@ -25,7 +25,7 @@ export function ChannelIcon({ channel }: { channel: Pick<Channel, 'kind'> }) {
   return null;
 }
 
-export function Sidebar({ route, onNavigate }: { route: Route; onNavigate: () => void }) {
+export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavigate: () => void; onSignOut: () => void }) {
   const client = useChat();
   const { user } = useSession();
   const channels = useStore(client.store, (s) => s.channels);
@@ -89,7 +89,12 @@ export function Sidebar({ route, onNavigate }: { route: Route; onNavigate: () =>
     <nav id="sidebar" class="sidebar" aria-label={t('shell.navigation')}>
       <ul class="nav-list">
         <li>
-          <button type="button" class="nav-link nav-btn" onClick={() => openDialog('switcher')}>
+          <button
+            type="button"
+            class="nav-link nav-btn"
+            title={t('shell.keyboardHint')}
+            onClick={() => openDialog('switcher')}
+          >
             {t('sidebar.jump')}
             <kbd class="kbd">{t('sidebar.jumpKey')}</kbd>
           </button>
@@ -177,6 +182,11 @@ export function Sidebar({ route, onNavigate }: { route: Route; onNavigate: () =>
             </Link>
           </li>
         )}
+        <li class="phone-only">
+          <button type="button" class="nav-link nav-btn" onClick={onSignOut}>
+            {t('shell.signOut')}
+          </button>
+        </li>
         {notifications === 'default' && (
           <li>
             <button type="button" class="nav-link nav-btn" onClick={() => void client.requestNotifications()}>

@@ -9,7 +9,7 @@ export type Panel =
   | { type: 'mentions' }
   | null;
 
-export type Dialog = 'create' | 'browse' | 'direct' | 'switcher' | null;
+export type Dialog = 'create' | 'browse' | 'direct' | 'switcher' | { type: 'details'; channelId: number } | null;
 
 export interface UiState {
   panel: Panel;
