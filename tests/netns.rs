@@ -326,3 +326,60 @@ fn no_discovery_means_no_mdns_socket_at_all() {
     assert!(discover(&lan, 1, 2.0).is_empty());
     server.stop();
 }
+
+#[test]
+#[ignore = "needs root and a mount namespace; scripts/test runs it"]
+fn the_linux_install_script_installs_a_ca_whose_fingerprint_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let pem = Command::new(env!("CARGO_BIN_EXE_outpost"))
+        .args(["ca", "export", "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let fp = Command::new(env!("CARGO_BIN_EXE_outpost"))
+        .args(["ca", "fingerprint", "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let fp = String::from_utf8(fp.stdout).unwrap().trim().to_string();
+    let script = dir.path().join("install-ca.sh");
+    std::fs::write(
+        &script,
+        outpost::http::onboarding_install_script(&String::from_utf8(pem.stdout).unwrap()),
+    )
+    .unwrap();
+    let fake_bin = dir.path().join("bin");
+    std::fs::create_dir(&fake_bin).unwrap();
+    std::fs::write(
+        fake_bin.join("update-ca-certificates"),
+        "#!/bin/sh\necho updated\n",
+    )
+    .unwrap();
+    std::fs::write(
+        fake_bin.join("update-ca-trust"),
+        "#!/bin/sh\necho updated\n",
+    )
+    .unwrap();
+    sh(&[
+        "chmod",
+        "+x",
+        fake_bin.join("update-ca-certificates").to_str().unwrap(),
+        fake_bin.join("update-ca-trust").to_str().unwrap(),
+    ]);
+    // A private mount namespace with empty trust-store folders: the machine's own store is never touched.
+    let inner = format!(
+        "mkdir -p /usr/local/share/ca-certificates && mount -t tmpfs tmpfs /usr/local/share/ca-certificates && \
+         PATH={}:$PATH sh {} {fp} && openssl x509 -in /usr/local/share/ca-certificates/outpost-ca.crt -noout -fingerprint -sha256",
+        fake_bin.display(),
+        script.display()
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &inner])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&fp));
+}

@@ -25,6 +25,7 @@ use crate::pki::Pki;
 use crate::store::Store;
 
 pub use error::ApiError;
+pub use onboarding::install_script as onboarding_install_script;
 pub use session::CurrentUser;
 
 /// Cheap handles shared by every request.
@@ -91,10 +92,9 @@ async fn api_not_found() -> ApiError {
 async fn security_headers(req: Request, next: Next, hsts: bool) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A handler may set a narrower or page-specific policy; otherwise the strict default.
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -10,12 +10,20 @@ use axum::Router;
 use super::AppState;
 
 const CSS: &str = include_str!("onboarding.css");
+/// Waits until the browser trusts the CA (a request to the HTTPS origin succeeds), then moves on
+/// to sign-in. Served as a file: the page has no inline script.
+const PROBE_JS: &str = include_str!("onboarding.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(page))
         .route("/onboarding", get(page))
         .route("/onboarding.css", get(css))
+        .route("/onboarding.js", get(probe_js))
+        .route("/onboarding/qr-url.svg", get(qr_url))
+        .route("/onboarding/qr-ca.svg", get(qr_ca))
+        .route("/outpost-ca.mobileconfig", get(mobileconfig))
+        .route("/install-ca.sh", get(install_script_handler))
         .route("/ca.pem", get(ca_pem))
         .route("/ca.der", get(ca_der))
         .route("/healthz", get(|| async { "ok" }))
@@ -54,6 +62,192 @@ pub async fn ca_der(State(s): State<AppState>) -> Response {
         s.pki.ca_der.clone(),
     )
         .into_response()
+}
+
+async fn probe_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        PROBE_JS,
+    )
+        .into_response()
+}
+
+/// A QR code as an SVG document (black modules on white, with the standard quiet zone).
+pub fn qr_svg(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
+fn svg_response(svg: Option<String>) -> Response {
+    match svg {
+        Some(svg) => (
+            [
+                (header::CONTENT_TYPE, "image/svg+xml"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            svg,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The HTTPS address, for phones to scan.
+async fn qr_url(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    svg_response(qr_svg(&format!("{}/", https_base(&s, &headers))))
+}
+
+/// The CA fingerprint, to compare on a second device.
+async fn qr_ca(State(s): State<AppState>) -> Response {
+    svg_response(qr_svg(&format!("SHA256:{}", s.pki.fingerprint())))
+}
+
+/// An Apple configuration profile carrying the CA (iOS, iPadOS, macOS).
+pub fn mobileconfig_xml(site: &str, ca_der: &[u8], fingerprint: &str) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(ca_der);
+    // Stable identifiers derived from the certificate, so reinstalling replaces the profile.
+    let hex: String = fingerprint.replace(':', "").to_ascii_lowercase();
+    let uuid = |salt: &str| {
+        use sha2::Digest;
+        let h = sha2::Sha256::digest(format!("{salt}{hex}").as_bytes());
+        let x: String = h.iter().take(16).map(|b| format!("{b:02X}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &x[0..8],
+            &x[8..12],
+            &x[12..16],
+            &x[16..20],
+            &x[20..32]
+        )
+    };
+    let site = escape(site);
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>PayloadContent</key>
+  <array>
+    <dict>
+      <key>PayloadCertificateFileName</key>
+      <string>outpost-ca.cer</string>
+      <key>PayloadContent</key>
+      <data>{b64}</data>
+      <key>PayloadDescription</key>
+      <string>Trusts the certificate authority of {site}</string>
+      <key>PayloadDisplayName</key>
+      <string>{site} certificate authority</string>
+      <key>PayloadIdentifier</key>
+      <string>local.outpost.ca.{hex16}</string>
+      <key>PayloadType</key>
+      <string>com.apple.security.root</string>
+      <key>PayloadUUID</key>
+      <string>{cert_uuid}</string>
+      <key>PayloadVersion</key>
+      <integer>1</integer>
+    </dict>
+  </array>
+  <key>PayloadDescription</key>
+  <string>Lets this device open {site} securely. Fingerprint (SHA-256): {fingerprint}</string>
+  <key>PayloadDisplayName</key>
+  <string>{site}</string>
+  <key>PayloadIdentifier</key>
+  <string>local.outpost.profile.{hex16}</string>
+  <key>PayloadRemovalDisallowed</key>
+  <false/>
+  <key>PayloadType</key>
+  <string>Configuration</string>
+  <key>PayloadUUID</key>
+  <string>{profile_uuid}</string>
+  <key>PayloadVersion</key>
+  <integer>1</integer>
+</dict>
+</plist>
+"#,
+        hex16 = &hex[..16.min(hex.len())],
+        cert_uuid = uuid("cert"),
+        profile_uuid = uuid("profile"),
+    )
+}
+
+async fn mobileconfig(State(s): State<AppState>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-apple-aspen-config"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"outpost-ca.mobileconfig\""),
+            ),
+        ],
+        mobileconfig_xml(&s.config.site_name, &s.pki.ca_der, &s.pki.fingerprint()),
+    )
+        .into_response()
+}
+
+/// A shell script that installs the CA on Debian/Ubuntu or Fedora/RHEL after checking that its
+/// fingerprint is the one the person was given.
+pub fn install_script(ca_pem: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# Installs the Outpost certificate authority after checking its fingerprint.
+# Usage: sudo sh install-ca.sh FINGERPRINT   (the SHA-256 fingerprint your administrator gave you)
+set -eu
+want=$(printf '%s' "${{1:?give the expected SHA-256 fingerprint as the first argument}}" | tr -d ': ' | tr 'a-f' 'A-F')
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+cat > "$tmp" <<'CERT'
+{ca_pem}CERT
+have=$(openssl x509 -in "$tmp" -noout -fingerprint -sha256 | sed 's/.*=//' | tr -d ':')
+if [ "$have" != "$want" ]; then
+  echo "Fingerprint mismatch: this certificate is $have, expected $want. Nothing was installed." >&2
+  exit 1
+fi
+if [ -d /usr/local/share/ca-certificates ]; then
+  cp "$tmp" /usr/local/share/ca-certificates/outpost-ca.crt
+  update-ca-certificates
+elif [ -d /etc/pki/ca-trust/source/anchors ]; then
+  cp "$tmp" /etc/pki/ca-trust/source/anchors/outpost-ca.pem
+  update-ca-trust
+else
+  echo "Unknown system: install $tmp into your trust store by hand." >&2
+  exit 1
+fi
+echo "Installed. Firefox and Chromium may keep their own list: import outpost-ca.pem there too."
+"#
+    )
+}
+
+async fn install_script_handler(State(s): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/x-shellscript; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"install-ca.sh\"",
+            ),
+        ],
+        install_script(&s.pki.ca_pem),
+    )
+        .into_response()
+}
+
+/// The PowerShell line for Windows: download the DER file, compare its hash, import it.
+pub fn powershell_line(http_base: &str, fingerprint: &str) -> String {
+    let want = fingerprint.replace(':', "");
+    format!(
+        "$f=\"$env:TEMP\\outpost-ca.cer\"; Invoke-WebRequest -UseBasicParsing {http_base}/ca.der -OutFile $f; \
+if ((Get-FileHash -Algorithm SHA256 $f).Hash -eq '{want}') {{ Import-Certificate -FilePath $f -CertStoreLocation Cert:\\LocalMachine\\Root }} \
+else {{ Write-Error 'Fingerprint mismatch: nothing was installed.' }}"
+    )
 }
 
 async fn css() -> Response {
@@ -113,11 +307,23 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-async fn page(State(s): State<AppState>, headers: HeaderMap) -> Html<String> {
+async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let site = escape(&s.config.site_name);
-    let url = escape(&https_base(&s, &headers));
+    let https = https_base(&s, &headers);
+    let url = escape(&https);
     let fp = escape(&s.pki.fingerprint());
-    Html(format!(
+    let http_host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| request_host(&headers).is_some() && h.len() <= 260)
+        .unwrap_or("localhost");
+    let http_base = format!("http://{http_host}");
+    let linux = escape(&format!(
+        "curl -fsSO {http_base}/install-ca.sh && sudo sh install-ca.sh {}",
+        s.pki.fingerprint()
+    ));
+    let windows = escape(&powershell_line(&http_base, &s.pki.fingerprint()));
+    let html = format!(
         r#"<!doctype html>
 <html lang="en">
 <head>
@@ -125,41 +331,51 @@ async fn page(State(s): State<AppState>, headers: HeaderMap) -> Html<String> {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Connect to {site}</title>
 <link rel="stylesheet" href="/onboarding.css">
+<script src="/onboarding.js" defer></script>
 </head>
-<body>
+<body data-https="{url}">
 <main class="card">
 <h1>Connect to {site}</h1>
 <p>{site} runs on this network only. Your device must trust its certificate authority once;
 after that the secure address opens without warnings and calls work.</p>
+<p class="status" id="status" role="status">Checking whether this device already trusts {site}…</p>
+<div class="qr">
+<figure><img src="/onboarding/qr-url.svg" width="160" height="160" alt="QR code of {url}/"><figcaption>Open on a phone</figcaption></figure>
+<figure><img src="/onboarding/qr-ca.svg" width="160" height="160" alt="QR code of the fingerprint"><figcaption>Fingerprint</figcaption></figure>
+</div>
 <ol class="steps">
 <li><a class="button" href="/ca.pem" download>Download the certificate</a>
- (<a href="/ca.der" download>DER format</a> for Windows and Android)</li>
+ — also as <a href="/ca.der" download>DER</a> (Windows, Android) or a
+ <a href="/outpost-ca.mobileconfig" download>profile for iPhone, iPad and Mac</a></li>
 <li>Check that the fingerprint your device shows is exactly:
 <code class="fingerprint">{fp}</code></li>
 <li>Install it for your system (below), then open
-<a href="{url}/">{url}/</a></li>
+<a href="{url}/">{url}/</a> — this page moves on by itself once it works.</li>
 </ol>
 <section>
 <h2>Windows</h2>
 <p>Open the downloaded <code>outpost-ca.crt</code>, choose <em>Install Certificate</em>,
 <em>Local Machine</em>, <em>Place all certificates in the following store</em>,
-<em>Trusted Root Certification Authorities</em>. Restart the browser.</p>
+<em>Trusted Root Certification Authorities</em>. Restart the browser. Or, in PowerShell as
+administrator (it checks the fingerprint first):</p>
+<pre><code>{windows}</code></pre>
 <h2>macOS</h2>
-<p>Open <code>outpost-ca.pem</code>; Keychain Access adds it to <em>login</em>. Double-click it,
-open <em>Trust</em>, set <em>When using this certificate</em> to <em>Always Trust</em>.</p>
+<p>Download the <a href="/outpost-ca.mobileconfig" download>profile</a>, open <em>System Settings →
+Privacy &amp; Security → Profiles</em> and install it; or open <code>outpost-ca.pem</code> in Keychain
+Access, then under <em>Trust</em> set <em>When using this certificate</em> to <em>Always Trust</em>.</p>
 <h2>Linux</h2>
-<p>Debian and Ubuntu: <code>sudo cp outpost-ca.pem /usr/local/share/ca-certificates/outpost-ca.crt
-&amp;&amp; sudo update-ca-certificates</code>. Fedora and RHEL: copy it to
-<code>/etc/pki/ca-trust/source/anchors/</code> and run <code>sudo update-ca-trust</code>.
-Firefox and Chromium keep their own lists: import it under <em>Settings → Certificates →
-Authorities</em>.</p>
+<p>This script checks the fingerprint, then installs the certificate (Debian, Ubuntu, Fedora,
+RHEL):</p>
+<pre><code>{linux}</code></pre>
+<p>Firefox and Chromium keep their own lists: import <code>outpost-ca.pem</code> under
+<em>Settings → Certificates → Authorities</em>.</p>
 <h2>Android</h2>
 <p>Open <em>Settings → Security → Encryption &amp; credentials → Install a certificate →
-CA certificate</em> and pick the downloaded file.</p>
+CA certificate</em> and pick the downloaded DER file.</p>
 <h2>iPhone and iPad</h2>
-<p>Open this page in Safari and download the certificate; then <em>Settings → General → VPN &amp;
-Device Management</em> to install the profile, and <em>Settings → General → About →
-Certificate Trust Settings</em> to switch on full trust.</p>
+<p>Open this page in Safari and download the <a href="/outpost-ca.mobileconfig" download>profile</a>;
+then <em>Settings → General → VPN &amp; Device Management</em> to install it, and <em>Settings →
+General → About → Certificate Trust Settings</em> to switch on full trust.</p>
 </section>
 <p class="note">This certificate authority can only vouch for names and addresses on local
 networks (such as <code>.local</code>, <code>.lan</code> and private IP ranges); it cannot
@@ -168,5 +384,60 @@ impersonate any public website.</p>
 </body>
 </html>
 "#
-    ))
+    );
+    // The page may reach out to this server's own HTTPS origin, to notice when it is trusted.
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self' {}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        https
+    );
+    let mut resp = Html(html).into_response();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(text: &str) -> String {
+        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+        let w = code.width();
+        let colors = code.to_colors();
+        let scale = 4;
+        let quiet = 4;
+        let size = (w + 2 * quiet) * scale;
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(size, size, |x, y| {
+            let (mx, my) = (x / scale, y / scale);
+            if mx < quiet || my < quiet || mx >= w + quiet || my >= w + quiet {
+                return 255;
+            }
+            match colors[(my - quiet) * w + (mx - quiet)] {
+                qrcode::Color::Dark => 0,
+                qrcode::Color::Light => 255,
+            }
+        });
+        let grids = img.detect_grids();
+        grids[0].decode().unwrap().1
+    }
+
+    #[test]
+    fn qr_codes_decode_back_to_the_url_and_fingerprint() {
+        let url = "https://10.0.0.5:8443/";
+        assert_eq!(decode(url), url);
+        let fp = "SHA256:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
+        assert_eq!(decode(fp), fp);
+        let svg = qr_svg(url).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("<path"), "{svg}");
+    }
+
+    #[test]
+    fn powershell_line_checks_the_hash_before_importing() {
+        let line = powershell_line("http://10.0.0.5:8080", "AB:CD");
+        assert!(line.contains("Get-FileHash -Algorithm SHA256"));
+        assert!(line.contains("-eq 'ABCD'"));
+        assert!(line.find("Get-FileHash") < line.find("Import-Certificate"));
+    }
 }

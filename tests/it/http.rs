@@ -229,3 +229,136 @@ async fn the_web_ui_is_served_with_a_strict_policy() {
         .contains("immutable"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn onboarding_offers_qr_codes_profiles_and_scripts_that_check_the_fingerprint() {
+    let app = spawn_app().await;
+    let c = no_redirects(&app);
+    let base = app.http_base();
+    let fp = app.handle.ca_fingerprint.clone();
+    let page = c.get(format!("{base}/")).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let port = app.https_addr().port();
+    assert!(
+        csp.contains(&format!("connect-src 'self' https://127.0.0.1:{port}")),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap();
+    for needle in [
+        "/onboarding/qr-url.svg",
+        "/onboarding/qr-ca.svg",
+        "/outpost-ca.mobileconfig",
+        "/install-ca.sh",
+        "Get-FileHash",
+        "/onboarding.js",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    assert!(!html.contains("<script>"), "no inline script");
+    for path in ["/onboarding/qr-url.svg", "/onboarding/qr-ca.svg"] {
+        let r = c.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.headers()["content-type"], "image/svg+xml");
+        assert!(r.text().await.unwrap().contains("<svg"));
+    }
+    let js = c
+        .get(format!("{base}/onboarding.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(js.contains("/healthz") && js.contains("/login"));
+
+    let dir = tempfile::tempdir().unwrap();
+    // The DER certificate parses with openssl and has the advertised fingerprint.
+    let der = c
+        .get(format!("{base}/ca.der"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let der_path = dir.path().join("ca.der");
+    std::fs::write(&der_path, &der).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "x509",
+            "-inform",
+            "DER",
+            "-in",
+            der_path.to_str().unwrap(),
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&fp));
+
+    // The profile is a valid plist whose payload is the same certificate.
+    let profile = c
+        .get(format!("{base}/outpost-ca.mobileconfig"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        profile.headers()["content-type"],
+        "application/x-apple-aspen-config"
+    );
+    let profile_path = dir.path().join("p.mobileconfig");
+    std::fs::write(&profile_path, profile.bytes().await.unwrap()).unwrap();
+    let extracted = dir.path().join("from-profile.der");
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import plistlib,sys; p=plistlib.load(open(sys.argv[1],'rb')); c=p['PayloadContent'][0]; assert c['PayloadType']=='com.apple.security.root'; open(sys.argv[2],'wb').write(c['PayloadContent'])",
+            profile_path.to_str().unwrap(),
+            extracted.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new("openssl")
+        .args([
+            "x509",
+            "-inform",
+            "DER",
+            "-in",
+            extracted.to_str().unwrap(),
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&fp));
+
+    // The Linux script refuses a wrong fingerprint and installs nothing.
+    let script = c
+        .get(format!("{base}/install-ca.sh"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let script_path = dir.path().join("install-ca.sh");
+    std::fs::write(&script_path, script).unwrap();
+    let out = std::process::Command::new("sh")
+        .args([script_path.to_str().unwrap(), "00:11:22"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Fingerprint mismatch"));
+    app.stop().await;
+}
