@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-ef91e07ff4f1";
+const CACHE = "outpost-29c4225ec755";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-Jd7P0KVo.js",
+  "/assets/index-C2U2xNZe.js",
   "/assets/style-CSntssGC.css"
 ];
 

@@ -196,6 +196,7 @@ async function newUserPage(options = {}) {
 }
 
 async function shot(page, name) {
+  await page.mouse.move(1, 1); // no hover toolbars in the pictures
   await page.waitForTimeout(150);
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
@@ -318,6 +319,13 @@ try {
     assert((await admin.evaluate(() => window.pwned)) === undefined, 'no script ran');
     assert((await messageByText(admin, 'Glad to be here').locator('script').count()) === 0, 'no script element');
     assert((await messageByText(admin, 'welcome to').count()) === 1, 'own message shown once');
+    // Typing indicator.
+    // (The server forwards at most one typing frame per user and channel every 2 s.)
+    await composer(bob).pressSequentially('I am wri');
+    await bob.waitForTimeout(2700);
+    await composer(bob).pressSequentially('ting');
+    await admin.getByText('bob is typing…').waitFor();
+    await composer(bob).fill('');
   });
 
   await scenario('unread badge and mention on the other user’s sidebar', async () => {
@@ -393,6 +401,20 @@ try {
     await msg.getByRole('button', { name: 'Delete' }).click();
     await eventually(async () => (await messageByText(bob, 'will self-destruct').count()) === 0, 'gone for bob');
     await bob.locator('.msg-tombstone').first().waitFor();
+  });
+
+  await scenario('pinned messages and mentions views', async () => {
+    const msg = messageByText(admin, 'Glad to be here');
+    await msg.hover();
+    await msg.getByRole('button', { name: 'Pin to the channel' }).click();
+    await messageByText(bob, 'Glad to be here').locator('.msg-pin-tag').waitFor();
+    await bob.getByRole('button', { name: 'Pinned', exact: true }).click();
+    const pins = bob.locator('.side-panel[data-panel=pins]');
+    await pins.locator('.result', { hasText: 'Glad to be here' }).waitFor();
+    await bob.getByRole('button', { name: 'Mentions' }).click();
+    const mentions = bob.locator('.side-panel[data-panel=mentions]');
+    await mentions.locator('.result', { hasText: 'please review the plan' }).waitFor();
+    await bob.getByRole('button', { name: 'Close' }).click();
   });
 
   await scenario('composer: mention autocomplete, emoji picker, drafts, quick switcher', async () => {

@@ -560,6 +560,8 @@ export class ChatClient {
   /** Queues a message and sends it as soon as the connection allows. */
   send(channelId: number, body: string, threadRoot: number | null = null): OutboxItem {
     const item = this.outbox.add({ channel_id: channelId, body, thread_root: threadRoot });
+    // The next keystroke starts a new "typing" (the others cleared it on this message).
+    this.typingSent.delete(`${channelId}:${threadRoot ?? ''}`);
     this.flushOutbox();
     return item;
   }

@@ -130,15 +130,21 @@ describe('mergeMessages', () => {
 describe('unread counts and the tab title', () => {
   it('counts new messages from others once (idempotent for replays)', () => {
     let c = channel();
-    c = countIncoming(c, { seq: 11, author_id: 2, kind: 'text' }, 1, false);
-    c = countIncoming(c, { seq: 12, author_id: 2, kind: 'text' }, 1, true);
+    c = countIncoming(c, { seq: 11, author_id: 2, thread_root: null }, 1, false);
+    c = countIncoming(c, { seq: 12, author_id: 2, thread_root: null }, 1, true);
     expect(c).toMatchObject({ last_seq: 12, unread: 2, mentions: 1 });
-    expect(countIncoming(c, { seq: 12, author_id: 2, kind: 'text' }, 1, true)).toBe(c);
-    expect(countIncoming(c, { seq: 11, author_id: 2, kind: 'text' }, 1, true)).toBe(c);
+    expect(countIncoming(c, { seq: 12, author_id: 2, thread_root: null }, 1, true)).toBe(c);
+    expect(countIncoming(c, { seq: 11, author_id: 2, thread_root: null }, 1, true)).toBe(c);
+  });
+
+  it('counts thread replies as mentions only (like the server)', () => {
+    const c = countIncoming(channel(), { seq: 11, author_id: 2, thread_root: 5 }, 1, true);
+    expect(c).toMatchObject({ last_seq: 11, unread: 0, mentions: 1 });
+    expect(countIncoming(channel(), { seq: 11, author_id: 2, thread_root: 5 }, 1, false)).toMatchObject({ last_seq: 11, unread: 0, mentions: 0 });
   });
 
   it('treats your own message as read', () => {
-    const c = countIncoming(channel({ unread: 3, mentions: 1, last_seq: 12, last_read_seq: 9 }), { seq: 13, author_id: 1, kind: 'text' }, 1, false);
+    const c = countIncoming(channel({ unread: 3, mentions: 1, last_seq: 12, last_read_seq: 9 }), { seq: 13, author_id: 1, thread_root: null }, 1, false);
     expect(c).toMatchObject({ unread: 0, mentions: 0, last_read_seq: 13 });
   });
 

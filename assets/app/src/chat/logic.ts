@@ -127,7 +127,7 @@ export function tabTitle(channels: readonly Pick<Channel, 'kind' | 'unread' | 'm
  */
 export function countIncoming(
   channel: Channel,
-  message: Pick<Message, 'seq' | 'author_id' | 'kind'>,
+  message: Pick<Message, 'seq' | 'author_id' | 'thread_root'>,
   me: number,
   mentionsMe: boolean,
 ): Channel {
@@ -138,8 +138,10 @@ export function countIncoming(
     next.last_read_seq = Math.max(next.last_read_seq, message.seq);
     next.unread = 0;
     next.mentions = 0;
-  } else if (message.seq > channel.last_read_seq && message.kind !== 'system') {
-    next.unread = channel.unread + 1;
+  } else if (message.seq > channel.last_read_seq) {
+    // Like the server's counts: unread = top-level messages (thread replies
+    // share the channel's sequence but are not counted), mentions = any.
+    if (message.thread_root === null) next.unread = channel.unread + 1;
     if (mentionsMe) next.mentions = channel.mentions + 1;
   }
   return next;

@@ -96,6 +96,7 @@ function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
     client.onSignedOut = () => navigate(loginPath(currentPath()), { replace: true });
     client.onNotificationClick = (id) => navigate(channelPath(id));
     client.start();
+    // A handle for debugging in the console and for the e2e tests (it holds nothing the page cannot read anyway).
     (window as unknown as { __outpost?: ChatClient }).__outpost = client;
     return () => client.stop();
   }, [client]);
