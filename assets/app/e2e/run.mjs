@@ -504,6 +504,22 @@ try {
     await admin.getByRole('button', { name: 'Jump to the latest messages' }).click();
     await messageByText(admin, 'filler message number 70').waitFor();
     await admin.getByRole('button', { name: 'Close' }).click();
+    // Scrolling up loads older pages until the beginning, without losing the reader's place.
+    await admin.reload();
+    await admin.locator('.channel .messages:not(.messages-loading)').waitFor();
+    await messageByText(admin, 'filler message number 70').waitFor();
+    await eventually(async () => {
+      await admin.locator('.channel .messages').evaluate((el) => (el.scrollTop = 0));
+      return (await admin.getByText('This is the very beginning of #general.').count()) === 1;
+    }, 'reached the beginning', 20_000);
+    await messageByText(admin, 'welcome to').waitFor();
+    const seqs = await admin.evaluate(() => {
+      const c = window.__outpost;
+      return c.state.histories.get(c.current).items.map((m) => m.seq);
+    });
+    assert(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), 'history in order, no duplicates');
+    const ch = await api(admin, 'GET', `/channels/${generalId}/messages?limit=200`);
+    assert(seqs.length === ch.body.length, `all ${ch.body.length} top-level messages loaded (have ${seqs.length})`);
   });
 
   await scenario('10,000 loaded messages stay smooth (windowed list)', async () => {
@@ -683,6 +699,8 @@ try {
   await scenario('messages typed while the server is down are delivered exactly once', async () => {
     await openChannel(bob, 'general');
     await openChannel(admin, 'general');
+    const sockets = [];
+    bob.on('websocket', (ws) => sockets.push(ws.url()));
     const { https, http } = server;
     await stopServer(server);
     await eventually(async () => (await bob.locator('.conn').getAttribute('data-connection')) !== 'connected', 'bob sees the disconnect');
@@ -700,6 +718,7 @@ try {
     const delivered = messageByText(bob, 'kangaroo');
     await eventually(async () => (await delivered.count()) === 1 && (await bob.locator('.msg-pending').count()) === 0, 'delivered', 30_000);
     await eventually(async () => (await messageByText(admin, 'kangaroo').count()) === 1, 'admin got it once', 30_000);
+    assert(sockets.length > 0 && sockets.every((u) => /[?&]resume_from=\d+/.test(u)), `reconnects resume: ${sockets.join(' ')}`);
     await bob.reload();
     await bob.locator('.channel .messages:not(.messages-loading)').waitFor();
     await messageByText(bob, 'kangaroo').waitFor();
