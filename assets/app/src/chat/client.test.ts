@@ -189,6 +189,22 @@ describe('ChatClient', () => {
     client.stop();
   });
 
+  it('marks a message failed when the server refuses it for good, and retries on request', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    const ws = await connected(client);
+    const item = client.send(4, 'too late');
+    const frame = ws.sent.find((f) => f.type === 'send')!;
+    ws.receive({ type: 'error', req: frame.req, code: 'archived', message: 'the channel is archived' });
+    await settle(() =>
+      expect(client.state.outbox[0]).toMatchObject({ client_id: item.client_id, state: 'failed', error: 'the channel is archived' }),
+    );
+    client.retrySend(item.client_id);
+    expect(ws.sent.filter((f) => f.type === 'send')).toHaveLength(2);
+    expect(client.state.outbox[0]!.state).toBe('sending');
+    client.stop();
+  });
+
   it('goes to sign-in when the session ends (close code 4001)', async () => {
     const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
     const signedOut = vi.fn();
