@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-29c4225ec755";
+const CACHE = "outpost-14e9faa5664e";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-C2U2xNZe.js",
+  "/assets/index-DxXmgxyn.js",
   "/assets/style-CSntssGC.css"
 ];
 

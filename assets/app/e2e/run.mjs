@@ -760,6 +760,21 @@ try {
     assert((await messageByText(admin, 'wombat').count()) === 1, 'admin sees it once');
   });
 
+  await scenario('a resync reloads the channel list and the open history', async () => {
+    await openChannel(bob, 'general');
+    const epoch = await bob.evaluate(() => window.__outpost.state.epoch);
+    // Disconnect bob with a position the server does not know; meanwhile a message arrives.
+    await bob.evaluate(() => {
+      const c = window.__outpost;
+      c.pos.set(9_000_000_000);
+      c.ws.close();
+    });
+    await api(admin, 'POST', `/channels/${generalId}/messages`, { body: 'Sent during the resync window: ocelot' });
+    await eventually(() => bob.evaluate((e) => window.__outpost.state.epoch > e, epoch), 'resync happened');
+    await messageByText(bob, 'ocelot').waitFor();
+    assert((await bob.evaluate(() => window.__outpost.state.connection)) === 'connected', 'connected again');
+  });
+
   await scenario('no script errors or CSP violations', async () => {
     assert(pageErrors.length === 0, `page errors:\n${pageErrors.join('\n')}`);
   });

@@ -74,14 +74,16 @@ function ThreadBody({ panel }: { panel: Extract<Panel, { type: 'thread' }> }) {
   const people = useStore(client.store, (s) => s.people);
   const outbox = useStore(client.store, (s) => s.outbox);
   const channel = useStore(client.store, (s) => s.channels.get(panel.channelId));
+  const epoch = useStore(client.store, (s) => s.epoch);
   const mentions = useMentionInfo();
   const [editing, setEditing] = useState<number | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
 
+  // (Re)load the thread when opened and after a resync.
   useEffect(() => {
     void client.openThread(panel.rootId);
-    return () => client.closeThread(panel.rootId);
-  }, [panel.rootId]);
+  }, [panel.rootId, epoch]);
+  useEffect(() => () => client.closeThread(panel.rootId), [panel.rootId]);
 
   const items = thread?.items ?? [];
   const pending = outbox.filter((i) => i.thread_root === panel.rootId);
