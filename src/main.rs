@@ -66,6 +66,9 @@ enum Command {
     /// Configuration helpers
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print the manual page (roff), for packaging
+    #[command(hide = true)]
+    Manpage,
 }
 
 #[derive(Subcommand)]
@@ -128,6 +131,17 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Manpage = cli.command {
+        use clap::CommandFactory;
+        let mut out = std::io::stdout();
+        return match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let overrides = match &cli.command {
         Command::Serve {
             listen,
@@ -229,6 +243,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
         Command::Config(ConfigCommand::Example) => print!("{}", outpost::config::EXAMPLE_CONFIG),
+        Command::Manpage => {}
         Command::Config(ConfigCommand::Show) => {
             print!(
                 "{}",

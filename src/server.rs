@@ -431,9 +431,34 @@ async fn maintenance(
     }
 }
 
+/// Tells systemd (`Type=notify`) about a state change; does nothing outside systemd.
+fn sd_notify(state: &str) {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::net::UnixDatagram;
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let Ok(socket) = UnixDatagram::unbound() else {
+        return;
+    };
+    let bytes = path.as_bytes();
+    let sent = match bytes.strip_prefix(b"@") {
+        Some(name) => {
+            use std::os::linux::net::SocketAddrExt;
+            std::os::unix::net::SocketAddr::from_abstract_name(name)
+                .and_then(|addr| socket.send_to_addr(state.as_bytes(), &addr))
+        }
+        None => socket.send_to(state.as_bytes(), &path),
+    };
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "cannot notify systemd");
+    }
+}
+
 /// Runs the server until SIGTERM or SIGINT, then shuts down gracefully.
 pub async fn run_until_signal(config: Config) -> Result<(), ServeError> {
     let handle = start(config).await?;
+    sd_notify("READY=1\nSTATUS=Serving");
     if let Some(token) = &handle.setup_token {
         let host = pki::interface_addresses()
             .first()
@@ -449,6 +474,7 @@ pub async fn run_until_signal(config: Config) -> Result<(), ServeError> {
         println!("\nOutpost needs its first administrator. Open this link (valid 24 hours):\n\n    {url}\n");
     }
     wait_for_signal().await;
+    sd_notify("STOPPING=1\nSTATUS=Shutting down");
     tracing::info!("shutting down");
     handle.shutdown().await;
     tracing::info!("stopped");

@@ -1,0 +1,3 @@
+getent group outpost >/dev/null || groupadd --system outpost
+getent passwd outpost >/dev/null || useradd --system --gid outpost --home-dir /var/lib/outpost --no-create-home --shell /sbin/nologin --comment "Outpost messaging appliance" outpost
+exit 0
