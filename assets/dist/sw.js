@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-14e9faa5664e";
+const CACHE = "outpost-57950aebbdea";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-DxXmgxyn.js",
+  "/assets/index-BkHAQxtP.js",
   "/assets/style-CSntssGC.css"
 ];
 

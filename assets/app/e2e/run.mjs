@@ -364,6 +364,9 @@ try {
     await send(admin, 'Budget is fine', admin.locator('.side-panel .composer-input'));
     await panel.locator('.msg', { hasText: 'Budget is fine' }).waitFor();
     await shot(bob, 'thread-panel');
+    await bob.emulateMedia({ colorScheme: 'dark' });
+    await shot(bob, 'thread-panel-dark');
+    await bob.emulateMedia({ colorScheme: 'light' });
     await admin.getByRole('button', { name: 'Close' }).click();
     await bob.getByRole('button', { name: 'Close' }).click();
   });
@@ -426,10 +429,14 @@ try {
     await box.press('Enter');
     assert((await box.inputValue()) === 'ping @bob ', `autocomplete inserted: ${await box.inputValue()}`);
     await admin.getByRole('button', { name: 'Insert an emoji' }).click();
+    await admin.getByRole('dialog', { name: 'Emoji' }).waitFor();
+    await admin.screenshot({ path: join(SHOTS, 'emoji-picker.png') });
     await admin.getByRole('dialog', { name: 'Emoji' }).getByRole('button', { name: '🎉' }).click();
     assert((await box.inputValue()) === 'ping @bob 🎉', 'emoji inserted');
     // The unsent text is a draft of #general: it survives switching channels.
     await admin.keyboard.press('Control+k');
+    await admin.getByRole('combobox', { name: 'Channel or person' }).waitFor();
+    await shot(admin, 'quick-switcher');
     await admin.getByRole('combobox', { name: 'Channel or person' }).fill('rand');
     await admin.keyboard.press('Enter');
     await admin.locator('.channel-title', { hasText: 'random' }).waitFor();

@@ -52,13 +52,15 @@ function renderInline(nodes: Inline[], mentions: MentionInfo | null): ComponentC
   });
 }
 
-function renderBlocks(blocks: Block[], mentions: MentionInfo | null): ComponentChildren[] {
-  return blocks.map((b, i) => {
+function renderBlocks(blocks: Block[], mentions: MentionInfo | null, suffix?: ComponentChildren): ComponentChildren[] {
+  const last = blocks.length - 1;
+  const out: ComponentChildren[] = blocks.map((b, i) => {
     switch (b.t) {
       case 'p':
         return (
           <p key={i} class="md-p">
             {renderInline(b.children, mentions)}
+            {i === last && suffix}
           </p>
         );
       case 'pre':
@@ -91,14 +93,19 @@ function renderBlocks(blocks: Block[], mentions: MentionInfo | null): ComponentC
         );
     }
   });
+  // A suffix (e.g. "(edited)") ends the last paragraph, or follows the last block.
+  if (suffix && blocks[last]?.t !== 'p') out.push(suffix);
+  return out;
 }
 
 export const Markdown = memo(function Markdown({
   source,
   mentions = null,
+  suffix,
 }: {
   source: string;
   mentions?: MentionInfo | null;
+  suffix?: ComponentChildren;
 }) {
-  return <div class="md">{renderBlocks(parseMarkdown(source), mentions)}</div>;
+  return <div class="md">{renderBlocks(parseMarkdown(source), mentions, suffix)}</div>;
 });

@@ -101,12 +101,17 @@ export const MessageItem = memo(function MessageItem(props: Props) {
           <EditBox message={m} onDone={() => props.onEdit(null)} />
         ) : (
           <div class="msg-body">
-            <Markdown source={m.body} mentions={props.mentions} />
-            {m.edited && (
-              <span class="msg-edited" title={m.edited_at ? formatFull(m.edited_at) : undefined}>
-                {t('message.edited')}
-              </span>
-            )}
+            <Markdown
+              source={m.body}
+              mentions={props.mentions}
+              suffix={
+                m.edited ? (
+                  <span class="msg-edited" title={m.edited_at ? formatFull(m.edited_at) : undefined}>
+                    {t('message.edited')}
+                  </span>
+                ) : undefined
+              }
+            />
           </div>
         )}
         {!m.deleted && m.reactions.length > 0 && (
