@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-57950aebbdea";
+const CACHE = "outpost-4cbf910d992e";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BkHAQxtP.js",
+  "/assets/index-D4LmsjLJ.js",
   "/assets/style-CSntssGC.css"
 ];
 

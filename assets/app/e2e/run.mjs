@@ -342,8 +342,10 @@ try {
     await eventually(async () => (await badge.count()) === 0, 'badge cleared after viewing');
     await eventually(async () => !/^\(/.test(await bob.title()), 'title cleared');
     // Read state syncs to the server (and so to other tabs/devices).
-    const ch = await api(bob, 'GET', `/channels/${generalId}`);
-    assert(ch.body.unread === 0 && ch.body.last_read_seq === ch.body.last_seq, 'read position stored');
+    await eventually(async () => {
+      const ch = await api(bob, 'GET', `/channels/${generalId}`);
+      return ch.body.unread === 0 && ch.body.last_read_seq === ch.body.last_seq;
+    }, 'read position stored');
     await shot(bob, 'channel-light');
     await bob.emulateMedia({ colorScheme: 'dark' });
     await shot(bob, 'channel-dark');
@@ -523,9 +525,18 @@ try {
       const box = await target.boundingBox();
       return box && box.y > 60 && box.y + box.height < 800;
     }, 'the message is in view');
+    await shot(admin, 'search-jump');
     // Scrolling down reaches the newest messages again.
     await admin.getByRole('button', { name: 'Jump to the latest messages' }).click();
     await messageByText(admin, 'filler message number 70').waitFor();
+    await admin.getByRole('button', { name: 'Close' }).click();
+    // Filters: from:@person and in:#channel.
+    await admin.getByLabel('Search messages').fill('plan from:@admin in:#general');
+    await admin.getByLabel('Search messages').press('Enter');
+    await panel.locator('.result', { hasText: 'please review the plan' }).waitFor();
+    await admin.getByLabel('Search messages').fill('plan from:@bob');
+    await admin.getByLabel('Search messages').press('Enter');
+    await admin.getByText('0 results for “plan from:@bob”').waitFor();
     await admin.getByRole('button', { name: 'Close' }).click();
     // Scrolling up loads older pages until the beginning, without losing the reader's place.
     await admin.reload();

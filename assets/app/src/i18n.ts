@@ -189,6 +189,9 @@ const en = {
   'search.label': 'Search messages',
   'search.placeholder': 'Search messages',
   'search.title': 'Search results',
+  'search.unknownFilters': 'Ignored filters that match nothing: {filters}',
+  'search.emptyQuery': 'Type the words to look for (filters alone are not enough).',
+  'search.hint': 'Filters: in:#channel, in:@person, from:@person, after:YYYY-MM-DD, before:YYYY-MM-DD, on:YYYY-MM-DD.',
   'search.count': {
     one: '{n} result for “{q}”',
     other: '{n} results for “{q}”',
@@ -531,6 +534,9 @@ const ru: Catalog = {
   'search.label': 'Поиск сообщений',
   'search.placeholder': 'Поиск сообщений',
   'search.title': 'Результаты поиска',
+  'search.unknownFilters': 'Пропущены фильтры, которым ничего не соответствует: {filters}',
+  'search.emptyQuery': 'Введите слова для поиска (одних фильтров недостаточно).',
+  'search.hint': 'Фильтры: in:#канал, in:@человек, from:@человек, after:ГГГГ-ММ-ДД, before:ГГГГ-ММ-ДД, on:ГГГГ-ММ-ДД.',
   'search.count': {
     one: '{n} результат по запросу «{q}»',
     few: '{n} результата по запросу «{q}»',

@@ -10,6 +10,7 @@ import {
   matchPeople,
   mentionQuery,
   mergeMessages,
+  parseSearch,
   ResumePosition,
   snippetHtml,
   snippetParts,
@@ -244,5 +245,38 @@ describe('helpers', () => {
     ];
     expect(matchPeople(people, 'ali').map((p) => p.id)).toEqual([1, 2]);
     expect(matchPeople(people, 'lid').map((p) => p.id)).toEqual([1, 3]);
+  });
+});
+
+
+describe('parseSearch', () => {
+  const channels = [
+    { id: 4, kind: 'public' as const, name: 'general', member_ids: [] },
+    { id: 9, kind: 'dm' as const, name: null, member_ids: [1, 2] },
+  ];
+  const people = [
+    { id: 1, username: 'me' },
+    { id: 2, username: 'bob' },
+  ];
+  it('turns filters into search parameters', () => {
+    const r = parseSearch('launch in:#general from:@bob code', channels, people, 1);
+    expect(r).toMatchObject({ q: 'launch code', channel_id: 4, author_id: 2, unknown: [] });
+    expect(parseSearch('x in:@bob', channels, people, 1).channel_id).toBe(9);
+  });
+
+  it('understands dates as local days', () => {
+    const r = parseSearch('x after:2026-01-30 before:2026-02-02', channels, people, 1);
+    expect(r.from).toBe(new Date(2026, 0, 31).getTime());
+    expect(r.to).toBe(new Date(2026, 1, 2).getTime());
+    const on = parseSearch('x on:2026-03-01', channels, people, 1);
+    expect([on.from, on.to]).toEqual([new Date(2026, 2, 1).getTime(), new Date(2026, 2, 2).getTime()]);
+  });
+
+  it('reports filters that match nothing', () => {
+    expect(parseSearch('x in:#nope from:@ghost on:yesterday', channels, people, 1).unknown).toEqual([
+      'in:#nope',
+      'from:@ghost',
+      'on:yesterday',
+    ]);
   });
 });

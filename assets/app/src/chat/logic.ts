@@ -272,3 +272,75 @@ export function mentionQuery(text: string, caret: number): { start: number; quer
   if (!m) return null;
   return { start: caret - m[2]!.length - 1, query: m[2]! };
 }
+
+export interface ParsedSearch {
+  q: string;
+  channel_id: number | null;
+  author_id: number | null;
+  from: number | null;
+  to: number | null;
+  /** Filter words that matched nothing (shown to the user). */
+  unknown: string[];
+}
+
+function localDay(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return null;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return Number.isNaN(d.getTime()) ? null : d.getTime();
+}
+
+/**
+ * Slack-style filters in a search: `in:#general` (or `in:@bob` for a DM),
+ * `from:@bob`, `after:2026-01-31`, `before:2026-02-28` (local days; `after`
+ * starts the day after, `before` ends the day before, `on:` is one day).
+ * Everything else is the full-text query.
+ */
+export function parseSearch(
+  input: string,
+  channels: readonly Pick<Channel, 'id' | 'kind' | 'name' | 'member_ids'>[],
+  people: readonly Pick<Person, 'id' | 'username'>[],
+  me: number,
+): ParsedSearch {
+  const out: ParsedSearch = { q: '', channel_id: null, author_id: null, from: null, to: null, unknown: [] };
+  const words: string[] = [];
+  const DAY = 86_400_000;
+  const person = (name: string) => people.find((p) => p.username.toLowerCase() === name.replace(/^@/, '').toLowerCase());
+  for (const word of input.trim().split(/\s+/).filter(Boolean)) {
+    const m = /^(in|from|after|before|on):(.+)$/i.exec(word);
+    if (!m) {
+      words.push(word);
+      continue;
+    }
+    const key = m[1]!.toLowerCase();
+    const value = m[2]!;
+    if (key === 'in') {
+      let found: number | null = null;
+      if (value.startsWith('@')) {
+        const p = person(value);
+        const dm = p && channels.find((c) => c.kind === 'dm' && c.member_ids.includes(p.id) && (p.id === me || c.member_ids.includes(me)));
+        found = dm ? dm.id : null;
+      } else {
+        const name = value.replace(/^#/, '').toLowerCase();
+        found = channels.find((c) => (c.name ?? '').toLowerCase() === name)?.id ?? null;
+      }
+      if (found === null) out.unknown.push(word);
+      else out.channel_id = found;
+    } else if (key === 'from') {
+      const p = person(value);
+      if (p) out.author_id = p.id;
+      else out.unknown.push(word);
+    } else {
+      const day = localDay(value);
+      if (day === null) out.unknown.push(word);
+      else if (key === 'after') out.from = day + DAY;
+      else if (key === 'before') out.to = day;
+      else {
+        out.from = day;
+        out.to = day + DAY;
+      }
+    }
+  }
+  out.q = words.join(' ');
+  return out;
+}

@@ -11,12 +11,27 @@ import { Avatar } from './Avatar';
 import { EmojiPicker } from './EmojiPicker';
 import { openPanel } from './ui';
 
+// Creating an Intl.DateTimeFormat is slow; thousands of rows share these.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(kind: 'time' | 'full'): Intl.DateTimeFormat {
+  const key = `${getLocale()}:${kind}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(
+      getLocale(),
+      kind === 'time' ? { hour: '2-digit', minute: '2-digit' } : { dateStyle: 'full', timeStyle: 'short' },
+    );
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 export function formatTime(time: number): string {
-  return new Intl.DateTimeFormat(getLocale(), { hour: '2-digit', minute: '2-digit' }).format(new Date(time));
+  return formatter('time').format(time);
 }
 
 export function formatFull(time: number): string {
-  return new Intl.DateTimeFormat(getLocale(), { dateStyle: 'full', timeStyle: 'short' }).format(new Date(time));
+  return formatter('full').format(time);
 }
 
 export function personName(people: ReadonlyMap<number, Person>, id: number | null): string {

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { chatApi, type Message, type SearchHit } from '../../api';
 import { useChat } from '../../chat/client';
-import { channelTitle, snippetParts } from '../../chat/logic';
+import { channelTitle, parseSearch, snippetParts } from '../../chat/logic';
 import { useStore } from '../../chat/store';
 import { Loading } from '../../components/Loading';
 import { describeError } from '../../errors';
@@ -185,18 +185,33 @@ function MessageResult({ m, children }: { m: Message; children: ComponentChildre
 }
 
 function SearchBody({ query }: { query: string }) {
+  const client = useChat();
+  const { user } = useSession();
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [parsed] = useState(() =>
+    parseSearch(query, [...client.state.channels.values()], [...client.state.people.values()], user.id),
+  );
   useEffect(() => {
-    chatApi.search({ q: query, limit: 50 }).then(setHits, (err) => setError(describeError(err)));
-  }, [query]);
+    if (!parsed.q.trim()) {
+      setHits([]);
+      return;
+    }
+    chatApi
+      .search({ q: parsed.q, channel_id: parsed.channel_id, author_id: parsed.author_id, from: parsed.from, to: parsed.to, limit: 50 })
+      .then(setHits, (err) => setError(describeError(err)));
+  }, [parsed]);
   if (error) return <p class="alert alert-error">{error}</p>;
   if (!hits) return <Loading />;
   return (
     <div>
+      {parsed.unknown.length > 0 && (
+        <p class="alert alert-info search-unknown">{t('search.unknownFilters', { filters: parsed.unknown.join(' ') })}</p>
+      )}
       <p class="panel-note" role="status">
-        {t('search.count', { n: hits.length, q: query })}
+        {parsed.q.trim() ? t('search.count', { n: hits.length, q: query }) : t('search.emptyQuery')}
       </p>
+      {hits.length === 0 && parsed.q.trim() && <p class="panel-note">{t('search.hint')}</p>}
       <ul class="results">
         {hits.map((h) => (
           <MessageResult key={h.message.id} m={h.message}>
