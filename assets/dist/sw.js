@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-4cbf910d992e";
+const CACHE = "outpost-215fe794893f";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-D4LmsjLJ.js",
+  "/assets/index-B9515FCu.js",
   "/assets/style-CSntssGC.css"
 ];
 

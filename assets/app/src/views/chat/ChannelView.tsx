@@ -297,7 +297,17 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
       {channel.archived ? (
         <p class="archived-note">{t('channel.archivedNote')}</p>
       ) : (
-        <Composer channelId={id} placeholder={placeholder} onEditLast={onEditLast} />
+        <Composer
+          channelId={id}
+          placeholder={placeholder}
+          onEditLast={onEditLast}
+          onSent={() => {
+            // Your own message: show the end of the conversation (the latest page if needed).
+            if (seq !== null) navigate(`/c/${id}`, { replace: true });
+            else if (history?.hasNewer) void client.loadLatest(id);
+            listHandle.current?.scrollToBottom();
+          }}
+        />
       )}
     </div>
   );

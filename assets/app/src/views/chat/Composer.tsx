@@ -35,10 +35,12 @@ interface Props {
   disabled?: boolean;
   /** Up arrow in an empty composer: edit your last message. */
   onEditLast?: () => void;
+  /** Called after a message was queued for sending. */
+  onSent?: () => void;
   autoFocus?: boolean;
 }
 
-export function Composer({ channelId, threadRoot = null, placeholder, disabled, onEditLast, autoFocus = true }: Props) {
+export function Composer({ channelId, threadRoot = null, placeholder, disabled, onEditLast, onSent, autoFocus = true }: Props) {
   const client = useChat();
   const { user } = useSession();
   const key = draftKey(user.id, channelId, threadRoot);
@@ -102,6 +104,7 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
     setText('');
     setCaret(0);
     saveDraft(key, '');
+    onSent?.();
   }
 
   function onKeyDown(e: KeyboardEvent) {
