@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-215fe794893f";
+const CACHE = "outpost-62e9f3a85e59";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-B9515FCu.js",
+  "/assets/index-BvpsI4TA.js",
   "/assets/style-CSntssGC.css"
 ];
 

@@ -166,7 +166,14 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+let browser;
+try {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+} catch (err) {
+  console.log(`not ok - launch Chromium (/usr/bin/chromium; apt-get install chromium): ${err?.message ?? err}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 
 /** base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate, via openssl (null when missing). */
 function caSpki(pemPath) {

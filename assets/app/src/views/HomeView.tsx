@@ -12,7 +12,7 @@ export function HomeView() {
   const { user } = useSession();
   const client = useChat();
   const ready = useStore(client.store, (s) => s.ready);
-  const count = useStore(client.store, (s) => s.channels.size);
+  const count = useStore(client.store, (s) => [...s.channels.values()].filter((c) => !c.archived).length);
   if (!ready || count > 0) return <Loading />;
   return (
     <div class="page page-pad">
