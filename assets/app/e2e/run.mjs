@@ -800,6 +800,21 @@ try {
     assert((await bob.evaluate(() => window.__outpost.state.connection)) === 'connected', 'connected again');
   });
 
+  await scenario('every control has an accessible name', async () => {
+    await openChannel(admin, 'general');
+    const nameless = await admin.evaluate(() =>
+      [...document.querySelectorAll('button, a[href], input, textarea, select, [role=option]')]
+        .filter((el) => {
+          if (el.closest('[aria-hidden=true]') || el.type === 'hidden') return false;
+          const label = el.getAttribute('aria-label') || el.getAttribute('title') || el.textContent.trim();
+          const labelled = el.id && document.querySelector(`label[for="${el.id}"]`);
+          return !label && !labelled && !el.getAttribute('aria-labelledby') && !el.getAttribute('placeholder');
+        })
+        .map((el) => el.outerHTML.slice(0, 120)),
+    );
+    assert(nameless.length === 0, `controls without a name:\n${nameless.join('\n')}`);
+  });
+
   await scenario('no script errors or CSP violations', async () => {
     assert(pageErrors.length === 0, `page errors:\n${pageErrors.join('\n')}`);
   });
