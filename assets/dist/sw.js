@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-62e9f3a85e59";
+const CACHE = "outpost-125d6df87aab";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BvpsI4TA.js",
+  "/assets/index-B_3Nx9sq.js",
   "/assets/style-CSntssGC.css"
 ];
 

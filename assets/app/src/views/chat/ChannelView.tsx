@@ -117,15 +117,23 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
     return () => client.setCurrent(null);
   }, [id]);
 
-  // Load history: around a message (search result) or the latest page.
+  const online = useStore(client.store, (s) => s.connection === 'connected');
+
+  // Load history: around a message (search result) or the latest page; again
+  // after a failure once the connection is back.
+  const jumped = useRef('');
   useEffect(() => {
     if (seq !== null) {
+      const key = `${id}:${seq}:${epoch}`;
+      const h = client.state.histories.get(id);
+      if (jumped.current === key && h && !h.error) return;
+      jumped.current = key;
       void client.loadAround(id, seq).then(() => setJumpNonce((n) => n + 1));
     } else {
       const h = client.state.histories.get(id);
       if (!h || h.hasNewer || h.error) void client.loadLatest(id).catch(() => {});
     }
-  }, [id, seq, epoch]);
+  }, [id, seq, epoch, online]);
 
   const target = seq !== null ? history?.items.find((m) => m.seq === seq) : undefined;
   useEffect(() => {
