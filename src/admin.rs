@@ -9,7 +9,19 @@ use crate::auth::{self, AuthError};
 use crate::config::Config;
 use crate::pki::{self, Pki, PkiError};
 use crate::server::{prepare_data_dir, ServeError};
+use crate::store::audit::{self, Entry};
 use crate::store::{self, users, Store, StoreError, User};
+
+/// An audit entry for something done from the command line on the server itself.
+fn cli_entry(action: &'static str, target: &str, details: String) -> Entry {
+    Entry {
+        actor: "cli".into(),
+        action,
+        target: target.to_string(),
+        details,
+        ..Default::default()
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -72,6 +84,8 @@ pub fn user_add(
     let user = store.write_blocking(move |t| {
         let user = users::create_user(t, &username, &display, &hash, admin)?;
         users::clear_setup_tokens(t)?;
+        let kind = if admin { "administrator" } else { "member" };
+        audit::append(t, &cli_entry("user-created", &user.username, kind.into()))?;
         Ok(user)
     })?;
     store.close();
@@ -90,7 +104,16 @@ pub fn user_set_disabled(config: &Config, name: &str, disabled: bool) -> Result<
     let store = open(config)?;
     let user = find(&store, name)?;
     let id = user.id;
-    let user = store.write_blocking(move |t| users::set_disabled(t, id, disabled))?;
+    let user = store.write_blocking(move |t| {
+        let user = users::set_disabled(t, id, disabled)?;
+        let action = if disabled {
+            "user-disabled"
+        } else {
+            "user-enabled"
+        };
+        audit::append(t, &cli_entry(action, &user.username, String::new()))?;
+        Ok(user)
+    })?;
     store.close();
     Ok(user)
 }
@@ -99,7 +122,16 @@ pub fn user_set_admin(config: &Config, name: &str, is_admin: bool) -> Result<Use
     let store = open(config)?;
     let user = find(&store, name)?;
     let id = user.id;
-    let user = store.write_blocking(move |t| users::set_admin(t, id, is_admin))?;
+    let user = store.write_blocking(move |t| {
+        let user = users::set_admin(t, id, is_admin)?;
+        let action = if is_admin {
+            "user-promoted"
+        } else {
+            "user-demoted"
+        };
+        audit::append(t, &cli_entry(action, &user.username, String::new()))?;
+        Ok(user)
+    })?;
     store.close();
     Ok(user)
 }
@@ -115,7 +147,11 @@ pub fn user_reset_password(
     let (password, generated) = password_or_generated(password)?;
     let hash = auth::hash_password(&password)?;
     let id = user.id;
-    store.write_blocking(move |t| users::set_password(t, id, &hash, None))?;
+    let name = user.username.clone();
+    store.write_blocking(move |t| {
+        users::set_password(t, id, &hash, None)?;
+        audit::append(t, &cli_entry("password-reset", &name, String::new()))
+    })?;
     store.close();
     Ok(generated)
 }
@@ -287,4 +323,63 @@ fn check_certificates(config: &Config, say: &mut impl FnMut(bool, String)) {
             }
         }
     }
+}
+
+/// Reads `/metrics` from the server running on this machine (loopback is allowed by default).
+/// Blocking.
+pub fn status(config: &Config) -> Result<Vec<(String, String)>, String> {
+    use std::io::{Read, Write};
+    let ca = match &config.tls.cert_file {
+        Some(chain) => std::fs::read_to_string(chain),
+        None => std::fs::read_to_string(pki::CertPaths::new(&config.certs_dir()).ca_cert),
+    }
+    .map_err(|e| format!("cannot read the CA certificate from the data directory: {e}"))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut ca.as_bytes()).flatten() {
+        let _ = roots.add(cert);
+    }
+    let tls =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(pki::crypto_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let ip = if config.listen.ip().is_unspecified() {
+        if config.listen.is_ipv4() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
+        }
+    } else {
+        config.listen.ip()
+    };
+    let addr = std::net::SocketAddr::new(ip, config.listen.port());
+    let tcp = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(3))
+        .map_err(|e| format!("no Outpost server answers on {addr}: {e}"))?;
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok();
+    let name = rustls::pki_types::ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+    let conn =
+        rustls::ClientConnection::new(std::sync::Arc::new(tls), name).map_err(|e| e.to_string())?;
+    let mut stream = rustls::StreamOwned::new(conn, tcp);
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .map_err(|e| format!("cannot talk to the server on {addr}: {e}"))?;
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("the server on {addr} sent no answer"))?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(format!(
+            "the server refused: {} (is metrics.allow_loopback off?)",
+            head.lines().next().unwrap_or("")
+        ));
+    }
+    Ok(body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.contains('{'))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
 }

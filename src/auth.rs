@@ -12,6 +12,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::config::AuthConfig;
+use crate::store::audit::{self, Entry};
 use crate::store::users::{self, ClientInfo};
 use crate::store::{now_ms, Session, Store, StoreError, User};
 
@@ -255,9 +256,26 @@ impl Auth {
         match user {
             Some(user) if ok && !user.disabled => {
                 self.limiter.clear(&account_key);
+                let entry = Entry {
+                    actor_id: Some(user.id),
+                    actor: user.username.clone(),
+                    action: "sign-in",
+                    address: client.address.clone(),
+                    ..Default::default()
+                };
+                self.record(entry).await?;
                 self.start_session(user, client).await
             }
             _ => {
+                let attempted: String = name.chars().take(64).collect();
+                self.record(Entry {
+                    actor: attempted.clone(),
+                    action: "sign-in-failed",
+                    target: attempted,
+                    address: client.address.clone(),
+                    ..Default::default()
+                })
+                .await?;
                 let max = Duration::from_secs(self.config.max_lockout_secs);
                 let free = self.config.free_login_attempts;
                 self.limiter.fail(account_key, free, max);
@@ -268,6 +286,11 @@ impl Auth {
                 Err(AuthError::InvalidCredentials)
             }
         }
+    }
+
+    /// Appends to the audit log in its own transaction.
+    pub async fn record(&self, entry: Entry) -> Result<()> {
+        Ok(self.store.write(move |t| audit::append(t, &entry)).await?)
     }
 
     async fn start_session(&self, user: User, client: ClientInfo) -> Result<NewSession> {
@@ -322,11 +345,23 @@ impl Auth {
             .unwrap_or(false)
     }
 
-    pub async fn revoke_session(&self, user_id: i64, session_id: &str) -> Result<()> {
+    pub async fn revoke_session(&self, user: &User, session_id: &str, address: &str) -> Result<()> {
         let id = session_id.to_string();
+        let entry = Entry {
+            actor_id: Some(user.id),
+            actor: user.username.clone(),
+            action: "session-revoked",
+            target: session_id.to_string(),
+            address: address.to_string(),
+            ..Default::default()
+        };
+        let user_id = user.id;
         Ok(self
             .store
-            .write(move |t| users::delete_session(t, user_id, &id))
+            .write(move |t| {
+                users::delete_session(t, user_id, &id)?;
+                audit::append(t, &entry)
+            })
             .await?)
     }
 
@@ -351,13 +386,26 @@ impl Auth {
         validate_password(password)?;
         let hash = hash_off_runtime(password.to_string()).await?;
         let token_hash = token_hash(token);
+        let address = client.address.clone();
         let user = self
             .store
             .write(move |t| {
                 if !users::consume_setup_token(t, &token_hash)? {
                     return Ok(None);
                 }
-                users::create_user(t, &username, &display, &hash, true).map(Some)
+                let user = users::create_user(t, &username, &display, &hash, true)?;
+                audit::append(
+                    t,
+                    &Entry {
+                        actor_id: Some(user.id),
+                        actor: user.username.clone(),
+                        action: "user-created",
+                        target: user.username.clone(),
+                        address,
+                        details: "first administrator, from the setup link".into(),
+                    },
+                )?;
+                Ok(Some(user))
             })
             .await?
             .ok_or(AuthError::InvalidToken)?;
@@ -398,9 +446,20 @@ impl Auth {
         let hash = token_hash(&token);
         let expires = now_ms() + i64::from(hours) * 3_600_000;
         let admin_id = admin.id;
+        let entry = Entry {
+            actor_id: Some(admin.id),
+            actor: admin.username.clone(),
+            action: "invite-created",
+            details: format!("valid for {hours} hours"),
+            ..Default::default()
+        };
         let invite = self
             .store
-            .write(move |t| users::create_invite(t, &hash, admin_id, expires))
+            .write(move |t| {
+                let invite = users::create_invite(t, &hash, admin_id, expires)?;
+                audit::append(t, &entry)?;
+                Ok(invite)
+            })
             .await?;
         Ok((token, invite))
     }
@@ -429,6 +488,7 @@ impl Auth {
         validate_password(password)?;
         let hash = hash_off_runtime(password.to_string()).await?;
         let token_hash = token_hash(token);
+        let address = client.address.clone();
         let user = self
             .store
             .write(move |t| {
@@ -436,6 +496,19 @@ impl Auth {
                 if !users::consume_invite(t, &token_hash, user.id)? {
                     // Rolls back the new user with this job's savepoint.
                     return Err(StoreError::Conflict("invite-used"));
+                }
+                for action in ["invite-used", "user-created"] {
+                    audit::append(
+                        t,
+                        &Entry {
+                            actor_id: Some(user.id),
+                            actor: user.username.clone(),
+                            action,
+                            target: user.username.clone(),
+                            address: address.clone(),
+                            details: String::new(),
+                        },
+                    )?;
                 }
                 Ok(user)
             })
@@ -465,8 +538,18 @@ impl Auth {
         }
         let new_hash = hash_off_runtime(new.to_string()).await?;
         let keep = session_id.to_string();
+        let entry = Entry {
+            actor_id: Some(user.id),
+            actor: user.username.clone(),
+            action: "password-changed",
+            target: user.username.clone(),
+            ..Default::default()
+        };
         self.store
-            .write(move |t| users::set_password(t, user_id, &new_hash, Some(&keep)))
+            .write(move |t| {
+                users::set_password(t, user_id, &new_hash, Some(&keep))?;
+                audit::append(t, &entry)
+            })
             .await?;
         Ok(())
     }

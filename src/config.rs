@@ -47,6 +47,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
+    pub audit: AuditConfig,
 }
 
 impl Default for Config {
@@ -62,6 +64,8 @@ impl Default for Config {
             auth: AuthConfig::default(),
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
+            metrics: MetricsConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -192,6 +196,35 @@ impl Default for LimitsConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Let requests from this machine (127.0.0.1, ::1) read `/metrics` without signing in;
+    /// everyone else must be an administrator.
+    pub allow_loopback: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            allow_loopback: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Audit entries older than this many days are deleted.
+    pub keep_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig { keep_days: 365 }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -294,6 +327,12 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
         "limits.max_ws_frame",
         Kind::Int,
     ),
+    (
+        "OUTPOST_METRICS_ALLOW_LOOPBACK",
+        "metrics.allow_loopback",
+        Kind::Bool,
+    ),
+    ("OUTPOST_AUDIT_KEEP_DAYS", "audit.keep_days", Kind::Int),
     ("OUTPOST_LOG_FORMAT", "log.format", Kind::Str),
     ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
 ];

@@ -26,6 +26,18 @@ pub type ConnId = u64;
 pub struct Frame {
     pub pos: Option<i64>,
     pub text: Utf8Bytes,
+    /// When the event was published, to measure delivery latency.
+    pub born: std::time::Instant,
+}
+
+impl Frame {
+    pub fn new(pos: Option<i64>, text: impl Into<Utf8Bytes>) -> Frame {
+        Frame {
+            pos,
+            text: text.into(),
+            born: std::time::Instant::now(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -187,10 +199,7 @@ fn presence_of(st: &State, user_id: i64) -> Presence {
 
 fn presence_frame(user_id: i64, p: Presence) -> Frame {
     let text = serde_json::json!({"type": "presence", "user_id": user_id, "status": p}).to_string();
-    Frame {
-        pos: None,
-        text: text.into(),
-    }
+    Frame::new(None, text)
 }
 
 /// Tells everyone watching `user_id` its presence now.
@@ -386,10 +395,7 @@ mod tests {
     use super::*;
 
     fn frame(pos: i64) -> Frame {
-        Frame {
-            pos: Some(pos),
-            text: format!("{{\"pos\":{pos}}}").into(),
-        }
+        Frame::new(Some(pos), format!("{{\"pos\":{pos}}}"))
     }
 
     #[tokio::test]

@@ -19,6 +19,7 @@ pub mod config;
 pub mod discovery;
 pub mod http;
 pub mod hub;
+pub mod metrics;
 pub mod pki;
 pub mod server;
 pub mod store;

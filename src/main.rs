@@ -54,6 +54,8 @@ enum Command {
     Ca(CaCommand),
     /// Check the data directory, database and certificates
     Doctor,
+    /// Show the essentials of the server running on this machine
+    Status,
     /// List the Outpost servers answering on the LAN (mDNS)
     Discover {
         /// How long to listen, in seconds
@@ -226,6 +228,54 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 anyhow::bail!("{problems} problem(s) found");
             }
             println!("everything looks fine");
+        }
+        Command::Status => {
+            let figures = outpost::admin::status(&config).map_err(anyhow::Error::msg)?;
+            let get = |k: &str| {
+                figures
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| "?".into())
+            };
+            let days = |secs: String| {
+                secs.parse::<f64>()
+                    .map(|s| format!("{:.1} days", s / 86_400.0))
+                    .unwrap_or(secs)
+            };
+            let backup = match get("outpost_backup_age_seconds").as_str() {
+                "-1" => "never".to_string(),
+                v => format!("{} ago", days(v.to_string())),
+            };
+            println!(
+                "Outpost on {} is up ({} since start)",
+                config.listen,
+                days(get("outpost_uptime_seconds"))
+            );
+            println!(
+                "  open connections:     {}",
+                get("outpost_open_connections")
+            );
+            println!(
+                "  messages per second:  {} (last minute)",
+                get("outpost_messages_per_second")
+            );
+            println!("  messages since start: {}", get("outpost_messages_total"));
+            println!("  active calls:         {}", get("outpost_active_calls"));
+            println!("  users:                {}", get("outpost_users"));
+            println!(
+                "  database:             {} bytes",
+                get("outpost_database_bytes")
+            );
+            println!(
+                "  stored files:         {} bytes",
+                get("outpost_file_store_bytes")
+            );
+            println!("  last backup:          {backup}");
+            println!(
+                "  certificate expires:  in {}",
+                days(get("outpost_certificate_expiry_seconds"))
+            );
         }
         Command::Discover { timeout, json } => {
             let wait = std::time::Duration::from_secs_f64(timeout.clamp(0.1, 600.0));

@@ -194,6 +194,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
 
     let memberships = store.read(crate::store::chat::all_memberships).await?;
     let hub: Arc<dyn FanOut> = LocalHub::new(memberships);
+    let metrics = Arc::new(crate::metrics::Metrics::default());
     let chat = Chat::new(
         store.clone(),
         hub.clone(),
@@ -202,13 +203,16 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
             messages_per_second: config.limits.messages_per_second,
             message_burst: f64::from(config.limits.message_burst),
         },
+        metrics.clone(),
     );
+    record_config_change(&store, &config).await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state = AppState {
         config: config.clone(),
         store: store.clone(),
         auth: auth.clone(),
         chat,
+        metrics,
         pki: pki.clone(),
         https_port: https_addr.port(),
         shutdown: shutdown_rx.clone(),
@@ -239,6 +243,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         auth.clone(),
         store.clone(),
         Duration::from_secs(config.tls.check_interval_secs),
+        config.audit.keep_days,
         shutdown_rx.clone(),
     )));
     tasks.push(tokio::spawn(watch_revocations(
@@ -356,6 +361,44 @@ async fn serve(
     }
 }
 
+/// Notes in the audit log when the effective configuration differs from the last start's.
+async fn record_config_change(store: &Store, config: &Config) -> Result<(), ServeError> {
+    use sha2::Digest;
+    let text = toml::to_string(config).unwrap_or_default();
+    let hash = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    store
+        .write(move |t| {
+            let before: Option<String> = t
+                .query_row(
+                    "SELECT value FROM meta WHERE key = 'config_hash'",
+                    [],
+                    |r| r.get(0),
+                )
+                .ok();
+            if before.as_deref() != Some(hash.as_str()) {
+                t.execute(
+                    "INSERT INTO meta(key, value) VALUES ('config_hash', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [&hash],
+                )?;
+                if before.is_some() {
+                    crate::store::audit::append(
+                        t,
+                        &crate::store::audit::Entry {
+                            actor: "system".into(),
+                            action: "config-changed",
+                            details: format!("configuration fingerprint {}", &hash[..12]),
+                            ..Default::default()
+                        },
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
 /// How long the event log keeps events for clients to resume from.
 const EVENT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -399,6 +442,7 @@ async fn maintenance(
     auth: Auth,
     store: Store,
     every: Duration,
+    audit_keep_days: u32,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(every);
@@ -419,9 +463,11 @@ async fn maintenance(
             tracing::warn!(error = %e, "expiring old sessions failed");
         }
         let cutoff = crate::store::now_ms() - EVENT_RETENTION.as_millis() as i64;
+        let audit_cutoff = crate::store::now_ms() - i64::from(audit_keep_days) * 86_400_000;
         let pruned = store
             .write(move |t| {
                 crate::store::chat::prune_revocations(t, cutoff)?;
+                crate::store::audit::prune(t, audit_cutoff)?;
                 crate::store::chat::prune_events(t, cutoff)
             })
             .await;
@@ -457,6 +503,8 @@ fn sd_notify(state: &str) {
 
 /// Runs the server until SIGTERM or SIGINT, then shuts down gracefully.
 pub async fn run_until_signal(config: Config) -> Result<(), ServeError> {
+    // Handlers first: a SIGTERM that arrives while starting must still shut down cleanly.
+    let signals = Signals::install();
     let handle = start(config).await?;
     sd_notify("READY=1\nSTATUS=Serving");
     if let Some(token) = &handle.setup_token {
@@ -473,7 +521,7 @@ pub async fn run_until_signal(config: Config) -> Result<(), ServeError> {
         tracing::info!(%url, "no users yet: open the setup URL to create the first administrator");
         println!("\nOutpost needs its first administrator. Open this link (valid 24 hours):\n\n    {url}\n");
     }
-    wait_for_signal().await;
+    signals.wait().await;
     sd_notify("STOPPING=1\nSTATUS=Shutting down");
     tracing::info!("shutting down");
     handle.shutdown().await;
@@ -481,19 +529,32 @@ pub async fn run_until_signal(config: Config) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let term = signal(SignalKind::terminate());
-    let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut t), Ok(mut i)) => {
-            tokio::select! {
-                _ = t.recv() => {}
-                _ = i.recv() => {}
-            }
+/// SIGTERM and SIGINT, registered before anything else starts.
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        Signals {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
         }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
+    }
+
+    async fn wait(mut self) {
+        match (self.term.as_mut(), self.int.as_mut()) {
+            (Some(t), Some(i)) => {
+                tokio::select! {
+                    _ = t.recv() => {}
+                    _ = i.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }

@@ -90,6 +90,16 @@ struct Server {
 
 impl Server {
     fn start(lan: &Lan, host: usize, data: &std::path::Path, extra: &[&str]) -> Server {
+        Self::start_with_env(lan, host, data, extra, &[])
+    }
+
+    fn start_with_env(
+        lan: &Lan,
+        host: usize,
+        data: &std::path::Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut child = lan
             .exec(host, env!("CARGO_BIN_EXE_outpost"))
             .args([
@@ -102,6 +112,7 @@ impl Server {
                 "off",
             ])
             .args(extra)
+            .envs(env.iter().copied())
             .env("OUTPOST_SITE_NAME", "Field Office")
             .env("OUTPOST_LOG_FORMAT", "json")
             .stdout(Stdio::null())
@@ -242,10 +253,17 @@ fn outpost_discover_finds_the_server_and_a_standard_client_resolves_it() {
 
 #[test]
 #[ignore = "needs root and network namespaces; scripts/test runs it"]
-fn a_new_address_is_re_announced() {
+fn a_new_address_is_re_announced_and_put_in_the_certificate_without_a_restart() {
     let lan = Lan::new("b", 2);
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&lan, 0, &dir.path().join("d"), &[]);
+    let data = dir.path().join("d");
+    let server = Server::start_with_env(
+        &lan,
+        0,
+        &data,
+        &[],
+        &[("OUTPOST_TLS_CHECK_INTERVAL_SECS", "1")],
+    );
     assert_eq!(discover(&lan, 1, 3.0).len(), 1);
     sh(&[
         "ip",

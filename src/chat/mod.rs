@@ -15,6 +15,7 @@ use std::time::Instant;
 use rusqlite::Connection;
 
 use crate::hub::{Audience, FanOut, Frame, MembershipChange, Outgoing};
+use crate::store::audit::{self, Entry};
 use crate::store::chat::{self as q, Channel, ChannelKind, NewMessage, SearchQuery};
 use crate::store::{Store, StoreError};
 use protocol::{event_frame, ChannelInfo, ChannelView, Event, MessageView};
@@ -114,10 +115,7 @@ impl Log {
         self.out.push(Outgoing {
             audience,
             membership,
-            frame: Frame {
-                pos: Some(pos),
-                text: event_frame(pos, &payload).into(),
-            },
+            frame: Frame::new(Some(pos), event_frame(pos, &payload)),
         });
         Ok(())
     }
@@ -203,6 +201,39 @@ pub struct Chat {
     hub: Arc<dyn FanOut>,
     limits: ChatLimits,
     limiter: Arc<SendLimiter>,
+    metrics: Arc<crate::metrics::Metrics>,
+}
+
+/// Records a security-relevant channel change in the audit log, inside the same transaction.
+fn audit_channel(
+    c: &Connection,
+    actor: Actor,
+    action: &'static str,
+    target: String,
+    details: String,
+) -> Result<()> {
+    let name = crate::store::users::user_by_id(c, actor.id)
+        .map(|u| u.username)
+        .unwrap_or_default();
+    audit::append(
+        c,
+        &Entry {
+            actor_id: Some(actor.id),
+            actor: name,
+            action,
+            target,
+            details,
+            ..Default::default()
+        },
+    )?;
+    Ok(())
+}
+
+fn channel_label(ch: &Channel) -> String {
+    match &ch.name {
+        Some(n) => format!("#{n} ({})", ch.id),
+        None => format!("conversation {}", ch.id),
+    }
 }
 
 /// The member's role, or `NotFound` when they are not a member.
@@ -450,12 +481,18 @@ pub fn fts_query(text: &str) -> Option<String> {
 }
 
 impl Chat {
-    pub fn new(store: Store, hub: Arc<dyn FanOut>, limits: ChatLimits) -> Chat {
+    pub fn new(
+        store: Store,
+        hub: Arc<dyn FanOut>,
+        limits: ChatLimits,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Chat {
         Chat {
             store,
             hub,
             limits,
             limiter: Arc::new(SendLimiter::default()),
+            metrics,
         }
     }
 
@@ -524,6 +561,13 @@ impl Chat {
                 let ch = q::create_channel(c, kind, Some(&name), &topic, actor.id, None)?;
                 q::add_member(c, ch.id, actor.id, "owner")?;
                 log.joined(c, &ch, actor.id)?;
+                audit_channel(
+                    c,
+                    actor,
+                    "channel-created",
+                    channel_label(&ch),
+                    kind.as_str().into(),
+                )?;
                 Ok(ch.id)
             })
         });
@@ -672,6 +716,15 @@ impl Chat {
             }
             if q::add_member(c, channel_id, user_id, "member")? {
                 log.joined(c, &ch, user_id)?;
+                if actor.is_admin {
+                    audit_channel(
+                        c,
+                        actor,
+                        "member-added",
+                        channel_label(&ch),
+                        format!("user {user_id}"),
+                    )?;
+                }
             }
             Ok(())
         })
@@ -696,6 +749,15 @@ impl Chat {
                 return Err(ChatError::NotFound);
             }
             log.left(c, channel_id, user_id)?;
+            if actor.is_admin {
+                audit_channel(
+                    c,
+                    actor,
+                    "member-removed",
+                    channel_label(&ch),
+                    format!("user {user_id}"),
+                )?;
+            }
             Ok(())
         })
     }
@@ -741,9 +803,18 @@ impl Chat {
                 if ch.archived && archived != Some(false) {
                     return Err(ChatError::Archived);
                 }
+                let was_archived = ch.archived;
                 let ch =
                     q::update_channel(c, channel_id, name.as_deref(), topic.as_deref(), archived)?;
                 log.channel_updated(c, &ch)?;
+                if ch.archived != was_archived {
+                    let action = if ch.archived {
+                        "channel-archived"
+                    } else {
+                        "channel-unarchived"
+                    };
+                    audit_channel(c, actor, action, channel_label(&ch), String::new())?;
+                }
                 Ok(ChannelInfo::from(&ch))
             })
         });
@@ -821,7 +892,12 @@ impl Chat {
                 Ok(view)
             })
         });
-        async move { work?.await }
+        let metrics = self.metrics.clone();
+        async move {
+            let m = work?.await?;
+            metrics.message_stored();
+            Ok(m)
+        }
     }
 
     pub fn edit(
@@ -964,13 +1040,8 @@ impl Chat {
             "type": "typing", "channel_id": channel_id, "user_id": actor.id, "thread_root": thread_root,
         })
         .to_string();
-        self.hub.publish_ephemeral(
-            Audience::Channel(channel_id),
-            Frame {
-                pos: None,
-                text: text.into(),
-            },
-        );
+        self.hub
+            .publish_ephemeral(Audience::Channel(channel_id), Frame::new(None, text));
         Ok(())
     }
 

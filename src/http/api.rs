@@ -171,8 +171,14 @@ async fn login(
 
 /// End the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)))]
-async fn logout(State(s): State<AppState>, who: CurrentUser) -> Result<Response, ApiError> {
-    s.auth.revoke_session(who.user.id, &who.session.id).await?;
+async fn logout(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    client: Client,
+) -> Result<Response, ApiError> {
+    s.auth
+        .revoke_session(&who.user, &who.session.id, &client.info.address)
+        .await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, clear_cookie())],
@@ -384,9 +390,12 @@ async fn list_sessions(
 async fn revoke_session(
     State(s): State<AppState>,
     who: CurrentUser,
+    client: Client,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    s.auth.revoke_session(who.user.id, &id).await?;
+    s.auth
+        .revoke_session(&who.user, &id, &client.info.address)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -409,9 +418,27 @@ async fn set_disabled(
     if disabled && admin.0.user.id == id {
         return Err(ApiError::bad_request("you cannot disable your own account"));
     }
+    let entry = crate::store::audit::Entry {
+        actor_id: Some(admin.0.user.id),
+        actor: admin.0.user.username.clone(),
+        action: if disabled {
+            "user-disabled"
+        } else {
+            "user-enabled"
+        },
+        ..Default::default()
+    };
     let user = s
         .store
-        .write(move |t| users::set_disabled(t, id, disabled))
+        .write(move |t| {
+            let user = users::set_disabled(t, id, disabled)?;
+            let entry = crate::store::audit::Entry {
+                target: user.username.clone(),
+                ..entry
+            };
+            crate::store::audit::append(t, &entry)?;
+            Ok(user)
+        })
         .await?;
     if disabled {
         s.chat.hub().disconnect_user(id);

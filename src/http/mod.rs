@@ -1,6 +1,7 @@
 //! HTTP: the HTTPS application (API, WebSocket, web UI) and the plain-HTTP onboarding site.
 //! Only this module knows JSON and HTTP status codes; it calls `auth` and `store` for everything.
 
+mod admin_api;
 mod api;
 mod assets;
 mod chat_api;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub store: Store,
     pub auth: Auth,
     pub chat: Chat,
+    pub metrics: Arc<crate::metrics::Metrics>,
     pub pki: Arc<Pki>,
     /// Flips to true when the server shuts down; long-lived connections close on it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
@@ -49,7 +51,10 @@ frame-ancestors 'none'; form-action 'self'";
 
 /// The application served over HTTPS.
 pub fn https_router(state: AppState) -> Router {
-    let (api, openapi) = api::router().merge(chat_api::router()).split_for_parts();
+    let (api, openapi) = api::router()
+        .merge(chat_api::router())
+        .merge(admin_api::router())
+        .split_for_parts();
     let openapi = Arc::new(openapi);
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;
@@ -64,6 +69,7 @@ pub fn https_router(state: AppState) -> Router {
         )
         .merge(api)
         .route("/api/v1/ws", get(ws::upgrade))
+        .route("/metrics", get(admin_api::metrics))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/ca.pem", get(onboarding::ca_pem))
         .route("/ca.der", get(onboarding::ca_der))

@@ -227,8 +227,13 @@ async fn connection(
                     if let Some(p) = frame.pos {
                         last_sent = p;
                     }
+                    let born = frame.born;
+                    let durable = frame.pos.is_some();
                     if !send_text(&mut socket, frame.text).await {
                         return;
+                    }
+                    if durable {
+                        s.metrics.delivered(born.elapsed());
                     }
                 }
                 None => {

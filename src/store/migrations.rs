@@ -131,6 +131,24 @@ const MIGRATIONS: &[&str] = &[
         VALUES (old.id, old.user_id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
     END;
     "#,
+    // 3: the append-only audit log, per-channel retention.
+    r#"
+    CREATE TABLE audit (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        at       INTEGER NOT NULL,
+        actor_id INTEGER,
+        actor    TEXT NOT NULL DEFAULT '',
+        action   TEXT NOT NULL,
+        target   TEXT NOT NULL DEFAULT '',
+        address  TEXT NOT NULL DEFAULT '',
+        details  TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_at ON audit(at);
+    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+    END;
+    ALTER TABLE channels ADD COLUMN retention_days INTEGER;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -6,6 +6,7 @@
 //! the commit is durable. Reads run on a small pool of read-only connections through
 //! `spawn_blocking`, so no SQLite call ever runs on the async runtime's worker threads.
 
+pub mod audit;
 pub mod chat;
 mod migrations;
 pub mod users;

@@ -402,7 +402,9 @@ async fn every_acknowledged_message_survives_kill_9() {
     let mut in_flight = 0;
     let mut killed = false;
     'sending: for i in 0..2000 {
-        ws.send(json!({"type": "send", "req": i.to_string(), "channel_id": ch, "client_id": format!("k{i}"), "body": format!("burst {i}")})).await;
+        if !ws.try_send(json!({"type": "send", "req": i.to_string(), "channel_id": ch, "client_id": format!("k{i}"), "body": format!("burst {i}")})).await {
+            break 'sending;
+        }
         in_flight += 1;
         while in_flight >= 32 {
             match ws.raw_next().await {

@@ -291,6 +291,17 @@ impl Ws {
             .unwrap();
     }
 
+    /// Like `send`, but reports a closed connection instead of panicking.
+    pub async fn try_send(&mut self, v: Value) -> bool {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                v.to_string().into(),
+            ))
+            .await
+            .is_ok()
+    }
+
     pub async fn send_raw(&mut self, text: &str) {
         use futures_util::SinkExt;
         self.stream

@@ -1,6 +1,7 @@
 //! Integration tests: each module is an area, and every test starts the real server on
 //! 127.0.0.1 with a fresh temporary data directory (or runs the real `outpost` binary).
 
+mod admin;
 mod auth;
 mod chat;
 mod cli;

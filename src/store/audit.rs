@@ -1,0 +1,104 @@
+//! The append-only audit log of security events. Rows are never updated (a trigger refuses it);
+//! only the retention job deletes rows older than the configured time.
+
+use rusqlite::{params, Connection};
+
+use super::{now_ms, Result};
+
+/// One security event.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    pub actor_id: Option<i64>,
+    /// The actor's user name at the time, or "cli" / "system".
+    pub actor: String,
+    /// A stable kebab-case name such as "sign-in" or "user-disabled".
+    pub action: &'static str,
+    pub target: String,
+    pub address: String,
+    pub details: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub address: String,
+    pub details: String,
+}
+
+pub fn append(c: &Connection, e: &Entry) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO audit(at, actor_id, actor, action, target, address, details)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        now_ms(),
+        e.actor_id,
+        e.actor,
+        e.action,
+        e.target,
+        e.address,
+        e.details
+    ])?;
+    Ok(())
+}
+
+/// Entries newest first, before `before_id`, optionally of one action.
+pub fn list(
+    c: &Connection,
+    before_id: Option<i64>,
+    action: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Row>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, at, actor_id, actor, action, target, address, details FROM audit
+         WHERE id < ?1 AND (?2 IS NULL OR action = ?2) ORDER BY id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![before_id.unwrap_or(i64::MAX), action, limit], |r| {
+        Ok(Row {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            actor_id: r.get(2)?,
+            actor: r.get(3)?,
+            action: r.get(4)?,
+            target: r.get(5)?,
+            address: r.get(6)?,
+            details: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn prune(c: &Connection, older_than_ms: i64) -> Result<usize> {
+    Ok(c.execute("DELETE FROM audit WHERE at < ?1", [older_than_ms])?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_cannot_be_changed() {
+        let mut c = Connection::open_in_memory().unwrap();
+        crate::store::migrations::apply(&mut c).unwrap();
+        append(
+            &c,
+            &Entry {
+                action: "sign-in",
+                actor: "a".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let err = c
+            .execute("UPDATE audit SET actor = 'someone else'", [])
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{err}");
+        assert_eq!(list(&c, None, None, 10).unwrap()[0].actor, "a");
+        assert_eq!(prune(&c, now_ms() + 1).unwrap(), 1);
+    }
+}
