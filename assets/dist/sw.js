@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-125d6df87aab";
+const CACHE = "outpost-816359408e9c";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-B_3Nx9sq.js",
-  "/assets/style-CSntssGC.css"
+  "/assets/index-BV22auOy.js",
+  "/assets/style-sC_74P7A.css"
 ];
 
 self.addEventListener('install', (event) => {

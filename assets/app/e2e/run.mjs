@@ -813,6 +813,15 @@ try {
         .map((el) => el.outerHTML.slice(0, 120)),
     );
     assert(nameless.length === 0, `controls without a name:\n${nameless.join('\n')}`);
+    // Keyboard: the message list takes the focus, arrows move between messages, their actions show.
+    await admin.locator('.channel .messages').focus();
+    await admin.keyboard.press('ArrowUp');
+    await admin.keyboard.press('ArrowUp');
+    const focused = admin.locator('.channel .msg:focus');
+    await focused.waitFor();
+    await focused.getByRole('toolbar', { name: 'Message actions' }).waitFor();
+    await admin.keyboard.press('Tab');
+    assert(await admin.evaluate(() => !!document.activeElement?.closest('.msg-actions')), 'Tab reaches the actions');
   });
 
   await scenario('no script errors or CSP violations', async () => {

@@ -164,7 +164,28 @@ export function VirtualList<T>(props: Props<T>) {
   const bottomPad = (offsets[keys.length] ?? 0) - (offsets[end] ?? 0);
 
   return (
-    <div ref={scroller} class={props.class} onScroll={onScroll} role="log" aria-label={props.label} tabIndex={0}>
+    <div
+      ref={scroller}
+      class={props.class}
+      onScroll={onScroll}
+      role="log"
+      aria-label={props.label}
+      tabIndex={0}
+      onKeyDown={(e) => {
+        // Up/Down move the focus between items marked [data-item] (their actions appear on focus).
+        if ((e.key !== 'ArrowUp' && e.key !== 'ArrowDown') || e.altKey || e.ctrlKey || e.metaKey) return;
+        const target = e.target as HTMLElement;
+        if (target !== scroller.current && !target.matches('[data-item]')) return;
+        const all = [...(scroller.current?.querySelectorAll<HTMLElement>('[data-item]') ?? [])];
+        if (!all.length) return;
+        e.preventDefault();
+        let i = all.indexOf(target);
+        if (i < 0) i = e.key === 'ArrowUp' ? all.length : -1;
+        const next = all[Math.max(0, Math.min(all.length - 1, i + (e.key === 'ArrowUp' ? -1 : 1)))]!;
+        next.focus({ preventScroll: true });
+        next.scrollIntoView({ block: 'nearest' });
+      }}
+    >
       <div ref={headerRef} class="vl-rows">
         {props.header}
       </div>

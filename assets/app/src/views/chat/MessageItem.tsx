@@ -90,7 +90,14 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   if (m.pinned) classes.push('msg-pinned');
 
   return (
-    <article class={classes.join(' ')} data-seq={m.seq} data-id={m.id} aria-label={t('message.label', { name, time: formatFull(m.created_at) })}>
+    <article
+      class={classes.join(' ')}
+      data-seq={m.seq}
+      data-id={m.id}
+      data-item
+      tabIndex={-1}
+      aria-label={t('message.label', { name, time: formatFull(m.created_at) })}
+    >
       <div class="msg-gutter">
         {first ? (
           <Avatar id={m.author_id} name={name} />
