@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-816359408e9c";
+const CACHE = "outpost-95cdf3b41974";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BV22auOy.js",
+  "/assets/index-BmClr4eT.js",
   "/assets/style-sC_74P7A.css"
 ];
 

@@ -485,6 +485,7 @@ try {
     }, 'bob was notified of the direct message');
     const dm = bob.locator('#sidebar .ch-link', { hasText: 'admin' });
     await eventually(async () => (await dm.locator('.ch-badge').textContent()) === '1', 'DM badge for bob');
+    await dm.locator('.presence-online').waitFor(); // admin is online
     await dm.click();
     await messageByText(bob, 'A private word').waitFor();
     // A group conversation with three people.

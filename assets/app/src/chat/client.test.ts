@@ -205,6 +205,20 @@ describe('ChatClient', () => {
     client.stop();
   });
 
+  it('watches the presence of the people on screen', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    client.setCurrent(4);
+    const ws = await connected(client);
+    await settle(() => expect(client.state.histories.get(4)?.items).toHaveLength(2));
+    await settle(() => expect(ws.sent.filter((f) => f.type === 'presence_sub').at(-1)).toEqual({ type: 'presence_sub', user_ids: [2] }));
+    ws.receive({ type: 'presence_state', users: [{ user_id: 2, status: 'away' }] });
+    expect(client.state.people.get(2)?.presence).toBe('away');
+    ws.receive({ type: 'presence', user_id: 2, status: 'online' });
+    expect(client.state.people.get(2)?.presence).toBe('online');
+    client.stop();
+  });
+
   it('goes to sign-in when the session ends (close code 4001)', async () => {
     const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
     const signedOut = vi.fn();

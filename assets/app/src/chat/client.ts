@@ -131,6 +131,15 @@ export class ChatClient {
       notifications: typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
     });
     this.outbox.subscribe(() => this.store.set({ outbox: this.outbox.all() }));
+    // Who is on screen changes with the channels, the open channel and its history.
+    let last: [unknown, unknown] = [null, null];
+    this.store.subscribe(() => {
+      const s = this.store.get();
+      if (s.channels !== last[0] || s.histories !== last[1]) {
+        last = [s.channels, s.histories];
+        if (this.live) this.schedulePresence();
+      }
+    });
   }
 
   get state(): ChatState {
@@ -179,6 +188,7 @@ export class ChatClient {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.typingTimer) clearInterval(this.typingTimer);
     if (this.refreshChannelsTimer) clearTimeout(this.refreshChannelsTimer);
+    if (this.presenceTimer) clearTimeout(this.presenceTimer);
     const ws = this.ws;
     this.ws = null;
     ws?.close(1000);
@@ -337,7 +347,7 @@ export class ChatClient {
   }
 
   private afterSync(): void {
-    this.subscribePresence();
+    this.subscribePresence(true);
     this.flushOutbox();
     this.markCurrentRead();
   }
@@ -550,9 +560,47 @@ export class ChatClient {
     if (changed) this.store.set({ people });
   }
 
-  private subscribePresence(): void {
-    const ids = [...this.state.people.keys()].filter((id) => id !== this.me.id).slice(0, 1000);
-    if (ids.length) this.sendFrame({ type: 'presence_sub', user_ids: ids });
+  /**
+   * Presence is watched for the people on screen: everyone in the direct
+   * conversations (sidebar dots), the authors in the open channel, and while
+   * a people list is open (pickers) everyone. The server replaces the set on
+   * each `presence_sub`, so it is re-sent (debounced) when it changes.
+   */
+  private watchingAll = 0;
+  private presenceKey = '';
+  private presenceTimer: ReturnType<typeof setTimeout> | null = null;
+
+  watchAllPresence(on: boolean): void {
+    this.watchingAll += on ? 1 : -1;
+    this.schedulePresence();
+  }
+
+  private schedulePresence(): void {
+    if (this.presenceTimer) return;
+    this.presenceTimer = setTimeout(() => {
+      this.presenceTimer = null;
+      this.subscribePresence();
+    }, 200);
+  }
+
+  private visiblePeople(): number[] {
+    const s = this.state;
+    const ids = new Set<number>();
+    if (this.watchingAll > 0) for (const id of s.people.keys()) ids.add(id);
+    for (const c of s.channels.values()) if (isDirect(c)) for (const id of c.member_ids) ids.add(id);
+    const h = this.current !== null ? s.histories.get(this.current) : undefined;
+    if (h) for (const m of h.items) if (m.author_id !== null) ids.add(m.author_id);
+    ids.delete(this.me.id);
+    return [...ids].sort((a, b) => a - b).slice(0, 1000);
+  }
+
+  private subscribePresence(force = false): void {
+    if (!this.live) return;
+    const ids = this.visiblePeople();
+    const key = ids.join(',');
+    if (!force && key === this.presenceKey) return;
+    this.presenceKey = key;
+    this.sendFrame({ type: 'presence_sub', user_ids: ids });
   }
 
   // ---- outbox -----------------------------------------------------------
@@ -733,6 +781,7 @@ export class ChatClient {
   setCurrent(channelId: number | null): void {
     this.current = channelId;
     this.markCurrentRead();
+    this.schedulePresence();
   }
 
   /** Marks the visible channel read up to its last message. */

@@ -17,8 +17,16 @@ import { ChannelIcon } from './Sidebar';
 import { openDialog, ui } from './ui';
 
 export function Dialogs() {
+  const client = useChat();
   const dialog = useStore(ui, (s) => s.dialog);
   const close = () => openDialog(null);
+  // People pickers show everyone's presence: watch all while one is open.
+  const picking = dialog === 'direct' || dialog === 'switcher' || (dialog !== null && typeof dialog === 'object');
+  useEffect(() => {
+    if (!picking) return;
+    client.watchAllPresence(true);
+    return () => client.watchAllPresence(false);
+  }, [picking]);
   switch (dialog) {
     case 'create':
       return <CreateChannel onClose={close} />;
