@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-95cdf3b41974";
+const CACHE = "outpost-ea2bae980d3a";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BmClr4eT.js",
+  "/assets/index-Bde3rD1l.js",
   "/assets/style-sC_74P7A.css"
 ];
 

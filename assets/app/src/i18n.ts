@@ -493,7 +493,7 @@ const ru: Catalog = {
   'home.emptyHint': 'Посмотрите открытые каналы, создайте свой или напишите кому-нибудь лично.',
 
   'presence.online': 'В сети',
-  'presence.away': 'Отошёл',
+  'presence.away': 'Нет на месте',
   'presence.offline': 'Не в сети',
 
   'kind.public': 'Открытый канал',
@@ -567,7 +567,7 @@ const ru: Catalog = {
     other: '{n} участника',
   },
   'details.add': 'Добавить людей',
-  'details.added': '{name} добавлен(а).',
+  'details.added': 'Добавлено: {name}.',
   'shell.keyboardHint': 'Alt+↑ / Alt+↓ — переключение разговоров',
   'channel.leave': 'Покинуть',
   'channel.confirmLeave': 'Покинуть {name}?',
@@ -608,7 +608,7 @@ const ru: Catalog = {
   'message.queued': 'Ждёт подключения…',
   'message.sending': 'Отправка…',
   'message.failed': 'Не отправлено',
-  'message.discard': 'Удалить черновик',
+  'message.discard': 'Отменить отправку',
 
   'composer.placeholder': 'Сообщение в #{name}',
   'composer.placeholderDirect': 'Сообщение для {name}',
