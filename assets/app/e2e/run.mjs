@@ -280,6 +280,7 @@ try {
   addUser(data, 'admin', 'admin-pass-12345', true);
   addUser(data, 'bob', 'bob-pass-12345');
   addUser(data, 'carol', 'carol-pass-12345');
+  addUser(data, 'dave', 'dave-pass-12345');
   server = await startServer(data);
   const base = server.base;
 
@@ -799,6 +800,19 @@ try {
     await eventually(() => bob.evaluate((e) => window.__outpost.state.epoch > e, epoch), 'resync happened');
     await messageByText(bob, 'ocelot').waitFor();
     assert((await bob.evaluate(() => window.__outpost.state.connection)) === 'connected', 'connected again');
+  });
+
+  await scenario('a disabled user is sent to the sign-in page (close code 4001)', async () => {
+    const dave = await newUserPage();
+    await signIn(dave, base, 'dave', 'dave-pass-12345');
+    await eventually(async () => (await dave.locator('.conn').getAttribute('data-connection')) === 'connected', 'dave connected');
+    const users = await api(admin, 'GET', '/users');
+    const daveId = users.body.find((u) => u.username === 'dave').id;
+    const r = await api(admin, 'POST', `/users/${daveId}/disable`);
+    assert(r.status === 204 || r.status === 200, `disable: ${r.status}`);
+    await dave.getByRole('heading', { name: 'Sign in to Outpost' }).waitFor();
+    assert(new URL(dave.url()).pathname === '/login', 'on the sign-in page');
+    await dave.context().close();
   });
 
   await scenario('every control has an accessible name', async () => {
