@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-ea2bae980d3a";
+const CACHE = "outpost-8c3a61f0f03a";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-Bde3rD1l.js",
+  "/assets/index-D55Wulcg.js",
   "/assets/style-sC_74P7A.css"
 ];
 

@@ -654,6 +654,11 @@ try {
     await admin.locator('.admin-channels').getByText('secret-plans').waitFor();
     await admin.getByText('CA fingerprint (SHA-256)').waitFor();
     await shot(admin, 'admin');
+    await admin.locator('#admin-server').scrollIntoViewIfNeeded();
+    await shot(admin, 'admin-channels-server');
+    await admin.getByRole('link', { name: 'Profile' }).click();
+    await admin.getByRole('heading', { name: 'Profile' }).waitFor();
+    await shot(admin, 'profile');
   });
 
   await scenario('Russian when the browser prefers it', async () => {

@@ -1,5 +1,5 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { NetworkError, api, type User } from '../api';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { NetworkError, api, chatApi, type User } from '../api';
 import { ChatClient, ChatContext } from '../chat/client';
 import { channelTitle, tabTitle } from '../chat/logic';
 import { useStore } from '../chat/store';
@@ -100,6 +100,13 @@ function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
     (window as unknown as { __outpost?: ChatClient }).__outpost = client;
     return () => client.stop();
   }, [client]);
+  // A changed display name shows in messages too: reload the people list.
+  const firstName = useRef(user.display_name);
+  useEffect(() => {
+    if (user.display_name === firstName.current) return;
+    firstName.current = user.display_name;
+    chatApi.people().then((list) => client.setPeople(list), () => {});
+  }, [user.display_name]);
   return (
     <ChatContext.Provider value={client}>
       <ShellFrame user={user} route={route} client={client} />
@@ -143,6 +150,11 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, [menuOpen]);
+
+  // A new page starts at its top (the main area, not the window, scrolls).
+  useEffect(() => {
+    document.getElementById('main')?.scrollTo(0, 0);
+  }, [route.name]);
 
   // Remember the channel; "/" opens the last one (or the first).
   useEffect(() => {
