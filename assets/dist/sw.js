@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-8c3a61f0f03a";
+const CACHE = "outpost-70b820c37d27";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-D55Wulcg.js",
+  "/assets/index-FT1EBc9e.js",
   "/assets/style-sC_74P7A.css"
 ];
 

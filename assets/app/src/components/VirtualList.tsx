@@ -114,6 +114,11 @@ export function VirtualList<T>(props: Props<T>) {
     if (el.scrollTop !== view.top || el.clientHeight !== view.height) {
       setView({ top: el.scrollTop, height: el.clientHeight });
     }
+    // Content shorter than the viewport cannot be scrolled: ask for more right away.
+    if (keys.length && el.scrollHeight <= el.clientHeight + 1) {
+      props.onNearTop?.();
+      props.onNearBottom?.();
+    }
   });
 
   // Bring a row into view (search result, "jump to").

@@ -41,6 +41,7 @@ export function Shell({ route }: { route: ShellRoute }) {
 
   useEffect(() => {
     let cancelled = false;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
     api.me().then(
       (user) => {
         if (!cancelled) setState({ status: 'ready', user });
@@ -48,11 +49,16 @@ export function Shell({ route }: { route: ShellRoute }) {
       (err) => {
         if (cancelled) return;
         if (isUnauthorized(err)) navigate(loginPath(currentPath()), { replace: true });
-        else setState({ status: 'error', message: describeError(err) });
+        else {
+          setState({ status: 'error', message: describeError(err) });
+          // Server unreachable (e.g. the app opened offline from its cache): keep trying.
+          if (err instanceof NetworkError) retryTimer = setTimeout(() => setAttempt((n) => n + 1), 5000);
+        }
       },
     );
     return () => {
       cancelled = true;
+      clearTimeout(retryTimer);
     };
   }, [attempt]);
 
