@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-70b820c37d27";
+const CACHE = "outpost-ef21d00d7092";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-FT1EBc9e.js",
-  "/assets/style-sC_74P7A.css"
+  "/assets/index-CW-tvWPt.js",
+  "/assets/style-BmZNtqtg.css"
 ];
 
 self.addEventListener('install', (event) => {

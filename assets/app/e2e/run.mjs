@@ -653,9 +653,14 @@ try {
     await admin.getByRole('heading', { name: 'Administration' }).waitFor();
     await admin.locator('.admin-channels').getByText('secret-plans').waitFor();
     await admin.getByText('CA fingerprint (SHA-256)').waitFor();
+    // Live figures and the audit log (this server has /admin/status and /admin/audit).
+    await admin.getByText('Open connections').waitFor();
+    await admin.getByRole('heading', { name: 'Audit log' }).waitFor();
     await shot(admin, 'admin');
     await admin.locator('#admin-server').scrollIntoViewIfNeeded();
     await shot(admin, 'admin-channels-server');
+    await admin.locator('#admin-audit').scrollIntoViewIfNeeded();
+    await shot(admin, 'admin-audit');
     await admin.getByRole('link', { name: 'Profile' }).click();
     await admin.getByRole('heading', { name: 'Profile' }).waitFor();
     await shot(admin, 'profile');

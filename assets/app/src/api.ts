@@ -277,6 +277,32 @@ export interface ServerInfo {
   needs_setup: boolean;
 }
 
+/** `GET /api/v1/admin/status` (administrators). */
+export interface AdminStatus {
+  version: string;
+  uptime_seconds: number;
+  open_connections: number;
+  messages_total: number;
+  messages_per_second: number;
+  active_calls: number;
+  database_bytes: number;
+  file_store_bytes: number;
+  backup_age_seconds: number | null;
+  certificate_expires_in_seconds: number;
+  users: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor_id: number | null;
+  actor: string;
+  action: string;
+  target: string;
+  address: string;
+  details: string;
+}
+
 export interface SearchParams {
   q: string;
   channel_id?: number | null;
@@ -333,4 +359,7 @@ export const chatApi = {
     request<SearchHit[]>('GET', `/search${query({ ...params })}`),
   people: () => request<Person[]>('GET', '/people'),
   server: () => request<ServerInfo>('GET', '/server'),
+  adminStatus: () => request<AdminStatus>('GET', '/admin/status'),
+  audit: (params: { before_id?: number; limit?: number } = {}) =>
+    request<AuditEntry[]>('GET', `/admin/audit${query(params)}`),
 };

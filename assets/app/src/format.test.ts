@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeUserAgent, initials } from './format';
+import { describeUserAgent, formatBytes, formatDuration, initials } from './format';
 
 describe('initials', () => {
   it('takes the first letters of the first and last words', () => {
@@ -35,5 +35,19 @@ describe('describeUserAgent', () => {
   it('returns null for unknown or empty agents', () => {
     expect(describeUserAgent('')).toBeNull();
     expect(describeUserAgent('curl/8.5.0')).toBeNull();
+  });
+});
+
+
+describe('formatBytes / formatDuration', () => {
+  it('picks a readable unit', () => {
+    expect(formatBytes(512, 'en')).toBe('0.5 kB');
+    expect(formatBytes(3.5 * 1024 * 1024, 'en')).toBe('3.5 MB');
+    expect(formatBytes(0, 'en')).toBe('0 kB');
+  });
+  it('shows the two largest units of a duration', () => {
+    expect(formatDuration(3 * 86400 + 4 * 3600 + 5, 'en')).toBe('3 days, 4 hr');
+    expect(formatDuration(300, 'en')).toBe('5 min');
+    expect(formatDuration(0, 'en')).toBe('0 sec');
   });
 });

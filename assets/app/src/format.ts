@@ -35,3 +35,38 @@ export function describeUserAgent(ua: string): string | null {
   if (browser && os) return `${browser} · ${os}`;
   return browser ?? os;
 }
+
+/** A byte count for people: "0.5 kB", "3.4 MB", "1.2 GB" (locale number format). */
+export function formatBytes(bytes: number, locale: string): string {
+  const units = ['kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const;
+  let value = Math.max(0, bytes) / 1024;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return new Intl.NumberFormat(locale, {
+    style: 'unit',
+    unit: units[i],
+    unitDisplay: 'short',
+    maximumFractionDigits: 1,
+  }).format(value);
+}
+
+/** A duration for people, the two largest units: "3 days, 4 hr", "5 min" (locale formats). */
+export function formatDuration(seconds: number, locale: string): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const parts: [number, 'day' | 'hour' | 'minute' | 'second'][] = [
+    [Math.floor(s / 86400), 'day'],
+    [Math.floor((s % 86400) / 3600), 'hour'],
+    [Math.floor((s % 3600) / 60), 'minute'],
+    [s % 60, 'second'],
+  ];
+  const first = parts.findIndex(([n]) => n > 0);
+  if (first < 0) return new Intl.NumberFormat(locale, { style: 'unit', unit: 'second', unitDisplay: 'short' }).format(0);
+  return parts
+    .slice(first, first + 2)
+    .filter(([n]) => n > 0)
+    .map(([n, unit]) => new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' }).format(n))
+    .join(', ');
+}

@@ -1,5 +1,17 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, chatApi, inviteLink, type ChannelInfo, type CreatedInvite, type ServerInfo, type User } from '../api';
+import {
+  ApiError,
+  api,
+  chatApi,
+  inviteLink,
+  type AdminStatus,
+  type AuditEntry,
+  type ChannelInfo,
+  type CreatedInvite,
+  type ServerInfo,
+  type User,
+} from '../api';
+import { formatBytes, formatDuration } from '../format';
 import { useChat } from '../chat/client';
 import { useStore } from '../chat/store';
 import { Alert } from '../components/Alert';
@@ -8,7 +20,7 @@ import { CopyField } from '../components/CopyField';
 import { Loading } from '../components/Loading';
 import { PageHeading } from '../components/PageHeading';
 import { describeError } from '../errors';
-import { formatDateTime, t } from '../i18n';
+import { formatDateTime, getLocale, t } from '../i18n';
 import { redirectIfSignedOut, useSession } from '../session';
 
 export function AdminView() {
@@ -19,6 +31,7 @@ export function AdminView() {
       <UsersCard />
       <ChannelsCard />
       <ServerCard />
+      <AuditCard />
     </div>
   );
 }
@@ -373,10 +386,18 @@ function ServerCard() {
   const client = useChat();
   const connection = useStore(client.store, (s) => s.connection);
   const [info, setInfo] = useState<ServerInfo | null>(null);
+  const [status, setStatus] = useState<AdminStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     chatApi.server().then(setInfo, (err) => setError(describeError(err)));
+    // Live figures (servers without /admin/status show the basic facts only).
+    const load = () => chatApi.adminStatus().then(setStatus, () => {});
+    void load();
+    const timer = setInterval(load, 10_000);
+    return () => clearInterval(timer);
   }, []);
+  const locale = getLocale();
+  const num = (n: number) => new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(n);
   return (
     <section class="card" aria-labelledby="admin-server">
       <h2 id="admin-server" class="card-title">
@@ -396,7 +417,96 @@ function ServerCard() {
           <dd>{info.needs_setup ? t('admin.server.setupPending') : t('admin.server.setupDone')}</dd>
           <dt>{t('admin.server.connection')}</dt>
           <dd>{t(`conn.${connection}`)}</dd>
+          {status && (
+            <>
+              <dt>{t('admin.server.uptime')}</dt>
+              <dd>{formatDuration(status.uptime_seconds, locale)}</dd>
+              <dt>{t('admin.server.users')}</dt>
+              <dd>{num(status.users)}</dd>
+              <dt>{t('admin.server.connections')}</dt>
+              <dd>{num(status.open_connections)}</dd>
+              <dt>{t('admin.server.messages')}</dt>
+              <dd>
+                {t('admin.server.messagesValue', {
+                  total: num(status.messages_total),
+                  rate: num(status.messages_per_second),
+                })}
+              </dd>
+              <dt>{t('admin.server.database')}</dt>
+              <dd>{formatBytes(status.database_bytes, locale)}</dd>
+              <dt>{t('admin.server.files')}</dt>
+              <dd>{formatBytes(status.file_store_bytes, locale)}</dd>
+              <dt>{t('admin.server.backup')}</dt>
+              <dd>
+                {status.backup_age_seconds === null
+                  ? t('admin.server.backupNever')
+                  : t('admin.server.ago', { time: formatDuration(status.backup_age_seconds, locale) })}
+              </dd>
+              <dt>{t('admin.server.certificate')}</dt>
+              <dd class={status.certificate_expires_in_seconds < 14 * 86400 ? 'text-danger' : undefined}>
+                {status.certificate_expires_in_seconds > 0
+                  ? t('admin.server.expiresIn', { time: formatDuration(status.certificate_expires_in_seconds, locale) })
+                  : t('admin.server.expired')}
+              </dd>
+            </>
+          )}
         </dl>
+      )}
+    </section>
+  );
+}
+
+/** The newest audit entries, with the full log as CSV. Hidden when the server has no audit log. */
+function AuditCard() {
+  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
+  const [missing, setMissing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    chatApi.audit({ limit: 50 }).then(setEntries, (err) => {
+      if (err instanceof ApiError && err.status === 404) setMissing(true);
+      else setError(describeError(err));
+    });
+  }, []);
+  if (missing) return null;
+  return (
+    <section class="card" aria-labelledby="admin-audit">
+      <h2 id="admin-audit" class="card-title">
+        {t('admin.audit.title')}
+      </h2>
+      <p class="card-meta">
+        {t('admin.audit.intro')}{' '}
+        <a href="/api/v1/admin/audit?format=csv&limit=10000" download>
+          {t('admin.audit.csv')}
+        </a>
+      </p>
+      {error && <Alert>{error}</Alert>}
+      {!entries && !error && <Loading />}
+      {entries && entries.length === 0 && <p class="muted">{t('admin.audit.empty')}</p>}
+      {entries && entries.length > 0 && (
+        <div class="table-wrap">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.audit.at')}</th>
+                <th scope="col">{t('admin.audit.actor')}</th>
+                <th scope="col">{t('admin.audit.action')}</th>
+                <th scope="col">{t('admin.audit.target')}</th>
+                <th scope="col">{t('admin.audit.address')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e) => (
+                <tr key={e.id}>
+                  <td class="nowrap">{formatDateTime(e.at)}</td>
+                  <td>{e.actor}</td>
+                  <td class="mono">{e.action}</td>
+                  <td title={e.details || undefined}>{e.target}</td>
+                  <td class="mono">{e.address}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );
