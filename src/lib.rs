@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod chat;
 pub mod config;
 pub mod discovery;

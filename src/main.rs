@@ -54,6 +54,34 @@ enum Command {
     Ca(CaCommand),
     /// Check the data directory, database and certificates
     Doctor,
+    /// Take an encrypted backup (safe while the server runs), or check one
+    #[command(args_conflicts_with_subcommands = true)]
+    Backup {
+        #[command(subcommand)]
+        check: Option<BackupCommand>,
+        /// Where to write the backup
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// age public key (age1…) that can open the backup; repeat for several
+        #[arg(long, value_name = "AGE_PUBLIC_KEY")]
+        recipient: Vec<String>,
+        /// Encrypt with a passphrase instead (read from OUTPOST_BACKUP_PASSPHRASE or standard input)
+        #[arg(long)]
+        passphrase: bool,
+    },
+    /// Restore a backup into an empty data directory
+    Restore {
+        file: PathBuf,
+        /// age identity file that opens the backup
+        #[arg(long, value_name = "KEYFILE")]
+        identity: Option<PathBuf>,
+        /// The backup is passphrase-encrypted (read from OUTPOST_BACKUP_PASSPHRASE or standard input)
+        #[arg(long)]
+        passphrase: bool,
+        /// Replace a non-empty data directory (the old one is kept beside it)
+        #[arg(long)]
+        force: bool,
+    },
     /// Show the essentials of the server running on this machine
     Status,
     /// List the Outpost servers answering on the LAN (mDNS)
@@ -109,6 +137,18 @@ enum UserCommand {
         name: String,
         #[arg(long)]
         revoke: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// Decrypt a backup and check every entry, without restoring
+    Verify {
+        file: PathBuf,
+        #[arg(long, value_name = "KEYFILE")]
+        identity: Option<PathBuf>,
+        #[arg(long)]
+        passphrase: bool,
     },
 }
 
@@ -198,6 +238,24 @@ fn read_password_stdin() -> anyhow::Result<String> {
     Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }
 
+fn read_passphrase() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("OUTPOST_BACKUP_PASSPHRASE") {
+        return Ok(p);
+    }
+    let p = read_password_stdin()?;
+    anyhow::ensure!(!p.is_empty(), "the passphrase is empty");
+    Ok(p)
+}
+
+fn backup_key(identity: Option<PathBuf>, passphrase: bool) -> anyhow::Result<outpost::backup::Key> {
+    use outpost::backup::Key;
+    match (identity, passphrase) {
+        (Some(f), false) => Ok(Key::IdentityFile(f)),
+        (None, true) => Ok(Key::Passphrase(read_passphrase()?)),
+        _ => anyhow::bail!("give either --identity KEYFILE or --passphrase"),
+    }
+}
+
 fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => {
@@ -228,6 +286,63 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 anyhow::bail!("{problems} problem(s) found");
             }
             println!("everything looks fine");
+        }
+        Command::Backup {
+            check:
+                Some(BackupCommand::Verify {
+                    file,
+                    identity,
+                    passphrase,
+                }),
+            ..
+        } => {
+            let key = backup_key(identity, passphrase)?;
+            let manifest = outpost::backup::verify(&file, &key)?;
+            println!(
+                "{}: {} entries, schema version {}, every entry matches its SHA-256",
+                file.display(),
+                manifest.entries.len(),
+                manifest.schema_version
+            );
+        }
+        Command::Backup {
+            check: None,
+            out,
+            recipient,
+            passphrase,
+        } => {
+            use outpost::backup::Seal;
+            let out = out.ok_or_else(|| anyhow::anyhow!("give --out FILE"))?;
+            let seal = match (recipient.is_empty(), passphrase) {
+                (false, false) => Seal::Recipients(recipient),
+                (true, true) => Seal::Passphrase(read_passphrase()?),
+                _ => anyhow::bail!(
+                    "give either --recipient AGE_PUBLIC_KEY (one or more) or --passphrase"
+                ),
+            };
+            let summary = outpost::backup::backup(&config, &out, &seal)?;
+            println!(
+                "backup written to {}: {} rows, {} entries, {} bytes before compression and encryption",
+                out.display(),
+                summary.rows,
+                summary.entries,
+                summary.bytes
+            );
+        }
+        Command::Restore {
+            file,
+            identity,
+            passphrase,
+            force,
+        } => {
+            let key = backup_key(identity, passphrase)?;
+            let summary = outpost::backup::restore(&file, &key, &config.data_dir, force)?;
+            println!(
+                "restored {} rows (schema version {}) into {}; start the server to use it",
+                summary.rows,
+                summary.schema_version,
+                config.data_dir.display()
+            );
         }
         Command::Status => {
             let figures = outpost::admin::status(&config).map_err(anyhow::Error::msg)?;

@@ -156,12 +156,24 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Applies every migration the database lacks, all in one transaction.
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+    apply_up_to(conn, SCHEMA_VERSION)
+}
+
+/// Applies migrations up to `target` (restores recreate the schema a backup was taken with, and
+/// the server migrates it further on start).
+pub fn apply_up_to(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current >= SCHEMA_VERSION {
+    let target = target.min(SCHEMA_VERSION);
+    if current >= target {
         return Ok(());
     }
     let txn = conn.transaction()?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(current as usize)
+        .take((target - current) as usize)
+    {
         txn.execute_batch(sql)?;
         txn.pragma_update(None, "user_version", (i + 1) as i64)?;
     }

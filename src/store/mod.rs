@@ -7,8 +7,9 @@
 //! `spawn_blocking`, so no SQLite call ever runs on the async runtime's worker threads.
 
 pub mod audit;
+pub mod backup;
 pub mod chat;
-mod migrations;
+pub mod migrations;
 pub mod users;
 
 use std::path::{Path, PathBuf};

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod backup;
 mod chat;
 mod cli;
 mod helpers;

@@ -1,0 +1,111 @@
+//! Logical dump and load of the database for `backup`: every table row by row, read inside one
+//! read transaction (a consistent snapshot while the server keeps writing).
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection};
+
+use super::Result;
+
+/// Tables to back up, with their columns, in creation order. The full-text index is left out:
+/// restore rebuilds it from the messages.
+pub fn tables(c: &Connection) -> Result<Vec<(String, Vec<String>)>> {
+    let mut stmt = c.prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'table'
+           AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%'
+         ORDER BY rowid",
+    )?;
+    let names = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    for name in names {
+        let mut cols = c.prepare(&format!("PRAGMA table_info(\"{name}\")"))?;
+        let columns = cols
+            .query_map([], |r| r.get::<_, String>(1))?
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push((name, columns));
+    }
+    Ok(out)
+}
+
+fn quoted(cols: &[String]) -> String {
+    cols.iter()
+        .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Calls `f` with every row of `table`, in rowid order where there is one.
+pub fn for_each_row(
+    c: &Connection,
+    table: &str,
+    cols: &[String],
+    mut f: impl FnMut(Vec<Value>) -> std::io::Result<()>,
+) -> Result<std::io::Result<()>> {
+    let mut stmt = c.prepare(&format!("SELECT {} FROM \"{table}\"", quoted(cols)))?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let values = (0..cols.len())
+            .map(|i| row.get::<_, Value>(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Err(e) = f(values) {
+            return Ok(Err(e));
+        }
+    }
+    Ok(Ok(()))
+}
+
+pub fn insert_row(c: &Connection, table: &str, cols: &[String], values: Vec<Value>) -> Result<()> {
+    let marks = vec!["?"; cols.len()].join(", ");
+    c.prepare_cached(&format!(
+        "INSERT INTO \"{table}\" ({}) VALUES ({marks})",
+        quoted(cols)
+    ))?
+    .execute(params_from_iter(values))?;
+    Ok(())
+}
+
+/// Rebuilds the search index from the messages table.
+pub fn rebuild_search(c: &Connection) -> Result<()> {
+    let has_fts: bool = c.query_row(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'messages_fts'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_fts {
+        c.execute(
+            "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+            [],
+        )?;
+    }
+    Ok(())
+}
+
+/// Foreign keys that point nowhere, as (table, rowid) pairs.
+pub fn foreign_key_problems(c: &Connection) -> Result<Vec<(String, i64)>> {
+    let mut stmt = c.prepare("PRAGMA foreign_key_check")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+        ))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+pub fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(
+        c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?,
+    )
+}
