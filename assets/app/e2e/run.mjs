@@ -275,6 +275,30 @@ try {
     }
   });
 
+  await scenario('onboarding page moves on to sign-in once the CA is trusted', async () => {
+    const dir = tempDir('onboarding');
+    const s = await startServer(dir);
+    try {
+      // A browser that does not trust the CA stays on the page and says what to do.
+      const untrusted = await newUserPage({ ignoreHTTPSErrors: false });
+      await untrusted.goto(`http://${s.http}/`);
+      await untrusted.getByRole('heading', { name: /^Connect to/ }).waitFor();
+      await untrusted.getByText(/Not trusted yet/).waitFor();
+      assert(untrusted.url().startsWith('http://'), 'an untrusting browser stays on the onboarding page');
+      await shot(untrusted, 'onboarding');
+      await untrusted.context().close();
+      // One that trusts it (Playwright's ignoreHTTPSErrors stands in for an installed CA)
+      // notices by itself and goes to sign-in on the HTTPS origin.
+      const trusted = await newUserPage();
+      await trusted.goto(`http://${s.http}/`);
+      await trusted.waitForURL(`${s.base}/login`);
+      await trusted.getByRole('heading', { name: 'Sign in to Outpost' }).waitFor();
+      await trusted.context().close();
+    } finally {
+      await stopServer(s);
+    }
+  });
+
   // The main server: users made with the CLI.
   const data = tempDir('main');
   addUser(data, 'admin', 'admin-pass-12345', true);
