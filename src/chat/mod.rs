@@ -255,6 +255,16 @@ fn message_or_not_found(c: &Connection, id: i64) -> Result<q::Message> {
     })
 }
 
+/// A message that is not deleted, in a channel `user_id` belongs to; `NotFound` otherwise.
+fn live_message_of_member(c: &Connection, message_id: i64, user_id: i64) -> Result<q::Message> {
+    let m = message_or_not_found(c, message_id)?;
+    require_member(c, m.channel_id, user_id)?;
+    if m.deleted {
+        return Err(ChatError::NotFound);
+    }
+    Ok(m)
+}
+
 /// Owners of a channel and server admins may manage it.
 fn require_manager(c: &Connection, channel: &Channel, actor: Actor) -> Result<()> {
     if actor.is_admin {
@@ -915,13 +925,9 @@ impl Chat {
         };
         let work = checked.map(|()| {
             self.commit(move |c, log| {
-                let m = message_or_not_found(c, message_id)?;
-                require_member(c, m.channel_id, actor.id)?;
+                let m = live_message_of_member(c, message_id, actor.id)?;
                 if m.author_id != Some(actor.id) {
                     return Err(ChatError::Forbidden("you can only edit your own messages"));
-                }
-                if m.deleted {
-                    return Err(ChatError::NotFound);
                 }
                 if channel_or_not_found(c, m.channel_id)?.archived {
                     return Err(ChatError::Archived);
@@ -974,11 +980,7 @@ impl Chat {
     ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
         let work = validate_emoji(&emoji).map(|emoji| {
             self.commit(move |c, log| {
-                let m = message_or_not_found(c, message_id)?;
-                require_member(c, m.channel_id, actor.id)?;
-                if m.deleted {
-                    return Err(ChatError::NotFound);
-                }
+                live_message_of_member(c, message_id, actor.id)?;
                 q::toggle_reaction(c, message_id, actor.id, &emoji)?;
                 let view = MessageView::from(q::message(c, message_id)?);
                 log.message_updated(c, view.clone())?;
@@ -995,11 +997,7 @@ impl Chat {
         pinned: bool,
     ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
         self.commit(move |c, log| {
-            let m = message_or_not_found(c, message_id)?;
-            require_member(c, m.channel_id, actor.id)?;
-            if m.deleted {
-                return Err(ChatError::NotFound);
-            }
+            live_message_of_member(c, message_id, actor.id)?;
             let view = MessageView::from(q::set_pinned(c, message_id, actor.id, pinned)?);
             log.message_updated(c, view.clone())?;
             Ok(view)

@@ -229,6 +229,10 @@ impl Store {
             }
         };
         let out = f(&conn);
+        // A caller that began a transaction and bailed out must not hand it to the next reader.
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return out;
+        }
         if let Ok(mut pool) = self.inner.readers.lock() {
             if pool.len() < READERS {
                 pool.push(conn);
