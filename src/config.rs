@@ -49,6 +49,8 @@ pub struct Config {
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub audit: AuditConfig,
+    pub backup: BackupConfig,
+    pub retention: RetentionConfig,
 }
 
 impl Default for Config {
@@ -66,6 +68,8 @@ impl Default for Config {
             log: LogConfig::default(),
             metrics: MetricsConfig::default(),
             audit: AuditConfig::default(),
+            backup: BackupConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -225,6 +229,67 @@ impl Default for AuditConfig {
     }
 }
 
+/// Backups the server takes by itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Time of day (UTC, "HH:MM") for the daily backup; empty: no scheduled backups.
+    pub time: String,
+    /// Instead of daily, every this many seconds (0: use `time`).
+    pub interval_secs: u64,
+    /// Folder for scheduled backups.
+    pub folder: PathBuf,
+    /// age public keys (age1…) that can open them; required for scheduled backups.
+    pub recipients: Vec<String>,
+    /// How many scheduled backups to keep in `folder`.
+    pub keep: usize,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            time: String::new(),
+            interval_secs: 0,
+            folder: PathBuf::from("backups"),
+            recipients: Vec::new(),
+            keep: 7,
+        }
+    }
+}
+
+impl BackupConfig {
+    pub fn enabled(&self) -> bool {
+        self.interval_secs > 0 || !self.time.is_empty()
+    }
+
+    /// (hour, minute) of the daily backup.
+    pub fn time_of_day(&self) -> Option<(u8, u8)> {
+        let (h, m) = self.time.split_once(':')?;
+        let (h, m) = (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?);
+        (h < 24 && m < 60).then_some((h, m))
+    }
+}
+
+/// Deleting old messages. Off unless set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Delete messages older than this many days in every channel (0: keep forever). A
+    /// channel's own setting, made by an admin, takes precedence.
+    pub days: u32,
+    /// How often the retention job runs.
+    pub check_interval_secs: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            days: 0,
+            check_interval_secs: 3600,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -333,6 +398,21 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
         Kind::Bool,
     ),
     ("OUTPOST_AUDIT_KEEP_DAYS", "audit.keep_days", Kind::Int),
+    ("OUTPOST_BACKUP_TIME", "backup.time", Kind::Str),
+    (
+        "OUTPOST_BACKUP_INTERVAL_SECS",
+        "backup.interval_secs",
+        Kind::Int,
+    ),
+    ("OUTPOST_BACKUP_FOLDER", "backup.folder", Kind::Str),
+    ("OUTPOST_BACKUP_RECIPIENTS", "backup.recipients", Kind::List),
+    ("OUTPOST_BACKUP_KEEP", "backup.keep", Kind::Int),
+    ("OUTPOST_RETENTION_DAYS", "retention.days", Kind::Int),
+    (
+        "OUTPOST_RETENTION_CHECK_INTERVAL_SECS",
+        "retention.check_interval_secs",
+        Kind::Int,
+    ),
     ("OUTPOST_LOG_FORMAT", "log.format", Kind::Str),
     ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
 ];
@@ -447,6 +527,21 @@ impl Config {
             || self.limits.max_ws_frame < self.limits.max_message_bytes
         {
             return Err("limits.max_ws_frame must be at least limits.max_message_bytes (and that at least 16)".into());
+        }
+        if !self.backup.time.is_empty() && self.backup.time_of_day().is_none() {
+            return Err(format!(
+                "backup.time must be HH:MM (UTC), got {:?}",
+                self.backup.time
+            ));
+        }
+        if self.backup.enabled() && self.backup.recipients.is_empty() {
+            return Err("scheduled backups need backup.recipients (age public keys)".into());
+        }
+        if self.backup.keep == 0 {
+            return Err("backup.keep must be at least 1".into());
+        }
+        if self.retention.check_interval_secs == 0 {
+            return Err("retention.check_interval_secs must be at least 1".into());
         }
         if self.limits.max_json_body < 1024 {
             return Err("limits.max_json_body must be at least 1024 bytes".into());

@@ -246,6 +246,20 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         config.audit.keep_days,
         shutdown_rx.clone(),
     )));
+    if config.retention.days > 0 || has_channel_retention(&store).await {
+        tasks.push(tokio::spawn(retention_job(
+            state.chat.clone(),
+            config.retention.days,
+            Duration::from_secs(config.retention.check_interval_secs),
+            shutdown_rx.clone(),
+        )));
+    }
+    if config.backup.enabled() {
+        tasks.push(tokio::spawn(backup_job(
+            config.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
     tasks.push(tokio::spawn(watch_revocations(
         store.clone(),
         hub.clone(),
@@ -397,6 +411,126 @@ async fn record_config_change(store: &Store, config: &Config) -> Result<(), Serv
         })
         .await?;
     Ok(())
+}
+
+async fn has_channel_retention(store: &Store) -> bool {
+    // Channel settings made later are picked up on the next start; checking is cheap enough
+    // to run the job whenever any channel has a period.
+    store
+        .read(|c| crate::store::chat::retention_plan(c, 0))
+        .await
+        .map(|p| !p.is_empty())
+        .unwrap_or(false)
+}
+
+/// Deletes expired messages periodically.
+async fn retention_job(
+    chat: Chat,
+    server_days: u32,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {}
+        }
+        match chat.apply_retention(server_days).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "retention: deleted expired messages"),
+            Err(e) => tracing::error!(error = %e, "retention job failed"),
+        }
+    }
+}
+
+/// How long until the next scheduled backup.
+pub fn next_backup_in(config: &crate::config::BackupConfig, now: time::OffsetDateTime) -> Duration {
+    if config.interval_secs > 0 {
+        return Duration::from_secs(config.interval_secs);
+    }
+    let Some((h, m)) = config.time_of_day() else {
+        return Duration::from_secs(86_400);
+    };
+    let today = now.replace_time(time::Time::from_hms(h, m, 0).unwrap_or(time::Time::MIDNIGHT));
+    let next = if today > now {
+        today
+    } else {
+        today + time::Duration::days(1)
+    };
+    Duration::from_secs((next - now).whole_seconds().max(1) as u64)
+}
+
+/// Scheduled backups into `backup.folder`, keeping the newest `backup.keep`.
+async fn backup_job(config: Arc<Config>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let wait = next_backup_in(&config.backup, time::OffsetDateTime::now_utc());
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        let config = config.clone();
+        let done = tokio::task::spawn_blocking(move || scheduled_backup(&config)).await;
+        match done {
+            Ok(Ok(path)) => tracing::info!(path = %path.display(), "scheduled backup written"),
+            Ok(Err(e)) => tracing::error!(error = %e, "scheduled backup failed"),
+            Err(e) => tracing::error!(error = %e, "scheduled backup task failed"),
+        }
+    }
+}
+
+fn scheduled_backup(config: &Config) -> Result<PathBuf, crate::backup::BackupError> {
+    let folder = if config.backup.folder.is_absolute() {
+        config.backup.folder.clone()
+    } else {
+        config.data_dir.join(&config.backup.folder)
+    };
+    std::fs::create_dir_all(&folder).map_err(|source| crate::backup::BackupError::Io {
+        action: "create",
+        path: folder.clone(),
+        source,
+    })?;
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap_or_default();
+    let mut path = folder.join(format!("outpost-{stamp}.age"));
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = folder.join(format!("outpost-{stamp}-{n}.age"));
+    }
+    crate::backup::backup(
+        config,
+        &path,
+        &crate::backup::Seal::Recipients(config.backup.recipients.clone()),
+    )?;
+    prune_backups(&folder, config.backup.keep);
+    Ok(path)
+}
+
+/// Deletes all but the newest `keep` scheduled backups (their names sort by time).
+pub fn prune_backups(folder: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let mut names: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("outpost-") && n.ends_with(".age"))
+        })
+        .collect();
+    names.sort();
+    let excess = names.len().saturating_sub(keep);
+    for old in names.into_iter().take(excess) {
+        if let Err(e) = std::fs::remove_file(&old) {
+            tracing::warn!(path = %old.display(), error = %e, "cannot delete an old backup");
+        }
+    }
 }
 
 /// How long the event log keeps events for clients to resume from.
@@ -556,5 +690,63 @@ impl Signals {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::BackupConfig;
+
+    #[test]
+    fn the_daily_backup_waits_until_the_next_time_of_day() {
+        let cfg = BackupConfig {
+            time: "02:30".into(),
+            recipients: vec!["x".into()],
+            ..Default::default()
+        };
+        let at = |h, m| {
+            time::macros::datetime!(2026-11-22 00:00 UTC)
+                .replace_time(time::Time::from_hms(h, m, 0).unwrap())
+        };
+        assert_eq!(next_backup_in(&cfg, at(1, 30)), Duration::from_secs(3600));
+        assert_eq!(next_backup_in(&cfg, at(2, 30)), Duration::from_secs(86_400));
+        assert_eq!(
+            next_backup_in(&cfg, at(3, 30)),
+            Duration::from_secs(23 * 3600)
+        );
+        let every = BackupConfig {
+            interval_secs: 60,
+            ..Default::default()
+        };
+        assert_eq!(next_backup_in(&every, at(3, 30)), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_backups_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [
+            "outpost-20260101T000000Z.age",
+            "outpost-20260102T000000Z.age",
+            "outpost-20260103T000000Z.age",
+            "notes.txt",
+        ] {
+            std::fs::write(dir.path().join(n), "x").unwrap();
+        }
+        prune_backups(dir.path(), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            vec![
+                "notes.txt",
+                "outpost-20260102T000000Z.age",
+                "outpost-20260103T000000Z.age"
+            ]
+        );
     }
 }

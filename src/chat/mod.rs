@@ -1147,6 +1147,76 @@ impl Chat {
         .await
     }
 
+    /// Deletes expired messages in every channel with a retention period; returns how many.
+    pub async fn apply_retention(&self, server_days: u32) -> Result<usize> {
+        let plan = self
+            .read(move |c| Ok(q::retention_plan(c, server_days)?))
+            .await?;
+        let mut total = 0;
+        for (channel_id, days) in plan {
+            let cutoff = crate::store::now_ms() - days * 86_400_000;
+            let deleted = self
+                .store
+                .write(move |t| {
+                    let n = q::delete_messages_before(t, channel_id, cutoff)?;
+                    if n > 0 {
+                        audit::append(
+                            t,
+                            &Entry {
+                                actor: "retention".into(),
+                                action: "retention-applied",
+                                target: format!("channel {channel_id}"),
+                                details: format!("{n} messages older than {days} days deleted"),
+                                ..Default::default()
+                            },
+                        )?;
+                    }
+                    Ok(n)
+                })
+                .await?;
+            total += deleted;
+        }
+        Ok(total)
+    }
+
+    /// Sets a channel's own retention period (administrators); `None` follows the server's.
+    pub async fn set_retention(
+        &self,
+        actor: Actor,
+        channel_id: i64,
+        days: Option<u32>,
+    ) -> Result<()> {
+        if !actor.is_admin {
+            return Err(ChatError::Forbidden("only administrators set retention"));
+        }
+        self.store
+            .write(move |t| {
+                q::set_channel_retention(t, channel_id, days)?;
+                let name = crate::store::users::user_by_id(t, actor.id)
+                    .map(|u| u.username)
+                    .unwrap_or_default();
+                audit::append(
+                    t,
+                    &Entry {
+                        actor_id: Some(actor.id),
+                        actor: name,
+                        action: "retention-set",
+                        target: format!("channel {channel_id}"),
+                        details: match days {
+                            Some(d) => format!("{d} days"),
+                            None => "server default".into(),
+                        },
+                        ..Default::default()
+                    },
+                )
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ChatError::NotFound,
+                other => other.into(),
+            })
+    }
+
     pub async fn directory(&self) -> Result<Vec<(i64, String, String)>> {
         self.read(|c| Ok(q::directory(c)?)).await
     }

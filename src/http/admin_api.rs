@@ -20,11 +20,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(status))
         .routes(routes!(audit_log))
+        .routes(routes!(set_retention))
 }
 
 /// Gathers the figures shown by `/metrics`, `outpost status` and the admin status page.
 pub async fn snapshot(s: &AppState) -> Result<Snapshot, ApiError> {
     let users = s.store.read(users::count_users).await?;
+    let last_backup = s.store.read(crate::store::chat::last_backup_at).await?;
     let data_dir = s.config.data_dir.clone();
     let db = s.config.db_path();
     let (database_bytes, file_store_bytes) = tokio::task::spawn_blocking(move || {
@@ -55,7 +57,8 @@ pub async fn snapshot(s: &AppState) -> Result<Snapshot, ApiError> {
         active_calls: 0,
         database_bytes,
         file_store_bytes,
-        backup_age_seconds: None,
+        backup_age_seconds: last_backup
+            .map(|at| ((crate::store::now_ms() - at).max(0) / 1000) as u64),
         certificate_expires_in_seconds: expires,
         users,
     })
@@ -186,4 +189,27 @@ async fn audit_log(
             "format is \"json\" or \"csv\"",
         )),
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Days to keep messages in this channel; null follows the server's `retention.days`.
+    days: Option<u32>,
+}
+
+/// Set a channel's retention period (administrators).
+#[utoipa::path(put, path = "/api/v1/admin/channels/{id}/retention", request_body = Retention, responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn set_retention(
+    State(s): State<AppState>,
+    Admin(admin): Admin,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Json(req): Json<Retention>,
+) -> Result<StatusCode, ApiError> {
+    let actor = crate::chat::Actor {
+        id: admin.user.id,
+        is_admin: admin.user.is_admin,
+    };
+    s.chat.set_retention(actor, id, req.days).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -732,3 +732,61 @@ pub fn all_memberships(c: &Connection) -> Result<Vec<(i64, i64)>> {
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
+
+/// Channels whose messages expire, with their period in days: the channel's own setting, else
+/// the server's (`server_days`, 0 for none).
+pub fn retention_plan(c: &Connection, server_days: u32) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = c.prepare(
+        "SELECT id, coalesce(retention_days, ?1) FROM channels
+         WHERE coalesce(retention_days, ?1) > 0",
+    )?;
+    let rows = stmt.query_map([server_days], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A channel's own retention period in days (`None`: the server's).
+pub fn set_channel_retention(c: &Connection, channel_id: i64, days: Option<u32>) -> Result<()> {
+    let n = c.execute(
+        "UPDATE channels SET retention_days = ?2 WHERE id = ?1",
+        params![channel_id, days],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Deletes a channel's messages created before `cutoff_ms`, with their reactions, mentions, search
+/// entries and logged events. A thread root goes only once all its replies have gone.
+pub fn delete_messages_before(c: &Connection, channel_id: i64, cutoff_ms: i64) -> Result<usize> {
+    let replies = c.execute(
+        "DELETE FROM messages WHERE channel_id = ?1 AND created_at < ?2 AND thread_root IS NOT NULL",
+        params![channel_id, cutoff_ms],
+    )?;
+    c.execute(
+        "UPDATE messages SET reply_count =
+            (SELECT count(*) FROM messages r WHERE r.thread_root = messages.id)
+         WHERE channel_id = ?1 AND thread_root IS NULL AND reply_count > 0",
+        [channel_id],
+    )?;
+    let roots = c.execute(
+        "DELETE FROM messages WHERE channel_id = ?1 AND created_at < ?2 AND thread_root IS NULL
+           AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.thread_root = messages.id)",
+        params![channel_id, cutoff_ms],
+    )?;
+    c.execute(
+        "DELETE FROM events WHERE channel_id = ?1 AND created_at < ?2",
+        params![channel_id, cutoff_ms],
+    )?;
+    Ok(replies + roots)
+}
+
+/// When the last backup finished (ms), if any.
+pub fn last_backup_at(c: &Connection) -> Result<Option<i64>> {
+    Ok(c.query_row(
+        "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_backup_at'",
+        [],
+        |r| r.get(0),
+    )
+    .optional()?)
+}

@@ -268,3 +268,153 @@ async fn metrics_are_valid_prometheus_text_and_remote_non_admins_are_refused() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn retention_deletes_exactly_the_expired_messages_and_is_audited() {
+    let app = spawn_app_with(|c| c.retention.days = 30).await;
+    let admin = app.setup_admin().await;
+    let member = app.invite_user(&admin, "member", "member-password").await;
+    let general = create_channel(&app, &admin, "general", false).await;
+    let short = create_channel(&app, &admin, "short", false).await;
+    let mut ids = std::collections::HashMap::new();
+    for (ch, name) in [
+        (general, "old"),
+        (general, "old-root"),
+        (general, "new"),
+        (short, "week-old"),
+        (short, "today"),
+    ] {
+        ids.insert(
+            name,
+            post_message(&app, &admin, ch, name).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let path = format!("/api/v1/channels/{general}/messages");
+    let reply = |root: i64, body: &'static str| {
+        api(
+            &app,
+            &admin,
+            Method::POST,
+            &path,
+            Some(json!({"body": body, "thread_root": root})),
+        )
+    };
+    let old_reply = reply(ids["old-root"], "old reply")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let new_reply = reply(ids["old-root"], "new reply")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    // Age some messages directly in the database.
+    let db = rusqlite::Connection::open(app.data_dir().join("outpost.db")).unwrap();
+    let day = 86_400_000i64;
+    let now = outpost::store::now_ms();
+    for (id, age_days) in [
+        (ids["old"], 40),
+        (ids["old-root"], 40),
+        (old_reply, 35),
+        (new_reply, 1),
+        (ids["week-old"], 8),
+    ] {
+        db.execute(
+            "UPDATE messages SET created_at = ?1 WHERE id = ?2",
+            rusqlite::params![now - age_days * day, id],
+        )
+        .unwrap();
+    }
+    // A member may not set retention; an admin sets one week for #short.
+    let r = api(
+        &app,
+        &member,
+        Method::PUT,
+        &format!("/api/v1/admin/channels/{short}/retention"),
+        Some(json!({"days": 7})),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    let r = api(
+        &app,
+        &admin,
+        Method::PUT,
+        &format!("/api/v1/admin/channels/{short}/retention"),
+        Some(json!({"days": 7})),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+
+    let deleted = app.handle.state.chat.apply_retention(30).await.unwrap();
+    assert_eq!(deleted, 3, "old, old reply, week-old");
+    let page: Vec<Value> = api(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/channels/{general}/messages"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let bodies: Vec<&str> = page.iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(
+        bodies,
+        vec!["old-root", "new"],
+        "a root stays while a reply is younger"
+    );
+    assert_eq!(page[0]["reply_count"], 1);
+    let thread: Vec<Value> = api(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/messages/{}/thread", ids["old-root"]),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(thread.len(), 2);
+    let page: Vec<Value> = api(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/channels/{short}/messages"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0]["body"], "today");
+    let hits: Vec<Value> = api(&app, &admin, Method::GET, "/api/v1/search?q=old", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        hits.iter().all(|h| h["message"]["body"] != "old"),
+        "gone from search too"
+    );
+    let log = audit(&app, &admin).await;
+    assert_eq!(
+        log.iter()
+            .filter(|e| e["action"] == "retention-applied")
+            .count(),
+        2
+    );
+    assert!(has(&log, "retention-set", |e| e["actor"] == ADMIN));
+    // Nothing else is due.
+    assert_eq!(app.handle.state.chat.apply_retention(30).await.unwrap(), 0);
+    app.stop().await;
+}

@@ -314,3 +314,65 @@ async fn damaged_archives_wrong_keys_and_occupied_targets_are_refused_with_nothi
     assert_ne!(code, 0);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_backups_run_by_themselves_and_keep_the_newest() {
+    let keys = tempfile::tempdir().unwrap();
+    let (identity, recipient) = keypair(keys.path(), "key.txt");
+    let app = spawn_app_with(move |c| {
+        c.backup.interval_secs = 1;
+        c.backup.keep = 2;
+        c.backup.recipients = vec![recipient];
+    })
+    .await;
+    let admin = app.setup_admin().await;
+    let folder = app.data_dir().join("backups");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "scheduled backups did not run: {seen:?}"
+        );
+        if let Ok(entries) = std::fs::read_dir(&folder) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.ends_with(".age") {
+                    seen.insert(name);
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let left: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "age"))
+        .collect();
+    assert!(left.len() <= 2, "keeps the newest two: {left:?}");
+    let newest = left.iter().max().unwrap().clone();
+    let (code, out) = cli(
+        vec![
+            "backup".into(),
+            "verify".into(),
+            newest.display().to_string(),
+            "--identity".into(),
+            identity.display().to_string(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    let status: Value = api(&app, &admin, Method::GET, "/api/v1/admin/status", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        status["backup_age_seconds"].as_u64().unwrap() < 60,
+        "{status}"
+    );
+    app.stop().await;
+}
