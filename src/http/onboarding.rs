@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/ca.pem", get(ca_pem))
         .route("/ca.der", get(ca_der))
         .route("/healthz", get(|| async { "ok" }))
+        // Browsers ask for it by themselves; a redirect to HTTPS would break the page's policy.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .fallback(redirect_to_https)
 }
 
