@@ -2,7 +2,7 @@
 //! variables, then command-line flags. Every layer is merged as a TOML tree and deserialized once
 //! with `deny_unknown_fields`, so a typo anywhere is reported with the key that caused it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,8 @@ pub struct Config {
     pub audit: AuditConfig,
     pub backup: BackupConfig,
     pub retention: RetentionConfig,
+    pub media: MediaConfig,
+    pub calls: CallsConfig,
 }
 
 impl Default for Config {
@@ -70,6 +72,8 @@ impl Default for Config {
             audit: AuditConfig::default(),
             backup: BackupConfig::default(),
             retention: RetentionConfig::default(),
+            media: MediaConfig::default(),
+            calls: CallsConfig::default(),
         }
     }
 }
@@ -290,6 +294,67 @@ impl Default for RetentionConfig {
     }
 }
 
+/// Photos, video and other files attached to messages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// Largest file one upload may carry, in bytes.
+    pub max_file_bytes: u64,
+    /// Bytes of files one user may have stored (counted before duplicates are merged); 0: no quota.
+    pub user_quota_bytes: u64,
+    /// Keep photos' metadata (EXIF, XMP: camera, time, GPS location) as uploaded. By default
+    /// everything but the orientation is removed from the stored photo.
+    pub keep_photo_metadata: bool,
+    /// Unfinished uploads and files never attached to a message are removed after this long.
+    pub abandoned_upload_hours: u32,
+    /// How often the sweep for unreferenced files runs.
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            max_file_bytes: 2 << 30,
+            user_quota_bytes: 20 << 30,
+            keep_photo_metadata: false,
+            abandoned_upload_hours: 24,
+            sweep_interval_secs: 3600,
+        }
+    }
+}
+
+/// Voice and video calls through the built-in media server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallsConfig {
+    /// Calls on or off.
+    pub enabled: bool,
+    /// The one UDP port every call's media uses.
+    pub udp_port: u16,
+    /// TCP port for media when UDP is blocked (ICE over TCP); 0: off.
+    pub tcp_port: u16,
+    /// Addresses the media server offers to browsers. Empty: every private, link-local and
+    /// loopback address of this machine. Set this behind NAT or a VPN.
+    pub addresses: Vec<IpAddr>,
+    /// Most participants in one call.
+    pub max_participants: usize,
+    /// How long a call rings before it counts as missed.
+    pub ring_secs: u64,
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        CallsConfig {
+            enabled: true,
+            udp_port: 3478,
+            tcp_port: 3478,
+            addresses: Vec::new(),
+            max_participants: 32,
+            ring_secs: 30,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -413,6 +478,41 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
         "retention.check_interval_secs",
         Kind::Int,
     ),
+    (
+        "OUTPOST_MEDIA_MAX_FILE_BYTES",
+        "media.max_file_bytes",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_MEDIA_USER_QUOTA_BYTES",
+        "media.user_quota_bytes",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_MEDIA_KEEP_PHOTO_METADATA",
+        "media.keep_photo_metadata",
+        Kind::Bool,
+    ),
+    (
+        "OUTPOST_MEDIA_ABANDONED_UPLOAD_HOURS",
+        "media.abandoned_upload_hours",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_MEDIA_SWEEP_INTERVAL_SECS",
+        "media.sweep_interval_secs",
+        Kind::Int,
+    ),
+    ("OUTPOST_CALLS_ENABLED", "calls.enabled", Kind::Bool),
+    ("OUTPOST_CALLS_UDP_PORT", "calls.udp_port", Kind::Int),
+    ("OUTPOST_CALLS_TCP_PORT", "calls.tcp_port", Kind::Int),
+    ("OUTPOST_CALLS_ADDRESSES", "calls.addresses", Kind::List),
+    (
+        "OUTPOST_CALLS_MAX_PARTICIPANTS",
+        "calls.max_participants",
+        Kind::Int,
+    ),
+    ("OUTPOST_CALLS_RING_SECS", "calls.ring_secs", Kind::Int),
     ("OUTPOST_LOG_FORMAT", "log.format", Kind::Str),
     ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
 ];
@@ -527,6 +627,16 @@ impl Config {
             || self.limits.max_ws_frame < self.limits.max_message_bytes
         {
             return Err("limits.max_ws_frame must be at least limits.max_message_bytes (and that at least 16)".into());
+        }
+        if self.media.max_file_bytes == 0 || self.media.sweep_interval_secs == 0 {
+            return Err(
+                "media.max_file_bytes and media.sweep_interval_secs must be at least 1".into(),
+            );
+        }
+        if self.calls.max_participants < 2 || self.calls.ring_secs == 0 {
+            return Err(
+                "calls.max_participants must be at least 2 and calls.ring_secs at least 1".into(),
+            );
         }
         if !self.backup.time.is_empty() && self.backup.time_of_day().is_none() {
             return Err(format!(

@@ -20,6 +20,7 @@ pub mod config;
 pub mod discovery;
 pub mod http;
 pub mod hub;
+pub mod media;
 pub mod metrics;
 pub mod pki;
 pub mod server;

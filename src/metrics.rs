@@ -18,6 +18,10 @@ pub struct Metrics {
     delivery_buckets: [AtomicU64; BUCKETS.len()],
     delivery_count: AtomicU64,
     delivery_sum_us: AtomicU64,
+    files_stored: AtomicU64,
+    file_bytes_stored: AtomicU64,
+    /// Calls in progress, kept by the call service.
+    pub active_calls: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -29,6 +33,9 @@ impl Default for Metrics {
             delivery_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
             delivery_count: AtomicU64::new(0),
             delivery_sum_us: AtomicU64::new(0),
+            files_stored: AtomicU64::new(0),
+            file_bytes_stored: AtomicU64::new(0),
+            active_calls: AtomicU64::new(0),
         }
     }
 }
@@ -36,6 +43,12 @@ impl Default for Metrics {
 impl Metrics {
     fn second(&self) -> u64 {
         self.started.elapsed().as_secs()
+    }
+
+    /// Counts one finished upload.
+    pub fn file_stored(&self, bytes: u64) {
+        self.files_stored.fetch_add(1, Ordering::Relaxed);
+        self.file_bytes_stored.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Counts one stored message.
@@ -182,6 +195,18 @@ pub fn prometheus(s: &Snapshot, m: &Metrics) -> String {
         "User accounts.",
         "gauge",
         s.users.to_string(),
+    );
+    gauge(
+        "outpost_files_uploaded_total",
+        "Files uploaded since start.",
+        "counter",
+        m.files_stored.load(Ordering::Relaxed).to_string(),
+    );
+    gauge(
+        "outpost_uploaded_bytes_total",
+        "Bytes of files uploaded since start.",
+        "counter",
+        m.file_bytes_stored.load(Ordering::Relaxed).to_string(),
     );
     let _ = writeln!(
         out,

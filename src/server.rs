@@ -205,6 +205,11 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         },
         metrics.clone(),
     );
+    let media = crate::media::Media::new(store.clone(), &config.data_dir, config.media.clone())
+        .map_err(|source| ServeError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
     record_config_change(&store, &config).await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state = AppState {
@@ -212,6 +217,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         store: store.clone(),
         auth: auth.clone(),
         chat,
+        media: media.clone(),
         metrics,
         pki: pki.clone(),
         https_port: https_addr.port(),
@@ -260,6 +266,11 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
             shutdown_rx.clone(),
         )));
     }
+    tasks.push(tokio::spawn(sweep_job(
+        media,
+        Duration::from_secs(config.media.sweep_interval_secs),
+        shutdown_rx.clone(),
+    )));
     tasks.push(tokio::spawn(watch_revocations(
         store.clone(),
         hub.clone(),
@@ -424,6 +435,32 @@ async fn has_channel_retention(store: &Store) -> bool {
 }
 
 /// Deletes expired messages periodically.
+/// Removes abandoned uploads and files nothing refers to any more.
+async fn sweep_job(
+    media: crate::media::Media,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {}
+        }
+        match media.sweep().await {
+            Ok(r) if r.uploads + r.files + r.blobs > 0 => tracing::info!(
+                uploads = r.uploads,
+                unposted_files = r.files,
+                blobs = r.blobs,
+                bytes = r.bytes,
+                "file sweep: removed unreferenced files"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "file sweep failed"),
+        }
+    }
+}
+
 async fn retention_job(
     chat: Chat,
     server_days: u32,

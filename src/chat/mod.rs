@@ -55,6 +55,9 @@ pub enum ChatError {
 
 type Result<T, E = ChatError> = std::result::Result<T, E>;
 
+/// Files one message may carry.
+pub const MAX_ATTACHMENTS: usize = 10;
+
 #[derive(Debug, Clone)]
 pub struct ChatLimits {
     pub max_message_bytes: usize,
@@ -839,13 +842,19 @@ impl Chat {
         client_id: Option<String>,
         body: String,
         thread_root: Option<i64>,
+        attachments: Vec<String>,
     ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
         let checked = (|| {
             if let Some(id) = &client_id {
                 validate_client_id(id)?;
             }
-            if body.trim().is_empty() {
+            if body.trim().is_empty() && attachments.is_empty() {
                 return Err(ChatError::Invalid("a message cannot be empty".into()));
+            }
+            if attachments.len() > MAX_ATTACHMENTS {
+                return Err(ChatError::Invalid(format!(
+                    "a message carries at most {MAX_ATTACHMENTS} files"
+                )));
             }
             if body.len() > self.limits.max_message_bytes {
                 return Err(ChatError::TooLarge(self.limits.max_message_bytes));
@@ -894,7 +903,17 @@ impl Chat {
                 )?;
                 let mentioned = mention_targets(c, channel_id, actor.id, &body)?;
                 q::add_mentions(c, msg.id, &mentioned)?;
-                let view = MessageView::from(msg);
+                let view = if attachments.is_empty() {
+                    MessageView::from(msg)
+                } else {
+                    crate::store::files::attach(c, actor.id, msg.id, &attachments).map_err(
+                        |e| match e {
+                            StoreError::Conflict(m) => ChatError::Invalid(m.into()),
+                            other => other.into(),
+                        },
+                    )?;
+                    MessageView::from(q::message(c, msg.id)?)
+                };
                 log.message_new(c, view.clone())?;
                 if let Some(root) = thread_root {
                     log.message_updated(c, q::message(c, root)?.into())?;
@@ -1287,6 +1306,7 @@ mod tests {
             deleted: false,
             pinned_at: None,
             reactions: Vec::new(),
+            files: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::store::chat::{Channel, ChannelSummary, Message, Reaction};
+use crate::store::files::FileRow;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReactionView {
@@ -45,6 +46,49 @@ pub struct MessageView {
     pub deleted: bool,
     pub pinned: bool,
     pub reactions: Vec<ReactionView>,
+    /// Attachments, in the order the sender gave them.
+    pub files: Vec<FileView>,
+}
+
+/// A file attached to a message. URLs are relative to the server; every one checks that the
+/// reader is a member of the channel.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileView {
+    pub id: String,
+    pub name: String,
+    pub size: i64,
+    /// Sniffed from the content, not taken from the client.
+    pub mime: String,
+    /// "image", "video", "audio" or "file".
+    pub kind: String,
+    /// Pixels, after the photo's orientation is applied; for video as the sender measured.
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub url: String,
+    pub thumb_url: Option<String>,
+    pub preview_url: Option<String>,
+    pub poster_url: Option<String>,
+}
+
+impl From<FileRow> for FileView {
+    fn from(f: FileRow) -> Self {
+        let url = format!("/api/v1/files/{}", f.id);
+        FileView {
+            thumb_url: f.thumb_sha.as_ref().map(|_| format!("{url}/thumb")),
+            preview_url: f.preview_sha.as_ref().map(|_| format!("{url}/preview")),
+            poster_url: f.poster_sha.as_ref().map(|_| format!("{url}/poster")),
+            url,
+            id: f.id,
+            name: f.name,
+            size: f.size,
+            mime: f.mime,
+            kind: f.kind,
+            width: f.width,
+            height: f.height,
+            duration_ms: f.duration_ms,
+        }
+    }
 }
 
 impl From<Message> for MessageView {
@@ -66,6 +110,7 @@ impl From<Message> for MessageView {
             edited_at: m.edited_at,
             deleted: m.deleted,
             reactions: m.reactions.into_iter().map(Into::into).collect(),
+            files: m.files.into_iter().map(Into::into).collect(),
         }
     }
 }

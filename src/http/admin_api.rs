@@ -54,7 +54,10 @@ pub async fn snapshot(s: &AppState) -> Result<Snapshot, ApiError> {
         open_connections: s.chat.hub().connection_count(),
         messages_total: s.metrics.messages_total(),
         messages_per_second: s.metrics.messages_per_second(),
-        active_calls: 0,
+        active_calls: s
+            .metrics
+            .active_calls
+            .load(std::sync::atomic::Ordering::Relaxed),
         database_bytes,
         file_store_bytes,
         backup_age_seconds: last_backup

@@ -252,8 +252,12 @@ async fn history(
 pub struct SendMessage {
     /// Chosen by the client; a retry with the same id returns the first message.
     client_id: Option<String>,
+    #[serde(default)]
     body: String,
     thread_root: Option<i64>,
+    /// Ids of finished uploads (`/api/v1/uploads`) to attach; at most 10.
+    #[serde(default)]
+    attachments: Vec<String>,
 }
 
 /// Post a message (acknowledged once it is durably stored).
@@ -267,7 +271,14 @@ async fn send_message(
 ) -> Result<Json<MessageView>, ApiError> {
     let m = s
         .chat
-        .send(actor(&who), id, req.client_id, req.body, req.thread_root)
+        .send(
+            actor(&who),
+            id,
+            req.client_id,
+            req.body,
+            req.thread_root,
+            req.attachments,
+        )
         .await?;
     Ok(Json(m))
 }

@@ -6,6 +6,7 @@ mod api;
 mod assets;
 mod chat_api;
 pub mod error;
+mod files_api;
 mod onboarding;
 mod session;
 mod ws;
@@ -36,6 +37,7 @@ pub struct AppState {
     pub store: Store,
     pub auth: Auth,
     pub chat: Chat,
+    pub media: crate::media::Media,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub pki: Arc<Pki>,
     /// Flips to true when the server shuts down; long-lived connections close on it.
@@ -55,9 +57,13 @@ pub fn https_router(state: AppState) -> Router {
         .merge(chat_api::router())
         .merge(admin_api::router())
         .split_for_parts();
-    let openapi = Arc::new(openapi);
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;
+    // Uploads stream to disk with their own limits, outside the JSON body limit.
+    let (files, files_doc) = files_api::router().split_for_parts();
+    let mut openapi = openapi;
+    openapi.merge(files_doc);
+    let openapi = Arc::new(openapi);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
@@ -75,6 +81,7 @@ pub fn https_router(state: AppState) -> Router {
         .route("/ca.der", get(onboarding::ca_der))
         .merge(assets::router())
         .layer(DefaultBodyLimit::max(limit))
+        .merge(files)
         .layer(middleware::from_fn(move |req, next| {
             security_headers(req, next, hsts)
         }))

@@ -49,8 +49,11 @@ enum ClientFrame {
         req: Option<String>,
         channel_id: i64,
         client_id: Option<String>,
+        #[serde(default)]
         body: String,
         thread_root: Option<i64>,
+        #[serde(default)]
+        attachments: Vec<String>,
     },
     Edit {
         req: Option<String>,
@@ -329,9 +332,10 @@ fn handle(
             client_id,
             body,
             thread_root,
+            attachments,
         } => {
             let req = req_limit(req);
-            let fut = chat.send(actor, channel_id, client_id, body, thread_root);
+            let fut = chat.send(actor, channel_id, client_id, body, thread_root, attachments);
             pending.push_back(Box::pin(async move { message_reply(req, fut.await) }));
             None
         }

@@ -92,6 +92,7 @@ pub struct Message {
     pub deleted: bool,
     pub pinned_at: Option<i64>,
     pub reactions: Vec<Reaction>,
+    pub files: Vec<super::files::FileRow>,
 }
 
 const CHANNEL_COLS: &str = "id, kind, name, topic, created_by, created_at, archived, last_seq";
@@ -129,6 +130,7 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         deleted: r.get(12)?,
         pinned_at: r.get(13)?,
         reactions: Vec::new(),
+        files: Vec::new(),
     })
 }
 
@@ -387,6 +389,7 @@ pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
         deleted: false,
         pinned_at: None,
         reactions: Vec::new(),
+        files: Vec::new(),
     })
 }
 
@@ -492,9 +495,18 @@ fn with_reactions(c: &Connection, mut msgs: Vec<Message>) -> Result<Vec<Message>
             }),
         }
     }
+    let mut files_by_msg: HashMap<i64, Vec<super::files::FileRow>> = HashMap::new();
+    for f in super::files::files_of(c, &ids)? {
+        if let Some(mid) = f.message_id {
+            files_by_msg.entry(mid).or_default().push(f);
+        }
+    }
     for m in &mut msgs {
         if let Some(r) = by_msg.remove(&m.id) {
             m.reactions = r;
+        }
+        if let Some(f) = files_by_msg.remove(&m.id) {
+            m.files = f;
         }
     }
     Ok(msgs)

@@ -149,6 +149,61 @@ const MIGRATIONS: &[&str] = &[
     END;
     ALTER TABLE channels ADD COLUMN retention_days INTEGER;
     "#,
+    // 4: files attached to messages, resumable uploads, calls.
+    r#"
+    CREATE TABLE files (
+        id          TEXT PRIMARY KEY,
+        uploader_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        sha256      TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        mime        TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('image', 'video', 'audio', 'file')),
+        width       INTEGER,
+        height      INTEGER,
+        duration_ms INTEGER,
+        thumb_sha   TEXT,
+        preview_sha TEXT,
+        poster_sha  TEXT,
+        message_id  INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+        position    INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX files_message ON files(message_id, position) WHERE message_id IS NOT NULL;
+    CREATE INDEX files_unattached ON files(created_at) WHERE message_id IS NULL;
+    CREATE INDEX files_uploader ON files(uploader_id);
+    CREATE INDEX files_sha ON files(sha256);
+    CREATE INDEX files_thumb ON files(thumb_sha) WHERE thumb_sha IS NOT NULL;
+    CREATE INDEX files_preview ON files(preview_sha) WHERE preview_sha IS NOT NULL;
+    CREATE INDEX files_poster ON files(poster_sha) WHERE poster_sha IS NOT NULL;
+    -- A deleted message's files go with it; the sweep then removes blobs nobody references.
+    CREATE TRIGGER messages_deleted_files AFTER UPDATE OF deleted ON messages WHEN new.deleted = 1 BEGIN
+        DELETE FROM files WHERE message_id = new.id;
+    END;
+    CREATE TABLE uploads (
+        id         TEXT PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name       TEXT NOT NULL,
+        mime       TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        received   INTEGER NOT NULL DEFAULT 0,
+        width      INTEGER,
+        height     INTEGER,
+        duration_ms INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX uploads_user ON uploads(user_id);
+    CREATE TABLE calls (
+        id          INTEGER PRIMARY KEY,
+        channel_id  INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        started_by  INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        started_at  INTEGER NOT NULL,
+        answered_at INTEGER,
+        ended_at    INTEGER,
+        message_id  INTEGER REFERENCES messages(id) ON DELETE SET NULL
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.

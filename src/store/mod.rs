@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod backup;
 pub mod chat;
+pub mod files;
 pub mod migrations;
 pub mod users;
 

@@ -1,0 +1,208 @@
+//! Photos: decoding under limits, orientation, thumbnails and previews, metadata removal.
+//! Everything here is blocking and runs on the blocking pool, never on the async workers.
+
+use std::io::{BufRead, Cursor, Seek};
+
+use image::codecs::jpeg::JpegEncoder;
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+use img_parts::jpeg::{markers, Jpeg, JpegSegment};
+use img_parts::png::Png;
+use img_parts::{Bytes, DynImage, ImageEXIF};
+
+/// Longest side of a thumbnail, in pixels (sized for a chat timeline at 2x density).
+pub const THUMB_MAX: u32 = 480;
+/// Longest side of the medium preview shown when a photo is opened.
+pub const PREVIEW_MAX: u32 = 1600;
+/// Largest photo side decoded; bigger ones are kept as plain files.
+const MAX_SIDE: u32 = 16_384;
+/// Memory one decode may use. A decompression bomb stops here instead of exhausting memory.
+const MAX_ALLOC: u64 = 384 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("the image cannot be decoded: {0}")]
+    Decode(#[from] image::ImageError),
+    #[error("the image cannot be encoded: {0}")]
+    Encode(String),
+}
+
+/// An encoded derived image.
+#[derive(Debug)]
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    pub mime: &'static str,
+}
+
+#[derive(Debug)]
+pub struct Processed {
+    /// Dimensions after orientation.
+    pub width: u32,
+    pub height: u32,
+    /// The EXIF orientation the photo carried (1: none).
+    pub orientation: u8,
+    pub thumb: Encoded,
+    /// Only for photos larger than a preview; the original serves otherwise.
+    pub preview: Option<Encoded>,
+}
+
+fn limits() -> Limits {
+    let mut l = Limits::default();
+    l.max_image_width = Some(MAX_SIDE);
+    l.max_image_height = Some(MAX_SIDE);
+    l.max_alloc = Some(MAX_ALLOC);
+    l
+}
+
+/// Decodes an image (its format recognised from the content) with limits, and turns it upright.
+pub fn decode<R: BufRead + Seek>(input: R) -> Result<(DynamicImage, u8), ImageError> {
+    let mut reader = ImageReader::new(input)
+        .with_guessed_format()
+        .map_err(image::ImageError::IoError)?;
+    reader.limits(limits());
+    let mut decoder = reader.into_decoder()?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder)?;
+    img.apply_orientation(orientation);
+    Ok((img, orientation.to_exif()))
+}
+
+/// Makes the thumbnail and preview of a photo.
+pub fn process<R: BufRead + Seek>(input: R) -> Result<Processed, ImageError> {
+    let (img, orientation) = decode(input)?;
+    let (width, height) = (img.width(), img.height());
+    let thumb = encode(&img.thumbnail(THUMB_MAX, THUMB_MAX))?;
+    let preview = if width.max(height) > PREVIEW_MAX {
+        Some(encode(&img.resize(
+            PREVIEW_MAX,
+            PREVIEW_MAX,
+            image::imageops::FilterType::Triangle,
+        ))?)
+    } else {
+        None
+    };
+    Ok(Processed {
+        width,
+        height,
+        orientation,
+        thumb,
+        preview,
+    })
+}
+
+/// A small still for a video, from the frame the sender's browser captured.
+pub fn poster(bytes: &[u8]) -> Result<(Encoded, u32, u32), ImageError> {
+    let (img, _) = decode(Cursor::new(bytes))?;
+    let small = img.thumbnail(PREVIEW_MAX / 2, PREVIEW_MAX / 2);
+    Ok((encode(&small)?, img.width(), img.height()))
+}
+
+/// JPEG for opaque images; PNG where transparency must survive.
+fn encode(img: &DynamicImage) -> Result<Encoded, ImageError> {
+    let mut out = Vec::new();
+    if img.color().has_alpha() {
+        img.to_rgba8()
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+            .map_err(|e| ImageError::Encode(e.to_string()))?;
+        Ok(Encoded {
+            bytes: out,
+            mime: "image/png",
+        })
+    } else {
+        JpegEncoder::new_with_quality(&mut out, 82)
+            .encode_image(&img.to_rgb8())
+            .map_err(|e| ImageError::Encode(e.to_string()))?;
+        Ok(Encoded {
+            bytes: out,
+            mime: "image/jpeg",
+        })
+    }
+}
+
+/// An EXIF block holding only an orientation, so that a stripped photo still shows upright.
+fn orientation_exif(orientation: u8) -> Bytes {
+    let mut tiff = Vec::with_capacity(26);
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
+    tiff.extend_from_slice(&3u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&u32::from(orientation).to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    Bytes::from(tiff)
+}
+
+/// The photo without its metadata (camera, time, GPS location, comments), keeping what decoding
+/// needs (colour profile, JFIF and Adobe markers) and the orientation. `None` when the format
+/// has nothing to remove or cannot be rewritten.
+pub fn strip_metadata(data: Bytes, mime: &str, orientation: u8) -> Option<Bytes> {
+    let exif = (orientation > 1).then(|| orientation_exif(orientation));
+    match mime {
+        "image/jpeg" => {
+            let mut jpeg = Jpeg::from_bytes(data).ok()?;
+            jpeg.segments_mut().retain(|s: &JpegSegment| {
+                let m = s.marker();
+                let app = (markers::APP0..=markers::APP15).contains(&m);
+                let keep = m == markers::APP0
+                    || m == markers::APP14
+                    || (m == markers::APP2 && s.contents().starts_with(b"ICC_PROFILE\0"));
+                !(m == markers::COM || (app && !keep))
+            });
+            jpeg.set_exif(exif);
+            Some(jpeg.encoder().bytes())
+        }
+        "image/png" => {
+            let mut png = Png::from_bytes(data).ok()?;
+            for kind in [*b"tEXt", *b"zTXt", *b"iTXt", *b"tIME", *b"eXIf"] {
+                png.remove_chunks_by_type(kind);
+            }
+            png.set_exif(exif);
+            Some(png.encoder().bytes())
+        }
+        "image/webp" => {
+            let mut img = DynImage::from_bytes(data).ok()??;
+            img.set_exif(exif);
+            Some(img.encoder().bytes())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageBuffer, Rgb};
+
+    fn jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = ImageBuffer::from_fn(w, h, |x, _| Rgb([(x % 256) as u8, 0, 0]));
+        let mut out = Vec::new();
+        JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&img)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn orientation_survives_stripping() {
+        let stripped = strip_metadata(Bytes::from(jpeg(40, 20)), "image/jpeg", 6).unwrap();
+        let p = process(Cursor::new(stripped.to_vec())).unwrap();
+        assert_eq!((p.width, p.height, p.orientation), (20, 40, 6));
+        assert!(p.thumb.bytes.starts_with(&[0xff, 0xd8]));
+    }
+
+    #[test]
+    fn hostile_inputs_fail_cleanly() {
+        // Truncated, garbage, and a PNG header claiming 100000 x 100000 pixels.
+        let whole = jpeg(64, 64);
+        // A decoder may fill in a cut-off photo; it must only not panic or hang.
+        let _ = process(Cursor::new(whole[..whole.len() / 2].to_vec()));
+        assert!(process(Cursor::new(whole[..40].to_vec())).is_err());
+        assert!(process(Cursor::new(b"\xff\xd8\xff\xe0garbage".to_vec())).is_err());
+        let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        bomb.extend_from_slice(&100_000u32.to_be_bytes());
+        bomb.extend_from_slice(&100_000u32.to_be_bytes());
+        bomb.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(process(Cursor::new(bomb)).is_err());
+    }
+}
