@@ -129,9 +129,13 @@ async fn append(
                 "send the Upload-Offset header with the byte position these bytes start at",
             )
         })?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let out = s
         .media
-        .append(who.user.id, &id, offset, body.into_data_stream())
+        .append(who.user.id, &id, offset, declared, body.into_data_stream())
         .await?;
     if let Some(f) = &out.file {
         s.metrics.file_stored(f.size as u64);
@@ -419,7 +423,9 @@ impl From<MediaError> for ApiError {
             MediaError::Offset { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "offset-mismatch", e.to_string())
             }
-            MediaError::Busy => ApiError::new(StatusCode::CONFLICT, "upload-busy", e.to_string()),
+            MediaError::Busy | MediaError::Superseded => {
+                ApiError::new(StatusCode::CONFLICT, "upload-busy", e.to_string())
+            }
             MediaError::DiskFull => crate::store::StoreError::DiskFull.into(),
             MediaError::Io(io) => ApiError::internal(io),
             MediaError::Store(s) => s.into(),

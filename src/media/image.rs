@@ -71,7 +71,12 @@ pub fn decode<R: BufRead + Seek>(input: R) -> Result<(DynamicImage, u8), ImageEr
 pub fn process<R: BufRead + Seek>(input: R) -> Result<Processed, ImageError> {
     let (img, orientation) = decode(input)?;
     let (width, height) = (img.width(), img.height());
-    let thumb = encode(&img.thumbnail(THUMB_MAX, THUMB_MAX))?;
+    // Never enlarge: a small photo is its own thumbnail, re-encoded without metadata.
+    let thumb = if width.max(height) > THUMB_MAX {
+        encode(&img.thumbnail(THUMB_MAX, THUMB_MAX))?
+    } else {
+        encode(&img)?
+    };
     let preview = if width.max(height) > PREVIEW_MAX {
         Some(encode(&img.resize(
             PREVIEW_MAX,
@@ -93,8 +98,13 @@ pub fn process<R: BufRead + Seek>(input: R) -> Result<Processed, ImageError> {
 /// A small still for a video, from the frame the sender's browser captured.
 pub fn poster(bytes: &[u8]) -> Result<(Encoded, u32, u32), ImageError> {
     let (img, _) = decode(Cursor::new(bytes))?;
-    let small = img.thumbnail(PREVIEW_MAX / 2, PREVIEW_MAX / 2);
-    Ok((encode(&small)?, img.width(), img.height()))
+    let max = PREVIEW_MAX / 2;
+    let small = if img.width().max(img.height()) > max {
+        encode(&img.thumbnail(max, max))?
+    } else {
+        encode(&img)?
+    };
+    Ok((small, img.width(), img.height()))
 }
 
 /// JPEG for opaque images; PNG where transparency must survive.
@@ -204,5 +214,44 @@ mod tests {
         bomb.extend_from_slice(&100_000u32.to_be_bytes());
         bomb.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
         assert!(process(Cursor::new(bomb)).is_err());
+    }
+
+    /// A short in-tree run of what `fuzz/fuzz_targets/thumbnail.rs` does at length: mutated
+    /// photos of every format must fail or succeed, never panic.
+    #[test]
+    fn mutated_photos_never_panic() {
+        let mut seeds = vec![jpeg(40, 30)];
+        for fmt in [
+            image::ImageFormat::Png,
+            image::ImageFormat::Gif,
+            image::ImageFormat::WebP,
+        ] {
+            let img = image::DynamicImage::ImageRgb8(ImageBuffer::from_fn(20, 10, |x, y| {
+                Rgb([x as u8 * 9, y as u8 * 20, 7])
+            }));
+            let mut out = Vec::new();
+            img.write_to(&mut Cursor::new(&mut out), fmt).unwrap();
+            seeds.push(out);
+        }
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..400 {
+            let mut data = seeds[round % seeds.len()].clone();
+            for _ in 0..(1 + next() % 8) {
+                let i = (next() as usize) % data.len();
+                data[i] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                let keep = (next() as usize) % data.len();
+                data.truncate(keep.max(1));
+            }
+            let _ = process(Cursor::new(data.clone()));
+            let _ = strip_metadata(Bytes::from(data), "image/jpeg", 3);
+        }
     }
 }

@@ -8,7 +8,7 @@
 pub mod image;
 pub mod sniff;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -36,8 +36,10 @@ pub enum MediaError {
     Quota { limit: u64, used: u64 },
     #[error("the upload continues at byte {expected}")]
     Offset { expected: u64 },
-    #[error("this upload is already receiving data on another connection")]
+    #[error("this upload is still receiving data on another connection")]
     Busy,
+    #[error("a newer request for this upload took over")]
+    Superseded,
     #[error("the server's disk is full")]
     DiskFull,
     #[error("file storage failed: {0}")]
@@ -116,23 +118,20 @@ struct Inner {
     config: MediaConfig,
     /// Photo decodes at once; each may use up to the decoder's memory limit.
     decodes: Semaphore,
-    /// Uploads currently receiving bytes.
-    receiving: Mutex<HashSet<String>>,
+    /// One slot per upload receiving bytes: a request holds its lock while writing.
+    receiving: Mutex<HashMap<String, Arc<Slot>>>,
 }
 
-/// Marks an upload as receiving for as long as it lives.
-struct Receiving<'a> {
-    set: &'a Mutex<HashSet<String>>,
-    id: String,
+/// A dropped Wi-Fi connection can leave the server reading a dead request for minutes; the
+/// client's retry must not wait for that. A new request bumps `generation`, the old one sees
+/// it, stops at the next chunk boundary and releases the lock.
+struct Slot {
+    lock: tokio::sync::Mutex<()>,
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
-impl Drop for Receiving<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut s) = self.set.lock() {
-            s.remove(&self.id);
-        }
-    }
-}
+/// How long a retry waits for the request it replaces to let go.
+const TAKEOVER_WAIT: Duration = Duration::from_secs(10);
 
 fn random_id() -> Result<String> {
     let mut b = [0u8; 16];
@@ -189,7 +188,7 @@ impl Media {
                 uploads_dir,
                 config,
                 decodes: Semaphore::new(2),
-                receiving: Mutex::new(HashSet::new()),
+                receiving: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -272,8 +271,11 @@ impl Media {
     }
 
     /// How far an upload got: the file on disk is the truth, whatever the last request saw.
+    /// A request still writing (its client gone) is stopped first, so the answer is final.
     pub async fn upload_status(&self, user_id: i64, id: &str) -> Result<UploadStatus> {
         let up = self.own_upload(user_id, id).await?;
+        let slot = self.slot(&up.id)?;
+        let _held = Self::take_over(&slot).await?;
         let len = tokio::fs::metadata(self.inner.uploads_dir.join(&up.id))
             .await?
             .len();
@@ -291,22 +293,17 @@ impl Media {
         user_id: i64,
         id: &str,
         offset: u64,
+        declared_len: Option<u64>,
         body: S,
     ) -> Result<AppendOutcome>
     where
         S: Stream<Item = std::result::Result<bytes::Bytes, E>>,
     {
         let up = self.own_upload(user_id, id).await?;
-        let _guard = {
-            let mut set = self.inner.receiving.lock().map_err(|_| MediaError::Busy)?;
-            if !set.insert(up.id.clone()) {
-                return Err(MediaError::Busy);
-            }
-            Receiving {
-                set: &self.inner.receiving,
-                id: up.id.clone(),
-            }
-        };
+        let slot = self.slot(&up.id)?;
+        let _held = Self::take_over(&slot).await?;
+        let mut takeover = slot.generation.subscribe();
+        takeover.mark_unchanged();
         let size = up.size as u64;
         let path = self.inner.uploads_dir.join(&up.id);
         let mut file = match tokio::fs::OpenOptions::new().write(true).open(&path).await {
@@ -318,20 +315,34 @@ impl Media {
         if offset != have || have > size {
             return Err(MediaError::Offset { expected: have });
         }
+        let too_many =
+            || MediaError::Invalid(format!("more bytes than the {size} this upload announced"));
+        if declared_len.is_some_and(|n| have + n > size) {
+            return Err(too_many());
+        }
         file.seek(io::SeekFrom::Start(have)).await?;
         let mut received = have;
         let mut failure = None;
         let mut body = std::pin::pin!(body);
-        while let Some(chunk) = body.next().await {
+        loop {
+            let chunk = tokio::select! {
+                c = body.next() => c,
+                _ = takeover.changed() => {
+                    failure = Some(MediaError::Superseded);
+                    break;
+                }
+            };
+            let Some(chunk) = chunk else { break };
             let Ok(chunk) = chunk else {
                 // The client went away; what arrived is kept for it to resume from.
                 failure = Some(MediaError::Invalid("the upload was interrupted".into()));
                 break;
             };
             if received + chunk.len() as u64 > size {
-                failure = Some(MediaError::Invalid(format!(
-                    "more bytes than the {size} this upload announced"
-                )));
+                // A broken client: none of this request's bytes can be trusted.
+                file.set_len(have).await?;
+                received = have;
+                failure = Some(too_many());
                 break;
             }
             if let Err(e) = file.write_all(&chunk).await {
@@ -364,10 +375,39 @@ impl Media {
             return Ok(AppendOutcome { status, file: None });
         }
         let file = self.finalize(up).await?;
+        self.forget_slot(&status.id);
         Ok(AppendOutcome {
             status,
             file: Some(file),
         })
+    }
+
+    fn slot(&self, id: &str) -> Result<Arc<Slot>> {
+        let mut map = self.inner.receiving.lock().map_err(|_| MediaError::Busy)?;
+        Ok(map
+            .entry(id.to_string())
+            .or_insert_with(|| {
+                Arc::new(Slot {
+                    lock: tokio::sync::Mutex::new(()),
+                    generation: tokio::sync::watch::channel(0).0,
+                })
+            })
+            .clone())
+    }
+
+    /// Stops whatever request is still writing this upload and holds the upload until the
+    /// guard drops.
+    async fn take_over(slot: &Slot) -> Result<tokio::sync::MutexGuard<'_, ()>> {
+        slot.generation.send_modify(|g| *g += 1);
+        tokio::time::timeout(TAKEOVER_WAIT, slot.lock.lock())
+            .await
+            .map_err(|_| MediaError::Busy)
+    }
+
+    fn forget_slot(&self, id: &str) {
+        if let Ok(mut map) = self.inner.receiving.lock() {
+            map.remove(id);
+        }
     }
 
     /// Turns a complete upload into a stored file.
@@ -537,6 +577,7 @@ impl Media {
             .write(move |c| q::delete_upload(c, &uid))
             .await?;
         let _ = tokio::fs::remove_file(self.inner.uploads_dir.join(&up.id)).await;
+        self.forget_slot(&up.id);
         Ok(())
     }
 
@@ -625,6 +666,11 @@ impl Media {
     /// Removes abandoned uploads, files never posted, and blobs that nothing refers to any more
     /// (after message deletion or retention).
     pub async fn sweep(&self) -> Result<SweepReport> {
+        self.sweep_older_than(SWEEP_GRACE).await
+    }
+
+    /// The sweep, treating partial files and blobs younger than `grace` as in use.
+    pub async fn sweep_older_than(&self, grace: Duration) -> Result<SweepReport> {
         let mut report = SweepReport::default();
         let cutoff = now_ms() - i64::from(self.inner.config.abandoned_upload_hours) * 3_600_000;
         let (uploads, files) = self
@@ -635,7 +681,8 @@ impl Media {
         report.uploads = uploads.len();
         report.files = files;
         for id in uploads {
-            let _ = tokio::fs::remove_file(self.inner.uploads_dir.join(id)).await;
+            let _ = tokio::fs::remove_file(self.inner.uploads_dir.join(&id)).await;
+            self.forget_slot(&id);
         }
         let inner = self.inner.clone();
         let (blobs, bytes) = blocking(move || {
@@ -644,7 +691,7 @@ impl Media {
                 m.modified()
                     .ok()
                     .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|age| age > SWEEP_GRACE)
+                    .is_some_and(|age| age >= grace)
             };
             // Leftovers of a crash: partial files without an upload row.
             for entry in std::fs::read_dir(&inner.uploads_dir)?.flatten() {

@@ -1,8 +1,8 @@
 //! The `outpost` binary: bad configuration, startup failures, user management against a data
 //! directory (with and without a running server), CA export, doctor and SIGTERM.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Stdio};
+use std::io::Write;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::helpers::*;
@@ -257,50 +257,6 @@ fn ca_export_and_fingerprint_agree() {
     // No database yet: doctor says so.
     assert_eq!(code, 1);
     assert!(out.contains("no database"), "{out}");
-}
-
-struct Server {
-    child: Child,
-    https: String,
-}
-
-/// Starts `outpost serve` on loopback and waits for its "listening" line.
-fn serve(data: &str) -> Server {
-    serve_with(data, &[])
-}
-
-fn serve_with(data: &str, env: &[(&str, &str)]) -> Server {
-    let mut child = outpost_bin()
-        .args([
-            "serve",
-            "--data-dir",
-            data,
-            "--listen",
-            "127.0.0.1:0",
-            "--http-listen",
-            "off",
-            "--no-discovery",
-        ])
-        .envs(env.iter().copied())
-        .env("OUTPOST_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let https = loop {
-        assert!(Instant::now() < deadline, "server did not start");
-        let line = lines.next().expect("server output").unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["message"] == "Outpost is listening" {
-            break v["https"].as_str().unwrap().to_string();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, https }
 }
 
 #[test]

@@ -1,8 +1,11 @@
 //! `spawn_app()` and typed helpers shared by every area.
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use outpost::config::{Config, HttpListen};
 use outpost::ServerHandle;
@@ -388,4 +391,56 @@ pub async fn api(
         rb = rb.json(&b);
     }
     rb.send().await.unwrap()
+}
+
+/// A real `outpost serve` process on loopback.
+pub struct Server {
+    pub child: Child,
+    pub https: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `outpost serve` on loopback and waits for its "listening" line.
+pub fn serve(data: &str) -> Server {
+    serve_with(data, &[])
+}
+
+pub fn serve_with(data: &str, env: &[(&str, &str)]) -> Server {
+    let mut child = outpost_bin()
+        .args([
+            "serve",
+            "--data-dir",
+            data,
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "off",
+            "--no-discovery",
+        ])
+        .envs(env.iter().copied())
+        .env("OUTPOST_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let https = loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        let line = lines.next().expect("server output").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["message"] == "Outpost is listening" {
+            break v["https"].as_str().unwrap().to_string();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, https }
 }

@@ -6,6 +6,7 @@ mod auth;
 mod backup;
 mod chat;
 mod cli;
+mod files;
 mod helpers;
 mod http;
 mod realtime;
