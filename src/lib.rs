@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod auth;
 pub mod backup;
+pub mod calls;
 pub mod chat;
 pub mod config;
 pub mod discovery;

@@ -79,6 +79,11 @@ impl ServerHandle {
         if let Some(ad) = self.advertiser {
             let _ = tokio::task::spawn_blocking(move || ad.shutdown()).await;
         }
+        // Calls end first, so that every participant hears why before the connections close.
+        self.state
+            .calls
+            .end_all(crate::calls::EndReason::ServerRestart)
+            .await;
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = t.await;
@@ -212,11 +217,44 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         })?;
     record_config_change(&store, &config).await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    crate::calls::close_stale(&store).await?;
+    let sfu = if config.calls.enabled {
+        let (reports_tx, reports_rx) = tokio::sync::mpsc::unbounded_channel();
+        let addresses = crate::calls::sfu::media_addresses(&config.calls.addresses);
+        match crate::calls::sfu::start(
+            addresses,
+            config.calls.udp_port,
+            config.calls.tcp_port,
+            reports_tx,
+            shutdown_rx.clone(),
+        )
+        .await
+        {
+            Ok(sfu) => {
+                tracing::info!(udp = ?sfu.udp, tcp = ?sfu.tcp, "call media server listening");
+                Some((sfu, reports_rx))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "calls are off: the media server could not start");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let calls = crate::calls::Calls::new(
+        chat.clone(),
+        store.clone(),
+        config.calls.clone(),
+        metrics.clone(),
+        sfu,
+    );
     let state = AppState {
         config: config.clone(),
         store: store.clone(),
         auth: auth.clone(),
         chat,
+        calls,
         media: media.clone(),
         metrics,
         pki: pki.clone(),

@@ -929,6 +929,32 @@ impl Chat {
         }
     }
 
+    /// Writes a call's record into its conversation (a message of kind "call" whose body is
+    /// JSON: call id, missed, duration, participants).
+    pub fn record_call(
+        &self,
+        channel_id: i64,
+        caller: i64,
+        body: String,
+    ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
+        self.commit(move |c, log| {
+            let msg = q::insert_message(
+                c,
+                &NewMessage {
+                    channel_id,
+                    author_id: Some(caller),
+                    client_id: None,
+                    kind: "call",
+                    body: &body,
+                    thread_root: None,
+                },
+            )?;
+            let view = MessageView::from(msg);
+            log.message_new(c, view.clone())?;
+            Ok(view)
+        })
+    }
+
     pub fn edit(
         &self,
         actor: Actor,

@@ -33,6 +33,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mentions))
         .routes(routes!(search))
         .routes(routes!(people))
+        .routes(routes!(list_calls))
+}
+
+/// Ongoing calls in your conversations.
+#[utoipa::path(get, path = "/api/v1/calls", responses((status = 200, body = Vec<crate::calls::CallView>)))]
+async fn list_calls(
+    State(s): State<AppState>,
+    who: CurrentUser,
+) -> Json<Vec<crate::calls::CallView>> {
+    Json(s.calls.list(who.user.id))
 }
 
 fn actor(who: &CurrentUser) -> Actor {

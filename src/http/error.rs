@@ -219,3 +219,20 @@ impl From<crate::chat::ChatError> for ApiError {
         }
     }
 }
+
+impl From<crate::calls::CallError> for ApiError {
+    fn from(e: crate::calls::CallError) -> Self {
+        use crate::calls::CallError;
+        match e {
+            CallError::NotFound => ApiError::not_found(),
+            CallError::Full(_) => ApiError::new(StatusCode::CONFLICT, "call-full", e.to_string()),
+            CallError::Disabled => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "calls-disabled",
+                e.to_string(),
+            ),
+            CallError::Chat(c) => c.into(),
+            CallError::Store(s) => s.into(),
+        }
+    }
+}

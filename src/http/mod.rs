@@ -37,6 +37,7 @@ pub struct AppState {
     pub store: Store,
     pub auth: Auth,
     pub chat: Chat,
+    pub calls: crate::calls::Calls,
     pub media: crate::media::Media,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub pki: Arc<Pki>,

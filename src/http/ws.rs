@@ -87,6 +87,33 @@ enum ClientFrame {
     Ping {
         req: Option<String>,
     },
+    CallStart {
+        req: Option<String>,
+        channel_id: i64,
+    },
+    CallJoin {
+        req: Option<String>,
+        call_id: u64,
+    },
+    CallAnswer {
+        call_id: u64,
+        sdp: String,
+    },
+    CallMute {
+        call_id: u64,
+        muted: bool,
+    },
+    CallMedia {
+        call_id: u64,
+        camera: bool,
+        screen: bool,
+    },
+    CallLeave {
+        call_id: u64,
+    },
+    CallDecline {
+        call_id: u64,
+    },
 }
 
 pub async fn upgrade(
@@ -118,6 +145,21 @@ pub async fn upgrade(
 }
 
 type Pending = Pin<Box<dyn Future<Output = String> + Send>>;
+
+/// The calls this connection is in. Leaving the connection leaves them.
+struct CallSession {
+    calls: crate::calls::Calls,
+    peers: HashMap<u64, crate::calls::PeerId>,
+    signal: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+impl Drop for CallSession {
+    fn drop(&mut self) {
+        for (_, peer) in self.peers.drain() {
+            self.calls.leave(peer);
+        }
+    }
+}
 
 fn error_frame(req: Option<&str>, err: ApiError) -> String {
     json!({"type": "error", "req": req, "code": err.code, "message": err.message}).to_string()
@@ -219,9 +261,20 @@ async fn connection(
     ping.tick().await;
     let mut last_heard = Instant::now();
     let mut typing_sent: HashMap<i64, Instant> = HashMap::new();
+    let (signal, mut signals) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut calls = CallSession {
+        calls: s.calls.clone(),
+        peers: HashMap::new(),
+        signal,
+    };
 
     loop {
         tokio::select! {
+            Some(text) = signals.recv() => {
+                if !send_text(&mut socket, text).await {
+                    return;
+                }
+            }
             frame = sub.rx.recv() => match frame {
                 Some(frame) => {
                     if frame.pos.is_some_and(|p| p <= last_sent) {
@@ -289,7 +342,7 @@ async fn connection(
                     if !send_text(&mut socket, error_frame(None, err)).await { return; }
                     continue;
                 }
-                if let Some(immediate) = handle(&s, actor, &sub, frame, &mut pending, &mut typing_sent) {
+                if let Some(immediate) = handle(&s, actor, &sub, frame, &mut pending, &mut typing_sent, &mut calls) {
                     if !send_text(&mut socket, immediate).await { return; }
                 }
             }
@@ -323,6 +376,7 @@ fn handle(
     frame: ClientFrame,
     pending: &mut FuturesOrdered<Pending>,
     typing_sent: &mut HashMap<i64, Instant>,
+    calls: &mut CallSession,
 ) -> Option<String> {
     let chat = &s.chat;
     match frame {
@@ -426,6 +480,79 @@ fn handle(
         ClientFrame::Ping { req } => {
             Some(json!({"type": "pong", "req": req_limit(req)}).to_string())
         }
+        ClientFrame::CallStart { req, channel_id } => {
+            let req = req_limit(req);
+            let c = calls.calls.clone();
+            pending.push_back(Box::pin(async move {
+                call_reply(req, c.start(actor, channel_id).await)
+            }));
+            None
+        }
+        ClientFrame::CallJoin { req, call_id } => {
+            let req = req_limit(req);
+            if calls.peers.contains_key(&call_id) {
+                let view = calls
+                    .calls
+                    .list(actor.id)
+                    .into_iter()
+                    .find(|c| c.id == call_id);
+                return Some(match view {
+                    Some(v) => call_reply(req, Ok(v)),
+                    None => call_reply(req, Err(crate::calls::CallError::NotFound)),
+                });
+            }
+            let joined = calls.calls.join(actor, call_id, calls.signal.clone());
+            Some(match joined {
+                Ok((peer, view)) => {
+                    calls.peers.insert(call_id, peer);
+                    call_reply(req, Ok(view))
+                }
+                Err(e) => call_reply(req, Err(e)),
+            })
+        }
+        ClientFrame::CallAnswer { call_id, sdp } => {
+            if let Some(peer) = calls.peers.get(&call_id) {
+                calls.calls.answer(*peer, sdp);
+            }
+            None
+        }
+        ClientFrame::CallMute { call_id, muted } => {
+            if let Some(peer) = calls.peers.get(&call_id) {
+                calls.calls.mute(*peer, muted);
+            }
+            None
+        }
+        ClientFrame::CallMedia {
+            call_id,
+            camera,
+            screen,
+        } => {
+            if let Some(peer) = calls.peers.get(&call_id) {
+                calls.calls.media(*peer, camera, screen);
+            }
+            None
+        }
+        ClientFrame::CallLeave { call_id } => {
+            if let Some(peer) = calls.peers.remove(&call_id) {
+                calls.calls.leave(peer);
+            }
+            None
+        }
+        ClientFrame::CallDecline { call_id } => calls
+            .calls
+            .decline(actor, call_id)
+            .err()
+            .map(|e| error_frame(None, e.into())),
+    }
+}
+
+fn call_reply(
+    req: Option<String>,
+    r: Result<crate::calls::CallView, crate::calls::CallError>,
+) -> String {
+    match r {
+        Ok(call) => json!({"type": "call", "req": req, "call": call}).to_string(),
+        Err(e) => error_frame(req.as_deref(), e.into()),
     }
 }
 

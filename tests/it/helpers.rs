@@ -28,6 +28,12 @@ pub fn test_config(dir: &Path) -> Config {
         http_listen: HttpListen::Addr("127.0.0.1:0".parse().unwrap()),
         discovery: false,
         site_name: "Test Site".into(),
+        calls: outpost::config::CallsConfig {
+            addresses: vec!["127.0.0.1".parse().unwrap()],
+            udp_port: 0,
+            tcp_port: 0,
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -267,6 +273,44 @@ impl Ws {
         }
     }
 
+    /// A frame if one arrives within `wait`.
+    pub async fn poll(&mut self, wait: std::time::Duration) -> Option<Value> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        if let Some(v) = self.backlog.pop_front() {
+            return Some(v);
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    return Some(serde_json::from_str(t.as_str()).unwrap())
+                }
+                Ok(Some(Ok(_))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    /// Waits for the first frame of `kind`, keeping the others for later.
+    pub async fn wait_for(&mut self, kind: &str) -> Value {
+        let mut kept = Vec::new();
+        let found = loop {
+            let f = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("closed waiting for {kind}"));
+            if f["type"] == kind {
+                break f;
+            }
+            kept.push(f);
+        };
+        for f in kept.into_iter().rev() {
+            self.backlog.push_front(f);
+        }
+        found
+    }
+
     pub async fn next(&mut self) -> Option<Value> {
         if let Some(v) = self.backlog.pop_front() {
             return Some(v);
@@ -423,6 +467,9 @@ pub fn serve_with(data: &str, env: &[(&str, &str)]) -> Server {
             "off",
             "--no-discovery",
         ])
+        .env("OUTPOST_CALLS_ADDRESSES", "127.0.0.1")
+        .env("OUTPOST_CALLS_UDP_PORT", "0")
+        .env("OUTPOST_CALLS_TCP_PORT", "0")
         .envs(env.iter().copied())
         .env("OUTPOST_LOG_FORMAT", "json")
         .stdout(Stdio::null())

@@ -4,10 +4,12 @@
 mod admin;
 mod auth;
 mod backup;
+mod calls;
 mod chat;
 mod cli;
 mod files;
 mod helpers;
 mod http;
 mod realtime;
+mod rtc_client;
 mod tls;

@@ -1,0 +1,907 @@
+//! The selective forwarding unit: one task owns every WebRTC peer (str0m, sans-IO), one UDP
+//! socket per offered address and an optional ICE-TCP listener. Each participant sends its
+//! microphone (and optionally camera and screen) to the server and receives everyone else's
+//! streams from it. The server is always the SDP offerer, so negotiation has one direction.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::net::{Protocol, Receive, TcpType};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
+
+/// One participant's connection to the media server (a browser tab in a call).
+pub type PeerId = u64;
+
+/// What a participant sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    Mic,
+    Camera,
+    Screen,
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Source::Mic => "mic",
+            Source::Camera => "cam",
+            Source::Screen => "screen",
+        }
+    }
+    fn kind(self) -> MediaKind {
+        match self {
+            Source::Mic => MediaKind::Audio,
+            _ => MediaKind::Video,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Command {
+    Join {
+        peer: PeerId,
+        call: u64,
+        user_id: i64,
+        /// Frames for this participant's WebSocket (offers).
+        signal: mpsc::UnboundedSender<String>,
+    },
+    Answer {
+        peer: PeerId,
+        sdp: String,
+    },
+    Media {
+        peer: PeerId,
+        camera: bool,
+        screen: bool,
+    },
+    Mute {
+        peer: PeerId,
+        muted: bool,
+    },
+    Leave {
+        peer: PeerId,
+    },
+    /// Reports the number of peers (for tests and benchmarks).
+    Count(tokio::sync::oneshot::Sender<usize>),
+}
+
+/// What the media server tells the call service.
+#[derive(Debug)]
+pub enum Report {
+    Speaking {
+        peer: PeerId,
+        speaking: bool,
+    },
+    /// The peer's media connection is gone (closed, failed, or never connected).
+    Gone {
+        peer: PeerId,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SfuError {
+    #[error("cannot listen for call media on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("no address to offer for call media; set calls.addresses")]
+    NoAddress,
+}
+
+/// A handle to the running media server.
+#[derive(Clone)]
+pub struct Sfu {
+    tx: mpsc::UnboundedSender<Command>,
+    pub udp: Vec<SocketAddr>,
+    pub tcp: Vec<SocketAddr>,
+}
+
+impl Sfu {
+    pub fn send(&self, cmd: Command) {
+        let _ = self.tx.send(cmd);
+    }
+
+    /// Peers the media server holds right now.
+    pub async fn peer_count(&self) -> usize {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Command::Count(tx));
+        rx.await.unwrap_or(0)
+    }
+}
+
+struct Packet {
+    proto: Protocol,
+    at: Instant,
+    source: SocketAddr,
+    destination: SocketAddr,
+    data: Vec<u8>,
+}
+
+enum Net {
+    Packet(Packet),
+    TcpOpen(SocketAddr, mpsc::Sender<Vec<u8>>),
+    TcpClosed(SocketAddr),
+}
+
+/// An outgoing line: another participant's source, as an m-line of this peer.
+struct OutLine {
+    mid: Mid,
+    open: bool,
+}
+
+struct Pending {
+    offer: SdpPendingOffer,
+    sent: Instant,
+}
+
+struct Peer {
+    id: PeerId,
+    call: u64,
+    user_id: i64,
+    rtc: Rtc,
+    signal: mpsc::UnboundedSender<String>,
+    created: Instant,
+    next: Instant,
+    connected: bool,
+    dead: bool,
+    /// Inbound lines this peer sends on, once offered.
+    inbound: BTreeMap<Source, Mid>,
+    /// Which inbound lines the peer wants (the microphone always).
+    want_camera: bool,
+    want_screen: bool,
+    /// Sources this peer has answered for, so others can receive them.
+    live: BTreeMap<Source, bool>,
+    out: BTreeMap<(PeerId, Source), OutLine>,
+    pending: Option<Pending>,
+    muted: bool,
+    level: f32,
+    speaking: bool,
+    speaking_changed: Instant,
+    last_keyframe_request: Instant,
+}
+
+/// How long a browser may take to connect its media before it counts as gone.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// An offer not answered in this time is withdrawn and made again.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
+/// Smoothed audio level (dBov) above which someone is speaking, and below which they stop.
+const SPEAKING_ON: f32 = -50.0;
+const SPEAKING_OFF: f32 = -60.0;
+const SPEAKING_MIN_CHANGE: Duration = Duration::from_millis(300);
+
+/// The addresses to offer: configured ones, or every loopback, private and link-local IPv4
+/// address of this machine.
+pub fn media_addresses(configured: &[IpAddr]) -> Vec<IpAddr> {
+    if !configured.is_empty() {
+        return configured.to_vec();
+    }
+    let mut out: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.ip())
+        .filter(|ip| match ip {
+            IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local(),
+            IpAddr::V6(_) => false,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Starts the media server on `addresses` (UDP on `udp_port`, ICE-TCP on `tcp_port` unless 0).
+pub async fn start(
+    addresses: Vec<IpAddr>,
+    udp_port: u16,
+    tcp_port: u16,
+    reports: mpsc::UnboundedSender<Report>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<Sfu, SfuError> {
+    if addresses.is_empty() {
+        return Err(SfuError::NoAddress);
+    }
+    let (net_tx, net_rx) = mpsc::channel::<Net>(4096);
+    let mut sockets = HashMap::new();
+    let mut udp = Vec::new();
+    for ip in &addresses {
+        let addr = SocketAddr::new(*ip, udp_port);
+        let sock = UdpSocket::bind(addr)
+            .await
+            .map_err(|source| SfuError::Bind { addr, source })?;
+        let local = sock
+            .local_addr()
+            .map_err(|source| SfuError::Bind { addr, source })?;
+        let sock = Arc::new(sock);
+        udp.push(local);
+        sockets.insert(local, sock.clone());
+        let tx = net_tx.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 2000];
+            loop {
+                let Ok((n, source)) = sock.recv_from(&mut buf).await else {
+                    continue;
+                };
+                let p = Packet {
+                    proto: Protocol::Udp,
+                    at: Instant::now(),
+                    source,
+                    destination: local,
+                    data: buf[..n].to_vec(),
+                };
+                // A full queue means the loop is overloaded: dropping is what UDP does anyway.
+                if tx.try_send(Net::Packet(p)).is_err() && tx.is_closed() {
+                    return;
+                }
+            }
+        });
+    }
+    let mut tcp = Vec::new();
+    if tcp_port != 0 {
+        for ip in &addresses {
+            let addr = SocketAddr::new(*ip, tcp_port);
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| SfuError::Bind { addr, source })?;
+            let local = listener
+                .local_addr()
+                .map_err(|source| SfuError::Bind { addr, source })?;
+            tcp.push(local);
+            tokio::spawn(accept_tcp(listener, local, net_tx.clone()));
+        }
+    }
+    let (tx, cmd_rx) = mpsc::unbounded_channel();
+    let candidates: Vec<Candidate> = udp
+        .iter()
+        .filter_map(|a| Candidate::host(*a, "udp").ok())
+        .chain(tcp.iter().filter_map(|a| {
+            Candidate::builder()
+                .tcp()
+                .host(*a)
+                .tcptype(TcpType::Passive)
+                .build()
+                .ok()
+        }))
+        .collect();
+    let mut lp = Loop {
+        peers: HashMap::new(),
+        sockets,
+        tcp_conns: HashMap::new(),
+        candidates,
+        reports,
+        dirty: true,
+    };
+    let mut net_rx = net_rx;
+    let mut cmd_rx = cmd_rx;
+    tokio::spawn(async move {
+        loop {
+            let now = Instant::now();
+            let next = lp
+                .peers
+                .values()
+                .map(|p| p.next)
+                .min()
+                .unwrap_or(now + Duration::from_secs(1))
+                .min(now + Duration::from_secs(1))
+                .max(now);
+            tokio::select! {
+                n = net_rx.recv() => match n {
+                    Some(n) => lp.net(n),
+                    None => return,
+                },
+                c = cmd_rx.recv() => match c {
+                    Some(c) => lp.command(c),
+                    None => return,
+                },
+                _ = tokio::time::sleep_until(next.into()) => {}
+                _ = shutdown.changed() => {
+                    for p in lp.peers.values_mut() {
+                        p.rtc.disconnect();
+                    }
+                    return;
+                }
+            }
+            lp.tick();
+        }
+    });
+    Ok(Sfu { tx, udp, tcp })
+}
+
+/// ICE over TCP: RFC 4571 framing, a 16-bit length before every packet.
+async fn accept_tcp(listener: TcpListener, local: SocketAddr, net: mpsc::Sender<Net>) {
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let net = net.clone();
+        tokio::spawn(async move {
+            let (mut rd, mut wr) = stream.into_split();
+            let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(256);
+            if net.send(Net::TcpOpen(peer, out_tx)).await.is_err() {
+                return;
+            }
+            let writer = tokio::spawn(async move {
+                while let Some(p) = out_rx.recv().await {
+                    let Ok(len) = u16::try_from(p.len()) else {
+                        continue;
+                    };
+                    if wr.write_all(&len.to_be_bytes()).await.is_err()
+                        || wr.write_all(&p).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+            let mut len = [0u8; 2];
+            loop {
+                if rd.read_exact(&mut len).await.is_err() {
+                    break;
+                }
+                let mut data = vec![0u8; usize::from(u16::from_be_bytes(len))];
+                if rd.read_exact(&mut data).await.is_err() {
+                    break;
+                }
+                let p = Packet {
+                    proto: Protocol::Tcp,
+                    at: Instant::now(),
+                    source: peer,
+                    destination: local,
+                    data,
+                };
+                if net.send(Net::Packet(p)).await.is_err() {
+                    break;
+                }
+            }
+            writer.abort();
+            let _ = net.send(Net::TcpClosed(peer)).await;
+        });
+    }
+}
+
+struct Loop {
+    peers: HashMap<PeerId, Peer>,
+    sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
+    tcp_conns: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    candidates: Vec<Candidate>,
+    reports: mpsc::UnboundedSender<Report>,
+    /// Some call's lines changed: renegotiate where needed.
+    dirty: bool,
+}
+
+/// Something a peer's connection produced that affects other peers.
+enum Propagate {
+    Media(PeerId, Box<MediaData>),
+    Keyframe(PeerId, Mid, Option<str0m::media::Rid>, KeyframeRequestKind),
+}
+
+impl Loop {
+    fn net(&mut self, n: Net) {
+        match n {
+            Net::TcpOpen(addr, tx) => {
+                self.tcp_conns.insert(addr, tx);
+            }
+            Net::TcpClosed(addr) => {
+                self.tcp_conns.remove(&addr);
+            }
+            Net::Packet(p) => {
+                let Ok(contents) = p.data.as_slice().try_into() else {
+                    return;
+                };
+                let input = Input::Receive(
+                    p.at,
+                    Receive {
+                        proto: p.proto,
+                        source: p.source,
+                        destination: p.destination,
+                        contents,
+                    },
+                );
+                let Some(id) = self
+                    .peers
+                    .values()
+                    .find(|peer| !peer.dead && peer.rtc.accepts(&input))
+                    .map(|peer| peer.id)
+                else {
+                    return;
+                };
+                let mut out = Vec::new();
+                if let Some(peer) = self.peers.get_mut(&id) {
+                    if peer.rtc.handle_input(input).is_err() {
+                        peer.dead = true;
+                    }
+                    drain(
+                        peer,
+                        &self.sockets,
+                        &self.tcp_conns,
+                        &self.reports,
+                        &mut out,
+                    );
+                }
+                self.propagate(out);
+            }
+        }
+    }
+
+    fn command(&mut self, c: Command) {
+        match c {
+            Command::Join {
+                peer,
+                call,
+                user_id,
+                signal,
+            } => {
+                let now = Instant::now();
+                let mut rtc = Rtc::builder()
+                    .set_ice_lite(true)
+                    .clear_codecs()
+                    .enable_opus(true, false)
+                    .enable_vp8(true)
+                    .build(now);
+                for c in &self.candidates {
+                    rtc.add_local_candidate(c.clone());
+                }
+                self.peers.insert(
+                    peer,
+                    Peer {
+                        id: peer,
+                        call,
+                        user_id,
+                        rtc,
+                        signal,
+                        created: now,
+                        next: now,
+                        connected: false,
+                        dead: false,
+                        inbound: BTreeMap::new(),
+                        want_camera: false,
+                        want_screen: false,
+                        live: BTreeMap::new(),
+                        out: BTreeMap::new(),
+                        pending: None,
+                        muted: false,
+                        level: -127.0,
+                        speaking: false,
+                        speaking_changed: now,
+                        last_keyframe_request: now,
+                    },
+                );
+                self.dirty = true;
+            }
+            Command::Answer { peer, sdp } => self.answer(peer, &sdp),
+            Command::Media {
+                peer,
+                camera,
+                screen,
+            } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.want_camera = camera;
+                    p.want_screen = screen;
+                    self.dirty = true;
+                }
+            }
+            Command::Mute { peer, muted } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.muted = muted;
+                    if muted && p.speaking {
+                        p.speaking = false;
+                        let _ = self.reports.send(Report::Speaking {
+                            peer,
+                            speaking: false,
+                        });
+                    }
+                }
+            }
+            Command::Leave { peer } => {
+                if let Some(mut p) = self.peers.remove(&peer) {
+                    p.rtc.disconnect();
+                    self.dirty = true;
+                }
+            }
+            Command::Count(tx) => {
+                let _ = tx.send(self.peers.len());
+            }
+        }
+    }
+
+    fn answer(&mut self, id: PeerId, sdp: &str) {
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        let Some(pending) = peer.pending.take() else {
+            return;
+        };
+        let accepted = SdpAnswer::from_sdp_string(sdp)
+            .ok()
+            .map(|answer| peer.rtc.sdp_api().accept_answer(pending.offer, answer));
+        match accepted {
+            Some(Ok(())) => {
+                for line in peer.out.values_mut() {
+                    line.open = true;
+                }
+                for src in peer.inbound.keys() {
+                    peer.live.insert(*src, true);
+                }
+            }
+            _ => {
+                // The offer is withdrawn; lines it would have opened are made again.
+                peer.out.retain(|_, l| l.open);
+                tracing::debug!(peer = id, "call answer refused; offering again");
+            }
+        }
+        let mut out = Vec::new();
+        drain(
+            peer,
+            &self.sockets,
+            &self.tcp_conns,
+            &self.reports,
+            &mut out,
+        );
+        self.propagate(out);
+        self.dirty = true;
+        // A new viewer of a video needs a keyframe to start from.
+        let wanted: Vec<(PeerId, Source)> = self
+            .peers
+            .get(&id)
+            .map(|p| {
+                p.out
+                    .keys()
+                    .filter(|(_, s)| *s != Source::Mic)
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (src, source) in wanted {
+            self.request_keyframe(src, source, None, KeyframeRequestKind::Pli);
+        }
+    }
+
+    fn request_keyframe(
+        &mut self,
+        src: PeerId,
+        source: Source,
+        rid: Option<str0m::media::Rid>,
+        kind: KeyframeRequestKind,
+    ) {
+        let Some(p) = self.peers.get_mut(&src) else {
+            return;
+        };
+        let Some(mid) = p.inbound.get(&source).copied() else {
+            return;
+        };
+        if p.last_keyframe_request.elapsed() < Duration::from_millis(500) {
+            return;
+        }
+        p.last_keyframe_request = Instant::now();
+        if let Some(mut w) = p.rtc.writer(mid) {
+            if w.is_request_keyframe_possible(kind) {
+                let _ = w.request_keyframe(rid, kind);
+            }
+        }
+        let mut out = Vec::new();
+        drain(p, &self.sockets, &self.tcp_conns, &self.reports, &mut out);
+        self.propagate(out);
+    }
+
+    fn tick(&mut self) {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        for p in self.peers.values_mut() {
+            if p.next <= now && !p.dead {
+                if p.rtc.handle_input(Input::Timeout(now)).is_err() {
+                    p.dead = true;
+                }
+                drain(p, &self.sockets, &self.tcp_conns, &self.reports, &mut out);
+            }
+        }
+        self.propagate(out);
+        // Reap peers whose media is gone or never came.
+        let gone: Vec<PeerId> = self
+            .peers
+            .values()
+            .filter(|p| {
+                p.dead
+                    || !p.rtc.is_alive()
+                    || (!p.connected && now.duration_since(p.created) > CONNECT_TIMEOUT)
+            })
+            .map(|p| p.id)
+            .collect();
+        for id in gone {
+            if let Some(mut p) = self.peers.remove(&id) {
+                p.rtc.disconnect();
+            }
+            let _ = self.reports.send(Report::Gone { peer: id });
+            self.dirty = true;
+        }
+        for p in self.peers.values_mut() {
+            if p.pending
+                .as_ref()
+                .is_some_and(|x| x.sent.elapsed() > ANSWER_TIMEOUT)
+            {
+                p.pending = None;
+                p.out.retain(|_, l| l.open);
+                self.dirty = true;
+            }
+        }
+        if self.dirty {
+            self.dirty = false;
+            self.negotiate_all();
+        }
+    }
+
+    /// Brings every peer's lines in line with its call: its own sources in, every other
+    /// participant's live sources out.
+    fn negotiate_all(&mut self) {
+        let live: Vec<(u64, PeerId, i64, Source)> = self
+            .peers
+            .values()
+            .flat_map(|p| {
+                p.live
+                    .iter()
+                    .filter(|(_, on)| **on)
+                    .map(move |(s, _)| (p.call, p.id, p.user_id, *s))
+            })
+            .collect();
+        let users: HashMap<PeerId, i64> = self.peers.values().map(|p| (p.id, p.user_id)).collect();
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+        for id in ids {
+            let Some(p) = self.peers.get_mut(&id) else {
+                continue;
+            };
+            if p.pending.is_some() || p.dead {
+                continue;
+            }
+            let wanted_out: Vec<(PeerId, Source)> = live
+                .iter()
+                .filter(|(call, src, _, _)| *call == p.call && *src != p.id)
+                .map(|(_, src, _, s)| (*src, *s))
+                .collect();
+            let mut wanted_in = vec![Source::Mic];
+            if p.want_camera {
+                wanted_in.push(Source::Camera);
+            }
+            if p.want_screen {
+                wanted_in.push(Source::Screen);
+            }
+            let add_in: Vec<Source> = wanted_in
+                .iter()
+                .filter(|s| !p.inbound.contains_key(s))
+                .copied()
+                .collect();
+            let stop_in: Vec<Source> = p
+                .inbound
+                .keys()
+                .filter(|s| !wanted_in.contains(s))
+                .copied()
+                .collect();
+            let add_out: Vec<(PeerId, Source)> = wanted_out
+                .iter()
+                .filter(|k| !p.out.contains_key(k))
+                .copied()
+                .collect();
+            let stop_out: Vec<(PeerId, Source)> = p
+                .out
+                .keys()
+                .filter(|k| !wanted_out.contains(k))
+                .copied()
+                .collect();
+            if add_in.is_empty() && stop_in.is_empty() && add_out.is_empty() && stop_out.is_empty()
+            {
+                continue;
+            }
+            let mut api = p.rtc.sdp_api();
+            for s in &stop_in {
+                if let Some(mid) = p.inbound.remove(s) {
+                    api.stop_media(mid);
+                    p.live.remove(s);
+                }
+            }
+            for s in &add_in {
+                let mid = api.add_media(
+                    s.kind(),
+                    Direction::RecvOnly,
+                    Some(format!("p{}", p.id)),
+                    Some(format!("p{}-{}", p.id, s.name())),
+                    None,
+                );
+                p.inbound.insert(*s, mid);
+            }
+            for k in &stop_out {
+                if let Some(line) = p.out.remove(k) {
+                    api.stop_media(line.mid);
+                }
+            }
+            for (src, s) in &add_out {
+                let mid = api.add_media(
+                    s.kind(),
+                    Direction::SendOnly,
+                    Some(format!("p{src}")),
+                    Some(format!("p{src}-{}", s.name())),
+                    None,
+                );
+                p.out.insert((*src, *s), OutLine { mid, open: false });
+            }
+            let Some((offer, pending)) = api.apply() else {
+                continue;
+            };
+            p.pending = Some(Pending {
+                offer: pending,
+                sent: Instant::now(),
+            });
+            let tracks: serde_json::Map<String, serde_json::Value> = p
+                .out
+                .iter()
+                .map(|((src, s), line)| {
+                    (
+                        line.mid.to_string(),
+                        json!({"user_id": users.get(src), "peer": src, "source": s.name()}),
+                    )
+                })
+                .collect();
+            let mid_of = |s: Source| p.inbound.get(&s).map(|m| m.to_string());
+            let frame = json!({
+                "type": "call_offer", "call_id": p.call, "sdp": offer.to_sdp_string(),
+                "mic_mid": mid_of(Source::Mic), "cam_mid": mid_of(Source::Camera),
+                "screen_mid": mid_of(Source::Screen), "tracks": tracks,
+            });
+            if p.signal.send(frame.to_string()).is_err() {
+                p.dead = true;
+            }
+            let mut out = Vec::new();
+            drain(p, &self.sockets, &self.tcp_conns, &self.reports, &mut out);
+            self.propagate(out);
+        }
+    }
+
+    fn propagate(&mut self, mut queue: Vec<Propagate>) {
+        while let Some(item) = queue.pop() {
+            match item {
+                Propagate::Media(src, data) => self.forward(src, *data, &mut queue),
+                Propagate::Keyframe(receiver, mid, rid, kind) => {
+                    let found = self
+                        .peers
+                        .get(&receiver)
+                        .and_then(|p| p.out.iter().find(|(_, l)| l.mid == mid).map(|(k, _)| *k));
+                    if let Some((src, source)) = found {
+                        self.request_keyframe(src, source, rid, kind);
+                    }
+                }
+            }
+        }
+    }
+
+    fn forward(&mut self, src: PeerId, data: MediaData, queue: &mut Vec<Propagate>) {
+        let Some(p) = self.peers.get_mut(&src) else {
+            return;
+        };
+        let Some(source) = p
+            .inbound
+            .iter()
+            .find(|(_, m)| **m == data.mid)
+            .map(|(s, _)| *s)
+        else {
+            return;
+        };
+        let call = p.call;
+        if source == Source::Mic {
+            if p.muted {
+                return;
+            }
+            if let Some(level) = data.ext_vals.audio_level {
+                p.level = p.level * 0.8 + f32::from(level) * 0.2;
+                let speaking = if p.speaking {
+                    p.level > SPEAKING_OFF
+                } else {
+                    p.level > SPEAKING_ON
+                };
+                if speaking != p.speaking && p.speaking_changed.elapsed() >= SPEAKING_MIN_CHANGE {
+                    p.speaking = speaking;
+                    p.speaking_changed = Instant::now();
+                    let _ = self.reports.send(Report::Speaking {
+                        peer: src,
+                        speaking,
+                    });
+                }
+            }
+        }
+        let targets: Vec<PeerId> = self
+            .peers
+            .values()
+            .filter(|q| q.call == call && q.id != src && !q.dead)
+            .map(|q| q.id)
+            .collect();
+        for t in targets {
+            let Some(q) = self.peers.get_mut(&t) else {
+                continue;
+            };
+            let Some(line) = q.out.get(&(src, source)) else {
+                continue;
+            };
+            if !line.open {
+                continue;
+            }
+            let mid = line.mid;
+            let Some(w) = q.rtc.writer(mid) else { continue };
+            let Some(pt) = w.match_params(data.params) else {
+                continue;
+            };
+            let w = match data.ext_vals.audio_level {
+                Some(l) => w.audio_level(l, data.ext_vals.voice_activity.unwrap_or(false)),
+                None => w,
+            };
+            let written = w.start_of_talkspurt(data.audio_start_of_talk_spurt).write(
+                pt,
+                data.network_time,
+                data.time,
+                data.data.clone(),
+            );
+            if written.is_err() {
+                continue;
+            }
+            drain(q, &self.sockets, &self.tcp_conns, &self.reports, queue);
+        }
+        if source != Source::Mic && !data.contiguous {
+            self.request_keyframe(src, source, data.rid, KeyframeRequestKind::Fir);
+        }
+    }
+}
+
+/// Runs a peer's connection until it has nothing more to do now: sends its packets and
+/// collects what must reach other peers.
+fn drain(
+    p: &mut Peer,
+    sockets: &HashMap<SocketAddr, Arc<UdpSocket>>,
+    tcp: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    reports: &mpsc::UnboundedSender<Report>,
+    out: &mut Vec<Propagate>,
+) {
+    loop {
+        if p.dead {
+            return;
+        }
+        match p.rtc.poll_output() {
+            Ok(Output::Timeout(t)) => {
+                p.next = t;
+                return;
+            }
+            Ok(Output::Transmit(t)) => match t.proto {
+                Protocol::Udp => {
+                    if let Some(s) = sockets.get(&t.source) {
+                        let _ = s.try_send_to(&t.contents, t.destination);
+                    }
+                }
+                _ => {
+                    if let Some(c) = tcp.get(&t.destination) {
+                        let _ = c.try_send(t.contents.to_vec());
+                    }
+                }
+            },
+            Ok(Output::Event(e)) => match e {
+                Event::Connected => p.connected = true,
+                Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                    // ICE-lite cannot recover on its own: the browser restarts or leaves.
+                    p.dead = true;
+                }
+                Event::MediaData(d) => out.push(Propagate::Media(p.id, Box::new(d))),
+                Event::KeyframeRequest(r) => {
+                    out.push(Propagate::Keyframe(p.id, r.mid, r.rid, r.kind))
+                }
+                Event::Closed => p.dead = true,
+                _ => {}
+            },
+            Err(e) => {
+                tracing::debug!(peer = p.id, error = %e, "call media connection failed");
+                p.dead = true;
+                let _ = reports.send(Report::Gone { peer: p.id });
+            }
+        }
+    }
+}
