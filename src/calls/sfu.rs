@@ -71,6 +71,9 @@ pub enum Command {
     },
     /// Reports the number of peers (for tests and benchmarks).
     Count(tokio::sync::oneshot::Sender<usize>),
+    /// Hands over (and clears) the forwarding delays measured so far, in microseconds: from a
+    /// packet's arrival at the socket to its copies being sent to every receiver.
+    Delays(tokio::sync::oneshot::Sender<Vec<u32>>),
 }
 
 /// What the media server tells the call service.
@@ -108,6 +111,13 @@ pub struct Sfu {
 impl Sfu {
     pub fn send(&self, cmd: Command) {
         let _ = self.tx.send(cmd);
+    }
+
+    /// The forwarding delays measured since the last call (microseconds).
+    pub async fn take_delays(&self) -> Vec<u32> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Command::Delays(tx));
+        rx.await.unwrap_or_default()
     }
 
     /// Peers the media server holds right now.
@@ -278,6 +288,8 @@ pub async fn start(
         candidates,
         reports,
         dirty: true,
+        routes: HashMap::new(),
+        delays: Vec::new(),
     };
     let mut net_rx = net_rx;
     let mut cmd_rx = cmd_rx;
@@ -294,7 +306,14 @@ pub async fn start(
                 .max(now);
             tokio::select! {
                 n = net_rx.recv() => match n {
-                    Some(n) => lp.net(n),
+                    Some(n) => {
+                        lp.net(n);
+                        // Whatever else already arrived goes in before the timers run again.
+                        for _ in 0..64 {
+                            let Ok(n) = net_rx.try_recv() else { break };
+                            lp.net(n);
+                        }
+                    }
                     None => return,
                 },
                 c = cmd_rx.recv() => match c {
@@ -375,7 +394,14 @@ struct Loop {
     reports: mpsc::UnboundedSender<Report>,
     /// Some call's lines changed: renegotiate where needed.
     dirty: bool,
+    /// Which peer a remote address belongs to, once its connectivity checks told us.
+    routes: HashMap<(Protocol, SocketAddr), PeerId>,
+    /// Forwarding delays (µs), kept for the benchmark; bounded.
+    delays: Vec<u32>,
 }
+
+/// Delay samples kept at most (the benchmark collects them every few seconds).
+const MAX_DELAY_SAMPLES: usize = 1 << 20;
 
 /// Something a peer's connection produced that affects other peers.
 enum Propagate {
@@ -405,14 +431,31 @@ impl Loop {
                         contents,
                     },
                 );
-                let Some(id) = self
-                    .peers
-                    .values()
-                    .find(|peer| !peer.dead && peer.rtc.accepts(&input))
-                    .map(|peer| peer.id)
-                else {
+                // Media comes from the address the checks nominated, so a lookup finds its peer;
+                // only new addresses (connectivity checks) ask every peer.
+                let key = (p.proto, p.source);
+                let cached = self.routes.get(&key).copied().filter(|id| {
+                    self.peers
+                        .get(id)
+                        .is_some_and(|peer| peer.rtc.accepts(&input))
+                });
+                let found = cached.or_else(|| {
+                    self.peers
+                        .values()
+                        .find(|peer| !peer.dead && peer.rtc.accepts(&input))
+                        .map(|peer| peer.id)
+                });
+                let Some(id) = found else {
                     return;
                 };
+                if cached.is_none() {
+                    if self.routes.len() > 4 * self.peers.len() + 64 {
+                        let live: std::collections::HashSet<PeerId> =
+                            self.peers.keys().copied().collect();
+                        self.routes.retain(|_, id| live.contains(id));
+                    }
+                    self.routes.insert(key, id);
+                }
                 let mut out = Vec::new();
                 if let Some(peer) = self.peers.get_mut(&id) {
                     if peer.rtc.handle_input(input).is_err() {
@@ -508,6 +551,9 @@ impl Loop {
             }
             Command::Count(tx) => {
                 let _ = tx.send(self.peers.len());
+            }
+            Command::Delays(tx) => {
+                let _ = tx.send(std::mem::take(&mut self.delays));
             }
         }
     }
@@ -847,6 +893,10 @@ impl Loop {
                 continue;
             }
             drain(q, &self.sockets, &self.tcp_conns, &self.reports, queue);
+        }
+        if self.delays.len() < MAX_DELAY_SAMPLES {
+            let us = data.network_time.elapsed().as_micros();
+            self.delays.push(u32::try_from(us).unwrap_or(u32::MAX));
         }
         if source != Source::Mic && !data.contiguous {
             self.request_keyframe(src, source, data.rid, KeyframeRequestKind::Fir);
