@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-ef21d00d7092";
+const CACHE = "outpost-f81574ef5db1";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-CW-tvWPt.js",
-  "/assets/style-BmZNtqtg.css"
+  "/assets/index-C-TFXvTr.js",
+  "/assets/style-BV5lNuaK.css"
 ];
 
 self.addEventListener('install', (event) => {

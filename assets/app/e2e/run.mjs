@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { callScenarios } from './calls.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -45,13 +46,26 @@ function addUser(dataDir, name, password, admin = false) {
   if (r.status !== 0) throw new Error(`user add ${name} failed: ${r.stderr}${r.stdout}`);
 }
 
-/** Starts `outpost serve`; resolves once it logs "Outpost is listening". */
-function startServer(dataDir, { https = '127.0.0.1:0', http = '127.0.0.1:0' } = {}) {
+/**
+ * Starts `outpost serve`; resolves once it logs "Outpost is listening". Call media is
+ * offered on 127.0.0.1 only, on ephemeral ports; `env` adds or overrides variables.
+ */
+function startServer(dataDir, { https = '127.0.0.1:0', http = '127.0.0.1:0', env = {} } = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       BIN,
       ['serve', '--data-dir', dataDir, '--listen', https, '--http-listen', http, '--no-discovery'],
-      { env: { ...process.env, OUTPOST_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        env: {
+          ...process.env,
+          OUTPOST_LOG_FORMAT: 'json',
+          OUTPOST_CALLS_ADDRESSES: '127.0.0.1',
+          OUTPOST_CALLS_UDP_PORT: '0',
+          OUTPOST_CALLS_TCP_PORT: '0',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     const server = { child, stdout: '', stderr: '', https: '', http: '', base: '', setupToken: null };
     let buf = '';
@@ -165,6 +179,12 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Calls: a fake camera, microphone permission granted, audio that plays without a gesture,
+  // and ICE candidates on loopback (without it nothing connects in the test namespace).
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+  '--allow-loopback-in-peer-connection',
 ];
 let browser;
 try {
@@ -230,6 +250,20 @@ async function send(page, text, box = composer(page)) {
   await box.click();
   await box.fill(text);
   await box.press('Enter');
+}
+
+/** Buttons, links and fields without an accessible name (outerHTML excerpts). */
+function namelessControls(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('button, a[href], input, textarea, select, [role=option]')]
+      .filter((el) => {
+        if (el.closest('[aria-hidden=true]') || el.type === 'hidden') return false;
+        const label = el.getAttribute('aria-label') || el.getAttribute('title') || el.textContent.trim();
+        const labelled = el.id && document.querySelector(`label[for="${el.id}"]`);
+        return !label && !labelled && !el.getAttribute('aria-labelledby') && !el.getAttribute('placeholder');
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
 }
 
 async function api(page, method, path, body) {
@@ -672,6 +706,191 @@ try {
     await carol.context().close();
   });
 
+  await scenario('attachments: a photo and a video reach another member, not a non-member', async () => {
+    // Self-contained (E2E_ONLY=attachments works): signs in if needed, uses a channel of its own.
+    for (const [page, name] of [[admin, 'admin'], [bob, 'bob']]) {
+      if (!page.url().startsWith(base)) await signIn(page, base, name, `${name}-pass-12345`);
+    }
+    const created = await api(admin, 'POST', '/channels', { name: 'media', topic: 'Photos and clips' });
+    assert(created.status === 201 || created.status === 200, `create #media: ${created.status}`);
+    const mediaId = created.body.id;
+    const joined = await api(bob, 'POST', `/channels/${mediaId}/join`);
+    assert(joined.status < 300, `bob joins #media: ${joined.status}`);
+    for (const page of [admin, bob]) {
+      await page.goto(`${base}/c/${mediaId}`);
+      await page.locator('.channel .messages:not(.messages-loading)').waitFor();
+    }
+
+    // The test's own media, made in the page: a canvas-drawn PNG and a ~1.5 s WebM
+    // recorded from a canvas (kept in the page for the drop below).
+    const png = await admin.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 640;
+      canvas.height = 480;
+      const ctx = canvas.getContext('2d');
+      const sky = ctx.createLinearGradient(0, 0, 0, 480);
+      sky.addColorStop(0, '#1d3c78');
+      sky.addColorStop(1, '#f2994a');
+      ctx.fillStyle = sky;
+      ctx.fillRect(0, 0, 640, 480);
+      ctx.fillStyle = '#ffd34d';
+      ctx.beginPath();
+      ctx.arc(320, 330, 90, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.fillStyle = '#123';
+      ctx.fillRect(0, 360, 640, 120);
+      const blob = await new Promise((r) => canvas.toBlob(r, 'image/png'));
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let bin = '';
+      for (const b of bytes) bin += String.fromCharCode(b);
+      return btoa(bin);
+    });
+    const clipBytes = await admin.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 320;
+      canvas.height = 240;
+      const ctx = canvas.getContext('2d');
+      let frame = 0;
+      const draw = () => {
+        ctx.fillStyle = `hsl(${(frame * 9) % 360} 60% 45%)`;
+        ctx.fillRect(0, 0, 320, 240);
+        ctx.fillStyle = '#fff';
+        ctx.fillRect((frame * 7) % 280, 100, 40, 40);
+        frame++;
+      };
+      draw();
+      const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm' });
+      const chunks = [];
+      recorder.ondataavailable = (e) => e.data.size && chunks.push(e.data);
+      const timer = setInterval(draw, 40);
+      recorder.start(200);
+      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => {
+        recorder.onstop = r;
+        recorder.stop();
+      });
+      clearInterval(timer);
+      window.__clip = new File(chunks, 'clip.webm', { type: 'video/webm' });
+      return window.__clip.size;
+    });
+    assert(clipBytes > 1000, `recorded a video (${clipBytes} bytes)`);
+
+    // The first chunk sent loses its connection: the upload asks where it stands and goes on.
+    let dropped = 0;
+    const patches = [];
+    await admin.route('**/api/v1/uploads/*', (route) => {
+      const req = route.request();
+      if (req.method() !== 'PATCH') return route.continue();
+      patches.push(req.headers()['upload-offset']);
+      if (dropped++ === 0) return route.abort('connectionreset');
+      return route.continue();
+    });
+    // The photo and a text file through the paperclip's file picker...
+    const [chooser] = await Promise.all([
+      admin.waitForEvent('filechooser'),
+      admin.locator('.channel .composer').getByRole('button', { name: 'Attach files' }).click(),
+    ]);
+    assert(chooser.isMultiple(), 'the picker takes several files');
+    await chooser.setFiles([
+      { name: 'sunset.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') },
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Packing list: sunscreen, hat.\n') },
+    ]);
+    // ...and the video dropped onto the conversation.
+    const drop = await admin.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(window.__clip);
+      return dt;
+    });
+    const pane = admin.locator('.channel');
+    await pane.dispatchEvent('dragenter', { dataTransfer: drop });
+    await pane.dispatchEvent('dragover', { dataTransfer: drop });
+    await admin.locator('.drop-overlay').waitFor();
+    await pane.dispatchEvent('drop', { dataTransfer: drop });
+    assert((await admin.locator('.drop-overlay').count()) === 0, 'drop overlay gone');
+    const rows = admin.locator('.channel .upload');
+    await eventually(async () => (await rows.count()) === 3, 'three files in the tray');
+    assert(
+      (await admin.locator('.channel .upload .upload-name').allTextContents()).join() === 'sunset.png,notes.txt,clip.webm',
+      'tray lists the files in order',
+    );
+    await eventually(async () => (await admin.locator('.channel .upload[data-state=done]').count()) === 3, 'uploads done', 30_000);
+    await admin.unroute('**/api/v1/uploads/*');
+    assert(patches.length === 4 && patches.every((o) => o === '0'), `one chunk per file plus the retry: ${patches}`);
+    await shot(admin, 'attachments-tray');
+    await send(admin, 'Holiday pictures');
+    await eventually(async () => (await rows.count()) === 0, 'tray emptied by sending');
+
+    // Bob sees the message with the photo's thumbnail loaded, the video playable, the file as a card.
+    const msg = messageByText(bob, 'Holiday pictures');
+    await msg.waitFor();
+    const img = msg.locator('.att-image img');
+    await img.waitFor();
+    assert((await img.getAttribute('alt')) === 'sunset.png', 'alt text is the name');
+    assert((await img.getAttribute('width')) === '360' && (await img.getAttribute('height')) === '270', 'space reserved (640x480 fit in 360)');
+    assert((await img.getAttribute('src')).endsWith('/thumb'), 'the thumbnail is shown');
+    await eventually(() => img.evaluate((el) => el.complete && el.naturalWidth > 0), 'thumbnail loaded');
+    const video = msg.locator('video');
+    await video.waitFor();
+    assert((await video.getAttribute('width')) === '320' && (await video.getAttribute('height')) === '240', 'video sized from the measured size');
+    const poster = await video.getAttribute('poster');
+    assert(poster && poster.endsWith('/poster'), `the uploader's browser made a poster: ${poster}`);
+    await msg.locator('a.att-card[download="notes.txt"]').waitFor();
+    await video.evaluate(async (v) => {
+      v.muted = true;
+      await v.play();
+    });
+    await eventually(() => video.evaluate((v) => v.currentTime > 0 && v.readyState >= 2), 'video plays', 15_000);
+    await video.evaluate((v) => v.pause());
+    const fileUrl = await video.getAttribute('src');
+    const imageUrl = (await img.getAttribute('src')).replace(/\/thumb$/, '');
+    const probe = (page, url, headers = {}) =>
+      page.evaluate(
+        async ({ url, headers }) => {
+          const r = await fetch(url, { headers });
+          return { status: r.status, type: r.headers.get('content-type'), bytes: (await r.arrayBuffer()).byteLength };
+        },
+        { url, headers },
+      );
+    const posterRes = await probe(bob, poster);
+    assert(posterRes.status === 200 && posterRes.type === 'image/jpeg', `poster served: ${JSON.stringify(posterRes)}`);
+    const ranged = await probe(bob, fileUrl, { Range: 'bytes=0-99' });
+    assert(ranged.status === 206 && ranged.bytes === 100, `range request: ${JSON.stringify(ranged)}`);
+    await shot(bob, 'attachments');
+    await bob.emulateMedia({ colorScheme: 'dark' });
+    await shot(bob, 'attachments-dark');
+    await bob.emulateMedia({ colorScheme: 'light' });
+    // On a phone the media shrink to the column, keeping their shape.
+    await bob.setViewportSize({ width: 390, height: 844 });
+    await eventually(async () => {
+      const [box, col] = await Promise.all([img.boundingBox(), msg.locator('.msg-main').boundingBox()]);
+      return box.x + box.width <= col.x + col.width + 1 && Math.abs(box.width / box.height - 4 / 3) < 0.02;
+    }, 'photo fits a phone column');
+    await shot(bob, 'attachments-phone');
+    await bob.setViewportSize({ width: 1280, height: 800 });
+
+    // The viewer: the photo over the page, with a download link; Escape closes it.
+    await msg.locator('.att-image').click();
+    const viewer = bob.getByRole('dialog', { name: 'Image viewer' });
+    await viewer.waitFor();
+    await eventually(() => viewer.locator('.lightbox-img').evaluate((el) => el.complete && el.naturalWidth === 640), 'full photo in the viewer');
+    assert((await viewer.getByRole('link', { name: 'Download' }).getAttribute('download')) === 'sunset.png', 'download link');
+    const nameless = await namelessControls(bob);
+    assert(nameless.length === 0, `controls without a name:\n${nameless.join('\n')}`);
+    await shot(bob, 'attachments-viewer');
+    await bob.keyboard.press('Escape');
+    await eventually(async () => (await viewer.count()) === 0, 'viewer closed');
+
+    // Carol is not in #media: every URL of its files is "not found" for her.
+    const carol = await newUserPage();
+    await signIn(carol, base, 'carol', 'carol-pass-12345');
+    for (const url of [fileUrl, poster, imageUrl, `${imageUrl}/thumb`]) {
+      const r = await probe(carol, url);
+      assert(r.status === 404, `non-member gets 404 for ${url}: ${r.status}`);
+    }
+    assert((await probe(bob, imageUrl)).status === 200, 'the member still can');
+    await carol.context().close();
+  });
+
   await scenario('admin pages', async () => {
     await admin.getByRole('link', { name: 'Admin' }).click();
     await admin.getByRole('heading', { name: 'Administration' }).waitFor();
@@ -851,16 +1070,7 @@ try {
 
   await scenario('every control has an accessible name', async () => {
     await openChannel(admin, 'general');
-    const nameless = await admin.evaluate(() =>
-      [...document.querySelectorAll('button, a[href], input, textarea, select, [role=option]')]
-        .filter((el) => {
-          if (el.closest('[aria-hidden=true]') || el.type === 'hidden') return false;
-          const label = el.getAttribute('aria-label') || el.getAttribute('title') || el.textContent.trim();
-          const labelled = el.id && document.querySelector(`label[for="${el.id}"]`);
-          return !label && !labelled && !el.getAttribute('aria-labelledby') && !el.getAttribute('placeholder');
-        })
-        .map((el) => el.outerHTML.slice(0, 120)),
-    );
+    const nameless = await namelessControls(admin);
     assert(nameless.length === 0, `controls without a name:\n${nameless.join('\n')}`);
     // Keyboard: the message list takes the focus, arrows move between messages, their actions show.
     await admin.locator('.channel .messages').focus();
@@ -871,6 +1081,22 @@ try {
     await focused.getByRole('toolbar', { name: 'Message actions' }).waitFor();
     await admin.keyboard.press('Tab');
     assert(await admin.evaluate(() => !!document.activeElement?.closest('.msg-actions')), 'Tab reaches the actions');
+  });
+
+  await callScenarios({
+    scenario,
+    wants: (name) => !ONLY || name.includes(ONLY),
+    assert,
+    eventually,
+    startServer,
+    stopServer,
+    addUser,
+    tempDir,
+    newUserPage,
+    signIn,
+    api,
+    shot,
+    sidebarLink,
   });
 
   await scenario('no script errors or CSP violations', async () => {

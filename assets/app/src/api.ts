@@ -143,7 +143,11 @@ export function setFetch(impl: Fetch): void {
 export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const init: RequestInit = { method, headers, credentials: 'same-origin' };
-  if (body !== undefined) {
+  if (typeof Blob !== 'undefined' && body instanceof Blob) {
+    // Raw bytes (an image), sent as they are.
+    headers['Content-Type'] = body.type || 'application/octet-stream';
+    init.body = body;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -253,6 +257,54 @@ export interface Message {
   deleted: boolean;
   pinned: boolean;
   reactions: Reaction[];
+  /** Attachments in the sender's order (absent from servers before file attachments). */
+  files?: FileView[];
+}
+
+/** How the UI presents a file: the server decides from the content, not the name. */
+export type FileKind = 'image' | 'video' | 'audio' | 'file';
+
+/** A stored file, attached to a message (or uploaded and not sent yet). URLs are same-origin. */
+export interface FileView {
+  id: string;
+  name: string;
+  size: number;
+  mime: string;
+  kind: FileKind | string;
+  /** Pixels (orientation applied); for video as the sender's browser measured. */
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+  /** The content (supports Range requests). */
+  url: string;
+  /** Photo thumbnail (at most 480 px). */
+  thumb_url: string | null;
+  /** Photo preview (at most 1600 px), for photos larger than that. */
+  preview_url: string | null;
+  /** Video poster frame. */
+  poster_url: string | null;
+}
+
+/** An upload in progress (`/api/v1/uploads`). */
+export interface UploadView {
+  id: string;
+  size: number;
+  /** Bytes the server holds: the next chunk starts here. */
+  offset: number;
+  url: string;
+  /** The chunk size the server suggests. */
+  chunk_bytes: number;
+  /** The stored file, in the answer to the last chunk. */
+  file: FileView | null;
+}
+
+export interface NewUpload {
+  name: string;
+  size: number;
+  mime?: string;
+  width?: number;
+  height?: number;
+  duration_ms?: number;
 }
 
 export type Presence = 'online' | 'away' | 'offline';
@@ -343,7 +395,10 @@ export const chatApi = {
   thread: (messageId: number) => request<Message[]>('GET', `/messages/${id(messageId)}/thread`),
   markRead: (channelId: number, seq: number) =>
     request<unknown>('POST', `/channels/${id(channelId)}/read`, { seq }),
-  postMessage: (channelId: number, body: { body: string; client_id?: string; thread_root?: number | null }) =>
+  postMessage: (
+    channelId: number,
+    body: { body: string; client_id?: string; thread_root?: number | null; attachments?: string[] },
+  ) =>
     request<Message>('POST', `/channels/${id(channelId)}/messages`, body),
   editMessage: (messageId: number, body: string) =>
     request<Message>('PATCH', `/messages/${id(messageId)}`, { body }),
@@ -362,4 +417,107 @@ export const chatApi = {
   adminStatus: () => request<AdminStatus>('GET', '/admin/status'),
   audit: (params: { before_id?: number; limit?: number } = {}) =>
     request<AuditEntry[]>('GET', `/admin/audit${query(params)}`),
+};
+
+// ---- Files ---------------------------------------------------------------
+
+/**
+ * Sends one chunk of an upload (`PATCH /uploads/{id}` with `Upload-Offset`).
+ * XMLHttpRequest rather than fetch, for upload progress: `onProgress` gets the
+ * bytes of this chunk sent so far. Rejects like `request()` (ApiError /
+ * NetworkError), or with a DOMException named "AbortError" when `signal` aborts.
+ */
+export function sendChunk(
+  uploadId: string,
+  offset: number,
+  chunk: Blob,
+  onProgress: (sent: number) => void,
+  signal?: AbortSignal,
+): Promise<UploadView> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError());
+      return;
+    }
+    const xhr = new XMLHttpRequest();
+    const onAbort = () => xhr.abort();
+    xhr.open('PATCH', `${API_BASE}/uploads/${seg(uploadId)}`);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', 'application/offset+octet-stream');
+    xhr.setRequestHeader('Upload-Offset', String(offset));
+    xhr.upload.onprogress = (e: ProgressEvent) => onProgress(e.loaded);
+    const done = () => signal?.removeEventListener('abort', onAbort);
+    xhr.onload = () => {
+      done();
+      const text = typeof xhr.responseText === 'string' ? xhr.responseText : '';
+      if (xhr.status < 200 || xhr.status >= 300) {
+        // Status 0: the answer never arrived.
+        if (xhr.status === 0) reject(new NetworkError());
+        else reject(parseApiError(xhr.status, text, xhr.getResponseHeader('Retry-After')));
+        return;
+      }
+      try {
+        resolve(JSON.parse(text) as UploadView);
+      } catch {
+        reject(new ApiError(xhr.status, 'invalid-response', 'The server sent an invalid response.'));
+      }
+    };
+    xhr.onerror = () => {
+      done();
+      reject(new NetworkError());
+    };
+    xhr.ontimeout = xhr.onerror;
+    xhr.onabort = () => {
+      done();
+      reject(abortError());
+    };
+    signal?.addEventListener('abort', onAbort);
+    xhr.send(chunk);
+  });
+}
+
+function abortError(): Error {
+  return typeof DOMException !== 'undefined'
+    ? new DOMException('the upload was cancelled', 'AbortError')
+    : Object.assign(new Error('the upload was cancelled'), { name: 'AbortError' });
+}
+
+export const filesApi = {
+  /** Reserves room for a file; size and quota are checked here, before any byte is sent. */
+  createUpload: (body: NewUpload) => request<UploadView>('POST', '/uploads', body),
+  /** Where an upload stands (to resume after a dropped connection). */
+  uploadStatus: (uploadId: string) => request<UploadView>('GET', `/uploads/${seg(uploadId)}`),
+  cancelUpload: (uploadId: string) => request<void>('DELETE', `/uploads/${seg(uploadId)}`),
+  /** A video's poster frame (a JPEG the browser captured). */
+  setPoster: (fileId: string, image: Blob) => request<FileView>('PUT', `/files/${seg(fileId)}/poster`, image),
+};
+
+// ---- Calls --------------------------------------------------------------
+
+/** One connection in a call (a person may be in it from two devices). */
+export interface CallParticipant {
+  user_id: number;
+  /** The connection's id in the media server. */
+  peer?: number;
+  muted: boolean;
+  speaking: boolean;
+  camera: boolean;
+  screen: boolean;
+}
+
+/** An ongoing call in a conversation. */
+export interface Call {
+  id: number;
+  channel_id: number;
+  started_by: number;
+  /** Milliseconds since the Unix epoch. */
+  started_at: number;
+  participants: CallParticipant[];
+  /** Members being rung who have not answered or declined. */
+  ringing: number[];
+}
+
+export const callsApi = {
+  /** Ongoing calls in my conversations. */
+  list: () => request<Call[]>('GET', '/calls'),
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeUserAgent, formatBytes, formatDuration, initials } from './format';
+import { describeUserAgent, formatBytes, formatDuration, formatFileSize, initials } from './format';
 
 describe('initials', () => {
   it('takes the first letters of the first and last words', () => {
@@ -44,6 +44,11 @@ describe('formatBytes / formatDuration', () => {
     expect(formatBytes(512, 'en')).toBe('0.5 kB');
     expect(formatBytes(3.5 * 1024 * 1024, 'en')).toBe('3.5 MB');
     expect(formatBytes(0, 'en')).toBe('0 kB');
+  });
+  it('gives small files in bytes', () => {
+    expect(formatFileSize(30, 'en')).toBe('30 bytes');
+    expect(formatFileSize(1, 'ru')).toBe('1 байт');
+    expect(formatFileSize(2048, 'en')).toBe('2 kB');
   });
   it('shows the two largest units of a duration', () => {
     expect(formatDuration(3 * 86400 + 4 * 3600 + 5, 'en')).toBe('3 days, 4 hr');

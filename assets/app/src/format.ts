@@ -53,6 +53,14 @@ export function formatBytes(bytes: number, locale: string): string {
   }).format(value);
 }
 
+/** A file's size for people: whole bytes below 1 kB ("30 bytes"), else like `formatBytes`. */
+export function formatFileSize(bytes: number, locale: string): string {
+  if (bytes < 1024) {
+    return new Intl.NumberFormat(locale, { style: 'unit', unit: 'byte', unitDisplay: 'long' }).format(Math.max(0, bytes));
+  }
+  return formatBytes(bytes, locale);
+}
+
 /** A duration for people, the two largest units: "3 days, 4 hr", "5 min" (locale formats). */
 export function formatDuration(seconds: number, locale: string): string {
   const s = Math.max(0, Math.floor(seconds));

@@ -5,6 +5,7 @@ import './styles/base.css';
 import './styles/layout.css';
 import './styles/components.css';
 import './styles/chat.css';
+import './styles/calls.css';
 
 setLocale(getLocale());
 

@@ -229,3 +229,53 @@ describe('ChatClient', () => {
     expect(signedOut).toHaveBeenCalledOnce();
   });
 });
+
+describe('ChatClient with attachments', () => {
+  const file = {
+    id: 'f1',
+    name: 'cat.jpg',
+    size: 3,
+    mime: 'image/jpeg',
+    kind: 'image',
+    width: 4,
+    height: 3,
+    duration_ms: null,
+    url: '/api/v1/files/f1',
+    thumb_url: '/api/v1/files/f1/thumb',
+    preview_url: null,
+    poster_url: null,
+  };
+
+  it('sends the file ids with the message, and resends them with the same client id after a reconnect', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    const item = client.send(4, '', null, [file]);
+    // Durable like any message: the ids (and the files, to show them meanwhile) are in localStorage.
+    expect(JSON.parse(localStorage.getItem('outpost.outbox.1')!)[0]).toMatchObject({
+      client_id: item.client_id,
+      body: '',
+      attachments: ['f1'],
+      files: [{ id: 'f1', name: 'cat.jpg' }],
+    });
+    const ws = await connected(client);
+    const first = ws.sent.find((f) => f.type === 'send')!;
+    expect(first).toMatchObject({ channel_id: 4, body: '', client_id: item.client_id, attachments: ['f1'] });
+    ws.close(1012);
+    await settle(() => expect(FakeSocket.all).toHaveLength(2));
+    const ws2 = FakeSocket.last();
+    ws2.open();
+    ws2.receive({ type: 'ready', v: 1, position: 100, replayed: 0, resync: false, user_id: 1 });
+    await settle(() => expect(ws2.sent.some((f) => f.type === 'send')).toBe(true));
+    expect(ws2.sent.find((f) => f.type === 'send')).toMatchObject({ client_id: item.client_id, attachments: ['f1'] });
+    client.stop();
+  });
+
+  it('sends no attachments field for a text message', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    client.send(4, 'hello');
+    const ws = await connected(client);
+    expect(ws.sent.find((f) => f.type === 'send')).not.toHaveProperty('attachments');
+    client.stop();
+  });
+});

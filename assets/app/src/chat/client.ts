@@ -9,6 +9,7 @@ import {
   chatApi,
   type Channel,
   type ChannelInfo,
+  type FileView,
   type Message,
   type Person,
   type Presence,
@@ -24,9 +25,11 @@ import {
   ResumePosition,
   type KeyValueStore,
 } from './logic';
+import { messageSummary } from './files';
 import { mentionsUser, plainText } from './markdown';
 import { isPermanentError, Outbox, type OutboxItem } from './outbox';
 import { Store } from './store';
+import { Uploads } from './uploads';
 
 export type Connection = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -89,6 +92,8 @@ function storage(): KeyValueStore | null {
 export class ChatClient {
   readonly store: Store<ChatState>;
   readonly outbox: Outbox;
+  /** Files being uploaded for the next message of each conversation. */
+  readonly uploads = new Uploads();
   private readonly pos: ResumePosition;
   private ws: WebSocket | null = null;
   private attempt = 0;
@@ -110,6 +115,9 @@ export class ChatClient {
   onSignedOut: () => void = () => {};
   onNotificationClick: (channelId: number) => void = () => {};
   private cleanup: (() => void)[] = [];
+  /** Other modules' interest in the socket (calls): every frame that answers no request, and closes. */
+  private frameListeners = new Set<(frame: Frame) => void>();
+  private closeListeners = new Set<(code: number) => void>();
 
   constructor(
     readonly me: User,
@@ -189,6 +197,7 @@ export class ChatClient {
     if (this.typingTimer) clearInterval(this.typingTimer);
     if (this.refreshChannelsTimer) clearTimeout(this.refreshChannelsTimer);
     if (this.presenceTimer) clearTimeout(this.presenceTimer);
+    this.uploads.cancelAll();
     const ws = this.ws;
     this.ws = null;
     ws?.close(1000);
@@ -225,6 +234,7 @@ export class ChatClient {
       this.live = false;
       this.failPending();
       this.outbox.resetSending();
+      for (const l of [...this.closeListeners]) l(ev.code);
       if (ev.code === 4001) {
         this.stop();
         this.onSignedOut();
@@ -275,7 +285,20 @@ export class ChatClient {
     this.sendReqs.clear();
   }
 
-  private sendFrame(frame: Record<string, unknown>): boolean {
+  /** Listens to every frame that is not the answer to a request; returns the unsubscribe function. */
+  addFrameListener(listener: (frame: Frame) => void): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  /** Listens to the socket closing (with its close code); returns the unsubscribe function. */
+  addCloseListener(listener: (code: number) => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  /** Sends a frame that expects no answer; false when not connected. */
+  sendFrame(frame: Record<string, unknown>): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== 1 || !this.live) return false;
     ws.send(JSON.stringify(frame));
@@ -308,9 +331,11 @@ export class ChatClient {
       }
       return;
     }
+    if (frame.type !== 'ready') this.notifyFrame(frame);
     switch (frame.type) {
       case 'ready':
         this.onReady(frame);
+        this.notifyFrame(frame); // after the connection counts as live
         return;
       case 'event':
         if (!this.snapshotLoaded || this.loadingSnapshot) {
@@ -330,6 +355,10 @@ export class ChatClient {
         this.setPresence((frame.users as { user_id: number; status: Presence }[]) ?? []);
         return;
     }
+  }
+
+  private notifyFrame(frame: Frame): void {
+    for (const l of [...this.frameListeners]) l(frame);
   }
 
   private onReady(frame: Frame): void {
@@ -605,9 +634,12 @@ export class ChatClient {
 
   // ---- outbox -----------------------------------------------------------
 
-  /** Queues a message and sends it as soon as the connection allows. */
-  send(channelId: number, body: string, threadRoot: number | null = null): OutboxItem {
-    const item = this.outbox.add({ channel_id: channelId, body, thread_root: threadRoot });
+  /**
+   * Queues a message and sends it as soon as the connection allows. `files`
+   * are finished uploads (the composer waits for them before sending).
+   */
+  send(channelId: number, body: string, threadRoot: number | null = null, files: readonly FileView[] = []): OutboxItem {
+    const item = this.outbox.add({ channel_id: channelId, body, thread_root: threadRoot, files });
     // The next keystroke starts a new "typing" (the others cleared it on this message).
     this.typingSent.delete(`${channelId}:${threadRoot ?? ''}`);
     this.flushOutbox();
@@ -637,6 +669,7 @@ export class ChatClient {
         client_id: item.client_id,
       };
       if (item.thread_root !== null) frame.thread_root = item.thread_root;
+      if (item.attachments?.length) frame.attachments = item.attachments;
       this.request(frame).then(
         (ack) => {
           const m = ack.message as Message | undefined;
@@ -845,7 +878,8 @@ export class ChatClient {
     const who = author ? author.display_name || author.username : '';
     const where = isDirect(channel) ? who : `${who} · #${channelTitle(channel, this.me.id, this.state.people)}`;
     try {
-      const n = new Notification(where, { body: plainText(m.body).slice(0, 200), tag: `outpost-${channel.id}` });
+      const text = m.body.trim() ? plainText(m.body) : messageSummary(m);
+      const n = new Notification(where, { body: text.slice(0, 200), tag: `outpost-${channel.id}` });
       n.onclick = () => {
         window.focus();
         this.onNotificationClick(channel.id);

@@ -101,6 +101,27 @@ describe('Outbox', () => {
   });
 });
 
+describe('Outbox with attachments', () => {
+  const file = { id: 'f1', name: 'a.pdf' } as import('../api').FileView;
+
+  it('keeps the file ids across a reload; a text message has none', () => {
+    const store = new MemoryStorage();
+    const box = new Outbox(store, 'ob');
+    box.add({ channel_id: 1, body: '', files: [file] }, 'c1', 1);
+    box.add({ channel_id: 1, body: 'text', files: [] }, 'c2', 2);
+    const again = new Outbox(store, 'ob');
+    expect(again.get('c1')).toMatchObject({ body: '', attachments: ['f1'], files: [file] });
+    expect(again.get('c2')).not.toHaveProperty('attachments');
+  });
+
+  it('drops stored items whose attachments are malformed', () => {
+    const store = new MemoryStorage();
+    const item = { client_id: 'c1', channel_id: 1, thread_root: null, body: '', created_at: 1, state: 'pending' };
+    store.setItem('ob', JSON.stringify([{ ...item, attachments: [1] }, { ...item, client_id: 'c2', attachments: ['f'] }]));
+    expect(new Outbox(store, 'ob').all().map((i) => i.client_id)).toEqual(['c2']);
+  });
+});
+
 describe('client ids', () => {
   it('are valid for the server', () => {
     const seen = new Set<string>();

@@ -5,7 +5,7 @@
 // first. Resending after a reconnect reuses the client id, so the server
 // stores it at most once.
 
-import type { Message } from '../api';
+import type { FileView, Message } from '../api';
 import type { KeyValueStore } from './logic';
 
 export type OutboxState = 'pending' | 'sending' | 'failed';
@@ -15,6 +15,10 @@ export interface OutboxItem {
   channel_id: number;
   thread_root: number | null;
   body: string;
+  /** Ids of uploaded files sent with the message (uploads finish before it is queued). */
+  attachments?: string[];
+  /** Those files, to show the message while it waits. */
+  files?: FileView[];
   created_at: number;
   state: OutboxState;
   /** Why sending failed (server error code), for `failed` items. */
@@ -58,7 +62,10 @@ function isItem(value: unknown): value is OutboxItem {
     typeof v.channel_id === 'number' &&
     typeof v.body === 'string' &&
     (v.thread_root === null || typeof v.thread_root === 'number') &&
-    typeof v.created_at === 'number'
+    typeof v.created_at === 'number' &&
+    (v.attachments === undefined ||
+      (Array.isArray(v.attachments) && v.attachments.every((a) => typeof a === 'string'))) &&
+    (v.files === undefined || Array.isArray(v.files))
   );
 }
 
@@ -126,7 +133,7 @@ export class Outbox {
 
   /** Queues a new message and returns it (state `pending`). */
   add(
-    message: { channel_id: number; body: string; thread_root?: number | null },
+    message: { channel_id: number; body: string; thread_root?: number | null; files?: readonly FileView[] },
     clientId: string = newClientId(),
     now: number = Date.now(),
   ): OutboxItem {
@@ -138,6 +145,10 @@ export class Outbox {
       created_at: now,
       state: 'pending',
     };
+    if (message.files?.length) {
+      item.attachments = message.files.map((f) => f.id);
+      item.files = [...message.files];
+    }
     this.items = [...this.items, item];
     this.save();
     return item;

@@ -1,5 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { NetworkError, api, chatApi, type User } from '../api';
+import { CallBar } from '../calls/CallBar';
+import { CallsContext } from '../calls/context';
+import { IncomingCall } from '../calls/IncomingCall';
+import { CallManager } from '../calls/manager';
+import { describeCall } from '../calls/names';
 import { ChatClient, ChatContext } from '../chat/client';
 import { channelTitle, tabTitle } from '../chat/logic';
 import { useStore } from '../chat/store';
@@ -98,13 +103,20 @@ export function Shell({ route }: { route: ShellRoute }) {
 
 function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
   const client = useMemo(() => new ChatClient(user), [user.id]);
+  const calls = useMemo(() => new CallManager(client), [client]);
   useEffect(() => {
     client.onSignedOut = () => navigate(loginPath(currentPath()), { replace: true });
     client.onNotificationClick = (id) => navigate(channelPath(id));
+    calls.describe = (call) => describeCall(call, user.id, client.state.people, client.state.channels);
+    calls.start();
     client.start();
-    // A handle for debugging in the console and for the e2e tests (it holds nothing the page cannot read anyway).
-    (window as unknown as { __outpost?: ChatClient }).__outpost = client;
-    return () => client.stop();
+    // A handle for debugging in the console and for the e2e tests (it holds nothing the page cannot read anyway);
+    // `__outpost.call` is the call manager (its `pc` is the active call's RTCPeerConnection).
+    (window as unknown as { __outpost?: ChatClient }).__outpost = Object.assign(client, { call: calls });
+    return () => {
+      calls.stop();
+      client.stop();
+    };
   }, [client]);
   // A changed display name shows in messages too: reload the people list.
   const firstName = useRef(user.display_name);
@@ -115,7 +127,9 @@ function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
   }, [user.display_name]);
   return (
     <ChatContext.Provider value={client}>
-      <ShellFrame user={user} route={route} client={client} />
+      <CallsContext.Provider value={calls}>
+        <ShellFrame user={user} route={route} client={client} />
+      </CallsContext.Provider>
     </ChatContext.Provider>
   );
 }
@@ -302,11 +316,13 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
       <div class="scrim" aria-hidden="true" onClick={closeMenu} />
 
       <main id="main" class={chatLayout ? 'main main-chat' : 'main'} tabIndex={-1}>
+        <CallBar />
         {signOutError && <Alert>{signOutError}</Alert>}
         {content}
       </main>
       <SidePanel />
       <Dialogs />
+      <IncomingCall />
     </div>
   );
 }

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, chatApi, type Channel } from '../../api';
+import { CallButton } from '../../calls/CallButton';
 import { useChat } from '../../chat/client';
+import { conversationKey } from '../../chat/files';
 import { buildRows, channelTitle, isDirect, type Row } from '../../chat/logic';
 import type { MentionInfo } from '../../chat/Markdown';
 import { useStore } from '../../chat/store';
@@ -14,6 +16,7 @@ import { Composer, TypingLine } from './Composer';
 import { MessageItem, PendingItem } from './MessageItem';
 import { ChannelIcon } from './Sidebar';
 import { openDialog, openPanel, ui } from './ui';
+import { DropOverlay, useFileDrop } from './UploadTray';
 
 export function useMentionInfo(): MentionInfo {
   const client = useChat();
@@ -147,6 +150,8 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
   const direct = isDirect(channel);
   const canModerate = channel.role === 'owner';
 
+  const drop = useFileDrop((files) => client.uploads.add(conversationKey(id, null), files), !channel.archived);
+
   const onNearTop = useCallback(() => void client.loadOlder(id), [id]);
   const onNearBottom = useCallback(() => void client.loadNewer(id), [id]);
   const onAtBottomChange = useCallback((b: boolean) => setAtBottom(b), []);
@@ -207,7 +212,8 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
   );
 
   return (
-    <div class="channel" data-channel-id={id}>
+    <div class="channel" data-channel-id={id} {...drop.props}>
+      {drop.over && <DropOverlay />}
       <header class="channel-head">
         <div class="channel-title-row">
           <h1 class="channel-title" tabIndex={-1}>
@@ -218,6 +224,7 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
           {channel.topic && <p class="channel-topic">{channel.topic}</p>}
         </div>
         <div class="channel-tools">
+          <CallButton channel={channel} title={title} />
           <button
             type="button"
             class="btn btn-ghost btn-small"

@@ -1,11 +1,14 @@
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { Person } from '../../api';
 import { useChat } from '../../chat/client';
+import { conversationKey } from '../../chat/files';
 import { matchPeople, mentionQuery } from '../../chat/logic';
 import { useStore } from '../../chat/store';
+import { ACTIVE_STATES } from '../../chat/uploads';
 import { t } from '../../i18n';
 import { useSession } from '../../session';
 import { EmojiPicker } from './EmojiPicker';
+import { UploadTray, useUploads } from './UploadTray';
 
 function draftKey(userId: number, channelId: number, threadRoot: number | null): string {
   return `outpost.draft.${userId}.${channelId}${threadRoot !== null ? `.${threadRoot}` : ''}`;
@@ -50,8 +53,15 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
   const [dismissed, setDismissed] = useState<number | null>(null);
   const [emoji, setEmoji] = useState(false);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
   const listId = useId();
   const people = useStore(client.store, (s) => s.people);
+  const conversation = conversationKey(channelId, threadRoot);
+  const uploads = useUploads(conversation);
+  // Send waits until every file is uploaded; failed ones stay behind (retry or remove).
+  const uploading = uploads.some((u) => ACTIVE_STATES.has(u.state));
+  const filesReady = uploads.some((u) => u.state === 'done');
+  const canSend = !disabled && !uploading && (text.trim() !== '' || filesReady);
 
   useEffect(() => {
     if (autoFocus && window.matchMedia?.('(min-width: 768px)').matches !== false) ref.current?.focus();
@@ -99,12 +109,28 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
 
   function send() {
     const body = text.trim();
-    if (!body || disabled) return;
-    client.send(channelId, body, threadRoot);
+    if (!canSend) return;
+    const files = client.uploads.take(conversation);
+    if (!body && !files.length) return;
+    client.send(channelId, body, threadRoot, files);
     setText('');
     setCaret(0);
     saveDraft(key, '');
     onSent?.();
+  }
+
+  function addFiles(files: File[]) {
+    if (files.length && !disabled) client.uploads.add(conversation, files);
+  }
+
+  function onPaste(e: ClipboardEvent) {
+    const data = e.clipboardData;
+    const files = Array.from(data?.files ?? []);
+    if (!files.length || !data) return;
+    // Rich text copied from a document may carry a picture of itself too: paste the text.
+    if (data.types.includes('text/html') && data.getData('text/plain').trim()) return;
+    e.preventDefault();
+    addFiles(files);
   }
 
   function onKeyDown(e: KeyboardEvent) {
@@ -163,6 +189,7 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
           ))}
         </ul>
       )}
+      <UploadTray conversation={conversation} />
       <div class="composer-box">
         <textarea
           ref={ref}
@@ -177,10 +204,37 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
           aria-activedescendant={open ? `${listId}-${active}` : undefined}
           onInput={(e) => update(e.currentTarget.value, e.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           onKeyUp={(e) => setCaret(e.currentTarget.selectionStart)}
           onClick={(e) => setCaret(e.currentTarget.selectionStart)}
         />
         <div class="composer-tools">
+          <input
+            ref={fileInput}
+            type="file"
+            multiple
+            hidden
+            tabIndex={-1}
+            class="composer-file"
+            aria-label={t('composer.attach')}
+            onChange={(e) => {
+              const input = e.currentTarget;
+              addFiles(Array.from(input.files ?? []));
+              input.value = ''; // the same file can be picked again
+            }}
+          />
+          <button
+            type="button"
+            class="icon-btn composer-btn"
+            aria-label={t('composer.attach')}
+            title={t('composer.attach')}
+            disabled={disabled}
+            onClick={() => fileInput.current?.click()}
+          >
+            <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+              <path d="M13.5 7.5l-5.6 5.6a3.3 3.3 0 01-4.7-4.7l6-6a2.2 2.2 0 013.1 3.1l-6 6a1.1 1.1 0 01-1.6-1.6l5.5-5.5" class="icon-stroke" />
+            </svg>
+          </button>
           <button
             type="button"
             class="icon-btn composer-btn"
@@ -201,8 +255,8 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
             type="button"
             class="icon-btn composer-send"
             aria-label={t('composer.send')}
-            title={t('composer.send')}
-            disabled={disabled || !text.trim()}
+            title={uploading ? t('composer.waitForUploads') : t('composer.send')}
+            disabled={!canSend}
             onClick={send}
           >
             <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
@@ -225,7 +279,7 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
         </div>
       </div>
       <p class="composer-hint" aria-hidden="true">
-        {t('composer.hint')}
+        {uploading ? t('composer.waitForUploads') : t('composer.hint')}
       </p>
     </div>
   );

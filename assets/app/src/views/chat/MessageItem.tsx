@@ -1,12 +1,15 @@
 import { memo } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { chatApi, type Message, type Person } from '../../api';
+import { CallRecordItem } from '../../calls/CallRecord';
 import { useChat } from '../../chat/client';
 import { QUICK_REACTIONS } from '../../chat/emoji';
+import { visibleFiles } from '../../chat/files';
 import { Markdown, type MentionInfo } from '../../chat/Markdown';
 import type { OutboxItem } from '../../chat/outbox';
 import { describeError } from '../../errors';
 import { getLocale, t } from '../../i18n';
+import { Attachments } from './Attachments';
 import { Avatar } from './Avatar';
 import { EmojiPicker } from './EmojiPicker';
 import { openPanel } from './ui';
@@ -61,6 +64,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   const [error, setError] = useState<string | null>(null);
   const name = personName(people, m.author_id);
   const mine = m.author_id === meId;
+  const files = visibleFiles(m);
 
   async function act(fn: () => Promise<Message>) {
     setError(null);
@@ -71,6 +75,17 @@ export const MessageItem = memo(function MessageItem(props: Props) {
     }
   }
   const react = (emoji: string) => act(() => chatApi.react(m.id, emoji));
+
+  if (m.kind === 'call' && !m.deleted) {
+    return (
+      <CallRecordItem
+        message={m}
+        nameOf={(id) => personName(people, id)}
+        time={formatTime(m.created_at)}
+        fullTime={formatFull(m.created_at)}
+      />
+    );
+  }
 
   if (m.kind === 'system') {
     return (
@@ -122,20 +137,23 @@ export const MessageItem = memo(function MessageItem(props: Props) {
         ) : props.editing ? (
           <EditBox message={m} onDone={() => props.onEdit(null)} />
         ) : (
-          <div class="msg-body">
-            <Markdown
-              source={m.body}
-              mentions={props.mentions}
-              suffix={
-                m.edited ? (
-                  <span class="msg-edited" title={m.edited_at ? formatFull(m.edited_at) : undefined}>
-                    {t('message.edited')}
-                  </span>
-                ) : undefined
-              }
-            />
-          </div>
+          (m.body !== '' || m.edited || !files.length) && (
+            <div class="msg-body">
+              <Markdown
+                source={m.body}
+                mentions={props.mentions}
+                suffix={
+                  m.edited ? (
+                    <span class="msg-edited" title={m.edited_at ? formatFull(m.edited_at) : undefined}>
+                      {t('message.edited')}
+                    </span>
+                  ) : undefined
+                }
+              />
+            </div>
+          )
         )}
+        {files.length > 0 && <Attachments files={files} />}
         {!m.deleted && m.reactions.length > 0 && (
           <div class="reactions" role="group" aria-label={t('message.reactions')}>
             {m.reactions.map((r) => {
@@ -340,9 +358,16 @@ export function PendingItem({ item, name, meId }: { item: OutboxItem; name: stri
             {item.state === 'failed' ? t('message.failed') : item.state === 'sending' ? t('message.sending') : t('message.queued')}
           </span>
         </div>
-        <div class="msg-body">
-          <Markdown source={item.body} />
-        </div>
+        {item.body !== '' && (
+          <div class="msg-body">
+            <Markdown source={item.body} />
+          </div>
+        )}
+        {item.files && item.files.length > 0 && (
+          <div class="msg-pending-files">
+            <Attachments files={item.files} />
+          </div>
+        )}
         {item.state === 'failed' && (
           <div class="pending-actions">
             {item.error && <span class="msg-error">{item.error}</span>}

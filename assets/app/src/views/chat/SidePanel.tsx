@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { chatApi, type Message, type SearchHit } from '../../api';
 import { useChat } from '../../chat/client';
+import { conversationKey, messageSummary } from '../../chat/files';
 import { channelTitle, parseSearch, snippetParts } from '../../chat/logic';
 import { useStore } from '../../chat/store';
 import { Loading } from '../../components/Loading';
@@ -13,6 +14,7 @@ import { useMentionInfo } from './ChannelView';
 import { Composer, TypingLine } from './Composer';
 import { formatFull, MessageItem, PendingItem, personName } from './MessageItem';
 import { openPanel, ui, type Panel } from './ui';
+import { DropOverlay, useFileDrop } from './UploadTray';
 
 export function SidePanel() {
   const panel = useStore(ui, (s) => s.panel);
@@ -78,6 +80,10 @@ function ThreadBody({ panel }: { panel: Extract<Panel, { type: 'thread' }> }) {
   const mentions = useMentionInfo();
   const [editing, setEditing] = useState<number | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
+  const drop = useFileDrop(
+    (files) => client.uploads.add(conversationKey(panel.channelId, panel.rootId), files),
+    !!channel && !channel.archived,
+  );
 
   // (Re)load the thread when opened and after a resync.
   useEffect(() => {
@@ -120,7 +126,8 @@ function ThreadBody({ panel }: { panel: Extract<Panel, { type: 'thread' }> }) {
     />
   );
   return (
-    <div class="thread">
+    <div class="thread" {...drop.props}>
+      {drop.over && <DropOverlay />}
       <div class="thread-list" ref={listRef} role="log" aria-label={t('thread.title')}>
         {root && item(root, true)}
         <div class="thread-count" role="separator">
@@ -239,7 +246,7 @@ function PinsBody({ channelId }: { channelId: number }) {
     <ul class="results">
       {pins.map((m) => (
         <MessageResult key={m.id} m={m}>
-          {m.body}
+          {messageSummary(m)}
         </MessageResult>
       ))}
     </ul>
@@ -259,7 +266,7 @@ function MentionsBody() {
     <ul class="results">
       {list.map((m) => (
         <MessageResult key={m.id} m={m}>
-          {m.body}
+          {messageSummary(m)}
         </MessageResult>
       ))}
     </ul>

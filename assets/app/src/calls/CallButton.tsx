@@ -1,0 +1,49 @@
+import type { Channel } from '../api';
+import { useStore } from '../chat/store';
+import { t } from '../i18n';
+import { useCalls } from './context';
+import { PhoneIcon } from './icons';
+
+/** The call button of a conversation's header: call, join the ongoing call, or "in call". */
+export function CallButton({ channel, title }: { channel: Channel; title: string }) {
+  const calls = useCalls();
+  const ongoing = useStore(calls.store, (s) => s.calls.get(channel.id));
+  const here = useStore(calls.store, (s) => s.active?.channelId === channel.id);
+  if (here) {
+    return (
+      <span class="call-here" data-testid="call-here">
+        <PhoneIcon />
+        {t('call.inCall')}
+      </span>
+    );
+  }
+  if (ongoing) {
+    const n = new Set(ongoing.participants.map((p) => p.user_id)).size;
+    return (
+      <button
+        type="button"
+        class="btn btn-small call-join-btn"
+        aria-label={t('call.joinLabel', { n })}
+        title={t('call.joinLabel', { n })}
+        onClick={() => void calls.joinCall(ongoing.id, channel.id)}
+      >
+        <PhoneIcon />
+        {t('call.join')}
+        {n > 0 && <span class="call-join-count">{n}</span>}
+      </button>
+    );
+  }
+  if (channel.archived) return null;
+  return (
+    <button
+      type="button"
+      class="btn btn-ghost btn-small call-start-btn"
+      aria-label={t('call.startLabel', { name: title })}
+      title={t('call.startLabel', { name: title })}
+      onClick={() => void calls.startCall(channel.id)}
+    >
+      <PhoneIcon />
+      <span>{t('call.start')}</span>
+    </button>
+  );
+}
