@@ -49,6 +49,48 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_message() {
         assert_eq!(a["type"], "ack");
         acked.push(format!("b{i}"));
     }
+    // A photo posted before the backup comes back with its thumbnail.
+    let photo = {
+        let img = image::RgbImage::from_fn(900, 600, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+            .encode_image(&img)
+            .unwrap();
+        out
+    };
+    let up: Value = api(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/uploads",
+        Some(json!({"name": "site.jpg", "size": photo.len()})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let done: Value = app
+        .api_client()
+        .patch(app.url(up["url"].as_str().unwrap()))
+        .bearer_auth(&admin)
+        .header("Upload-Offset", "0")
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = done["file"].clone();
+    let a = ws.request(json!({"type": "send", "channel_id": ch, "client_id": "photo", "attachments": [file["id"]]})).await;
+    assert_eq!(a["type"], "ack", "{a}");
+    acked.push("photo".into());
+    let thumb = app
+        .get_with(&admin, file["thumb_url"].as_str().unwrap())
+        .await
+        .bytes()
+        .await
+        .unwrap();
     // More keep coming while the backup runs.
     let (mut ws2, _) = app.ws(&admin, None).await;
     let load = tokio::spawn(async move {
@@ -60,6 +102,7 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_message() {
         }
         ws2
     });
+    let file_json = file;
     let file = keys.path().join("outpost.age");
     let d = app.data_dir();
     let (code, out) = cli(
@@ -177,6 +220,15 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_message() {
     .await
     .unwrap();
     assert!(!hits.is_empty());
+    let got = restored
+        .get_with(&admin, file_json["url"].as_str().unwrap())
+        .await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap().to_vec(), photo);
+    let got = restored
+        .get_with(&admin, file_json["thumb_url"].as_str().unwrap())
+        .await;
+    assert_eq!(got.bytes().await.unwrap(), thumb);
     restored.stop().await;
 }
 

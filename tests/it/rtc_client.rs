@@ -221,7 +221,11 @@ impl RtcClient {
         };
         let mut frame = vec![0x42u8; 1200];
         // VP8 frame tag: bit 0 clear marks a keyframe.
-        frame[0] = if self.frames.is_multiple_of(10) { 0x10 } else { 0x11 };
+        frame[0] = if self.frames.is_multiple_of(10) {
+            0x10
+        } else {
+            0x11
+        };
         let rtp_time = MediaTime::new(self.frames * 3000, Frequency::NINETY_KHZ);
         self.frames += 1;
         let _ = w.write(pt, now, rtp_time, frame);
