@@ -159,8 +159,13 @@ pub fn discover(timeout: Duration) -> Result<Vec<Found>, DiscoveryError> {
         };
         match event {
             ServiceEvent::ServiceResolved(s) => {
-                let addresses: BTreeSet<IpAddr> =
+                let mut addresses: BTreeSet<IpAddr> =
                     s.addresses.iter().map(|a| a.to_ip_addr()).collect();
+                // A service is resolved again as its records arrive (an AAAA alone, say):
+                // what an earlier resolution found still holds.
+                if let Some(prev) = found.get(&s.fullname) {
+                    addresses.extend(prev.addresses.iter().copied());
+                }
                 let first = addresses
                     .iter()
                     .find(|a| a.is_ipv4())

@@ -291,11 +291,11 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         shutdown_rx.clone(),
     )));
     if config.retention.days > 0 || has_channel_retention(&store).await {
-        tasks.push(tokio::spawn(retention_job(
-            state.chat.clone(),
-            config.retention.days,
+        let (chat, days) = (state.chat.clone(), config.retention.days);
+        tasks.push(tokio::spawn(periodic(
             Duration::from_secs(config.retention.check_interval_secs),
             shutdown_rx.clone(),
+            move || apply_retention(chat.clone(), days),
         )));
     }
     if config.backup.enabled() {
@@ -304,10 +304,10 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
             shutdown_rx.clone(),
         )));
     }
-    tasks.push(tokio::spawn(sweep_job(
-        media,
+    tasks.push(tokio::spawn(periodic(
         Duration::from_secs(config.media.sweep_interval_secs),
         shutdown_rx.clone(),
+        move || sweep_files(media.clone()),
     )));
     tasks.push(tokio::spawn(watch_revocations(
         store.clone(),
@@ -472,50 +472,43 @@ async fn has_channel_retention(store: &Store) -> bool {
         .unwrap_or(false)
 }
 
-/// Deletes expired messages periodically.
-/// Removes abandoned uploads and files nothing refers to any more.
-async fn sweep_job(
-    media: crate::media::Media,
-    every: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(every);
+/// Runs `job` every `period` (the first time at once) until shutdown.
+async fn periodic<F, Fut>(period: Duration, mut shutdown: watch::Receiver<bool>, mut job: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(period);
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {}
         }
-        match media.sweep().await {
-            Ok(r) if r.uploads + r.files + r.blobs > 0 => tracing::info!(
-                uploads = r.uploads,
-                unposted_files = r.files,
-                blobs = r.blobs,
-                bytes = r.bytes,
-                "file sweep: removed unreferenced files"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "file sweep failed"),
-        }
+        job().await;
     }
 }
 
-async fn retention_job(
-    chat: Chat,
-    server_days: u32,
-    every: Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => return,
-            _ = tick.tick() => {}
-        }
-        match chat.apply_retention(server_days).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "retention: deleted expired messages"),
-            Err(e) => tracing::error!(error = %e, "retention job failed"),
-        }
+/// Removes abandoned uploads and files nothing refers to any more.
+async fn sweep_files(media: crate::media::Media) {
+    match media.sweep().await {
+        Ok(r) if r.uploads + r.files + r.blobs > 0 => tracing::info!(
+            uploads = r.uploads,
+            unposted_files = r.files,
+            blobs = r.blobs,
+            bytes = r.bytes,
+            "file sweep: removed unreferenced files"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "file sweep failed"),
+    }
+}
+
+/// Deletes expired messages.
+async fn apply_retention(chat: Chat, server_days: u32) {
+    match chat.apply_retention(server_days).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "retention: deleted expired messages"),
+        Err(e) => tracing::error!(error = %e, "retention job failed"),
     }
 }
 

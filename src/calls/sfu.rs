@@ -283,10 +283,12 @@ pub async fn start(
         .collect();
     let mut lp = Loop {
         peers: HashMap::new(),
-        sockets,
-        tcp_conns: HashMap::new(),
+        io: Io {
+            sockets,
+            tcp: HashMap::new(),
+            reports,
+        },
         candidates,
-        reports,
         dirty: true,
         routes: HashMap::new(),
         delays: Vec::new(),
@@ -386,12 +388,17 @@ async fn accept_tcp(listener: TcpListener, local: SocketAddr, net: mpsc::Sender<
     }
 }
 
+/// Where a peer's output goes: its packets to the network, its failures to the call service.
+struct Io {
+    sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
+    tcp: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    reports: mpsc::UnboundedSender<Report>,
+}
+
 struct Loop {
     peers: HashMap<PeerId, Peer>,
-    sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
-    tcp_conns: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    io: Io,
     candidates: Vec<Candidate>,
-    reports: mpsc::UnboundedSender<Report>,
     /// Some call's lines changed: renegotiate where needed.
     dirty: bool,
     /// Which peer a remote address belongs to, once its connectivity checks told us.
@@ -413,10 +420,10 @@ impl Loop {
     fn net(&mut self, n: Net) {
         match n {
             Net::TcpOpen(addr, tx) => {
-                self.tcp_conns.insert(addr, tx);
+                self.io.tcp.insert(addr, tx);
             }
             Net::TcpClosed(addr) => {
-                self.tcp_conns.remove(&addr);
+                self.io.tcp.remove(&addr);
             }
             Net::Packet(p) => {
                 let Ok(contents) = p.data.as_slice().try_into() else {
@@ -461,13 +468,7 @@ impl Loop {
                     if peer.rtc.handle_input(input).is_err() {
                         peer.dead = true;
                     }
-                    drain(
-                        peer,
-                        &self.sockets,
-                        &self.tcp_conns,
-                        &self.reports,
-                        &mut out,
-                    );
+                    drain(peer, &self.io, &mut out);
                 }
                 self.propagate(out);
             }
@@ -536,7 +537,7 @@ impl Loop {
                     p.muted = muted;
                     if muted && p.speaking {
                         p.speaking = false;
-                        let _ = self.reports.send(Report::Speaking {
+                        let _ = self.io.reports.send(Report::Speaking {
                             peer,
                             speaking: false,
                         });
@@ -584,13 +585,7 @@ impl Loop {
             }
         }
         let mut out = Vec::new();
-        drain(
-            peer,
-            &self.sockets,
-            &self.tcp_conns,
-            &self.reports,
-            &mut out,
-        );
+        drain(peer, &self.io, &mut out);
         self.propagate(out);
         self.dirty = true;
         // A new viewer of a video needs a keyframe to start from.
@@ -633,7 +628,7 @@ impl Loop {
             }
         }
         let mut out = Vec::new();
-        drain(p, &self.sockets, &self.tcp_conns, &self.reports, &mut out);
+        drain(p, &self.io, &mut out);
         self.propagate(out);
     }
 
@@ -645,7 +640,7 @@ impl Loop {
                 if p.rtc.handle_input(Input::Timeout(now)).is_err() {
                     p.dead = true;
                 }
-                drain(p, &self.sockets, &self.tcp_conns, &self.reports, &mut out);
+                drain(p, &self.io, &mut out);
             }
         }
         self.propagate(out);
@@ -664,7 +659,7 @@ impl Loop {
             if let Some(mut p) = self.peers.remove(&id) {
                 p.rtc.disconnect();
             }
-            let _ = self.reports.send(Report::Gone { peer: id });
+            let _ = self.io.reports.send(Report::Gone { peer: id });
             self.dirty = true;
         }
         for p in self.peers.values_mut() {
@@ -802,7 +797,7 @@ impl Loop {
                 p.dead = true;
             }
             let mut out = Vec::new();
-            drain(p, &self.sockets, &self.tcp_conns, &self.reports, &mut out);
+            drain(p, &self.io, &mut out);
             self.propagate(out);
         }
     }
@@ -851,7 +846,7 @@ impl Loop {
                 if speaking != p.speaking && p.speaking_changed.elapsed() >= SPEAKING_MIN_CHANGE {
                     p.speaking = speaking;
                     p.speaking_changed = Instant::now();
-                    let _ = self.reports.send(Report::Speaking {
+                    let _ = self.io.reports.send(Report::Speaking {
                         peer: src,
                         speaking,
                     });
@@ -892,7 +887,7 @@ impl Loop {
             if written.is_err() {
                 continue;
             }
-            drain(q, &self.sockets, &self.tcp_conns, &self.reports, queue);
+            drain(q, &self.io, queue);
         }
         if self.delays.len() < MAX_DELAY_SAMPLES {
             let us = data.network_time.elapsed().as_micros();
@@ -906,13 +901,7 @@ impl Loop {
 
 /// Runs a peer's connection until it has nothing more to do now: sends its packets and
 /// collects what must reach other peers.
-fn drain(
-    p: &mut Peer,
-    sockets: &HashMap<SocketAddr, Arc<UdpSocket>>,
-    tcp: &HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
-    reports: &mpsc::UnboundedSender<Report>,
-    out: &mut Vec<Propagate>,
-) {
+fn drain(p: &mut Peer, io: &Io, out: &mut Vec<Propagate>) {
     loop {
         if p.dead {
             return;
@@ -924,12 +913,12 @@ fn drain(
             }
             Ok(Output::Transmit(t)) => match t.proto {
                 Protocol::Udp => {
-                    if let Some(s) = sockets.get(&t.source) {
+                    if let Some(s) = io.sockets.get(&t.source) {
                         let _ = s.try_send_to(&t.contents, t.destination);
                     }
                 }
                 _ => {
-                    if let Some(c) = tcp.get(&t.destination) {
+                    if let Some(c) = io.tcp.get(&t.destination) {
                         let _ = c.try_send(t.contents.to_vec());
                     }
                 }
@@ -950,7 +939,7 @@ fn drain(
             Err(e) => {
                 tracing::debug!(peer = p.id, error = %e, "call media connection failed");
                 p.dead = true;
-                let _ = reports.send(Report::Gone { peer: p.id });
+                let _ = io.reports.send(Report::Gone { peer: p.id });
             }
         }
     }

@@ -295,52 +295,22 @@ async fn every_acknowledged_message_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = data.to_str().unwrap().to_string();
-    let mut add = outpost_bin()
-        .args([
-            "user",
-            "add",
-            "admin",
-            "--admin",
-            "--password-stdin",
-            "--data-dir",
-            &d,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"admin-password-1\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-    let env = [
-        ("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "100000"),
-        ("OUTPOST_LIMITS_MESSAGE_BURST", "100000"),
-    ];
-    let dd = d.clone();
-    let mut server = tokio::task::spawn_blocking(move || serve_with(&dd, &env))
-        .await
-        .unwrap();
-    let addr: std::net::SocketAddr = server.https.parse().unwrap();
-    let ca = std::fs::read_to_string(data.join("certs/ca.pem")).unwrap();
-    let client = reqwest::Client::builder()
-        .use_preconfigured_tls(client_tls(&ca))
-        .resolve("localhost", addr)
-        .build()
-        .unwrap();
-    let base = format!("https://localhost:{}", addr.port());
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": "admin-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_string();
+    let RealServer {
+        mut server,
+        addr,
+        ca,
+        client,
+        base,
+        token,
+        ..
+    } = real_server_with_admin(
+        data.clone(),
+        &[
+            ("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "100000"),
+            ("OUTPOST_LIMITS_MESSAGE_BURST", "100000"),
+        ],
+    )
+    .await;
     let ch: Value = client
         .post(format!("{base}/api/v1/channels"))
         .bearer_auth(&token)

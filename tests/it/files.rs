@@ -1,7 +1,6 @@
 //! Files: uploads that stream to disk and resume, content-addressed storage, photos, ranges,
 //! and who may read what.
 
-use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -724,51 +723,14 @@ async fn a_200_mb_file_goes_up_and_down_while_server_memory_stays_flat() {
     const SIZE: usize = 200 << 20;
     const BLOCK: usize = 1 << 20;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = data.to_str().unwrap().to_string();
-    let mut add = outpost_bin()
-        .args([
-            "user",
-            "add",
-            "admin",
-            "--admin",
-            "--password-stdin",
-            "--data-dir",
-            &d,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"admin-password-1\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-    let dd = d.clone();
-    let server = tokio::task::spawn_blocking(move || serve_with(&dd, &[]))
-        .await
-        .unwrap();
+    let RealServer {
+        server,
+        client,
+        base,
+        token,
+        ..
+    } = real_server_with_admin(dir.path().join("data"), &[]).await;
     let pid = server.child.id();
-    let addr: std::net::SocketAddr = server.https.parse().unwrap();
-    let ca = std::fs::read_to_string(data.join("certs/ca.pem")).unwrap();
-    let client = reqwest::Client::builder()
-        .use_preconfigured_tls(client_tls(&ca))
-        .resolve("localhost", addr)
-        .build()
-        .unwrap();
-    let base = format!("https://localhost:{}", addr.port());
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": "admin-password-1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_string();
     // Warm up every code path once so that the baseline includes the allocator's steady state.
     let small = client
         .post(format!("{base}/api/v1/uploads"))

@@ -491,3 +491,71 @@ pub fn serve_with(data: &str, env: &[(&str, &str)]) -> Server {
     std::thread::spawn(move || for _ in lines {});
     Server { child, https }
 }
+
+/// A real `outpost serve` process with an administrator made by `outpost user add`, and a
+/// client signed in as that administrator.
+pub struct RealServer {
+    pub server: Server,
+    pub addr: SocketAddr,
+    pub ca: String,
+    pub client: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+pub async fn real_server_with_admin(
+    data: PathBuf,
+    env: &'static [(&'static str, &'static str)],
+) -> RealServer {
+    use std::io::Write;
+    let d = data.to_str().unwrap().to_string();
+    let mut add = outpost_bin()
+        .args([
+            "user",
+            "add",
+            ADMIN,
+            "--admin",
+            "--password-stdin",
+            "--data-dir",
+            &d,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{ADMIN_PASSWORD}\n").as_bytes())
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    let server = tokio::task::spawn_blocking(move || serve_with(&d, env))
+        .await
+        .unwrap();
+    let addr: SocketAddr = server.https.parse().unwrap();
+    let ca = std::fs::read_to_string(data.join("certs/ca.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(client_tls(&ca))
+        .resolve("localhost", addr)
+        .build()
+        .unwrap();
+    let base = format!("https://localhost:{}", addr.port());
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+    RealServer {
+        server,
+        addr,
+        ca,
+        client,
+        base,
+        token,
+    }
+}
