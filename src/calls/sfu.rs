@@ -179,6 +179,8 @@ struct Peer {
     last_keyframe_request: Instant,
 }
 
+/// The shortest sleep of the media loop when no packet arrives.
+const TIMER_SLACK: Duration = Duration::from_millis(5);
 /// How long a browser may take to connect its media before it counts as gone.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// An offer not answered in this time is withdrawn and made again.
@@ -305,7 +307,9 @@ pub async fn start(
                 .min()
                 .unwrap_or(now + Duration::from_secs(1))
                 .min(now + Duration::from_secs(1))
-                .max(now);
+                // Timers (reports, retransmits, keep-alives) tolerate a few milliseconds of
+                // lateness; waking for each one separately costs more than the work.
+                .max(now + TIMER_SLACK);
             tokio::select! {
                 n = net_rx.recv() => match n {
                     Some(n) => {
