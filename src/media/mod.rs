@@ -193,10 +193,6 @@ impl Media {
         })
     }
 
-    pub fn config(&self) -> &MediaConfig {
-        &self.inner.config
-    }
-
     /// Where a blob lives; `None` for a malformed hash.
     pub fn blob_path(&self, sha: &str) -> Option<PathBuf> {
         valid_sha(sha).then(|| self.inner.files_dir.join(&sha[..2]).join(sha))
