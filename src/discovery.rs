@@ -9,7 +9,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use mdns_sd::{DaemonEvent, IfKind, IfPredicate, ServiceDaemon, ServiceEvent, ServiceInfo};
+use mdns_sd::{
+    DaemonEvent, HostnameResolutionEvent, IfKind, IfPredicate, ServiceDaemon, ServiceEvent,
+    ServiceInfo,
+};
 use serde::Serialize;
 
 /// The DNS-SD service type of an Outpost server: a public contract.
@@ -148,6 +151,9 @@ fn colon_hex(hex: &str) -> String {
 }
 
 /// Browses for `timeout` and returns what answered, sorted by site name.
+/// How long `discover` waits for a host's IPv4 address when its answer lacked one.
+const HOSTNAME_WAIT_MS: u64 = 1500;
+
 pub fn discover(timeout: Duration) -> Result<Vec<Found>, DiscoveryError> {
     let daemon = ServiceDaemon::new()?;
     let rx = daemon.browse(SERVICE_TYPE)?;
@@ -202,6 +208,36 @@ pub fn discover(timeout: Duration) -> Result<Vec<Found>, DiscoveryError> {
         }
     }
     let _ = daemon.stop_browse(SERVICE_TYPE);
+    // An answer can carry one address family only (links that just came up, a lost packet):
+    // ask for the host's addresses directly before showing a URL that needs IPv4.
+    for f in found
+        .values_mut()
+        .filter(|f| !f.addresses.iter().any(IpAddr::is_ipv4))
+    {
+        let fqdn = format!("{}.", f.host);
+        let Ok(rx) = daemon.resolve_hostname(&fqdn, Some(HOSTNAME_WAIT_MS)) else {
+            continue;
+        };
+        let until = Instant::now() + Duration::from_millis(HOSTNAME_WAIT_MS);
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(HostnameResolutionEvent::AddressesFound(_, ips)) => {
+                    let mut all: BTreeSet<IpAddr> = f.addresses.iter().copied().collect();
+                    all.extend(ips.iter().map(|a| a.to_ip_addr()));
+                    f.addresses = all.into_iter().collect();
+                    if f.addresses.iter().any(IpAddr::is_ipv4) {
+                        break;
+                    }
+                }
+                Ok(HostnameResolutionEvent::SearchTimeout(_)) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        let _ = daemon.stop_resolve_hostname(&fqdn);
+        if let Some(ip) = f.addresses.iter().find(|a| a.is_ipv4()) {
+            f.url = crate::server::https_url(&ip.to_string(), f.port) + "/";
+        }
+    }
     if let Ok(rx) = daemon.shutdown() {
         let _ = rx.recv_timeout(Duration::from_secs(1));
     }
