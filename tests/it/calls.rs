@@ -86,6 +86,16 @@ async fn run_all(
     false
 }
 
+/// Runs a two-person call until each side has received more than `packets` audio packets
+/// (30 s at most).
+async fn both_hear(a: &mut Party, b: &mut Party, packets: u64) -> bool {
+    run_all(&mut [a, b], 30, |ps| {
+        ps.iter()
+            .all(|p| p.rtc.received.values().sum::<u64>() > packets)
+    })
+    .await
+}
+
 fn got(p: &Party, from: u64) -> u64 {
     p.rtc.received.get(&from).copied().unwrap_or(0)
 }
@@ -267,13 +277,7 @@ async fn a_one_to_one_call_rings_connects_and_leaves_a_record() {
     let mut a = Party::join(wa, call_id, epoch).await;
     let mut b = Party::join(wb, call_id, epoch).await;
     assert!(
-        run_all(&mut [&mut a, &mut b], 30, |ps| ps.iter().all(|p| p
-            .rtc
-            .received
-            .values()
-            .sum::<u64>()
-            > 50))
-        .await,
+        both_hear(&mut a, &mut b, 50).await,
         "audio both ways: a {:?} b {:?}",
         a.rtc.received,
         b.rtc.received
@@ -494,13 +498,7 @@ async fn where_udp_is_blocked_media_flows_over_ice_tcp() {
     // Bob's only candidate is TCP; the offer carries the server's passive TCP candidate.
     let mut b = Party::join_with(wb, call_id, RtcClient::new_tcp(epoch, tcp).await).await;
     assert!(
-        run_all(&mut [&mut a, &mut b], 30, |ps| ps.iter().all(|p| p
-            .rtc
-            .received
-            .values()
-            .sum::<u64>()
-            > 50))
-        .await,
+        both_hear(&mut a, &mut b, 50).await,
         "audio both ways over TCP: a {:?} b {:?}",
         a.rtc.received,
         b.rtc.received
@@ -522,15 +520,7 @@ async fn a_camera_added_mid_call_reaches_the_others_without_stopping_voice() {
     let epoch = Instant::now();
     let mut a = Party::join(wa, call_id, epoch).await;
     let mut b = Party::join(wb, call_id, epoch).await;
-    assert!(
-        run_all(&mut [&mut a, &mut b], 30, |ps| ps.iter().all(|p| p
-            .rtc
-            .received
-            .values()
-            .sum::<u64>()
-            > 25))
-        .await
-    );
+    assert!(both_hear(&mut a, &mut b, 25).await);
     a.ws.send(json!({"type": "call_media", "call_id": call_id, "camera": true, "screen": false}))
         .await;
     let video = run_all(&mut [&mut a, &mut b], 30, |ps| {
