@@ -45,6 +45,17 @@ async fn patch(
         .unwrap()
 }
 
+/// Where an upload stands, as its status reports it.
+async fn upload_offset(app: &TestApp, token: &str, id: &str) -> usize {
+    let status: Value = app
+        .get_with(token, &format!("/api/v1/uploads/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    status["offset"].as_u64().unwrap() as usize
+}
+
 /// Uploads `bytes` in one request; returns the stored file's JSON.
 async fn upload(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> Value {
     let id = start_upload(app, token, name, bytes.len()).await;
@@ -543,16 +554,10 @@ async fn an_interrupted_upload_resumes_where_it_stopped() {
         .await;
     assert!(r.is_err() || !r.unwrap().status().is_success());
     // Wrong offsets are refused with where to continue; the status says the same.
-    let status: Value = app
-        .get_with(&admin, &format!("/api/v1/uploads/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let offset = status["offset"].as_u64().unwrap() as usize;
+    let offset = upload_offset(&app, &admin, &id).await;
     assert!(
         (1 << 20..=(1 << 20) + (512 << 10)).contains(&offset),
-        "{status}"
+        "{offset}"
     );
     let r = patch(&app, &admin, &id, 0, data[..10].to_vec()).await;
     assert_eq!(r.status(), 409);
@@ -562,13 +567,7 @@ async fn an_interrupted_upload_resumes_where_it_stopped() {
     // a 409 then names the new offset, so ask again.
     let mut refused = None;
     for _ in 0..5 {
-        let status: Value = app
-            .get_with(&admin, &format!("/api/v1/uploads/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let offset = status["offset"].as_u64().unwrap() as usize;
+        let offset = upload_offset(&app, &admin, &id).await;
         let r = patch(&app, &admin, &id, offset, vec![0; data.len() - offset + 1]).await;
         if r.status() != 409 {
             refused = Some(r.status());
@@ -576,13 +575,7 @@ async fn an_interrupted_upload_resumes_where_it_stopped() {
         }
     }
     assert_eq!(refused, Some(reqwest::StatusCode::BAD_REQUEST));
-    let status: Value = app
-        .get_with(&admin, &format!("/api/v1/uploads/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let offset = status["offset"].as_u64().unwrap() as usize;
+    let offset = upload_offset(&app, &admin, &id).await;
     let r = patch(&app, &admin, &id, offset, data[offset..].to_vec()).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
