@@ -271,7 +271,7 @@ impl Media {
     pub async fn upload_status(&self, user_id: i64, id: &str) -> Result<UploadStatus> {
         let up = self.own_upload(user_id, id).await?;
         let slot = self.slot(&up.id)?;
-        let _held = Self::take_over(&slot).await?;
+        let _held = Self::take_over(&slot).await?.0;
         let len = tokio::fs::metadata(self.inner.uploads_dir.join(&up.id))
             .await?
             .len();
@@ -297,9 +297,13 @@ impl Media {
     {
         let up = self.own_upload(user_id, id).await?;
         let slot = self.slot(&up.id)?;
-        let _held = Self::take_over(&slot).await?;
+        let (_held, mine) = Self::take_over(&slot).await?;
         let mut takeover = slot.generation.subscribe();
-        takeover.mark_unchanged();
+        // A request that came after this one (a retry, or a status query whose answer must
+        // stay true) already owns the upload's future: this one writes nothing.
+        if *takeover.borrow_and_update() != mine {
+            return Err(MediaError::Superseded);
+        }
         let size = up.size as u64;
         let path = self.inner.uploads_dir.join(&up.id);
         let mut file = match tokio::fs::OpenOptions::new().write(true).open(&path).await {
@@ -392,12 +396,18 @@ impl Media {
     }
 
     /// Stops whatever request is still writing this upload and holds the upload until the
-    /// guard drops.
-    async fn take_over(slot: &Slot) -> Result<tokio::sync::MutexGuard<'_, ()>> {
-        slot.generation.send_modify(|g| *g += 1);
-        tokio::time::timeout(TAKEOVER_WAIT, slot.lock.lock())
+    /// guard drops. Also returns this request's generation: a later one has taken over if the
+    /// slot's generation moved on.
+    async fn take_over(slot: &Slot) -> Result<(tokio::sync::MutexGuard<'_, ()>, u64)> {
+        let mut mine = 0;
+        slot.generation.send_modify(|g| {
+            *g += 1;
+            mine = *g;
+        });
+        let held = tokio::time::timeout(TAKEOVER_WAIT, slot.lock.lock())
             .await
-            .map_err(|_| MediaError::Busy)
+            .map_err(|_| MediaError::Busy)?;
+        Ok((held, mine))
     }
 
     fn forget_slot(&self, id: &str) {
@@ -764,6 +774,51 @@ mod tests {
         assert_eq!(clean_name("a\u{0}b\nc.txt"), "abc.txt");
         assert_eq!(clean_name(".."), "file");
         assert_eq!(clean_name(&"é".repeat(300)).len(), 254);
+    }
+
+    /// A request that reached the upload before a status query but had not started writing
+    /// must not write after the status answered: that answer is what the client resumes from.
+    #[tokio::test]
+    async fn a_waiting_append_yields_to_a_later_status_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("outpost.db")).unwrap();
+        let user = store
+            .write(|c| crate::store::users::create_user(c, "ann", "Ann", "x", false))
+            .await
+            .unwrap();
+        let media = Media::new(store, dir.path(), crate::config::MediaConfig::default()).unwrap();
+        let req = NewUpload {
+            name: "a.bin".into(),
+            size: 8,
+            mime: None,
+            width: None,
+            height: None,
+            duration_ms: None,
+        };
+        let up = media.create_upload(user.id, req).await.unwrap();
+        // Someone holds the upload, so both requests below queue up behind it, in order.
+        let slot = media.slot(&up.id).unwrap();
+        let held = slot.lock.lock().await;
+        let body = futures_util::stream::iter([Ok::<_, std::io::Error>(
+            bytes::Bytes::from_static(b"abcd"),
+        )]);
+        let (m, id) = (media.clone(), up.id.clone());
+        let append = tokio::spawn(async move { m.append(user.id, &id, 0, Some(4), body).await });
+        while *slot.generation.borrow() < 1 {
+            tokio::task::yield_now().await;
+        }
+        let (m, id) = (media.clone(), up.id.clone());
+        let status = tokio::spawn(async move { m.upload_status(user.id, &id).await });
+        while *slot.generation.borrow() < 2 {
+            tokio::task::yield_now().await;
+        }
+        drop(held);
+        assert!(matches!(append.await.unwrap(), Err(MediaError::Superseded)));
+        assert_eq!(status.await.unwrap().unwrap().offset, 0);
+        assert_eq!(
+            media.upload_status(user.id, &up.id).await.unwrap().offset,
+            0
+        );
     }
 
     #[test]
