@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive, TcpType};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, SeqNo};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
@@ -146,6 +147,10 @@ enum Net {
 struct OutLine {
     mid: Mid,
     open: bool,
+    /// Subtracted from the source's extended sequence numbers, so that this receiver's stream
+    /// starts with a rollover counter of 0 however long the source has been sending (SRTP
+    /// has no way to tell a receiver a later one).
+    seq_base: Option<u64>,
 }
 
 struct Pending {
@@ -416,7 +421,7 @@ const MAX_DELAY_SAMPLES: usize = 1 << 20;
 
 /// Something a peer's connection produced that affects other peers.
 enum Propagate {
-    Media(PeerId, Box<MediaData>),
+    Rtp(PeerId, Box<RtpPacket>),
     Keyframe(PeerId, Mid, Option<str0m::media::Rid>, KeyframeRequestKind),
 }
 
@@ -488,8 +493,11 @@ impl Loop {
                 signal,
             } => {
                 let now = Instant::now();
+                // RTP mode: packets are forwarded as they come, not reassembled into frames
+                // and cut up again for every receiver.
                 let mut rtc = Rtc::builder()
                     .set_ice_lite(true)
+                    .set_rtp_mode(true)
                     .clear_codecs()
                     .enable_opus(true, false)
                     .enable_vp8(true)
@@ -626,10 +634,8 @@ impl Loop {
             return;
         }
         p.last_keyframe_request = Instant::now();
-        if let Some(mut w) = p.rtc.writer(mid) {
-            if w.is_request_keyframe_possible(kind) {
-                let _ = w.request_keyframe(rid, kind);
-            }
+        if let Some(rx) = p.rtc.direct_api().stream_rx_by_mid(mid, rid) {
+            rx.request_keyframe(kind);
         }
         let mut out = Vec::new();
         drain(p, &self.io, &mut out);
@@ -772,7 +778,14 @@ impl Loop {
                     Some(format!("p{src}-{}", s.name())),
                     None,
                 );
-                p.out.insert((*src, *s), OutLine { mid, open: false });
+                p.out.insert(
+                    (*src, *s),
+                    OutLine {
+                        mid,
+                        open: false,
+                        seq_base: None,
+                    },
+                );
             }
             let Some((offer, pending)) = api.apply() else {
                 continue;
@@ -809,7 +822,7 @@ impl Loop {
     fn propagate(&mut self, mut queue: Vec<Propagate>) {
         while let Some(item) = queue.pop() {
             match item {
-                Propagate::Media(src, data) => self.forward(src, *data, &mut queue),
+                Propagate::Rtp(src, packet) => self.forward(src, *packet),
                 Propagate::Keyframe(receiver, mid, rid, kind) => {
                     let found = self
                         .peers
@@ -823,24 +836,28 @@ impl Loop {
         }
     }
 
-    fn forward(&mut self, src: PeerId, data: MediaData, queue: &mut Vec<Propagate>) {
+    fn forward(&mut self, src: PeerId, packet: RtpPacket) {
         let Some(p) = self.peers.get_mut(&src) else {
             return;
         };
-        let Some(source) = p
-            .inbound
-            .iter()
-            .find(|(_, m)| **m == data.mid)
-            .map(|(s, _)| *s)
+        let Some(mid) = p
+            .rtc
+            .direct_api()
+            .stream_rx(&packet.header.ssrc)
+            .map(|rx| rx.mid())
         else {
             return;
         };
+        let Some(source) = p.inbound.iter().find(|(_, m)| **m == mid).map(|(s, _)| *s) else {
+            return;
+        };
         let call = p.call;
+        let ext = &packet.header.ext_vals;
         if source == Source::Mic {
             if p.muted {
                 return;
             }
-            if let Some(level) = data.ext_vals.audio_level {
+            if let Some(level) = ext.audio_level {
                 p.level = p.level * 0.8 + f32::from(level) * 0.2;
                 let speaking = if p.speaking {
                     p.level > SPEAKING_OFF
@@ -857,6 +874,29 @@ impl Loop {
                 }
             }
         }
+        // Only what describes the media goes on: the receiver's own session writes its MID,
+        // transport-wide sequence numbers and send times.
+        let ext_vals = ExtensionValues {
+            audio_level: ext.audio_level,
+            voice_activity: ext.voice_activity,
+            video_orientation: ext.video_orientation,
+            video_content_type: ext.video_content_type,
+            ..Default::default()
+        };
+        // Receivers negotiated the same codecs, maybe under other payload type numbers.
+        let Some(params) = p
+            .rtc
+            .codec_config()
+            .params()
+            .iter()
+            .find(|c| c.pt() == packet.header.payload_type)
+            .copied()
+        else {
+            return;
+        };
+        let seq = *packet.seq_no;
+        let video = source != Source::Mic;
+        let now = Instant::now();
         let targets: Vec<PeerId> = self
             .peers
             .values()
@@ -867,38 +907,43 @@ impl Loop {
             let Some(q) = self.peers.get_mut(&t) else {
                 continue;
             };
-            let Some(line) = q.out.get(&(src, source)) else {
+            let Some(line) = q.out.get_mut(&(src, source)) else {
                 continue;
             };
             if !line.open {
                 continue;
             }
-            let mid = line.mid;
-            let Some(w) = q.rtc.writer(mid) else { continue };
-            let Some(pt) = w.match_params(data.params) else {
+            let Some(pt) = q.rtc.codec_config().match_params(params).map(|c| c.pt()) else {
                 continue;
             };
-            let w = match data.ext_vals.audio_level {
-                Some(l) => w.audio_level(l, data.ext_vals.voice_activity.unwrap_or(false)),
-                None => w,
+            let base = *line.seq_base.get_or_insert(seq & !0xffff);
+            // A packet from before this receiver's first one (reordered) is of no use to it.
+            let Some(out_seq) = seq.checked_sub(base) else {
+                continue;
             };
-            let written = w.start_of_talkspurt(data.audio_start_of_talk_spurt).write(
-                pt,
-                data.network_time,
-                data.time,
-                data.data.clone(),
+            let mut api = q.rtc.direct_api();
+            let Some(tx) = api.stream_tx_by_mid(line.mid, None) else {
+                continue;
+            };
+            tx.write_rtp(
+                RtpWrite::new(
+                    pt,
+                    SeqNo::from(out_seq),
+                    packet.header.timestamp,
+                    packet.timestamp,
+                    packet.payload.clone(),
+                )
+                .marker(packet.header.marker)
+                .ext_vals(ext_vals.clone())
+                .nackable(video),
             );
-            if written.is_err() {
-                continue;
-            }
-            drain(q, &self.io, queue);
+            // str0m releases a written packet at the receiver's next timeout; the tick at the
+            // end of this loop turn runs it, once for everything written to that receiver.
+            q.next = q.next.min(now);
         }
         if self.delays.len() < MAX_DELAY_SAMPLES {
-            let us = data.network_time.elapsed().as_micros();
+            let us = packet.timestamp.elapsed().as_micros();
             self.delays.push(u32::try_from(us).unwrap_or(u32::MAX));
-        }
-        if source != Source::Mic && !data.contiguous {
-            self.request_keyframe(src, source, data.rid, KeyframeRequestKind::Fir);
         }
     }
 }
@@ -933,7 +978,7 @@ fn drain(p: &mut Peer, io: &Io, out: &mut Vec<Propagate>) {
                     // ICE-lite cannot recover on its own: the browser restarts or leaves.
                     p.dead = true;
                 }
-                Event::MediaData(d) => out.push(Propagate::Media(p.id, Box::new(d))),
+                Event::RtpPacket(r) => out.push(Propagate::Rtp(p.id, Box::new(r))),
                 Event::KeyframeRequest(r) => {
                     out.push(Propagate::Keyframe(p.id, r.mid, r.rid, r.kind))
                 }
