@@ -897,16 +897,10 @@ impl Loop {
         let seq = *packet.seq_no;
         let video = source != Source::Mic;
         let now = Instant::now();
-        let targets: Vec<PeerId> = self
-            .peers
-            .values()
-            .filter(|q| q.call == call && q.id != src && !q.dead)
-            .map(|q| q.id)
-            .collect();
-        for t in targets {
-            let Some(q) = self.peers.get_mut(&t) else {
+        for q in self.peers.values_mut() {
+            if q.call != call || q.id == src || q.dead {
                 continue;
-            };
+            }
             let Some(line) = q.out.get_mut(&(src, source)) else {
                 continue;
             };
