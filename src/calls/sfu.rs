@@ -186,6 +186,8 @@ struct Peer {
 
 /// The shortest sleep of the media loop when no packet arrives.
 const TIMER_SLACK: Duration = Duration::from_millis(5);
+/// How often the loop looks for peers that are gone and offers that went unanswered.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_millis(100);
 /// How long a browser may take to connect its media before it counts as gone.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// An offer not answered in this time is withdrawn and made again.
@@ -294,27 +296,32 @@ pub async fn start(
             sockets,
             tcp: HashMap::new(),
             reports,
+            wake_at: std::cell::Cell::new(Instant::now()),
         },
         candidates,
         dirty: true,
         routes: HashMap::new(),
         delays: Vec::new(),
+        members: HashMap::new(),
+        due: Vec::new(),
+        housekeeping_at: Instant::now(),
     };
     let mut net_rx = net_rx;
     let mut cmd_rx = cmd_rx;
     tokio::spawn(async move {
         loop {
             let now = Instant::now();
-            let next = lp
-                .peers
-                .values()
-                .map(|p| p.next)
-                .min()
-                .unwrap_or(now + Duration::from_secs(1))
-                .min(now + Duration::from_secs(1))
-                // Timers (reports, retransmits, keep-alives) tolerate a few milliseconds of
-                // lateness; waking for each one separately costs more than the work.
-                .max(now + TIMER_SLACK);
+            let next = if lp.due.is_empty() {
+                lp.io
+                    .wake_at
+                    .get()
+                    .min(now + Duration::from_secs(1))
+                    // Timers (reports, retransmits, keep-alives) tolerate a few milliseconds
+                    // of lateness; waking for each one separately costs more than the work.
+                    .max(now + TIMER_SLACK)
+            } else {
+                now
+            };
             tokio::select! {
                 n = net_rx.recv() => match n {
                     Some(n) => {
@@ -402,6 +409,9 @@ struct Io {
     sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
     tcp: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     reports: mpsc::UnboundedSender<Report>,
+    /// No peer's timer falls before this: until then a loop turn runs only the peers that
+    /// were written to, not a pass over every peer.
+    wake_at: std::cell::Cell<Instant>,
 }
 
 struct Loop {
@@ -414,6 +424,12 @@ struct Loop {
     routes: HashMap<(Protocol, SocketAddr), PeerId>,
     /// Forwarding delays (µs), kept for the benchmark; bounded.
     delays: Vec<u32>,
+    /// Each call's peers.
+    members: HashMap<u64, Vec<PeerId>>,
+    /// Peers written to in this turn: their packets leave at their next timeout, which is now.
+    due: Vec<PeerId>,
+    /// When to look next for peers that are gone and offers that went unanswered.
+    housekeeping_at: Instant,
 }
 
 /// Delay samples kept at most (the benchmark collects them every few seconds).
@@ -505,6 +521,8 @@ impl Loop {
                 for c in &self.candidates {
                     rtc.add_local_candidate(c.clone());
                 }
+                self.members.entry(call).or_default().push(peer);
+                self.io.wake_at.set(now);
                 self.peers.insert(
                     peer,
                     Peer {
@@ -557,7 +575,7 @@ impl Loop {
                 }
             }
             Command::Leave { peer } => {
-                if let Some(mut p) = self.peers.remove(&peer) {
+                if let Some(mut p) = self.remove_peer(peer) {
                     p.rtc.disconnect();
                     self.dirty = true;
                 }
@@ -642,18 +660,51 @@ impl Loop {
         self.propagate(out);
     }
 
+    /// Removes a peer and its place in its call.
+    fn remove_peer(&mut self, id: PeerId) -> Option<Peer> {
+        let p = self.peers.remove(&id)?;
+        if let Some(m) = self.members.get_mut(&p.call) {
+            m.retain(|x| *x != id);
+            if m.is_empty() {
+                self.members.remove(&p.call);
+            }
+        }
+        Some(p)
+    }
+
     fn tick(&mut self) {
         let now = Instant::now();
         let mut out = Vec::new();
-        for p in self.peers.values_mut() {
+        let mut timeout = |p: &mut Peer, io: &Io| {
             if p.next <= now && !p.dead {
                 if p.rtc.handle_input(Input::Timeout(now)).is_err() {
                     p.dead = true;
                 }
-                drain(p, &self.io, &mut out);
+                drain(p, io, &mut out);
+            }
+        };
+        if now >= self.io.wake_at.get() {
+            // Some peer's own timer is due: one pass over all, which also finds the next one.
+            self.io.wake_at.set(now + Duration::from_secs(1));
+            for p in self.peers.values_mut() {
+                timeout(p, &self.io);
+                if !p.dead {
+                    self.io.wake_at.set(self.io.wake_at.get().min(p.next));
+                }
+            }
+            self.due.clear();
+        } else {
+            for id in std::mem::take(&mut self.due) {
+                if let Some(p) = self.peers.get_mut(&id) {
+                    timeout(p, &self.io);
+                }
             }
         }
         self.propagate(out);
+        if now < self.housekeeping_at && !self.dirty {
+            return;
+        }
+        self.housekeeping_at = now + HOUSEKEEPING_EVERY;
         // Reap peers whose media is gone or never came.
         let gone: Vec<PeerId> = self
             .peers
@@ -666,7 +717,7 @@ impl Loop {
             .map(|p| p.id)
             .collect();
         for id in gone {
-            if let Some(mut p) = self.peers.remove(&id) {
+            if let Some(mut p) = self.remove_peer(id) {
                 p.rtc.disconnect();
             }
             let _ = self.io.reports.send(Report::Gone { peer: id });
@@ -897,8 +948,16 @@ impl Loop {
         let seq = *packet.seq_no;
         let video = source != Source::Mic;
         let now = Instant::now();
-        for q in self.peers.values_mut() {
-            if q.call != call || q.id == src || q.dead {
+        let members = self
+            .members
+            .get(&call)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for t in members {
+            let Some(q) = self.peers.get_mut(t) else {
+                continue;
+            };
+            if q.id == src || q.dead {
                 continue;
             }
             let Some(line) = q.out.get_mut(&(src, source)) else {
@@ -934,6 +993,7 @@ impl Loop {
             // str0m releases a written packet at the receiver's next timeout; the tick at the
             // end of this loop turn runs it, once for everything written to that receiver.
             q.next = q.next.min(now);
+            self.due.push(q.id);
         }
         if self.delays.len() < MAX_DELAY_SAMPLES {
             let us = packet.timestamp.elapsed().as_micros();
@@ -952,6 +1012,7 @@ fn drain(p: &mut Peer, io: &Io, out: &mut Vec<Propagate>) {
         match p.rtc.poll_output() {
             Ok(Output::Timeout(t)) => {
                 p.next = t;
+                io.wake_at.set(io.wake_at.get().min(t));
                 return;
             }
             Ok(Output::Transmit(t)) => match t.proto {
