@@ -302,6 +302,7 @@ pub async fn start(
         dirty: true,
         routes: HashMap::new(),
         delays: Vec::new(),
+        forwarded: Vec::new(),
         members: HashMap::new(),
         due: Vec::new(),
         housekeeping_at: Instant::now(),
@@ -424,6 +425,8 @@ struct Loop {
     routes: HashMap<(Protocol, SocketAddr), PeerId>,
     /// Forwarding delays (µs), kept for the benchmark; bounded.
     delays: Vec<u32>,
+    /// Arrival times of the packets forwarded in this turn.
+    forwarded: Vec<Instant>,
     /// Each call's peers.
     members: HashMap<u64, Vec<PeerId>>,
     /// Peers written to in this turn: their packets leave at their next timeout, which is now.
@@ -701,6 +704,10 @@ impl Loop {
             }
         }
         self.propagate(out);
+        for at in self.forwarded.drain(..) {
+            let us = at.elapsed().as_micros();
+            self.delays.push(u32::try_from(us).unwrap_or(u32::MAX));
+        }
         if now < self.housekeeping_at && !self.dirty {
             return;
         }
@@ -995,9 +1002,9 @@ impl Loop {
             q.next = q.next.min(now);
             self.due.push(q.id);
         }
-        if self.delays.len() < MAX_DELAY_SAMPLES {
-            let us = packet.timestamp.elapsed().as_micros();
-            self.delays.push(u32::try_from(us).unwrap_or(u32::MAX));
+        // Measured once the copies have left, at the end of this turn's timeouts.
+        if self.delays.len() + self.forwarded.len() < MAX_DELAY_SAMPLES {
+            self.forwarded.push(packet.timestamp);
         }
     }
 }
