@@ -204,7 +204,75 @@ pub fn doctor(config: &Config) -> Vec<Finding> {
     }
     check_database(&config.db_path(), &mut say);
     check_certificates(config, &mut say);
+    check_call_ports(config, &mut say);
     out
+}
+
+/// Which addresses call media is offered on, and whether their ports can be had: binding one
+/// briefly sends nothing.
+fn check_call_ports(config: &Config, say: &mut impl FnMut(bool, String)) {
+    let calls = &config.calls;
+    if !calls.enabled {
+        say(true, "calls are off (calls.enabled = false)".into());
+        return;
+    }
+    let addresses = crate::calls::sfu::media_addresses(&calls.addresses);
+    if addresses.is_empty() {
+        say(
+            false,
+            "no address to offer for call media; set calls.addresses".into(),
+        );
+        return;
+    }
+    let list: Vec<String> = addresses.iter().map(ToString::to_string).collect();
+    let tcp = if calls.tcp_port == 0 {
+        String::new()
+    } else {
+        format!(" and TCP {}", calls.tcp_port)
+    };
+    say(
+        true,
+        format!(
+            "call media is offered on {} (UDP {}{tcp}); the firewall must let these ports in",
+            list.join(", "),
+            calls.udp_port
+        ),
+    );
+    for ip in addresses {
+        let udp = std::net::SocketAddr::new(ip, calls.udp_port);
+        report_port("UDP", udp, std::net::UdpSocket::bind(udp).map(drop), say);
+        if calls.tcp_port != 0 {
+            let tcp = std::net::SocketAddr::new(ip, calls.tcp_port);
+            report_port("TCP", tcp, std::net::TcpListener::bind(tcp).map(drop), say);
+        }
+    }
+}
+
+fn report_port(
+    proto: &str,
+    addr: std::net::SocketAddr,
+    bound: std::io::Result<()>,
+    say: &mut impl FnMut(bool, String),
+) {
+    use std::io::ErrorKind;
+    match bound {
+        // A port of 0 means "any": nothing to check.
+        Ok(()) if addr.port() == 0 => {}
+        Ok(()) => say(true, format!("{proto} {addr} is free for call media")),
+        Err(e) if e.kind() == ErrorKind::AddrInUse => say(
+            true,
+            format!("{proto} {addr} is in use: by the running Outpost, or else by another program (`ss -lnp` shows which)"),
+        ),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => say(
+            false,
+            format!("{proto} {addr}: this user may not use port {} (ports below 1024 need CAP_NET_BIND_SERVICE)", addr.port()),
+        ),
+        Err(e) if e.kind() == ErrorKind::AddrNotAvailable => say(
+            false,
+            format!("{} is not an address of this machine; correct calls.addresses", addr.ip()),
+        ),
+        Err(e) => say(false, format!("{proto} {addr} cannot be used for call media: {e}")),
+    }
 }
 
 fn check_database(path: &Path, say: &mut impl FnMut(bool, String)) {

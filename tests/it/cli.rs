@@ -412,3 +412,47 @@ async fn every_acknowledged_message_survives_kill_9() {
         .unwrap();
     let _ = server.child.wait();
 }
+
+#[test]
+fn doctor_names_the_call_media_addresses_and_says_whether_their_ports_are_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let d = data.to_str().unwrap();
+    let file = dir.path().join("outpost.toml");
+    let f = file.to_str().unwrap();
+    let held = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    std::fs::write(
+        &file,
+        format!("[calls]\naddresses = [\"127.0.0.1\"]\nudp_port = {port}\ntcp_port = 0\n"),
+    )
+    .unwrap();
+    let (_, out, _) = run(&["doctor", "--data-dir", d, "--config", f]);
+    assert!(
+        out.contains(&format!("call media is offered on 127.0.0.1 (UDP {port})")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("ok:      UDP 127.0.0.1:{port} is in use")),
+        "{out}"
+    );
+    drop(held);
+    let (_, out, _) = run(&["doctor", "--data-dir", d, "--config", f]);
+    assert!(
+        out.contains(&format!("ok:      UDP 127.0.0.1:{port} is free")),
+        "{out}"
+    );
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: the server could not start.
+    std::fs::write(
+        &file,
+        "[calls]\naddresses = [\"192.0.2.1\"]\nudp_port = 3478\ntcp_port = 0\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["doctor", "--data-dir", d, "--config", f]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("PROBLEM: 192.0.2.1 is not an address of this machine"),
+        "{out}"
+    );
+}
