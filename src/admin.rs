@@ -239,8 +239,11 @@ fn check_call_ports(config: &Config, say: &mut impl FnMut(bool, String)) {
         ),
     );
     for ip in addresses {
-        let udp = std::net::SocketAddr::new(ip, calls.udp_port);
-        report_port("UDP", udp, std::net::UdpSocket::bind(udp).map(drop), say);
+        // Port 0 means "any free one": nothing to check.
+        if calls.udp_port != 0 {
+            let udp = std::net::SocketAddr::new(ip, calls.udp_port);
+            report_port("UDP", udp, std::net::UdpSocket::bind(udp).map(drop), say);
+        }
         if calls.tcp_port != 0 {
             let tcp = std::net::SocketAddr::new(ip, calls.tcp_port);
             report_port("TCP", tcp, std::net::TcpListener::bind(tcp).map(drop), say);
@@ -256,8 +259,6 @@ fn report_port(
 ) {
     use std::io::ErrorKind;
     match bound {
-        // A port of 0 means "any": nothing to check.
-        Ok(()) if addr.port() == 0 => {}
         Ok(()) => say(true, format!("{proto} {addr} is free for call media")),
         Err(e) if e.kind() == ErrorKind::AddrInUse => say(
             true,

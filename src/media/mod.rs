@@ -776,6 +776,17 @@ mod tests {
         assert_eq!(clean_name(&"é".repeat(300)).len(), 254);
     }
 
+    /// Waits (bounded) until `n` requests have queued for the upload.
+    async fn reached(slot: &Slot, n: u64) {
+        let mut generation = slot.generation.subscribe();
+        let waited =
+            tokio::time::timeout(Duration::from_secs(10), generation.wait_for(|g| *g >= n)).await;
+        assert!(
+            matches!(waited, Ok(Ok(_))),
+            "request {n} never reached the upload"
+        );
+    }
+
     /// A request that reached the upload before a status query but had not started writing
     /// must not write after the status answered: that answer is what the client resumes from.
     #[tokio::test]
@@ -804,14 +815,10 @@ mod tests {
         )]);
         let (m, id) = (media.clone(), up.id.clone());
         let append = tokio::spawn(async move { m.append(user.id, &id, 0, Some(4), body).await });
-        while *slot.generation.borrow() < 1 {
-            tokio::task::yield_now().await;
-        }
+        reached(&slot, 1).await;
         let (m, id) = (media.clone(), up.id.clone());
         let status = tokio::spawn(async move { m.upload_status(user.id, &id).await });
-        while *slot.generation.borrow() < 2 {
-            tokio::task::yield_now().await;
-        }
+        reached(&slot, 2).await;
         drop(held);
         assert!(matches!(append.await.unwrap(), Err(MediaError::Superseded)));
         assert_eq!(status.await.unwrap().unwrap().offset, 0);
