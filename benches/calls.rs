@@ -3,7 +3,10 @@
 //! The media server runs on its own thread (a current-thread runtime) so its CPU time can be
 //! read from /proc apart from the participants, which are str0m clients on another runtime in
 //! this process, all on 127.0.0.1. Every participant sends 50 audio packets a second, as a
-//! browser does with Opus at 20 ms. Run: `cargo bench --bench calls [-- --quick]`.
+//! browser does with Opus at 20 ms. A microphone that only hears a quiet room is not passed
+//! on (see `MicGate` in the SFU), so each scenario runs twice: one person talking at a time,
+//! as calls go, and everyone talking at once, the most the SFU can be asked to forward.
+//! Run: `cargo bench --bench calls [-- --quick] [ten|ten-all|fifty|fifty-all]`.
 
 #[path = "../tests/it/rtc_client.rs"]
 mod rtc_client;
@@ -73,8 +76,17 @@ struct Figures {
     sfu_max_ms: f64,
 }
 
+/// Who talks. Everyone else's microphone hears a quiet room behind noise suppression.
+#[derive(Clone, Copy)]
+enum Talk {
+    /// Everyone at once, all the time: the most the SFU can be asked to forward.
+    All,
+    /// One person per call at a time, the floor passing every 2 s, as calls go.
+    Turns,
+}
+
 /// `calls` calls of `size` people each, measured for `secs` seconds once media flows.
-fn scenario(calls: usize, size: usize, secs: u64) -> Figures {
+fn scenario(calls: usize, size: usize, talk: Talk, secs: u64) -> Figures {
     let (sfu, tid) = start_sfu();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -91,7 +103,7 @@ fn scenario(calls: usize, size: usize, secs: u64) -> Figures {
         let mut tasks = Vec::new();
         let mut peer = 0u64;
         for call in 0..calls as u64 {
-            for _ in 0..size {
+            for seat in 0..size as u64 {
                 peer += 1;
                 let (signal, mut offers) = mpsc::unbounded_channel();
                 sfu.send(Command::Join {
@@ -111,6 +123,13 @@ fn scenario(calls: usize, size: usize, secs: u64) -> Figures {
                             let sdp = c.accept(&v);
                             sfu.send(Command::Answer { peer: p, sdp });
                         }
+                        // Calls pass the floor at different moments, as unrelated calls do.
+                        let turn = (epoch.elapsed().as_millis() as u64 + call * 137) / 2000;
+                        c.level = match talk {
+                            Talk::All => -20,
+                            Talk::Turns if turn % size as u64 == seat => -20,
+                            Talk::Turns => -80,
+                        };
                         if !measuring && Instant::now() >= start_measure {
                             measuring = true;
                             c.delays_us.clear();
@@ -175,21 +194,51 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let secs = if quick { 4 } else { 10 };
     println!("calls benchmark ({secs} s measured per scenario, 50 audio packets/s per sender)");
-    // Name a scenario ("ten", "fifty") to run only that one.
+    // Name scenarios ("ten", "ten-all", "fifty", "fifty-all") to run only those.
     let only: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    for (key, name, calls, size, target) in [
-        ("ten", "one 10-person call", 1, 10, 5.0),
-        ("fifty", "50 two-person calls", 50, 2, 25.0),
+    for (key, name, calls, size, talk, target) in [
+        (
+            "ten",
+            "one 10-person call, one person talking at a time",
+            1,
+            10,
+            Talk::Turns,
+            5.0,
+        ),
+        (
+            "ten-all",
+            "one 10-person call, all ten talking at once",
+            1,
+            10,
+            Talk::All,
+            5.0,
+        ),
+        (
+            "fifty",
+            "50 two-person calls, one person talking at a time in each",
+            50,
+            2,
+            Talk::Turns,
+            25.0,
+        ),
+        (
+            "fifty-all",
+            "50 two-person calls, both talking at once in each",
+            50,
+            2,
+            Talk::All,
+            25.0,
+        ),
     ] {
         if !only.is_empty() && !only.iter().any(|o| o == key) {
             continue;
         }
-        let f = scenario(calls, size, secs);
+        let f = scenario(calls, size, talk, secs);
         println!(
-            "{name}: {} forwarded streams, SFU CPU {:.1}% of one core (target < {target}%; \
+            "{name}: {} streams routed (every member to every other), SFU CPU {:.1}% of one core (target < {target}%; \
              {:.1}% in the SFU's own code, the rest in the kernel sending each copy, which on \
              loopback includes delivering it into the receiver's socket), \
              memory {:.1} KiB per stream (whole process, clients included); \

@@ -151,6 +151,9 @@ struct OutLine {
     /// starts with a rollover counter of 0 however long the source has been sending (SRTP
     /// has no way to tell a receiver a later one).
     seq_base: Option<u64>,
+    /// The source's count of held-back microphone packets when this receiver's stream began:
+    /// later ones are taken out of its sequence numbers, so a pause is not a loss to it.
+    held_base: Option<u64>,
 }
 
 struct Pending {
@@ -182,6 +185,43 @@ struct Peer {
     speaking: bool,
     speaking_changed: Instant,
     last_keyframe_request: Instant,
+    mic: MicGate,
+}
+
+/// Holds back a microphone's packets while it is muted or has been quiet for a while, as a
+/// browser's own DTX would: every receiver is spared packets that carry nothing audible, and
+/// the server's work follows who talks rather than how many listen.
+#[derive(Default)]
+struct MicGate {
+    /// When the current run of quiet packets began.
+    quiet_since: Option<Instant>,
+    /// Packets held back so far.
+    held: u64,
+    /// The newest sequence number held back: a reordered packet from before it has lost its
+    /// place in the receivers' sequence.
+    held_upto: Option<u64>,
+}
+
+impl MicGate {
+    /// Whether a microphone packet goes on to the receivers.
+    fn pass(&mut self, seq: u64, level: Option<i8>, muted: bool, at: Instant) -> bool {
+        if self.held_upto.is_some_and(|h| seq < h) {
+            return false;
+        }
+        let quiet = muted || level.is_some_and(|l| l < QUIET_BELOW_DBOV);
+        let hold = if quiet {
+            let since = *self.quiet_since.get_or_insert(at);
+            muted || at.saturating_duration_since(since) >= QUIET_HANGOVER
+        } else {
+            self.quiet_since = None;
+            false
+        };
+        if hold {
+            self.held += 1;
+            self.held_upto = Some(seq);
+        }
+        !hold
+    }
 }
 
 /// The shortest sleep of the media loop when no packet arrives.
@@ -196,6 +236,12 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
 const SPEAKING_ON: f32 = -50.0;
 const SPEAKING_OFF: f32 = -60.0;
 const SPEAKING_MIN_CHANGE: Duration = Duration::from_millis(300);
+/// A microphone packet quieter than this (dBov) is near silence: a quiet room behind noise
+/// suppression, or a muted track.
+const QUIET_BELOW_DBOV: i8 = -70;
+/// How long a microphone must stay quiet before its packets are held back, so the tail of a
+/// word and short pauses still reach the receivers.
+const QUIET_HANGOVER: Duration = Duration::from_millis(600);
 
 /// The addresses to offer: configured ones, or every loopback, private and link-local IPv4
 /// address of this machine.
@@ -549,6 +595,7 @@ impl Loop {
                         speaking: false,
                         speaking_changed: now,
                         last_keyframe_request: now,
+                        mic: MicGate::default(),
                     },
                 );
                 self.dirty = true;
@@ -842,6 +889,7 @@ impl Loop {
                         mid,
                         open: false,
                         seq_base: None,
+                        held_base: None,
                     },
                 );
             }
@@ -911,11 +959,9 @@ impl Loop {
         };
         let call = p.call;
         let ext = &packet.header.ext_vals;
+        let seq = *packet.seq_no;
         if source == Source::Mic {
-            if p.muted {
-                return;
-            }
-            if let Some(level) = ext.audio_level {
+            if let Some(level) = ext.audio_level.filter(|_| !p.muted) {
                 p.level = p.level * 0.8 + f32::from(level) * 0.2;
                 let speaking = if p.speaking {
                     p.level > SPEAKING_OFF
@@ -930,6 +976,9 @@ impl Loop {
                         speaking,
                     });
                 }
+            }
+            if !p.mic.pass(seq, ext.audio_level, p.muted, packet.timestamp) {
+                return;
             }
         }
         // Only what describes the media goes on: the receiver's own session writes its MID,
@@ -952,7 +1001,7 @@ impl Loop {
         else {
             return;
         };
-        let seq = *packet.seq_no;
+        let held = if source == Source::Mic { p.mic.held } else { 0 };
         let video = source != Source::Mic;
         let now = Instant::now();
         let members = self
@@ -977,8 +1026,12 @@ impl Loop {
                 continue;
             };
             let base = *line.seq_base.get_or_insert(seq & !0xffff);
+            let held_base = *line.held_base.get_or_insert(held);
             // A packet from before this receiver's first one (reordered) is of no use to it.
-            let Some(out_seq) = seq.checked_sub(base) else {
+            let Some(out_seq) = seq
+                .checked_sub(base)
+                .and_then(|s| s.checked_sub(held - held_base))
+            else {
                 continue;
             };
             let mut api = q.rtc.direct_api();
@@ -1053,5 +1106,46 @@ fn drain(p: &mut Peer, io: &Io, out: &mut Vec<Propagate>) {
                 let _ = io.reports.send(Report::Gone { peer: p.id });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds packets 20 ms apart from `seq` on; returns which passed.
+    fn feed(g: &mut MicGate, t0: Instant, seqs: std::ops::Range<u64>, level: i8) -> Vec<bool> {
+        seqs.map(|s| g.pass(s, Some(level), false, t0 + Duration::from_millis(20 * s)))
+            .collect()
+    }
+
+    #[test]
+    fn a_quiet_microphone_is_held_back_only_after_the_hangover() {
+        let t0 = Instant::now();
+        let mut g = MicGate::default();
+        assert!(feed(&mut g, t0, 0..10, -20).iter().all(|p| *p));
+        // Quiet: the first 600 ms still pass, so a word's tail and short pauses are heard.
+        let quiet = feed(&mut g, t0, 10..60, -90);
+        let passed = quiet.iter().filter(|p| **p).count();
+        assert_eq!(passed, 30, "{quiet:?}");
+        assert!(quiet[..30].iter().all(|p| *p) && quiet[30..].iter().all(|p| !*p));
+        assert_eq!(g.held, 20);
+        // The first audible packet passes at once.
+        assert!(feed(&mut g, t0, 60..61, -45)[0]);
+        // A packet reordered from before the pause has lost its place.
+        assert!(!g.pass(55, Some(-20), false, t0 + Duration::from_millis(1300)));
+        assert_eq!(g.held, 20);
+        // No level at all: nothing to judge by, so it passes.
+        assert!(g.pass(61, None, false, t0 + Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn a_muted_microphone_is_held_back_at_once() {
+        let t0 = Instant::now();
+        let mut g = MicGate::default();
+        assert!(!g.pass(0, Some(-20), true, t0));
+        assert!(!g.pass(1, None, true, t0));
+        assert_eq!(g.held, 2);
+        assert!(g.pass(2, Some(-20), false, t0));
     }
 }

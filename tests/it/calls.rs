@@ -189,6 +189,25 @@ async fn a_three_person_call_forwards_everyones_audio_and_mute_and_leave_take_ef
         "unmute resumes"
     );
 
+    // Carol's room goes quiet: after a short hangover her packets are held back as a
+    // browser's DTX would, and when she talks again her stream picks up where it left off.
+    c.rtc.level = -90;
+    run_all(&mut [&mut a, &mut b, &mut c], 2, |_| false).await;
+    let (a_c, a_b) = (got(&a, pc), got(&a, pb));
+    run_all(&mut [&mut a, &mut b, &mut c], 2, |_| false).await;
+    assert_eq!(got(&a, pc), a_c, "a quiet microphone is still forwarded");
+    assert!(got(&a, pb) > a_b + 10, "bob's audio stopped too");
+    c.rtc.level = -20;
+    assert!(
+        run_all(&mut [&mut a, &mut b, &mut c], 10, |ps| got(ps[0], pc)
+            > a_c + 25)
+        .await,
+        "talking again resumes"
+    );
+    // Neither the mute nor the quiet spell shows as loss: the sequence has no break.
+    assert_eq!(a.rtc.gaps.get(&pc), None, "alice saw carol's stream break");
+    assert_eq!(b.rtc.gaps.get(&pc), None, "bob saw carol's stream break");
+
     // Bob leaves: his line goes from the others' offers and his audio stops.
     b.ws.send(json!({"type": "call_leave", "call_id": call_id}))
         .await;

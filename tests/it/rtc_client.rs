@@ -36,6 +36,11 @@ pub struct RtcClient {
     pub tracks: HashMap<Mid, u64>,
     /// Audio packets received per sending peer.
     pub received: HashMap<u64, u64>,
+    /// Breaks in each sending peer's audio sequence numbers, and the last one seen.
+    pub gaps: HashMap<u64, u64>,
+    last_seq: HashMap<u64, u64>,
+    /// The microphone's level (dBov) in every audio packet: -20 is speech, -90 a quiet room.
+    pub level: i8,
     /// Video frames received per sending peer (camera or screen).
     pub received_video: HashMap<u64, u64>,
     /// The camera line, once the server offered one; frames go out on it when set.
@@ -125,6 +130,9 @@ impl RtcClient {
             mic: None,
             tracks: HashMap::new(),
             received: HashMap::new(),
+            gaps: HashMap::new(),
+            last_seq: HashMap::new(),
+            level: -20,
             received_video: HashMap::new(),
             cam: None,
             video_mids: Default::default(),
@@ -248,7 +256,9 @@ impl RtcClient {
         payload[..8].copy_from_slice(&stamp.to_be_bytes());
         let rtp_time = MediaTime::new(self.sent * 960, Frequency::FORTY_EIGHT_KHZ);
         self.sent += 1;
-        let _ = w.audio_level(-20, true).write(pt, now, rtp_time, payload);
+        let _ = w
+            .audio_level(self.level, self.level > -50)
+            .write(pt, now, rtp_time, payload);
     }
 
     /// Sends what str0m wants sent; returns when it next needs time.
@@ -276,6 +286,12 @@ impl RtcClient {
                             }
                         } else if let Some(peer) = self.tracks.get(&d.mid) {
                             *self.received.entry(*peer).or_default() += 1;
+                            let (first, last) = (**d.seq_range.start(), **d.seq_range.end());
+                            if let Some(prev) = self.last_seq.insert(*peer, last) {
+                                if first != prev + 1 {
+                                    *self.gaps.entry(*peer).or_default() += 1;
+                                }
+                            }
                             if d.data.len() >= 8 {
                                 let mut b = [0u8; 8];
                                 b.copy_from_slice(&d.data[..8]);
