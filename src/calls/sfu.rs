@@ -912,7 +912,8 @@ impl Loop {
                 .collect();
             let mid_of = |s: Source| p.inbound.get(&s).map(|m| m.to_string());
             let frame = json!({
-                "type": "call_offer", "call_id": p.call, "sdp": offer.to_sdp_string(),
+                "type": "call_offer", "call_id": p.call,
+                "sdp": audio_without_transport_cc(&offer.to_sdp_string()),
                 "mic_mid": mid_of(Source::Mic), "cam_mid": mid_of(Source::Camera),
                 "screen_mid": mid_of(Source::Screen), "tracks": tracks,
             });
@@ -1062,6 +1063,31 @@ impl Loop {
     }
 }
 
+/// Takes transport-wide congestion control off the offer's audio lines, as Firefox does.
+///
+/// Its feedback steers a sender's bandwidth estimate, which matters for the video a browser
+/// sends us and not at all for audio, whose bitrate Opus fixes; the SFU makes no estimate of
+/// its own. Left on audio, every participant would get a feedback report every 100 ms from
+/// the server and send one back for each stream it receives, and every packet would carry a
+/// sequence number the server must track: in a call with nobody on camera, that was a third
+/// of the SFU's work (the 50-call benchmark went from 21–26% of a core to 17%).
+fn audio_without_transport_cc(sdp: &str) -> String {
+    let mut out = String::with_capacity(sdp.len());
+    let mut audio = false;
+    for line in sdp.split_inclusive('\n') {
+        let l = line.trim_end();
+        if l.starts_with("m=") {
+            audio = l.starts_with("m=audio");
+        }
+        let twcc = (l.starts_with("a=extmap:") && l.contains("transport-wide-cc"))
+            || (l.starts_with("a=rtcp-fb:") && l.ends_with(" transport-cc"));
+        if !(audio && twcc) {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// Runs a peer's connection until it has nothing more to do now: sends its packets and
 /// collects what must reach other peers.
 fn drain(p: &mut Peer, io: &Io, out: &mut Vec<Propagate>) {
@@ -1137,6 +1163,27 @@ mod tests {
         assert_eq!(g.held, 20);
         // No level at all: nothing to judge by, so it passes.
         assert!(g.pass(61, None, false, t0 + Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn transport_cc_goes_from_audio_lines_only() {
+        let sdp = "v=0\r\n\
+            a=group:BUNDLE 0 1\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+            a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n\
+            a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n\
+            a=rtcp-fb:111 transport-cc\r\n\
+            a=rtpmap:111 opus/48000/2\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\n\
+            a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n\
+            a=rtcp-fb:96 transport-cc\r\n\
+            a=rtcp-fb:96 nack\r\n";
+        let out = audio_without_transport_cc(sdp);
+        let (audio, video) = out.split_once("m=video").unwrap();
+        assert!(!audio.contains("transport-wide-cc") && !audio.contains("transport-cc"));
+        assert!(audio.contains("ssrc-audio-level") && audio.contains("a=rtpmap:111 opus"));
+        assert!(video.contains("transport-wide-cc") && video.contains("a=rtcp-fb:96 transport-cc"));
+        assert!(out.ends_with("a=rtcp-fb:96 nack\r\n"));
     }
 
     #[test]

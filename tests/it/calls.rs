@@ -46,7 +46,13 @@ impl Party {
     }
 
     async fn answer(&mut self, offer: &Value) {
-        assert!(offer["sdp"].as_str().unwrap().contains("a=ice-lite"));
+        let text = offer["sdp"].as_str().unwrap();
+        assert!(text.contains("a=ice-lite"));
+        // Congestion-control feedback only where it steers something: the video a browser sends.
+        for section in text.split("\nm=").skip(1) {
+            let twcc = section.contains("transport-wide-cc");
+            assert_eq!(twcc, section.starts_with("video"), "{section}");
+        }
         let sdp = self.rtc.accept(offer);
         self.ws
             .send(json!({"type": "call_answer", "call_id": self.call, "sdp": sdp}))
