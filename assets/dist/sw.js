@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-f81574ef5db1";
+const CACHE = "outpost-82cb5608f2ce";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-C-TFXvTr.js",
+  "/assets/index-B7N29JmR.js",
   "/assets/style-BV5lNuaK.css"
 ];
 

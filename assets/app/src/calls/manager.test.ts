@@ -138,6 +138,29 @@ describe('CallManager: ringing', () => {
     expect(host.frames_of('call_decline')).toEqual([{ type: 'call_decline', call_id: 9 }]);
   });
 
+  it('keeps a ring that arrives while the call list is on its way', async () => {
+    const { m, host, env } = setup();
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let asked = 0;
+    // The first list was asked for before the call began; the second after.
+    env.listCalls = async () => {
+      asked++;
+      if (asked === 1) {
+        await held;
+        return [];
+      }
+      return [call()];
+    };
+    host.receive({ type: 'ready' });
+    host.receive({ type: 'call_ring', call: call() });
+    expect(m.state.incoming?.id).toBe(9);
+    release();
+    await settle(() => expect(asked).toBe(2));
+    await settle(() => expect(m.state.calls.get(5)?.id).toBe(9));
+    expect(m.state.incoming?.id).toBe(9);
+  });
+
   it('rings after a reload for a call still ringing me', async () => {
     const { m, host, env } = setup();
     env.listCalls = async () => [call()];

@@ -147,6 +147,8 @@ export class CallManager {
   /** A `call_state` listing this device was seen since joining. */
   private seenMyself = false;
   private stopRing: (() => void) | null = null;
+  /** Call events received so far, to tell whether a call list fetched meanwhile is stale. */
+  private callNews = 0;
   private ringTimer: ReturnType<typeof setTimeout> | null = null;
   private unsubscribe: (() => void)[] = [];
 
@@ -207,6 +209,7 @@ export class CallManager {
   // ---- what the server says ---------------------------------------------
 
   private onFrame(f: Frame): void {
+    if (f.type === 'call_ring' || f.type === 'call_state' || f.type === 'call_ended') this.callNews++;
     switch (f.type) {
       case 'ready':
         void this.refresh();
@@ -239,15 +242,25 @@ export class CallManager {
 
   /** Reloads the ongoing calls (after every (re)connect). */
   async refresh(): Promise<void> {
-    let list: Call[];
-    try {
-      list = await this.env.listCalls();
-    } catch {
-      return;
+    // A call event that arrives while the list is on its way is newer than the list, e.g. a
+    // ring that comes in during a reload: ask again rather than let the older list undo it.
+    let list: Call[] = [];
+    let fresh = false;
+    for (let attempt = 0; attempt < 3 && !fresh; attempt++) {
+      const news = this.callNews;
+      try {
+        list = await this.env.listCalls();
+      } catch {
+        return;
+      }
+      fresh = this.callNews === news;
     }
-    this.store.set({ calls: new Map(list.map((c) => [c.channel_id, c])) });
+    // Still overtaken after three tries: what the events said since stands; the list only adds.
+    const calls = fresh ? new Map<number, Call>() : new Map(this.state.calls);
+    for (const c of list) if (fresh || !calls.has(c.channel_id)) calls.set(c.channel_id, c);
+    this.store.set({ calls });
     const incoming = this.state.incoming;
-    if (incoming && !list.some((c) => c.id === incoming.id && this.shouldRing(c))) this.hideIncoming();
+    if (fresh && incoming && !list.some((c) => c.id === incoming.id && this.shouldRing(c))) this.hideIncoming();
     if (!this.state.incoming) {
       const ringing = list.find((c) => this.shouldRing(c));
       if (ringing) this.showIncoming(ringing);
