@@ -1059,9 +1059,12 @@ impl Loop {
                 .nackable(video),
             );
             // str0m releases a written packet at the receiver's next timeout; the tick at the
-            // end of this loop turn runs it, once for everything written to that receiver.
-            q.next = q.next.min(now);
-            self.due.push(q.id);
+            // end of this loop turn runs it, once for everything written to that receiver. A
+            // receiver already due is listed already, or its own timer brings the full pass.
+            if q.next > now {
+                q.next = now;
+                self.due.push(q.id);
+            }
         }
         // Measured once the copies have left, at the end of this turn's timeouts.
         if self.delays.len() + self.forwarded.len() < MAX_DELAY_SAMPLES {
