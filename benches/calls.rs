@@ -2,11 +2,12 @@
 //!
 //! The media server runs on its own thread (a current-thread runtime) so its CPU time can be
 //! read from /proc apart from the participants, which are str0m clients on another runtime in
-//! this process, all on 127.0.0.1. Every participant sends 50 audio packets a second, as a
-//! browser does with Opus at 20 ms. A microphone that only hears a quiet room is not passed
+//! this process, all on 127.0.0.1. Every participant sends audio packets of the size the
+//! server's offer asks for (`calls.audio_frame_ms`, 40 ms by default: 25 packets a second), as
+//! Chromium does; `--frame-ms=20` measures senders that keep 20 ms. A microphone that only hears a quiet room is not passed
 //! on (see `MicGate` in the SFU), so each scenario runs twice: one person talking at a time,
 //! as calls go, and everyone talking at once, the most the SFU can be asked to forward.
-//! Run: `cargo bench --bench calls [-- --quick] [ten|ten-all|fifty|fifty-all]`.
+//! Run: `cargo bench --bench calls [-- --quick] [--frame-ms=20|40|60] [ten|ten-all|fifty|fifty-all]`.
 
 #[path = "../tests/it/rtc_client.rs"]
 mod rtc_client;
@@ -36,7 +37,7 @@ fn rss_kib() -> u64 {
 }
 
 /// Starts the media server on a thread of its own; returns its handle and thread id.
-fn start_sfu() -> (Sfu, String) {
+fn start_sfu(frame_ms: u32) -> (Sfu, String) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("sfu".into())
@@ -51,9 +52,16 @@ fn start_sfu() -> (Sfu, String) {
                     .unwrap_or_default();
                 let (reports, mut reports_rx) = mpsc::unbounded_channel();
                 let (_stop, shutdown) = tokio::sync::watch::channel(false);
-                let s = sfu::start(vec!["127.0.0.1".parse().unwrap()], 0, 0, reports, shutdown)
-                    .await
-                    .unwrap();
+                let s = sfu::start(
+                    vec!["127.0.0.1".parse().unwrap()],
+                    0,
+                    0,
+                    frame_ms,
+                    reports,
+                    shutdown,
+                )
+                .await
+                .unwrap();
                 tx.send((s, tid)).unwrap();
                 while reports_rx.recv().await.is_some() {}
                 std::future::pending::<()>().await;
@@ -86,8 +94,8 @@ enum Talk {
 }
 
 /// `calls` calls of `size` people each, measured for `secs` seconds once media flows.
-fn scenario(calls: usize, size: usize, talk: Talk, secs: u64) -> Figures {
-    let (sfu, tid) = start_sfu();
+fn scenario(calls: usize, size: usize, talk: Talk, secs: u64, frame_ms: u32) -> Figures {
+    let (sfu, tid) = start_sfu(frame_ms);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -193,7 +201,14 @@ fn scenario(calls: usize, size: usize, talk: Talk, secs: u64) -> Figures {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let secs = if quick { 4 } else { 10 };
-    println!("calls benchmark ({secs} s measured per scenario, 50 audio packets/s per sender)");
+    let frame_ms: u32 = std::env::args()
+        .find_map(|a| a.strip_prefix("--frame-ms=").map(str::to_owned))
+        .map(|v| v.parse().expect("--frame-ms=20, 40 or 60"))
+        .unwrap_or(40);
+    println!(
+        "calls benchmark ({secs} s measured per scenario; {frame_ms} ms audio frames, {} packets/s per sender)",
+        1000 / frame_ms
+    );
     // Name scenarios ("ten", "ten-all", "fifty", "fifty-all") to run only those.
     let only: Vec<String> = std::env::args()
         .skip(1)
@@ -236,7 +251,7 @@ fn main() {
         if !only.is_empty() && !only.iter().any(|o| o == key) {
             continue;
         }
-        let f = scenario(calls, size, talk, secs);
+        let f = scenario(calls, size, talk, secs, frame_ms);
         println!(
             "{name}: {} streams routed (every member to every other), SFU CPU {:.1}% of one core (target < {target}%; \
              {:.1}% in the SFU's own code, the rest in the kernel sending each copy, which on \

@@ -340,6 +340,10 @@ pub struct CallsConfig {
     pub max_participants: usize,
     /// How long a call rings before it counts as missed.
     pub ring_secs: u64,
+    /// Milliseconds of sound in each microphone packet the server asks browsers for (`a=ptime`
+    /// in its offers): 20, 40 or 60. Longer frames mean fewer packets for the server, the LAN
+    /// (Wi-Fi above all) and every browser in the call, for a little more delay.
+    pub audio_frame_ms: u32,
 }
 
 impl Default for CallsConfig {
@@ -351,6 +355,7 @@ impl Default for CallsConfig {
             addresses: Vec::new(),
             max_participants: 32,
             ring_secs: 30,
+            audio_frame_ms: 40,
         }
     }
 }
@@ -513,6 +518,11 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
         Kind::Int,
     ),
     ("OUTPOST_CALLS_RING_SECS", "calls.ring_secs", Kind::Int),
+    (
+        "OUTPOST_CALLS_AUDIO_FRAME_MS",
+        "calls.audio_frame_ms",
+        Kind::Int,
+    ),
     ("OUTPOST_LOG_FORMAT", "log.format", Kind::Str),
     ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
 ];
@@ -637,6 +647,12 @@ impl Config {
             return Err(
                 "calls.max_participants must be at least 2 and calls.ring_secs at least 1".into(),
             );
+        }
+        if ![20, 40, 60].contains(&self.calls.audio_frame_ms) {
+            return Err(format!(
+                "calls.audio_frame_ms must be 20, 40 or 60, got {}",
+                self.calls.audio_frame_ms
+            ));
         }
         if !self.backup.time.is_empty() && self.backup.time_of_day().is_none() {
             return Err(format!(
@@ -788,6 +804,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("OUTPOST_DISCOVERY"), "{err}");
+    }
+
+    #[test]
+    fn audio_frame_is_checked_and_can_come_from_the_environment() {
+        assert_eq!(load_str("", &[]).unwrap().calls.audio_frame_ms, 40);
+        let c = load_str("", &[("OUTPOST_CALLS_AUDIO_FRAME_MS", "20")]).unwrap();
+        assert_eq!(c.calls.audio_frame_ms, 20);
+        let err = load_str("[calls]\naudio_frame_ms = 25\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("calls.audio_frame_ms"), "{err}");
     }
 
     #[test]

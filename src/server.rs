@@ -225,6 +225,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
             addresses,
             config.calls.udp_port,
             config.calls.tcp_port,
+            config.calls.audio_frame_ms,
             reports_tx,
             shutdown_rx.clone(),
         )

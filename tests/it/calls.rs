@@ -49,9 +49,12 @@ impl Party {
         let text = offer["sdp"].as_str().unwrap();
         assert!(text.contains("a=ice-lite"));
         // Congestion-control feedback only where it steers something: the video a browser sends.
+        // Audio lines ask for the configured frame size (40 ms unless a test set another).
         for section in text.split("\nm=").skip(1) {
             let twcc = section.contains("transport-wide-cc");
             assert_eq!(twcc, section.starts_with("video"), "{section}");
+            let ptime = section.contains("\na=ptime:");
+            assert_eq!(ptime, section.starts_with("audio"), "{section}");
         }
         let sdp = self.rtc.accept(offer);
         self.ws
@@ -144,6 +147,10 @@ async fn a_three_person_call_forwards_everyones_audio_and_mute_and_leave_take_ef
     let mut a = Party::join(wa, call_id, epoch).await;
     let mut b = Party::join(wb, call_id, epoch).await;
     let mut c = Party::join(wc, call_id, epoch).await;
+    // The offers asked for the default 40 ms of sound per packet.
+    assert!([&a, &b, &c]
+        .iter()
+        .all(|p| p.rtc.frame == Duration::from_millis(40)));
     let peers: Vec<u64> = {
         let state = app.handle.state.calls.list(1);
         state[0].participants.iter().map(|p| p.peer).collect()
@@ -507,7 +514,11 @@ async fn where_udp_is_blocked_media_flows_over_ice_tcp() {
         .local_addr()
         .unwrap()
         .port();
-    let app = spawn_app_with(|c| c.calls.tcp_port = port).await;
+    let app = spawn_app_with(|c| {
+        c.calls.tcp_port = port;
+        c.calls.audio_frame_ms = 20;
+    })
+    .await;
     let alice = app.setup_admin().await;
     let bob = app.invite_user(&alice, "bob", "bob-password-1").await;
     let ch = dm(&app, &alice, 2).await;
@@ -522,6 +533,8 @@ async fn where_udp_is_blocked_media_flows_over_ice_tcp() {
     let mut a = Party::join(wa, call_id, epoch).await;
     // Bob's only candidate is TCP; the offer carries the server's passive TCP candidate.
     let mut b = Party::join_with(wb, call_id, RtcClient::new_tcp(epoch, tcp).await).await;
+    // The configured frame size reached the offers.
+    assert_eq!(b.rtc.frame, Duration::from_millis(20));
     assert!(
         both_hear(&mut a, &mut b, 50).await,
         "audio both ways over TCP: a {:?} b {:?}",
@@ -554,7 +567,8 @@ async fn a_camera_added_mid_call_reaches_the_others_without_stopping_voice() {
     .await;
     assert!(video, "bob gets alice's camera: {:?}", b.rtc.received_video);
     let before = b.rtc.received.values().sum::<u64>();
-    run_all(&mut [&mut a, &mut b], 1, |_| false).await;
+    run_all(&mut [&mut a, &mut b], 2, |_| false).await;
+    // Two seconds of 40 ms packets are 50: at least half of them.
     assert!(
         b.rtc.received.values().sum::<u64>() > before + 25,
         "voice goes on beside video"

@@ -1,6 +1,7 @@
 //! A WebRTC participant written with str0m, for server tests and the calls benchmark: it
-//! answers the media server's offers, sends 20 ms audio packets on its microphone line and
-//! counts what arrives from each other participant. Every packet carries the instant it was
+//! answers the media server's offers, sends audio packets on its microphone line as a browser
+//! does (one per `a=ptime` of the offer, 20 ms without one) and counts what arrives from each
+//! other participant. Every packet carries the instant it was
 //! sent, so a receiver in the same process measures the forwarding delay.
 
 #![allow(dead_code)]
@@ -53,6 +54,9 @@ pub struct RtcClient {
     epoch: Instant,
     sent: u64,
     next_send: Instant,
+    next_video: Instant,
+    /// Sound per audio packet: what the server's offer asked for.
+    pub frame: Duration,
     pub sending: bool,
 }
 
@@ -142,13 +146,24 @@ impl RtcClient {
             epoch,
             sent: 0,
             next_send: Instant::now(),
+            next_video: Instant::now(),
+            frame: Duration::from_millis(20),
             sending: true,
         }
     }
 
     /// Answers a `call_offer` frame; returns the answer SDP.
     pub fn accept(&mut self, offer: &Value) -> String {
-        let sdp = SdpOffer::from_sdp_string(offer["sdp"].as_str().unwrap()).unwrap();
+        let text = offer["sdp"].as_str().unwrap();
+        // As Chromium's Opus encoder does: the frame size the offer's audio line asks for.
+        if let Some(ms) = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("a=ptime:"))
+            .and_then(|v| v.parse().ok())
+        {
+            self.frame = Duration::from_millis(ms);
+        }
+        let sdp = SdpOffer::from_sdp_string(text).unwrap();
         let answer = self.rtc.sdp_api().accept_offer(sdp).unwrap();
         self.mic = offer["mic_mid"].as_str().map(Mid::from);
         self.cam = offer["cam_mid"].as_str().map(Mid::from);
@@ -168,7 +183,8 @@ impl RtcClient {
         answer.to_sdp_string()
     }
 
-    /// Runs the connection until `until`: sends audio every 20 ms while `sending`.
+    /// Runs the connection until `until`: sends audio every `frame` while `sending`, and a
+    /// video frame every 40 ms on the camera line if there is one.
     pub async fn run_until(&mut self, until: Instant) {
         loop {
             let timeout = self.drain().await;
@@ -178,15 +194,20 @@ impl RtcClient {
             }
             if self.sending && self.connected && now >= self.next_send {
                 self.send_audio(now);
-                if self.sent.is_multiple_of(2) {
-                    self.send_video(now);
-                }
-                self.next_send = now + Duration::from_millis(20);
+                self.next_send = now + self.frame;
+                continue;
+            }
+            if self.sending && self.connected && self.cam.is_some() && now >= self.next_video {
+                self.send_video(now);
+                self.next_video = now + Duration::from_millis(40);
                 continue;
             }
             let mut wake = timeout.min(until);
             if self.sending && self.connected {
                 wake = wake.min(self.next_send);
+                if self.cam.is_some() {
+                    wake = wake.min(self.next_video);
+                }
             }
             let wait = wake
                 .saturating_duration_since(now)
@@ -251,10 +272,12 @@ impl RtcClient {
         else {
             return;
         };
-        let mut payload = vec![0x55u8; 80];
+        // 32 kbit/s, as Opus voice: 4 bytes a millisecond.
+        let ms = self.frame.as_millis() as u64;
+        let mut payload = vec![0x55u8; 4 * ms as usize];
         let stamp = now.duration_since(self.epoch).as_micros() as u64;
         payload[..8].copy_from_slice(&stamp.to_be_bytes());
-        let rtp_time = MediaTime::new(self.sent * 960, Frequency::FORTY_EIGHT_KHZ);
+        let rtp_time = MediaTime::new(self.sent * 48 * ms, Frequency::FORTY_EIGHT_KHZ);
         self.sent += 1;
         let _ = w
             .audio_level(self.level, self.level > -50)

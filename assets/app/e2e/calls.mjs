@@ -239,6 +239,11 @@ export async function callScenarios(h) {
       await ring.waitFor({ state: 'detached' });
       await hears('alice', ['bob']);
       await hears('bob', ['alice']);
+      // Chromium follows the server's a=ptime:40: 25 packets a second, not 50.
+      const p0 = await packetsFrom('bob', 'alice');
+      await bob.waitForTimeout(2000);
+      const pps = ((await packetsFrom('bob', 'alice')) - p0) / 2;
+      assert(pps >= 20 && pps <= 30, `alice sends 40 ms audio packets: ${pps} packets/s`);
       await tonesAt('bob', { alice: TONES.alice });
       await tonesAt('alice', { bob: TONES.bob });
       // The call bar: both people, a running clock, and the header says "In call".
@@ -342,9 +347,9 @@ export async function callScenarios(h) {
           return (await packetsFrom(who, 'carol')) > x;
         }, `${who} receives carol after the quiet spell`, CALL_T);
       }
-      // A pause just past the hangover (about 20 packets held back): the server renumbers what
+      // A pause just past the hangover (about ten 40 ms packets held back): the server renumbers what
       // follows, so Chrome counts none of them as lost. (Chrome takes a jump of more than 50
-      // as a restart rather than loss, so only a short pause shows a missing renumbering.)
+      // packets as a restart rather than loss, so only a short pause shows a missing renumbering.)
       const lostBefore = {};
       for (const who of ['alice', 'bob']) lostBefore[who] = (await lineFrom(who, 'carol')).lost;
       await carol.evaluate(async () => {
