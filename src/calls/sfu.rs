@@ -12,10 +12,11 @@ use serde_json::json;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid};
 use str0m::net::{Protocol, Receive, TcpType};
-use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, SeqNo};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, SeqNo, Ssrc};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 /// One participant's connection to the media server (a browser tab in a call).
@@ -154,6 +155,9 @@ struct OutLine {
     /// The source's count of held-back microphone packets when this receiver's stream began:
     /// later ones are taken out of its sequence numbers, so a pause is not a loss to it.
     held_base: Option<u64>,
+    /// The send stream's SSRC once found by its MID: a keyed lookup for every later packet
+    /// instead of a search through the receiver's streams.
+    ssrc: Option<Ssrc>,
 }
 
 struct Pending {
@@ -285,12 +289,20 @@ pub async fn start(
     let mut udp = Vec::new();
     for ip in &addresses {
         let addr = SocketAddr::new(*ip, udp_port);
-        let sock = UdpSocket::bind(addr)
-            .await
+        let bound = std::net::UdpSocket::bind(addr)
+            .and_then(|sock| {
+                sock.set_nonblocking(true)?;
+                let local = sock.local_addr()?;
+                // Read interest only: registered for writing too (as tokio's UdpSocket is), the
+                // socket would raise a writable edge after every datagram sent, and the poller
+                // would hand the loop an event for it, for nothing: a UDP send never waits here.
+                // SAFETY: the AsyncFd owns the socket, which owns its descriptor, so the
+                // descriptor stays open and the same until the AsyncFd is dropped.
+                let fd = unsafe { AsyncFd::register_with_interest(sock, Interest::READABLE) };
+                Ok((fd.map_err(std::io::Error::from)?, local))
+            })
             .map_err(|source| SfuError::Bind { addr, source })?;
-        let local = sock
-            .local_addr()
-            .map_err(|source| SfuError::Bind { addr, source })?;
+        let (sock, local) = bound;
         let sock = Arc::new(sock);
         udp.push(local);
         sockets.insert(local, sock.clone());
@@ -298,7 +310,14 @@ pub async fn start(
         tokio::spawn(async move {
             let mut buf = vec![0u8; 2000];
             loop {
-                let Ok((n, source)) = sock.recv_from(&mut buf).await else {
+                let Ok(mut ready) = sock.readable().await else {
+                    return;
+                };
+                let Ok(got) = ready.try_io(|s| s.get_ref().recv_from(&mut buf)) else {
+                    continue;
+                };
+                // An error here is an ICMP report about an earlier send: nothing to act on.
+                let Ok((n, source)) = got else {
                     continue;
                 };
                 let p = Packet {
@@ -460,7 +479,7 @@ async fn accept_tcp(listener: TcpListener, local: SocketAddr, net: mpsc::Sender<
 
 /// Where a peer's output goes: its packets to the network, its failures to the call service.
 struct Io {
-    sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
+    sockets: HashMap<SocketAddr, Arc<AsyncFd<std::net::UdpSocket>>>,
     tcp: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     reports: mpsc::UnboundedSender<Report>,
     /// No peer's timer falls before this: until then a loop turn runs only the peers that
@@ -899,6 +918,7 @@ impl Loop {
                         open: false,
                         seq_base: None,
                         held_base: None,
+                        ssrc: None,
                     },
                 );
             }
@@ -1047,7 +1067,22 @@ impl Loop {
                 continue;
             };
             let mut api = q.rtc.direct_api();
-            let Some(tx) = api.stream_tx_by_mid(line.mid, None) else {
+            let cached = line.ssrc.filter(|ssrc| {
+                api.stream_tx(ssrc)
+                    .is_some_and(|tx| tx.mid() == line.mid && tx.rid().is_none())
+            });
+            let ssrc = match cached {
+                Some(ssrc) => ssrc,
+                None => {
+                    let Some(tx) = api.stream_tx_by_mid(line.mid, None) else {
+                        continue;
+                    };
+                    let ssrc = tx.ssrc();
+                    line.ssrc = Some(ssrc);
+                    ssrc
+                }
+            };
+            let Some(tx) = api.stream_tx(&ssrc) else {
                 continue;
             };
             tx.write_rtp(
@@ -1135,7 +1170,8 @@ fn drain(p: &mut Peer, io: &Io, out: &mut Vec<Propagate>) {
             Ok(Output::Transmit(t)) => match t.proto {
                 Protocol::Udp => {
                     if let Some(s) = io.sockets.get(&t.source) {
-                        let _ = s.try_send_to(&t.contents, t.destination);
+                        // Non-blocking: a full send buffer drops the datagram, as a network would.
+                        let _ = s.get_ref().send_to(&t.contents, t.destination);
                     }
                 }
                 _ => {
