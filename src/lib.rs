@@ -24,6 +24,7 @@ pub mod hub;
 pub mod media;
 pub mod metrics;
 pub mod pki;
+pub mod release;
 pub mod server;
 pub mod store;
 pub mod telemetry;

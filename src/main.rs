@@ -96,9 +96,31 @@ enum Command {
     /// Configuration helpers
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Print the manual page (roff), for packaging
+    /// Check a release file (package, binary or SHA256SUMS) against the release signing key, offline
+    VerifyUpdate {
+        /// The file to check
+        file: PathBuf,
+        /// Its minisign signature [default: FILE.minisig]
+        #[arg(long, value_name = "FILE")]
+        signature: Option<PathBuf>,
+        /// The trusted minisign public key
+        #[arg(long, value_name = "KEY", default_value = outpost::release::DEFAULT_PUBLIC_KEY)]
+        public_key: PathBuf,
+    },
+    /// Write the manual pages or shell completions into a directory, for packaging
+    #[command(hide = true, subcommand)]
+    Generate(GenerateCommand),
+    /// Print the outpost(1) manual page (roff); `generate man DIR` writes every page
     #[command(hide = true)]
     Manpage,
+}
+
+#[derive(Subcommand)]
+enum GenerateCommand {
+    /// One page per command: outpost.1, outpost-serve.1, outpost-user-add.1, …
+    Man { dir: PathBuf },
+    /// outpost.bash, _outpost (zsh) and outpost.fish
+    Completions { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -173,13 +195,23 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Manpage = cli.command {
-        use clap::CommandFactory;
-        let mut out = std::io::stdout();
-        return match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+    // These read no configuration: they must work on a machine without one.
+    let early = match &cli.command {
+        Command::Manpage => Some(docs::manpage_to_stdout()),
+        Command::Generate(GenerateCommand::Man { dir }) => Some(docs::man_pages(dir)),
+        Command::Generate(GenerateCommand::Completions { dir }) => Some(docs::completions(dir)),
+        Command::VerifyUpdate {
+            file,
+            signature,
+            public_key,
+        } => Some(verify_update(file, signature.as_deref(), public_key)),
+        _ => None,
+    };
+    if let Some(result) = early {
+        return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {e:#}");
                 ExitCode::FAILURE
             }
         };
@@ -228,6 +260,26 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn verify_update(
+    file: &std::path::Path,
+    signature: Option<&std::path::Path>,
+    public_key: &std::path::Path,
+) -> anyhow::Result<()> {
+    use outpost::release;
+    let signature = signature
+        .map(PathBuf::from)
+        .unwrap_or_else(|| release::default_signature_path(file));
+    let verified = release::verify_file(file, &signature, public_key)?;
+    println!(
+        "{}: good signature by release key {} ({})",
+        file.display(),
+        verified.key_id,
+        public_key.display()
+    );
+    println!("trusted comment: {}", verified.trusted_comment);
+    Ok(())
 }
 
 fn read_password_stdin() -> anyhow::Result<String> {
@@ -408,7 +460,9 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
         Command::Config(ConfigCommand::Example) => print!("{}", outpost::config::EXAMPLE_CONFIG),
-        Command::Manpage => {}
+        Command::Manpage | Command::Generate(_) | Command::VerifyUpdate { .. } => {
+            unreachable!("handled before the configuration is loaded")
+        }
         Command::Config(ConfigCommand::Show) => {
             print!(
                 "{}",
@@ -502,4 +556,404 @@ fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Manual pages and shell completions, generated from the clap definition above so they cannot
+/// drift from the real options. `packaging/build` runs `outpost generate man|completions DIR`.
+mod docs {
+    use std::path::Path;
+
+    use anyhow::Context;
+    use clap::CommandFactory;
+    use clap_mangen::roff::{bold, italic, roman, Roff};
+
+    /// Every setting reachable from the environment and its key in the TOML file. A test below
+    /// checks this against `src/config.rs`.
+    pub const SETTINGS_ENV: &[(&str, &str)] = &[
+        ("OUTPOST_SITE_NAME", "site_name"),
+        ("OUTPOST_DATA_DIR", "data_dir"),
+        ("OUTPOST_LISTEN", "listen"),
+        ("OUTPOST_HTTP_LISTEN", "http_listen"),
+        ("OUTPOST_DISCOVERY", "discovery"),
+        ("OUTPOST_DISCOVERY_INTERFACES", "discovery_interfaces"),
+        ("OUTPOST_TLS_PROFILE", "tls.profile"),
+        ("OUTPOST_TLS_NAMES", "tls.names"),
+        ("OUTPOST_TLS_CERT_FILE", "tls.cert_file"),
+        ("OUTPOST_TLS_KEY_FILE", "tls.key_file"),
+        ("OUTPOST_TLS_CHECK_INTERVAL_SECS", "tls.check_interval_secs"),
+        ("OUTPOST_TLS_HSTS", "tls.hsts"),
+        ("OUTPOST_AUTH_SESSION_IDLE_DAYS", "auth.session_idle_days"),
+        (
+            "OUTPOST_AUTH_FREE_LOGIN_ATTEMPTS",
+            "auth.free_login_attempts",
+        ),
+        ("OUTPOST_AUTH_MAX_LOCKOUT_SECS", "auth.max_lockout_secs"),
+        ("OUTPOST_AUTH_INVITE_HOURS", "auth.invite_hours"),
+        ("OUTPOST_LIMITS_MAX_JSON_BODY", "limits.max_json_body"),
+        ("OUTPOST_LIMITS_MAX_CONNECTIONS", "limits.max_connections"),
+        (
+            "OUTPOST_LIMITS_MAX_MESSAGE_BYTES",
+            "limits.max_message_bytes",
+        ),
+        (
+            "OUTPOST_LIMITS_MESSAGES_PER_SECOND",
+            "limits.messages_per_second",
+        ),
+        ("OUTPOST_LIMITS_MESSAGE_BURST", "limits.message_burst"),
+        ("OUTPOST_LIMITS_MAX_WS_FRAME", "limits.max_ws_frame"),
+        ("OUTPOST_METRICS_ALLOW_LOOPBACK", "metrics.allow_loopback"),
+        ("OUTPOST_AUDIT_KEEP_DAYS", "audit.keep_days"),
+        ("OUTPOST_BACKUP_TIME", "backup.time"),
+        ("OUTPOST_BACKUP_INTERVAL_SECS", "backup.interval_secs"),
+        ("OUTPOST_BACKUP_FOLDER", "backup.folder"),
+        ("OUTPOST_BACKUP_RECIPIENTS", "backup.recipients"),
+        ("OUTPOST_BACKUP_KEEP", "backup.keep"),
+        ("OUTPOST_RETENTION_DAYS", "retention.days"),
+        (
+            "OUTPOST_RETENTION_CHECK_INTERVAL_SECS",
+            "retention.check_interval_secs",
+        ),
+        ("OUTPOST_MEDIA_MAX_FILE_BYTES", "media.max_file_bytes"),
+        ("OUTPOST_MEDIA_USER_QUOTA_BYTES", "media.user_quota_bytes"),
+        (
+            "OUTPOST_MEDIA_KEEP_PHOTO_METADATA",
+            "media.keep_photo_metadata",
+        ),
+        (
+            "OUTPOST_MEDIA_ABANDONED_UPLOAD_HOURS",
+            "media.abandoned_upload_hours",
+        ),
+        (
+            "OUTPOST_MEDIA_SWEEP_INTERVAL_SECS",
+            "media.sweep_interval_secs",
+        ),
+        ("OUTPOST_CALLS_ENABLED", "calls.enabled"),
+        ("OUTPOST_CALLS_UDP_PORT", "calls.udp_port"),
+        ("OUTPOST_CALLS_TCP_PORT", "calls.tcp_port"),
+        ("OUTPOST_CALLS_ADDRESSES", "calls.addresses"),
+        ("OUTPOST_CALLS_MAX_PARTICIPANTS", "calls.max_participants"),
+        ("OUTPOST_CALLS_RING_SECS", "calls.ring_secs"),
+        ("OUTPOST_CALLS_AUDIO_FRAME_MS", "calls.audio_frame_ms"),
+        ("OUTPOST_LOG_FORMAT", "log.format"),
+        ("OUTPOST_LOG_LEVEL", "log.level"),
+    ];
+
+    /// The command tree as the pages and completions see it: no `help` subcommand.
+    fn command() -> clap::Command {
+        let mut cmd = super::Cli::command().disable_help_subcommand(true);
+        cmd.build();
+        cmd
+    }
+
+    pub fn manpage_to_stdout() -> anyhow::Result<()> {
+        use std::io::Write;
+        let page = render(&command())?;
+        std::io::stdout().write_all(page.as_bytes())?;
+        Ok(())
+    }
+
+    /// Writes one page per visible command, named as clap_mangen's SEE ALSO references name them:
+    /// `outpost.1`, `outpost-user.1`, `outpost-user-add.1`, …
+    pub fn man_pages(dir: &Path) -> anyhow::Result<()> {
+        fn walk(cmd: &clap::Command, dir: &Path) -> anyhow::Result<()> {
+            let name = page_name(cmd);
+            let path = dir.join(format!("{name}.1"));
+            std::fs::write(&path, render(cmd)?)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                walk(sub, dir)?;
+            }
+            Ok(())
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        walk(&command(), dir)
+    }
+
+    pub fn completions(dir: &Path) -> anyhow::Result<()> {
+        use clap_complete::Shell;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+            clap_complete::generate_to(shell, &mut command(), "outpost", dir)
+                .with_context(|| format!("cannot write the {shell} completions"))?;
+        }
+        Ok(())
+    }
+
+    fn page_name(cmd: &clap::Command) -> String {
+        cmd.get_display_name()
+            .unwrap_or_else(|| cmd.get_name())
+            .to_string()
+    }
+
+    /// clap_mangen's page (name, synopsis, description, options, subcommands, version) with
+    /// the sections an administrator needs added before VERSION.
+    fn render(cmd: &clap::Command) -> anyhow::Result<String> {
+        let man = clap_mangen::Man::new(cmd.clone())
+            .manual("Outpost Manual")
+            .source(format!("outpost {}", env!("CARGO_PKG_VERSION")));
+        let mut page = Vec::new();
+        man.render(&mut page)?;
+        let page = String::from_utf8(page)?;
+        let extra = extra_sections(&page_name(cmd)).render();
+        let preamble = Roff::new().render();
+        let extra = extra.strip_prefix(&preamble).unwrap_or(&extra);
+        Ok(match page.find("\n.SH VERSION") {
+            Some(at) => format!("{}\n{}{}", &page[..at], extra, &page[at + 1..]),
+            None => format!("{page}{extra}"),
+        })
+    }
+
+    /// `$ command` and what it does.
+    fn examples(name: &str) -> &'static [(&'static str, &'static str)] {
+        match name {
+            "outpost" => &[
+                ("outpost serve", "Run the server with the embedded defaults: HTTPS on 0.0.0.0:8443, onboarding on http://0.0.0.0:8080, data in ./outpost-data."),
+                ("outpost user add alice --admin", "Create an administrator from the shell instead of the setup link; the generated password is printed once."),
+                ("outpost doctor --config /etc/outpost/outpost.toml", "Check permissions, the database, certificates and the call ports of an installed server."),
+                ("outpost verify-update outpost_0.2.0-1_amd64.deb", "Check a new package against the release key before installing it."),
+            ],
+            "outpost-serve" => &[
+                ("outpost serve", "Defaults: HTTPS on 0.0.0.0:8443, onboarding on http://0.0.0.0:8080, data in ./outpost-data."),
+                ("outpost serve --config /etc/outpost/outpost.toml", "What the packaged service (outpost.service) runs."),
+                ("OUTPOST_LISTEN=192.168.1.10:443 outpost serve --http-listen off --no-discovery", "One address, no plain-HTTP onboarding site, no mDNS."),
+            ],
+            "outpost-user" | "outpost-user-add" => &[
+                ("outpost user add alice --admin", "Create an administrator; the generated password is printed once."),
+                ("printf '%s' \"$PASSWORD\" | outpost user add bob --password-stdin --display-name 'Bob B.'", "Create a user with a chosen password."),
+            ],
+            "outpost-user-list" => &[("outpost user list --json", "All accounts as JSON.")],
+            "outpost-user-disable" => &[("outpost user disable bob", "Lock bob out and end all of his sessions at once.")],
+            "outpost-user-enable" => &[("outpost user enable bob", "Let bob sign in again.")],
+            "outpost-user-reset-password" => &[("outpost user reset-password bob", "Print a new generated password and end all of his sessions.")],
+            "outpost-user-promote" => &[
+                ("outpost user promote alice", "Make alice an administrator."),
+                ("outpost user promote alice --revoke", "Take it away again."),
+            ],
+            "outpost-ca" | "outpost-ca-export" => &[
+                ("outpost ca export > outpost-ca.pem", "The CA certificate devices must trust (PEM)."),
+                ("outpost ca export --der > outpost-ca.cer", "The same in DER, for devices that want it."),
+            ],
+            "outpost-ca-fingerprint" => &[("outpost ca fingerprint", "Compare with the fingerprint the onboarding page and devices show.")],
+            "outpost-doctor" => &[("sudo -u outpost outpost doctor --config /etc/outpost/outpost.toml", "Check an installed server as its service user.")],
+            "outpost-backup" => &[
+                ("outpost backup --out /media/usb/outpost.age --recipient age1...", "Encrypted backup to an age public key, safe while the server runs."),
+                ("OUTPOST_BACKUP_PASSPHRASE=... outpost backup --out outpost.age --passphrase", "Encrypted with a passphrase instead."),
+            ],
+            "outpost-backup-verify" => &[("outpost backup verify outpost.age --identity key.txt", "Decrypt and check every entry without restoring.")],
+            "outpost-restore" => &[("outpost restore outpost.age --identity key.txt --data-dir /var/lib/outpost", "Restore into an empty data directory (stop the service first).")],
+            "outpost-status" => &[("outpost status --config /etc/outpost/outpost.toml", "Uptime, connections, messages, calls, storage, last backup, certificate expiry.")],
+            "outpost-discover" => &[("outpost discover --timeout 5", "List the Outpost servers answering on the LAN.")],
+            "outpost-config" | "outpost-config-example" => &[("outpost config example > outpost.toml", "A fully commented configuration to start from.")],
+            "outpost-config-show" => &[("outpost config show --config /etc/outpost/outpost.toml", "The effective settings after file, environment and flags.")],
+            "outpost-verify-update" => &[
+                ("outpost verify-update outpost_0.2.0-1_amd64.deb", "Check against /usr/share/outpost/release-key.pub and outpost_0.2.0-1_amd64.deb.minisig."),
+                ("outpost verify-update SHA256SUMS --public-key agency.pub && sha256sum -c SHA256SUMS", "Check the checksum list with an agency key, then every file it names."),
+            ],
+            _ => &[],
+        }
+    }
+
+    fn extra_sections(name: &str) -> Roff {
+        let mut r = Roff::new();
+        if name == "outpost" || name == "outpost-serve" {
+            r.control("SH", ["FIRST RUN"]);
+            r.text([roman("Installed from the .deb or .rpm, the service starts at once as the "), bold("outpost"), roman(" user with "), bold("/etc/outpost/outpost.toml"), roman(" (HTTPS on port 443, onboarding on port 80). The first administrator is created from a one-time setup link, valid 24 hours, that the server logs on its first start:")]);
+            r.control("IP", [])
+                .text([bold("journalctl -u outpost | grep -i setup")]);
+            r.control("PP", []);
+            r.text([roman("Open it in a browser and choose a name and password. People then visit the plain-HTTP onboarding page, "), italic("http://SERVER/"), roman(", which offers the local CA and its fingerprint (compare with "), bold("outpost ca fingerprint"), roman("), and move on to sign-in once their device trusts it. "), bold("outpost doctor"), roman(" checks the installation; "), bold("journalctl -u outpost -p err"), roman(" shows why a service did not start.")]);
+            r.control("PP", []);
+            r.text([
+                roman("Without the packages, "),
+                bold("outpost serve"),
+                roman(
+                    " runs with the embedded defaults and prints the setup link on the terminal; ",
+                ),
+                bold("outpost user add NAME --admin"),
+                roman(" creates an administrator without it."),
+            ]);
+        }
+        let ex = examples(name);
+        if !ex.is_empty() {
+            r.control("SH", ["EXAMPLES"]);
+            for (cmd, what) in ex {
+                r.control("TP", []);
+                r.text([bold(*cmd)]);
+                r.text([roman(*what)]);
+            }
+        }
+        r.control("SH", ["EXIT STATUS"]);
+        r.text([roman("0 on success, 2 for a configuration error (bad file, variable or flag; the packaged service is not restarted after it), 1 for any other failure. "), bold("verify-update"), roman(" exits 1 for a missing or bad signature or key.")]);
+
+        r.control("SH", ["ENVIRONMENT"]);
+        r.control("TP", []).text([bold("OUTPOST_CONFIG")]);
+        r.text([
+            roman("Configuration file, when "),
+            bold("--config"),
+            roman(" is not given."),
+        ]);
+        r.control("TP", []).text([bold("OUTPOST_DATA_DIR")]);
+        r.text([
+            roman("Data directory (database, certificates, files), when "),
+            bold("--data-dir"),
+            roman(" is not given."),
+        ]);
+        r.control("TP", [])
+            .text([bold("OUTPOST_BACKUP_PASSPHRASE")]);
+        r.text([
+            roman("Passphrase for "),
+            bold("backup --passphrase"),
+            roman(", "),
+            bold("backup verify --passphrase"),
+            roman(" and "),
+            bold("restore --passphrase"),
+            roman("; read from standard input when unset."),
+        ]);
+        r.control("TP", []).text([bold("RUST_LOG")]);
+        r.text([
+            roman("Log filter, as "),
+            bold("OUTPOST_LOG_LEVEL"),
+            roman("."),
+        ]);
+        let full = matches!(
+            name,
+            "outpost" | "outpost-serve" | "outpost-config" | "outpost-config-show"
+        );
+        if full {
+            r.control("PP", []);
+            r.text([roman("Every setting of the configuration file can also be given as a variable; it overrides the file, and a flag overrides both. Lists are comma-separated.")]);
+            for (var, key) in SETTINGS_ENV
+                .iter()
+                .filter(|(v, _)| *v != "OUTPOST_DATA_DIR")
+            {
+                r.control("TP", []).text([bold(*var)]);
+                r.text([roman("Setting "), italic(*key), roman(".")]);
+            }
+        } else {
+            r.control("PP", []);
+            r.text([
+                roman("Every setting of the configuration file can also be given as an "),
+                bold("OUTPOST_*"),
+                roman(" variable (e.g. "),
+                bold("OUTPOST_LISTEN"),
+                roman(" for "),
+                italic("listen"),
+                roman("); "),
+                bold("outpost"),
+                roman("(1) lists them."),
+            ]);
+        }
+
+        r.control("SH", ["FILES"]);
+        let files: &[(&str, &str)] = &[
+            ("/etc/outpost/outpost.toml", "The configuration the packaged service reads (root:outpost, 0640; upgrades keep local edits). outpost config example prints a commented one."),
+            ("/var/lib/outpost", "The packaged service's data directory (outpost, 0700): the SQLite database, the CA and server certificate, uploaded files. Without the packages the default is ./outpost-data."),
+            ("/usr/share/outpost/release-key.pub", "The minisign public key verify-update trusts by default."),
+            ("/usr/lib/systemd/system/outpost.service", "The service unit."),
+            ("/usr/share/doc/outpost/THIRD-PARTY-LICENSES", "Licences of everything linked into the binary."),
+        ];
+        for (path, what) in files {
+            r.control("TP", []).text([bold(*path)]);
+            r.text([roman(*what)]);
+        }
+
+        r.control("SH", ["SEE ALSO"]);
+        let mut see = vec![];
+        if name != "outpost" {
+            see.push(bold("outpost"));
+            see.push(roman("(1), "));
+        }
+        see.extend([
+            bold("systemctl"),
+            roman("(1), "),
+            bold("journalctl"),
+            roman("(1), "),
+            bold("minisign"),
+            roman("(1)"),
+        ]);
+        r.text(see);
+        r
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// The man pages list every variable `src/config.rs` reads, and nothing it does not.
+        #[test]
+        fn environment_list_matches_config() {
+            let source = include_str!("config.rs");
+            let table = &source[source.find("const ENV_VARS").unwrap()..];
+            let table = &table[..table.find("];").unwrap()];
+            let mut in_config: Vec<&str> = table
+                .split('"')
+                .filter(|s| s.starts_with("OUTPOST_"))
+                .collect();
+            let mut documented: Vec<&str> = SETTINGS_ENV.iter().map(|(v, _)| *v).collect();
+            in_config.sort_unstable();
+            documented.sort_unstable();
+            assert_eq!(
+                in_config, documented,
+                "update docs::SETTINGS_ENV in src/main.rs"
+            );
+        }
+
+        #[test]
+        fn every_page_has_the_admin_sections() {
+            let dir = tempfile::tempdir().unwrap();
+            man_pages(dir.path()).unwrap();
+            let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            for expected in [
+                "outpost.1",
+                "outpost-serve.1",
+                "outpost-user.1",
+                "outpost-user-add.1",
+                "outpost-backup-verify.1",
+                "outpost-verify-update.1",
+            ] {
+                assert!(
+                    names.iter().any(|n| n == expected),
+                    "{expected} in {names:?}"
+                );
+            }
+            assert!(
+                !names
+                    .iter()
+                    .any(|n| n.contains("generate") || n.contains("manpage") || n.contains("help")),
+                "{names:?}"
+            );
+            for n in &names {
+                let page = std::fs::read_to_string(dir.path().join(n)).unwrap();
+                for section in [
+                    ".SH NAME",
+                    ".SH SYNOPSIS",
+                    ".SH \"EXIT STATUS\"",
+                    ".SH ENVIRONMENT",
+                    ".SH FILES",
+                    ".SH \"SEE ALSO\"",
+                ] {
+                    assert!(page.contains(section), "{n} lacks {section}");
+                }
+                assert!(page.contains("OUTPOST_CONFIG"), "{n}");
+            }
+            let root = std::fs::read_to_string(dir.path().join("outpost.1")).unwrap();
+            assert!(root.contains(".SH \"FIRST RUN\""), "{root}");
+            assert!(root.contains("OUTPOST_CALLS_AUDIO_FRAME_MS"));
+            assert!(root.contains("release\\-key.pub"));
+        }
+
+        #[test]
+        fn completions_for_three_shells() {
+            let dir = tempfile::tempdir().unwrap();
+            completions(dir.path()).unwrap();
+            for f in ["outpost.bash", "_outpost", "outpost.fish"] {
+                let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+                assert!(text.contains("verify-update"), "{f}");
+            }
+        }
+    }
 }
