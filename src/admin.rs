@@ -41,7 +41,7 @@ type Result<T, E = AdminError> = std::result::Result<T, E>;
 
 fn open(config: &Config) -> Result<Store> {
     prepare_data_dir(&config.data_dir)?;
-    Ok(Store::open(&config.db_path())?)
+    Ok(Store::open_beside_server(&config.db_path())?)
 }
 
 fn find(store: &Store, name: &str) -> Result<User> {
@@ -287,7 +287,7 @@ fn check_database(path: &Path, say: &mut impl FnMut(bool, String)) {
         );
         return;
     }
-    match Store::open(path) {
+    match Store::open_beside_server(path) {
         Err(e) => say(false, e.to_string()),
         Ok(store) => {
             match store.integrity_check() {
@@ -376,6 +376,21 @@ fn check_certificates(config: &Config, say: &mut impl FnMut(bool, String)) {
                     true,
                     format!("CA fingerprint (SHA-256): {}", pki::fingerprint(&ca)),
                 );
+                if pki::chains_to(&leaf, &ca, now) {
+                    say(
+                        true,
+                        "the server certificate was issued by the CA on disk".into(),
+                    );
+                } else {
+                    say(false, format!("the server certificate was not issued by the CA in {}: devices that trust that CA reject the server; start the server to reissue it", ca_path.display()));
+                }
+                let key_path = pki::CertPaths::new(&config.certs_dir()).ca_key;
+                let ca_pem = std::fs::read_to_string(&ca_path).unwrap_or_default();
+                match std::fs::read_to_string(&key_path) {
+                    Ok(key) if pki::ca_key_matches(&ca_pem, &key) => {}
+                    Ok(_) => say(false, format!("the CA key {} does not belong to the CA certificate {}; the server sets both aside and makes a new CA on start", key_path.display(), ca_path.display())),
+                    Err(e) => say(false, format!("cannot read the CA key {}: {e}", key_path.display())),
+                }
                 let missing: Vec<String> = pki::interface_addresses()
                     .into_iter()
                     .filter(|ip| !sans.contains(&pki::San::Ip(*ip)))

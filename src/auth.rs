@@ -6,8 +6,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{self, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -45,44 +45,160 @@ pub enum AuthError {
 type Result<T, E = AuthError> = std::result::Result<T, E>;
 
 /// Argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane).
-fn argon2() -> Argon2<'static> {
+const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+
+fn argon2_params() -> Params {
     // These constants are valid; `Params::new` only fails on out-of-range values.
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Params::new(ARGON2_MEMORY_KIB, 2, 1, None).unwrap_or_default()
 }
 
-/// Hashes a password. CPU-heavy: call from a blocking context.
+/// A 19 MiB work area for one hash. Reused rather than allocated per hash: glibc keeps a freed
+/// area this size in the freeing thread's arena (its mmap threshold grows to the largest freed
+/// block), so each sign-in on another blocking thread used to leave 19 MiB resident.
+type WorkArea = Vec<Block>;
+
+fn new_work_area(blocks: usize) -> WorkArea {
+    vec![Block::default(); blocks]
+}
+
+/// Hashes `password` with a fresh salt into a PHC string, using `area` as the work memory.
+fn hash_with(password: &str, area: &mut WorkArea) -> Result<String> {
+    let mut raw_salt = [0u8; 16];
+    getrandom::fill(&mut raw_salt).map_err(|_| AuthError::Hash)?;
+    let salt = SaltString::encode_b64(&raw_salt).map_err(|_| AuthError::Hash)?;
+    let params = argon2_params();
+    if area.len() < params.block_count() {
+        *area = new_work_area(params.block_count());
+    }
+    let mut out = [0u8; 32];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password.as_bytes(), &raw_salt, &mut out, &mut area[..])
+        .map_err(|_| AuthError::Hash)?;
+    let output = password_hash::Output::new(&out).map_err(|_| AuthError::Hash)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: password_hash::ParamsString::try_from(&params).map_err(|_| AuthError::Hash)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
+}
+
+/// Checks `password` against a PHC string, using `area` as the work memory when it is large
+/// enough for the hash's parameters.
+fn verify_with(password: &str, hash: &str, area: &mut WorkArea) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let mut raw_salt = [0u8; 64];
+    let Ok(raw_salt) = salt.decode_b64(&mut raw_salt) else {
+        return false;
+    };
+    // A stored hash from a future, costlier setting gets its own area once; ours are reused.
+    let mut own;
+    let blocks = if area.len() >= params.block_count() {
+        &mut area[..]
+    } else {
+        own = new_work_area(params.block_count());
+        &mut own[..]
+    };
+    let mut out = vec![0u8; expected.len()];
+    if Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), raw_salt, &mut out, blocks)
+        .is_err()
+    {
+        return false;
+    }
+    // `Output`'s equality is constant-time.
+    password_hash::Output::new(&out).is_ok_and(|computed| computed == expected)
+}
+
+/// Hashes a password. CPU-heavy, and allocates its own 19 MiB: for the CLI and tests.
 pub fn hash_password(password: &str) -> Result<String> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|_| AuthError::Hash)?;
-    let salt = SaltString::encode_b64(&salt).map_err(|_| AuthError::Hash)?;
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| AuthError::Hash)
+    hash_with(password, &mut WorkArea::new())
 }
 
 /// Checks a password against a stored hash. CPU-heavy: call from a blocking context.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
+    verify_with(password, hash, &mut WorkArea::new())
+}
+
+/// Runs password hashes for the server: at most `limit` at once, each on the blocking pool with
+/// a work area taken from a pool of at most `limit`, so memory stays at `limit` × 19 MiB however
+/// many sign-ins arrive together. Waiting requests queue in arrival order and cost no memory
+/// beyond their future.
+pub struct Hasher {
+    permits: tokio::sync::Semaphore,
+    areas: Mutex<Vec<WorkArea>>,
+    /// How many hashes may run at once.
+    pub limit: usize,
+}
+
+impl Hasher {
+    pub fn new(limit: usize) -> Hasher {
+        let limit = limit.max(1);
+        Hasher {
+            permits: tokio::sync::Semaphore::new(limit),
+            areas: Mutex::new(Vec::with_capacity(limit)),
+            limit,
+        }
+    }
+
+    /// One hash per core: hashing is CPU-bound, so more at once only adds memory and latency.
+    pub fn per_core() -> Hasher {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Hasher::new(cores.min(4))
+    }
+
+    async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&mut WorkArea) -> T + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self.permits.acquire().await.map_err(|_| AuthError::Hash)?;
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut area = this
+                .areas
+                .lock()
+                .ok()
+                .and_then(|mut pool| pool.pop())
+                .unwrap_or_default();
+            let out = work(&mut area);
+            if let Ok(mut pool) = this.areas.lock() {
+                if pool.len() < this.limit {
+                    pool.push(area);
+                }
+            }
+            out
         })
-        .unwrap_or(false)
-}
-
-async fn hash_off_runtime(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|_| AuthError::Hash)?
-}
+        .map_err(|_| AuthError::Hash)
+    }
 
-async fn verify_off_runtime(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
+    pub async fn hash(self: &Arc<Self>, password: String) -> Result<String> {
+        self.run(move |area| hash_with(&password, area)).await?
+    }
+
+    pub async fn verify(self: &Arc<Self>, password: String, hash: String) -> bool {
+        self.run(move |area| verify_with(&password, &hash, area))
+            .await
+            .unwrap_or(false)
+    }
 }
 
 /// A fresh random token, URL-safe.
@@ -149,7 +265,9 @@ pub struct NewSession {
     pub user: User,
 }
 
-/// Growing delays after repeated sign-in failures, per account and per client address.
+/// Growing delays after repeated sign-in failures, per key (an account from one address, an
+/// address, an account from anywhere). Attempts still being checked count as failures until
+/// they end, so a burst sent at once is throttled as if it had been sent one by one.
 #[derive(Default)]
 struct RateLimiter {
     /// Short critical sections only; never held across an await.
@@ -158,38 +276,92 @@ struct RateLimiter {
 
 struct LimiterEntry {
     failures: u32,
+    in_flight: u32,
     locked_until: Option<Instant>,
     last: Instant,
 }
 
+/// One limiter key and how many failures it allows before delays start.
+struct LimitKey {
+    key: String,
+    free: u32,
+}
+
+/// An attempt counted in flight against its keys until dropped.
+struct Attempt {
+    limiter: Arc<RateLimiter>,
+    keys: Vec<String>,
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if let Ok(mut entries) = self.limiter.entries.lock() {
+            for k in &self.keys {
+                if let Some(e) = entries.get_mut(k) {
+                    e.in_flight = e.in_flight.saturating_sub(1);
+                }
+            }
+        }
+    }
+}
+
 impl RateLimiter {
-    fn retry_after(&self, keys: &[String]) -> Option<u64> {
+    /// Starts an attempt, or says how long to wait when any key is locked or has as many
+    /// failures and attempts in flight as it allows.
+    fn begin(self: &Arc<Self>, keys: &[LimitKey]) -> Result<Attempt, u64> {
         let now = Instant::now();
-        let entries = self.entries.lock().ok()?;
-        keys.iter()
-            .filter_map(|k| entries.get(k)?.locked_until)
-            .filter(|until| *until > now)
-            .map(|until| (until - now).as_secs().max(1))
-            .max()
+        let Ok(mut entries) = self.entries.lock() else {
+            return Err(1);
+        };
+        let mut wait = 0u64;
+        for k in keys {
+            if let Some(e) = entries.get(&k.key) {
+                if let Some(until) = e.locked_until.filter(|u| *u > now) {
+                    wait = wait.max((until - now).as_secs().max(1));
+                } else if e.failures.saturating_add(e.in_flight) >= k.free && e.in_flight > 0 {
+                    // Over the allowance only counting attempts not yet decided: they will lock
+                    // the key if they fail, so this one waits for them.
+                    wait = wait.max(1);
+                }
+            }
+        }
+        if wait > 0 {
+            return Err(wait);
+        }
+        if entries.len() >= LIMITER_MAX_ENTRIES {
+            entries.retain(|_, e| e.in_flight > 0 || now.duration_since(e.last) < LIMITER_FORGET);
+        }
+        for k in keys {
+            let e = entries.entry(k.key.clone()).or_insert(LimiterEntry {
+                failures: 0,
+                in_flight: 0,
+                locked_until: None,
+                last: now,
+            });
+            e.in_flight += 1;
+            e.last = now;
+        }
+        Ok(Attempt {
+            limiter: self.clone(),
+            keys: keys.iter().map(|k| k.key.clone()).collect(),
+        })
     }
 
-    fn fail(&self, key: String, free: u32, max_lockout: Duration) {
+    fn fail(&self, key: &LimitKey, max_lockout: Duration) {
         let now = Instant::now();
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if entries.len() >= LIMITER_MAX_ENTRIES {
-            entries.retain(|_, e| now.duration_since(e.last) < LIMITER_FORGET);
-        }
-        let e = entries.entry(key).or_insert(LimiterEntry {
+        let e = entries.entry(key.key.clone()).or_insert(LimiterEntry {
             failures: 0,
+            in_flight: 0,
             locked_until: None,
             last: now,
         });
         e.failures += 1;
         e.last = now;
-        if e.failures >= free {
-            let exp = (e.failures - free).min(20);
+        if e.failures >= key.free {
+            let exp = (e.failures - key.free).min(20);
             let delay = Duration::from_secs(1u64 << exp).min(max_lockout);
             e.locked_until = Some(now + delay);
         }
@@ -197,7 +369,10 @@ impl RateLimiter {
 
     fn clear(&self, key: &str) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(key);
+            if let Some(e) = entries.get_mut(key) {
+                e.failures = 0;
+                e.locked_until = None;
+            }
         }
     }
 }
@@ -208,6 +383,8 @@ pub struct Auth {
     store: Store,
     config: AuthConfig,
     limiter: Arc<RateLimiter>,
+    /// Every server-side hash goes through it, bounding concurrency and memory.
+    hasher: Arc<Hasher>,
     /// Verified against when the user does not exist, so timing does not tell names apart.
     dummy_hash: Arc<String>,
 }
@@ -219,6 +396,7 @@ impl Auth {
             store,
             config,
             limiter: Arc::new(RateLimiter::default()),
+            hasher: Arc::new(Hasher::per_core()),
             dummy_hash: Arc::new(dummy_hash),
         })
     }
@@ -235,27 +413,68 @@ impl Auth {
         address: Option<IpAddr>,
     ) -> Result<NewSession> {
         let name = username.trim().to_ascii_lowercase();
-        let account_key = format!("user:{name}");
-        let address_key = address.map(|a| format!("addr:{a}"));
-        let keys: Vec<String> = std::iter::once(account_key.clone())
-            .chain(address_key.clone())
-            .collect();
-        if let Some(retry_after_secs) = self.limiter.retry_after(&keys) {
-            return Err(AuthError::RateLimited { retry_after_secs });
-        }
+        let free = self.config.free_login_attempts.max(1);
+        // OWASP's combination: an account is limited per address it is tried from, an address
+        // across accounts (with room for several people behind it), and an account across all
+        // addresses only for addresses it has never signed in from. So someone else's wrong
+        // passwords from elsewhere slow an attacker down without locking the owner out of
+        // their own machine.
+        let pair_key = LimitKey {
+            key: format!(
+                "pair:{name}|{}",
+                address.map(|a| a.to_string()).unwrap_or_default()
+            ),
+            free,
+        };
+        let address_key = address.map(|a| LimitKey {
+            key: format!("addr:{a}"),
+            free: free.saturating_mul(4),
+        });
+        let account_key = LimitKey {
+            key: format!("user:{name}"),
+            free: free.saturating_mul(2),
+        };
+        let mut keys = vec![pair_key];
+        keys.extend(address_key);
+        let _attempt = self
+            .limiter
+            .begin(&keys)
+            .map_err(|retry_after_secs| AuthError::RateLimited { retry_after_secs })?;
         let lookup = name.clone();
-        let found = self
+        let from = address.map(|a| a.to_string());
+        let (found, known_address) = self
             .store
-            .read(move |c| users::credentials(c, &lookup))
+            .read(move |c| {
+                let found = users::credentials(c, &lookup)?;
+                let known = match (&found, &from) {
+                    (Some((u, _)), Some(a)) => users::has_session_from(c, u.id, a)?,
+                    _ => false,
+                };
+                Ok((found, known))
+            })
             .await?;
+        let _account_attempt = if known_address {
+            None
+        } else {
+            let attempt = self
+                .limiter
+                .begin(std::slice::from_ref(&account_key))
+                .map_err(|retry_after_secs| AuthError::RateLimited { retry_after_secs })?;
+            keys.push(account_key);
+            Some(attempt)
+        };
         let (user, hash) = match found {
             Some((u, h)) => (Some(u), h),
             None => (None, self.dummy_hash.as_str().to_string()),
         };
-        let ok = verify_off_runtime(password.to_string(), hash).await;
+        let ok = self.hasher.verify(password.to_string(), hash).await;
         match user {
             Some(user) if ok && !user.disabled => {
-                self.limiter.clear(&account_key);
+                for k in &keys {
+                    if !k.key.starts_with("addr:") {
+                        self.limiter.clear(&k.key);
+                    }
+                }
                 let entry = Entry {
                     actor_id: Some(user.id),
                     actor: user.username.clone(),
@@ -268,6 +487,10 @@ impl Auth {
             }
             _ => {
                 let attempted: String = name.chars().take(64).collect();
+                let max = Duration::from_secs(self.config.max_lockout_secs);
+                for k in &keys {
+                    self.limiter.fail(k, max);
+                }
                 self.record(Entry {
                     actor: attempted.clone(),
                     action: "sign-in-failed",
@@ -276,13 +499,6 @@ impl Auth {
                     ..Default::default()
                 })
                 .await?;
-                let max = Duration::from_secs(self.config.max_lockout_secs);
-                let free = self.config.free_login_attempts;
-                self.limiter.fail(account_key, free, max);
-                if let Some(k) = address_key {
-                    // An address may host several people: give it more room than one account.
-                    self.limiter.fail(k, free.saturating_mul(4), max);
-                }
                 Err(AuthError::InvalidCredentials)
             }
         }
@@ -384,7 +600,7 @@ impl Auth {
         let username = validate_username(username)?;
         let display = validate_display_name(display_name, &username)?;
         validate_password(password)?;
-        let hash = hash_off_runtime(password.to_string()).await?;
+        let hash = self.hasher.hash(password.to_string()).await?;
         let token_hash = token_hash(token);
         let address = client.address.clone();
         let user = self
@@ -486,7 +702,7 @@ impl Auth {
         let username = validate_username(username)?;
         let display = validate_display_name(display_name, &username)?;
         validate_password(password)?;
-        let hash = hash_off_runtime(password.to_string()).await?;
+        let hash = self.hasher.hash(password.to_string()).await?;
         let token_hash = token_hash(token);
         let address = client.address.clone();
         let user = self
@@ -533,10 +749,10 @@ impl Auth {
             .store
             .read(move |c| users::password_hash(c, user_id))
             .await?;
-        if !verify_off_runtime(current.to_string(), hash).await {
+        if !self.hasher.verify(current.to_string(), hash).await {
             return Err(AuthError::WrongPassword);
         }
-        let new_hash = hash_off_runtime(new.to_string()).await?;
+        let new_hash = self.hasher.hash(new.to_string()).await?;
         let keep = session_id.to_string();
         let entry = Entry {
             actor_id: Some(user.id),
@@ -578,21 +794,69 @@ mod tests {
 
     #[test]
     fn limiter_locks_after_free_attempts_with_growing_delay() {
-        let l = RateLimiter::default();
-        let key = "user:a".to_string();
+        let l = Arc::new(RateLimiter::default());
+        let key = LimitKey {
+            key: "user:a".to_string(),
+            free: 5,
+        };
         let max = Duration::from_secs(900);
+        let keys = std::slice::from_ref(&key);
         for _ in 0..4 {
-            l.fail(key.clone(), 5, max);
+            let _a = l.begin(keys).unwrap();
+            l.fail(&key, max);
         }
-        assert_eq!(l.retry_after(std::slice::from_ref(&key)), None);
-        l.fail(key.clone(), 5, max);
-        let first = l.retry_after(std::slice::from_ref(&key)).unwrap();
-        l.fail(key.clone(), 5, max);
-        l.fail(key.clone(), 5, max);
-        let later = l.retry_after(std::slice::from_ref(&key)).unwrap();
+        let a = l.begin(keys).unwrap();
+        l.fail(&key, max);
+        drop(a);
+        let first = l.begin(keys).err().unwrap();
+        l.fail(&key, max);
+        l.fail(&key, max);
+        let later = l.begin(keys).err().unwrap();
         assert!(later > first, "{later} > {first}");
-        l.clear(&key);
-        assert_eq!(l.retry_after(&[key]), None);
+        l.clear(&key.key);
+        assert!(l.begin(keys).is_ok());
+    }
+
+    #[test]
+    fn attempts_in_flight_count_against_the_limit() {
+        let l = Arc::new(RateLimiter::default());
+        let key = LimitKey {
+            key: "addr:x".to_string(),
+            free: 3,
+        };
+        let keys = std::slice::from_ref(&key);
+        let held: Vec<Attempt> = (0..3).map(|_| l.begin(keys).unwrap()).collect();
+        assert!(
+            l.begin(keys).is_err(),
+            "a fourth attempt while three are being checked"
+        );
+        drop(held);
+        assert!(
+            l.begin(keys).is_ok(),
+            "nothing failed, so nothing is locked"
+        );
+    }
+
+    #[test]
+    fn pooled_hashes_verify_with_the_standard_verifier_and_back() {
+        use argon2::password_hash::PasswordVerifier;
+        let mut area = WorkArea::new();
+        let ours = hash_with("correct horse", &mut area).unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        let standard = Argon2::default();
+        assert!(standard.verify_password(b"correct horse", &parsed).is_ok());
+        assert!(standard.verify_password(b"wrong horse", &parsed).is_err());
+        let theirs = {
+            use argon2::password_hash::PasswordHasher;
+            let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, argon2_params())
+                .hash_password(b"battery staple", &salt)
+                .unwrap()
+                .to_string()
+        };
+        assert!(verify_with("battery staple", &theirs, &mut area));
+        assert!(!verify_with("battery stapler", &theirs, &mut area));
+        assert!(!verify_with("x", "$argon2id$v=19$garbage", &mut area));
     }
 
     #[test]

@@ -220,7 +220,7 @@ pub fn backup(config: &Config, out: &Path, seal: &Seal) -> Result<Summary> {
             db_path.display()
         )));
     }
-    let store = Store::open(&db_path)?;
+    let store = Store::open_beside_server(&db_path)?;
     let partial = out.with_extension("partial");
     let result = (|| -> Result<Summary> {
         let file = {

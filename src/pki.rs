@@ -125,12 +125,42 @@ impl Pki {
         create_private_dir(&dir)?;
         let paths = CertPaths::new(&dir);
         let hostname = hostname();
-        let (ca_pem, ca_key_pem) = if paths.ca_cert.exists() {
+        // Held until the CA and the server certificate are settled: another process on this data
+        // dir (a CLI command beside a starting server) waits here instead of making a second CA.
+        let _lock = lock_certs(&dir)?;
+        let existing = if paths.ca_cert.exists() {
             let cert =
                 std::fs::read_to_string(&paths.ca_cert).map_err(io_err("read", &paths.ca_cert))?;
             let key =
                 std::fs::read_to_string(&paths.ca_key).map_err(io_err("read", &paths.ca_key))?;
-            (cert, key)
+            if ca_key_matches(&cert, &key) {
+                Some((cert, key))
+            } else {
+                // Left by an older version's race between two processes: the certificate and
+                // key belong to different CAs, so nothing can be issued that clients would
+                // accept. Keep the pair for the admin and start a new CA.
+                let aside = dir.join(format!(
+                    "broken-ca-{}",
+                    OffsetDateTime::now_utc().unix_timestamp()
+                ));
+                create_private_dir(&aside)?;
+                for f in [&paths.ca_cert, &paths.ca_key] {
+                    if let Some(name) = f.file_name() {
+                        std::fs::rename(f, aside.join(name)).map_err(io_err("move aside", f))?;
+                    }
+                }
+                tracing::error!(
+                    moved_to = %aside.display(),
+                    "the CA certificate and key on disk do not belong together; a new CA was made \
+                     and devices must trust it again"
+                );
+                None
+            }
+        } else {
+            None
+        };
+        let (ca_pem, ca_key_pem) = if let Some(pair) = existing {
+            pair
         } else {
             let (cert, key) = create_ca(&config.site_name, &hostname, &config.tls.names)?;
             // The key goes first: a crash between the two writes must not leave a CA
@@ -192,6 +222,13 @@ impl Pki {
         let Some(managed) = &self.managed else {
             return Ok(false);
         };
+        let dir = managed
+            .paths
+            .ca_cert
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let _lock = lock_certs(&dir)?;
         let ca_key = std::fs::read_to_string(&managed.paths.ca_key)
             .map_err(io_err("read", &managed.paths.ca_key))?;
         let before = self.resolver.current().cert.first().cloned();
@@ -275,7 +312,7 @@ pub fn reissue_reason(
     let Ok((_, ca)) = x509_parser::parse_x509_certificate(ca_der) else {
         return Some("the CA certificate cannot be parsed".into());
     };
-    if leaf.issuer().as_raw() != ca.subject().as_raw() {
+    if leaf.issuer().as_raw() != ca.subject().as_raw() || !chains_to(leaf_der, ca_der, now) {
         return Some("the stored certificate was not issued by this CA".into());
     }
     let start = leaf.validity().not_before.to_datetime();
@@ -482,6 +519,73 @@ fn random_serial() -> SerialNumber {
     SerialNumber::from_slice(&bytes)
 }
 
+/// The CA's name as browsers show it: the site's name, with "Outpost" added once.
+pub fn ca_common_name(site_name: &str) -> String {
+    let site = site_name.trim();
+    if site.to_lowercase().contains("outpost") {
+        format!("{site} CA")
+    } else {
+        format!("{site} Outpost CA")
+    }
+}
+
+/// Takes the data dir's certificate lock, waiting for another process that holds it.
+fn lock_certs(dir: &Path) -> Result<std::fs::File, PkiError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io_err("open", &path))?;
+    file.lock().map_err(io_err("lock", &path))?;
+    Ok(file)
+}
+
+/// Whether `leaf_der` carries a valid signature of the CA in `ca_der` and is usable for a server
+/// at `now`. Two CAs made from one site name have the same subject: only the signature tells them
+/// apart.
+pub fn chains_to(leaf_der: &[u8], ca_der: &[u8], now: OffsetDateTime) -> bool {
+    let ca = CertificateDer::from(ca_der);
+    let Ok(anchor) = webpki::anchor_from_trusted_cert(&ca) else {
+        return false;
+    };
+    let leaf = CertificateDer::from(leaf_der);
+    let Ok(end_entity) = webpki::EndEntityCert::try_from(&leaf) else {
+        return false;
+    };
+    let secs = u64::try_from(now.unix_timestamp()).unwrap_or(0);
+    let time = rustls::pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
+    end_entity
+        .verify_for_usage(
+            crypto_provider().signature_verification_algorithms.all,
+            &[anchor],
+            &[],
+            time,
+            webpki::KeyUsage::server_auth(),
+            None,
+            None,
+        )
+        .is_ok()
+}
+
+/// Whether a CA key in PEM is the private half of the CA certificate's public key.
+pub fn ca_key_matches(ca_pem: &str, key_pem: &str) -> bool {
+    let Some(der) = pem_to_der(ca_pem) else {
+        return false;
+    };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(&der) else {
+        return false;
+    };
+    let Ok(key) = KeyPair::from_pem(key_pem) else {
+        return false;
+    };
+    cert.public_key().subject_public_key.data.as_ref() == key.public_key_raw()
+}
+
 /// Creates the root CA: ECDSA P-256, constrained to local names and private address ranges.
 pub fn create_ca(
     site_name: &str,
@@ -491,7 +595,7 @@ pub fn create_ca(
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, format!("{site_name} Outpost CA"));
+    dn.push(DnType::CommonName, ca_common_name(site_name));
     dn.push(DnType::OrganizationName, site_name.to_string());
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -663,7 +767,10 @@ pub fn create_private_dir(dir: &Path) -> Result<(), PkiError> {
 /// Writes a file so that a crash leaves either the old content or the new, never a mix.
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), PkiError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
+    // Per process and per file: `ca.pem` and `ca.key` must never share a temporary file.
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
     let result = (|| {
         let mut file = std::fs::OpenOptions::new()
             .write(true)

@@ -217,12 +217,19 @@ pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
 /// Applies migrations up to `target` (restores recreate the schema a backup was taken with, and
 /// the server migrates it further on start).
 pub fn apply_up_to(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let target = target.min(SCHEMA_VERSION);
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current >= target {
         return Ok(());
     }
-    let txn = conn.transaction()?;
+    // Two processes may open a new data dir at once (two CLI commands, or one beside a starting
+    // server): take the write lock first, then read the version again under it, so the second
+    // one waits and finds the work done instead of failing on tables that now exist.
+    let txn = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: i64 = txn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current >= target {
+        return Ok(());
+    }
     for (i, sql) in MIGRATIONS
         .iter()
         .enumerate()

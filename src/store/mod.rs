@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
 pub use migrations::SCHEMA_VERSION;
@@ -92,6 +92,17 @@ impl Store {
     /// A database that is newer than this binary or damaged is refused before anything writes to
     /// it: the checks run on a read-only connection first.
     pub fn open(path: &Path) -> Result<Store> {
+        Self::open_as(path, Owner::Server)
+    }
+
+    /// Opens the database for a CLI command that may run beside a live server: the same as
+    /// [`Store::open`], except that closing it never truncates the shared write-ahead log, which
+    /// would take the server's write lock away mid-request.
+    pub fn open_beside_server(path: &Path) -> Result<Store> {
+        Self::open_as(path, Owner::Cli)
+    }
+
+    fn open_as(path: &Path, owner: Owner) -> Result<Store> {
         let open_err = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
@@ -117,7 +128,7 @@ impl Store {
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("outpost-db-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, owner))
             .map_err(|e| StoreError::Open {
                 path: path.to_path_buf(),
                 source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
@@ -342,7 +353,14 @@ fn configure(conn: &Connection, read_only: bool) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+/// Who holds the store: the server owns the write-ahead log; a CLI command only visits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Server,
+    Cli,
+}
+
+fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, owner: Owner) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_GROUP {
@@ -353,7 +371,11 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
         }
         let mut completions = Vec::with_capacity(batch.len());
         let outcome = (|| -> Result<()> {
-            let mut txn = conn.transaction()?;
+            // IMMEDIATE takes the write lock up front, waiting (busy_timeout) while another process
+            // such as a CLI command holds it. A deferred transaction would read first and then
+            // fail to upgrade with SQLITE_BUSY_SNAPSHOT, which no timeout retries: every job in
+            // the group would fail.
+            let mut txn = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for job in batch.drain(..) {
                 completions.push(job(&mut txn));
             }
@@ -374,7 +396,12 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>) {
             complete(shared);
         }
     }
-    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+    // Only the server truncates the log: a CLI command beside it would block its writes.
+    let mode = match owner {
+        Owner::Server => "TRUNCATE",
+        Owner::Cli => "PASSIVE",
+    };
+    let _ = conn.pragma_update(None, "wal_checkpoint", mode);
     if let Err((_, e)) = conn.close() {
         tracing::warn!(error = %e, "closing the database");
     }

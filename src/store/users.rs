@@ -366,3 +366,15 @@ pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool> {
     .optional()?
     .is_some())
 }
+
+/// Whether the user has a live session that signed in from `address`: that address is known to
+/// be theirs, so someone else's failures elsewhere must not lock them out of it.
+pub fn has_session_from(c: &Connection, user_id: i64, address: &str) -> Result<bool> {
+    Ok(c.query_row(
+        "SELECT 1 FROM sessions WHERE user_id = ?1 AND address = ?2 LIMIT 1",
+        rusqlite::params![user_id, address],
+        |_| Ok(()),
+    )
+    .optional()?
+    .is_some())
+}

@@ -2,6 +2,7 @@
 //! 127.0.0.1 with a fresh temporary data directory (or runs the real `outpost` binary).
 
 mod admin;
+mod audit;
 mod auth;
 mod backup;
 mod calls;
