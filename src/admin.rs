@@ -428,12 +428,10 @@ pub fn status(config: &Config) -> Result<Vec<(String, String)>, String> {
             .map_err(|e| e.to_string())?
             .with_root_certificates(roots)
             .with_no_client_auth();
+    // An unspecified IPv6 address listens dual-stack (or falls back to IPv4): 127.0.0.1
+    // reaches the server either way.
     let ip = if config.listen.ip().is_unspecified() {
-        if config.listen.is_ipv4() {
-            std::net::IpAddr::from([127, 0, 0, 1])
-        } else {
-            std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
-        }
+        std::net::IpAddr::from([127, 0, 0, 1])
     } else {
         config.listen.ip()
     };

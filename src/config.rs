@@ -60,8 +60,10 @@ impl Default for Config {
         Config {
             site_name: "Outpost".into(),
             data_dir: PathBuf::from("outpost-data"),
-            listen: SocketAddr::from(([0, 0, 0, 0], 8443)),
-            http_listen: HttpListen::Addr(SocketAddr::from(([0, 0, 0, 0], 8080))),
+            // `[::]` listens on IPv6 and IPv4 at once (falling back to IPv4 alone where the
+            // machine has no IPv6): the certificate names both kinds of address.
+            listen: SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 8443)),
+            http_listen: HttpListen::Addr(SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 8080))),
             discovery: true,
             discovery_interfaces: Vec::new(),
             tls: TlsConfig::default(),
@@ -179,8 +181,18 @@ impl Default for AuthConfig {
 pub struct LimitsConfig {
     /// Largest JSON request body accepted, in bytes.
     pub max_json_body: usize,
-    /// Largest number of simultaneous client connections.
+    /// Largest number of simultaneous client connections to the HTTPS listener.
     pub max_connections: usize,
+    /// Largest number of simultaneous connections from one client address, on each listener.
+    pub max_connections_per_address: usize,
+    /// Largest number of simultaneous connections to the plain-HTTP listener, counted apart
+    /// from HTTPS so it can never starve it.
+    pub http_max_connections: usize,
+    /// Seconds a new connection may take to complete TLS and send its first bytes.
+    pub first_request_secs: u64,
+    /// Seconds a connection may stay without moving a byte before it is closed (WebSockets
+    /// are pinged well within this).
+    pub idle_connection_secs: u64,
     /// Largest message body, in bytes.
     pub max_message_bytes: usize,
     /// Sustained messages per second one user may send.
@@ -196,6 +208,10 @@ impl Default for LimitsConfig {
         LimitsConfig {
             max_json_body: 256 * 1024,
             max_connections: 20_000,
+            max_connections_per_address: 256,
+            http_max_connections: 1024,
+            first_request_secs: 10,
+            idle_connection_secs: 120,
             max_message_bytes: 16 * 1024,
             messages_per_second: 10.0,
             message_burst: 50,
@@ -440,6 +456,26 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     (
         "OUTPOST_LIMITS_MAX_CONNECTIONS",
         "limits.max_connections",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_LIMITS_MAX_CONNECTIONS_PER_ADDRESS",
+        "limits.max_connections_per_address",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_LIMITS_HTTP_MAX_CONNECTIONS",
+        "limits.http_max_connections",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_LIMITS_FIRST_REQUEST_SECS",
+        "limits.first_request_secs",
+        Kind::Int,
+    ),
+    (
+        "OUTPOST_LIMITS_IDLE_CONNECTION_SECS",
+        "limits.idle_connection_secs",
         Kind::Int,
     ),
     (

@@ -132,15 +132,46 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
 }
 
 fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
-    let listener = std::net::TcpListener::bind(addr).map_err(|source| match source.kind() {
+    let classify = |source: std::io::Error| match source.kind() {
         std::io::ErrorKind::AddrInUse => ServeError::PortInUse { addr },
         std::io::ErrorKind::PermissionDenied => ServeError::PortDenied { addr },
         _ => ServeError::Bind { addr, source },
-    })?;
+    };
+    let listener = if addr.ip() == std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED) {
+        match bind_dual_stack(addr) {
+            Ok(l) => l,
+            Err(e) if matches!(
+                e.kind(),
+                std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
+            ) =>
+            {
+                return Err(classify(e))
+            }
+            // No IPv6 on this machine (disabled in the kernel): IPv4 alone still serves the LAN.
+            Err(e) => {
+                tracing::warn!(error = %e, "IPv6 is not available; listening on IPv4 only");
+                let v4 = SocketAddr::from(([0, 0, 0, 0], addr.port()));
+                std::net::TcpListener::bind(v4).map_err(classify)?
+            }
+        }
+    } else {
+        std::net::TcpListener::bind(addr).map_err(classify)?
+    };
     listener
         .set_nonblocking(true)
         .map_err(|source| ServeError::Bind { addr, source })?;
     Ok(listener)
+}
+
+/// One socket for IPv6 and IPv4 (mapped addresses), whatever the system's default says.
+fn bind_dual_stack(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV6, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_only_v6(false)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
 }
 
 /// Raises the open-file limit to the hard limit: every client connection is a descriptor.
@@ -263,7 +294,13 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         shutdown: shutdown_rx.clone(),
     };
     let setup_token = auth.setup_token_if_needed().await?;
-    let limit = Arc::new(Semaphore::new(config.limits.max_connections));
+    let limits = &config.limits;
+    let policy = |total: usize| ConnPolicy {
+        total: Arc::new(Semaphore::new(total.max(1))),
+        per_address: PerAddress::new(limits.max_connections_per_address),
+        first_bytes: Duration::from_secs(limits.first_request_secs.max(1)),
+        idle: Duration::from_secs(limits.idle_connection_secs.max(1)),
+    };
 
     let mut tasks = Vec::new();
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
@@ -272,7 +309,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         Some(acceptor),
         http::https_router(state.clone()),
         shutdown_rx.clone(),
-        limit.clone(),
+        policy(limits.max_connections),
     )));
     if let Some(l) = http {
         tasks.push(tokio::spawn(serve(
@@ -280,7 +317,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
             None,
             http::http_router(state.clone()),
             shutdown_rx.clone(),
-            limit.clone(),
+            policy(limits.http_max_connections),
         )));
     }
     tasks.push(tokio::spawn(maintenance(
@@ -352,13 +389,170 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     })
 }
 
+/// What one listener allows: how many connections in all and from one address, and how long a
+/// connection may wait before its first bytes and between any two.
+#[derive(Clone)]
+struct ConnPolicy {
+    total: Arc<Semaphore>,
+    per_address: Arc<PerAddress>,
+    first_bytes: Duration,
+    idle: Duration,
+}
+
+/// Open connections per client address, so one machine cannot take every slot.
+struct PerAddress {
+    max: usize,
+    /// Short critical sections only.
+    open: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One open connection counted against its address until dropped.
+struct AddressSlot {
+    table: Arc<PerAddress>,
+    ip: std::net::IpAddr,
+}
+
+impl PerAddress {
+    fn new(max: usize) -> Arc<PerAddress> {
+        Arc::new(PerAddress {
+            max: max.max(1),
+            open: std::sync::Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr) -> Option<AddressSlot> {
+        let mut open = self.open.lock().ok()?;
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot {
+            table: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.table.open.lock() {
+            if let Some(n) = open.get_mut(&self.ip) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(&self.ip);
+                }
+            }
+        }
+    }
+}
+
+/// Wraps a connection's stream and notes when a byte last moved in either direction.
+struct Watched<T> {
+    inner: T,
+    /// Milliseconds since `epoch` at the last read or write; 0 until the first read.
+    last: Arc<std::sync::atomic::AtomicU64>,
+    epoch: tokio::time::Instant,
+}
+
+impl<T> Watched<T> {
+    fn touch(&self) {
+        let ms = self.epoch.elapsed().as_millis() as u64;
+        self.last
+            .store(ms.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.touch();
+        }
+        r
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0)
+            && self.last.load(std::sync::atomic::Ordering::Relaxed) > 0
+        {
+            self.touch();
+        }
+        r
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0)
+            && self.last.load(std::sync::atomic::Ordering::Relaxed) > 0
+        {
+            self.touch();
+        }
+        r
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// Resolves when a watched connection has not made its first request within `first_request`
+/// of opening (TLS included), or has moved no byte for `idle`. A connection upgraded to a
+/// WebSocket leaves hyper, and this watch with it; the WebSocket has its own pings and limit.
+async fn stalled(
+    last: Arc<std::sync::atomic::AtomicU64>,
+    requested: Arc<std::sync::atomic::AtomicBool>,
+    epoch: tokio::time::Instant,
+    first_request: Duration,
+    idle: Duration,
+) {
+    loop {
+        let seen = last.load(std::sync::atomic::Ordering::Relaxed);
+        let deadline = if !requested.load(std::sync::atomic::Ordering::Relaxed) {
+            epoch + first_request
+        } else {
+            epoch + Duration::from_millis(seen) + idle
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
 /// Accepts connections until shutdown, then drains them.
 async fn serve(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     router: Router,
     mut shutdown: watch::Receiver<bool>,
-    limit: Arc<Semaphore>,
+    policy: ConnPolicy,
 ) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -370,7 +564,7 @@ async fn serve(
     loop {
         let permit = tokio::select! {
             _ = shutdown.changed() => break,
-            p = limit.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            p = policy.total.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
         };
         let (tcp, peer) = tokio::select! {
             _ = shutdown.changed() => break,
@@ -384,34 +578,61 @@ async fn serve(
                 }
             },
         };
+        // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; limits, logs and the
+        // loopback checks must see the IPv4 address.
+        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
+        let Some(slot) = policy.per_address.take(peer.ip()) else {
+            tracing::debug!(peer = %peer.ip(), "refused a connection: too many from this address");
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let router = router.clone();
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();
+        let (first_bytes, idle) = (policy.first_bytes, policy.idle);
         tokio::spawn(async move {
             let _permit = permit;
+            let _slot = slot;
+            let epoch = tokio::time::Instant::now();
+            let last = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let requested = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let seen_request = requested.clone();
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                seen_request.store(true, std::sync::atomic::Ordering::Relaxed);
                 req.extensions_mut().insert(ConnectInfo(peer));
                 router.clone().oneshot(req.map(axum::body::Body::new))
             });
+            let tcp = Watched {
+                inner: tcp,
+                last: last.clone(),
+                epoch,
+            };
+            let stall = stalled(last, requested, epoch, first_bytes, idle);
             match tls {
                 Some(acceptor) => {
-                    let stream =
-                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp))
-                            .await
-                        {
-                            Ok(Ok(s)) => s,
-                            // Failed handshakes are routine (untrusted CA, scanners).
-                            _ => return,
-                        };
+                    let handshake = tokio::time::timeout(
+                        first_bytes.min(TLS_HANDSHAKE_TIMEOUT),
+                        acceptor.accept(tcp),
+                    );
+                    let stream = match handshake.await {
+                        Ok(Ok(s)) => s,
+                        // Failed handshakes are routine (untrusted CA, scanners).
+                        _ => return,
+                    };
                     let conn =
                         builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    let _ = watcher.watch(conn.into_owned()).await;
+                    tokio::select! {
+                        _ = watcher.watch(conn.into_owned()) => {}
+                        _ = stall => tracing::debug!(peer = %peer, "closed a silent connection"),
+                    }
                 }
                 None => {
                     let conn = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
-                    let _ = watcher.watch(conn.into_owned()).await;
+                    tokio::select! {
+                        _ = watcher.watch(conn.into_owned()) => {}
+                        _ = stall => tracing::debug!(peer = %peer, "closed a silent connection"),
+                    }
                 }
             }
         });

@@ -1,7 +1,7 @@
 //! Uploads (resumable, streamed to disk) and file downloads (ranges, thumbnails, previews).
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(thumb))
         .routes(routes!(preview))
         .routes(routes!(get_poster, set_poster))
-        .layer(DefaultBodyLimit::disable())
 }
 
 #[derive(Deserialize, ToSchema)]

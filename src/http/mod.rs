@@ -60,7 +60,8 @@ pub fn https_router(state: AppState) -> Router {
         .split_for_parts();
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;
-    // Uploads stream to disk with their own limits, outside the JSON body limit.
+    // Upload bodies stream to disk as raw `Body`s, which the JSON body limit does not apply to;
+    // their JSON requests (creating an upload) are limited like every other.
     let (files, files_doc) = files_api::router().split_for_parts();
     let mut openapi = openapi;
     openapi.merge(files_doc);
@@ -81,8 +82,8 @@ pub fn https_router(state: AppState) -> Router {
         .route("/ca.pem", get(onboarding::ca_pem))
         .route("/ca.der", get(onboarding::ca_der))
         .merge(assets::router())
-        .layer(DefaultBodyLimit::max(limit))
         .merge(files)
+        .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(move |req, next| {
             security_headers(req, next, hsts)
         }))

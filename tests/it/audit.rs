@@ -316,3 +316,95 @@ async fn cli_commands_beside_a_busy_server_never_fail_its_requests() {
     assert!(total > 0);
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+async fn silent_tcp(to: SocketAddr, from: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::new(from.parse().unwrap(), 0))
+        .unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+/// Whether the server has closed `s` (EOF or reset) within `wait`.
+async fn closed_within(s: &mut tokio::net::TcpStream, wait: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 64];
+    match tokio::time::timeout(wait, s.read(&mut buf)).await {
+        Ok(Ok(0)) | Ok(Err(_)) => true,
+        Ok(Ok(_)) => false,
+        Err(_) => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_are_closed_and_one_address_cannot_take_every_slot() {
+    let app = spawn_app_with(|c| {
+        c.limits.first_request_secs = 1;
+        c.limits.max_connections_per_address = 20;
+        c.limits.http_max_connections = 5;
+    })
+    .await;
+    let https = app.https_addr();
+    let http = app.handle.http_addr.unwrap();
+    let mut silent = Vec::new();
+    for _ in 0..20 {
+        silent.push(silent_tcp(https, "127.0.0.5").await);
+    }
+    // The 21st from the same address is refused at once.
+    let mut extra = silent_tcp(https, "127.0.0.5").await;
+    assert!(closed_within(&mut extra, Duration::from_millis(500)).await);
+    // Filling the plain-HTTP listener does not touch HTTPS.
+    let mut plain = Vec::new();
+    for _ in 0..5 {
+        plain.push(silent_tcp(http, "127.0.0.6").await);
+    }
+    let resp = app.api_client().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "another machine is served meanwhile");
+    // A TLS handshake completed, then nothing: closed after the first-request timeout too.
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client_tls(&app.ca_pem())));
+    let tcp = silent_tcp(https, "127.0.0.7").await;
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut after_tls = tls.connect(name, tcp).await.unwrap();
+    let started = std::time::Instant::now();
+    for s in silent.iter_mut().chain(plain.iter_mut()) {
+        assert!(
+            closed_within(s, Duration::from_secs(4)).await,
+            "a silent connection is closed"
+        );
+    }
+    {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 16];
+        let r = tokio::time::timeout(Duration::from_secs(4), after_tls.read(&mut buf)).await;
+        assert!(
+            matches!(r, Ok(Ok(0)) | Ok(Err(_))),
+            "a connection silent after TLS is closed"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Its slots are free again.
+    let mut again = silent_tcp(https, "127.0.0.5").await;
+    assert!(!closed_within(&mut again, Duration::from_millis(300)).await);
+}
+
+#[tokio::test]
+async fn an_upload_request_body_is_limited_like_every_json_body() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let huge = format!(
+        "{{\"name\":\"{}\",\"size\":1}}",
+        "a".repeat(2 * 1024 * 1024)
+    );
+    let resp = app
+        .api_client()
+        .post(app.url("/api/v1/uploads"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["error"]["code"].is_string(), "{body}");
+}
