@@ -16,20 +16,21 @@ use minisign_verify::{PublicKey, Signature};
 /// Where the packages install the release public key.
 pub const DEFAULT_PUBLIC_KEY: &str = "/usr/share/outpost/release-key.pub";
 
-/// Why a file could not be verified. Every variant means "do not install this file".
+/// Why a file could not be verified. Every variant means "do not install this file". The I/O
+/// variants carry the cause as their `source` (shown by `{:#}`), not in their own message.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("cannot read the public key {path}: {source}")]
+    #[error("cannot read the public key {path}")]
     ReadKey { path: PathBuf, source: io::Error },
     #[error("{path} is not a minisign public key")]
     BadKey { path: PathBuf },
-    #[error("cannot read the signature {path}: {source} (releases come with FILE.minisig beside each file)")]
+    #[error("cannot read the signature {path} (a release has FILE.minisig beside each FILE)")]
     ReadSignature { path: PathBuf, source: io::Error },
     #[error("{path} is not a minisign signature")]
     BadSignature { path: PathBuf },
     #[error("{path} is a legacy (not pre-hashed) minisign signature; sign with a current minisign (-S without -l)")]
     LegacySignature { path: PathBuf },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     ReadFile { path: PathBuf, source: io::Error },
     #[error("{file} was signed with key {signed_by}, not with the trusted key {trusted} ({key})")]
     WrongKey {
