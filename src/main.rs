@@ -592,6 +592,22 @@ mod docs {
         ("OUTPOST_LIMITS_MAX_JSON_BODY", "limits.max_json_body"),
         ("OUTPOST_LIMITS_MAX_CONNECTIONS", "limits.max_connections"),
         (
+            "OUTPOST_LIMITS_MAX_CONNECTIONS_PER_ADDRESS",
+            "limits.max_connections_per_address",
+        ),
+        (
+            "OUTPOST_LIMITS_HTTP_MAX_CONNECTIONS",
+            "limits.http_max_connections",
+        ),
+        (
+            "OUTPOST_LIMITS_FIRST_REQUEST_SECS",
+            "limits.first_request_secs",
+        ),
+        (
+            "OUTPOST_LIMITS_IDLE_CONNECTION_SECS",
+            "limits.idle_connection_secs",
+        ),
+        (
             "OUTPOST_LIMITS_MAX_MESSAGE_BYTES",
             "limits.max_message_bytes",
         ),
