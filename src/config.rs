@@ -63,7 +63,10 @@ impl Default for Config {
             // `[::]` listens on IPv6 and IPv4 at once (falling back to IPv4 alone where the
             // machine has no IPv6): the certificate names both kinds of address.
             listen: SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 8443)),
-            http_listen: HttpListen::Addr(SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 8080))),
+            http_listen: HttpListen::Addr(SocketAddr::from((
+                std::net::Ipv6Addr::UNSPECIFIED,
+                8080,
+            ))),
             discovery: true,
             discovery_interfaces: Vec::new(),
             tls: TlsConfig::default(),
@@ -564,7 +567,7 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
 ];
 
 /// Environment variables the binary reads itself rather than mapping into the config tree.
-const ENV_OTHER: &[&str] = &["OUTPOST_CONFIG"];
+const ENV_OTHER: &[&str] = &["OUTPOST_CONFIG", "OUTPOST_BACKUP_PASSPHRASE"];
 
 /// Values given on the command line; `None` leaves the lower layers in charge.
 #[derive(Debug, Default, Clone)]

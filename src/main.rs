@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use outpost::telemetry::priority_prefix as prefix;
+use tracing::Level;
 use outpost::config::{Config, ConfigError, HttpListen, Overrides};
 
 #[derive(Parser)]
@@ -240,12 +242,12 @@ fn main() -> ExitCode {
     let config = match Config::load(file.as_deref(), std::env::vars(), &overrides) {
         Ok((config, warnings)) => {
             for w in warnings {
-                eprintln!("warning: {w}");
+                eprintln!("{}warning: {w}", prefix(Level::WARN));
             }
             config
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}error: {e}", prefix(Level::ERROR));
             return ExitCode::from(2);
         }
     };
@@ -253,13 +255,30 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if e.downcast_ref::<ConfigError>().is_some() {
-                eprintln!("error: {e:#}");
+                eprintln!("{}error: {}", prefix(Level::ERROR), error_text(&e));
                 return ExitCode::from(2);
             }
-            eprintln!("error: {e:#}");
+            eprintln!("{}error: {}", prefix(Level::ERROR), error_text(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes in one line, leaving out a cause whose text the message before it
+/// already carries (our errors name their cause in their own sentence).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn verify_update(

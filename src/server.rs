@@ -140,10 +140,11 @@ fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, ServeError> {
     let listener = if addr.ip() == std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED) {
         match bind_dual_stack(addr) {
             Ok(l) => l,
-            Err(e) if matches!(
-                e.kind(),
-                std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
-            ) =>
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
+                ) =>
             {
                 return Err(classify(e))
             }

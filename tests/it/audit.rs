@@ -121,7 +121,10 @@ fn a_server_certificate_from_another_ca_is_reissued_at_start_and_doctor_says_so(
         std::fs::copy(b.join("certs").join(f), a.join("certs").join(f)).unwrap();
     }
     let da = a.to_str().unwrap();
-    let out = outpost_bin().args(["doctor", "--data-dir", da]).output().unwrap();
+    let out = outpost_bin()
+        .args(["doctor", "--data-dir", da])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("was not issued by the CA"),
@@ -146,7 +149,10 @@ fn a_server_certificate_from_another_ca_is_reissued_at_start_and_doctor_says_so(
             .expect("after the reissue the chain verifies against the CA on disk");
     });
     drop(server);
-    let out = outpost_bin().args(["doctor", "--data-dir", da]).output().unwrap();
+    let out = outpost_bin()
+        .args(["doctor", "--data-dir", da])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("issued by the CA on disk"), "{text}");
 }
@@ -225,7 +231,13 @@ async fn someone_elses_wrong_passwords_do_not_lock_the_owner_out_of_their_own_ad
         "the attacker's address stays locked even with the right password"
     );
     assert_eq!(
-        login_status(&client_from(&app, "127.0.2.1"), &app, "bob", "bob-password-1").await,
+        login_status(
+            &client_from(&app, "127.0.2.1"),
+            &app,
+            "bob",
+            "bob-password-1"
+        )
+        .await,
         429,
         "an address bob never signed in from waits too: the account is under attack"
     );
@@ -263,8 +275,12 @@ async fn cli_commands_beside_a_busy_server_never_fail_its_requests() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut senders = Vec::new();
     for w in 0..4 {
-        let (client, base, token, stop) =
-            (s.client.clone(), s.base.clone(), s.token.clone(), stop.clone());
+        let (client, base, token, stop) = (
+            s.client.clone(),
+            s.base.clone(),
+            s.token.clone(),
+            stop.clone(),
+        );
         senders.push(tokio::spawn(async move {
             let mut failures = Vec::new();
             let mut sent = 0;
@@ -296,7 +312,11 @@ async fn cli_commands_beside_a_busy_server_never_fail_its_requests() {
             let out = add_user(&d, &format!("extra{i}"), "password-one-two", false)
                 .wait_with_output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     })
     .await
@@ -358,7 +378,12 @@ async fn silent_connections_are_closed_and_one_address_cannot_take_every_slot() 
     for _ in 0..5 {
         plain.push(silent_tcp(http, "127.0.0.6").await);
     }
-    let resp = app.api_client().get(app.url("/healthz")).send().await.unwrap();
+    let resp = app
+        .api_client()
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200, "another machine is served meanwhile");
     // A TLS handshake completed, then nothing: closed after the first-request timeout too.
     let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client_tls(&app.ca_pem())));
@@ -407,4 +432,65 @@ async fn an_upload_request_body_is_limited_like_every_json_body() {
     assert_eq!(resp.status(), 413);
     let body: Value = resp.json().await.unwrap();
     assert!(body["error"]["code"].is_string(), "{body}");
+}
+
+#[test]
+fn under_systemd_log_lines_carry_journal_priorities_and_no_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let out = outpost_bin()
+        .args([
+            "serve",
+            "--data-dir",
+            d.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--http-listen",
+            "off",
+            "--no-discovery",
+        ])
+        .env("JOURNAL_STREAM", "8:12345")
+        .env("OUTPOST_CALLS_ENABLED", "false")
+        .env_remove("OUTPOST_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\u{1b}'), "no ANSI escape codes: {err:?}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("<3>error: "), "the failure is an error entry: {err}");
+    assert_eq!(
+        last.matches("already in use").count(),
+        1,
+        "the cause is said once: {last}"
+    );
+    assert!(
+        err.lines().any(|l| l.starts_with("<6>")),
+        "info lines carry priority 6: {err}"
+    );
+    // A configuration error: priority 3 as well, and exit status 2 (not retried by the unit).
+    let out = outpost_bin()
+        .args(["serve", "--data-dir", d.to_str().unwrap()])
+        .env("JOURNAL_STREAM", "8:12345")
+        .env("OUTPOST_LIMITS_MAX_CONNECTIONS", "lots")
+        .env_remove("OUTPOST_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("<3>error: "));
+}
+
+#[test]
+fn the_documented_backup_passphrase_variable_is_not_called_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = outpost_bin()
+        .args(["backup", "verify", dir.path().join("none.age").to_str().unwrap(), "--passphrase"])
+        .env("OUTPOST_BACKUP_PASSPHRASE", "secret words here")
+        .env_remove("OUTPOST_CONFIG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("unknown environment variable"), "{err}");
 }
