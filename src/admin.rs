@@ -298,6 +298,33 @@ fn check_database(path: &Path, say: &mut impl FnMut(bool, String)) {
                 ),
                 Err(e) => say(false, format!("the database could not be checked: {e}")),
             }
+            const SHOWN: usize = 50;
+            match store.unreadable_rows(SHOWN + 1) {
+                Ok((damage, rows)) if damage.is_empty() => say(
+                    true,
+                    format!("all {rows} rows of every table read back and decode"),
+                ),
+                Ok((damage, _)) => {
+                    for d in damage.iter().take(SHOWN) {
+                        say(
+                            false,
+                            format!(
+                                "damaged row: table {} rowid {}: {}",
+                                d.table, d.rowid, d.problem
+                            ),
+                        );
+                    }
+                    if damage.len() > SHOWN {
+                        say(false, format!("more than {SHOWN} damaged rows; only the first {SHOWN} are shown. The server skips them (and logs each); restore a backup to get them back"));
+                    } else {
+                        say(false, "the server skips damaged rows (and logs each); restore a backup to get them back".into());
+                    }
+                }
+                Err(e) => say(
+                    false,
+                    format!("the database could not be read in full: {e}"),
+                ),
+            }
             match store.schema_version() {
                 Ok(v) if v == store::SCHEMA_VERSION => say(
                     true,

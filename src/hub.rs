@@ -12,11 +12,11 @@
 //! their commit, in commit order, so the index always matches the database.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 pub type ConnId = u64;
 
@@ -71,11 +71,62 @@ pub enum Presence {
     Offline,
 }
 
+/// Why the hub let go of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Its queue was full (frames or bytes): the client reads too slowly.
+    TooSlow,
+    /// Its session was revoked or its user disabled.
+    SessionEnded,
+    /// Live delivery cannot be trusted to be complete any more (the log holds events that were
+    /// never published here); the client must resume from its position to get them by replay.
+    Resume,
+}
+
+/// What a connection receives next.
+#[derive(Debug)]
+pub enum Next {
+    Frame(Frame),
+    Ended(EndReason),
+}
+
 /// A live connection's end of the hub. Dropping it unregisters the connection.
 pub struct Subscription {
     pub id: ConnId,
-    pub rx: mpsc::Receiver<Frame>,
+    rx: mpsc::Receiver<Frame>,
+    ended: watch::Receiver<Option<EndReason>>,
+    /// Bytes of frames queued for this connection; shared with the hub's side.
+    queued: Arc<AtomicUsize>,
     unregister: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl Subscription {
+    /// The next frame, or why the hub let go of this connection. An ending is reported at once,
+    /// without draining what was queued before it. Cancel-safe.
+    pub async fn next(&mut self) -> Next {
+        let frame = tokio::select! {
+            biased;
+            reason = self.ended.wait_for(Option::is_some) => {
+                return Next::Ended(reason.ok().and_then(|r| *r).unwrap_or(EndReason::Resume));
+            }
+            frame = self.rx.recv() => frame,
+        };
+        match frame {
+            Some(frame) => {
+                self.queued.fetch_sub(frame.text.len(), Ordering::Relaxed);
+                Next::Frame(frame)
+            }
+            None => Next::Ended((*self.ended.borrow()).unwrap_or(EndReason::Resume)),
+        }
+    }
+
+    /// Resolves once the hub has let go of this connection. Cancel-safe.
+    pub async fn ended(&mut self) -> EndReason {
+        match self.ended.wait_for(Option::is_some).await {
+            Ok(r) => (*r).unwrap_or(EndReason::Resume),
+            Err(_) => EndReason::Resume,
+        }
+    }
 }
 
 impl Drop for Subscription {
@@ -105,15 +156,23 @@ pub trait FanOut: Send + Sync {
     fn presence(&self, user_id: i64) -> Presence;
     fn is_member(&self, channel_id: i64, user_id: i64) -> bool;
     fn connection_count(&self) -> usize;
+    /// Ends every connection, telling each why.
+    fn end_all(&self, reason: EndReason);
 }
 
 /// How many frames may wait for one connection before it is dropped as too slow.
 pub const QUEUE_CAPACITY: usize = 1024;
+/// How many bytes of frames may wait for one connection before it is dropped as too slow. Frames
+/// are shared between connections, but a connection that stays behind long enough ends up the
+/// last holder of what it has not sent, so this bounds the memory one reader can pin.
+pub const QUEUE_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 struct Conn {
     user_id: i64,
     session_id: String,
     tx: mpsc::Sender<Frame>,
+    end: watch::Sender<Option<EndReason>>,
+    queued: Arc<AtomicUsize>,
     away: bool,
     watching: Vec<i64>,
 }
@@ -156,16 +215,18 @@ impl LocalHub {
 
     fn unregister(&self, id: ConnId) {
         let mut st = self.lock();
-        let changed = remove_conn(&mut st, id);
+        let changed = remove_conn(&mut st, id, EndReason::Resume);
         if let Some(user) = changed {
             announce_presence(&mut st, user);
         }
     }
 }
 
-/// Removes a connection; returns its user if that user's presence may have changed.
-fn remove_conn(st: &mut State, id: ConnId) -> Option<i64> {
+/// Removes a connection and tells it why; returns its user if that user's presence may have
+/// changed.
+fn remove_conn(st: &mut State, id: ConnId, reason: EndReason) -> Option<i64> {
     let conn = st.conns.remove(&id)?;
+    conn.end.send_replace(Some(reason));
     if let Some(list) = st.by_user.get_mut(&conn.user_id) {
         list.retain(|c| *c != id);
         if list.is_empty() {
@@ -212,19 +273,22 @@ fn announce_presence(st: &mut State, user_id: i64) {
     deliver(st, &targets, &frame);
 }
 
-/// Queues a frame for each target; drops connections whose queue is full.
+/// Queues a frame for each target; drops connections whose queue is full (in frames or bytes).
 fn deliver(st: &mut State, targets: &[ConnId], frame: &Frame) {
+    let len = frame.text.len();
     let mut slow = Vec::new();
     for id in targets {
         if let Some(conn) = st.conns.get(id) {
-            if conn.tx.try_send(frame.clone()).is_err() {
+            // Counted before the send so the receiver's decrement can never come first.
+            let before = conn.queued.fetch_add(len, Ordering::Relaxed);
+            if before + len > QUEUE_MAX_BYTES || conn.tx.try_send(frame.clone()).is_err() {
                 slow.push(*id);
             }
         }
     }
     for id in slow {
-        tracing::debug!(conn = id, "dropping a connection whose queue is full");
-        if let Some(user) = remove_conn(st, id) {
+        tracing::info!(conn = id, "dropping a connection that fell too far behind");
+        if let Some(user) = remove_conn(st, id, EndReason::TooSlow) {
             announce_presence(st, user);
         }
     }
@@ -252,6 +316,8 @@ impl FanOut for LocalHub {
     fn connect(&self, user_id: i64, session_id: &str) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let (end, ended) = watch::channel(None);
+        let queued = Arc::new(AtomicUsize::new(0));
         {
             let mut st = self.lock();
             let was = presence_of(&st, user_id);
@@ -261,6 +327,8 @@ impl FanOut for LocalHub {
                     user_id,
                     session_id: session_id.to_string(),
                     tx,
+                    end,
+                    queued: queued.clone(),
                     away: false,
                     watching: Vec::new(),
                 },
@@ -274,6 +342,8 @@ impl FanOut for LocalHub {
         Subscription {
             id,
             rx,
+            ended,
+            queued,
             unregister: Some(Box::new(move || {
                 if let Some(hub) = me.upgrade() {
                     hub.unregister(id);
@@ -321,7 +391,7 @@ impl FanOut for LocalHub {
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
-            if let Some(user) = remove_conn(&mut st, id) {
+            if let Some(user) = remove_conn(&mut st, id, EndReason::SessionEnded) {
                 announce_presence(&mut st, user);
             }
         }
@@ -331,7 +401,7 @@ impl FanOut for LocalHub {
         let mut st = self.lock();
         let ids = st.by_user.get(&user_id).cloned().unwrap_or_default();
         for id in ids {
-            remove_conn(&mut st, id);
+            remove_conn(&mut st, id, EndReason::SessionEnded);
         }
         announce_presence(&mut st, user_id);
     }
@@ -387,6 +457,14 @@ impl FanOut for LocalHub {
 
     fn connection_count(&self) -> usize {
         self.lock().conns.len()
+    }
+
+    fn end_all(&self, reason: EndReason) {
+        let mut st = self.lock();
+        let ids: Vec<ConnId> = st.conns.keys().copied().collect();
+        for id in ids {
+            remove_conn(&mut st, id, reason);
+        }
     }
 }
 
@@ -460,6 +538,45 @@ mod tests {
         assert_eq!(hub.connection_count(), 1);
         drop(slow);
         assert_eq!(hub.connection_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_holding_too_many_bytes_is_dropped_and_told_at_once() {
+        let hub = LocalHub::new(vec![(1, 10), (1, 11)]);
+        let mut slow = hub.connect(10, "s1");
+        let mut fast = hub.connect(11, "s2");
+        let big = "x".repeat(64 * 1024);
+        let frames = QUEUE_MAX_BYTES / big.len() + 1;
+        assert!(frames < QUEUE_CAPACITY, "the byte bound is the one tested");
+        for i in 0..frames as i64 {
+            hub.publish(vec![Outgoing {
+                audience: Audience::Channel(1),
+                frame: Frame::new(Some(i), big.clone()),
+                membership: None,
+            }]);
+            assert!(matches!(fast.next().await, Next::Frame(f) if f.pos == Some(i)));
+        }
+        assert_eq!(hub.connection_count(), 1);
+        // The ending comes first: nothing queued before it is handed out.
+        assert!(matches!(slow.next().await, Next::Ended(EndReason::TooSlow)));
+        assert_eq!(slow.ended().await, EndReason::TooSlow);
+        // A reader that keeps up never reaches the bound however much passes through.
+        assert_eq!(fast.queued.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn revoked_and_resumed_connections_learn_why() {
+        let hub = LocalHub::new(vec![]);
+        let mut a = hub.connect(1, "a");
+        let mut b = hub.connect(2, "b");
+        hub.disconnect_sessions(&["a".to_string()]);
+        assert!(matches!(
+            a.next().await,
+            Next::Ended(EndReason::SessionEnded)
+        ));
+        hub.end_all(EndReason::Resume);
+        assert!(matches!(b.next().await, Next::Ended(EndReason::Resume)));
+        assert_eq!(hub.connection_count(), 0);
     }
 
     #[tokio::test]

@@ -22,6 +22,8 @@ pub struct Metrics {
     file_bytes_stored: AtomicU64,
     /// Calls in progress, kept by the call service.
     pub active_calls: AtomicU64,
+    /// WebSocket tasks still holding a socket (the hub may already have let go of some).
+    pub websocket_tasks: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -36,6 +38,7 @@ impl Default for Metrics {
             files_stored: AtomicU64::new(0),
             file_bytes_stored: AtomicU64::new(0),
             active_calls: AtomicU64::new(0),
+            websocket_tasks: AtomicU64::new(0),
         }
     }
 }

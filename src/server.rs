@@ -57,6 +57,8 @@ pub enum ServeError {
     Auth(#[from] AuthError),
     #[error("a startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("another Outpost server is using the data directory {path} and did not stop within {waited_secs} s; stop it first")]
+    DataDirInUse { path: PathBuf, waited_secs: u64 },
 }
 
 /// A running server.
@@ -71,6 +73,8 @@ pub struct ServerHandle {
     advertiser: Option<crate::discovery::Advertiser>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The data directory's lock, released only once the database is closed.
+    data_lock: std::fs::File,
 }
 
 impl ServerHandle {
@@ -90,6 +94,7 @@ impl ServerHandle {
         }
         let store = self.state.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.close()).await;
+        drop(self.data_lock);
     }
 
     /// The setup page URL for an address clients can reach.
@@ -112,6 +117,50 @@ pub fn https_url(host: &str, port: u16) -> String {
         format!("https://{host}")
     } else {
         format!("https://{host}:{port}")
+    }
+}
+
+/// How long a starting server waits for another one on the same data directory to stop: a
+/// restart can begin while the previous server still drains its last requests.
+const DATA_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Takes the data directory for this server alone, waiting for a previous server to finish.
+///
+/// Two servers on one database would each publish only their own events, so clients of one would
+/// step over events the other committed (the previous server of a restart keeps committing its
+/// in-flight writes after it stopped listening). The lock is held until the database is closed.
+/// CLI commands do not take it: they never write to the event log.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, ServeError> {
+    let path = dir.join("outpost.lock");
+    let err = |source| ServeError::DataDir {
+        path: path.clone(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(err)?;
+    let start = std::time::Instant::now();
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(err(e)),
+        }
+        if start.elapsed() > DATA_LOCK_WAIT {
+            return Err(ServeError::DataDirInUse {
+                path: dir.to_path_buf(),
+                waited_secs: DATA_LOCK_WAIT.as_secs(),
+            });
+        }
+        if !told {
+            tracing::info!(data_dir = %dir.display(), "waiting for the Outpost server using this data directory to stop");
+            told = true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -187,14 +236,15 @@ fn raise_fd_limit() {
 pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     raise_fd_limit();
     let config = Arc::new(config);
-    let (store, pki, auth) = {
+    let (store, pki, auth, data_lock) = {
         let config = config.clone();
         tokio::task::spawn_blocking(move || -> Result<_, ServeError> {
             prepare_data_dir(&config.data_dir)?;
+            let lock = lock_data_dir(&config.data_dir)?;
             let store = Store::open(&config.db_path())?;
             let pki = Pki::load_or_create(&config)?;
             let auth = Auth::new(store.clone(), config.auth.clone())?;
-            Ok((store, pki, auth))
+            Ok((store, pki, auth, lock))
         })
         .await??
     };
@@ -250,6 +300,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     record_config_change(&store, &config).await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     crate::calls::close_stale(&store).await?;
+    chat.set_published(store.read(crate::store::chat::event_head).await?);
     let sfu = if config.calls.enabled {
         let (reports_tx, reports_rx) = tokio::sync::mpsc::unbounded_channel();
         let addresses = crate::calls::sfu::media_addresses(&config.calls.addresses);
@@ -387,6 +438,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         advertiser,
         shutdown: shutdown_tx,
         tasks,
+        data_lock,
     })
 }
 

@@ -9,12 +9,13 @@ pub mod protocol;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rusqlite::Connection;
 
-use crate::hub::{Audience, FanOut, Frame, MembershipChange, Outgoing};
+use crate::hub::{Audience, EndReason, FanOut, Frame, MembershipChange, Outgoing};
 use crate::store::audit::{self, Entry};
 use crate::store::chat::{self as q, Channel, ChannelKind, NewMessage, SearchQuery};
 use crate::store::{Store, StoreError};
@@ -205,6 +206,10 @@ pub struct Chat {
     limits: ChatLimits,
     limiter: Arc<SendLimiter>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// The last event position published (0: not known yet). Every event is logged through
+    /// `commit` and published in commit order, so positions reach the hub contiguously; a jump
+    /// means another process wrote to the log, and live connections would step over its events.
+    published: Arc<AtomicI64>,
 }
 
 /// Records a security-relevant channel change in the audit log, inside the same transaction.
@@ -506,7 +511,13 @@ impl Chat {
             limits,
             limiter: Arc::new(SendLimiter::default()),
             metrics,
+            published: Arc::new(AtomicI64::new(0)),
         }
+    }
+
+    /// Sets the log position everything before was published at (the head at start).
+    pub fn set_published(&self, pos: i64) {
+        self.published.store(pos, Ordering::SeqCst);
     }
 
     pub fn hub(&self) -> &Arc<dyn FanOut> {
@@ -520,6 +531,7 @@ impl Chat {
         F: FnOnce(&Connection, &mut Log) -> Result<T> + Send + 'static,
     {
         let hub = self.hub.clone();
+        let published = self.published.clone();
         self.store.submit_then(
             move |c| {
                 let mut log = Log::default();
@@ -527,6 +539,22 @@ impl Chat {
                 Ok((v, log))
             },
             move |log: Log| {
+                let first = log.out.first().and_then(|o| o.frame.pos);
+                let last = log.out.last().and_then(|o| o.frame.pos);
+                if let (Some(first), Some(last)) = (first, last) {
+                    let before = published.swap(last, Ordering::SeqCst);
+                    if before != 0 && first != before + 1 {
+                        // Delivering this would move clients' positions past events they never
+                        // got; ending their connections makes them resume, and replay has them.
+                        tracing::error!(
+                            expected = before + 1,
+                            got = first,
+                            "the event log holds events this server did not publish (was another \
+                             process writing to the database?); live connections must resume"
+                        );
+                        hub.end_all(EndReason::Resume);
+                    }
+                }
                 if !log.out.is_empty() {
                     hub.publish(log.out);
                 }

@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -14,13 +16,14 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use futures_util::stream::{FuturesOrdered, StreamExt};
+use futures_util::SinkExt;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{ApiError, AppState, CurrentUser};
 use crate::chat::protocol::event_frame;
 use crate::chat::{Actor, ChatError};
-use crate::hub::Presence;
+use crate::hub::{EndReason, Next, Presence, Subscription};
 use crate::store::chat as q;
 
 /// A client further behind than this many events reloads instead of replaying.
@@ -169,27 +172,88 @@ fn chat_error_frame(req: Option<&str>, err: ChatError) -> String {
     error_frame(req, ApiError::from(err))
 }
 
-async fn send_text(socket: &mut WebSocket, text: impl Into<Utf8Bytes>) -> bool {
-    socket.send(Message::Text(text.into())).await.is_ok()
+/// How long one write to the socket may take. A client that stops reading fills the TCP send
+/// buffer and a write then waits for it; past this the client counts as too far behind.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a Close frame may take to go out (ours, or the echo of the client's).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Why a connection stops before the client closes it.
+enum Stop {
+    /// The socket failed or the client went away: nothing more can be sent.
+    Gone,
+    /// A write did not complete within `SEND_TIMEOUT`.
+    Stuck,
+    /// The hub let go of the connection.
+    Ended(EndReason),
 }
 
+/// Sends one message unless the hub ends the connection first or the socket stays blocked
+/// longer than `SEND_TIMEOUT`; a slow reader never holds the task (and what it has queued).
+async fn send_msg(
+    socket: &mut WebSocket,
+    sub: &mut Subscription,
+    msg: Message,
+) -> Result<(), Stop> {
+    tokio::select! {
+        biased;
+        reason = sub.ended() => Err(Stop::Ended(reason)),
+        sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(msg)) => match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::Gone),
+            Err(_) => Err(Stop::Stuck),
+        },
+    }
+}
+
+async fn send_text(
+    socket: &mut WebSocket,
+    sub: &mut Subscription,
+    text: impl Into<Utf8Bytes>,
+) -> Result<(), Stop> {
+    send_msg(socket, sub, Message::Text(text.into())).await
+}
+
+/// Sends a Close frame if the socket takes it quickly; the connection is dropped either way.
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }));
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(frame)).await;
 }
 
-/// Sends what the client missed; returns the position it is now at, or `None` if it must reload.
+/// Ends the connection as `stop` says. Returning drops the socket and the subscription, which
+/// releases everything queued for this client.
+async fn finish(socket: &mut WebSocket, stop: Stop, who: &CurrentUser) {
+    match stop {
+        Stop::Gone => {}
+        Stop::Stuck => {
+            tracing::info!(
+                user = who.user.id,
+                "closing a WebSocket whose client stopped reading"
+            );
+            // The socket is stuck, so this Close rarely gets out; the client sees the TCP close.
+            close(socket, CLOSE_TOO_SLOW, "too slow; resume").await;
+        }
+        Stop::Ended(EndReason::TooSlow) => close(socket, CLOSE_TOO_SLOW, "too slow; resume").await,
+        Stop::Ended(EndReason::Resume) => close(socket, CLOSE_TOO_SLOW, "resume").await,
+        Stop::Ended(EndReason::SessionEnded) => {
+            close(socket, CLOSE_SESSION_ENDED, "session ended").await
+        }
+    }
+}
+
+/// Sends what the client missed; returns the position it is now at and how many events it got,
+/// or `None` if it must reload.
 async fn replay(
     socket: &mut WebSocket,
+    sub: &mut Subscription,
     s: &AppState,
     user_id: i64,
     from: i64,
     head: i64,
-) -> Result<Option<(i64, usize)>, ()> {
+) -> Result<Option<Replayed>, Stop> {
     let rows = s
         .store
         .read(move |c| {
@@ -199,29 +263,55 @@ async fn replay(
             }
             q::events_for(c, user_id, from, head, MAX_REPLAY + 1).map(Some)
         })
-        .await
-        .map_err(|_| ())?;
-    let Some(rows) = rows else {
-        return Ok(None);
-    };
-    if rows.len() as i64 > MAX_REPLAY {
-        return Ok(None);
-    }
-    let n = rows.len();
-    for (pos, payload) in rows {
-        if !send_text(socket, event_frame(pos, &payload)).await {
-            return Err(());
+        .await;
+    let rows = match rows {
+        Ok(Some(rows)) => rows,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            // The log could not be read past some point: what was read is lost too, so the
+            // client reloads instead of being dropped on every attempt.
+            tracing::error!(error = %e, user = user_id, from, "the event log could not be read for a replay");
+            return Ok(None);
         }
+    };
+    if rows.events.len() as i64 > MAX_REPLAY {
+        return Ok(None);
     }
-    Ok(Some((head, n)))
+    let sent = rows.events.len();
+    for (pos, payload) in rows.events {
+        send_text(socket, sub, event_frame(pos, &payload)).await?;
+    }
+    Ok(Some(Replayed {
+        sent,
+        skipped: rows.skipped,
+    }))
 }
 
-async fn connection(
-    mut socket: WebSocket,
-    s: AppState,
-    who: CurrentUser,
-    resume_from: Option<i64>,
-) {
+struct Replayed {
+    sent: usize,
+    /// Events the client should have had that could not be read (damaged rows, logged).
+    skipped: usize,
+}
+
+/// Counts a WebSocket task for as long as it holds its socket.
+struct TaskGauge(Arc<crate::metrics::Metrics>);
+
+impl TaskGauge {
+    fn new(m: &Arc<crate::metrics::Metrics>) -> TaskGauge {
+        m.websocket_tasks.fetch_add(1, Ordering::Relaxed);
+        TaskGauge(m.clone())
+    }
+}
+
+impl Drop for TaskGauge {
+    fn drop(&mut self) {
+        self.0.websocket_tasks.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+async fn connection(socket: WebSocket, s: AppState, who: CurrentUser, resume_from: Option<i64>) {
+    let _gauge = TaskGauge::new(&s.metrics);
+    let mut socket = socket;
     let actor = Actor {
         id: who.user.id,
         is_admin: who.user.is_admin,
@@ -234,26 +324,43 @@ async fn connection(
         close(&mut socket, 1011, "server error").await;
         return;
     };
+    if let Err(stop) = run(&mut socket, &mut sub, &s, &who, actor, head, resume_from).await {
+        finish(&mut socket, stop, &who).await;
+    }
+}
+
+/// Serves one connection until it ends. `Ok` when it ended on its own terms (the client closed,
+/// the server is stopping, pings went unanswered) and the socket needs nothing more.
+async fn run(
+    socket: &mut WebSocket,
+    sub: &mut Subscription,
+    s: &AppState,
+    who: &CurrentUser,
+    actor: Actor,
+    head: i64,
+    resume_from: Option<i64>,
+) -> Result<(), Stop> {
     let mut last_sent = head;
     let mut replayed = 0;
+    let mut skipped = 0;
     let mut resync = false;
     if let Some(from) = resume_from {
-        match replay(&mut socket, &s, actor.id, from, head).await {
-            Ok(Some((pos, n))) => {
-                last_sent = pos;
-                replayed = n;
+        match replay(socket, sub, s, actor.id, from, head).await? {
+            Some(r) => {
+                replayed = r.sent;
+                skipped = r.skipped;
+                // What was skipped may have been a message or a membership change: only a
+                // reload over HTTP brings the client's state back in line.
+                resync = r.skipped > 0;
             }
-            Ok(None) => resync = true,
-            Err(()) => return,
+            None => resync = true,
         }
     }
     let ready = json!({
         "type": "ready", "v": PROTOCOL_VERSION, "position": head, "replayed": replayed,
-        "resync": resync, "user_id": actor.id, "session_id": who.session.id,
+        "skipped": skipped, "resync": resync, "user_id": actor.id, "session_id": who.session.id,
     });
-    if !send_text(&mut socket, ready.to_string()).await {
-        return;
-    }
+    send_text(socket, sub, ready.to_string()).await?;
 
     let mut shutdown = s.shutdown.clone();
     let mut pending: FuturesOrdered<Pending> = FuturesOrdered::new();
@@ -270,13 +377,9 @@ async fn connection(
 
     loop {
         tokio::select! {
-            Some(text) = signals.recv() => {
-                if !send_text(&mut socket, text).await {
-                    return;
-                }
-            }
-            frame = sub.rx.recv() => match frame {
-                Some(frame) => {
+            Some(text) = signals.recv() => send_text(socket, sub, text).await?,
+            next = sub.next() => match next {
+                Next::Frame(frame) => {
                     if frame.pos.is_some_and(|p| p <= last_sent) {
                         continue;
                     }
@@ -285,38 +388,30 @@ async fn connection(
                     }
                     let born = frame.born;
                     let durable = frame.pos.is_some();
-                    if !send_text(&mut socket, frame.text).await {
-                        return;
-                    }
+                    send_text(socket, sub, frame.text).await?;
                     if durable {
                         s.metrics.delivered(born.elapsed());
                     }
                 }
-                None => {
-                    // The hub let go of us: the session was revoked, or we fell too far behind.
-                    let alive = s.auth.authenticate_session_id(&who.session.id).await;
-                    if alive {
-                        close(&mut socket, CLOSE_TOO_SLOW, "too slow; resume").await;
-                    } else {
-                        close(&mut socket, CLOSE_SESSION_ENDED, "session ended").await;
-                    }
-                    return;
-                }
+                Next::Ended(reason) => return Err(Stop::Ended(reason)),
             },
             Some(reply) = pending.next(), if !pending.is_empty() => {
-                if !send_text(&mut socket, reply).await {
-                    return;
-                }
+                send_text(socket, sub, reply).await?;
             }
             msg = socket.recv() => {
-                let Some(Ok(msg)) = msg else { return };
+                let Some(Ok(msg)) = msg else { return Err(Stop::Gone) };
                 last_heard = Instant::now();
                 let text = match msg {
                     Message::Text(t) => t,
-                    Message::Close(_) => return,
+                    Message::Close(_) => {
+                        // The WebSocket layer has queued the echo of the client's Close (same
+                        // code); flushing sends it, completing the closing handshake.
+                        let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.flush()).await;
+                        return Ok(());
+                    }
                     Message::Binary(_) => {
                         let e = ApiError::bad_request("frames are JSON text");
-                        if !send_text(&mut socket, error_frame(None, e)).await { return; }
+                        send_text(socket, sub, error_frame(None, e)).await?;
                         continue;
                     }
                     _ => continue,
@@ -329,7 +424,7 @@ async fn connection(
                             "malformed-frame",
                             format!("the frame was not understood: {e}"),
                         );
-                        if !send_text(&mut socket, error_frame(None, err)).await { return; }
+                        send_text(socket, sub, error_frame(None, err)).await?;
                         continue;
                     }
                 };
@@ -339,25 +434,23 @@ async fn connection(
                         "too-many-pending",
                         "wait for answers before sending more requests",
                     );
-                    if !send_text(&mut socket, error_frame(None, err)).await { return; }
+                    send_text(socket, sub, error_frame(None, err)).await?;
                     continue;
                 }
-                if let Some(immediate) = handle(&s, actor, &sub, frame, &mut pending, &mut typing_sent, &mut calls) {
-                    if !send_text(&mut socket, immediate).await { return; }
+                if let Some(immediate) = handle(s, actor, sub, frame, &mut pending, &mut typing_sent, &mut calls) {
+                    send_text(socket, sub, immediate).await?;
                 }
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > IDLE_LIMIT {
-                    close(&mut socket, 1001, "no answer to pings").await;
-                    return;
+                    close(socket, 1001, "no answer to pings").await;
+                    return Ok(());
                 }
-                if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return;
-                }
+                send_msg(socket, sub, Message::Ping(Default::default())).await?;
             }
             _ = shutdown.changed() => {
-                close(&mut socket, CLOSE_RESTART, "server restarting").await;
-                return;
+                close(socket, CLOSE_RESTART, "server restarting").await;
+                return Ok(());
             }
         }
     }
@@ -372,7 +465,7 @@ fn req_limit(req: Option<String>) -> Option<String> {
 fn handle(
     s: &AppState,
     actor: Actor,
-    sub: &crate::hub::Subscription,
+    sub: &Subscription,
     frame: ClientFrame,
     pending: &mut FuturesOrdered<Pending>,
     typing_sent: &mut HashMap<i64, Instant>,

@@ -134,6 +134,29 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     })
 }
 
+/// Reads a message row, or, when the row's columns cannot be decoded (damaged data), its id
+/// and what failed. Errors stepping through the table itself still end the query.
+fn message_row_or_damage(r: &Row<'_>) -> rusqlite::Result<Result<Message, (i64, rusqlite::Error)>> {
+    let id: i64 = r.get(0)?;
+    Ok(message_row(r).map_err(|e| (id, e)))
+}
+
+/// Keeps the readable messages; logs each damaged one so it is found, and serves around it.
+fn readable_messages(
+    rows: impl Iterator<Item = rusqlite::Result<Result<Message, (i64, rusqlite::Error)>>>,
+) -> Result<Vec<Message>> {
+    let mut out = Vec::new();
+    for row in rows {
+        match row? {
+            Ok(m) => out.push(m),
+            Err((id, e)) => {
+                tracing::error!(table = "messages", id, error = %e, "skipping a damaged message")
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn conflict_on_unique(e: rusqlite::Error, msg: &'static str) -> StoreError {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(msg),
@@ -485,7 +508,14 @@ fn with_reactions(c: &Connection, mut msgs: Vec<Message>) -> Result<Vec<Message>
         ))
     })?;
     for row in rows {
-        let (mid, emoji, uid) = row?;
+        let (mid, emoji, uid) = match row {
+            Ok(r) => r,
+            Err(e) if is_decode_error(&e) => {
+                tracing::error!(table = "reactions", error = %e, "skipping a damaged reaction");
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         let list = by_msg.entry(mid).or_default();
         match list.iter_mut().find(|r| r.emoji == emoji) {
             Some(r) => r.user_ids.push(uid),
@@ -512,6 +542,18 @@ fn with_reactions(c: &Connection, mut msgs: Vec<Message>) -> Result<Vec<Message>
     Ok(msgs)
 }
 
+/// A value that is there but cannot be decoded as its column's type (damaged row data), as
+/// opposed to the query itself failing.
+fn is_decode_error(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::Utf8Error(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+    )
+}
+
 /// A page of a channel's top-level messages, oldest first. `before`/`after` are sequence numbers.
 pub fn history(
     c: &Connection,
@@ -525,16 +567,16 @@ pub fn history(
             "SELECT {MESSAGE_COLS} FROM messages
              WHERE channel_id = ?1 AND seq > ?2 AND thread_root IS NULL ORDER BY seq LIMIT ?3"
         ))?;
-        let rows = stmt.query_map(params![channel_id, after, limit], message_row)?;
-        rows.collect::<Result<Vec<_>, _>>()?
+        let rows = stmt.query_map(params![channel_id, after, limit], message_row_or_damage)?;
+        readable_messages(rows)?
     } else {
         let before = before.unwrap_or(i64::MAX);
         let mut stmt = c.prepare_cached(&format!(
             "SELECT {MESSAGE_COLS} FROM messages
              WHERE channel_id = ?1 AND seq < ?2 AND thread_root IS NULL ORDER BY seq DESC LIMIT ?3"
         ))?;
-        let rows = stmt.query_map(params![channel_id, before, limit], message_row)?;
-        let mut v = rows.collect::<Result<Vec<_>, _>>()?;
+        let rows = stmt.query_map(params![channel_id, before, limit], message_row_or_damage)?;
+        let mut v = readable_messages(rows)?;
         v.reverse();
         v
     };
@@ -546,8 +588,8 @@ pub fn thread(c: &Connection, root_id: i64, limit: i64) -> Result<Vec<Message>> 
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {MESSAGE_COLS} FROM messages WHERE thread_root = ?1 ORDER BY seq LIMIT ?2"
     ))?;
-    let rows = stmt.query_map(params![root_id, limit], message_row)?;
-    with_reactions(c, rows.collect::<Result<Vec<_>, _>>()?)
+    let rows = stmt.query_map(params![root_id, limit], message_row_or_damage)?;
+    with_reactions(c, readable_messages(rows)?)
 }
 
 pub fn pins(c: &Connection, channel_id: i64) -> Result<Vec<Message>> {
@@ -555,8 +597,8 @@ pub fn pins(c: &Connection, channel_id: i64) -> Result<Vec<Message>> {
         "SELECT {MESSAGE_COLS} FROM messages WHERE channel_id = ?1 AND pinned_at IS NOT NULL
          ORDER BY pinned_at DESC LIMIT 200"
     ))?;
-    let rows = stmt.query_map([channel_id], message_row)?;
-    with_reactions(c, rows.collect::<Result<Vec<_>, _>>()?)
+    let rows = stmt.query_map([channel_id], message_row_or_damage)?;
+    with_reactions(c, readable_messages(rows)?)
 }
 
 /// Messages that mention the user, newest first, in channels they still belong to.
@@ -579,9 +621,9 @@ pub fn mentions_of(
     ))?;
     let rows = stmt.query_map(
         params![user_id, before_id.unwrap_or(i64::MAX), limit],
-        message_row,
+        message_row_or_damage,
     )?;
-    with_reactions(c, rows.collect::<Result<Vec<_>, _>>()?)
+    with_reactions(c, readable_messages(rows)?)
 }
 
 pub struct SearchQuery<'a> {
@@ -626,9 +668,9 @@ pub fn search_candidates(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<Mess
             q.to_ms,
             q.limit
         ],
-        message_row,
+        message_row_or_damage,
     )?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    readable_messages(rows)
 }
 
 /// Attaches reactions to messages read by other queries.
@@ -658,14 +700,25 @@ pub fn event_tail(c: &Connection) -> Result<i64> {
     Ok(c.query_row("SELECT coalesce(min(id), 0) FROM events", [], |r| r.get(0))?)
 }
 
-/// Events after `after` up to `head` that the user may see, in order, at most `limit`.
+/// Events read for a replay.
+#[derive(Debug, Default)]
+pub struct EventRows {
+    /// (position, payload), in order.
+    pub events: Vec<(i64, String)>,
+    /// Rows in range that could not be decoded (damaged); each was logged.
+    pub skipped: usize,
+}
+
+/// Events after `after` up to `head` that the user may see, in order, at most `limit`. A row
+/// whose payload is not readable JSON text is logged and skipped, not fatal: one damaged event
+/// must not stop every later one from reaching the client.
 pub fn events_for(
     c: &Connection,
     user_id: i64,
     after: i64,
     head: i64,
     limit: i64,
-) -> Result<Vec<(i64, String)>> {
+) -> Result<EventRows> {
     let mut stmt = c.prepare_cached(
         "SELECT id, payload FROM events
          WHERE id > ?2 AND id <= ?3
@@ -673,10 +726,29 @@ pub fn events_for(
                 (SELECT channel_id FROM members WHERE user_id = ?1)))
          ORDER BY id LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![user_id, after, head, limit], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    let mut rows = stmt.query(params![user_id, after, head, limit])?;
+    let mut out = EventRows::default();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        match decode_payload(r.get_ref(1)?) {
+            Ok(payload) => out.events.push((id, payload)),
+            Err(problem) => {
+                tracing::error!(table = "events", id, problem, "skipping a damaged event");
+                out.skipped += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An event payload as stored: JSON text. Says what is wrong otherwise.
+pub fn decode_payload(v: rusqlite::types::ValueRef<'_>) -> Result<String, &'static str> {
+    let rusqlite::types::ValueRef::Text(bytes) = v else {
+        return Err("the payload is not text");
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| "the payload is not valid UTF-8")?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|_| "the payload is not JSON")?;
+    Ok(text.to_string())
 }
 
 pub fn prune_events(c: &Connection, older_than_ms: i64) -> Result<usize> {

@@ -299,9 +299,104 @@ impl Store {
         })
     }
 
+    /// Reads every row of every table and decodes each value as the server will: text must be
+    /// UTF-8, event payloads JSON. `PRAGMA integrity_check` only checks the b-tree structure, so
+    /// bytes overwritten inside a row pass it; this finds them. Returns at most `limit` findings
+    /// and how many rows were read. Blocking.
+    pub fn unreadable_rows(&self, limit: usize) -> Result<(Vec<Damage>, u64)> {
+        self.read_blocking(|c| {
+            let tables: Vec<String> = {
+                let mut stmt = c.prepare(
+                    "SELECT name FROM sqlite_schema WHERE type = 'table'
+                       AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'
+                     ORDER BY name",
+                )?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut found = Vec::new();
+            let mut read = 0u64;
+            for table in tables {
+                read += check_table(c, &table, limit, &mut found)?;
+            }
+            Ok((found, read))
+        })
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         self.read_blocking(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
     }
+}
+
+/// A row that cannot be read back as stored.
+#[derive(Debug, Clone)]
+pub struct Damage {
+    pub table: String,
+    /// The row's rowid (for a table without one, its place in a full scan).
+    pub rowid: i64,
+    pub problem: String,
+}
+
+/// Reads one table in full; returns how many rows were read.
+fn check_table(c: &Connection, table: &str, limit: usize, found: &mut Vec<Damage>) -> Result<u64> {
+    let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+    // Tables declared WITHOUT ROWID have no rowid column to report.
+    let (mut stmt, has_rowid) = match c.prepare(&format!("SELECT rowid, * FROM {quoted}")) {
+        Ok(s) => (s, true),
+        Err(_) => (c.prepare(&format!("SELECT 0, * FROM {quoted}"))?, false),
+    };
+    let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+    let mut rows = stmt.query([])?;
+    let mut n = 0u64;
+    let mut last = 0i64;
+    let mut report = |rowid: i64, problem: String| {
+        if found.len() < limit {
+            found.push(Damage {
+                table: table.to_string(),
+                rowid,
+                problem,
+            });
+        }
+    };
+    loop {
+        let row = match rows.next() {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(e) => {
+                report(last, format!("the table cannot be read past this row: {e}"));
+                break;
+            }
+        };
+        n += 1;
+        let rowid = if has_rowid {
+            row.get::<_, i64>(0).unwrap_or(last)
+        } else {
+            n as i64
+        };
+        last = rowid;
+        for (i, name) in names.iter().enumerate().skip(1) {
+            let value = match row.get_ref(i) {
+                Ok(v) => v,
+                Err(e) => {
+                    report(rowid, format!("column {name}: {e}"));
+                    continue;
+                }
+            };
+            let problem = match value {
+                rusqlite::types::ValueRef::Text(bytes) if std::str::from_utf8(bytes).is_err() => {
+                    Some("is not valid UTF-8 text".to_string())
+                }
+                _ if table == "events" && name == "payload" => {
+                    chat::decode_payload(value).err().map(str::to_string)
+                }
+                _ => None,
+            };
+            if let Some(p) = problem {
+                report(rowid, format!("column {name} {p}"));
+            }
+        }
+    }
+    Ok(n)
 }
 
 /// Refuses a database that is damaged or newer than this binary, without writing to it.

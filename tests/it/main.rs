@@ -8,6 +8,7 @@ mod backup;
 mod calls;
 mod chat;
 mod cli;
+mod damage;
 mod files;
 mod helpers;
 mod http;

@@ -466,3 +466,487 @@ async fn websocket_needs_a_session_and_the_same_origin() {
     );
     app.stop().await;
 }
+
+type RawWs =
+    tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/api/v1/ws` without panicking (the server may be restarting), optionally with a small
+/// receive buffer so that a client that stops reading blocks the server quickly.
+async fn try_ws(
+    addr: std::net::SocketAddr,
+    ca_pem: &str,
+    token: &str,
+    resume_from: Option<i64>,
+    recv_buffer: Option<u32>,
+) -> Option<RawWs> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let step = std::time::Duration::from_secs(5);
+    let sock = tokio::net::TcpSocket::new_v4().ok()?;
+    if let Some(n) = recv_buffer {
+        sock.set_recv_buffer_size(n).ok()?;
+    }
+    let tcp = tokio::time::timeout(step, sock.connect(addr))
+        .await
+        .ok()?
+        .ok()?;
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client_tls(ca_pem)));
+    let tls = tokio::time::timeout(step, tls.connect("localhost".try_into().ok()?, tcp))
+        .await
+        .ok()?
+        .ok()?;
+    let url = match resume_from {
+        Some(p) => format!("wss://localhost:{}/api/v1/ws?resume_from={p}", addr.port()),
+        None => format!("wss://localhost:{}/api/v1/ws", addr.port()),
+    };
+    let mut req = url.into_client_request().ok()?;
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().ok()?);
+    let (stream, _) = tokio::time::timeout(step, tokio_tungstenite::client_async(req, tls))
+        .await
+        .ok()?
+        .ok()?;
+    Some(stream)
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_promptly_and_released() {
+    use futures_util::StreamExt;
+    use std::time::{Duration, Instant};
+    use tokio_tungstenite::tungstenite::Message;
+    let app = spawn_app_with(|c| {
+        c.limits.messages_per_second = 100_000.0;
+        c.limits.message_burst = 100_000;
+    })
+    .await;
+    let (alice, bob, _) = three_users(&app).await;
+    let ch = create_channel(&app, &alice, "firehose", false).await;
+    api(
+        &app,
+        &bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/join"),
+        None,
+    )
+    .await;
+    let metrics = app.handle.state.metrics.clone();
+    let hub = app.handle.state.chat.hub().clone();
+    let (mut wa, _) = app.ws(&alice, None).await;
+    // Bob connects, reads up to `ready`, then stops reading.
+    let mut stalled = try_ws(app.https_addr(), &app.ca_pem(), &bob, None, Some(4096))
+        .await
+        .expect("bob connects");
+    loop {
+        match stalled.next().await {
+            Some(Ok(Message::Text(t))) if t.as_str().contains("\"ready\"") => break,
+            Some(Ok(_)) => continue,
+            other => panic!("no ready: {other:?}"),
+        }
+    }
+    assert_eq!(hub.connection_count(), 2);
+    assert_eq!(
+        metrics
+            .websocket_tasks
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+
+    // Alice sends large messages in windows (bounded in count and time) until the server lets
+    // Bob go.
+    let body = "x".repeat(8_000);
+    let started = Instant::now();
+    let mut sent = 0;
+    let mut dropped_at = None;
+    while sent < 3_000 && started.elapsed() < Duration::from_secs(40) {
+        for _ in 0..50 {
+            wa.send(json!({"type": "send", "channel_id": ch, "body": body}))
+                .await;
+            sent += 1;
+        }
+        let mut acks = 0;
+        while acks < 50 {
+            let f = wa.next().await.expect("alice stays connected");
+            if f["type"] == "ack" {
+                acks += 1;
+            } else if f["type"] == "error" {
+                panic!("{f}");
+            }
+        }
+        if hub.connection_count() == 1 {
+            dropped_at = Some(Instant::now());
+            break;
+        }
+    }
+    let dropped_at = dropped_at.unwrap_or_else(|| panic!("bob was never dropped ({sent} sent)"));
+    // The task lets go of the socket and everything queued for it within seconds, without
+    // Bob reading anything.
+    let deadline = dropped_at + Duration::from_secs(5);
+    while metrics
+        .websocket_tasks
+        .load(std::sync::atomic::Ordering::Relaxed)
+        > 1
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the stalled connection's task is still alive"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // When Bob reads again he gets what was in flight, then the end: a 4008 or the TCP close.
+    let mut events = 0;
+    let end = loop {
+        match tokio::time::timeout(Duration::from_secs(10), stalled.next())
+            .await
+            .expect("the stream ends")
+        {
+            Some(Ok(Message::Text(_))) => events += 1,
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => break None,
+        }
+    };
+    assert!(end.is_none() || end == Some(4008), "{end:?}");
+    assert!(events < sent, "bob could not have been sent everything");
+    // Bob can come back.
+    let (_, ready) = app.ws(&bob, None).await;
+    assert_eq!(ready["type"], "ready");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_the_same_code() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = spawn_app().await;
+    let (alice, _, _) = three_users(&app).await;
+    let (mut ws, _) = app.ws(&alice, None).await;
+    ws.stream
+        .send(Message::Close(Some(CloseFrame {
+            code: CloseCode::Normal,
+            reason: "bye".into(),
+        })))
+        .await
+        .unwrap();
+    let answer = loop {
+        match tokio::time::timeout(WAIT, ws.stream.next()).await.unwrap() {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("no Close frame in answer: {other:?}"),
+        }
+    };
+    assert_eq!(answer.map(|f| f.code), Some(CloseCode::Normal));
+    // Then the server ends the connection.
+    let after = tokio::time::timeout(WAIT, ws.stream.next()).await.unwrap();
+    assert!(!matches!(after, Some(Ok(_))), "{after:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_dir_waits_for_the_first() {
+    let app = spawn_app().await;
+    let (dir, config) = (app.dir.clone(), app.config.clone());
+    let second = tokio::spawn(spawn_in(dir, config));
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert!(
+        !second.is_finished(),
+        "two servers must never share a database: each would publish only its own events"
+    );
+    app.stop().await;
+    let second = tokio::time::timeout(std::time::Duration::from_secs(20), second)
+        .await
+        .expect("the second starts once the first has stopped")
+        .unwrap();
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn events_logged_by_another_process_still_reach_live_clients() {
+    let app = spawn_app().await;
+    let (alice, bob, _) = three_users(&app).await;
+    let ch = create_channel(&app, &alice, "foreign", false).await;
+    api(
+        &app,
+        &bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/join"),
+        None,
+    )
+    .await;
+    let (mut wb, ready) = app.ws(&bob, None).await;
+    let mut pos = ready["position"].as_i64().unwrap();
+    // Something outside this server (another process on the same database) logs an event.
+    let db = app.config.db_path();
+    let foreign: i64 = tokio::task::spawn_blocking(move || {
+        let c = rusqlite::Connection::open(db).unwrap();
+        c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        c.execute(
+            "INSERT INTO events(channel_id, user_id, created_at, payload) VALUES (?1, NULL, 0, ?2)",
+            rusqlite::params![ch, r#"{"kind":"channel.updated","channel":{"id":0}}"#],
+        )
+        .unwrap();
+        c.last_insert_rowid()
+    })
+    .await
+    .unwrap();
+    post_message(&app, &alice, ch, "after the foreign event").await;
+    let mut positions = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        assert!(std::time::Instant::now() < deadline);
+        match wb.next().await {
+            Some(f) if f["type"] == "event" => {
+                let p = f["pos"].as_i64().unwrap();
+                assert!(p > pos, "{p} after {pos}");
+                pos = p;
+                positions.push(p);
+                if f["event"]["kind"] == "message.new" {
+                    break;
+                }
+            }
+            Some(_) => {}
+            None => wb = app.ws(&bob, Some(pos)).await.0,
+        }
+    }
+    assert!(
+        positions.contains(&foreign),
+        "event {foreign} was stepped over: {positions:?}"
+    );
+    app.stop().await;
+}
+
+/// One resuming receiver for the restart test: follows the server wherever it restarts, resumes
+/// from the last position it saw, and records every `message.new` id in the order received.
+async fn follow(
+    addr: tokio::sync::watch::Receiver<Option<std::net::SocketAddr>>,
+    ca: String,
+    token: String,
+    mut pos: i64,
+    last_id: std::sync::Arc<std::sync::atomic::AtomicI64>,
+) -> Vec<i64> {
+    use futures_util::StreamExt;
+    use std::sync::atomic::Ordering;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut ids: Vec<i64> = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    loop {
+        let target = last_id.load(Ordering::SeqCst);
+        if target > 0 && ids.last() == Some(&target) {
+            return ids;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "receiver did not catch up"
+        );
+        let Some(a) = *addr.borrow() else {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            continue;
+        };
+        let Some(mut ws) = try_ws(a, &ca, &token, Some(pos), None).await else {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            continue;
+        };
+        loop {
+            let msg = tokio::time::timeout(std::time::Duration::from_millis(500), ws.next()).await;
+            let text = match msg {
+                Ok(Some(Ok(Message::Text(t)))) => t,
+                Ok(Some(Ok(_))) => continue,
+                Ok(_) => break,
+                // Quiet: the run may be over (check) or the server gone without a word.
+                Err(_) => {
+                    let target = last_id.load(Ordering::SeqCst);
+                    if target > 0 && ids.last() == Some(&target) {
+                        return ids;
+                    }
+                    if addr.borrow().is_some_and(|now| now == a) {
+                        continue;
+                    }
+                    break;
+                }
+            };
+            let f: Value = serde_json::from_str(text.as_str()).unwrap();
+            if f["type"] == "ready" {
+                assert_eq!(f["resync"], false, "{f}");
+            }
+            if f["type"] != "event" {
+                continue;
+            }
+            let p = f["pos"].as_i64().unwrap();
+            assert!(p > pos, "positions only grow: {p} after {pos}");
+            pos = p;
+            if f["event"]["kind"] == "message.new" {
+                ids.push(f["event"]["message"]["id"].as_i64().unwrap());
+            }
+        }
+    }
+}
+
+/// Restarts the server on the same data directory many times while messages flow. Each next
+/// server is started as soon as the previous one begins stopping (as a supervisor that restarts
+/// on a free port would), so the old one's last commits race the new one's first connections.
+/// Every receiver must get every stored message exactly once, in order.
+/// `OUTPOST_RESTART_CYCLES` raises the count (default 100, bounded to about a minute).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restarts_under_load_lose_nothing_and_repeat_nothing() {
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let cycles: usize = std::env::var("OUTPOST_RESTART_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let budget = Duration::from_secs(
+        std::env::var("OUTPOST_RESTART_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50),
+    );
+    let mut app = spawn_app_with(|c| {
+        c.limits.messages_per_second = 100_000.0;
+        c.limits.message_burst = 100_000;
+    })
+    .await;
+    let admin = app.setup_admin().await;
+    let senders = [
+        app.invite_user(&admin, "alice", "alice-password").await,
+        app.invite_user(&admin, "bob", "bob-password").await,
+    ];
+    let receivers = [
+        app.invite_user(&admin, "carol", "carol-password").await,
+        app.invite_user(&admin, "dave", "dave-password").await,
+        app.invite_user(&admin, "erin", "erin-password").await,
+    ];
+    let ch = create_channel(&app, &senders[0], "restarts", false).await;
+    for t in senders[1..].iter().chain(receivers.iter()) {
+        let r = api(
+            &app,
+            t,
+            Method::POST,
+            &format!("/api/v1/channels/{ch}/join"),
+            None,
+        )
+        .await;
+        assert!(r.status().is_success());
+    }
+    let ca = app.ca_pem();
+    let (addr_tx, addr_rx) = tokio::sync::watch::channel(Some(app.https_addr()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let last_id = Arc::new(AtomicI64::new(0));
+
+    let mut followers = Vec::new();
+    for t in &receivers {
+        let (_, ready) = app.ws(t, None).await;
+        followers.push(tokio::spawn(follow(
+            addr_rx.clone(),
+            ca.clone(),
+            t.clone(),
+            ready["position"].as_i64().unwrap(),
+            last_id.clone(),
+        )));
+    }
+    let mut posting = Vec::new();
+    for (k, t) in senders.iter().enumerate() {
+        let (addr, ca, t, stop) = (addr_rx.clone(), ca.clone(), t.clone(), stop.clone());
+        posting.push(tokio::spawn(async move {
+            let mut clients: Option<(std::net::SocketAddr, reqwest::Client)> = None;
+            let mut i = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let Some(a) = *addr.borrow() else {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    continue;
+                };
+                if clients.as_ref().is_none_or(|(was, _)| *was != a) {
+                    let c = reqwest::Client::builder()
+                        .use_preconfigured_tls(client_tls(&ca))
+                        .resolve("localhost", a)
+                        .timeout(Duration::from_secs(20))
+                        .build()
+                        .unwrap();
+                    clients = Some((a, c));
+                }
+                let Some((_, c)) = &clients else { continue };
+                // The same client_id on a retry: a message stored before a failed answer is
+                // not stored twice.
+                let r = c
+                    .post(format!(
+                        "https://localhost:{}/api/v1/channels/{ch}/messages",
+                        a.port()
+                    ))
+                    .bearer_auth(&t)
+                    .json(&json!({"body": format!("s{k}-{i}"), "client_id": format!("s{k}-{i}")}))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 200 => i += 1,
+                    _ => tokio::time::sleep(Duration::from_millis(2)).await,
+                }
+            }
+            i
+        }));
+    }
+
+    let dir = app.dir.clone();
+    let config = app.config.clone();
+    let started = Instant::now();
+    let mut done = 0;
+    while done < cycles && started.elapsed() < budget {
+        tokio::time::sleep(Duration::from_millis(rand::rng().random_range(20..120))).await;
+        addr_tx.send_replace(None);
+        let stopping = tokio::spawn(app.stop());
+        app = spawn_in(dir.clone(), config.clone()).await;
+        stopping.await.unwrap();
+        addr_tx.send_replace(Some(app.https_addr()));
+        done += 1;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut acked = 0;
+    for p in posting {
+        acked += p.await.unwrap();
+    }
+
+    // The stored history, oldest first.
+    let mut stored: Vec<i64> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: Vec<Value> = api(
+            &app,
+            &senders[0],
+            Method::GET,
+            &format!("/api/v1/channels/{ch}/messages?after={after}&limit=200"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        let Some(last) = page.last() else { break };
+        after = last["seq"].as_i64().unwrap();
+        stored.extend(page.iter().map(|m| m["id"].as_i64().unwrap()));
+    }
+    assert!(
+        stored.len() >= acked,
+        "{} stored, {acked} acknowledged",
+        stored.len()
+    );
+    last_id.store(
+        *stored.last().expect("messages were sent"),
+        Ordering::SeqCst,
+    );
+    for f in followers {
+        let got = f.await.unwrap();
+        assert_eq!(
+            got.len(),
+            stored.len(),
+            "a receiver missed or repeated messages"
+        );
+        assert_eq!(got, stored, "every message exactly once, in order");
+    }
+    eprintln!(
+        "{done} restarts, {} messages, {:?}",
+        stored.len(),
+        started.elapsed()
+    );
+    assert!(done >= 20, "only {done} restarts in the time budget");
+    app.stop().await;
+}
