@@ -254,6 +254,8 @@ pub fn validate_display_name(name: &str, fallback: &str) -> Result<String> {
             "a display name is at most 64 characters, without control characters".into(),
         ));
     }
+    crate::text::check_name("a display name", name, true)
+        .map_err(|e| AuthError::Validation(e.to_string()))?;
     Ok(name.to_string())
 }
 

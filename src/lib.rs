@@ -11,6 +11,7 @@
 //! - [`server`]: listeners, the TLS accept loop, background jobs, graceful shutdown.
 //! - [`admin`]: what the CLI does against a data directory (users, CA, doctor).
 //! - [`telemetry`]: logging setup.
+//! - [`text`]: what names may contain (invisible characters, look-alike alphabets, emoji).
 
 pub mod admin;
 pub mod auth;
@@ -28,6 +29,7 @@ pub mod release;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 
 pub use config::Config;
 pub use server::{start, ServerHandle};

@@ -609,10 +609,17 @@ async fn serve(
 ) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    // A little above the limits `http` answers in JSON (414, 431), so requests just over
+    // those get a readable error; hyper's own answer (an empty 414 or 431) is only for heads
+    // far beyond them. hyper's 400 KiB head buffer stays the default.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_headers(crate::http::MAX_HEADER_COUNT + 28);
+    builder
+        .http2()
+        .max_header_list_size((crate::http::MAX_HEADER_BYTES * 2) as u32);
     let builder = Arc::new(builder);
     loop {
         let permit = tokio::select! {

@@ -293,13 +293,14 @@ pub fn validate_channel_name(name: &str) -> Result<String> {
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.');
-    if ok {
-        Ok(name)
-    } else {
-        Err(ChatError::Invalid(
+    if !ok {
+        return Err(ChatError::Invalid(
             "a channel name is 1 to 64 letters, digits, dashes, dots or underscores".into(),
-        ))
+        ));
     }
+    crate::text::check_name("a channel name", &name, false)
+        .map_err(|e| ChatError::Invalid(e.to_string()))?;
+    Ok(name)
 }
 
 fn validate_topic(topic: &str) -> Result<String> {
@@ -312,16 +313,12 @@ fn validate_topic(topic: &str) -> Result<String> {
     Ok(t.to_string())
 }
 
+/// Reactions are shown to everyone as they are, so only real emoji: no words, no look-alikes,
+/// no invisible characters. Stored in canonical form so "❤" and "❤️" count as one.
 fn validate_emoji(e: &str) -> Result<String> {
-    let e = e.trim();
-    let ok = (1..=64).contains(&e.len()) && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(e.to_string())
-    } else {
-        Err(ChatError::Invalid(
-            "a reaction is one emoji or a :short-name: of at most 64 bytes".into(),
-        ))
-    }
+    crate::text::single_emoji(e.trim())
+        .map(str::to_string)
+        .ok_or_else(|| ChatError::Invalid("a reaction is a single emoji".into()))
 }
 
 fn validate_client_id(id: &str) -> Result<()> {
@@ -911,11 +908,20 @@ impl Chat {
                     return Err(ChatError::Archived);
                 }
                 if let Some(root) = thread_root {
-                    let r = message_or_not_found(c, root)?;
-                    if r.channel_id != channel_id || r.thread_root.is_some() || r.deleted {
-                        return Err(ChatError::Invalid(
+                    // A root that does not exist and one in a channel the sender cannot see
+                    // must be told apart by nothing, or ids would probe other channels.
+                    let bad_root = || {
+                        ChatError::Invalid(
                             "replies go to a top-level message of the same channel".into(),
-                        ));
+                        )
+                    };
+                    let r = match q::message(c, root) {
+                        Ok(r) => r,
+                        Err(StoreError::NotFound) => return Err(bad_root()),
+                        Err(e) => return Err(e.into()),
+                    };
+                    if r.channel_id != channel_id || r.thread_root.is_some() || r.deleted {
+                        return Err(bad_root());
                     }
                 }
                 let msg = q::insert_message(
@@ -1424,5 +1430,25 @@ mod tests {
             Err(ChatError::RateLimited { .. })
         ));
         l.take(2, 1.0, 5.0).unwrap();
+    }
+
+    /// The web UI's picker and quick reactions offer only what the server accepts, unchanged
+    /// (a canonicalised emoji would not match the chip the UI toggles).
+    #[test]
+    fn every_emoji_the_web_ui_offers_is_a_valid_reaction() {
+        let source = include_str!("../../assets/app/src/chat/emoji.ts");
+        let offered: Vec<&str> = source
+            .split('\'')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| !s.is_ascii())
+            .collect();
+        assert!(offered.len() > 70, "{}", offered.len());
+        for e in offered {
+            assert_eq!(validate_emoji(e).ok().as_deref(), Some(e), "{e}");
+        }
+        for bad in ["+1", ":thumbsup:", "two words", "a", "👍👍", "\u{202E}"] {
+            assert!(validate_emoji(bad).is_err(), "{bad}");
+        }
     }
 }

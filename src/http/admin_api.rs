@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ErrorBody, Json};
+use super::error::{ErrorBody, Json, Path, Query};
 use super::session::Admin;
 use super::{ApiError, AppState};
 use crate::metrics::{self, Snapshot};
@@ -206,7 +206,7 @@ pub struct Retention {
 async fn set_retention(
     State(s): State<AppState>,
     Admin(admin): Admin,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    Path(id): Path<i64>,
     Json(req): Json<Retention>,
 ) -> Result<StatusCode, ApiError> {
     let actor = crate::chat::Actor {

@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`: accounts and sessions. Each handler is annotated for the
 //! OpenAPI document served at `/api/v1/openapi.json`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ErrorBody, Json};
+use super::error::{ErrorBody, Json, Path};
 use super::session::{clear_cookie, session_cookie, Admin, Client};
 use super::{ApiError, AppState, CurrentUser};
 use crate::auth::NewSession;
@@ -19,7 +19,9 @@ use crate::store::{users, Session, User};
 #[openapi(
     info(
         title = "Outpost API",
-        description = "The HTTP API of an Outpost messaging appliance."
+        description = "The HTTP API of an Outpost messaging appliance. Every error, including \
+a malformed path, query or body, a wrong method (405, with `Allow`) and an unknown address \
+under /api, is an `ErrorBody`: `{\"error\":{\"code\",\"message\"}}`."
     ),
     components(schemas(ErrorBody))
 )]
@@ -169,7 +171,8 @@ async fn login(
     Ok(session_response(&s, new))
 }
 
-/// End the current session.
+/// End the current session. The response asks the browser to drop its cache of this site
+/// (`Clear-Site-Data: "cache"`), so files seen in the session do not outlive it.
 #[utoipa::path(post, path = "/api/v1/auth/logout", responses((status = 204)))]
 async fn logout(
     State(s): State<AppState>,
@@ -181,7 +184,13 @@ async fn logout(
         .await?;
     Ok((
         StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, clear_cookie())],
+        [
+            (header::SET_COOKIE, clear_cookie()),
+            (
+                header::HeaderName::from_static("clear-site-data"),
+                header::HeaderValue::from_static("\"cache\""),
+            ),
+        ],
     )
         .into_response())
 }

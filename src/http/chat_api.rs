@@ -1,14 +1,14 @@
 //! Channels and messages over HTTP, for clients that prefer it to the WebSocket. The same `chat`
 //! calls back both, so authorization and events are identical.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ErrorBody, Json};
+use super::error::{ErrorBody, Json, Path, Query};
 use super::{ApiError, AppState, CurrentUser};
 use crate::chat::protocol::{ChannelInfo, ChannelView, MessageView};
 use crate::chat::Actor;

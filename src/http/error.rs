@@ -2,9 +2,11 @@
 //! `{"error":{"code":"kebab-case","message":"a sentence"}}`; internal causes are logged once by
 //! the server-error layer and never sent to clients.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -19,6 +21,9 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Logged by the error layer for 5xx responses; never serialized.
     pub internal: Option<String>,
+    /// Headers the status calls for (`Allow`, `Sec-WebSocket-Version`). A `Vec`, not a
+    /// `HeaderMap`: every `Result` carrying an `ApiError` pays for its size.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -29,7 +34,13 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             internal: None,
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -90,6 +101,7 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
+        resp.headers_mut().extend(self.headers);
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -189,6 +201,93 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             )
         }
         other => ApiError::bad_request(other.body_text()),
+    }
+}
+
+/// `axum::extract::Path` with rejections in the common error shape: an id that is not a
+/// number, or does not fit one, is a bad request, not a plain-text answer.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    axum::extract::Path<T>: FromRequestParts<S, Rejection = PathRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(rejection) => Err(path_rejection(rejection)),
+        }
+    }
+}
+
+fn path_rejection(r: PathRejection) -> ApiError {
+    let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid-path", message);
+    match r {
+        PathRejection::FailedToDeserializePathParams(e) => match e.into_kind() {
+            ErrorKind::ParseErrorAtKey {
+                key, expected_type, ..
+            } => invalid(format!(
+                "`{key}` in the path must be {}",
+                type_phrase(expected_type)
+            )),
+            ErrorKind::ParseErrorAtIndex { expected_type, .. }
+            | ErrorKind::ParseError { expected_type, .. } => invalid(format!(
+                "a path segment must be {}",
+                type_phrase(expected_type)
+            )),
+            ErrorKind::InvalidUtf8InPathParam { key } => {
+                invalid(format!("`{key}` in the path is not valid UTF-8"))
+            }
+            ErrorKind::DeserializeError { key, .. } => {
+                invalid(format!("`{key}` in the path is not valid here"))
+            }
+            // The route and the handler disagree: the server's fault, not the client's.
+            other => ApiError::internal(format!("path parameters: {other}")),
+        },
+        other => ApiError::internal(format!("path parameters: {}", other.body_text())),
+    }
+}
+
+/// What a parameter of a Rust type looks like to a client.
+fn type_phrase(rust_type: &str) -> &'static str {
+    match rust_type {
+        "i64" | "i32" | "i16" | "i8" => "a whole number within 64 bits",
+        "u64" | "u32" | "u16" | "u8" | "usize" => "a non-negative whole number",
+        "bool" => "true or false",
+        _ => "of the documented type",
+    }
+}
+
+/// `axum::extract::Query` with rejections in the common error shape.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    axum::extract::Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                // serde names the parameter and what was expected, never server internals.
+                let detail = e.body_text();
+                let detail = detail
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&detail);
+                Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-query",
+                    format!("the query string does not fit this request: {detail}"),
+                ))
+            }
+            Err(other) => Err(ApiError::bad_request(other.body_text())),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Uploads (resumable, streamed to disk) and file downloads (ranges, thumbnails, previews).
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -11,11 +11,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiError, ErrorBody, Json};
+use super::error::{ApiError, ErrorBody, Json, Path};
 use super::{AppState, CurrentUser};
 use crate::chat::protocol::FileView;
 use crate::media::{sniff, MediaError, NewUpload, UploadStatus, MAX_POSTER_BYTES};
 use crate::store::files::FileRow;
+
+/// How long a browser may keep a file without asking again (see `serve_blob`).
+const FILE_CACHE_CONTROL: &str = "private, max-age=3600";
 
 /// Size of the chunks the web UI sends; any size up to the file's is accepted.
 const CHUNK_BYTES: u64 = 8 << 20;
@@ -262,8 +265,11 @@ async fn derived(
     .await
 }
 
-/// `Content-Disposition` with an ASCII fallback and the exact UTF-8 name (RFC 6266).
+/// `Content-Disposition` with an ASCII fallback and the UTF-8 name (RFC 6266). Names stored
+/// before uploads were cleaned may still hold text-direction or invisible characters; they
+/// never reach the browser's save dialog.
 fn content_disposition(kind: &str, name: &str) -> HeaderValue {
+    let name = crate::text::strip_hidden(name);
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -351,7 +357,11 @@ async fn serve_blob(
     let mut resp = Response::builder()
         .header(header::ETAG, &etag)
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CACHE_CONTROL, "private, max-age=604800")
+        // Never `public`: files are personal. A browser may reuse its copy without asking
+        // for at most an hour; after that it revalidates with the ETag (a cheap 304), and
+        // the server's answer reflects any access lost since (removed from the channel, the
+        // message deleted). Sign-out clears the cache at once (`Clear-Site-Data`).
+        .header(header::CACHE_CONTROL, FILE_CACHE_CONTROL)
         .header(header::CONTENT_DISPOSITION, disposition)
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         // Even opened on its own, a file is inert: no scripts, no plugins, its own origin.
@@ -449,6 +459,14 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Range::Whole);
         assert_eq!(parse_range(Some("items=0-1"), 100), Range::Whole);
         assert_eq!(parse_range(Some("bytes=9-2"), 100), Range::Whole);
+    }
+
+    #[test]
+    fn dispositions_never_carry_text_direction_characters() {
+        let v = content_disposition("attachment", "invoice\u{202E}fdp.exe");
+        let s = v.to_str().unwrap();
+        assert!(s.contains("filename*=UTF-8''invoicefdp.exe"), "{s}");
+        assert!(!s.contains("%E2%80%AE"), "{s}");
     }
 
     #[test]

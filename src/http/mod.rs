@@ -16,7 +16,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -83,6 +83,10 @@ pub fn https_router(state: AppState) -> Router {
         .route("/ca.der", get(onboarding::ca_der))
         .merge(assets::router())
         .merge(files)
+        // After every route: it applies to the method routers registered so far.
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(request_head_limits))
+        .layer(middleware::from_fn(api_no_store))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(move |req, next| {
             security_headers(req, next, hsts)
@@ -102,6 +106,69 @@ pub fn http_router(state: AppState) -> Router {
 
 async fn api_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not-found", "no such API endpoint")
+}
+
+/// The router adds `Allow` to this response itself.
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this address does not accept this method; see the Allow header",
+    )
+}
+
+/// API answers are personal and change with every message: no browser or proxy may keep them,
+/// where they would outlive the session. Handlers that chose their own policy (files) keep it.
+async fn api_no_store(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/") || req.uri().path() == "/metrics";
+    let mut resp = next.run(req).await;
+    if api {
+        resp.headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// Longest request target (path and query) answered normally.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Largest total size of the request's header fields (names and values).
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Most header fields in one request.
+pub const MAX_HEADER_COUNT: usize = 100;
+
+/// Our own request-head limits, answered in the common error shape. hyper's own limits are set
+/// just above these (`server::serve`) and only catch what is far beyond them, with an empty
+/// body, before any of this code runs.
+async fn request_head_limits(req: Request, next: Next) -> Response {
+    let uri_len = req
+        .uri()
+        .path_and_query()
+        .map_or(req.uri().path().len(), |p| p.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            format!("the request's address is longer than {MAX_URI_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let headers = req.headers();
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_HEADER_COUNT || header_bytes > MAX_HEADER_BYTES {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers-too-large",
+            format!(
+                "the request's header fields exceed {MAX_HEADER_COUNT} fields or {MAX_HEADER_BYTES} bytes"
+            ),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 async fn security_headers(req: Request, next: Next, hsts: bool) -> Response {

@@ -11,15 +11,18 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use futures_util::SinkExt;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::error::Query;
 use super::{ApiError, AppState, CurrentUser};
 use crate::chat::protocol::event_frame;
 use crate::chat::{Actor, ChatError};
@@ -35,6 +38,10 @@ const MAX_PENDING: usize = 64;
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 
 /// Close codes the client acts on.
+const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
+const CLOSE_INVALID_PAYLOAD: u16 = 1007;
+const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_SESSION_ENDED: u16 = 4001;
 const CLOSE_TOO_SLOW: u16 = 4008;
 const CLOSE_RESTART: u16 = 1012;
@@ -119,12 +126,66 @@ enum ClientFrame {
     },
 }
 
+/// `WebSocketUpgrade` with a refused handshake answered in the common error shape.
+pub struct WebSocketUpgrade(axum::extract::ws::WebSocketUpgrade);
+
+impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map(WebSocketUpgrade)
+            .map_err(handshake_rejection)
+    }
+}
+
+fn handshake_rejection(r: WebSocketUpgradeRejection) -> ApiError {
+    use WebSocketUpgradeRejection as R;
+    let message = match &r {
+        R::InvalidWebSocketVersionHeader(_) => {
+            // RFC 6455 4.4: name the version we speak so the client can retry with it.
+            return ApiError::new(
+                StatusCode::UPGRADE_REQUIRED,
+                "websocket-version",
+                "this server speaks WebSocket version 13",
+            )
+            .with_header(
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            );
+        }
+        R::MethodNotGet(_) | R::MethodNotConnect(_) => {
+            return ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "open the WebSocket with GET",
+            )
+            .with_header(header::ALLOW, HeaderValue::from_static("GET"));
+        }
+        R::ConnectionNotUpgradable(_) => {
+            return ApiError::new(
+                StatusCode::UPGRADE_REQUIRED,
+                "upgrade-required",
+                "this connection cannot be upgraded to a WebSocket",
+            )
+        }
+        R::InvalidConnectionHeader(_) | R::InvalidUpgradeHeader(_) => {
+            "this address is a WebSocket: send Connection: upgrade and Upgrade: websocket"
+        }
+        R::InvalidProtocolPseudoheader(_) => "the :protocol pseudo-header must be websocket",
+        R::WebSocketKeyHeaderMissing(_) => "the Sec-WebSocket-Key header is missing",
+        _ => "this is not a valid WebSocket handshake",
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, "websocket-required", message)
+}
+
 pub async fn upgrade(
     State(s): State<AppState>,
     who: CurrentUser,
     headers: HeaderMap,
     Query(params): Query<WsParams>,
-    ws: WebSocketUpgrade,
+    WebSocketUpgrade(ws): WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     // Browsers send Origin on WebSocket handshakes; refuse other sites (cross-site hijacking).
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
@@ -145,6 +206,27 @@ pub async fn upgrade(
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| connection(socket, s, who, params.resume_from)))
+}
+
+/// The close frame for a frame the socket layer refused while reading, if the peer is still
+/// there to receive one.
+fn read_error_close(e: &axum::Error) -> Option<(u16, &'static str)> {
+    use tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
+    let inner = std::error::Error::source(e)?.downcast_ref::<WsError>()?;
+    match inner {
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) => {
+            Some((CLOSE_TOO_BIG, "frame larger than limits.max_ws_frame"))
+        }
+        WsError::Capacity(_) => Some((CLOSE_TOO_BIG, "frame too large")),
+        WsError::Utf8(_) => Some((CLOSE_INVALID_PAYLOAD, "text frame is not valid UTF-8")),
+        WsError::Protocol(
+            ProtocolError::ResetWithoutClosingHandshake
+            | ProtocolError::SendAfterClosing
+            | ProtocolError::ReceivedAfterClosing,
+        ) => None,
+        WsError::Protocol(_) => Some((CLOSE_PROTOCOL_ERROR, "WebSocket protocol error")),
+        _ => None,
+    }
 }
 
 type Pending = Pin<Box<dyn Future<Output = String> + Send>>;
@@ -186,6 +268,8 @@ enum Stop {
     Stuck,
     /// The hub let go of the connection.
     Ended(EndReason),
+    /// The client sent a frame the server refuses: close with this code and reason.
+    Refused(u16, &'static str),
 }
 
 /// Sends one message unless the hub ends the connection first or the socket stays blocked
@@ -228,6 +312,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 async fn finish(socket: &mut WebSocket, stop: Stop, who: &CurrentUser) {
     match stop {
         Stop::Gone => {}
+        Stop::Refused(code, reason) => close(socket, code, reason).await,
         Stop::Stuck => {
             tracing::info!(
                 user = who.user.id,
@@ -399,7 +484,18 @@ async fn run(
                 send_text(socket, sub, reply).await?;
             }
             msg = socket.recv() => {
-                let Some(Ok(msg)) = msg else { return Err(Stop::Gone) };
+                let msg = match msg {
+                    Some(Ok(m)) => m,
+                    // The client sent something the socket layer refuses: say why in a close
+                    // frame instead of dropping the connection.
+                    Some(Err(e)) => {
+                        return Err(match read_error_close(&e) {
+                            Some((code, reason)) => Stop::Refused(code, reason),
+                            None => Stop::Gone,
+                        })
+                    }
+                    None => return Err(Stop::Gone),
+                };
                 last_heard = Instant::now();
                 let text = match msg {
                     Message::Text(t) => t,
@@ -410,9 +506,7 @@ async fn run(
                         return Ok(());
                     }
                     Message::Binary(_) => {
-                        let e = ApiError::bad_request("frames are JSON text");
-                        send_text(socket, sub, error_frame(None, e)).await?;
-                        continue;
+                        return Err(Stop::Refused(CLOSE_UNSUPPORTED_DATA, "frames are JSON text"));
                     }
                     _ => continue,
                 };

@@ -153,10 +153,12 @@ fn valid_sha(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// The name shown and offered on download: no directories, no control characters, at most
-/// 255 bytes.
+/// The name shown and offered on download: no directories, no control characters, no
+/// invisible or text-direction characters (which make "report\u{202E}fdp.exe" read as
+/// "reportexe.pdf"), at most 255 bytes. Removed rather than refused: names come from devices.
 pub fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let base = crate::text::strip_hidden(base);
     let mut name: String = base.chars().filter(|c| !c.is_control()).collect();
     name = name.trim().trim_start_matches('.').to_string();
     while name.len() > 255 {
@@ -773,6 +775,9 @@ mod tests {
         assert_eq!(clean_name("C:\\Users\\x\\photo.jpg"), "photo.jpg");
         assert_eq!(clean_name("a\u{0}b\nc.txt"), "abc.txt");
         assert_eq!(clean_name(".."), "file");
+        assert_eq!(clean_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(clean_name("\u{200B}\u{2066}.\u{FEFF}"), "file");
+        assert_eq!(clean_name("team 👩‍💻.png"), "team 👩‍💻.png");
         assert_eq!(clean_name(&"é".repeat(300)).len(), 254);
     }
 

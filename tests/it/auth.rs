@@ -366,3 +366,95 @@ async fn data_survives_a_restart() {
     assert_eq!(users.len(), 2);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn sign_out_left_files_in_the_browser_cache() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let out = app
+        .api_client()
+        .post(app.url("/api/v1/auth/logout"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    assert_eq!(out.headers()["clear-site-data"], "\"cache\"");
+    assert!(out.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn display_names_could_hide_text_direction_and_look_alike_letters() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let set = |name: &str| {
+        app.api_client()
+            .patch(app.url("/api/v1/me"))
+            .bearer_auth(&admin)
+            .json(&json!({ "display_name": name }))
+            .send()
+    };
+    for bad in [
+        "admin\u{202E}nimda",
+        "\u{2066}Boss\u{2069}",
+        "Ad\u{200B}min",
+        "Ad\u{00AD}min",
+        "Admin\u{FEFF}",
+        "Admin\u{E0041}",
+        "Admin\u{FE0F}",
+        "\u{200F}Admin",
+        "\u{061C}Admin",
+        "Аdmin",      // Cyrillic А in a Latin word
+        "Αdmin Team", // Greek Alpha
+    ] {
+        let r = set(bad).await.unwrap();
+        assert_eq!(r.status(), 400, "{bad:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid", "{bad:?}");
+        let msg = body["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("invisible or text-direction") || msg.contains("letters in one word"),
+            "{msg}"
+        );
+    }
+    for good in [
+        "Оперативный штаб",
+        "Штаб HQ",
+        "Zoë Ødegård",
+        "Ana 👩‍💻",
+        "❤️ ops",
+        "田中 太郎",
+    ] {
+        let r = set(good).await.unwrap();
+        assert_eq!(r.status(), 200, "{good:?}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["display_name"], good);
+    }
+
+    // The same rules at account creation.
+    let invite: Value = app
+        .api_client()
+        .post(app.url("/api/v1/invites"))
+        .bearer_auth(&admin)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .api_client()
+        .post(app.url("/api/v1/auth/invite"))
+        .json(&json!({"token": invite["token"], "username": "eve",
+            "display_name": "Ad\u{200D}min", "password": "eve-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    app.stop().await;
+}

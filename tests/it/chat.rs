@@ -868,3 +868,189 @@ async fn sending_too_fast_is_rate_limited_with_a_clear_error() {
     assert_eq!(error_code(r).await, "rate-limited");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_thread_root_in_a_hidden_channel_answered_unlike_a_missing_one() {
+    let t = team().await;
+    let app = &t.app;
+    let secret = create_channel(app, &t.alice, "hidden-room", true).await;
+    let root = post_message(app, &t.alice, secret, "private root").await;
+    let root_id = root["id"].as_i64().unwrap();
+    let mine = create_channel(app, &t.mallory, "mallory-room", false).await;
+    let own_root = post_message(app, &t.mallory, mine, "mine").await["id"]
+        .as_i64()
+        .unwrap();
+    // A reply cannot be a thread's root either.
+    let reply_id = {
+        let r = api(
+            app,
+            &t.mallory,
+            Method::POST,
+            &format!("/api/v1/channels/{mine}/messages"),
+            Some(json!({"body": "reply", "thread_root": own_root})),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    };
+    let path = format!("/api/v1/channels/{mine}/messages");
+    let answer = |root: i64| {
+        api(
+            app,
+            &t.mallory,
+            Method::POST,
+            &path,
+            Some(json!({"body": "probe", "thread_root": root})),
+        )
+    };
+    let shape = |r: reqwest::Response| async move {
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        (status, body)
+    };
+    let hidden = shape(answer(root_id).await).await;
+    let missing = shape(answer(root_id + 1_000_000).await).await;
+    let not_a_root = shape(answer(reply_id).await).await;
+    assert_eq!(hidden.0, 400);
+    assert_eq!(
+        hidden, missing,
+        "a hidden root must look like a missing one"
+    );
+    assert_eq!(hidden, not_a_root);
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn channel_names_could_pass_for_other_channels() {
+    let t = team().await;
+    let app = &t.app;
+    create_channel(app, &t.alice, "general", false).await;
+    for bad in [
+        "g\u{0435}neral",
+        "gene\u{200B}ral",
+        "general\u{202E}",
+        "\u{2067}general",
+        "gen\u{00AD}eral",
+        "ge\u{03BD}eral", // Greek nu
+    ] {
+        let r = api(
+            app,
+            &t.alice,
+            Method::POST,
+            "/api/v1/channels",
+            Some(json!({"name": bad})),
+        )
+        .await;
+        assert_eq!(r.status(), 400, "{bad:?}");
+        assert_eq!(error_code(r).await, "invalid", "{bad:?}");
+    }
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        "/api/v1/channels",
+        Some(json!({"name": "g\u{0435}neral"})),
+    )
+    .await;
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Latin and Cyrillic"),
+        "{body}"
+    );
+    for good in ["оперативный-штаб", "штаб-hq", "ελληνικά", "café"] {
+        create_channel(app, &t.alice, good, false).await;
+    }
+    // Renaming follows the same rules.
+    let ch = create_channel(app, &t.alice, "ops", false).await;
+    let r = api(
+        app,
+        &t.alice,
+        Method::PATCH,
+        &format!("/api/v1/channels/{ch}"),
+        Some(json!({"name": "оps"})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn reactions_accepted_any_word() {
+    let t = team().await;
+    let app = &t.app;
+    let ch = create_channel(app, &t.alice, "reacts", false).await;
+    let mid = post_message(app, &t.alice, ch, "react to me").await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/messages/{mid}/reactions");
+    for bad in [
+        "+1",
+        ":thumbsup:",
+        "ok",
+        "👍👍",
+        "\u{202E}",
+        "\u{200D}",
+        "👍\u{200B}",
+        "",
+    ] {
+        let r = api(
+            app,
+            &t.alice,
+            Method::POST,
+            &path,
+            Some(json!({ "emoji": bad })),
+        )
+        .await;
+        assert_eq!(r.status(), 400, "{bad:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(
+            body["error"]["message"], "a reaction is a single emoji",
+            "{bad:?}"
+        );
+    }
+    for good in ["👍🏽", "👩‍💻", "🇳🇴", "❤️"] {
+        let m: Value = api(
+            app,
+            &t.alice,
+            Method::POST,
+            &path,
+            Some(json!({ "emoji": good })),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert!(
+            m["reactions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["emoji"] == good),
+            "{good}: {m}"
+        );
+    }
+    // With or without its variation selector, a heart is one reaction: this toggles it off.
+    let m: Value = api(
+        app,
+        &t.alice,
+        Method::POST,
+        &path,
+        Some(json!({"emoji": "❤"})),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(
+        !m["reactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["emoji"] == "❤️" || r["emoji"] == "❤"),
+        "{m}"
+    );
+    t.app.stop().await;
+}

@@ -950,3 +950,72 @@ async fn a_full_disk_refuses_the_upload_clearly_and_keeps_everything_else() {
         204
     );
 }
+
+/// Checks a file response's caching policy: personal, and short.
+fn assert_private_short_cache(r: &reqwest::Response, what: &str) {
+    let cc = r.headers()["cache-control"].to_str().unwrap();
+    assert!(cc.contains("private"), "{what}: {cc}");
+    assert!(!cc.contains("public"), "{what}: {cc}");
+    let max_age: u64 = cc
+        .split(',')
+        .find_map(|d| d.trim().strip_prefix("max-age="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(u64::MAX);
+    assert!(max_age <= 3600, "{what}: {cc}");
+}
+
+#[tokio::test]
+async fn files_were_cached_for_a_week() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let f = upload(&app, &admin, "big.jpg", &jpeg(2400, 1200)).await;
+    for key in ["url", "thumb_url", "preview_url"] {
+        let url = f[key].as_str().unwrap();
+        let r = get_bytes(&app, &admin, url, None).await;
+        assert_eq!(r.status(), 200, "{key}");
+        assert_private_short_cache(&r, key);
+        let etag = r.headers()["etag"].clone();
+        let again = app
+            .api_client()
+            .get(app.url(url))
+            .bearer_auth(&admin)
+            .header("If-None-Match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304);
+        assert_private_short_cache(&again, key);
+    }
+    let r = get_bytes(&app, &admin, f["url"].as_str().unwrap(), Some("bytes=0-9")).await;
+    assert_eq!(r.status(), 206);
+    assert_private_short_cache(&r, "range");
+    // Errors about files are API answers: never stored.
+    let r = get_bytes(&app, &admin, "/api/v1/files/nope", None).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn file_names_could_reverse_their_extension() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    // Shown as "invoice_exe.pdf" by a bidi-aware renderer, really an .exe.
+    let f = upload(
+        &app,
+        &admin,
+        "invoice_\u{202E}fdp.exe",
+        b"MZ not really a program",
+    )
+    .await;
+    assert_eq!(f["name"], "invoice_fdp.exe");
+    let f2 = upload(&app, &admin, "\u{2067}a\u{200B}b\u{FEFF}c 👩‍💻.txt", b"text").await;
+    assert_eq!(f2["name"], "abc 👩‍💻.txt");
+    let r = get_bytes(&app, &admin, f["url"].as_str().unwrap(), None).await;
+    let cd = r.headers()["content-disposition"].to_str().unwrap();
+    assert_eq!(
+        cd,
+        "attachment; filename=\"invoice_fdp.exe\"; filename*=UTF-8''invoice_fdp.exe"
+    );
+    app.stop().await;
+}

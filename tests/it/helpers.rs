@@ -559,3 +559,50 @@ pub async fn real_server_with_admin(
         token,
     }
 }
+
+/// A response read off the wire: status, head (lower-cased) and body.
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+    }
+}
+
+/// Sends `request` as raw bytes over TLS (HTTP/1.1) and reads until the server closes: for
+/// requests that a client library would refuse to send.
+pub async fn raw_https(app: &TestApp, request: &[u8]) -> RawResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tcp = tokio::net::TcpStream::connect(app.https_addr())
+        .await
+        .unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(client_tls(&app.ca_pem())))
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    tls.write_all(request).await.unwrap();
+    tls.flush().await.unwrap();
+    let mut out = Vec::new();
+    // A server that closes without close_notify ends the read with an error; what arrived
+    // before it is the answer.
+    let _ = tokio::time::timeout(WAIT, tls.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    RawResponse {
+        status,
+        head: head.to_ascii_lowercase(),
+        body: body.to_string(),
+    }
+}

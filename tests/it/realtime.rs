@@ -950,3 +950,98 @@ async fn restarts_under_load_lose_nothing_and_repeat_nothing() {
     assert!(done >= 20, "only {done} restarts in the time budget");
     app.stop().await;
 }
+
+/// Opens a WebSocket and returns it once `ready` arrived.
+async fn ready_socket(app: &TestApp, token: &str) -> Ws {
+    app.ws(token, None).await.0
+}
+
+#[tokio::test]
+async fn refused_frames_dropped_the_socket_without_a_close_code() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = spawn_app().await;
+    let (alice, _, _) = three_users(&app).await;
+
+    // Over limits.max_ws_frame (64 KiB): 1009 "message too big".
+    let mut ws = ready_socket(&app, &alice).await;
+    ws.send_raw(&format!(
+        "{{\"type\":\"ping\",\"req\":\"{}\"}}",
+        "z".repeat(70 * 1024)
+    ))
+    .await;
+    assert_eq!(ws.close_code().await, Some(1009));
+
+    // A text frame that is not UTF-8: 1007 "invalid frame payload data".
+    let mut ws = ready_socket(&app, &alice).await;
+    let bad = Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true);
+    ws.stream.send(Message::Frame(bad)).await.unwrap();
+    assert_eq!(ws.close_code().await, Some(1007));
+
+    // Binary frames are not part of the protocol: 1003 "unsupported data".
+    let mut ws = ready_socket(&app, &alice).await;
+    ws.stream
+        .send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    assert_eq!(ws.close_code().await, Some(1003));
+
+    // Frames that are text but not understood still get an error frame and the connection
+    // stays (malformed_frames_get_an_error_and_the_connection_stays_usable).
+    let mut ws = ready_socket(&app, &alice).await;
+    ws.send_raw("{\"type\":\"ping\"").await;
+    assert_eq!(ws.next().await.unwrap()["code"], "malformed-frame");
+    let pong = ws.request(json!({"type": "ping"})).await;
+    assert_eq!(pong["type"], "pong");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn refused_websocket_handshakes_were_answered_in_plain_text() {
+    let app = spawn_app().await;
+    let (alice, _, _) = three_users(&app).await;
+    let c = app.api_client();
+    let get = |version: Option<&str>, upgrade: bool, query: &str| {
+        let mut rb = c
+            .get(app.url(&format!("/api/v1/ws{query}")))
+            .bearer_auth(&alice);
+        if upgrade {
+            rb = rb
+                .header("connection", "upgrade")
+                .header("upgrade", "websocket")
+                .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+        }
+        if let Some(v) = version {
+            rb = rb.header("sec-websocket-version", v);
+        }
+        rb.send()
+    };
+    let check = |r: reqwest::Response, status: u16, code: &'static str| async move {
+        assert_eq!(r.status(), status, "{code}");
+        assert_eq!(r.headers()["content-type"], "application/json", "{code}");
+        assert_eq!(error_code(r).await, code);
+    };
+
+    // A plain GET, as a browser tab opening the address would send.
+    check(
+        get(None, false, "").await.unwrap(),
+        400,
+        "websocket-required",
+    )
+    .await;
+    // An unsupported protocol version: 426 naming the one we speak (RFC 6455 4.4).
+    let r = get(Some("8"), true, "").await.unwrap();
+    assert_eq!(r.headers()["sec-websocket-version"], "13");
+    check(r, 426, "websocket-version").await;
+    // A resume position that is not a number.
+    check(
+        get(Some("13"), true, "?resume_from=abc").await.unwrap(),
+        400,
+        "invalid-query",
+    )
+    .await;
+    app.stop().await;
+}
