@@ -742,13 +742,13 @@ mod docs {
     fn examples(name: &str) -> &'static [(&'static str, &'static str)] {
         match name {
             "outpost" => &[
-                ("outpost serve", "Run the server with the embedded defaults: HTTPS on 0.0.0.0:8443, onboarding on http://0.0.0.0:8080, data in ./outpost-data."),
+                ("outpost serve", "Run the server with the embedded defaults: HTTPS on port 8443 and onboarding on plain-HTTP port 8080, on every IPv6 and IPv4 address; data in ./outpost-data."),
                 ("outpost user add alice --admin", "Create an administrator from the shell instead of the setup link; the generated password is printed once."),
                 ("outpost doctor --config /etc/outpost/outpost.toml", "Check permissions, the database, certificates and the call ports of an installed server."),
                 ("outpost verify-update outpost_0.2.0-1_amd64.deb", "Check a new package against the release key before installing it."),
             ],
             "outpost-serve" => &[
-                ("outpost serve", "Defaults: HTTPS on 0.0.0.0:8443, onboarding on http://0.0.0.0:8080, data in ./outpost-data."),
+                ("outpost serve", "Defaults: HTTPS on [::]:8443 and onboarding on [::]:8080 (IPv6 and IPv4), data in ./outpost-data."),
                 ("outpost serve --config /etc/outpost/outpost.toml", "What the packaged service (outpost.service) runs."),
                 ("OUTPOST_LISTEN=192.168.1.10:443 outpost serve --http-listen off --no-discovery", "One address, no plain-HTTP onboarding site, no mDNS."),
             ],
