@@ -38,6 +38,12 @@ pub enum ServeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the data directory {path} is open to other users (mode {mode:o}) and cannot be made private: {source}; run: chmod 700 {path}")]
+    DataDirOpen {
+        path: PathBuf,
+        mode: u32,
+        source: std::io::Error,
+    },
     #[error("cannot listen on {addr}: the port is already in use by another program")]
     PortInUse { addr: SocketAddr },
     #[error(
@@ -174,7 +180,28 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
         PkiError::Io { source, .. } => err(source),
         other => ServeError::Pki(other),
     })?;
-    let probe = dir.join(".write-test");
+    // A data dir made by hand (or by an older version) may be open to every user of the
+    // machine: it holds the CA key and the database, so close it or refuse to start.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir).map_err(err)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|source| {
+                ServeError::DataDirOpen {
+                    path: dir.to_path_buf(),
+                    mode: mode & 0o777,
+                    source,
+                }
+            })?;
+            tracing::warn!(
+                path = %dir.display(),
+                was = format!("{:o}", mode & 0o777),
+                "the data directory was open to other users; it is now 0700"
+            );
+        }
+    }
+    // Per process: two commands starting at once must not remove each other's probe.
+    let probe = dir.join(format!(".write-test-{}", std::process::id()));
     std::fs::write(&probe, b"ok").map_err(err)?;
     std::fs::remove_file(&probe).map_err(err)?;
     Ok(())

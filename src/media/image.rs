@@ -16,8 +16,11 @@ pub const THUMB_MAX: u32 = 480;
 pub const PREVIEW_MAX: u32 = 1600;
 /// Largest photo side decoded; bigger ones are kept as plain files.
 const MAX_SIDE: u32 = 16_384;
-/// Memory one decode may use. A decompression bomb stops here instead of exhausting memory.
-const MAX_ALLOC: u64 = 384 << 20;
+/// Memory one photo's processing may use. A decompression bomb stops here instead of
+/// exhausting memory. Counted as the decoder really allocates: its output buffer, which is the
+/// only full-size image made (thumbnails and previews are scaled straight from it and turned
+/// upright when small); 192 MiB is a 64-megapixel RGB photo, and two run at once.
+const MAX_ALLOC: u64 = 192 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
@@ -54,42 +57,76 @@ fn limits() -> Limits {
     l
 }
 
-/// Decodes an image (its format recognised from the content) with limits, and turns it upright.
-pub fn decode<R: BufRead + Seek>(input: R) -> Result<(DynamicImage, u8), ImageError> {
+/// Decodes an image (its format recognised from the content) with limits; returns it as
+/// stored (not yet upright) and its EXIF orientation.
+fn decode_raw<R: BufRead + Seek>(input: R) -> Result<(DynamicImage, Orientation), ImageError> {
     let mut reader = ImageReader::new(input)
         .with_guessed_format()
         .map_err(image::ImageError::IoError)?;
     reader.limits(limits());
     let mut decoder = reader.into_decoder()?;
+    // The decoder checks its own buffer against `max_alloc` only for some formats and counts
+    // some of them in a narrower type; check the whole output here for every format.
+    if decoder.total_bytes() > MAX_ALLOC {
+        return Err(ImageError::Decode(image::ImageError::Limits(
+            image::error::LimitError::from_kind(image::error::LimitErrorKind::InsufficientMemory),
+        )));
+    }
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder)?;
+    let img = DynamicImage::from_decoder(decoder)?;
+    Ok((img, orientation))
+}
+
+/// Decodes an image (its format recognised from the content) with limits, and turns it upright.
+pub fn decode<R: BufRead + Seek>(input: R) -> Result<(DynamicImage, u8), ImageError> {
+    let (mut img, orientation) = decode_raw(input)?;
     img.apply_orientation(orientation);
     Ok((img, orientation.to_exif()))
 }
 
+/// Whether an orientation swaps width and height.
+fn swaps_sides(o: Orientation) -> bool {
+    matches!(
+        o,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    )
+}
+
+/// A copy no larger than `max` on its longer side, made without any full-size intermediate
+/// (`thumbnail` averages areas in integers; `resize` would build a float copy as tall as the
+/// original), turned upright.
+fn scaled_upright(img: &DynamicImage, max: u32, orientation: Orientation) -> DynamicImage {
+    let mut small = if img.width().max(img.height()) > max {
+        img.thumbnail(max, max)
+    } else {
+        img.clone()
+    };
+    small.apply_orientation(orientation);
+    small
+}
+
 /// Makes the thumbnail and preview of a photo.
 pub fn process<R: BufRead + Seek>(input: R) -> Result<Processed, ImageError> {
-    let (img, orientation) = decode(input)?;
-    let (width, height) = (img.width(), img.height());
-    // Never enlarge: a small photo is its own thumbnail, re-encoded without metadata.
-    let thumb = if width.max(height) > THUMB_MAX {
-        encode(&img.thumbnail(THUMB_MAX, THUMB_MAX))?
+    let (img, orientation) = decode_raw(input)?;
+    let (width, height) = if swaps_sides(orientation) {
+        (img.height(), img.width())
     } else {
-        encode(&img)?
+        (img.width(), img.height())
     };
+    // Never enlarge: a small photo is its own thumbnail, re-encoded without metadata.
+    let thumb = encode(&scaled_upright(&img, THUMB_MAX, orientation))?;
     let preview = if width.max(height) > PREVIEW_MAX {
-        Some(encode(&img.resize(
-            PREVIEW_MAX,
-            PREVIEW_MAX,
-            image::imageops::FilterType::Triangle,
-        ))?)
+        Some(encode(&scaled_upright(&img, PREVIEW_MAX, orientation))?)
     } else {
         None
     };
     Ok(Processed {
         width,
         height,
-        orientation,
+        orientation: orientation.to_exif(),
         thumb,
         preview,
     })
@@ -182,7 +219,7 @@ pub fn strip_metadata(data: Bytes, mime: &str, orientation: u8) -> Option<Bytes>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{ImageBuffer, Rgb};
+    use image::{ImageBuffer, ImageEncoder, Rgb};
 
     fn jpeg(w: u32, h: u32) -> Vec<u8> {
         let img = ImageBuffer::from_fn(w, h, |x, _| Rgb([(x % 256) as u8, 0, 0]));
@@ -214,6 +251,48 @@ mod tests {
         bomb.extend_from_slice(&100_000u32.to_be_bytes());
         bomb.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
         assert!(process(Cursor::new(bomb)).is_err());
+    }
+
+    #[test]
+    fn a_huge_flat_png_is_refused_before_its_pixels_are_decoded() {
+        // The audit's case: 16384 x 16384 grey pixels compress to a few hundred KB and used
+        // to peak at ~700 MB (a float copy for the preview, an RGB copy for the encoder).
+        let side = 16_384u32;
+        let zeros = vec![0u8; (side * side) as usize];
+        let mut png = Vec::new();
+        image::codecs::png::PngEncoder::new_with_quality(
+            &mut png,
+            image::codecs::png::CompressionType::Fast,
+            image::codecs::png::FilterType::NoFilter,
+        )
+        .write_image(&zeros, side, side, image::ExtendedColorType::L8)
+        .unwrap();
+        drop(zeros);
+        assert!(png.len() < 2 << 20, "{} bytes", png.len());
+        let started = std::time::Instant::now();
+        assert!(process(Cursor::new(png)).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn previews_are_made_upright_from_the_stored_pixels() {
+        // A landscape photo stored sideways (orientation 6: rotate 90) is reported upright.
+        let img = image::RgbImage::from_pixel(2000, 1000, image::Rgb([200, 10, 10]));
+        let mut jpg = Vec::new();
+        JpegEncoder::new_with_quality(&mut jpg, 80)
+            .encode_image(&img)
+            .unwrap();
+        let jpg = Jpeg::from_bytes(Bytes::from(jpg)).unwrap();
+        let mut jpg = jpg;
+        jpg.set_exif(Some(orientation_exif(6)));
+        let mut out = Vec::new();
+        jpg.encoder().write_to(&mut out).unwrap();
+        let p = process(Cursor::new(out)).unwrap();
+        assert_eq!((p.width, p.height, p.orientation), (1000, 2000, 6));
+        let thumb = image::load_from_memory(&p.thumb.bytes).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), (240, 480));
+        let preview = image::load_from_memory(&p.preview.unwrap().bytes).unwrap();
+        assert_eq!((preview.width(), preview.height()), (800, 1600));
     }
 
     /// A short in-tree run of what `fuzz/fuzz_targets/thumbnail.rs` does at length: mutated

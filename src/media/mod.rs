@@ -357,6 +357,18 @@ impl Media {
             failure.get_or_insert(e.into());
         }
         drop(file);
+        if matches!(failure, Some(MediaError::DiskFull)) {
+            // The partial file only holds space the disk lacks; keeping it for a resume that
+            // cannot succeed until space is freed would leave it there until the sweep. The
+            // upload is cancelled: the client starts it again once the admin has made room.
+            let _ = tokio::fs::remove_file(self.inner.uploads_dir.join(&up.id)).await;
+            let uid = up.id.clone();
+            if let Err(e) = self.inner.store.write(move |c| q::delete_upload(c, &uid)).await {
+                tracing::warn!(error = %e, upload = %up.id, "could not forget an upload the full disk ended");
+            }
+            self.forget_slot(&up.id);
+            return Err(MediaError::DiskFull);
+        }
         let id_for_db = up.id.clone();
         let received_i = received as i64;
         self.inner

@@ -110,6 +110,10 @@ impl Store {
         if path.exists() {
             check_existing(path)?;
         }
+        make_private(path).map_err(|e| StoreError::Open {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        })?;
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -397,6 +401,34 @@ fn check_table(c: &Connection, table: &str, limit: usize, found: &mut Vec<Damage
         }
     }
     Ok(n)
+}
+
+/// Makes the database file readable by its owner only, creating it empty if it does not exist.
+/// SQLite gives the `-wal` and `-shm` files it makes later the same mode as the database.
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        let file = Path::new(&name);
+        if let Ok(meta) = std::fs::metadata(file) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+                tracing::warn!(path = %file.display(), "the database file was readable by others; it is now private (0600)");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a database that is damaged or newer than this binary, without writing to it.

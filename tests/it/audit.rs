@@ -494,3 +494,31 @@ fn the_documented_backup_passphrase_variable_is_not_called_unknown() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("unknown environment variable"), "{err}");
 }
+
+#[tokio::test]
+async fn a_data_dir_open_to_everyone_is_made_private_and_no_database_file_is_world_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let config = test_config(dir.path());
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A database another tool left readable by everyone.
+    {
+        let store = outpost::store::Store::open(&config.db_path()).unwrap();
+        store.close();
+    }
+    std::fs::set_permissions(config.db_path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let app = spawn_in(dir, config.clone()).await;
+    let admin = app.setup_admin().await;
+    let ch = create_channel(&app, &admin, "ops", false).await;
+    post_message(&app, &admin, ch, "hello").await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&config.data_dir), 0o700);
+    for entry in std::fs::read_dir(&config.data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("outpost.db") {
+            assert_eq!(mode(&path) & 0o077, 0, "{name} is private");
+        }
+    }
+}
