@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use outpost::config::{Config, ConfigError, HttpListen, Overrides};
 use outpost::telemetry::priority_prefix as prefix;
 use tracing::Level;
-use outpost::config::{Config, ConfigError, HttpListen, Overrides};
 
 #[derive(Parser)]
 #[command(
