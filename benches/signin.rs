@@ -105,11 +105,12 @@ fn client(s: &Server, from: IpAddr) -> reqwest::Client {
     for c in rustls_pemfile::certs(&mut s.ca.as_bytes()).flatten() {
         roots.add(c).unwrap();
     }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(outpost::pki::crypto_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls =
+        rustls::ClientConfig::builder_with_provider(Arc::new(outpost::pki::crypto_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .resolve("localhost", s.addr)
@@ -123,7 +124,13 @@ fn address(i: usize) -> IpAddr {
     IpAddr::from([127, 10 + (i / 250) as u8, 0, (i % 250) as u8 + 1])
 }
 
-async fn burst(s: &Server, n: usize, in_flight: usize, from: impl Fn(usize) -> IpAddr, password: &str) -> (usize, usize, usize) {
+async fn burst(
+    s: &Server,
+    n: usize,
+    in_flight: usize,
+    from: impl Fn(usize) -> IpAddr,
+    password: &str,
+) -> (usize, usize, usize) {
     let url = format!("https://localhost:{}/api/v1/auth/login", s.addr.port());
     let gate = Arc::new(tokio::sync::Semaphore::new(in_flight));
     let tasks: Vec<_> = (0..n)
@@ -133,7 +140,12 @@ async fn burst(s: &Server, n: usize, in_flight: usize, from: impl Fn(usize) -> I
             let body = json!({"username": format!("user{}", i % 50), "password": password});
             tokio::spawn(async move {
                 let _p = gate.acquire_owned().await.unwrap();
-                c.post(url).json(&body).send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+                c.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
             })
         })
         .collect();

@@ -109,12 +109,17 @@ fn verify_with(password: &str, hash: &str, area: &mut WorkArea) -> bool {
     let Ok(raw_salt) = salt.decode_b64(&mut raw_salt) else {
         return false;
     };
-    // A stored hash from a future, costlier setting gets its own area once; ours are reused.
+    // The pooled area grows to our own setting once and is reused from then on; a stored hash
+    // from a costlier setting gets a temporary area of its own.
+    let needed = params.block_count();
+    if area.len() < needed && needed <= argon2_params().block_count() {
+        *area = new_work_area(argon2_params().block_count());
+    }
     let mut own;
-    let blocks = if area.len() >= params.block_count() {
+    let blocks = if area.len() >= needed {
         &mut area[..]
     } else {
-        own = new_work_area(params.block_count());
+        own = new_work_area(needed);
         &mut own[..]
     };
     let mut out = vec![0u8; expected.len()];
@@ -856,6 +861,10 @@ mod tests {
                 .unwrap()
                 .to_string()
         };
+        // Verifying keeps the area it grew to, so the next hash allocates nothing.
+        let mut fresh = WorkArea::new();
+        assert!(verify_with("battery staple", &theirs, &mut fresh));
+        assert_eq!(fresh.len(), argon2_params().block_count());
         assert!(verify_with("battery staple", &theirs, &mut area));
         assert!(!verify_with("battery stapler", &theirs, &mut area));
         assert!(!verify_with("x", "$argon2id$v=19$garbage", &mut area));

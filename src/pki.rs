@@ -855,6 +855,27 @@ mod tests {
     }
 
     #[test]
+    fn the_default_site_name_does_not_make_an_outpost_outpost_ca() {
+        assert_eq!(ca_common_name("Outpost"), "Outpost CA");
+        assert_eq!(
+            ca_common_name("Field Office 3"),
+            "Field Office 3 Outpost CA"
+        );
+        assert_eq!(ca_common_name("HQ outpost"), "HQ outpost CA");
+        let (pem, key) = create_ca("Outpost", "host", &[]).unwrap();
+        assert!(ca_key_matches(&pem, &key));
+        let der = pem_to_der(&pem).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert!(
+            cert.subject().to_string().contains("CN=Outpost CA"),
+            "{}",
+            cert.subject()
+        );
+        let (_, other_key) = create_ca("Outpost", "host", &[]).unwrap();
+        assert!(!ca_key_matches(&pem, &other_key));
+    }
+
+    #[test]
     fn dns_names_are_checked() {
         assert!(is_valid_dns_name("chat.lan"));
         assert!(!is_valid_dns_name("bad_name.lan"));

@@ -186,13 +186,13 @@ pub fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir).map_err(err)?.permissions().mode();
         if mode & 0o077 != 0 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|source| {
-                ServeError::DataDirOpen {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(
+                |source| ServeError::DataDirOpen {
                     path: dir.to_path_buf(),
                     mode: mode & 0o777,
                     source,
-                }
-            })?;
+                },
+            )?;
             tracing::warn!(
                 path = %dir.display(),
                 was = format!("{:o}", mode & 0o777),

@@ -70,10 +70,7 @@ pub fn init(config: &LogConfig) {
                 .json()
                 .flatten_event(true)
                 .with_target(false);
-            builder
-                .json()
-                .event_format(Prioritised(format))
-                .try_init()
+            builder.json().event_format(Prioritised(format)).try_init()
         }
         LogFormat::Text => {
             let format = tracing_subscriber::fmt::format()

@@ -81,6 +81,9 @@ struct Call {
     participants: BTreeMap<PeerId, Participant>,
     ringing: BTreeSet<i64>,
     joined: BTreeSet<i64>,
+    /// A call in a direct message: when either side hangs up it is over for both, as on a
+    /// phone. A group call goes on while anyone is in it.
+    one_to_one: bool,
 }
 
 impl Call {
@@ -233,6 +236,13 @@ impl Calls {
             return Ok(existing);
         }
         let members = self.inner.chat.members(actor.id, false, channel_id).await?;
+        let one_to_one = self
+            .inner
+            .store
+            .read(move |c| crate::store::chat::channel(c, channel_id))
+            .await?
+            .kind
+            == crate::store::chat::ChannelKind::Dm;
         let started_at = now_ms();
         let id: i64 = self
             .inner
@@ -265,6 +275,7 @@ impl Calls {
                 participants: BTreeMap::new(),
                 ringing: members.into_iter().filter(|m| *m != actor.id).collect(),
                 joined: BTreeSet::new(),
+                one_to_one,
             };
             let view = call.view();
             st.by_channel.insert(channel_id, call.id);
@@ -431,8 +442,11 @@ impl Calls {
             let Some(call) = st.calls.get_mut(&call_id) else {
                 return;
             };
-            call.participants.remove(&peer);
-            if call.participants.is_empty() {
+            let left = call.participants.remove(&peer);
+            let other_side_hung_up = call.one_to_one
+                && call.answered.is_some()
+                && left.is_some_and(|p| call.participants.values().all(|o| o.user_id != p.user_id));
+            if call.participants.is_empty() || other_side_hung_up {
                 Some(call_id)
             } else {
                 self.publish_state(call);

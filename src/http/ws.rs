@@ -246,7 +246,12 @@ impl Drop for CallSession {
     }
 }
 
+/// An error answer for the client. A server-side failure is logged here with its cause, as
+/// the HTTP layer logs 5xx answers: a WebSocket request never fails silently.
 fn error_frame(req: Option<&str>, err: ApiError) -> String {
+    if let Some(cause) = &err.internal {
+        tracing::error!(code = err.code, cause = %cause, "a WebSocket request failed");
+    }
     json!({"type": "error", "req": req, "code": err.code, "message": err.message}).to_string()
 }
 

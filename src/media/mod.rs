@@ -363,7 +363,12 @@ impl Media {
             // upload is cancelled: the client starts it again once the admin has made room.
             let _ = tokio::fs::remove_file(self.inner.uploads_dir.join(&up.id)).await;
             let uid = up.id.clone();
-            if let Err(e) = self.inner.store.write(move |c| q::delete_upload(c, &uid)).await {
+            if let Err(e) = self
+                .inner
+                .store
+                .write(move |c| q::delete_upload(c, &uid))
+                .await
+            {
                 tracing::warn!(error = %e, upload = %up.id, "could not forget an upload the full disk ended");
             }
             self.forget_slot(&up.id);

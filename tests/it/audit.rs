@@ -460,7 +460,10 @@ fn under_systemd_log_lines_carry_journal_priorities_and_no_colour() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains('\u{1b}'), "no ANSI escape codes: {err:?}");
     let last = err.lines().last().unwrap_or_default();
-    assert!(last.starts_with("<3>error: "), "the failure is an error entry: {err}");
+    assert!(
+        last.starts_with("<3>error: "),
+        "the failure is an error entry: {err}"
+    );
     assert_eq!(
         last.matches("already in use").count(),
         1,
@@ -486,7 +489,12 @@ fn under_systemd_log_lines_carry_journal_priorities_and_no_colour() {
 fn the_documented_backup_passphrase_variable_is_not_called_unknown() {
     let dir = tempfile::tempdir().unwrap();
     let out = outpost_bin()
-        .args(["backup", "verify", dir.path().join("none.age").to_str().unwrap(), "--passphrase"])
+        .args([
+            "backup",
+            "verify",
+            dir.path().join("none.age").to_str().unwrap(),
+            "--passphrase",
+        ])
         .env("OUTPOST_BACKUP_PASSPHRASE", "secret words here")
         .env_remove("OUTPOST_CONFIG")
         .output()

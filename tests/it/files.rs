@@ -942,7 +942,14 @@ async fn a_full_disk_refuses_the_upload_clearly_and_keeps_everything_else() {
         !app.data_dir().join("uploads").join(&id).exists(),
         "the partial file of an upload the full disk ended is removed"
     );
-    let r = api(&app, &admin, Method::GET, &format!("/api/v1/uploads/{id}"), None).await;
+    let r = api(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/uploads/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(r.status(), 404);
     let next = start_upload(&app, &admin, "fits-now.bin", 600 << 10).await;
     let r = patch(&app, &admin, &next, 0, pseudo_random(300 << 10, 9)).await;
