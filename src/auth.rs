@@ -23,6 +23,8 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 /// Rate-limiter entries untouched for this long are forgotten.
 const LIMITER_FORGET: Duration = Duration::from_secs(3600);
 const LIMITER_MAX_ENTRIES: usize = 100_000;
+/// A key with no failure for this long starts counting again from zero.
+const LIMITER_FORGIVE: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -148,7 +150,9 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// many sign-ins arrive together. Waiting requests queue in arrival order and cost no memory
 /// beyond their future.
 pub struct Hasher {
-    permits: tokio::sync::Semaphore,
+    /// Moved into each blocking hash, so a hash whose request was dropped keeps its slot
+    /// (and its work area) until it really ends.
+    permits: Arc<tokio::sync::Semaphore>,
     areas: Mutex<Vec<WorkArea>>,
     /// How many hashes may run at once.
     pub limit: usize,
@@ -158,7 +162,7 @@ impl Hasher {
     pub fn new(limit: usize) -> Hasher {
         let limit = limit.max(1);
         Hasher {
-            permits: tokio::sync::Semaphore::new(limit),
+            permits: Arc::new(tokio::sync::Semaphore::new(limit)),
             areas: Mutex::new(Vec::with_capacity(limit)),
             limit,
         }
@@ -174,9 +178,15 @@ impl Hasher {
         self: &Arc<Self>,
         work: impl FnOnce(&mut WorkArea) -> T + Send + 'static,
     ) -> Result<T> {
-        let _permit = self.permits.acquire().await.map_err(|_| AuthError::Hash)?;
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AuthError::Hash)?;
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut area = this
                 .areas
                 .lock()
@@ -338,6 +348,11 @@ impl RateLimiter {
         if entries.len() >= LIMITER_MAX_ENTRIES {
             entries.retain(|_, e| e.in_flight > 0 || now.duration_since(e.last) < LIMITER_FORGET);
         }
+        if entries.len() >= LIMITER_MAX_ENTRIES {
+            // A flood of names: forget everything not being checked or locked right now rather
+            // than refuse everyone.
+            entries.retain(|_, e| e.in_flight > 0 || e.locked_until.is_some_and(|u| u > now));
+        }
         for k in keys {
             let e = entries.entry(k.key.clone()).or_insert(LimiterEntry {
                 failures: 0,
@@ -365,6 +380,11 @@ impl RateLimiter {
             locked_until: None,
             last: now,
         });
+        // Failures long past are forgiven: a shared address (a NAT, a kiosk) collects typos
+        // from many people over a day, and those must not add up to a lockout.
+        if now.duration_since(e.last) > LIMITER_FORGIVE && e.locked_until.is_none_or(|u| u <= now) {
+            e.failures = 0;
+        }
         e.failures += 1;
         e.last = now;
         if e.failures >= key.free {
@@ -412,7 +432,27 @@ impl Auth {
         now_ms() - i64::from(self.config.session_idle_days) * 86_400_000
     }
 
+    /// Signs in. The attempt runs to its end in a task of its own: a client that hangs up
+    /// while its password is being checked still has the attempt counted (and a failure
+    /// recorded), so dropping requests cannot get around the limits.
     pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientInfo,
+        address: Option<IpAddr>,
+    ) -> Result<NewSession> {
+        let this = self.clone();
+        let (username, password) = (username.to_string(), password.to_string());
+        tokio::spawn(async move {
+            this.login_to_end(&username, &password, client, address)
+                .await
+        })
+        .await
+        .map_err(|_| AuthError::Hash)?
+    }
+
+    async fn login_to_end(
         &self,
         username: &str,
         password: &str,

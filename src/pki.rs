@@ -133,6 +133,14 @@ impl Pki {
                 std::fs::read_to_string(&paths.ca_cert).map_err(io_err("read", &paths.ca_cert))?;
             let key =
                 std::fs::read_to_string(&paths.ca_key).map_err(io_err("read", &paths.ca_key))?;
+            if KeyPair::from_pem(&key).is_err() || pem_to_der(&cert).is_none() {
+                // Unreadable is not the same as wrong: a truncated file must not cost every
+                // device its trust in the CA. The admin restores it from a backup.
+                return Err(PkiError::BadFile {
+                    path: paths.ca_key.clone(),
+                    what: "CA key (or the CA certificate beside it); restore both from a backup",
+                });
+            }
             if ca_key_matches(&cert, &key) {
                 Some((cert, key))
             } else {

@@ -608,6 +608,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<T> {
 async fn stalled(
     last: Arc<std::sync::atomic::AtomicU64>,
     requested: Arc<std::sync::atomic::AtomicBool>,
+    busy: Arc<std::sync::atomic::AtomicUsize>,
     epoch: tokio::time::Instant,
     first_request: Duration,
     idle: Duration,
@@ -616,6 +617,10 @@ async fn stalled(
         let seen = last.load(std::sync::atomic::Ordering::Relaxed);
         let deadline = if !requested.load(std::sync::atomic::Ordering::Relaxed) {
             epoch + first_request
+        } else if busy.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            // A request being answered may take its time (a photo's thumbnails, an fsync of a
+            // large file): silence only counts once no request is in progress.
+            tokio::time::Instant::now() + idle
         } else {
             epoch + Duration::from_millis(seen) + idle
         };
@@ -623,6 +628,34 @@ async fn stalled(
             return;
         }
         tokio::time::sleep_until(deadline).await;
+    }
+}
+
+/// A request in progress on a connection; the idle clock starts again when it is answered.
+struct Busy {
+    count: Arc<std::sync::atomic::AtomicUsize>,
+    last: Arc<std::sync::atomic::AtomicU64>,
+    epoch: tokio::time::Instant,
+}
+
+impl Busy {
+    fn start(
+        count: Arc<std::sync::atomic::AtomicUsize>,
+        last: Arc<std::sync::atomic::AtomicU64>,
+        epoch: tokio::time::Instant,
+    ) -> Busy {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Busy { count, last, epoch }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let ms = self.epoch.elapsed().as_millis() as u64;
+        self.last
+            .store(ms.max(1), std::sync::atomic::Ordering::Relaxed);
+        self.count
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -679,23 +712,30 @@ async fn serve(
         let tls = tls.clone();
         let (first_bytes, idle) = (policy.first_bytes, policy.idle);
         tokio::spawn(async move {
-            let _permit = permit;
-            let _slot = slot;
+            let hold = http::ConnectionHold(Arc::new((permit, slot)));
             let epoch = tokio::time::Instant::now();
             let last = Arc::new(std::sync::atomic::AtomicU64::new(0));
             let requested = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let seen_request = requested.clone();
+            let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let (seen_request, in_flight, touched) =
+                (requested.clone(), busy.clone(), last.clone());
             let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 seen_request.store(true, std::sync::atomic::Ordering::Relaxed);
                 req.extensions_mut().insert(ConnectInfo(peer));
-                router.clone().oneshot(req.map(axum::body::Body::new))
+                req.extensions_mut().insert(hold.clone());
+                let busy = Busy::start(in_flight.clone(), touched.clone(), epoch);
+                let answer = router.clone().oneshot(req.map(axum::body::Body::new));
+                async move {
+                    let _busy = busy;
+                    answer.await
+                }
             });
             let tcp = Watched {
                 inner: tcp,
                 last: last.clone(),
                 epoch,
             };
-            let stall = stalled(last, requested, epoch, first_bytes, idle);
+            let stall = stalled(last, requested, busy, epoch, first_bytes, idle);
             match tls {
                 Some(acceptor) => {
                     let handshake = tokio::time::timeout(

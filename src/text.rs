@@ -21,6 +21,8 @@ pub enum TextError {
         first: &'static str,
         second: &'static str,
     },
+    #[error("{what} can only use ordinary spaces between words (found U+{code:04X})")]
+    Spacing { what: &'static str, code: u32 },
 }
 
 /// Characters that display as nothing, or that change the direction or shaping of the text
@@ -145,6 +147,14 @@ pub fn check_name(what: &'static str, s: &str, allow_emoji: bool) -> Result<(), 
             code: c as u32,
         });
     }
+    // A thin or hair space splits a look-alike word in two for the script check while it
+    // still reads as one word ("payp\u{200A}а\u{200A}l").
+    if let Some(c) = s.chars().find(|c| c.is_whitespace() && *c != ' ') {
+        return Err(TextError::Spacing {
+            what,
+            code: c as u32,
+        });
+    }
     check_scripts(what, s)
 }
 
@@ -154,7 +164,13 @@ pub fn strip_hidden(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     scan(s, true, |piece, hidden| {
         if !hidden {
-            out.push_str(piece);
+            for c in piece.chars() {
+                out.push(if c.is_whitespace() && !c.is_control() {
+                    ' '
+                } else {
+                    c
+                });
+            }
         }
     });
     out
@@ -305,5 +321,20 @@ mod tests {
         ] {
             assert_eq!(single_emoji(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn thin_spaces_cannot_split_a_look_alike_word() {
+        assert!(matches!(
+            check_name("a channel name", "payp\u{200A}\u{0430}\u{200A}l", false),
+            Err(TextError::Spacing { .. })
+        ));
+        assert!(check_name(
+            "a channel name",
+            "\u{0448}\u{0442}\u{0430}\u{0431} HQ",
+            false
+        )
+        .is_ok());
+        assert_eq!(strip_hidden("a\u{2009}b.txt"), "a b.txt");
     }
 }

@@ -429,8 +429,9 @@ impl Calls {
         });
     }
 
-    /// Takes a participant out; a call with nobody left ends.
-    pub fn leave(&self, peer: PeerId) {
+    /// Takes a participant out; a call with nobody left ends, and so does a one-to-one call
+    /// when one side hangs up (`hung_up`: the person left, rather than their connection).
+    pub fn leave(&self, peer: PeerId, hung_up: bool) {
         if let Some(sfu) = &self.inner.sfu {
             sfu.send(Command::Leave { peer });
         }
@@ -443,7 +444,8 @@ impl Calls {
                 return;
             };
             let left = call.participants.remove(&peer);
-            let other_side_hung_up = call.one_to_one
+            let other_side_hung_up = hung_up
+                && call.one_to_one
                 && call.answered.is_some()
                 && left.is_some_and(|p| call.participants.values().all(|o| o.user_id != p.user_id));
             if call.participants.is_empty() || other_side_hung_up {
@@ -483,7 +485,7 @@ impl Calls {
     fn report(&self, r: Report) {
         match r {
             Report::Speaking { peer, speaking } => self.update(peer, |p| p.speaking = speaking),
-            Report::Gone { peer } => self.leave(peer),
+            Report::Gone { peer } => self.leave(peer, false),
         }
     }
 

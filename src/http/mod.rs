@@ -47,6 +47,12 @@ pub struct AppState {
     pub https_port: u16,
 }
 
+/// A connection's place in the listener's limits (its permit and per-address slot), put on
+/// each request by the server so that a request that takes the connection over (a WebSocket)
+/// keeps it for as long as it lives.
+#[derive(Clone)]
+pub struct ConnectionHold(pub Arc<dyn std::any::Any + Send + Sync>);
+
 const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
 media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \

@@ -185,6 +185,7 @@ pub async fn upgrade(
     who: CurrentUser,
     headers: HeaderMap,
     Query(params): Query<WsParams>,
+    hold: Option<axum::Extension<super::ConnectionHold>>,
     WebSocketUpgrade(ws): WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     // Browsers send Origin on WebSocket handshakes; refuse other sites (cross-site hijacking).
@@ -205,7 +206,12 @@ pub async fn upgrade(
         .max_write_buffer_size(max * 4)
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| connection(socket, s, who, params.resume_from)))
+        .on_upgrade(move |socket| async move {
+            // The socket outlives the HTTP connection it came from: it keeps counting against
+            // the listener's and its address's connection limits until it closes.
+            let _hold = hold;
+            connection(socket, s, who, params.resume_from).await
+        }))
 }
 
 /// The close frame for a frame the socket layer refused while reading, if the peer is still
@@ -240,8 +246,10 @@ struct CallSession {
 
 impl Drop for CallSession {
     fn drop(&mut self) {
+        // A lost connection is not a hang-up: the other side of a one-to-one call stays and
+        // this one may rejoin.
         for (_, peer) in self.peers.drain() {
-            self.calls.leave(peer);
+            self.calls.leave(peer, false);
         }
     }
 }
@@ -726,7 +734,7 @@ fn handle(
         }
         ClientFrame::CallLeave { call_id } => {
             if let Some(peer) = calls.peers.remove(&call_id) {
-                calls.calls.leave(peer);
+                calls.calls.leave(peer, true);
             }
             None
         }

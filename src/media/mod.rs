@@ -117,7 +117,9 @@ struct Inner {
     uploads_dir: PathBuf,
     config: MediaConfig,
     /// Photo decodes at once; each may use up to the decoder's memory limit.
-    decodes: Semaphore,
+    /// Two decodes at once. The permit moves into the blocking task, so a decode that outlives
+    /// its time limit still holds it until it really ends.
+    decodes: Arc<Semaphore>,
     /// One slot per upload receiving bytes: a request holds its lock while writing.
     receiving: Mutex<HashMap<String, Arc<Slot>>>,
 }
@@ -189,7 +191,7 @@ impl Media {
                 files_dir,
                 uploads_dir,
                 config,
-                decodes: Semaphore::new(2),
+                decodes: Arc::new(Semaphore::new(2)),
                 receiving: Mutex::new(HashMap::new()),
             }),
         })
@@ -513,16 +515,18 @@ impl Media {
 
     /// Decodes a photo off the async threads, under the decode limits and a time limit.
     async fn process_photo(&self, path: &Path, mime: &str) -> Result<Photo, String> {
-        let _permit = self
+        let permit = self
             .inner
             .decodes
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| e.to_string())?;
         let keep = self.inner.config.keep_photo_metadata;
         let path = path.to_path_buf();
         let mime = mime.to_string();
         let work = tokio::task::spawn_blocking(move || -> Result<Photo, String> {
+            let _permit = permit;
             let data = std::fs::read(&path).map_err(|e| e.to_string())?;
             let p = image::process(io::Cursor::new(&data)).map_err(|e| e.to_string())?;
             let stripped = if keep {
@@ -648,13 +652,21 @@ impl Media {
                 limit: MAX_POSTER_BYTES as u64,
             });
         }
-        let permit = self.inner.decodes.acquire().await;
+        let permit = self
+            .inner
+            .decodes
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| MediaError::Invalid("the server is shutting down".into()))?;
         let decoded = tokio::time::timeout(
             DECODE_TIMEOUT,
-            tokio::task::spawn_blocking(move || image::poster(&bytes)),
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                image::poster(&bytes)
+            }),
         )
         .await;
-        drop(permit);
         let (encoded, w, h) = match decoded {
             Ok(Ok(Ok(p))) => p,
             _ => {

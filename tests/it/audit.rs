@@ -530,3 +530,85 @@ async fn a_data_dir_open_to_everyone_is_made_private_and_no_database_file_is_wor
         }
     }
 }
+
+/// A WebSocket from `from` (any 127.x address), left open.
+async fn ws_from(
+    app: &TestApp,
+    from: &str,
+    token: &str,
+) -> Option<
+    tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>,
+> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let tcp = silent_tcp(app.https_addr(), from).await;
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client_tls(&app.ca_pem())))
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .ok()?;
+    let mut req = format!("wss://localhost:{}/api/v1/ws", app.https_addr().port())
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio_tungstenite::client_async(req, tls),
+    )
+    .await
+    .ok()?
+    .ok()
+    .map(|(s, _)| s)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websockets_count_against_their_address_for_as_long_as_they_are_open() {
+    let app = spawn_app_with(|c| c.limits.max_connections_per_address = 3).await;
+    let admin = app.setup_admin().await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(
+            ws_from(&app, "127.0.0.9", &admin)
+                .await
+                .expect("within the limit"),
+        );
+    }
+    // The upgraded connections still hold their slots: a fourth from that address is refused.
+    let mut fourth = silent_tcp(app.https_addr(), "127.0.0.9").await;
+    assert!(closed_within(&mut fourth, Duration::from_millis(500)).await);
+    drop(open.pop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        ws_from(&app, "127.0.0.9", &admin).await.is_some(),
+        "a closed WebSocket gives its slot back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_cut_short_by_the_client_still_count() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    app.invite_user(&admin, "bob", "bob-password-1").await;
+    let impatient = reqwest::Client::builder()
+        .use_preconfigured_tls(client_tls(&app.ca_pem()))
+        .resolve("localhost", app.https_addr())
+        .local_address("127.0.0.10".parse::<IpAddr>().unwrap())
+        .timeout(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    for _ in 0..30 {
+        // Hangs up before the password has been checked.
+        let _ = impatient
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"username": "bob", "password": "guess-guess"}))
+            .send()
+            .await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let patient = client_from(&app, "127.0.0.10");
+    assert_eq!(
+        login_status(&patient, &app, "bob", "guess-guess").await,
+        429,
+        "the address is throttled by the attempts it cut short"
+    );
+}
