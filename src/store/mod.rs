@@ -107,13 +107,19 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
+        let io_err = |e: std::io::Error| StoreError::Open {
+            path: path.to_path_buf(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        };
+        // Creating the database, switching it to WAL and migrating it are done by one process
+        // at a time: two commands opening a new data dir at once could otherwise deadlock on
+        // SQLite's lock upgrades, which no busy timeout retries ("database is locked"). Held
+        // only until the store is ready, never while it is used.
+        let _setup = setup_lock(path).map_err(io_err)?;
         if path.exists() {
             check_existing(path)?;
         }
-        make_private(path).map_err(|e| StoreError::Open {
-            path: path.to_path_buf(),
-            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-        })?;
+        make_private(path).map_err(io_err)?;
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -401,6 +407,22 @@ fn check_table(c: &Connection, table: &str, limit: usize, found: &mut Vec<Damage
         }
     }
     Ok(n)
+}
+
+/// Takes the exclusive lock on `<database>.setup-lock`, waiting for another process holding it.
+fn setup_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".setup-lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(Path::new(&name))?;
+    file.lock()?;
+    Ok(file)
 }
 
 /// Makes the database file readable by its owner only, creating it empty if it does not exist.
