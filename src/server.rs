@@ -541,6 +541,13 @@ impl<T> Watched<T> {
         self.last
             .store(ms.max(1), std::sync::atomic::Ordering::Relaxed);
     }
+
+    /// Notes a write that moved bytes.
+    fn wrote(&self, r: &std::task::Poll<std::io::Result<usize>>) {
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if *n > 0) {
+            self.touch();
+        }
+    }
 }
 
 impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Watched<T> {
@@ -565,11 +572,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<T> {
         data: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, data);
-        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0)
-            && self.last.load(std::sync::atomic::Ordering::Relaxed) > 0
-        {
-            self.touch();
-        }
+        self.wrote(&r);
         r
     }
     fn poll_flush(
@@ -590,11 +593,7 @@ impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<T> {
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0)
-            && self.last.load(std::sync::atomic::Ordering::Relaxed) > 0
-        {
-            self.touch();
-        }
+        self.wrote(&r);
         r
     }
     fn is_write_vectored(&self) -> bool {

@@ -1,9 +1,6 @@
 //! A database damaged inside row data (bytes overwritten mid-page, structure intact): `doctor`
 //! names the rows, and the server serves around them and logs each.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -33,47 +30,6 @@ fn damage(db: &std::path::Path) -> usize {
     }
     std::fs::write(db, bytes).unwrap();
     hits
-}
-
-/// `outpost serve` whose log lines are kept.
-fn serve_logged(data: &str) -> (Server, Arc<Mutex<Vec<String>>>) {
-    let mut child = outpost_bin()
-        .args([
-            "serve",
-            "--data-dir",
-            data,
-            "--listen",
-            "127.0.0.1:0",
-            "--http-listen",
-            "off",
-            "--no-discovery",
-        ])
-        .env("OUTPOST_CALLS_ADDRESSES", "127.0.0.1")
-        .env("OUTPOST_CALLS_UDP_PORT", "0")
-        .env("OUTPOST_CALLS_TCP_PORT", "0")
-        .env("OUTPOST_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let https = loop {
-        assert!(Instant::now() < deadline, "server did not start");
-        let line = lines.next().expect("server output").unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["message"] == "Outpost is listening" {
-            break v["https"].as_str().unwrap().to_string();
-        }
-    };
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let kept = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            kept.lock().unwrap().push(line);
-        }
-    });
-    (Server { child, https }, log)
 }
 
 #[tokio::test]
@@ -125,7 +81,7 @@ async fn damaged_rows_are_reported_by_doctor_and_served_around() {
 
     // The server starts, and the channel's history answers without the damaged row.
     let d = data.clone();
-    let (server, log) = tokio::task::spawn_blocking(move || serve_logged(&d))
+    let (server, log) = tokio::task::spawn_blocking(move || serve_with_log(&d, &[]))
         .await
         .unwrap();
     let addr: std::net::SocketAddr = server.https.parse().unwrap();

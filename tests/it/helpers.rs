@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use outpost::config::{Config, HttpListen};
@@ -456,6 +456,11 @@ pub fn serve(data: &str) -> Server {
 }
 
 pub fn serve_with(data: &str, env: &[(&str, &str)]) -> Server {
+    serve_with_log(data, env).0
+}
+
+/// Starts `outpost serve` on loopback and keeps its JSON log lines for the test to read.
+pub fn serve_with_log(data: &str, env: &[(&str, &str)]) -> (Server, Arc<Mutex<Vec<String>>>) {
     let mut child = outpost_bin()
         .args([
             "serve",
@@ -488,8 +493,16 @@ pub fn serve_with(data: &str, env: &[(&str, &str)]) -> Server {
         }
     };
     // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, https }
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if let Ok(mut kept) = kept.lock() {
+                kept.push(line);
+            }
+        }
+    });
+    (Server { child, https }, log)
 }
 
 /// A real `outpost serve` process with an administrator made by `outpost user add`, and a
