@@ -884,6 +884,54 @@ mod tests {
         );
     }
 
+    /// A client that hangs up while its password is checked drops the request's future; the
+    /// attempt must still end, fail and count. (Over HTTP this cannot be timed reliably: a
+    /// request cut short may be dropped before its handler starts, and then nothing was checked.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_ins_abandoned_while_being_checked_still_fail_and_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let hash = hash_password("bob-password-1").unwrap();
+        store
+            .write(move |t| users::create_user(t, "bob", "Bob", &hash, false))
+            .await
+            .unwrap();
+        let auth = Auth::new(store, AuthConfig::default()).unwrap();
+        let address: IpAddr = "192.0.2.7".parse().unwrap();
+        let client = ClientInfo {
+            address: address.to_string(),
+            ..Default::default()
+        };
+        for _ in 0..5 {
+            // The first poll hands the attempt to its own task; the timeout then drops the
+            // caller's future long before argon2 is done, as a hang-up would.
+            let cut = tokio::time::timeout(
+                Duration::from_micros(1),
+                auth.login("bob", "guess-guess", client.clone(), Some(address)),
+            )
+            .await;
+            assert!(cut.is_err(), "the check outlives the caller");
+        }
+        let pair = format!("pair:bob|{address}");
+        let settled = async {
+            loop {
+                let failures = auth.limiter.entries.lock().unwrap()[&pair].failures;
+                if failures == 5 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), settled)
+            .await
+            .expect("all five abandoned attempts end as failures");
+        assert!(matches!(
+            auth.login("bob", "bob-password-1", client, Some(address))
+                .await,
+            Err(AuthError::RateLimited { .. })
+        ));
+    }
+
     #[test]
     fn pooled_hashes_verify_with_the_standard_verifier_and_back() {
         use argon2::password_hash::PasswordVerifier;

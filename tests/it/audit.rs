@@ -582,33 +582,3 @@ async fn websockets_count_against_their_address_for_as_long_as_they_are_open() {
         "a closed WebSocket gives its slot back"
     );
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_attempts_cut_short_by_the_client_still_count() {
-    let app = spawn_app().await;
-    let admin = app.setup_admin().await;
-    app.invite_user(&admin, "bob", "bob-password-1").await;
-    let impatient = reqwest::Client::builder()
-        .use_preconfigured_tls(client_tls(&app.ca_pem()))
-        .resolve("localhost", app.https_addr())
-        .local_address("127.0.0.10".parse::<IpAddr>().unwrap())
-        .timeout(Duration::from_millis(5))
-        .build()
-        .unwrap();
-    for _ in 0..30 {
-        // Hangs up before the password has been checked.
-        let _ = impatient
-            .post(app.url("/api/v1/auth/login"))
-            .json(&json!({"username": "bob", "password": "guess-guess"}))
-            .send()
-            .await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let patient = client_from(&app, "127.0.0.10");
-    assert_eq!(
-        login_status(&patient, &app, "bob", "guess-guess").await,
-        429,
-        "the address is throttled by the attempts it cut short"
-    );
-}
