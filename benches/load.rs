@@ -9,8 +9,9 @@
 //! Scenarios: `idle` (N idle connections, server RSS per connection), `fanout` (one channel of
 //! M members, send->deliver latency to all), `throughput` (500 senders in channels of 10,
 //! durable acks per second, every message delivered to every other member), `latency`
-//! (1,000 clients, 1,000 messages per second), `history` (a channel of 1,000,000 messages:
-//! 50-message page and search latency).
+//! (1,000 clients, 1,000 messages per second), `senders` (closed-loop senders at 10, 50, 200
+//! and 1,000 at once, over HTTPS and over the WebSocket: throughput, p99, CPU per message,
+//! threads), `history` (a channel of 1,000,000 messages: 50-message page and search latency).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -533,6 +534,281 @@ async fn latency(clients: usize, per_channel: usize, rate: u64, seconds: u64) {
     report_latency("send->deliver", lat);
 }
 
+/// What one step of the `senders` scenario measured.
+struct StepFigures {
+    acked: u64,
+    per_sec: f64,
+    cpu_ms_per_msg: f64,
+    threads: u64,
+    lat: Vec<u64>,
+}
+
+impl Server {
+    fn threads(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("Threads:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// A TCP connection from `127.0.0.{2 + i / 200}`, so that a thousand senders look like many
+/// machines to the per-address connection limit (256 by default), as they would on a LAN.
+async fn tcp_from(addr: SocketAddr, i: usize) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    let from = std::net::Ipv4Addr::new(127, 0, 0, 2 + (i / 200) as u8);
+    socket.bind(SocketAddr::new(from.into(), 0)).unwrap();
+    let tcp = socket.connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    tcp
+}
+
+/// One closed-loop sender: sends, waits for the durable answer, sends again, until `stop`.
+/// Records only requests that both started after `measure_from` and ended before `stop`.
+trait Sender: Send + 'static {
+    fn send(
+        &mut self,
+        channel: i64,
+        client_id: &str,
+        body: &str,
+    ) -> impl std::future::Future<Output = bool> + Send;
+}
+
+struct HttpSender {
+    conn: hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    auth: String,
+}
+
+impl HttpSender {
+    async fn open(addr: SocketAddr, tls: Arc<rustls::ClientConfig>, i: usize, token: &str) -> Self {
+        let tcp = tcp_from(addr, i).await;
+        let stream = tokio_rustls::TlsConnector::from(tls)
+            .connect("localhost".try_into().unwrap(), tcp)
+            .await
+            .unwrap();
+        let (conn, driver) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(driver);
+        HttpSender {
+            conn,
+            auth: format!("Bearer {token}"),
+        }
+    }
+}
+
+impl Sender for HttpSender {
+    async fn send(&mut self, channel: i64, client_id: &str, body: &str) -> bool {
+        use http_body_util::BodyExt;
+        let payload = json!({"body": body, "client_id": client_id}).to_string();
+        let req = http::Request::post(format!("/api/v1/channels/{channel}/messages"))
+            .header("host", "localhost")
+            .header("authorization", &self.auth)
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(payload)))
+            .unwrap();
+        let Ok(resp) = self.conn.send_request(req).await else {
+            return false;
+        };
+        let ok = resp.status().is_success();
+        let _ = resp.into_body().collect().await;
+        ok
+    }
+}
+
+struct WsSender {
+    ws: Ws,
+}
+
+impl Sender for WsSender {
+    async fn send(&mut self, channel: i64, client_id: &str, body: &str) -> bool {
+        let frame = json!({"type": "send", "req": client_id, "channel_id": channel,
+            "client_id": client_id, "body": body});
+        if self
+            .ws
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        // Other members' messages arrive between our acks; only our own answer ends the wait.
+        let want = format!("\"req\":\"{client_id}\"");
+        loop {
+            match tokio::time::timeout(Duration::from_secs(30), self.ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let s = t.as_str();
+                    if s.contains(&want) {
+                        return s.contains("\"type\":\"ack\"");
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                _ => return false,
+            }
+        }
+    }
+}
+
+/// Runs `senders` closed loops for `warm + seconds`, measuring the last `seconds`.
+async fn run_step<S: Sender>(
+    server: &Server,
+    conns: Vec<(S, i64)>,
+    tag: &str,
+    warm: Duration,
+    seconds: u64,
+) -> StepFigures {
+    let start = Instant::now();
+    let measure_from = start + warm;
+    let stop = measure_from + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for (i, (mut sender, channel)) in conns.into_iter().enumerate() {
+        let tag = format!("{tag}-{i}");
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut failed = 0u64;
+            let mut n = 0u64;
+            // Every load loop ends: by time, and by a count no run reaches.
+            while Instant::now() < stop && n < 10_000_000 {
+                n += 1;
+                let client_id = format!("{tag}-{n}");
+                let body = format!("{client_id:.<80}");
+                let t0 = Instant::now();
+                let ok = sender.send(channel, &client_id, &body).await;
+                let t1 = Instant::now();
+                if !ok {
+                    failed += 1;
+                } else if t0 >= measure_from && t1 <= stop {
+                    lat.push((t1 - t0).as_micros() as u64);
+                }
+            }
+            (lat, failed, sender)
+        }));
+    }
+    tokio::time::sleep_until(measure_from.into()).await;
+    let cpu0 = server.cpu_ticks();
+    tokio::time::sleep_until(stop.into()).await;
+    let cpu = server.cpu_ticks() - cpu0;
+    let threads = server.threads();
+    let mut lat = Vec::new();
+    let mut failed = 0;
+    let mut keep = Vec::new();
+    for t in tasks {
+        let (l, f, sender) = t.await.unwrap();
+        lat.extend(l);
+        failed += f;
+        keep.push(sender);
+    }
+    assert_eq!(failed, 0, "every send is acknowledged");
+    let acked = lat.len() as u64;
+    // Ticks are 10 ms of CPU time (user + system, every thread of the server).
+    let cpu_ms_per_msg = cpu as f64 * 10.0 / acked.max(1) as f64;
+    StepFigures {
+        acked,
+        per_sec: acked as f64 / seconds as f64,
+        cpu_ms_per_msg,
+        threads,
+        lat,
+    }
+}
+
+/// Closed-loop senders posting 80-character messages with a `client_id`, at growing
+/// concurrency, over keep-alive HTTPS (50 users in one channel, as issue 23 measured with wrk)
+/// and over the WebSocket (one user per connection, channels of 10, so every message is also
+/// delivered to nine others). Prints acknowledged messages per second, send latency, server
+/// CPU per message and the server's thread count per step, then checks that the channel holds
+/// every acknowledged message exactly once.
+async fn senders(steps: &[usize], seconds: u64) {
+    let warm = Duration::from_secs(1);
+    for transport in ["http", "ws"] {
+        let max = *steps.iter().max().unwrap();
+        let users_n = if transport == "http" { 50 } else { max };
+        let (_dir, data, store) = fresh("outpost-senders");
+        let users = seed_users(&store, users_n);
+        let mut channel_of = Vec::new();
+        let group = if transport == "http" { 50 } else { 10 };
+        for (g, chunk) in users.chunks(group).enumerate() {
+            let ch = seed_channel(
+                &store,
+                &format!("team-{g}"),
+                chunk.iter().map(|u| u.0).collect(),
+            );
+            channel_of.extend(std::iter::repeat_n(ch, chunk.len()));
+        }
+        store.close();
+        let server = start_server(&data);
+        let tls = tls_config(&server.ca);
+        println!("senders over {transport}: 80-character messages, {seconds} s per step after {} s warm-up", warm.as_secs());
+        let mut peak = 0f64;
+        let mut total = 0u64;
+        for &n in steps {
+            let fig = if transport == "http" {
+                let mut conns = Vec::new();
+                for i in 0..n {
+                    let u = i % users.len();
+                    conns.push((
+                        HttpSender::open(server.addr, tls.clone(), i, &users[u].1).await,
+                        channel_of[u],
+                    ));
+                }
+                run_step(&server, conns, &format!("h{n}"), warm, seconds).await
+            } else {
+                let mut conns = Vec::new();
+                for (i, (_, token)) in users.iter().take(n).enumerate() {
+                    let tcp = tcp_from(server.addr, i).await;
+                    let stream = tokio_rustls::TlsConnector::from(tls.clone())
+                        .connect("localhost".try_into().unwrap(), tcp)
+                        .await
+                        .unwrap();
+                    let mut req = format!("wss://localhost:{}/api/v1/ws", server.addr.port())
+                        .into_client_request()
+                        .unwrap();
+                    req.headers_mut()
+                        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+                    let (ws, _) = tokio_tungstenite::client_async(req, stream).await.unwrap();
+                    conns.push((WsSender { ws }, channel_of[i]));
+                }
+                run_step(&server, conns, &format!("w{n}"), warm, seconds).await
+            };
+            peak = peak.max(fig.per_sec);
+            total += fig.acked;
+            let mut lat = fig.lat;
+            lat.sort_unstable();
+            println!(
+                "  {n:>5} senders: {:>6.0} acknowledged/s ({:>3.0}% of peak so far), p50 {:.2} ms, p99 {:.2} ms, server CPU {:.3} ms/message, {} threads",
+                fig.per_sec,
+                fig.per_sec / peak * 100.0,
+                percentile(&lat, 0.5),
+                percentile(&lat, 0.99),
+                fig.cpu_ms_per_msg,
+                fig.threads,
+            );
+        }
+        drop(server);
+        // Exactly once: every acknowledged client_id is stored once, and nothing else was sent
+        // successfully (warm-up and tail sends are stored too, so the store holds at least the
+        // measured ones and no client_id twice).
+        let store = Store::open(&data.join("outpost.db")).unwrap();
+        let (rows, distinct) = store
+            .read_blocking(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*), count(DISTINCT author_id || ':' || client_id) FROM messages",
+                    [],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(rows, distinct, "no message stored twice");
+        assert!(rows >= total, "every measured acknowledgement is stored");
+        println!("  stored {rows} messages, each once (measured acknowledgements: {total})");
+        store.close();
+    }
+}
+
 async fn history(messages: usize) {
     println!("history: one channel with {messages} messages");
     let (_dir, data, store) = fresh("outpost-history");
@@ -717,6 +993,17 @@ fn main() {
                 10,
                 if quick { 100 } else { 1_000 },
                 if quick { 3 } else { 10 },
+            )
+            .await;
+        }
+        if want("senders") {
+            senders(
+                if quick {
+                    &[10, 50]
+                } else {
+                    &[10, 50, 200, 1_000]
+                },
+                if quick { 2 } else { 5 },
             )
             .await;
         }

@@ -74,7 +74,8 @@ pub fn list(
 }
 
 pub fn prune(c: &Connection, older_than_ms: i64) -> Result<usize> {
-    Ok(c.execute("DELETE FROM audit WHERE at < ?1", [older_than_ms])?)
+    Ok(c.prepare_cached("DELETE FROM audit WHERE at < ?1")?
+        .execute([older_than_ms])?)
 }
 
 #[cfg(test)]

@@ -172,29 +172,34 @@ pub fn create_channel(
     created_by: i64,
     dm_key: Option<&str>,
 ) -> Result<Channel> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO channels(kind, name, topic, created_by, created_at, dm_key)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![kind.as_str(), name, topic, created_by, now_ms(), dm_key],
-    )
+    )?
+    .execute(params![
+        kind.as_str(),
+        name,
+        topic,
+        created_by,
+        now_ms(),
+        dm_key
+    ])
     .map_err(|e| conflict_on_unique(e, "a channel with that name exists"))?;
     channel(c, c.last_insert_rowid())
 }
 
 pub fn channel(c: &Connection, id: i64) -> Result<Channel> {
-    Ok(c.query_row(
-        &format!("SELECT {CHANNEL_COLS} FROM channels WHERE id = ?1"),
-        [id],
-        channel_row,
-    )?)
+    Ok(c.prepare_cached(&format!(
+        "SELECT {CHANNEL_COLS} FROM channels WHERE id = ?1"
+    ))?
+    .query_row([id], channel_row)?)
 }
 
 pub fn channel_by_dm_key(c: &Connection, key: &str) -> Result<Option<Channel>> {
-    Ok(c.query_row(
-        &format!("SELECT {CHANNEL_COLS} FROM channels WHERE dm_key = ?1"),
-        [key],
-        channel_row,
-    )
+    Ok(c.prepare_cached(&format!(
+        "SELECT {CHANNEL_COLS} FROM channels WHERE dm_key = ?1"
+    ))?
+    .query_row([key], channel_row)
     .optional()?)
 }
 
@@ -206,30 +211,24 @@ pub fn update_channel(
     archived: Option<bool>,
 ) -> Result<Channel> {
     if let Some(name) = name {
-        c.execute(
-            "UPDATE channels SET name = ?2 WHERE id = ?1",
-            params![id, name],
-        )
-        .map_err(|e| conflict_on_unique(e, "a channel with that name exists"))?;
+        c.prepare_cached("UPDATE channels SET name = ?2 WHERE id = ?1")?
+            .execute(params![id, name])
+            .map_err(|e| conflict_on_unique(e, "a channel with that name exists"))?;
     }
     if let Some(topic) = topic {
-        c.execute(
-            "UPDATE channels SET topic = ?2 WHERE id = ?1",
-            params![id, topic],
-        )?;
+        c.prepare_cached("UPDATE channels SET topic = ?2 WHERE id = ?1")?
+            .execute(params![id, topic])?;
     }
     if let Some(archived) = archived {
-        c.execute(
-            "UPDATE channels SET archived = ?2 WHERE id = ?1",
-            params![id, archived],
-        )?;
+        c.prepare_cached("UPDATE channels SET archived = ?2 WHERE id = ?1")?
+            .execute(params![id, archived])?;
     }
     channel(c, id)
 }
 
 /// Public channels, joined or not, for browsing.
 pub fn public_channels(c: &Connection, user_id: i64) -> Result<Vec<(Channel, bool, i64)>> {
-    let mut stmt = c.prepare(&format!(
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT {CHANNEL_COLS},
             EXISTS(SELECT 1 FROM members m WHERE m.channel_id = channels.id AND m.user_id = ?1),
             (SELECT count(*) FROM members m WHERE m.channel_id = channels.id)
@@ -240,40 +239,37 @@ pub fn public_channels(c: &Connection, user_id: i64) -> Result<Vec<(Channel, boo
 }
 
 pub fn membership(c: &Connection, channel_id: i64, user_id: i64) -> Result<Option<Membership>> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT role, last_read_seq FROM members WHERE channel_id = ?1 AND user_id = ?2",
-        params![channel_id, user_id],
-        |r| {
-            Ok(Membership {
-                role: r.get(0)?,
-                last_read_seq: r.get(1)?,
-            })
-        },
-    )
+    )?
+    .query_row(params![channel_id, user_id], |r| {
+        Ok(Membership {
+            role: r.get(0)?,
+            last_read_seq: r.get(1)?,
+        })
+    })
     .optional()?)
 }
 
 /// Adds a member; false when they already were one.
 pub fn add_member(c: &Connection, channel_id: i64, user_id: i64, role: &str) -> Result<bool> {
-    let last_seq: i64 = c.query_row(
-        "SELECT last_seq FROM channels WHERE id = ?1",
-        [channel_id],
-        |r| r.get(0),
-    )?;
+    let last_seq: i64 = c
+        .prepare_cached("SELECT last_seq FROM channels WHERE id = ?1")?
+        .query_row([channel_id], |r| r.get(0))?;
     // A new member starts with everything before joining marked read.
-    let n = c.execute(
-        "INSERT OR IGNORE INTO members(channel_id, user_id, role, joined_at, last_read_seq)
+    let n = c
+        .prepare_cached(
+            "INSERT OR IGNORE INTO members(channel_id, user_id, role, joined_at, last_read_seq)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![channel_id, user_id, role, now_ms(), last_seq],
-    )?;
+        )?
+        .execute(params![channel_id, user_id, role, now_ms(), last_seq])?;
     Ok(n == 1)
 }
 
 pub fn remove_member(c: &Connection, channel_id: i64, user_id: i64) -> Result<bool> {
-    let n = c.execute(
-        "DELETE FROM members WHERE channel_id = ?1 AND user_id = ?2",
-        params![channel_id, user_id],
-    )?;
+    let n = c
+        .prepare_cached("DELETE FROM members WHERE channel_id = ?1 AND user_id = ?2")?
+        .execute(params![channel_id, user_id])?;
     Ok(n == 1)
 }
 
@@ -292,7 +288,7 @@ pub fn channel_ids_of(c: &Connection, user_id: i64) -> Result<Vec<i64>> {
 
 /// Every channel the user belongs to, with unread and mention counts.
 pub fn channels_of(c: &Connection, user_id: i64) -> Result<Vec<ChannelSummary>> {
-    let mut stmt = c.prepare(&format!(
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT {}, m.role, m.last_read_seq,
             (SELECT count(*) FROM messages x WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
                 AND x.thread_root IS NULL AND x.deleted = 0 AND x.author_id IS NOT ?1),
@@ -327,17 +323,16 @@ pub fn channels_of(c: &Connection, user_id: i64) -> Result<Vec<ChannelSummary>> 
 
 /// Raises a member's read position (never lowers it); returns the position now stored.
 pub fn mark_read(c: &Connection, channel_id: i64, user_id: i64, seq: i64) -> Result<i64> {
-    c.execute(
+    c.prepare_cached(
         "UPDATE members SET last_read_seq = max(last_read_seq, min(?3,
             (SELECT last_seq FROM channels WHERE id = ?1)))
          WHERE channel_id = ?1 AND user_id = ?2",
-        params![channel_id, user_id, seq],
-    )?;
-    Ok(c.query_row(
+    )?
+    .execute(params![channel_id, user_id, seq])?;
+    Ok(c.prepare_cached(
         "SELECT last_read_seq FROM members WHERE channel_id = ?1 AND user_id = ?2",
-        params![channel_id, user_id],
-        |r| r.get(0),
-    )?)
+    )?
+    .query_row(params![channel_id, user_id], |r| r.get(0))?)
 }
 
 pub fn message_by_client_id(
@@ -346,11 +341,10 @@ pub fn message_by_client_id(
     client_id: &str,
 ) -> Result<Option<Message>> {
     let m = c
-        .query_row(
-            &format!("SELECT {MESSAGE_COLS} FROM messages WHERE author_id = ?1 AND client_id = ?2"),
-            params![author_id, client_id],
-            message_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE author_id = ?1 AND client_id = ?2"
+        ))?
+        .query_row(params![author_id, client_id], message_row)
         .optional()?;
     match m {
         Some(m) => Ok(Some(with_reactions(c, vec![m])?.remove(0))),
@@ -426,65 +420,60 @@ pub fn add_mentions(c: &Connection, message_id: i64, user_ids: &[i64]) -> Result
 }
 
 pub fn clear_mentions(c: &Connection, message_id: i64) -> Result<()> {
-    c.execute("DELETE FROM mentions WHERE message_id = ?1", [message_id])?;
+    c.prepare_cached("DELETE FROM mentions WHERE message_id = ?1")?
+        .execute([message_id])?;
     Ok(())
 }
 
 pub fn message(c: &Connection, id: i64) -> Result<Message> {
-    let m = c.query_row(
-        &format!("SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"),
-        [id],
-        message_row,
-    )?;
+    let m = c
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"
+        ))?
+        .query_row([id], message_row)?;
     Ok(with_reactions(c, vec![m])?.remove(0))
 }
 
 pub fn edit_message(c: &Connection, id: i64, body: &str) -> Result<Message> {
-    c.execute(
-        "UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1",
-        params![id, body, now_ms()],
-    )?;
+    c.prepare_cached("UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1")?
+        .execute(params![id, body, now_ms()])?;
     message(c, id)
 }
 
 /// Replaces the message with a tombstone: the content is gone, its place in the order stays.
 pub fn delete_message(c: &Connection, id: i64) -> Result<Message> {
-    c.execute(
-        "UPDATE messages SET body = '', deleted = 1, edited_at = ?2, pinned_at = NULL WHERE id = ?1",
-        params![id, now_ms()],
+    c.prepare_cached("UPDATE messages SET body = '', deleted = 1, edited_at = ?2, pinned_at = NULL WHERE id = ?1")?.execute(params![id, now_ms()],
     )?;
-    c.execute("DELETE FROM reactions WHERE message_id = ?1", [id])?;
+    c.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?
+        .execute([id])?;
     clear_mentions(c, id)?;
     message(c, id)
 }
 
 /// Toggles one user's reaction; true when it is now present.
 pub fn toggle_reaction(c: &Connection, message_id: i64, user_id: i64, emoji: &str) -> Result<bool> {
-    let removed = c.execute(
-        "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
-        params![message_id, user_id, emoji],
-    )?;
+    let removed = c
+        .prepare_cached(
+            "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
+        )?
+        .execute(params![message_id, user_id, emoji])?;
     if removed == 1 {
         return Ok(false);
     }
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO reactions(message_id, user_id, emoji, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![message_id, user_id, emoji, now_ms()],
-    )?;
+    )?
+    .execute(params![message_id, user_id, emoji, now_ms()])?;
     Ok(true)
 }
 
 pub fn set_pinned(c: &Connection, id: i64, by: i64, pinned: bool) -> Result<Message> {
     if pinned {
-        c.execute(
-            "UPDATE messages SET pinned_at = ?2, pinned_by = ?3 WHERE id = ?1",
-            params![id, now_ms(), by],
-        )?;
+        c.prepare_cached("UPDATE messages SET pinned_at = ?2, pinned_by = ?3 WHERE id = ?1")?
+            .execute(params![id, now_ms(), by])?;
     } else {
-        c.execute(
-            "UPDATE messages SET pinned_at = NULL, pinned_by = NULL WHERE id = ?1",
-            [id],
-        )?;
+        c.prepare_cached("UPDATE messages SET pinned_at = NULL, pinned_by = NULL WHERE id = ?1")?
+            .execute([id])?;
     }
     message(c, id)
 }
@@ -593,7 +582,7 @@ pub fn thread(c: &Connection, root_id: i64, limit: i64) -> Result<Vec<Message>> 
 }
 
 pub fn pins(c: &Connection, channel_id: i64) -> Result<Vec<Message>> {
-    let mut stmt = c.prepare(&format!(
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT {MESSAGE_COLS} FROM messages WHERE channel_id = ?1 AND pinned_at IS NOT NULL
          ORDER BY pinned_at DESC LIMIT 200"
     ))?;
@@ -608,7 +597,7 @@ pub fn mentions_of(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Message>> {
-    let mut stmt = c.prepare(&format!(
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT {} FROM mentions n JOIN messages x ON x.id = n.message_id
          JOIN members m ON m.channel_id = x.channel_id AND m.user_id = n.user_id
          WHERE n.user_id = ?1 AND x.deleted = 0 AND x.id < ?2
@@ -693,11 +682,13 @@ pub fn append_event(
 }
 
 pub fn event_head(c: &Connection) -> Result<i64> {
-    Ok(c.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?)
+    Ok(c.prepare_cached("SELECT coalesce(max(id), 0) FROM events")?
+        .query_row([], |r| r.get(0))?)
 }
 
 pub fn event_tail(c: &Connection) -> Result<i64> {
-    Ok(c.query_row("SELECT coalesce(min(id), 0) FROM events", [], |r| r.get(0))?)
+    Ok(c.prepare_cached("SELECT coalesce(min(id), 0) FROM events")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// Events read for a replay.
@@ -752,7 +743,10 @@ pub fn decode_payload(v: rusqlite::types::ValueRef<'_>) -> Result<String, &'stat
 }
 
 pub fn prune_events(c: &Connection, older_than_ms: i64) -> Result<usize> {
-    Ok(c.execute("DELETE FROM events WHERE created_at < ?1", [older_than_ms])?)
+    Ok(
+        c.prepare_cached("DELETE FROM events WHERE created_at < ?1")?
+            .execute([older_than_ms])?,
+    )
 }
 
 /// Sessions revoked after `after`: (revocation id, session id, user id).
@@ -765,18 +759,17 @@ pub fn revocations_since(c: &Connection, after: i64) -> Result<Vec<(i64, String,
 }
 
 pub fn revocation_head(c: &Connection) -> Result<i64> {
-    Ok(c.query_row(
-        "SELECT coalesce(max(id), 0) FROM session_revocations",
-        [],
-        |r| r.get(0),
-    )?)
+    Ok(
+        c.prepare_cached("SELECT coalesce(max(id), 0) FROM session_revocations")?
+            .query_row([], |r| r.get(0))?,
+    )
 }
 
 pub fn prune_revocations(c: &Connection, older_than_ms: i64) -> Result<usize> {
-    Ok(c.execute(
-        "DELETE FROM session_revocations WHERE at < ?1",
-        [older_than_ms],
-    )?)
+    Ok(
+        c.prepare_cached("DELETE FROM session_revocations WHERE at < ?1")?
+            .execute([older_than_ms])?,
+    )
 }
 
 /// User ids for the given user names (case-insensitive), skipping unknown names.
@@ -793,7 +786,7 @@ pub fn user_ids_by_names(c: &Connection, names: &[String]) -> Result<Vec<i64>> {
 
 /// The people directory: every enabled user.
 pub fn directory(c: &Connection) -> Result<Vec<(i64, String, String)>> {
-    let mut stmt = c.prepare(
+    let mut stmt = c.prepare_cached(
         "SELECT id, username, display_name FROM users WHERE disabled = 0 ORDER BY username",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
@@ -812,7 +805,7 @@ pub fn enabled_users_exist(c: &Connection, ids: &[i64]) -> Result<bool> {
 
 /// Every (channel, user) membership, to seed the hub's index at start.
 pub fn all_memberships(c: &Connection) -> Result<Vec<(i64, i64)>> {
-    let mut stmt = c.prepare("SELECT channel_id, user_id FROM members")?;
+    let mut stmt = c.prepare_cached("SELECT channel_id, user_id FROM members")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
@@ -820,7 +813,7 @@ pub fn all_memberships(c: &Connection) -> Result<Vec<(i64, i64)>> {
 /// Channels whose messages expire, with their period in days: the channel's own setting, else
 /// the server's (`server_days`, 0 for none).
 pub fn retention_plan(c: &Connection, server_days: u32) -> Result<Vec<(i64, i64)>> {
-    let mut stmt = c.prepare(
+    let mut stmt = c.prepare_cached(
         "SELECT id, coalesce(retention_days, ?1) FROM channels
          WHERE coalesce(retention_days, ?1) > 0",
     )?;
@@ -830,10 +823,9 @@ pub fn retention_plan(c: &Connection, server_days: u32) -> Result<Vec<(i64, i64)
 
 /// A channel's own retention period in days (`None`: the server's).
 pub fn set_channel_retention(c: &Connection, channel_id: i64, days: Option<u32>) -> Result<()> {
-    let n = c.execute(
-        "UPDATE channels SET retention_days = ?2 WHERE id = ?1",
-        params![channel_id, days],
-    )?;
+    let n = c
+        .prepare_cached("UPDATE channels SET retention_days = ?2 WHERE id = ?1")?
+        .execute(params![channel_id, days])?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -843,34 +835,30 @@ pub fn set_channel_retention(c: &Connection, channel_id: i64, days: Option<u32>)
 /// Deletes a channel's messages created before `cutoff_ms`, with their reactions, mentions, search
 /// entries and logged events. A thread root goes only once all its replies have gone.
 pub fn delete_messages_before(c: &Connection, channel_id: i64, cutoff_ms: i64) -> Result<usize> {
-    let replies = c.execute(
-        "DELETE FROM messages WHERE channel_id = ?1 AND created_at < ?2 AND thread_root IS NOT NULL",
-        params![channel_id, cutoff_ms],
+    let replies = c.prepare_cached("DELETE FROM messages WHERE channel_id = ?1 AND created_at < ?2 AND thread_root IS NOT NULL")?.execute(params![channel_id, cutoff_ms],
     )?;
-    c.execute(
+    c.prepare_cached(
         "UPDATE messages SET reply_count =
             (SELECT count(*) FROM messages r WHERE r.thread_root = messages.id)
          WHERE channel_id = ?1 AND thread_root IS NULL AND reply_count > 0",
-        [channel_id],
-    )?;
-    let roots = c.execute(
-        "DELETE FROM messages WHERE channel_id = ?1 AND created_at < ?2 AND thread_root IS NULL
+    )?
+    .execute([channel_id])?;
+    let roots = c
+        .prepare_cached(
+            "DELETE FROM messages WHERE channel_id = ?1 AND created_at < ?2 AND thread_root IS NULL
            AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.thread_root = messages.id)",
-        params![channel_id, cutoff_ms],
-    )?;
-    c.execute(
-        "DELETE FROM events WHERE channel_id = ?1 AND created_at < ?2",
-        params![channel_id, cutoff_ms],
-    )?;
+        )?
+        .execute(params![channel_id, cutoff_ms])?;
+    c.prepare_cached("DELETE FROM events WHERE channel_id = ?1 AND created_at < ?2")?
+        .execute(params![channel_id, cutoff_ms])?;
     Ok(replies + roots)
 }
 
 /// When the last backup finished (ms), if any.
 pub fn last_backup_at(c: &Connection) -> Result<Option<i64>> {
-    Ok(c.query_row(
-        "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_backup_at'",
-        [],
-        |r| r.get(0),
+    Ok(
+        c.prepare_cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_backup_at'")?
+            .query_row([], |r| r.get(0))
+            .optional()?,
     )
-    .optional()?)
 }

@@ -48,9 +48,7 @@ fn file_row(r: &Row<'_>) -> rusqlite::Result<FileRow> {
 }
 
 pub fn insert_file(c: &Connection, f: &FileRow) -> Result<()> {
-    c.execute(
-        &format!("INSERT INTO files({FILE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
-        params![
+    c.prepare_cached(&format!("INSERT INTO files({FILE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"))?.execute(params![
             f.id, f.uploader_id, f.sha256, f.size, f.name, f.mime, f.kind, f.width, f.height,
             f.duration_ms, f.thumb_sha, f.preview_sha, f.poster_sha, f.message_id, f.created_at
         ],
@@ -82,10 +80,8 @@ pub fn file_with_channel(c: &Connection, id: &str) -> Result<Option<(FileRow, Op
 }
 
 pub fn set_poster(c: &Connection, id: &str, sha: &str) -> Result<()> {
-    c.execute(
-        "UPDATE files SET poster_sha = ?2 WHERE id = ?1",
-        params![id, sha],
-    )?;
+    c.prepare_cached("UPDATE files SET poster_sha = ?2 WHERE id = ?1")?
+        .execute(params![id, sha])?;
     Ok(())
 }
 
@@ -121,12 +117,11 @@ pub fn files_of(c: &Connection, message_ids: &[i64]) -> Result<Vec<FileRow>> {
 
 /// Bytes a user has stored plus bytes reserved by their unfinished uploads.
 pub fn usage(c: &Connection, user_id: i64) -> Result<i64> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT (SELECT coalesce(sum(size), 0) FROM files WHERE uploader_id = ?1)
               + (SELECT coalesce(sum(size), 0) FROM uploads WHERE user_id = ?1)",
-        [user_id],
-        |r| r.get(0),
-    )?)
+    )?
+    .query_row([user_id], |r| r.get(0))?)
 }
 
 #[derive(Debug, Clone)]
@@ -160,9 +155,7 @@ fn upload_row(r: &Row<'_>) -> rusqlite::Result<UploadRow> {
 
 pub fn insert_upload(c: &Connection, u: &UploadRow) -> Result<()> {
     let now = now_ms();
-    c.execute(
-        &format!("INSERT INTO uploads({UPLOAD_COLS}, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"),
-        params![u.id, u.user_id, u.name, u.mime, u.size, u.received, u.width, u.height, u.duration_ms, now],
+    c.prepare_cached(&format!("INSERT INTO uploads({UPLOAD_COLS}, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"))?.execute(params![u.id, u.user_id, u.name, u.mime, u.size, u.received, u.width, u.height, u.duration_ms, now],
     )?;
     Ok(())
 }
@@ -176,15 +169,14 @@ pub fn upload(c: &Connection, id: &str) -> Result<Option<UploadRow>> {
 }
 
 pub fn set_received(c: &Connection, id: &str, received: i64) -> Result<()> {
-    c.execute(
-        "UPDATE uploads SET received = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, received, now_ms()],
-    )?;
+    c.prepare_cached("UPDATE uploads SET received = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, received, now_ms()])?;
     Ok(())
 }
 
 pub fn delete_upload(c: &Connection, id: &str) -> Result<()> {
-    c.execute("DELETE FROM uploads WHERE id = ?1", [id])?;
+    c.prepare_cached("DELETE FROM uploads WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 
@@ -195,10 +187,9 @@ pub fn expire(c: &Connection, cutoff: i64) -> Result<(Vec<String>, usize)> {
         .prepare("DELETE FROM uploads WHERE updated_at < ?1 RETURNING id")?
         .query_map([cutoff], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
-    let files = c.execute(
-        "DELETE FROM files WHERE message_id IS NULL AND created_at < ?1",
-        [cutoff],
-    )?;
+    let files = c
+        .prepare_cached("DELETE FROM files WHERE message_id IS NULL AND created_at < ?1")?
+        .execute([cutoff])?;
     Ok((ids, files))
 }
 

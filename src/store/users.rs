@@ -59,7 +59,8 @@ fn unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 pub fn count_users(c: &Connection) -> Result<i64> {
-    Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
+    Ok(c.prepare_cached("SELECT count(*) FROM users")?
+        .query_row([], |r| r.get(0))?)
 }
 
 pub fn create_user(
@@ -70,11 +71,17 @@ pub fn create_user(
     is_admin: bool,
 ) -> Result<User> {
     let now = now_ms();
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO users(username, display_name, password_hash, is_admin, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![username, display_name, password_hash, is_admin, now],
-    )
+    )?
+    .execute(params![
+        username,
+        display_name,
+        password_hash,
+        is_admin,
+        now
+    ])
     .map_err(|e| {
         if unique_violation(&e) {
             StoreError::Conflict("that user name is taken")
@@ -86,50 +93,45 @@ pub fn create_user(
 }
 
 pub fn user_by_id(c: &Connection, id: i64) -> Result<User> {
-    Ok(c.query_row(
-        &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
-        [id],
-        user_row,
-    )?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"))?
+            .query_row([id], user_row)?,
+    )
 }
 
 pub fn user_by_name(c: &Connection, username: &str) -> Result<User> {
-    Ok(c.query_row(
-        &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
-        [username],
-        user_row,
-    )?)
+    Ok(c.prepare_cached(&format!(
+        "SELECT {USER_COLS} FROM users WHERE username = ?1"
+    ))?
+    .query_row([username], user_row)?)
 }
 
 /// The user and their password hash, for signing in.
 pub fn credentials(c: &Connection, username: &str) -> Result<Option<(User, String)>> {
-    Ok(c.query_row(
-        &format!("SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"),
-        [username],
-        |r| Ok((user_row(r)?, r.get::<_, String>(6)?)),
-    )
+    Ok(c.prepare_cached(&format!(
+        "SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"
+    ))?
+    .query_row([username], |r| Ok((user_row(r)?, r.get::<_, String>(6)?)))
     .optional()?)
 }
 
 pub fn password_hash(c: &Connection, user_id: i64) -> Result<String> {
-    Ok(c.query_row(
-        "SELECT password_hash FROM users WHERE id = ?1",
-        [user_id],
-        |r| r.get(0),
-    )?)
+    Ok(
+        c.prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
+            .query_row([user_id], |r| r.get(0))?,
+    )
 }
 
 pub fn list_users(c: &Connection) -> Result<Vec<User>> {
-    let mut stmt = c.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
+    let mut stmt = c.prepare_cached(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
     let rows = stmt.query_map([], user_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 pub fn set_display_name(c: &Connection, user_id: i64, name: &str) -> Result<User> {
-    let n = c.execute(
-        "UPDATE users SET display_name = ?2 WHERE id = ?1",
-        params![user_id, name],
-    )?;
+    let n = c
+        .prepare_cached("UPDATE users SET display_name = ?2 WHERE id = ?1")?
+        .execute(params![user_id, name])?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -138,24 +140,23 @@ pub fn set_display_name(c: &Connection, user_id: i64, name: &str) -> Result<User
 
 /// Disables or enables a user; disabling ends every session at once.
 pub fn set_disabled(c: &Connection, user_id: i64, disabled: bool) -> Result<User> {
-    let n = c.execute(
-        "UPDATE users SET disabled = ?2 WHERE id = ?1",
-        params![user_id, disabled],
-    )?;
+    let n = c
+        .prepare_cached("UPDATE users SET disabled = ?2 WHERE id = ?1")?
+        .execute(params![user_id, disabled])?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
     if disabled {
-        c.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+            .execute([user_id])?;
     }
     user_by_id(c, user_id)
 }
 
 pub fn set_admin(c: &Connection, user_id: i64, is_admin: bool) -> Result<User> {
-    let n = c.execute(
-        "UPDATE users SET is_admin = ?2 WHERE id = ?1",
-        params![user_id, is_admin],
-    )?;
+    let n = c
+        .prepare_cached("UPDATE users SET is_admin = ?2 WHERE id = ?1")?
+        .execute(params![user_id, is_admin])?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -169,17 +170,14 @@ pub fn set_password(
     password_hash: &str,
     keep_session: Option<&str>,
 ) -> Result<()> {
-    let n = c.execute(
-        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-        params![user_id, password_hash],
-    )?;
+    let n = c
+        .prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
+        .execute(params![user_id, password_hash])?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    c.execute(
-        "DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2",
-        params![user_id, keep_session],
-    )?;
+    c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2")?
+        .execute(params![user_id, keep_session])?;
     Ok(())
 }
 
@@ -191,10 +189,8 @@ pub fn create_session(
     client: &ClientInfo,
 ) -> Result<Session> {
     let now = now_ms();
-    c.execute(
-        "INSERT INTO sessions(id, token_hash, user_id, created_at, last_seen_at, user_agent, address)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
-        params![id, token_hash, user_id, now, client.user_agent, client.address],
+    c.prepare_cached("INSERT INTO sessions(id, token_hash, user_id, created_at, last_seen_at, user_agent, address)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)")?.execute(params![id, token_hash, user_id, now, client.user_agent, client.address],
     )?;
     Ok(Session {
         id: id.to_string(),
@@ -207,51 +203,51 @@ pub fn create_session(
 }
 
 /// The live session and enabled user behind a token hash, if any.
+///
+/// Two point lookups rather than a join: SQLite re-plans a cached join whenever the database
+/// has changed since its last run, which under message load meant parsing this query again for
+/// nearly every request.
 pub fn session_by_token(
     c: &Connection,
     token_hash: &[u8],
     idle_cutoff: i64,
 ) -> Result<Option<(Session, User)>> {
-    Ok(c.query_row(
-        "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.user_agent, s.address,
-                u.id, u.username, u.display_name, u.is_admin, u.disabled, u.created_at
-         FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = ?1 AND s.last_seen_at >= ?2 AND u.disabled = 0",
-        params![token_hash, idle_cutoff],
-        |r| {
-            Ok((
-                Session {
-                    id: r.get(0)?,
-                    user_id: r.get(1)?,
-                    created_at: r.get(2)?,
-                    last_seen_at: r.get(3)?,
-                    user_agent: r.get(4)?,
-                    address: r.get(5)?,
-                },
-                User {
-                    id: r.get(6)?,
-                    username: r.get(7)?,
-                    display_name: r.get(8)?,
-                    is_admin: r.get(9)?,
-                    disabled: r.get(10)?,
-                    created_at: r.get(11)?,
-                },
-            ))
-        },
-    )
-    .optional()?)
+    let session = c
+        .prepare_cached(
+            "SELECT id, user_id, created_at, last_seen_at, user_agent, address
+             FROM sessions WHERE token_hash = ?1 AND last_seen_at >= ?2",
+        )?
+        .query_row(params![token_hash, idle_cutoff], |r| {
+            Ok(Session {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                created_at: r.get(2)?,
+                last_seen_at: r.get(3)?,
+                user_agent: r.get(4)?,
+                address: r.get(5)?,
+            })
+        })
+        .optional()?;
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    let user = c
+        .prepare_cached(&format!(
+            "SELECT {USER_COLS} FROM users WHERE id = ?1 AND disabled = 0"
+        ))?
+        .query_row([session.user_id], user_row)
+        .optional()?;
+    Ok(user.map(|u| (session, u)))
 }
 
 pub fn touch_session(c: &Connection, id: &str, at: i64) -> Result<()> {
-    c.execute(
-        "UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1",
-        params![id, at],
-    )?;
+    c.prepare_cached("UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1")?
+        .execute(params![id, at])?;
     Ok(())
 }
 
 pub fn list_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> {
-    let mut stmt = c.prepare(
+    let mut stmt = c.prepare_cached(
         "SELECT id, user_id, created_at, last_seen_at, user_agent, address
          FROM sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC",
     )?;
@@ -270,10 +266,9 @@ pub fn list_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> {
 
 /// Deletes one of `user_id`'s sessions; another user's session id is simply not found.
 pub fn delete_session(c: &Connection, user_id: i64, id: &str) -> Result<()> {
-    let n = c.execute(
-        "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
-        params![id, user_id],
-    )?;
+    let n = c
+        .prepare_cached("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2")?
+        .execute(params![id, user_id])?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -281,10 +276,10 @@ pub fn delete_session(c: &Connection, user_id: i64, id: &str) -> Result<()> {
 }
 
 pub fn delete_expired_sessions(c: &Connection, idle_cutoff: i64) -> Result<usize> {
-    Ok(c.execute(
-        "DELETE FROM sessions WHERE last_seen_at < ?1",
-        [idle_cutoff],
-    )?)
+    Ok(
+        c.prepare_cached("DELETE FROM sessions WHERE last_seen_at < ?1")?
+            .execute([idle_cutoff])?,
+    )
 }
 
 pub fn create_invite(
@@ -294,9 +289,7 @@ pub fn create_invite(
     expires_at: i64,
 ) -> Result<Invite> {
     let now = now_ms();
-    c.execute(
-        "INSERT INTO invites(token_hash, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![token_hash, created_by, now, expires_at],
+    c.prepare_cached("INSERT INTO invites(token_hash, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![token_hash, created_by, now, expires_at],
     )?;
     Ok(Invite {
         created_at: now,
@@ -306,63 +299,59 @@ pub fn create_invite(
 }
 
 pub fn invite(c: &Connection, token_hash: &[u8]) -> Result<Option<Invite>> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT created_at, expires_at, used_at IS NOT NULL FROM invites WHERE token_hash = ?1",
-        [token_hash],
-        |r| {
-            Ok(Invite {
-                created_at: r.get(0)?,
-                expires_at: r.get(1)?,
-                used: r.get(2)?,
-            })
-        },
-    )
+    )?
+    .query_row([token_hash], |r| {
+        Ok(Invite {
+            created_at: r.get(0)?,
+            expires_at: r.get(1)?,
+            used: r.get(2)?,
+        })
+    })
     .optional()?)
 }
 
 /// Marks an unused, unexpired invite used; false when it was not valid.
 pub fn consume_invite(c: &Connection, token_hash: &[u8], user_id: i64) -> Result<bool> {
     let now = now_ms();
-    let n = c.execute(
-        "UPDATE invites SET used_at = ?2, used_by = ?3
+    let n = c
+        .prepare_cached(
+            "UPDATE invites SET used_at = ?2, used_by = ?3
          WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
-        params![token_hash, now, user_id],
-    )?;
+        )?
+        .execute(params![token_hash, now, user_id])?;
     Ok(n == 1)
 }
 
 /// Replaces any earlier setup token: only the most recently printed URL works.
 pub fn replace_setup_token(c: &Connection, token_hash: &[u8], expires_at: i64) -> Result<()> {
-    c.execute("DELETE FROM setup_tokens", [])?;
-    c.execute(
-        "INSERT INTO setup_tokens(token_hash, expires_at) VALUES (?1, ?2)",
-        params![token_hash, expires_at],
-    )?;
+    c.prepare_cached("DELETE FROM setup_tokens")?.execute([])?;
+    c.prepare_cached("INSERT INTO setup_tokens(token_hash, expires_at) VALUES (?1, ?2)")?
+        .execute(params![token_hash, expires_at])?;
     Ok(())
 }
 
 /// Uses up the setup token; true only if it was valid and no user exists yet.
 pub fn consume_setup_token(c: &Connection, token_hash: &[u8]) -> Result<bool> {
-    let n = c.execute(
-        "DELETE FROM setup_tokens WHERE token_hash = ?1 AND expires_at > ?2",
-        params![token_hash, now_ms()],
-    )?;
+    let n = c
+        .prepare_cached("DELETE FROM setup_tokens WHERE token_hash = ?1 AND expires_at > ?2")?
+        .execute(params![token_hash, now_ms()])?;
     Ok(n == 1 && count_users(c)? == 0)
 }
 
 pub fn clear_setup_tokens(c: &Connection) -> Result<()> {
-    c.execute("DELETE FROM setup_tokens", [])?;
+    c.prepare_cached("DELETE FROM setup_tokens")?.execute([])?;
     Ok(())
 }
 
 /// Whether a session still exists and belongs to an enabled user.
 pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id = ?1 AND u.disabled = 0",
-        [session_id],
-        |_| Ok(()),
-    )
+    )?
+    .query_row([session_id], |_| Ok(()))
     .optional()?
     .is_some())
 }
@@ -370,11 +359,10 @@ pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool> {
 /// Whether the user has a live session that signed in from `address`: that address is known to
 /// be theirs, so someone else's failures elsewhere must not lock them out of it.
 pub fn has_session_from(c: &Connection, user_id: i64, address: &str) -> Result<bool> {
-    Ok(c.query_row(
-        "SELECT 1 FROM sessions WHERE user_id = ?1 AND address = ?2 LIMIT 1",
-        rusqlite::params![user_id, address],
-        |_| Ok(()),
+    Ok(
+        c.prepare_cached("SELECT 1 FROM sessions WHERE user_id = ?1 AND address = ?2 LIMIT 1")?
+            .query_row(rusqlite::params![user_id, address], |_| Ok(()))
+            .optional()?
+            .is_some(),
     )
-    .optional()?
-    .is_some())
 }
