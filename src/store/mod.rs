@@ -3,9 +3,10 @@
 //! One writer thread owns the only read-write connection and commits work in groups: every job
 //! waiting when a commit starts runs inside the same transaction (each in its own savepoint, so a
 //! failing job rolls back alone) and all of them share one fsync. Callers are answered only after
-//! the commit is durable. Reads run on a small pool of read-only connections through
-//! `spawn_blocking`, so no SQLite call ever runs on the async runtime's worker threads; at most
-//! one read per pooled connection runs at once, the rest wait their turn without a thread.
+//! the commit is durable, by a second thread in commit order while the writer starts the next
+//! group. Async reads ([`Store::read`]) run on a fixed set of reader threads, each with its own
+//! read-only connection, so no SQLite call ever runs on the async runtime's worker threads and
+//! neither threads nor connections grow with load; blocking callers (the CLI) use a small pool.
 
 pub mod audit;
 pub mod backup;
@@ -67,6 +68,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 type Job = Box<dyn FnOnce(&mut Transaction<'_>) -> Completion + Send>;
 type Completion = Box<dyn FnOnce(Result<()>) + Send>;
 
+/// A read for one of the reader threads, given its connection (or why it could not be opened).
+type ReadJob = Box<dyn FnOnce(Result<&Connection>) + Send>;
+
 /// How many waiting jobs one group commit takes at most.
 const MAX_GROUP: usize = 1024;
 const READERS: usize = 4;
@@ -87,10 +91,8 @@ struct Inner {
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Idle read-only connections; short critical sections, never held across an await.
     readers: Mutex<Vec<Connection>>,
-    /// One permit per pooled connection: reads beyond that wait here, on the runtime, instead
-    /// of each taking a blocking-pool thread and opening a connection of its own (at 200
-    /// concurrent requests that was 150 threads, each parsing the schema anew).
-    read_permits: Arc<tokio::sync::Semaphore>,
+    /// Feeds the reader threads that serve [`Store::read`]; `None` once shut down.
+    read_queue: Mutex<Option<mpsc::Sender<ReadJob>>>,
 }
 
 impl Store {
@@ -156,7 +158,7 @@ impl Store {
                 writer: Mutex::new(Some(tx)),
                 writer_thread: Mutex::new(Some(thread)),
                 readers: Mutex::new(Vec::new()),
-                read_permits: Arc::new(tokio::sync::Semaphore::new(READERS)),
+                read_queue: Mutex::new(Some(start_readers(path)?)),
             }),
         })
     }
@@ -177,8 +179,9 @@ impl Store {
 
     /// Queues `f` for the next group commit now, in call order, and returns a future that
     /// resolves once that commit is durable. When it is, `after_commit` runs with the second half
-    /// of `f`'s result on the writer thread before the caller is answered, so effects happen in
-    /// commit order: this is how events reach subscribers in the order they were logged.
+    /// of `f`'s result on the store's answer thread before the caller is answered; groups are
+    /// answered one after another, so effects happen in commit order: this is how events reach
+    /// subscribers in the order they were logged.
     /// `after_commit` must be quick and must not block. An `Err` from `f` rolls back only `f`'s
     /// own savepoint.
     pub fn submit_then<T, E, Er, F, G>(
@@ -238,21 +241,21 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let permit = self
-            .inner
-            .read_permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let out = store.read_blocking(f);
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|_| StoreError::Closed)?
+        let (done_tx, done_rx) = oneshot::channel::<Result<T>>();
+        let job: ReadJob = Box::new(move |conn| {
+            let _ = done_tx.send(conn.and_then(f));
+        });
+        {
+            let queue = self
+                .inner
+                .read_queue
+                .lock()
+                .map_err(|_| StoreError::Closed)?;
+            let sender = queue.as_ref().ok_or(StoreError::Closed)?;
+            sender.send(job).map_err(|_| StoreError::Closed)?;
+        }
+        // A reader that panicked drops the job unanswered: the caller sees `Closed`.
+        done_rx.await.map_err(|_| StoreError::Closed)?
     }
 
     /// The same as [`Store::read`] for callers already off the runtime (CLI, tests, doctor).
@@ -302,6 +305,9 @@ impl Store {
 
     /// Finishes pending writes, checkpoints the WAL and closes the writer. Blocking; idempotent.
     pub fn close(&self) {
+        if let Ok(mut q) = self.inner.read_queue.lock() {
+            q.take();
+        }
         if let Ok(mut w) = self.inner.writer.lock() {
             w.take();
         }
@@ -531,7 +537,93 @@ enum Owner {
     Cli,
 }
 
+/// One committed (or failed) group: its outcome and what each job does once it is known.
+type Answered = (Result<()>, Vec<Completion>);
+
+/// Starts the threads that serve [`Store::read`], each with a read-only connection of its own
+/// opened on first use. A fixed set of threads pulling from one queue bounds both threads and
+/// connections however many requests read at once (through `spawn_blocking` each concurrent
+/// read took a thread, and past the pooled connections opened one, parsing the schema anew: 150
+/// threads at 200 concurrent requests); a busy reader takes the next job without sleeping.
+/// They end when the queue's sender is dropped (`close`, or the last handle going away).
+fn start_readers(path: &Path) -> Result<mpsc::Sender<ReadJob>> {
+    let (tx, rx) = mpsc::channel::<ReadJob>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..READERS {
+        let (queue, db) = (rx.clone(), path.to_path_buf());
+        std::thread::Builder::new()
+            .name(format!("outpost-db-read-{i}"))
+            .spawn(move || reader_loop(&db, &queue))
+            .map_err(|e| StoreError::Open {
+                path: path.to_path_buf(),
+                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+            })?;
+    }
+    Ok(tx)
+}
+
+fn reader_loop(path: &Path, queue: &Mutex<mpsc::Receiver<ReadJob>>) {
+    let mut conn: Option<Connection> = None;
+    loop {
+        // The lock is held only while waiting for the next job, never while running one.
+        let job = match queue.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        if conn.is_none() {
+            match Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .and_then(|c| configure(&c, true).map(|()| c))
+            {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    job(Err(StoreError::from(e)));
+                    continue;
+                }
+            }
+        }
+        let Some(c) = conn.as_ref() else { continue };
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(c))));
+        // A job that began a transaction and bailed out (or panicked) must not hand it to the
+        // next; a connection that cannot even roll back is replaced.
+        if ran.is_err() || (!c.is_autocommit() && c.execute_batch("ROLLBACK").is_err()) {
+            conn = None;
+        }
+    }
+}
+
+/// Tells each job of one group how its commit went.
+fn answer((outcome, completions): Answered) {
+    for complete in completions {
+        let shared = match &outcome {
+            Ok(()) => Ok(()),
+            Err(StoreError::DiskFull) => Err(StoreError::DiskFull),
+            Err(_) => Err(StoreError::Conflict("the change could not be saved")),
+        };
+        complete(shared);
+    }
+}
+
+/// Answers groups in commit order on a thread of its own, so the writer can begin the next group
+/// while the last one's events are handed to the hub and its callers are woken (a cross-thread
+/// wake per caller: at 200 concurrent senders a group answers about a hundred).
+fn answer_loop(rx: mpsc::Receiver<Answered>) {
+    while let Ok(answered) = rx.recv() {
+        answer(answered);
+    }
+}
+
 fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, owner: Owner) {
+    let (answers, answer_rx) = mpsc::channel::<Answered>();
+    // Without its own thread the writer answers inline, as before: slower, never wrong.
+    let answerer = std::thread::Builder::new()
+        .name("outpost-db-answer".into())
+        .spawn(move || answer_loop(answer_rx))
+        .map_err(|e| tracing::warn!(error = %e, "answering commits on the writer thread"))
+        .ok();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_GROUP {
@@ -555,17 +647,25 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, owner: Owner) {
         })();
         // Jobs never started (the transaction failed to begin) are dropped: their callers see
         // `Closed`. The others learn whether their work committed.
-        for complete in completions {
-            let shared = match &outcome {
-                Ok(()) => Ok(()),
-                Err(StoreError::DiskFull) => Err(StoreError::DiskFull),
-                Err(e) => {
-                    tracing::error!(error = %e, "group commit failed");
-                    Err(StoreError::Conflict("the change could not be saved"))
-                }
-            };
-            complete(shared);
+        if let Err(e) = &outcome {
+            if !matches!(e, StoreError::DiskFull) {
+                tracing::error!(error = %e, "group commit failed");
+            }
         }
+        let answered = (outcome, completions);
+        match &answerer {
+            Some(_) => {
+                if let Err(mpsc::SendError(answered)) = answers.send(answered) {
+                    answer(answered);
+                }
+            }
+            None => answer(answered),
+        }
+    }
+    // Every group is answered before the store counts as closed.
+    drop(answers);
+    if let Some(t) = answerer {
+        let _ = t.join();
     }
     // Only the server truncates the log: a CLI command beside it would block its writes.
     let mode = match owner {
@@ -589,6 +689,53 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn reads_share_a_fixed_set_of_readers_that_survive_panics_and_open_transactions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        // Every reader panics once and another is left inside a transaction: each caller is
+        // answered, and no reader is lost or hands its transaction on.
+        for _ in 0..READERS * 2 {
+            let r = store
+                .read(|_| -> Result<()> { panic!("a bug in a read") })
+                .await;
+            assert!(matches!(r, Err(StoreError::Closed)), "{r:?}");
+            let r = store
+                .read(|c| -> Result<()> {
+                    c.execute_batch("BEGIN")?;
+                    Err(StoreError::NotFound)
+                })
+                .await;
+            assert!(matches!(r, Err(StoreError::NotFound)));
+        }
+        store
+            .write(|c| {
+                c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (7)")?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        // Far more reads at once than readers: all answered, all seeing the committed write.
+        let reads: Vec<_> = (0..200)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .read(|c| Ok(c.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))?))
+                        .await
+                })
+            })
+            .collect();
+        for r in reads {
+            assert_eq!(r.await.unwrap().unwrap(), 7);
+        }
+        store.close();
+        assert!(matches!(
+            store.read(|_| Ok(())).await,
+            Err(StoreError::Closed)
+        ));
+    }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn concurrent_writes_share_commits_and_a_failing_job_rolls_back_alone() {
