@@ -49,15 +49,20 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn rss_kib(&self) -> u64 {
+    /// A number from the server's `/proc/PID/status` (`VmRSS:` in KiB, `Threads:`), 0 if absent.
+    fn status_field(&self, name: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
             .lines()
-            .find(|l| l.starts_with("VmRSS:"))
+            .find(|l| l.starts_with(name))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
+    }
+
+    fn rss_kib(&self) -> u64 {
+        self.status_field("VmRSS:")
     }
 
     fn cpu_ticks(&self) -> u64 {
@@ -543,19 +548,6 @@ struct StepFigures {
     lat: Vec<u64>,
 }
 
-impl Server {
-    fn threads(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with("Threads:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    }
-}
-
 /// A TCP connection from `127.0.0.{2 + i / 200}`, so that a thousand senders look like many
 /// machines to the per-address connection limit (256 by default), as they would on a LAN.
 async fn tcp_from(addr: SocketAddr, i: usize) -> tokio::net::TcpStream {
@@ -693,7 +685,7 @@ async fn run_step<S: Sender>(
     let cpu0 = server.cpu_ticks();
     tokio::time::sleep_until(stop.into()).await;
     let cpu = server.cpu_ticks() - cpu0;
-    let threads = server.threads();
+    let threads = server.status_field("Threads:");
     let mut lat = Vec::new();
     let mut failed = 0;
     let mut keep = Vec::new();

@@ -442,8 +442,11 @@ pub fn edit_message(c: &Connection, id: i64, body: &str) -> Result<Message> {
 
 /// Replaces the message with a tombstone: the content is gone, its place in the order stays.
 pub fn delete_message(c: &Connection, id: i64) -> Result<Message> {
-    c.prepare_cached("UPDATE messages SET body = '', deleted = 1, edited_at = ?2, pinned_at = NULL WHERE id = ?1")?.execute(params![id, now_ms()],
-    )?;
+    c.prepare_cached(
+        "UPDATE messages SET body = '', deleted = 1, edited_at = ?2, pinned_at = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![id, now_ms()])?;
     c.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?
         .execute([id])?;
     clear_mentions(c, id)?;
@@ -835,8 +838,12 @@ pub fn set_channel_retention(c: &Connection, channel_id: i64, days: Option<u32>)
 /// Deletes a channel's messages created before `cutoff_ms`, with their reactions, mentions, search
 /// entries and logged events. A thread root goes only once all its replies have gone.
 pub fn delete_messages_before(c: &Connection, channel_id: i64, cutoff_ms: i64) -> Result<usize> {
-    let replies = c.prepare_cached("DELETE FROM messages WHERE channel_id = ?1 AND created_at < ?2 AND thread_root IS NOT NULL")?.execute(params![channel_id, cutoff_ms],
-    )?;
+    let replies = c
+        .prepare_cached(
+            "DELETE FROM messages
+             WHERE channel_id = ?1 AND created_at < ?2 AND thread_root IS NOT NULL",
+        )?
+        .execute(params![channel_id, cutoff_ms])?;
     c.prepare_cached(
         "UPDATE messages SET reply_count =
             (SELECT count(*) FROM messages r WHERE r.thread_root = messages.id)

@@ -48,11 +48,27 @@ fn file_row(r: &Row<'_>) -> rusqlite::Result<FileRow> {
 }
 
 pub fn insert_file(c: &Connection, f: &FileRow) -> Result<()> {
-    c.prepare_cached(&format!("INSERT INTO files({FILE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"))?.execute(params![
-            f.id, f.uploader_id, f.sha256, f.size, f.name, f.mime, f.kind, f.width, f.height,
-            f.duration_ms, f.thumb_sha, f.preview_sha, f.poster_sha, f.message_id, f.created_at
-        ],
-    )?;
+    c.prepare_cached(&format!(
+        "INSERT INTO files({FILE_COLS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    ))?
+    .execute(params![
+        f.id,
+        f.uploader_id,
+        f.sha256,
+        f.size,
+        f.name,
+        f.mime,
+        f.kind,
+        f.width,
+        f.height,
+        f.duration_ms,
+        f.thumb_sha,
+        f.preview_sha,
+        f.poster_sha,
+        f.message_id,
+        f.created_at
+    ])?;
     Ok(())
 }
 
@@ -155,8 +171,22 @@ fn upload_row(r: &Row<'_>) -> rusqlite::Result<UploadRow> {
 
 pub fn insert_upload(c: &Connection, u: &UploadRow) -> Result<()> {
     let now = now_ms();
-    c.prepare_cached(&format!("INSERT INTO uploads({UPLOAD_COLS}, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"))?.execute(params![u.id, u.user_id, u.name, u.mime, u.size, u.received, u.width, u.height, u.duration_ms, now],
-    )?;
+    c.prepare_cached(&format!(
+        "INSERT INTO uploads({UPLOAD_COLS}, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+    ))?
+    .execute(params![
+        u.id,
+        u.user_id,
+        u.name,
+        u.mime,
+        u.size,
+        u.received,
+        u.width,
+        u.height,
+        u.duration_ms,
+        now
+    ])?;
     Ok(())
 }
 

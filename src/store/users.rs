@@ -38,6 +38,19 @@ pub struct ClientInfo {
     pub address: String,
 }
 
+const SESSION_COLS: &str = "id, user_id, created_at, last_seen_at, user_agent, address";
+
+fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        created_at: r.get(2)?,
+        last_seen_at: r.get(3)?,
+        user_agent: r.get(4)?,
+        address: r.get(5)?,
+    })
+}
+
 const USER_COLS: &str = "id, username, display_name, is_admin, disabled, created_at";
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
@@ -189,9 +202,19 @@ pub fn create_session(
     client: &ClientInfo,
 ) -> Result<Session> {
     let now = now_ms();
-    c.prepare_cached("INSERT INTO sessions(id, token_hash, user_id, created_at, last_seen_at, user_agent, address)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)")?.execute(params![id, token_hash, user_id, now, client.user_agent, client.address],
-    )?;
+    c.prepare_cached(
+        "INSERT INTO sessions(id, token_hash, user_id, created_at, last_seen_at, user_agent,
+                              address)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id,
+        token_hash,
+        user_id,
+        now,
+        client.user_agent,
+        client.address
+    ])?;
     Ok(Session {
         id: id.to_string(),
         user_id,
@@ -213,20 +236,10 @@ pub fn session_by_token(
     idle_cutoff: i64,
 ) -> Result<Option<(Session, User)>> {
     let session = c
-        .prepare_cached(
-            "SELECT id, user_id, created_at, last_seen_at, user_agent, address
-             FROM sessions WHERE token_hash = ?1 AND last_seen_at >= ?2",
-        )?
-        .query_row(params![token_hash, idle_cutoff], |r| {
-            Ok(Session {
-                id: r.get(0)?,
-                user_id: r.get(1)?,
-                created_at: r.get(2)?,
-                last_seen_at: r.get(3)?,
-                user_agent: r.get(4)?,
-                address: r.get(5)?,
-            })
-        })
+        .prepare_cached(&format!(
+            "SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1 AND last_seen_at >= ?2"
+        ))?
+        .query_row(params![token_hash, idle_cutoff], session_row)
         .optional()?;
     let Some(session) = session else {
         return Ok(None);
@@ -247,20 +260,10 @@ pub fn touch_session(c: &Connection, id: &str, at: i64) -> Result<()> {
 }
 
 pub fn list_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT id, user_id, created_at, last_seen_at, user_agent, address
-         FROM sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC",
-    )?;
-    let rows = stmt.query_map([user_id], |r| {
-        Ok(Session {
-            id: r.get(0)?,
-            user_id: r.get(1)?,
-            created_at: r.get(2)?,
-            last_seen_at: r.get(3)?,
-            user_agent: r.get(4)?,
-            address: r.get(5)?,
-        })
-    })?;
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {SESSION_COLS} FROM sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC"
+    ))?;
+    let rows = stmt.query_map([user_id], session_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -289,8 +292,11 @@ pub fn create_invite(
     expires_at: i64,
 ) -> Result<Invite> {
     let now = now_ms();
-    c.prepare_cached("INSERT INTO invites(token_hash, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)")?.execute(params![token_hash, created_by, now, expires_at],
-    )?;
+    c.prepare_cached(
+        "INSERT INTO invites(token_hash, created_by, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![token_hash, created_by, now, expires_at])?;
     Ok(Invite {
         created_at: now,
         expires_at,
