@@ -74,7 +74,7 @@ type ReadJob = Box<dyn FnOnce(Result<&Connection>) + Send>;
 /// How many waiting jobs one group commit takes at most.
 const MAX_GROUP: usize = 1024;
 const READERS: usize = 4;
-/// Room for every distinct statement in `store/` (about 120), so the cache never evicts.
+/// Room for every distinct statement in `store/` (about 100), so the cache never evicts.
 const STATEMENT_CACHE: usize = 192;
 
 /// A cheap, clonable handle to the database.
