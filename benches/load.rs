@@ -151,6 +151,20 @@ fn seed_channel(store: &Store, name: &str, members: Vec<i64>) -> i64 {
         .unwrap()
 }
 
+/// Puts `users` in channels of `per_channel` ("team-0", "team-1"…); returns each user's channel.
+fn seed_teams(store: &Store, users: &[(i64, String)], per_channel: usize) -> Vec<i64> {
+    let mut channel_of = Vec::new();
+    for (g, chunk) in users.chunks(per_channel).enumerate() {
+        let ch = seed_channel(
+            store,
+            &format!("team-{g}"),
+            chunk.iter().map(|u| u.0).collect(),
+        );
+        channel_of.extend(std::iter::repeat_n(ch, chunk.len()));
+    }
+    channel_of
+}
+
 fn tls_config(ca: &str) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut ca.as_bytes()) {
@@ -345,15 +359,7 @@ async fn throughput(senders: usize, per_channel: usize, seconds: u64, window: us
     println!("throughput: {senders} senders in channels of {per_channel}, {seconds} s, up to {window} unacknowledged each");
     let (_dir, data, store) = fresh("outpost-throughput");
     let users = seed_users(&store, senders);
-    let mut channel_of = Vec::new();
-    for (g, chunk) in users.chunks(per_channel).enumerate() {
-        let ch = seed_channel(
-            &store,
-            &format!("team-{g}"),
-            chunk.iter().map(|u| u.0).collect(),
-        );
-        channel_of.extend(std::iter::repeat_n(ch, chunk.len()));
-    }
+    let channel_of = seed_teams(&store, &users, per_channel);
     store.close();
     let server = start_server(&data);
     let tokens: Vec<String> = users.iter().map(|u| u.1.clone()).collect();
@@ -453,15 +459,7 @@ async fn latency(clients: usize, per_channel: usize, rate: u64, seconds: u64) {
     println!("latency: {clients} clients in channels of {per_channel}, {rate} messages per second for {seconds} s");
     let (_dir, data, store) = fresh("outpost-latency");
     let users = seed_users(&store, clients);
-    let mut channel_of = Vec::new();
-    for (g, chunk) in users.chunks(per_channel).enumerate() {
-        let ch = seed_channel(
-            &store,
-            &format!("team-{g}"),
-            chunk.iter().map(|u| u.0).collect(),
-        );
-        channel_of.extend(std::iter::repeat_n(ch, chunk.len()));
-    }
+    let channel_of = seed_teams(&store, &users, per_channel);
     store.close();
     let server = start_server(&data);
     let tokens: Vec<String> = users.iter().map(|u| u.1.clone()).collect();
@@ -721,16 +719,8 @@ async fn senders(steps: &[usize], seconds: u64) {
         let users_n = if transport == "http" { 50 } else { max };
         let (_dir, data, store) = fresh("outpost-senders");
         let users = seed_users(&store, users_n);
-        let mut channel_of = Vec::new();
-        let group = if transport == "http" { 50 } else { 10 };
-        for (g, chunk) in users.chunks(group).enumerate() {
-            let ch = seed_channel(
-                &store,
-                &format!("team-{g}"),
-                chunk.iter().map(|u| u.0).collect(),
-            );
-            channel_of.extend(std::iter::repeat_n(ch, chunk.len()));
-        }
+        let per_channel = if transport == "http" { 50 } else { 10 };
+        let channel_of = seed_teams(&store, &users, per_channel);
         store.close();
         let server = start_server(&data);
         let tls = tls_config(&server.ca);
