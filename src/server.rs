@@ -360,7 +360,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         metrics.clone(),
         sfu,
     );
-    let state = AppState {
+    let state = AppState::new(crate::http::Shared {
         config: config.clone(),
         store: store.clone(),
         auth: auth.clone(),
@@ -371,7 +371,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         pki: pki.clone(),
         https_port: https_addr.port(),
         shutdown: shutdown_rx.clone(),
-    };
+    });
     let setup_token = auth.setup_token_if_needed().await?;
     let limits = &config.limits;
     let policy = |total: usize| ConnPolicy {
@@ -425,6 +425,12 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         Duration::from_secs(config.media.sweep_interval_secs),
         shutdown_rx.clone(),
         move || sweep_files(media.clone()),
+    )));
+    let chat = state.chat.clone();
+    tasks.push(tokio::spawn(periodic(
+        SEARCH_INDEX_EVERY,
+        shutdown_rx.clone(),
+        move || index_search(chat.clone()),
     )));
     tasks.push(tokio::spawn(watch_revocations(
         store.clone(),
@@ -848,6 +854,16 @@ async fn sweep_files(media: crate::media::Media) {
         ),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "file sweep failed"),
+    }
+}
+
+/// How often new messages are indexed for search (a search catches the index up first, so this
+/// only bounds how much work a search may find waiting).
+const SEARCH_INDEX_EVERY: Duration = Duration::from_millis(100);
+
+async fn index_search(chat: Chat) {
+    if let Err(e) = chat.index_search().await {
+        tracing::error!(error = %e, "search indexing failed");
     }
 }
 

@@ -30,6 +30,11 @@ const SNIPPET_CONTEXT: usize = 8;
 /// How many of the newest matches a search ranks. Bounds the cost of a search over a huge
 /// history: ranking is exact when fewer messages match, and favours recent messages otherwise.
 const SEARCH_CANDIDATES: i64 = 2000;
+/// Messages the search indexer takes into one transaction: large enough that FTS5 writes one
+/// segment for many messages instead of one per group commit, small enough that the writer is
+/// not held for long (a few milliseconds).
+const INDEX_BATCH: i64 = 500;
+const INDEX_ROUNDS: usize = 200;
 
 /// Largest group DM, counting its creator.
 pub const MAX_GROUP_MEMBERS: usize = 16;
@@ -1200,6 +1205,7 @@ impl Chat {
         };
         let limit = limit.clamp(1, 100);
         let terms = search_terms(text);
+        self.index_search().await?;
         self.read(move |c| {
             let candidates = q::search_candidates(
                 c,
@@ -1227,6 +1233,25 @@ impl Chat {
     }
 
     /// Deletes expired messages in every channel with a retention period; returns how many.
+    /// Brings the search index up to the newest message; returns how many messages it indexed.
+    /// Runs behind the commit (a background job), and before every search, so that a message
+    /// sent a moment ago is found.
+    pub async fn index_search(&self) -> Result<i64> {
+        let mut total = 0;
+        // Bounded, so a search never waits on a flood; the job picks up whatever is left.
+        for _ in 0..INDEX_ROUNDS {
+            let n = self
+                .store
+                .write(|c| q::index_search_batch(c, INDEX_BATCH))
+                .await?;
+            total += n;
+            if n < INDEX_BATCH {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
     pub async fn apply_retention(&self, server_days: u32) -> Result<usize> {
         let plan = self
             .read(move |c| Ok(q::retention_plan(c, server_days)?))

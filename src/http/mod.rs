@@ -30,9 +30,26 @@ pub use error::ApiError;
 pub use onboarding::install_script as onboarding_install_script;
 pub use session::CurrentUser;
 
-/// Cheap handles shared by every request.
+/// What every request shares: one `Arc`, since axum clones the state for each extractor and a
+/// field-by-field clone of these handles showed up in the request profile (issue 23).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The handles behind `AppState`.
+pub struct Shared {
     pub config: Arc<Config>,
     pub store: Store,
     pub auth: Auth,

@@ -65,14 +65,25 @@ pub fn insert_row(c: &Connection, table: &str, cols: &[String], values: Vec<Valu
     Ok(())
 }
 
-/// Rebuilds the search index from the messages table.
+/// Rebuilds the search index from the messages table: every text message, with the indexer's
+/// mark after the newest. (A database restored at a schema before the mark existed had its
+/// messages indexed by the insert trigger while loading; FTS5's own rebuild redoes that.)
 pub fn rebuild_search(c: &Connection) -> Result<()> {
-    let has_fts: bool = c.query_row(
-        "SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'messages_fts'",
-        [],
-        |r| r.get(0),
-    )?;
-    if has_fts {
+    let has = |name: &str| -> Result<bool> {
+        Ok(c.query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?)
+    };
+    if has("messages_fts_progress")? {
+        c.execute(
+            "INSERT INTO messages_fts(messages_fts) VALUES ('delete-all')",
+            [],
+        )?;
+        c.execute("UPDATE messages_fts_progress SET indexed_upto = 0", [])?;
+        while super::chat::index_search_batch(c, 10_000)? == 10_000 {}
+    } else if has("messages_fts")? {
         c.execute(
             "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
             [],

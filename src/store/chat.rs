@@ -665,6 +665,31 @@ pub fn search_candidates(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<Mess
     readable_messages(rows)
 }
 
+/// Indexes for search up to `max_rows` messages past the index's mark, oldest first, and moves
+/// the mark past them; returns how many messages it looked at (fewer than `max_rows`: caught up).
+pub fn index_search_batch(c: &Connection, max_rows: i64) -> Result<i64> {
+    let mark: i64 = c
+        .prepare_cached("SELECT indexed_upto FROM messages_fts_progress WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    let (upto, n): (Option<i64>, i64) = c
+        .prepare_cached(
+            "SELECT max(id), count(*) FROM
+               (SELECT id FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2)",
+        )?
+        .query_row(params![mark, max_rows], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let Some(upto) = upto else {
+        return Ok(0);
+    };
+    c.prepare_cached(
+        "INSERT INTO messages_fts(rowid, body)
+         SELECT id, body FROM messages WHERE id > ?1 AND id <= ?2 AND kind = 'text'",
+    )?
+    .execute(params![mark, upto])?;
+    c.prepare_cached("UPDATE messages_fts_progress SET indexed_upto = ?1 WHERE id = 1")?
+        .execute([upto])?;
+    Ok(n)
+}
+
 /// Attaches reactions to messages read by other queries.
 pub fn attach_reactions(c: &Connection, msgs: Vec<Message>) -> Result<Vec<Message>> {
     with_reactions(c, msgs)

@@ -204,6 +204,36 @@ const MIGRATIONS: &[&str] = &[
         message_id  INTEGER REFERENCES messages(id) ON DELETE SET NULL
     );
     "#,
+    // 5: search indexing leaves the commit path. New messages are indexed in batches behind the
+    // commit (`chat::index_search`) up to `messages_fts_progress.indexed_upto`; the triggers only
+    // keep rows already indexed in step (an external-content FTS5 'delete' must be given exactly
+    // what was indexed, so rows past the mark are left for the indexer, which reads their body as
+    // it is then). A new row at or below the mark (an id reused after the newest row was deleted)
+    // is indexed at once, since the indexer only looks past the mark.
+    r#"
+    DROP TRIGGER messages_fts_insert;
+    DROP TRIGGER messages_fts_update;
+    DROP TRIGGER messages_fts_delete;
+    CREATE TABLE messages_fts_progress (
+        id           INTEGER PRIMARY KEY CHECK (id = 1),
+        indexed_upto INTEGER NOT NULL
+    );
+    INSERT INTO messages_fts_progress(id, indexed_upto)
+        VALUES (1, (SELECT coalesce(max(id), 0) FROM messages));
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+    WHEN new.kind = 'text' AND new.id <= (SELECT indexed_upto FROM messages_fts_progress) BEGIN
+        INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+    WHEN old.kind = 'text' AND old.id <= (SELECT indexed_upto FROM messages_fts_progress) BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+        INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+    WHEN old.kind = 'text' AND old.id <= (SELECT indexed_upto FROM messages_fts_progress) BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    END;
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -255,5 +285,101 @@ mod tests {
             .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
         apply(&mut c).unwrap();
+    }
+
+    /// The search index behind the commit: nothing past the mark is indexed until the indexer
+    /// runs, edits and deletes keep indexed rows exact, and an id reused below the mark is
+    /// indexed at once.
+    #[test]
+    fn search_index_follows_messages_behind_the_mark() {
+        use crate::store::chat::{self as q, ChannelKind, NewMessage};
+        let mut c = Connection::open_in_memory().unwrap();
+        apply(&mut c).unwrap();
+        let u = crate::store::users::create_user(&c, "ann", "Ann", "x", false).unwrap();
+        let ch = q::create_channel(&c, ChannelKind::Public, Some("ops"), "", u.id, None).unwrap();
+        let post = |body: &str| {
+            q::insert_message(
+                &c,
+                &NewMessage {
+                    channel_id: ch.id,
+                    author_id: Some(u.id),
+                    client_id: None,
+                    kind: "text",
+                    body,
+                    thread_root: None,
+                },
+            )
+            .unwrap()
+            .id
+        };
+        let hits = |word: &str| -> Vec<i64> {
+            let mut st = c
+                .prepare(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 ORDER BY rowid",
+                )
+                .unwrap();
+            st.query_map([word], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let a = post("diesel pump");
+        let b = post("water tank");
+        assert!(hits("diesel").is_empty(), "not indexed inside the commit");
+        // Edited before it was indexed: the indexer reads the body as it is then.
+        q::edit_message(&c, b, "fuel tank").unwrap();
+        assert_eq!(q::index_search_batch(&c, 1).unwrap(), 1);
+        assert_eq!(q::index_search_batch(&c, 10).unwrap(), 1);
+        assert_eq!(q::index_search_batch(&c, 10).unwrap(), 0);
+        assert_eq!(hits("diesel"), vec![a]);
+        assert_eq!(hits("fuel"), vec![b]);
+        assert!(hits("water").is_empty());
+        // Indexed rows follow edits and deletes.
+        q::edit_message(&c, a, "petrol pump").unwrap();
+        assert!(hits("diesel").is_empty());
+        assert_eq!(hits("petrol"), vec![a]);
+        c.execute("DELETE FROM messages WHERE id = ?1", [b])
+            .unwrap();
+        assert!(hits("fuel").is_empty());
+        // The newest row deleted, its id comes back for the next message: below the mark.
+        let again = post("generator");
+        assert_eq!(again, b);
+        assert_eq!(hits("generator"), vec![b]);
+        c.execute(
+            "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')",
+            [],
+        )
+        .unwrap();
+    }
+
+    /// A database indexed by the old insert trigger keeps its index, marked as complete.
+    #[test]
+    fn the_search_mark_starts_after_messages_already_indexed() {
+        let mut c = Connection::open_in_memory().unwrap();
+        apply_up_to(&mut c, 4).unwrap();
+        c.execute_batch(
+            "INSERT INTO users(id, username, display_name, password_hash, created_at)
+                 VALUES (1, 'ann', 'Ann', 'x', 0);
+             INSERT INTO channels(id, kind, name, created_by, created_at) VALUES (1, 'public', 'ops', 1, 0);
+             INSERT INTO messages(channel_id, seq, author_id, body, created_at)
+                 VALUES (1, 1, 1, 'diesel pump', 0), (1, 2, 1, 'water tank', 0);",
+        )
+        .unwrap();
+        apply(&mut c).unwrap();
+        let mark: i64 = c
+            .query_row("SELECT indexed_upto FROM messages_fts_progress", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(mark, 2);
+        assert_eq!(crate::store::chat::index_search_batch(&c, 10).unwrap(), 0);
+        let n: i64 = c
+            .query_row(
+                "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'diesel OR water'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 2);
     }
 }
