@@ -11,7 +11,8 @@
 //! durable acks per second, every message delivered to every other member), `latency`
 //! (1,000 clients, 1,000 messages per second), `senders` (closed-loop senders at 10, 50, 200
 //! and 1,000 at once, over HTTPS and over the WebSocket: throughput, p99, CPU per message,
-//! threads), `history` (a channel of 1,000,000 messages: 50-message page and search latency).
+//! threads), `wrk` (the same HTTPS load from wrk, when installed), `history` (a channel of
+//! 1,000,000 messages: 50-message page and search latency).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -76,7 +77,9 @@ impl Server {
 }
 
 fn start_server(data: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_outpost"))
+    // OUTPOST_BENCH_BIN runs another build (an older commit, say) against the same load.
+    let bin = std::env::var("OUTPOST_BENCH_BIN").unwrap_or(env!("CARGO_BIN_EXE_outpost").into());
+    let mut child = Command::new(bin)
         .args([
             "serve",
             "--data-dir",
@@ -91,6 +94,8 @@ fn start_server(data: &Path) -> Server {
         .env("OUTPOST_LOG_LEVEL", "warn,outpost=info")
         .env("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "1000000")
         .env("OUTPOST_LIMITS_MESSAGE_BURST", "1000000")
+        // wrk opens every connection from 127.0.0.1.
+        .env("OUTPOST_LIMITS_MAX_CONNECTIONS_PER_ADDRESS", "2000")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -791,6 +796,117 @@ async fn senders(steps: &[usize], seconds: u64) {
     }
 }
 
+/// The issue's own measurement: `wrk` (a C load generator, far lighter than this process's
+/// clients) keeps `connections` keep-alive HTTPS connections posting 80-character messages
+/// with a `client_id` as 50 users in one channel. Server CPU comes from `/proc`, latency from
+/// wrk's own histogram. Skipped, saying so, when `wrk` is not installed.
+async fn wrk(steps: &[usize], seconds: u64) {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        println!("wrk: skipped, `wrk` is not installed (apt-get install wrk)");
+        return;
+    }
+    let (dir, data, store) = fresh("outpost-wrk");
+    let users = seed_users(&store, 50);
+    let channel = seed_teams(&store, &users, 50)[0];
+    store.close();
+    let server = start_server(&data);
+    let tokens: Vec<String> = users.iter().map(|u| format!("\"{}\"", u.1)).collect();
+    // Each wrk thread numbers its own requests; the thread's id keeps client_ids unique.
+    let script = format!(
+        r#"local tokens = {{ {tokens} }}
+local run = os.getenv("WRK_RUN")
+local next_id = 0
+function setup(thread) thread:set("tid", next_id); next_id = next_id + 1 end
+local n = 0
+function request()
+  n = n + 1
+  local id = string.format("wrk-%s-%s-%d", run, tid, n)
+  local body = string.format('{{"body":"%s","client_id":"%s"}}', string.rep("m", 80), id)
+  return wrk.format("POST", "/api/v1/channels/{channel}/messages", {{
+    ["Authorization"] = "Bearer " .. tokens[n % #tokens + 1],
+    ["Content-Type"] = "application/json",
+  }}, body)
+end
+"#,
+        tokens = tokens.join(", "),
+    );
+    let script_path = dir.path().join("post.lua");
+    std::fs::write(&script_path, script).unwrap();
+    let url = format!("https://{}", server.addr);
+    println!(
+        "wrk: keep-alive HTTPS, 50 users in one channel, {seconds} s per step after a 1 s warm-up"
+    );
+    let run = |tag: String, c: usize, secs: u64| {
+        let out = Command::new("wrk")
+            .args([
+                "-t2",
+                &format!("-c{c}"),
+                &format!("-d{secs}s"),
+                "--latency",
+                "-s",
+            ])
+            .arg(&script_path)
+            .arg(&url)
+            .env("WRK_RUN", &tag)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut peak = 0f64;
+    for &c in steps {
+        run(format!("warm{c}"), c, 1);
+        let cpu0 = server.cpu_ticks();
+        let out = run(format!("c{c}"), c, seconds);
+        let cpu = server.cpu_ticks() - cpu0;
+        let threads = server.status_field("Threads:");
+        let field = |prefix: &str| {
+            out.lines()
+                .map(str::trim)
+                .find(|l| l.starts_with(prefix))
+                .and_then(|l| {
+                    l[prefix.len()..]
+                        .split_whitespace()
+                        .next()
+                        .map(str::to_string)
+                })
+                .unwrap_or_default()
+        };
+        let requests: f64 = out
+            .lines()
+            .find(|l| l.contains(" requests in "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        let per_sec: f64 = field("Requests/sec:").parse().unwrap_or(0.0);
+        assert!(
+            !out.contains("Non-2xx") && !out.contains("Socket errors"),
+            "every request is acknowledged:\n{out}"
+        );
+        peak = peak.max(per_sec);
+        println!(
+            "  {c:>5} connections: {per_sec:>6.0} acknowledged/s ({:>3.0}% of peak so far), p50 {}, p99 {}, server CPU {:.3} ms/message, {threads} threads",
+            per_sec / peak * 100.0,
+            field("50%"),
+            field("99%"),
+            cpu as f64 * 10.0 / requests.max(1.0),
+        );
+    }
+    drop(server);
+    let store = Store::open(&data.join("outpost.db")).unwrap();
+    let (rows, distinct) = store
+        .read_blocking(|c| {
+            Ok(c.query_row(
+                "SELECT count(*), count(DISTINCT client_id) FROM messages",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(rows, distinct, "no message stored twice");
+    println!("  stored {rows} messages, each once");
+    store.close();
+}
+
 async fn history(messages: usize) {
     println!("history: one channel with {messages} messages");
     let (_dir, data, store) = fresh("outpost-history");
@@ -841,6 +957,8 @@ async fn history(messages: usize) {
                         },
                     )?;
                 }
+                // Indexed as the server's indexer would, in batches behind the inserts.
+                while q::index_search_batch(c, 10_000)? == 10_000 {}
                 Ok(())
             })
             .unwrap();
@@ -980,6 +1098,17 @@ fn main() {
         }
         if want("senders") {
             senders(
+                if quick {
+                    &[10, 50]
+                } else {
+                    &[10, 50, 200, 1_000]
+                },
+                if quick { 2 } else { 5 },
+            )
+            .await;
+        }
+        if want("wrk") {
+            wrk(
                 if quick {
                     &[10, 50]
                 } else {
