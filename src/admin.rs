@@ -118,6 +118,24 @@ pub fn user_set_disabled(config: &Config, name: &str, disabled: bool) -> Result<
     Ok(user)
 }
 
+/// Turns a user's two-step sign-in off (a lost phone and no recovery codes).
+pub fn user_reset_two_factor(config: &Config, name: &str) -> Result<User> {
+    let store = open(config)?;
+    let user = find(&store, name)?;
+    let id = user.id;
+    let user = store.write_blocking(move |t| {
+        crate::store::two_factor::disable(t, id)?;
+        let user = users::user_by_id(t, id)?;
+        audit::append(
+            t,
+            &cli_entry("two-factor-reset", &user.username, String::new()),
+        )?;
+        Ok(user)
+    })?;
+    store.close();
+    Ok(user)
+}
+
 pub fn user_set_admin(config: &Config, name: &str, is_admin: bool) -> Result<User> {
     let store = open(config)?;
     let user = find(&store, name)?;

@@ -156,6 +156,8 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Turn a user's two-step sign-in off (they set it up again if the site requires it)
+    ResetTwoFactor { name: String },
     /// Make a user an administrator (or take it away with --revoke)
     Promote {
         name: String,
@@ -564,6 +566,10 @@ fn user(cmd: UserCommand, config: &Config) -> anyhow::Result<()> {
             if let Some(p) = generated {
                 println!("new password: {p}");
             }
+        }
+        UserCommand::ResetTwoFactor { name } => {
+            let u = admin::user_reset_two_factor(config, &name)?;
+            println!("two-step sign-in is off for {}", u.username);
         }
         UserCommand::Promote { name, revoke } => {
             let u = admin::user_set_admin(config, &name, !revoke)?;

@@ -275,6 +275,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         })
         .await??
     };
+    auth.load_two_factor_policy().await?;
     let pki = Arc::new(pki);
     let tls = Arc::new(pki::server_config(
         config.tls.profile,

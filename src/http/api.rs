@@ -65,6 +65,23 @@ pub struct UserView {
     disabled: bool,
     /// RFC 3339.
     created_at: String,
+    /// Signs in with an authenticator app as well as the password.
+    two_factor: bool,
+    /// The administrator requires two-step sign-in of this user and they have not set it up:
+    /// until they do, everything but `/api/v1/me`, `/api/v1/me/two-factor…` and signing out
+    /// answers 403 `two-factor-enrolment-required`. Only set on the signed-in user's own view.
+    two_factor_required: bool,
+}
+
+impl UserView {
+    /// The signed-in user's own view, saying whether they must still enrol a second factor.
+    pub fn own(s: &AppState, u: User) -> Self {
+        let due = s.auth.two_factor_due(&u);
+        UserView {
+            two_factor_required: due,
+            ..u.into()
+        }
+    }
 }
 
 impl From<User> for UserView {
@@ -76,6 +93,8 @@ impl From<User> for UserView {
             is_admin: u.is_admin,
             disabled: u.disabled,
             created_at: rfc3339(u.created_at),
+            two_factor: u.two_factor,
+            two_factor_required: false,
         }
     }
 }
@@ -129,6 +148,11 @@ async fn server_info(State(s): State<AppState>) -> Result<Json<ServerInfo>, ApiE
 pub struct LoginRequest {
     username: String,
     password: String,
+    /// For accounts with two-step sign-in: the 6-digit code from the authenticator app, or
+    /// an unused recovery code. Asked for (`second-factor-required`) only once the password
+    /// is right.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -143,7 +167,7 @@ fn session_response(s: &AppState, new: NewSession) -> Response {
     let cookie = session_cookie(&new.token, max_age);
     let body = LoginResponse {
         token: new.token,
-        user: new.user.into(),
+        user: UserView::own(s, new.user),
     };
     ([(header::SET_COOKIE, cookie)], Json(body)).into_response()
 }
@@ -159,13 +183,22 @@ async fn login(
     client: Client,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if req.username.len() > 256 || req.password.len() > 4096 {
+    if req.username.len() > 256
+        || req.password.len() > 4096
+        || req.code.as_ref().is_some_and(|c| c.len() > 64)
+    {
         return Err(crate::auth::AuthError::InvalidCredentials.into());
     }
     let ip = client.addr.map(|a| a.ip());
     let new = s
         .auth
-        .login(&req.username, &req.password, client.info, ip)
+        .login(
+            &req.username,
+            &req.password,
+            req.code.as_deref(),
+            client.info,
+            ip,
+        )
         .await?;
     tracing::info!(user = %new.user.username, "signed in");
     Ok(session_response(&s, new))
@@ -326,8 +359,8 @@ async fn create_invite(
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
-async fn me(who: CurrentUser) -> Json<UserView> {
-    Json(who.user.into())
+async fn me(State(s): State<AppState>, who: CurrentUser) -> Json<UserView> {
+    Json(UserView::own(&s, who.user))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -349,7 +382,7 @@ async fn update_me(
         .store
         .write(move |t| users::set_display_name(t, id, &name))
         .await?;
-    Ok(Json(user.into()))
+    Ok(Json(UserView::own(&s, user)))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -152,6 +152,23 @@ impl From<AuthError> for ApiError {
                 ApiError::new(StatusCode::FORBIDDEN, "wrong-password", e.to_string())
             }
             AuthError::Hash => ApiError::internal(e),
+            AuthError::SecondFactorRequired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "second-factor-required",
+                e.to_string(),
+            ),
+            AuthError::WrongCode => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "wrong-code", e.to_string())
+            }
+            AuthError::CodeNotAccepted => {
+                ApiError::new(StatusCode::BAD_REQUEST, "wrong-code", e.to_string())
+            }
+            AuthError::AlreadyEnabled => {
+                ApiError::new(StatusCode::CONFLICT, "already-enabled", e.to_string())
+            }
+            AuthError::TwoFactorRequired => {
+                ApiError::new(StatusCode::FORBIDDEN, "two-factor-required", e.to_string())
+            }
             AuthError::Store(s) => s.into(),
         }
     }

@@ -9,6 +9,7 @@ pub mod error;
 mod files_api;
 mod onboarding;
 mod session;
+mod two_factor_api;
 mod ws;
 
 use std::sync::Arc;
@@ -80,6 +81,7 @@ pub fn https_router(state: AppState) -> Router {
     let (api, openapi) = api::router()
         .merge(chat_api::router())
         .merge(admin_api::router())
+        .merge(two_factor_api::router())
         .split_for_parts();
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;

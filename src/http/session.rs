@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 use super::{ApiError, AppState};
 use crate::store::users::ClientInfo;
@@ -44,8 +44,24 @@ impl FromRequestParts<AppState> for CurrentUser {
             .authenticate(&token)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
+        if state.auth.two_factor_due(&user) && !enrolment_path(&parts.method, parts.uri.path()) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "two-factor-enrolment-required",
+                "set up two-step sign-in first: the administrator requires it",
+            ));
+        }
         Ok(CurrentUser { user, session })
     }
+}
+
+/// What a session may still do while its user owes the policy a second factor: read who it
+/// is, enrol, and sign out.
+fn enrolment_path(method: &Method, path: &str) -> bool {
+    (method == Method::GET && path == "/api/v1/me")
+        || path == "/api/v1/me/two-factor"
+        || path.starts_with("/api/v1/me/two-factor/")
+        || path == "/api/v1/auth/logout"
 }
 
 impl FromRequestParts<AppState> for Admin {

@@ -234,6 +234,23 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
     END;
     "#,
+    // 6: two-step sign-in (TOTP): the secret and the last time step a code was used for, on the
+    // user; enrolments waiting for their first code; one-time recovery codes as SHA-256.
+    r#"
+    ALTER TABLE users ADD COLUMN totp_secret BLOB;
+    ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE totp_enrolments (
+        user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        secret     BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE recovery_codes (
+        user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        code_hash BLOB NOT NULL,
+        used_at   INTEGER,
+        PRIMARY KEY (user_id, code_hash)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -12,6 +12,8 @@ pub struct User {
     pub is_admin: bool,
     pub disabled: bool,
     pub created_at: i64,
+    /// Signs in with a second factor (an authenticator app).
+    pub two_factor: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -51,7 +53,8 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
-const USER_COLS: &str = "id, username, display_name, is_admin, disabled, created_at";
+const USER_COLS: &str =
+    "id, username, display_name, is_admin, disabled, created_at, totp_secret IS NOT NULL";
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -61,6 +64,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         is_admin: r.get(3)?,
         disabled: r.get(4)?,
         created_at: r.get(5)?,
+        two_factor: r.get(6)?,
     })
 }
 
@@ -124,7 +128,7 @@ pub fn credentials(c: &Connection, username: &str) -> Result<Option<(User, Strin
     Ok(c.prepare_cached(&format!(
         "SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"
     ))?
-    .query_row([username], |r| Ok((user_row(r)?, r.get::<_, String>(6)?)))
+    .query_row([username], |r| Ok((user_row(r)?, r.get::<_, String>(7)?)))
     .optional()?)
 }
 

@@ -15,3 +15,4 @@ mod http;
 mod realtime;
 mod rtc_client;
 mod tls;
+mod two_factor;

@@ -6,6 +6,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod two_factor;
+
 use argon2::password_hash::{self, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine;
@@ -40,6 +42,16 @@ pub enum AuthError {
     WrongPassword,
     #[error("password hashing failed")]
     Hash,
+    #[error("enter the code from your authenticator app")]
+    SecondFactorRequired,
+    #[error("wrong code")]
+    WrongCode,
+    #[error("that code is not the one the app shows now; check the phone's clock and try again")]
+    CodeNotAccepted,
+    #[error("two-step sign-in is already on")]
+    AlreadyEnabled,
+    #[error("the administrator requires two-step sign-in for this account")]
+    TwoFactorRequired,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -414,6 +426,8 @@ pub struct Auth {
     hasher: Arc<Hasher>,
     /// Verified against when the user does not exist, so timing does not tell names apart.
     dummy_hash: Arc<String>,
+    /// `two_factor::Policy` as a number: read on every request, changed only by the admin API.
+    two_factor_policy: Arc<std::sync::atomic::AtomicU8>,
 }
 
 impl Auth {
@@ -425,6 +439,7 @@ impl Auth {
             limiter: Arc::new(RateLimiter::default()),
             hasher: Arc::new(Hasher::per_core()),
             dummy_hash: Arc::new(dummy_hash),
+            two_factor_policy: Arc::default(),
         })
     }
 
@@ -439,13 +454,15 @@ impl Auth {
         &self,
         username: &str,
         password: &str,
+        code: Option<&str>,
         client: ClientInfo,
         address: Option<IpAddr>,
     ) -> Result<NewSession> {
         let this = self.clone();
         let (username, password) = (username.to_string(), password.to_string());
+        let code = code.map(str::to_string);
         tokio::spawn(async move {
-            this.login_to_end(&username, &password, client, address)
+            this.login_to_end(&username, &password, code.as_deref(), client, address)
                 .await
         })
         .await
@@ -456,6 +473,7 @@ impl Auth {
         &self,
         username: &str,
         password: &str,
+        code: Option<&str>,
         client: ClientInfo,
         address: Option<IpAddr>,
     ) -> Result<NewSession> {
@@ -515,8 +533,27 @@ impl Auth {
             None => (None, self.dummy_hash.as_str().to_string()),
         };
         let ok = self.hasher.verify(password.to_string(), hash).await;
+        // The second factor is asked for only once the password is right, and a wrong code
+        // counts against the same limits as a wrong password.
+        let mut failure = AuthError::InvalidCredentials;
+        let mut details = String::new();
+        let passed = match &user {
+            Some(u) if ok && !u.disabled && u.two_factor => match code {
+                None => return Err(AuthError::SecondFactorRequired),
+                Some(code) => {
+                    let good = self.second_factor_ok(u, code).await?;
+                    if !good {
+                        failure = AuthError::WrongCode;
+                        details = "wrong second-factor code".into();
+                    }
+                    good
+                }
+            },
+            Some(u) => ok && !u.disabled,
+            None => false,
+        };
         match user {
-            Some(user) if ok && !user.disabled => {
+            Some(user) if passed => {
                 for k in &keys {
                     if !k.key.starts_with("addr:") {
                         self.limiter.clear(&k.key);
@@ -543,10 +580,11 @@ impl Auth {
                     action: "sign-in-failed",
                     target: attempted,
                     address: client.address.clone(),
+                    details,
                     ..Default::default()
                 })
                 .await?;
-                Err(AuthError::InvalidCredentials)
+                Err(failure)
             }
         }
     }
@@ -907,7 +945,7 @@ mod tests {
             // caller's future long before argon2 is done, as a hang-up would.
             let cut = tokio::time::timeout(
                 Duration::from_micros(1),
-                auth.login("bob", "guess-guess", client.clone(), Some(address)),
+                auth.login("bob", "guess-guess", None, client.clone(), Some(address)),
             )
             .await;
             assert!(cut.is_err(), "the check outlives the caller");
@@ -926,7 +964,7 @@ mod tests {
             .await
             .expect("all five abandoned attempts end as failures");
         assert!(matches!(
-            auth.login("bob", "bob-password-1", client, Some(address))
+            auth.login("bob", "bob-password-1", None, client, Some(address))
                 .await,
             Err(AuthError::RateLimited { .. })
         ));
