@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-82cb5608f2ce";
+const CACHE = "outpost-fab7966ccb5e";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-B7N29JmR.js",
-  "/assets/style-BV5lNuaK.css"
+  "/assets/index-BzLwiQI9.js",
+  "/assets/style-BgF0lj9r.css"
 ];
 
 self.addEventListener('install', (event) => {

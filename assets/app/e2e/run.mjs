@@ -8,8 +8,8 @@
 // Prints one line per scenario and finally "N passed, M failed"; exits non-zero on failure.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -279,6 +279,48 @@ async function api(page, method, path, body) {
     },
     { method, path, body },
   );
+}
+
+// ---- TOTP (RFC 6238), as an authenticator app computes it -----------------------
+
+/** The bytes of an RFC 4648 base32 string (padding and spaces ignored). */
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const out = [];
+  let value = 0;
+  let bits = 0;
+  for (const ch of text.replace(/[\s=]/g, '').toUpperCase()) {
+    const i = alphabet.indexOf(ch);
+    if (i < 0) throw new Error(`not base32: ${ch}`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+      value &= (1 << bits) - 1;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The 30-second time step of now (the TOTP counter). */
+const totpStep = () => Math.floor(Date.now() / 1000 / 30);
+
+/** The 6-digit code for a base32 secret at a time step: HMAC-SHA1, dynamic truncation. */
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** Six digits that are not the code of any step near `step`. */
+function wrongTotp(secret, step) {
+  const near = new Set([-2, -1, 0, 1, 2].map((d) => totp(secret, step + d)));
+  let n = (Number(totp(secret, step)) + 500_000) % 1_000_000;
+  while (near.has(String(n).padStart(6, '0'))) n = (n + 1) % 1_000_000;
+  return String(n).padStart(6, '0');
 }
 
 // ---- scenarios ---------------------------------------------------------------
@@ -909,6 +951,130 @@ try {
     await shot(admin, 'profile');
   });
 
+  await scenario('two-step sign-in: enrol in the profile, sign in with a code and with a recovery code', async () => {
+    assert(totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 1) === '287082', 'the TOTP helper gives the RFC 6238 test value');
+    // A page of its own: signing out there ends only that session, not the admin page's.
+    const page = await newUserPage();
+    await signIn(page, base, 'admin', 'admin-pass-12345');
+    await page.goto(`${base}/profile`);
+    const card = page.locator('section[aria-labelledby=profile-two-factor]');
+    await card.getByRole('heading', { name: 'Two-step sign-in' }).waitFor();
+    assert((await card.locator('.tf-status .badge').textContent()) === 'Off', 'off at first');
+    await card.getByRole('button', { name: 'Set up two-step sign-in' }).click();
+    await card.getByLabel('Password', { exact: true }).fill('admin-pass-12345');
+    await card.getByRole('button', { name: 'Continue' }).click();
+    const qr = card.getByRole('img', { name: 'QR code for your authenticator app' });
+    await qr.waitFor();
+    await eventually(() => qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code is drawn');
+    const secret = (await card.getByLabel('Key').inputValue()).replace(/\s+/g, '');
+    assert(/^[A-Z2-7]{16,}$/.test(secret), `a base32 key: ${secret}`);
+    const uri = await card.getByRole('link', { name: 'Open in an authenticator app on this device' }).getAttribute('href');
+    assert(uri.startsWith('otpauth://totp/') && new URL(uri).searchParams.get('secret') === secret, `the URI holds the key: ${uri}`);
+    const codeField = card.getByLabel('Code from the app');
+    assert(
+      await codeField.evaluate((el) => el === document.activeElement && el.inputMode === 'numeric' && el.autocomplete === 'one-time-code'),
+      'the code field has the focus, digits keyboard, one-time-code',
+    );
+    await shot(page, 'two-factor-enrol');
+    let step = totpStep();
+    await codeField.fill(totp(secret, step));
+    await card.getByRole('button', { name: 'Turn on' }).click();
+    const list = card.getByRole('list', { name: 'Recovery codes' });
+    await list.waitFor();
+    const codes = await list.locator('li').allTextContents();
+    assert(codes.length === 10 && new Set(codes).size === 10, `ten recovery codes: ${codes}`);
+    assert(codes.every((c) => /^[a-z0-9]{4}-[a-z0-9]{4}$/.test(c)), `codes look like xxxx-xxxx: ${codes}`);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      card.getByRole('button', { name: 'Download as .txt' }).click(),
+    ]);
+    assert(download.suggestedFilename() === 'outpost-recovery-codes.txt', `file name: ${download.suggestedFilename()}`);
+    const file = readFileSync(await download.path(), 'utf8');
+    assert(codes.every((c) => file.includes(c)) && file.includes('admin'), `the file holds the codes:\n${file}`);
+    await shot(page, 'two-factor-recovery-codes');
+    // On a phone the codes and their buttons fit the width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await eventually(
+      () => page.evaluate(() => document.documentElement.scrollWidth <= 390 && document.getElementById('main').scrollWidth <= document.getElementById('main').clientWidth),
+      'no sideways scrolling on a phone',
+    );
+    await list.scrollIntoViewIfNeeded();
+    await shot(page, 'two-factor-recovery-codes-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await card.getByRole('button', { name: 'I have saved them' }).click();
+    await card.getByText('Two-step sign-in is on.').waitFor();
+    assert((await card.locator('.tf-status .badge').textContent()) === 'On', 'on now');
+    const me = await api(page, 'GET', '/me');
+    assert(me.body.two_factor === true && me.body.two_factor_required === false, `/me: ${JSON.stringify(me.body)}`);
+    // The administrators' list shows it.
+    await page.getByRole('link', { name: 'Admin' }).click();
+    const row = page.locator('section[aria-labelledby=admin-users] tbody tr').filter({ has: page.locator('th', { hasText: /^admin/ }) });
+    await row.locator('.badge', { hasText: '2-step' }).waitFor();
+
+    // Signing in again asks for the code; a wrong one is refused in words of the UI.
+    await page.getByRole('button', { name: 'Sign out' }).first().click();
+    await page.waitForURL(`${base}/login`);
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password', { exact: true }).fill('admin-pass-12345');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Two-step sign-in' }).waitFor();
+    const signInCode = page.getByLabel('Code from the app');
+    await eventually(() => signInCode.evaluate((el) => el === document.activeElement), 'the code field has the focus');
+    assert((await signInCode.getAttribute('inputmode')) === 'numeric', 'digits keyboard');
+    assert((await signInCode.getAttribute('autocomplete')) === 'one-time-code', 'one-time-code');
+    await shot(page, 'two-factor-sign-in');
+    // A code is accepted once per time step: use one later than the step that turned it on.
+    step = Math.max(totpStep(), step + 1);
+    await signInCode.fill(wrongTotp(secret, step));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong code. Try again.' }).waitFor();
+    assert(new URL(page.url()).pathname === '/login', 'still on the sign-in page');
+    await signInCode.fill(totp(secret, step));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.ch-list, .empty-state').first().waitFor({ state: 'attached' });
+    assert((await api(page, 'GET', '/me')).body.username === 'admin', 'signed in with the code');
+
+    // A recovery code, in Russian this time.
+    const ru = await newUserPage({ locale: 'ru-RU' });
+    await ru.goto(`${base}/login`);
+    await ru.getByLabel('Имя пользователя').fill('admin');
+    await ru.getByLabel('Пароль', { exact: true }).fill('admin-pass-12345');
+    await ru.getByRole('button', { name: 'Войти' }).click();
+    await ru.getByRole('heading', { name: 'Двухэтапный вход' }).waitFor();
+    await ru.getByLabel('Код из приложения').waitFor();
+    await ru.getByRole('button', { name: 'Использовать резервный код' }).click();
+    const recovery = ru.getByLabel('Резервный код');
+    await recovery.waitFor();
+    assert(await recovery.evaluate((el) => el === document.activeElement && el.inputMode === 'text'), 'the recovery field has the focus');
+    await recovery.fill('zzzz-zzzz');
+    await ru.getByRole('button', { name: 'Войти' }).click();
+    await ru.getByRole('alert').filter({ hasText: 'Неверный код. Попробуйте ещё раз.' }).waitFor();
+    await shot(ru, 'two-factor-recovery-ru');
+    await recovery.fill(codes[0]);
+    await ru.getByRole('button', { name: 'Войти' }).click();
+    await ru.locator('.ch-list, .empty-state').first().waitFor({ state: 'attached' });
+    assert((await api(ru, 'GET', '/me')).body.username === 'admin', 'signed in with a recovery code');
+    await ru.context().close();
+    const reused = await api(page, 'POST', '/auth/login', { username: 'admin', password: 'admin-pass-12345', code: codes[0] });
+    assert(reused.status === 401 && reused.body.error.code === 'wrong-code', `a used recovery code is refused: ${JSON.stringify(reused)}`);
+
+    // New recovery codes, then off again (the later scenarios sign in with the password alone).
+    await page.goto(`${base}/profile`);
+    await card.getByRole('button', { name: 'New recovery codes' }).click();
+    await card.getByLabel('Password', { exact: true }).fill('admin-pass-12345');
+    await card.getByRole('button', { name: 'Create new codes' }).click();
+    await list.waitFor();
+    const fresh = await list.locator('li').allTextContents();
+    assert(fresh.length === 10 && !fresh.some((c) => codes.includes(c)), `ten new codes: ${fresh}`);
+    await card.getByRole('button', { name: 'I have saved them' }).click();
+    await card.getByRole('button', { name: 'Turn off' }).click();
+    await card.getByLabel('Password', { exact: true }).fill('admin-pass-12345');
+    await card.getByRole('button', { name: 'Turn off two-step sign-in' }).click();
+    await card.getByText('Two-step sign-in is off.').waitFor();
+    assert((await api(page, 'GET', '/me')).body.two_factor === false, 'off');
+    await page.context().close();
+  });
+
   await scenario('Russian when the browser prefers it', async () => {
     const ru = await newUserPage({ locale: 'ru-RU' });
     await ru.goto(`${base}/login`);
@@ -919,6 +1085,9 @@ try {
     await ru.getByRole('button', { name: 'Войти' }).click();
     await ru.getByRole('heading', { name: 'Личные сообщения' }).waitFor();
     await ru.locator('.channel .composer-input[placeholder^="Сообщение"]').waitFor();
+    await ru.getByRole('link', { name: 'Профиль' }).click();
+    await ru.getByRole('heading', { name: 'Двухэтапный вход' }).waitFor();
+    await ru.getByRole('button', { name: 'Настроить двухэтапный вход' }).waitFor();
     await ru.context().close();
   });
 

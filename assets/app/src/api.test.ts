@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, NetworkError, api, inviteLink, parseApiError, parseRetryAfter, request, setFetch } from './api';
+import {
+  ApiError,
+  NetworkError,
+  api,
+  inviteLink,
+  onEnrolmentRequired,
+  parseApiError,
+  parseRetryAfter,
+  request,
+  setFetch,
+} from './api';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 
@@ -116,6 +126,29 @@ describe('request', () => {
     const err = await api.me().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
     expect(err).not.toBeInstanceOf(ApiError);
+  });
+
+  it('sends a JSON body with DELETE (turning two-step sign-in off)', async () => {
+    const fetch = respond(204, '');
+    await api.disableTwoFactor({ password: 'pw' });
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe('/api/v1/me/two-factor');
+    expect(init.method).toBe('DELETE');
+    expect(JSON.parse(init.body as string)).toEqual({ password: 'pw' });
+  });
+
+  it('tells the listeners when two-step sign-in must be set up first', async () => {
+    const listener = vi.fn();
+    const off = onEnrolmentRequired(listener);
+    respond(403, '{"error":{"code":"forbidden","message":"no"}}');
+    await api.users().catch(() => {});
+    expect(listener).not.toHaveBeenCalled();
+    respond(403, '{"error":{"code":"two-factor-enrolment-required","message":"set it up first"}}');
+    await expect(api.users()).rejects.toMatchObject({ status: 403, code: 'two-factor-enrolment-required' });
+    expect(listener).toHaveBeenCalledTimes(1);
+    off();
+    await api.users().catch(() => {});
+    expect(listener).toHaveBeenCalledTimes(1);
   });
 
   it('reports a non-JSON success body as an invalid response', async () => {

@@ -14,6 +14,14 @@ export interface User {
   is_admin: boolean;
   disabled: boolean;
   created_at: string;
+  /** Signs in with an authenticator app as well as the password (absent from servers before two-step sign-in). */
+  two_factor?: boolean;
+  /**
+   * The administrator requires two-step sign-in of this user and they have not set it up:
+   * until they do, every other call answers 403 `two-factor-enrolment-required`. Only set
+   * on the signed-in user's own view (`GET /me`).
+   */
+  two_factor_required?: boolean;
 }
 
 export interface Session {
@@ -28,6 +36,36 @@ export interface Session {
 export interface LoginResponse {
   token: string;
   user: User;
+}
+
+export interface LoginRequest {
+  username: string;
+  password: string;
+  /** The second factor, once the server asked for it: a 6-digit app code or a recovery code. */
+  code?: string;
+}
+
+/** `POST /me/two-factor`: an authenticator app to confirm with its first code. */
+export interface TwoFactorEnrolment {
+  /** The key in base32, for typing into an app that cannot scan. */
+  secret: string;
+  /** `otpauth://totp/…`, what the QR code holds. */
+  uri: string;
+  /** The URI as a QR code: an SVG document drawn by the server. */
+  qr_svg: string;
+}
+
+/** One-time codes for signing in without the phone, shown once. */
+export interface RecoveryCodes {
+  recovery_codes: string[];
+}
+
+/** Who must sign in with an authenticator app. */
+export type TwoFactorPolicy = 'off' | 'admins' | 'everyone';
+
+/** `GET/PUT /admin/settings`. */
+export interface AdminSettings {
+  two_factor_policy: TwoFactorPolicy;
 }
 
 export interface InviteInfo {
@@ -136,6 +174,22 @@ export function setFetch(impl: Fetch): void {
   fetchImpl = impl;
 }
 
+/** The error code of every call but enrolling while the administrator requires two-step sign-in. */
+export const ENROLMENT_REQUIRED = 'two-factor-enrolment-required';
+
+const enrolmentListeners = new Set<() => void>();
+
+/**
+ * Calls `listener` whenever an answer says the user must set up two-step sign-in first
+ * (the administrator started requiring it during the session). Returns the unsubscribe function.
+ */
+export function onEnrolmentRequired(listener: () => void): () => void {
+  enrolmentListeners.add(listener);
+  return () => {
+    enrolmentListeners.delete(listener);
+  };
+}
+
 /**
  * Performs one API call. `path` is relative to `/api/v1` (e.g. `/me`).
  * Resolves with the parsed JSON body, or `undefined` for 204 / empty bodies.
@@ -167,7 +221,9 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
   }
 
   if (!res.ok) {
-    throw parseApiError(res.status, text, res.headers.get('Retry-After'));
+    const err = parseApiError(res.status, text, res.headers.get('Retry-After'));
+    if (err.code === ENROLMENT_REQUIRED) for (const listener of [...enrolmentListeners]) listener();
+    throw err;
   }
   if (res.status === 204 || text === '') return undefined as T;
   try {
@@ -183,8 +239,7 @@ const seg = encodeURIComponent;
 export const api = {
   setup: (body: { token: string; username: string; display_name: string; password: string }) =>
     request<unknown>('POST', '/auth/setup', body),
-  login: (body: { username: string; password: string }) =>
-    request<LoginResponse>('POST', '/auth/login', body),
+  login: (body: LoginRequest) => request<LoginResponse>('POST', '/auth/login', body),
   logout: () => request<void>('POST', '/auth/logout'),
   acceptInvite: (body: { token: string; username: string; display_name: string; password: string }) =>
     request<LoginResponse>('POST', '/auth/invite', body),
@@ -194,6 +249,13 @@ export const api = {
   updateMe: (body: { display_name: string }) => request<User>('PATCH', '/me', body),
   changePassword: (body: { current_password: string; new_password: string }) =>
     request<void>('PUT', '/me/password', body),
+  beginTwoFactor: (body: { password: string }) =>
+    request<TwoFactorEnrolment>('POST', '/me/two-factor', body),
+  confirmTwoFactor: (body: { code: string }) =>
+    request<RecoveryCodes>('POST', '/me/two-factor/confirm', body),
+  disableTwoFactor: (body: { password: string }) => request<void>('DELETE', '/me/two-factor', body),
+  newRecoveryCodes: (body: { password: string }) =>
+    request<RecoveryCodes>('POST', '/me/two-factor/recovery-codes', body),
 
   sessions: () => request<Session[]>('GET', '/sessions'),
   revokeSession: (id: string) => request<void>('DELETE', `/sessions/${seg(id)}`),
@@ -201,6 +263,9 @@ export const api = {
   users: () => request<User[]>('GET', '/users'),
   disableUser: (id: number) => request<void>('POST', `/users/${seg(String(id))}/disable`),
   enableUser: (id: number) => request<void>('POST', `/users/${seg(String(id))}/enable`),
+  resetTwoFactor: (id: number) => request<void>('DELETE', `/users/${seg(String(id))}/two-factor`),
+  adminSettings: () => request<AdminSettings>('GET', '/admin/settings'),
+  updateAdminSettings: (body: AdminSettings) => request<AdminSettings>('PUT', '/admin/settings', body),
   createInvite: (body: { expires_in_hours: number }) =>
     request<CreatedInvite>('POST', '/invites', body),
 };

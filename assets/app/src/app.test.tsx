@@ -195,3 +195,372 @@ describe('invite', () => {
     await settle(() => expect(root.textContent).toContain('This invitation link is invalid'));
   });
 });
+
+/** Submits the form that holds the field labelled `label`. */
+async function submitFor(label: string) {
+  const form = screenInput(label).form!;
+  await act(() => {
+    form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+  });
+}
+
+async function click(text: string) {
+  await act(() => button(text).click());
+}
+
+const alerts = () => [...root.querySelectorAll('[role="alert"]')].map((a) => a.textContent);
+const codes = Array.from({ length: 10 }, (_, i) => `abc${i}-de2${i}`);
+const enrolment = {
+  secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+  uri: 'otpauth://totp/Outpost:alice?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Outpost',
+  qr_svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 29 29"><path d="M0 0h7v7H0z"/></svg>',
+};
+
+describe('two-step sign-in at sign-in', () => {
+  function loginApi(check: (body: { username: string; password: string; code?: string }) => Response) {
+    fakeApi({
+      'POST /api/v1/auth/login': (init) => check(JSON.parse(init.body as string)),
+      'GET /api/v1/me': () => json(200, { ...alice, two_factor: true }),
+      'GET /api/v1/sessions': () => json(200, []),
+    });
+  }
+
+  it('asks for the code after the password, then sends both again', async () => {
+    loginApi(({ code }) =>
+      code === undefined
+        ? apiError(401, 'second-factor-required', 'enter the code from your authenticator app')
+        : code === '123456'
+          ? json(200, { token: 'tok', user: alice })
+          : apiError(401, 'wrong-code', 'wrong code'),
+    );
+    await open('/login?next=%2Fprofile');
+    await type('User name', 'alice');
+    await type('Password', 'secret');
+    await submit();
+    await settle(() => expect(root.querySelector('h1')?.textContent).toBe('Two-step sign-in'));
+    const field = screenInput('Code from the app');
+    expect(field.getAttribute('inputmode')).toBe('numeric');
+    expect(field.getAttribute('autocomplete')).toBe('one-time-code');
+    await settle(() => expect(document.activeElement).toBe(field));
+    expect(alerts()).toEqual([]);
+
+    // A code of the wrong shape is not sent.
+    await type('Code from the app', '12345');
+    await submitFor('Code from the app');
+    expect(root.textContent).toContain('Enter the 6 digits the app shows.');
+    expect(calls).toHaveLength(1);
+
+    await type('Code from the app', '654321');
+    await submitFor('Code from the app');
+    await settle(() => expect(alerts()).toEqual(['Wrong code. Try again.']));
+    expect(screenInput('Code from the app').value).toBe('');
+    expect(root.textContent).not.toContain('wrong code');
+
+    await type('Code from the app', '123 456');
+    await submitFor('Code from the app');
+    await settle(() => expect(location.pathname).toBe('/profile'));
+    expect(calls.filter((c) => c.key === 'POST /api/v1/auth/login').map((c) => c.body)).toEqual([
+      { username: 'alice', password: 'secret' },
+      { username: 'alice', password: 'secret', code: '654321' },
+      { username: 'alice', password: 'secret', code: '123456' },
+    ]);
+  });
+
+  it('takes a recovery code instead', async () => {
+    loginApi(({ code }) =>
+      code === 'abcd-ef23' ? json(200, { token: 'tok', user: alice }) : apiError(401, 'second-factor-required', 'x'),
+    );
+    await open('/login');
+    await type('User name', 'alice');
+    await type('Password', 'secret');
+    await submit();
+    await settle(() => screenInput('Code from the app'));
+    await click('Use a recovery code instead');
+    const field = screenInput('Recovery code');
+    expect(field.getAttribute('inputmode')).toBe('text');
+    await settle(() => expect(document.activeElement).toBe(field));
+    expect(root.textContent).toContain('Each code works once.');
+    await type('Recovery code', 'ABCD EF23');
+    await submitFor('Recovery code');
+    await settle(() => expect(location.pathname).toBe('/'));
+    expect(calls.find((c) => (c.body as { code?: string } | undefined)?.code)?.body).toEqual({
+      username: 'alice',
+      password: 'secret',
+      code: 'abcd-ef23',
+    });
+  });
+
+  it('goes back to the password, and says when to wait', async () => {
+    loginApi(({ code }) =>
+      code === undefined
+        ? apiError(401, 'second-factor-required', 'x')
+        : apiError(429, 'rate-limited', 'slow down', { 'Retry-After': '30' }),
+    );
+    await open('/login');
+    await type('User name', 'alice');
+    await type('Password', 'secret');
+    await submit();
+    await settle(() => screenInput('Code from the app'));
+    await type('Code from the app', '111111');
+    await submitFor('Code from the app');
+    await settle(() => expect(alerts()).toEqual(['Too many attempts, try again in 30 seconds.']));
+    await click('Back to user name and password');
+    expect(root.querySelector('h1')?.textContent).toBe('Sign in to Outpost');
+    expect(screenInput('User name').value).toBe('alice');
+    expect(screenInput('Password').value).toBe('');
+    await settle(() => expect(document.activeElement).toBe(screenInput('Password')));
+  });
+
+  it('reads in Russian', async () => {
+    setLocale('ru');
+    loginApi(({ code }) => (code ? apiError(401, 'wrong-code', 'wrong code') : apiError(401, 'second-factor-required', 'x')));
+    await open('/login');
+    await type('Имя пользователя', 'alice');
+    await type('Пароль', 'secret');
+    await submit();
+    await settle(() => screenInput('Код из приложения'));
+    await type('Код из приложения', '000000');
+    await submitFor('Код из приложения');
+    await settle(() => expect(alerts()).toEqual(['Неверный код. Попробуйте ещё раз.']));
+    await click('Использовать резервный код');
+    screenInput('Резервный код');
+  });
+});
+
+describe('two-step sign-in in the profile', () => {
+  it('sets it up: password, QR code and key, first code, recovery codes', async () => {
+    let confirmAnswer = () => json(200, { recovery_codes: codes });
+    fakeApi({
+      'GET /api/v1/me': () => json(200, { ...alice, two_factor: false }),
+      'GET /api/v1/sessions': () => json(200, []),
+      'POST /api/v1/me/two-factor': (init) =>
+        JSON.parse(init.body as string).password === 'secret'
+          ? json(200, enrolment)
+          : apiError(403, 'wrong-password', 'wrong password'),
+      'POST /api/v1/me/two-factor/confirm': () => confirmAnswer(),
+    });
+    await open('/profile');
+    await settle(() => button('Set up two-step sign-in'));
+    expect(root.querySelector('.tf-status')?.textContent).toBe('Status: Off');
+    await click('Set up two-step sign-in');
+    await settle(() => expect(document.activeElement).toBe(screenInput('Password')));
+    await type('Password', 'nope');
+    await submitFor('Password');
+    await settle(() => expect(alerts()).toEqual(['Wrong password.']));
+
+    await type('Password', 'secret');
+    await submitFor('Password');
+    await settle(() => screenInput('Code from the app'));
+    const img = root.querySelector<HTMLImageElement>('img.tf-qr')!;
+    expect(img.getAttribute('src')).toBe(
+      `data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrolment.qr_svg)}`,
+    );
+    expect(img.getAttribute('alt')).toBe('QR code for your authenticator app');
+    expect(screenInput('Key').value).toBe('JBSW Y3DP EHPK 3PXP JBSW Y3DP EHPK 3PXP');
+    expect(root.querySelector(`a[href="${enrolment.uri}"]`)).not.toBeNull();
+    await settle(() => expect(document.activeElement).toBe(screenInput('Code from the app')));
+
+    confirmAnswer = () => apiError(400, 'wrong-code', 'that code is not right');
+    await type('Code from the app', '000000');
+    await submitFor('Code from the app');
+    await settle(() =>
+      expect(alerts()).toEqual(['Wrong code. Check that the time on your phone is right and try again.']),
+    );
+
+    confirmAnswer = () => json(200, { recovery_codes: codes });
+    await type('Code from the app', '123456');
+    await submitFor('Code from the app');
+    await settle(() => expect(root.querySelectorAll('.recovery-codes li')).toHaveLength(10));
+    expect(calls.find((c) => c.key === 'POST /api/v1/me/two-factor/confirm')?.body).toEqual({ code: '000000' });
+    expect(root.querySelector('.recovery-codes')?.textContent).toBe(codes.join(''));
+    await settle(() => expect(document.activeElement?.textContent).toBe('Save your recovery codes'));
+    // The account is enrolled already; the panel stays until the codes are saved.
+    expect(root.querySelector('.tf-status')?.textContent).toBe('Status: On');
+
+    await click('I have saved them');
+    expect(root.querySelector('.recovery-codes')).toBeNull();
+    expect(root.textContent).toContain('Two-step sign-in is on.');
+    button('Turn off');
+    button('New recovery codes');
+  });
+
+  it('downloads the recovery codes as a text file', async () => {
+    fakeApi({
+      'GET /api/v1/me': () => json(200, { ...alice, two_factor: true }),
+      'GET /api/v1/sessions': () => json(200, []),
+      'POST /api/v1/me/two-factor/recovery-codes': () => json(200, { recovery_codes: codes }),
+    });
+    let blob: Blob | null = null;
+    const create = vi.fn((b: Blob) => {
+      blob = b;
+      return 'blob:codes';
+    });
+    Object.assign(URL, { createObjectURL: create, revokeObjectURL: () => {} });
+    const clicked: { href: string; download: string }[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push({ href: this.href, download: this.download });
+    });
+    await open('/profile');
+    await settle(() => button('New recovery codes'));
+    await click('New recovery codes');
+    await type('Password', 'secret');
+    await submitFor('Password');
+    await settle(() => expect(root.querySelectorAll('.recovery-codes li')).toHaveLength(10));
+    expect(calls.find((c) => c.key === 'POST /api/v1/me/two-factor/recovery-codes')?.body).toEqual({
+      password: 'secret',
+    });
+    await click('Download as .txt');
+    expect(clicked).toEqual([{ href: 'blob:codes', download: 'outpost-recovery-codes.txt' }]);
+    const text = await blob!.text();
+    expect(text.startsWith(`Outpost recovery codes for alice on ${location.host}\n`)).toBe(true);
+    expect(text.trim().split('\n').slice(-10)).toEqual(codes);
+  });
+
+  it('offers to start again when the setup expired', async () => {
+    fakeApi({
+      'GET /api/v1/me': () => json(200, alice),
+      'GET /api/v1/sessions': () => json(200, []),
+      'POST /api/v1/me/two-factor': () => json(200, enrolment),
+      'POST /api/v1/me/two-factor/confirm': () => apiError(404, 'not-found', 'no such resource'),
+    });
+    await open('/profile');
+    await settle(() => button('Set up two-step sign-in'));
+    await click('Set up two-step sign-in');
+    await type('Password', 'secret');
+    await submitFor('Password');
+    await settle(() => screenInput('Code from the app'));
+    await type('Code from the app', '123456');
+    await submitFor('Code from the app');
+    await settle(() => expect(alerts()).toEqual(['The setup took too long and has expired. Start again.']));
+    await click('Start again');
+    await settle(() => expect(document.activeElement).toBe(screenInput('Password')));
+  });
+
+  it('turns it off with the password, unless the administrator requires it', async () => {
+    let answer = () => apiError(403, 'two-factor-required', 'the administrator requires two-step sign-in');
+    fakeApi({
+      'GET /api/v1/me': () => json(200, { ...alice, two_factor: true }),
+      'GET /api/v1/sessions': () => json(200, []),
+      'DELETE /api/v1/me/two-factor': () => answer(),
+    });
+    await open('/profile');
+    await settle(() => button('Turn off'));
+    expect(root.querySelector('.tf-status')?.textContent).toBe('Status: On');
+    await click('Turn off');
+    await type('Password', 'secret');
+    await submitFor('Password');
+    await settle(() =>
+      expect(alerts()).toEqual(['Your administrator requires two-step sign-in, so you cannot turn it off.']),
+    );
+    answer = () => new Response(null, { status: 204 });
+    await type('Password', 'secret');
+    await submitFor('Password');
+    await settle(() => expect(root.textContent).toContain('Two-step sign-in is off.'));
+    expect(root.querySelector('.tf-status')?.textContent).toBe('Status: Off');
+    expect(calls.filter((c) => c.key === 'DELETE /api/v1/me/two-factor').map((c) => c.body)).toEqual([
+      { password: 'secret' },
+      { password: 'secret' },
+    ]);
+  });
+});
+
+describe('two-step sign-in required by the administrator', () => {
+  it('shows only the setup until it is done, then the app', async () => {
+    let required = true;
+    fakeApi({
+      'GET /api/v1/me': () => json(200, { ...alice, two_factor: !required, two_factor_required: required }),
+      'GET /api/v1/sessions': () => json(200, []),
+      'POST /api/v1/me/two-factor': () => json(200, enrolment),
+      'POST /api/v1/me/two-factor/confirm': () => {
+        required = false;
+        return json(200, { recovery_codes: codes });
+      },
+    });
+    await open('/profile');
+    await settle(() => expect(root.querySelector('h1')?.textContent).toBe('Set up two-step sign-in'));
+    expect(root.querySelector('.topbar')).toBeNull();
+    expect(root.textContent).toContain('Your administrator requires two-step sign-in');
+    button('Sign out');
+    await type('Password', 'secret');
+    await submitFor('Password');
+    await settle(() => screenInput('Code from the app'));
+    await type('Code from the app', '123456');
+    await submitFor('Code from the app');
+    await settle(() => button('I have saved them'));
+    await click('I have saved them');
+    await settle(() => expect(root.querySelector('.topbar-name')?.textContent).toBe('Alice Liddell'));
+    expect(root.querySelector('h1')?.textContent).toBe('Profile');
+  });
+
+  it('replaces the app when a call is refused for it', async () => {
+    let required = false;
+    fakeApi({
+      'GET /api/v1/me': () => json(200, { ...alice, two_factor_required: required }),
+      'GET /api/v1/sessions': () => {
+        required = true;
+        return apiError(403, 'two-factor-enrolment-required', 'set up two-step sign-in first');
+      },
+    });
+    await open('/profile');
+    await settle(() => expect(root.querySelector('h1')?.textContent).toBe('Set up two-step sign-in'));
+  });
+
+  it('signs out from the setup', async () => {
+    fakeApi({
+      'GET /api/v1/me': () => json(200, { ...alice, two_factor_required: true }),
+      'POST /api/v1/auth/logout': () => new Response(null, { status: 204 }),
+    });
+    await open('/');
+    await settle(() => button('Sign out'));
+    await click('Sign out');
+    await settle(() => expect(location.pathname).toBe('/login'));
+  });
+});
+
+describe('two-step sign-in in the admin page', () => {
+  const bob = { ...alice, id: 2, username: 'bob', display_name: 'Bob', is_admin: false, two_factor: true };
+
+  it('shows who has it, resets it, and sets the policy', async () => {
+    let policy = 'off';
+    fakeApi({
+      'GET /api/v1/me': () => json(200, { ...alice, two_factor: false }),
+      'GET /api/v1/users': () => json(200, [{ ...alice, two_factor: false }, bob]),
+      'DELETE /api/v1/users/2/two-factor': () => new Response(null, { status: 204 }),
+      'GET /api/v1/admin/settings': () => json(200, { two_factor_policy: policy }),
+      'PUT /api/v1/admin/settings': (init) => {
+        policy = JSON.parse(init.body as string).two_factor_policy;
+        return json(200, { two_factor_policy: policy });
+      },
+    });
+    const confirm = vi.fn(() => true);
+    window.confirm = confirm;
+    await open('/admin');
+    await settle(() => expect(root.querySelectorAll('tbody tr').length).toBeGreaterThanOrEqual(2));
+    const bobRow = [...root.querySelectorAll('tbody tr')].find((r) => r.textContent?.includes('bob'))!;
+    expect(bobRow.querySelector('.badge-accent')?.textContent).toBe('2-step');
+    const aliceRow = [...root.querySelectorAll('tbody tr')].find((r) => r.textContent?.includes('alice'))!;
+    expect(aliceRow.querySelector('.badge-accent')).toBeNull();
+    const reset = bobRow.querySelector<HTMLButtonElement>('button[aria-label="Reset two-step sign-in of bob"]')!;
+    await act(() => reset.click());
+    await settle(() => expect(root.textContent).toContain('Two-step sign-in of bob was reset.'));
+    expect(confirm).toHaveBeenCalledTimes(1);
+    expect(bobRow.querySelector('.badge-accent')).toBeNull();
+    expect(calls.map((c) => c.key)).toContain('DELETE /api/v1/users/2/two-factor');
+
+    // The policy: three choices; requiring it of administrators asks first (alice has none).
+    await settle(() => expect(root.querySelectorAll('input[name="two_factor_policy"]')).toHaveLength(3));
+    const radios = [...root.querySelectorAll<HTMLInputElement>('input[name="two_factor_policy"]')];
+    expect(radios.map((r) => r.value)).toEqual(['off', 'admins', 'everyone']);
+    expect(radios[0]!.checked).toBe(true);
+    expect(button('Save').disabled).toBe(true);
+    await act(() => radios[1]!.click());
+    expect(button('Save').disabled).toBe(false);
+    const form = radios[1]!.form!;
+    await act(() => {
+      form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    });
+    await settle(() => expect(calls.map((c) => c.key)).toContain('PUT /api/v1/admin/settings'));
+    expect(confirm).toHaveBeenCalledTimes(2);
+    expect(calls.find((c) => c.key === 'PUT /api/v1/admin/settings')?.body).toEqual({ two_factor_policy: 'admins' });
+  });
+});

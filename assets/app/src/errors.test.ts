@@ -34,6 +34,23 @@ describe('describeError', () => {
     );
   });
 
+  it('localizes the codes of two-step sign-in in every view, before a message for the status', () => {
+    const login = { 401: 'login.wrongCredentials' } as const;
+    expect(describeError(new ApiError(401, 'wrong-code', 'wrong code'), login)).toBe('Wrong code. Try again.');
+    expect(describeError(new ApiError(401, 'invalid-credentials', 'x'), login)).toBe('Wrong user name or password.');
+    expect(describeError(new ApiError(403, 'wrong-password', 'x'))).toBe('Wrong password.');
+    expect(describeError(new ApiError(403, 'two-factor-required', 'x'))).toBe(
+      'Your administrator requires two-step sign-in, so you cannot turn it off.',
+    );
+    expect(describeError(new ApiError(403, 'two-factor-enrolment-required', 'x'))).toBe(
+      'Set up two-step sign-in first: your administrator requires it.',
+    );
+    // A view's own message for the code still wins.
+    expect(
+      describeError(new ApiError(403, 'wrong-password', 'x'), { 'wrong-password': 'profile.password.wrongCurrent' }),
+    ).toBe('The current password is wrong.');
+  });
+
   it("falls back to the server's sentence, then to the status", () => {
     expect(describeError(new ApiError(400, 'invalid', 'The password is too short.'))).toBe(
       'The password is too short.',

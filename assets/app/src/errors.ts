@@ -9,6 +9,19 @@ import { t, type MessageKey } from './i18n';
  */
 export type ErrorMessages = Partial<Record<string | number, MessageKey>>;
 
+/**
+ * Error codes that mean the same in every view. A view's own message for the code comes
+ * first; these come before a view's message for the bare status (a 401 `wrong-code` at
+ * sign-in is not "wrong user name or password").
+ */
+export const COMMON_ERRORS: ErrorMessages = {
+  'wrong-password': 'error.wrongPassword',
+  'wrong-code': 'error.wrongCode',
+  'second-factor-required': 'error.secondFactorRequired',
+  'two-factor-required': 'error.twoFactorRequired',
+  'two-factor-enrolment-required': 'error.enrolmentRequired',
+};
+
 /** Server sentences are lower-case fragments ("sign in to continue"): make them read as sentences. */
 function sentence(text: string): string {
   const trimmed = text.trim();
@@ -20,7 +33,7 @@ function sentence(text: string): string {
 export function describeError(err: unknown, messages: ErrorMessages = {}): string {
   if (err instanceof NetworkError) return t('error.network');
   if (err instanceof ApiError) {
-    const key = messages[err.code] ?? messages[err.status];
+    const key = messages[err.code] ?? COMMON_ERRORS[err.code] ?? messages[err.status];
     if (key) return t(key);
     if (err.status === 429) {
       return err.retryAfter != null

@@ -470,6 +470,93 @@ const en = {
   'call.record.missed': 'Missed call',
   'call.record.startedBy': 'started by {name}',
   'call.record.from': 'from {name}',
+
+  'error.wrongPassword': 'Wrong password.',
+  'error.wrongCode': 'Wrong code. Try again.',
+  'error.secondFactorRequired': 'Enter the code from your authenticator app.',
+  'error.twoFactorRequired': 'Your administrator requires two-step sign-in, so you cannot turn it off.',
+  'error.enrolmentRequired': 'Set up two-step sign-in first: your administrator requires it.',
+
+  'field.appCode': 'Code from the app',
+  'field.recoveryCode': 'Recovery code',
+  'field.recoveryCode.hint': 'It looks like abcd-efgh.',
+
+  'login.code.title': 'Two-step sign-in',
+  'login.code.intro': 'Open the authenticator app on your phone and enter the 6-digit code it shows for Outpost.',
+  'login.code.introRecovery':
+    'Enter one of the recovery codes you saved when you set up two-step sign-in. Each code works once.',
+  'login.code.useRecovery': 'Use a recovery code instead',
+  'login.code.useApp': 'Use the code from the app instead',
+  'login.code.back': 'Back to user name and password',
+
+  'twoFactor.title': 'Two-step sign-in',
+  'twoFactor.intro':
+    'After your password, Outpost also asks for a code from an authenticator app on your phone, so a stolen password alone is not enough.',
+  'twoFactor.status': 'Status:',
+  'twoFactor.on': 'On',
+  'twoFactor.off': 'Off',
+  'twoFactor.setUp': 'Set up two-step sign-in',
+  'twoFactor.turnOff': 'Turn off',
+  'twoFactor.turnOff.intro':
+    'Enter your password to turn two-step sign-in off. After that your password alone signs you in.',
+  'twoFactor.turnOff.submit': 'Turn off two-step sign-in',
+  'twoFactor.turnedOn': 'Two-step sign-in is on.',
+  'twoFactor.turnedOff': 'Two-step sign-in is off.',
+  'twoFactor.newCodes': 'New recovery codes',
+  'twoFactor.newCodes.intro':
+    'Enter your password to get ten new recovery codes. The old ones stop working.',
+  'twoFactor.newCodes.submit': 'Create new codes',
+  'twoFactor.notEnabled': 'Two-step sign-in is not on.',
+  'twoFactor.alreadyEnabled': 'Two-step sign-in is already on.',
+  'twoFactor.appCodeFormat': 'Enter the 6 digits the app shows.',
+  'twoFactor.recoveryCodeFormat': 'A recovery code has 8 letters and digits, like abcd-efgh.',
+
+  'twoFactor.setup.intro':
+    'You need an authenticator app on your phone, such as Aegis, FreeOTP, Google Authenticator or Microsoft Authenticator. Enter your password to begin.',
+  'twoFactor.setup.continue': 'Continue',
+  'twoFactor.setup.scan': 'Scan this QR code with your authenticator app.',
+  'twoFactor.setup.qrAlt': 'QR code for your authenticator app',
+  'twoFactor.setup.manual': 'Cannot scan it? Enter this key in the app instead (time-based, 6 digits).',
+  'twoFactor.setup.key': 'Key',
+  'twoFactor.setup.openApp': 'Open in an authenticator app on this device',
+  'twoFactor.setup.enterCode': 'Then enter the 6-digit code the app shows for Outpost.',
+  'twoFactor.setup.confirm': 'Turn on',
+  'twoFactor.setup.wrongCode': 'Wrong code. Check that the time on your phone is right and try again.',
+  'twoFactor.setup.expired': 'The setup took too long and has expired. Start again.',
+  'twoFactor.setup.restart': 'Start again',
+
+  'twoFactor.codes.title': 'Save your recovery codes',
+  'twoFactor.codes.intro':
+    'If you lose your phone, each of these codes signs you in once instead of a code from the app. They are shown only now: keep them somewhere safe, such as a password manager or a printout.',
+  'twoFactor.codes.list': 'Recovery codes',
+  'twoFactor.codes.copyAll': 'Copy all',
+  'twoFactor.codes.download': 'Download as .txt',
+  'twoFactor.codes.saved': 'I have saved them',
+  'twoFactor.codes.fileTitle': 'Outpost recovery codes for {username} on {host}',
+  'twoFactor.codes.fileHint': 'Each code signs you in once instead of the code from your authenticator app.',
+
+  'twoFactor.required.title': 'Set up two-step sign-in',
+  'twoFactor.required.intro':
+    'Your administrator requires two-step sign-in for your account. Set it up to continue.',
+
+  'admin.users.twoFactor': '2-step',
+  'admin.users.twoFactorTitle': 'Signs in with an authenticator app',
+  'admin.users.resetTwoFactor': 'Reset two-step sign-in',
+  'admin.users.resetTwoFactorLabel': 'Reset two-step sign-in of {username}',
+  'admin.users.confirmResetTwoFactor':
+    'Reset two-step sign-in of {username}? Their authenticator app and recovery codes stop working: they sign in with the password alone, or set it up again if it is required.',
+  'admin.users.resetTwoFactorDone': 'Two-step sign-in of {username} was reset.',
+  'admin.twoFactor.title': 'Two-step sign-in',
+  'admin.twoFactor.require': 'Require two-step sign-in',
+  'admin.twoFactor.off': 'Off',
+  'admin.twoFactor.offHint': 'Everyone can turn it on for themselves in their profile.',
+  'admin.twoFactor.admins': 'For administrators',
+  'admin.twoFactor.adminsHint': 'Administrators who have not set it up must do so before anything else.',
+  'admin.twoFactor.everyone': 'For everyone',
+  'admin.twoFactor.everyoneHint': 'Everyone who has not set it up must do so before anything else.',
+  'admin.twoFactor.saved': 'The setting is saved.',
+  'admin.twoFactor.confirmSelf':
+    'You have not set up two-step sign-in yourself: you will have to do it right after saving. Continue?',
 } satisfies Record<string, Message>;
 
 export type MessageKey = keyof typeof en;
@@ -961,6 +1048,96 @@ const ru: Catalog = {
   'call.record.missed': 'Пропущенный звонок',
   'call.record.startedBy': 'начал(а) {name}',
   'call.record.from': 'от {name}',
+
+  'error.wrongPassword': 'Неверный пароль.',
+  'error.wrongCode': 'Неверный код. Попробуйте ещё раз.',
+  'error.secondFactorRequired': 'Введите код из приложения-аутентификатора.',
+  'error.twoFactorRequired': 'Администратор требует двухэтапный вход, поэтому выключить его нельзя.',
+  'error.enrolmentRequired': 'Сначала настройте двухэтапный вход: этого требует администратор.',
+
+  'field.appCode': 'Код из приложения',
+  'field.recoveryCode': 'Резервный код',
+  'field.recoveryCode.hint': 'Он выглядит так: abcd-efgh.',
+
+  'login.code.title': 'Двухэтапный вход',
+  'login.code.intro':
+    'Откройте приложение-аутентификатор на телефоне и введите 6-значный код, который оно показывает для Outpost.',
+  'login.code.introRecovery':
+    'Введите один из резервных кодов, сохранённых при настройке двухэтапного входа. Каждый код действует один раз.',
+  'login.code.useRecovery': 'Использовать резервный код',
+  'login.code.useApp': 'Использовать код из приложения',
+  'login.code.back': 'Вернуться к имени и паролю',
+
+  'twoFactor.title': 'Двухэтапный вход',
+  'twoFactor.intro':
+    'После пароля Outpost спрашивает ещё и код из приложения-аутентификатора на телефоне, так что одного украденного пароля недостаточно.',
+  'twoFactor.status': 'Состояние:',
+  'twoFactor.on': 'Включён',
+  'twoFactor.off': 'Выключен',
+  'twoFactor.setUp': 'Настроить двухэтапный вход',
+  'twoFactor.turnOff': 'Выключить',
+  'twoFactor.turnOff.intro':
+    'Введите пароль, чтобы выключить двухэтапный вход. После этого для входа будет достаточно пароля.',
+  'twoFactor.turnOff.submit': 'Выключить двухэтапный вход',
+  'twoFactor.turnedOn': 'Двухэтапный вход включён.',
+  'twoFactor.turnedOff': 'Двухэтапный вход выключен.',
+  'twoFactor.newCodes': 'Новые резервные коды',
+  'twoFactor.newCodes.intro':
+    'Введите пароль, чтобы получить десять новых резервных кодов. Старые перестанут действовать.',
+  'twoFactor.newCodes.submit': 'Создать новые коды',
+  'twoFactor.notEnabled': 'Двухэтапный вход не включён.',
+  'twoFactor.alreadyEnabled': 'Двухэтапный вход уже включён.',
+  'twoFactor.appCodeFormat': 'Введите 6 цифр, которые показывает приложение.',
+  'twoFactor.recoveryCodeFormat': 'Резервный код состоит из 8 букв и цифр, например abcd-efgh.',
+
+  'twoFactor.setup.intro':
+    'Понадобится приложение-аутентификатор на телефоне, например Aegis, FreeOTP, Google Authenticator или Microsoft Authenticator. Чтобы начать, введите пароль.',
+  'twoFactor.setup.continue': 'Продолжить',
+  'twoFactor.setup.scan': 'Отсканируйте этот QR-код приложением-аутентификатором.',
+  'twoFactor.setup.qrAlt': 'QR-код для приложения-аутентификатора',
+  'twoFactor.setup.manual':
+    'Не получается отсканировать? Введите в приложении этот ключ (тип — по времени, 6 цифр).',
+  'twoFactor.setup.key': 'Ключ',
+  'twoFactor.setup.openApp': 'Открыть в приложении-аутентификаторе на этом устройстве',
+  'twoFactor.setup.enterCode': 'Затем введите 6-значный код, который приложение показывает для Outpost.',
+  'twoFactor.setup.confirm': 'Включить',
+  'twoFactor.setup.wrongCode':
+    'Неверный код. Проверьте, правильное ли время на телефоне, и попробуйте ещё раз.',
+  'twoFactor.setup.expired': 'Настройка заняла слишком много времени, и срок её действия истёк. Начните заново.',
+  'twoFactor.setup.restart': 'Начать заново',
+
+  'twoFactor.codes.title': 'Сохраните резервные коды',
+  'twoFactor.codes.intro':
+    'Если вы потеряете телефон, каждый из этих кодов один раз заменит код из приложения. Коды показываются только сейчас: сохраните их в надёжном месте, например в менеджере паролей или на распечатке.',
+  'twoFactor.codes.list': 'Резервные коды',
+  'twoFactor.codes.copyAll': 'Копировать все',
+  'twoFactor.codes.download': 'Скачать в .txt',
+  'twoFactor.codes.saved': 'Коды сохранены',
+  'twoFactor.codes.fileTitle': 'Резервные коды Outpost для {username} на {host}',
+  'twoFactor.codes.fileHint': 'Каждый код один раз заменяет при входе код из приложения-аутентификатора.',
+
+  'twoFactor.required.title': 'Настройте двухэтапный вход',
+  'twoFactor.required.intro':
+    'Администратор требует двухэтапный вход для вашей учётной записи. Настройте его, чтобы продолжить.',
+
+  'admin.users.twoFactor': '2 этапа',
+  'admin.users.twoFactorTitle': 'Входит с кодом из приложения-аутентификатора',
+  'admin.users.resetTwoFactor': 'Сбросить двухэтапный вход',
+  'admin.users.resetTwoFactorLabel': 'Сбросить двухэтапный вход пользователя {username}',
+  'admin.users.confirmResetTwoFactor':
+    'Сбросить двухэтапный вход пользователя {username}? Его приложение-аутентификатор и резервные коды перестанут действовать: он будет входить только по паролю или, если двухэтапный вход обязателен, настроит его заново.',
+  'admin.users.resetTwoFactorDone': 'Двухэтапный вход пользователя {username} сброшен.',
+  'admin.twoFactor.title': 'Двухэтапный вход',
+  'admin.twoFactor.require': 'Требовать двухэтапный вход',
+  'admin.twoFactor.off': 'Не требовать',
+  'admin.twoFactor.offHint': 'Каждый может сам включить его в своём профиле.',
+  'admin.twoFactor.admins': 'От администраторов',
+  'admin.twoFactor.adminsHint': 'Администраторы, которые его ещё не настроили, должны сделать это прежде всего остального.',
+  'admin.twoFactor.everyone': 'От всех',
+  'admin.twoFactor.everyoneHint': 'Все, кто его ещё не настроил, должны сделать это прежде всего остального.',
+  'admin.twoFactor.saved': 'Настройка сохранена.',
+  'admin.twoFactor.confirmSelf':
+    'Вы сами ещё не настроили двухэтапный вход: это нужно будет сделать сразу после сохранения. Продолжить?',
 };
 
 export const catalogs = { en, ru } satisfies Record<string, Catalog>;

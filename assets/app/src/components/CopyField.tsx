@@ -2,8 +2,11 @@ import { useId, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
 import { Button } from './Button';
 
-/** Copies text; falls back to execCommand where the async Clipboard API is unavailable (plain HTTP). */
-export async function copyText(text: string, fallbackInput?: HTMLInputElement | null): Promise<boolean> {
+/**
+ * Copies text; falls back to execCommand where the async Clipboard API is unavailable (plain HTTP),
+ * selecting the `fallback` element's text (an input's value, or any element's contents) to copy.
+ */
+export async function copyText(text: string, fallback?: HTMLElement | null): Promise<boolean> {
   try {
     if (navigator.clipboard && window.isSecureContext) {
       await navigator.clipboard.writeText(text);
@@ -12,9 +15,17 @@ export async function copyText(text: string, fallbackInput?: HTMLInputElement | 
   } catch {
     // fall through to the legacy path
   }
-  if (!fallbackInput) return false;
-  fallbackInput.focus();
-  fallbackInput.select();
+  if (!fallback) return false;
+  if (fallback instanceof HTMLInputElement) {
+    fallback.focus();
+    fallback.select();
+  } else {
+    const range = document.createRange();
+    range.selectNodeContents(fallback);
+    const selection = window.getSelection();
+    selection?.removeAllRanges();
+    selection?.addRange(range);
+  }
   try {
     return document.execCommand('copy');
   } catch {
@@ -22,8 +33,11 @@ export async function copyText(text: string, fallbackInput?: HTMLInputElement | 
   }
 }
 
-/** A read-only text box with a Copy button and a live status message. */
-export function CopyField({ label, value }: { label: string; value: string }) {
+/**
+ * A read-only text box with a Copy button and a live status message. `copyValue` is what
+ * the button copies when it differs from the text shown (e.g. a key shown in groups).
+ */
+export function CopyField({ label, value, copyValue }: { label: string; value: string; copyValue?: string }) {
   const id = useId();
   const inputRef = useRef<HTMLInputElement>(null);
   const [status, setStatus] = useState<'idle' | 'copied' | 'failed'>('idle');
@@ -46,7 +60,7 @@ export function CopyField({ label, value }: { label: string; value: string }) {
         <Button
           variant="secondary"
           onClick={async () => {
-            setStatus((await copyText(value, inputRef.current)) ? 'copied' : 'failed');
+            setStatus((await copyText(copyValue ?? value, inputRef.current)) ? 'copied' : 'failed');
           }}
         >
           {t('common.copy')}

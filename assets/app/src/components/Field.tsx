@@ -13,6 +13,8 @@ interface FieldProps {
   readOnly?: boolean;
   autoFocus?: boolean;
   maxLength?: number;
+  /** The on-screen keyboard to offer (`numeric` for digit codes). */
+  inputMode?: 'numeric' | 'text';
   hint?: string;
   /** Validation message shown under the input; marks it aria-invalid. */
   error?: string | null;
@@ -38,6 +40,9 @@ export function Field(props: FieldProps) {
   };
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
+  // Names, passwords and codes are typed verbatim: no capitals or spelling fixes on phones.
+  const verbatim =
+    props.type === 'password' || props.autoComplete === 'username' || props.autoComplete === 'one-time-code' || props.inputMode !== undefined;
   const describedBy =
     [props.hint ? hintId : null, props.error ? errorId : null].filter(Boolean).join(' ') ||
     undefined;
@@ -58,8 +63,9 @@ export function Field(props: FieldProps) {
         value={props.value}
         onInput={(event) => props.onValue(event.currentTarget.value)}
         autoComplete={props.autoComplete}
-        autoCapitalize={props.type === 'password' || props.autoComplete === 'username' ? 'off' : undefined}
-        spellcheck={props.type === 'password' || props.autoComplete === 'username' ? false : undefined}
+        inputMode={props.inputMode}
+        autoCapitalize={verbatim ? 'off' : undefined}
+        spellcheck={verbatim ? false : undefined}
         required={props.required}
         disabled={props.disabled}
         readOnly={props.readOnly}

@@ -9,6 +9,7 @@ import {
   type ChannelInfo,
   type CreatedInvite,
   type ServerInfo,
+  type TwoFactorPolicy,
   type User,
 } from '../api';
 import { formatBytes, formatDuration } from '../format';
@@ -20,8 +21,9 @@ import { CopyField } from '../components/CopyField';
 import { Loading } from '../components/Loading';
 import { PageHeading } from '../components/PageHeading';
 import { describeError } from '../errors';
-import { formatDateTime, getLocale, t } from '../i18n';
+import { formatDateTime, getLocale, t, type MessageKey } from '../i18n';
 import { redirectIfSignedOut, useSession } from '../session';
+import { policyApplies } from '../twoFactor';
 
 export function AdminView() {
   return (
@@ -29,6 +31,7 @@ export function AdminView() {
       <PageHeading title={t('admin.title')} />
       <InviteCard />
       <UsersCard />
+      <TwoFactorPolicyCard />
       <ChannelsCard />
       <ServerCard />
       <AuditCard />
@@ -151,6 +154,21 @@ function UsersCard() {
     setBusyId(null);
   }
 
+  async function resetTwoFactor(user: User) {
+    if (!window.confirm(t('admin.users.confirmResetTwoFactor', { username: user.username }))) return;
+    setBusyId(user.id);
+    setResult(null);
+    try {
+      await api.resetTwoFactor(user.id);
+      setUsers((list) => (list ?? []).map((u) => (u.id === user.id ? { ...u, two_factor: false } : u)));
+      setResult({ ok: true, text: t('admin.users.resetTwoFactorDone', { username: user.username }) });
+    } catch (err) {
+      if (redirectIfSignedOut(err)) return;
+      setResult({ ok: false, text: describeError(err) });
+    }
+    setBusyId(null);
+  }
+
   let body;
   if (loadError) {
     body = (
@@ -191,12 +209,32 @@ function UsersCard() {
                 <td>{u.display_name}</td>
                 <td>{u.is_admin ? t('admin.users.admin') : t('admin.users.member')}</td>
                 <td>
-                  <span class={u.disabled ? 'badge badge-danger' : 'badge badge-ok'}>
-                    {u.disabled ? t('admin.users.disabled') : t('admin.users.active')}
+                  <span class="badges">
+                    <span class={u.disabled ? 'badge badge-danger' : 'badge badge-ok'}>
+                      {u.disabled ? t('admin.users.disabled') : t('admin.users.active')}
+                    </span>
+                    {u.two_factor && (
+                      <span class="badge badge-accent" title={t('admin.users.twoFactorTitle')}>
+                        {t('admin.users.twoFactor')}
+                      </span>
+                    )}
                   </span>
                 </td>
                 <td class="nowrap">{formatDateTime(u.created_at)}</td>
                 <td class="cell-actions">
+                  {u.id !== me.id && u.two_factor && (
+                    <>
+                      <Button
+                        variant="secondary"
+                        size="small"
+                        busy={busyId === u.id}
+                        label={t('admin.users.resetTwoFactorLabel', { username: u.username })}
+                        onClick={() => void resetTwoFactor(u)}
+                      >
+                        {t('admin.users.resetTwoFactor')}
+                      </Button>{' '}
+                    </>
+                  )}
                   {u.id !== me.id &&
                     (u.disabled ? (
                       <Button
@@ -234,6 +272,119 @@ function UsersCard() {
         {t('admin.users.title')}
       </h2>
       {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
+      {body}
+    </section>
+  );
+}
+
+/** The choices of the two-step sign-in policy, with their labels and explanations. */
+const POLICIES = [
+  { value: 'off', label: 'admin.twoFactor.off', hint: 'admin.twoFactor.offHint' },
+  { value: 'admins', label: 'admin.twoFactor.admins', hint: 'admin.twoFactor.adminsHint' },
+  { value: 'everyone', label: 'admin.twoFactor.everyone', hint: 'admin.twoFactor.everyoneHint' },
+] as const satisfies readonly { value: TwoFactorPolicy; label: MessageKey; hint: MessageKey }[];
+
+/** Who must sign in with an authenticator app. Hidden when the server has no such setting. */
+function TwoFactorPolicyCard() {
+  const { user: me, setUser } = useSession();
+  const [saved, setSaved] = useState<TwoFactorPolicy | null>(null);
+  const [choice, setChoice] = useState<TwoFactorPolicy>('off');
+  const [missing, setMissing] = useState(false);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    setLoadError(null);
+    api.adminSettings().then(
+      (settings) => {
+        if (cancelled) return;
+        setSaved(settings.two_factor_policy);
+        setChoice(settings.two_factor_policy);
+      },
+      (err) => {
+        if (cancelled || redirectIfSignedOut(err)) return;
+        if (err instanceof ApiError && err.status === 404) setMissing(true);
+        else setLoadError(describeError(err));
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [attempt]);
+
+  async function onSubmit(event: SubmitEvent) {
+    event.preventDefault();
+    if (busy) return;
+    // Requiring it of oneself before having it: the app gives way to the setup right away.
+    const selfDue = policyApplies(choice, me) && !me.two_factor;
+    if (selfDue && !window.confirm(t('admin.twoFactor.confirmSelf'))) return;
+    setBusy(true);
+    setResult(null);
+    try {
+      const settings = await api.updateAdminSettings({ two_factor_policy: choice });
+      setSaved(settings.two_factor_policy);
+      setChoice(settings.two_factor_policy);
+      setResult({ ok: true, text: t('admin.twoFactor.saved') });
+      if (selfDue) setUser(await api.me());
+    } catch (err) {
+      if (redirectIfSignedOut(err)) return;
+      setResult({ ok: false, text: describeError(err) });
+    }
+    setBusy(false);
+  }
+
+  if (missing) return null;
+  let body;
+  if (loadError) {
+    body = (
+      <>
+        <Alert>{loadError}</Alert>
+        <Button variant="secondary" onClick={() => setAttempt((n) => n + 1)}>
+          {t('common.retry')}
+        </Button>
+      </>
+    );
+  } else if (saved === null) {
+    body = <Loading />;
+  } else {
+    body = (
+      <form class="form" onSubmit={onSubmit} aria-busy={busy}>
+        <fieldset class="choices">
+          <legend class="field-label">{t('admin.twoFactor.require')}</legend>
+          {POLICIES.map((p) => (
+            <label key={p.value} class="check">
+              <input
+                type="radio"
+                name="two_factor_policy"
+                value={p.value}
+                checked={choice === p.value}
+                onChange={() => setChoice(p.value)}
+              />
+              <span>
+                <strong>{t(p.label)}</strong>
+                <span class="field-hint">{t(p.hint)}</span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+        {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
+        <div class="form-actions">
+          <Button type="submit" busy={busy} disabled={choice === saved}>
+            {busy ? t('common.saving') : t('common.save')}
+          </Button>
+        </div>
+      </form>
+    );
+  }
+
+  return (
+    <section class="card" aria-labelledby="admin-two-factor">
+      <h2 id="admin-two-factor" class="card-title">
+        {t('admin.twoFactor.title')}
+      </h2>
       {body}
     </section>
   );

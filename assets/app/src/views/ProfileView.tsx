@@ -5,6 +5,8 @@ import { Button } from '../components/Button';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
 import { PageHeading } from '../components/PageHeading';
+import { RecoveryCodes } from '../components/RecoveryCodes';
+import { TwoFactorSetup } from '../components/TwoFactorSetup';
 import { describeError } from '../errors';
 import { describeUserAgent } from '../format';
 import { formatDateTime, t } from '../i18n';
@@ -18,6 +20,7 @@ export function ProfileView() {
       <PageHeading title={t('profile.title')} />
       <DisplayNameCard />
       <PasswordCard onChanged={() => setSessionsVersion((n) => n + 1)} />
+      <TwoFactorCard />
       <SessionsCard version={sessionsVersion} />
     </div>
   );
@@ -168,6 +171,147 @@ function PasswordCard({ onChanged }: { onChanged: () => void }) {
           </Button>
         </div>
       </form>
+    </section>
+  );
+}
+
+/** What the two-step sign-in card shows below its status. */
+type TwoFactorPanel = 'setup' | 'turnOff' | 'newCodes' | null;
+
+function TwoFactorCard() {
+  const { user, setUser } = useSession();
+  const [panel, setPanel] = useState<TwoFactorPanel>(null);
+  const [codes, setCodes] = useState<string[] | null>(null);
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<string | null>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
+  const on = !!user.two_factor;
+
+  function open(next: TwoFactorPanel) {
+    setPanel(next);
+    setPassword('');
+    setError(null);
+    setResult(null);
+  }
+
+  /** Closes the panel; the keyboard focus goes back to the card. */
+  function close(message: string | null = null) {
+    setPanel(null);
+    setCodes(null);
+    setPassword('');
+    setError(null);
+    setResult(message);
+    setTimeout(() => headingRef.current?.focus(), 0);
+  }
+
+  async function onPasswordSubmit(event: SubmitEvent) {
+    event.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      if (panel === 'turnOff') {
+        await api.disableTwoFactor({ password });
+        setUser({ ...user, two_factor: false });
+        close(t('twoFactor.turnedOff'));
+      } else {
+        const { recovery_codes } = await api.newRecoveryCodes({ password });
+        setPanel(null);
+        setPassword('');
+        setCodes(recovery_codes);
+      }
+    } catch (err) {
+      if (redirectIfSignedOut(err)) return;
+      if (err instanceof ApiError && err.status === 404) {
+        // Turned off meanwhile (e.g. reset by an administrator).
+        setUser({ ...user, two_factor: false });
+        close();
+        setError(t('twoFactor.notEnabled'));
+      } else {
+        setError(describeError(err));
+        setPassword('');
+        passwordRef.current?.focus();
+      }
+    }
+    setBusy(false);
+  }
+
+  let body;
+  if (codes) {
+    body = <RecoveryCodes codes={codes} username={user.username} onDone={() => close()} />;
+  } else if (panel === 'setup') {
+    body = (
+      <TwoFactorSetup
+        username={user.username}
+        onEnabled={() => setUser({ ...user, two_factor: true })}
+        onDone={() => close(t('twoFactor.turnedOn'))}
+        onCancel={() => close()}
+      />
+    );
+  } else if (panel === 'turnOff' || panel === 'newCodes') {
+    body = (
+      <form class="form form-narrow" onSubmit={onPasswordSubmit} aria-busy={busy}>
+        <p class="muted">{t(panel === 'turnOff' ? 'twoFactor.turnOff.intro' : 'twoFactor.newCodes.intro')}</p>
+        <input type="text" name="username" autoComplete="username" value={user.username} readOnly hidden />
+        <Field
+          label={t('field.password')}
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onValue={setPassword}
+          inputRef={passwordRef}
+          required
+          autoFocus
+        />
+        {error && <Alert>{error}</Alert>}
+        <div class="form-actions">
+          <Button type="submit" variant={panel === 'turnOff' ? 'danger' : 'primary'} busy={busy}>
+            {t(panel === 'turnOff' ? 'twoFactor.turnOff.submit' : 'twoFactor.newCodes.submit')}
+          </Button>
+          <Button variant="secondary" onClick={() => close()}>
+            {t('common.cancel')}
+          </Button>
+        </div>
+      </form>
+    );
+  } else {
+    body = (
+      <>
+        {result && <Alert kind="success">{result}</Alert>}
+        {error && <Alert>{error}</Alert>}
+        <div class="form-actions">
+          {on ? (
+            <>
+              <Button variant="secondary" onClick={() => open('newCodes')}>
+                {t('twoFactor.newCodes')}
+              </Button>
+              <Button variant="danger" onClick={() => open('turnOff')}>
+                {t('twoFactor.turnOff')}
+              </Button>
+            </>
+          ) : (
+            <Button onClick={() => open('setup')}>{t('twoFactor.setUp')}</Button>
+          )}
+        </div>
+      </>
+    );
+  }
+
+  return (
+    <section class="card" aria-labelledby="profile-two-factor">
+      <h2 id="profile-two-factor" ref={headingRef} class="card-title" tabIndex={-1}>
+        {t('twoFactor.title')}
+      </h2>
+      <p class="card-meta">{t('twoFactor.intro')}</p>
+      <p class="tf-status">
+        {t('twoFactor.status')}{' '}
+        <span class={on ? 'badge badge-ok' : 'badge'}>{on ? t('twoFactor.on') : t('twoFactor.off')}</span>
+      </p>
+      {body}
     </section>
   );
 }

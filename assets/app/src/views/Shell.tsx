@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { NetworkError, api, chatApi, type User } from '../api';
+import { NetworkError, api, chatApi, onEnrolmentRequired, type User } from '../api';
 import { CallBar } from '../calls/CallBar';
 import { CallsContext } from '../calls/context';
 import { IncomingCall } from '../calls/IncomingCall';
@@ -28,6 +28,7 @@ import { openDialog, openPanel, ui } from './chat/ui';
 import { HomeView } from './HomeView';
 import { NotFoundView } from './NotFoundView';
 import { ProfileView } from './ProfileView';
+import { TwoFactorRequiredView } from './TwoFactorRequiredView';
 
 type ShellRoute = Extract<Route, { name: 'home' | 'profile' | 'admin' | 'channel' | 'notFound' }>;
 
@@ -39,6 +40,8 @@ type LoadState =
 /**
  * The signed-in application: header, sidebar and the routed main area.
  * Loads the current user once; a 401 sends the browser to the sign-in page.
+ * While the administrator requires two-step sign-in of the user and they have not set it
+ * up, shows only that setup (the server refuses everything else meanwhile).
  */
 export function Shell({ route }: { route: ShellRoute }) {
   const [state, setState] = useState<LoadState>({ status: 'loading' });
@@ -67,6 +70,10 @@ export function Shell({ route }: { route: ShellRoute }) {
     };
   }, [attempt]);
 
+  // Requiring two-step sign-in takes effect at once: when a call is refused for it, ask the
+  // server who we are again (that answer says so, and the setup replaces the app).
+  useEffect(() => onEnrolmentRequired(() => setAttempt((n) => n + 1)), []);
+
   if (state.status === 'loading') {
     return (
       <main id="main" class="center-page" tabIndex={-1}>
@@ -94,6 +101,9 @@ export function Shell({ route }: { route: ShellRoute }) {
   }
 
   const user = state.user;
+  if (user.two_factor_required) {
+    return <TwoFactorRequiredView user={user} onEnrolled={() => setAttempt((n) => n + 1)} />;
+  }
   return (
     <SessionContext.Provider value={{ user, setUser: (u) => setState({ status: 'ready', user: u }) }}>
       <ChatShell key={user.id} user={user} route={route} />
