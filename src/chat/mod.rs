@@ -6,6 +6,7 @@
 //! awaits it: requests from one connection are therefore committed in the order they arrived.
 
 pub mod protocol;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -210,6 +211,8 @@ pub struct Chat {
     hub: Arc<dyn FanOut>,
     limits: ChatLimits,
     limiter: Arc<SendLimiter>,
+    /// Posts through incoming webhooks, per webhook.
+    webhook_limiter: Arc<SendLimiter>,
     metrics: Arc<crate::metrics::Metrics>,
     /// The last event position published (0: not known yet). Every event is logged through
     /// `commit` and published in commit order, so positions reach the hub contiguously; a jump
@@ -512,6 +515,7 @@ impl Chat {
             hub,
             limits,
             limiter: Arc::new(SendLimiter::default()),
+            webhook_limiter: Arc::new(SendLimiter::default()),
             metrics,
             published: Arc::new(AtomicI64::new(0)),
         }
@@ -1390,6 +1394,8 @@ mod tests {
             edited_at: None,
             deleted: false,
             pinned_at: None,
+            sender_name: None,
+            webhook_id: None,
             reactions: Vec::new(),
             files: Vec::new(),
         }

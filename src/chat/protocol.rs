@@ -48,6 +48,13 @@ pub struct MessageView {
     pub reactions: Vec<ReactionView>,
     /// Attachments, in the order the sender gave them.
     pub files: Vec<FileView>,
+    /// Set on a message an outside system posted through an incoming webhook (`author_id` is
+    /// then null): the name to show, which the poster may choose, marked as not a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+    /// The webhook that posted it, while it still exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<i64>,
 }
 
 /// A file attached to a message. URLs are relative to the server; every one checks that the
@@ -111,6 +118,8 @@ impl From<Message> for MessageView {
             deleted: m.deleted,
             reactions: m.reactions.into_iter().map(Into::into).collect(),
             files: m.files.into_iter().map(Into::into).collect(),
+            sender_name: m.sender_name,
+            webhook_id: m.webhook_id,
         }
     }
 }

@@ -45,7 +45,7 @@ async fn list_calls(
     Json(s.calls.list(who.user.id))
 }
 
-fn actor(who: &CurrentUser) -> Actor {
+pub(super) fn actor(who: &CurrentUser) -> Actor {
     Actor {
         id: who.user.id,
         is_admin: who.user.is_admin,

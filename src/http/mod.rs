@@ -10,6 +10,7 @@ mod files_api;
 mod onboarding;
 mod session;
 mod two_factor_api;
+mod webhooks_api;
 mod ws;
 
 use std::sync::Arc;
@@ -82,6 +83,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(chat_api::router())
         .merge(admin_api::router())
         .merge(two_factor_api::router())
+        .merge(webhooks_api::router())
         .split_for_parts();
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;
@@ -220,10 +222,20 @@ async fn security_headers(req: Request, next: Next, hsts: bool) -> Response {
     resp
 }
 
+/// A path fit for the log: the secret in a webhook or invite URL is left out.
+fn loggable_path(path: &str) -> String {
+    for secret in ["/api/v1/hooks/", "/api/v1/invites/"] {
+        if path.len() > secret.len() && path.starts_with(secret) {
+            return format!("{secret}(secret)");
+        }
+    }
+    path.to_string()
+}
+
 /// Logs each server error once, with its internal cause, here rather than at every return.
 async fn log_server_errors(req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    let path = loggable_path(req.uri().path());
     let resp = next.run(req).await;
     if resp.status().is_server_error() {
         let cause = resp

@@ -91,6 +91,10 @@ pub struct Message {
     pub edited_at: Option<i64>,
     pub deleted: bool,
     pub pinned_at: Option<i64>,
+    /// The name shown for a message posted through an incoming webhook (and that webhook,
+    /// while it exists); None for people's messages.
+    pub sender_name: Option<String>,
+    pub webhook_id: Option<i64>,
     pub reactions: Vec<Reaction>,
     pub files: Vec<super::files::FileRow>,
 }
@@ -111,7 +115,7 @@ fn channel_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
 }
 
 const MESSAGE_COLS: &str = "id, channel_id, seq, author_id, client_id, kind, body, thread_root, \
-    reply_count, last_reply_at, created_at, edited_at, deleted, pinned_at";
+    reply_count, last_reply_at, created_at, edited_at, deleted, pinned_at, sender_name, webhook_id";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -129,6 +133,8 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         edited_at: r.get(11)?,
         deleted: r.get(12)?,
         pinned_at: r.get(13)?,
+        sender_name: r.get(14)?,
+        webhook_id: r.get(15)?,
         reactions: Vec::new(),
         files: Vec::new(),
     })
@@ -405,9 +411,25 @@ pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
         edited_at: None,
         deleted: false,
         pinned_at: None,
+        sender_name: None,
+        webhook_id: None,
         reactions: Vec::new(),
         files: Vec::new(),
     })
+}
+
+/// Marks a message just inserted as posted through an incoming webhook, under `name`.
+pub fn set_webhook_sender(
+    c: &Connection,
+    message: &mut Message,
+    webhook_id: i64,
+    name: &str,
+) -> Result<()> {
+    c.prepare_cached("UPDATE messages SET webhook_id = ?2, sender_name = ?3 WHERE id = ?1")?
+        .execute(params![message.id, webhook_id, name])?;
+    message.webhook_id = Some(webhook_id);
+    message.sender_name = Some(name.to_string());
+    Ok(())
 }
 
 pub fn add_mentions(c: &Connection, message_id: i64, user_ids: &[i64]) -> Result<()> {

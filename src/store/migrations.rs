@@ -251,6 +251,22 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_id, code_hash)
     ) WITHOUT ROWID;
     "#,
+    // 7: incoming webhooks: a secret URL per webhook (stored as SHA-256) that posts into one
+    // channel; their messages have no author, a sender name, and the webhook while it exists.
+    r#"
+    CREATE TABLE webhooks (
+        id           INTEGER PRIMARY KEY,
+        channel_id   INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        name         TEXT NOT NULL,
+        token_hash   BLOB NOT NULL UNIQUE,
+        created_by   INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER
+    );
+    CREATE INDEX webhooks_channel ON webhooks(channel_id);
+    ALTER TABLE messages ADD COLUMN sender_name TEXT;
+    ALTER TABLE messages ADD COLUMN webhook_id INTEGER REFERENCES webhooks(id) ON DELETE SET NULL;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -15,6 +15,7 @@ pub mod files;
 pub mod migrations;
 pub mod two_factor;
 pub mod users;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};

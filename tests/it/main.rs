@@ -16,3 +16,4 @@ mod realtime;
 mod rtc_client;
 mod tls;
 mod two_factor;
+mod webhooks;
