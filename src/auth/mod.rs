@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod bots;
 pub mod two_factor;
 
 use argon2::password_hash::{self, PasswordHash, SaltString};
@@ -610,31 +611,48 @@ impl Auth {
         })
     }
 
-    /// The session and user behind a token, if the session is live and the user enabled.
-    pub async fn authenticate(&self, token: &str) -> Result<Option<(Session, User)>> {
+    /// The session and user behind a token, if the session is live and the user enabled; for
+    /// a bot's API token, a session standing for the token and the token's scopes (people's
+    /// sessions have none: they may do anything their account may).
+    pub async fn authenticate(
+        &self,
+        token: &str,
+    ) -> Result<Option<(Session, User, Option<bots::Scopes>)>> {
         if token.is_empty() || token.len() > 128 {
             return Ok(None);
         }
         let hash = token_hash(token);
         let cutoff = self.idle_cutoff();
+        let is_api_token = token.starts_with("otb_");
         let found = self
             .store
-            .read(move |c| users::session_by_token(c, &hash, cutoff))
+            .read(move |c| {
+                if is_api_token {
+                    return Ok(crate::store::tokens::authenticate(c, &hash)?
+                        .map(|(t, s, u)| (s, u, Some(t))));
+                }
+                Ok(users::session_by_token(c, &hash, cutoff)?.map(|(s, u)| (s, u, None)))
+            })
             .await?;
-        if let Some((session, _)) = &found {
-            let now = now_ms();
-            if now - session.last_seen_at > TOUCH_EVERY_MS {
-                let store = self.store.clone();
-                let id = session.id.clone();
-                // Last-seen is advisory: a lost update only makes the session list less precise.
-                tokio::spawn(async move {
-                    let _ = store
-                        .write(move |t| users::touch_session(t, &id, now))
-                        .await;
-                });
-            }
+        let Some((session, user, token)) = found else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        if now - session.last_seen_at > TOUCH_EVERY_MS {
+            let store = self.store.clone();
+            let id = session.id.clone();
+            let token_id = token.as_ref().map(|t| t.id);
+            // Last-seen is advisory: a lost update only makes the session list less precise.
+            tokio::spawn(async move {
+                let _ = store
+                    .write(move |t| match token_id {
+                        Some(tid) => crate::store::tokens::touch(t, tid, now),
+                        None => users::touch_session(t, &id, now),
+                    })
+                    .await;
+            });
         }
-        Ok(found)
+        Ok(Some((session, user, token.map(|t| t.scopes()))))
     }
 
     /// Whether a session is still valid (for connections that outlive one request).

@@ -198,7 +198,7 @@ impl Auth {
     /// True when the policy requires a second factor of this user and they have none yet:
     /// until they enrol, their session can do nothing else.
     pub fn two_factor_due(&self, user: &User) -> bool {
-        !user.two_factor && self.two_factor_policy().applies_to(user)
+        !user.is_bot && !user.two_factor && self.two_factor_policy().applies_to(user)
     }
 
     pub async fn set_two_factor_policy(

@@ -67,6 +67,8 @@ pub struct UserView {
     created_at: String,
     /// Signs in with an authenticator app as well as the password.
     two_factor: bool,
+    /// A bot account: acts through API tokens, never signs in with a password.
+    is_bot: bool,
     /// The administrator requires two-step sign-in of this user and they have not set it up:
     /// until they do, everything but `/api/v1/me`, `/api/v1/me/two-factor…` and signing out
     /// answers 403 `two-factor-enrolment-required`. Only set on the signed-in user's own view.
@@ -94,6 +96,7 @@ impl From<User> for UserView {
             disabled: u.disabled,
             created_at: rfc3339(u.created_at),
             two_factor: u.two_factor,
+            is_bot: u.is_bot,
             two_factor_required: false,
         }
     }

@@ -4,6 +4,7 @@
 mod admin_api;
 mod api;
 mod assets;
+mod bots_api;
 mod chat_api;
 pub mod error;
 mod files_api;
@@ -84,6 +85,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(admin_api::router())
         .merge(two_factor_api::router())
         .merge(webhooks_api::router())
+        .merge(bots_api::router())
         .split_for_parts();
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;

@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 
 use super::{ApiError, AppState};
+use crate::auth::bots::Scopes;
 use crate::store::users::ClientInfo;
 use crate::store::{Session, User};
 
@@ -19,6 +20,16 @@ pub const COOKIE: &str = "outpost_session";
 pub struct CurrentUser {
     pub user: User,
     pub session: Session,
+    /// Set when a bot's API token made the request: what it may do. `user.is_admin` is
+    /// already false here unless the token has the `admin` scope.
+    pub scopes: Option<Scopes>,
+}
+
+impl CurrentUser {
+    /// False for a token that may only read.
+    pub fn may_write(&self) -> bool {
+        self.scopes.is_none_or(|s| s.write)
+    }
 }
 
 /// Extracting this rejects non-admins with 403.
@@ -39,11 +50,21 @@ impl FromRequestParts<AppState> for CurrentUser {
         if from_cookie && !is_safe(&parts.method) {
             check_same_origin(&parts.headers)?;
         }
-        let (session, user) = state
+        let (session, mut user, scopes) = state
             .auth
             .authenticate(&token)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
+        if let Some(s) = scopes {
+            if !s.write && !is_safe(&parts.method) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "insufficient-scope",
+                    "this token may only read",
+                ));
+            }
+            user.is_admin = user.is_admin && s.admin;
+        }
         if state.auth.two_factor_due(&user) && !enrolment_path(&parts.method, parts.uri.path()) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -51,7 +72,11 @@ impl FromRequestParts<AppState> for CurrentUser {
                 "set up two-step sign-in first: the administrator requires it",
             ));
         }
-        Ok(CurrentUser { user, session })
+        Ok(CurrentUser {
+            user,
+            session,
+            scopes,
+        })
     }
 }
 

@@ -126,6 +126,30 @@ enum ClientFrame {
     },
 }
 
+impl ClientFrame {
+    /// For a frame that changes something others see (a token that may only read may not send
+    /// it): Some, with the request id to answer.
+    fn write_req(&self) -> Option<Option<&str>> {
+        use ClientFrame as F;
+        match self {
+            F::Send { req, .. }
+            | F::Edit { req, .. }
+            | F::Delete { req, .. }
+            | F::React { req, .. }
+            | F::CallStart { req, .. }
+            | F::CallJoin { req, .. } => Some(req.as_deref()),
+            F::Typing { .. }
+            | F::Presence { .. }
+            | F::CallAnswer { .. }
+            | F::CallMute { .. }
+            | F::CallMedia { .. }
+            | F::CallLeave { .. }
+            | F::CallDecline { .. } => Some(None),
+            F::Read { .. } | F::PresenceSub { .. } | F::Ping { .. } => None,
+        }
+    }
+}
+
 /// `WebSocketUpgrade` with a refused handshake answered in the common error shape.
 pub struct WebSocketUpgrade(axum::extract::ws::WebSocketUpgrade);
 
@@ -542,6 +566,15 @@ async fn run(
                         "wait for answers before sending more requests",
                     );
                     send_text(socket, sub, error_frame(None, err)).await?;
+                    continue;
+                }
+                if let Some(req) = frame.write_req().filter(|_| !who.may_write()) {
+                    let err = ApiError::new(
+                        axum::http::StatusCode::FORBIDDEN,
+                        "insufficient-scope",
+                        "this token may only read",
+                    );
+                    send_text(socket, sub, error_frame(req, err)).await?;
                     continue;
                 }
                 if let Some(immediate) = handle(s, actor, sub, frame, &mut pending, &mut typing_sent, &mut calls) {

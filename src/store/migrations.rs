@@ -267,6 +267,27 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE messages ADD COLUMN sender_name TEXT;
     ALTER TABLE messages ADD COLUMN webhook_id INTEGER REFERENCES webhooks(id) ON DELETE SET NULL;
     "#,
+    // 8: bot accounts (users that cannot sign in with a password) and their API tokens
+    // (SHA-256 at rest, scoped). A token acts as a session named `token-ID`: deleting it
+    // leaves a revocation row, so live connections using it end as for a deleted session.
+    r#"
+    ALTER TABLE users ADD COLUMN is_bot INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE api_tokens (
+        id           INTEGER PRIMARY KEY,
+        user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name         TEXT NOT NULL,
+        token_hash   BLOB NOT NULL UNIQUE,
+        scopes       TEXT NOT NULL,
+        created_by   INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER
+    );
+    CREATE INDEX api_tokens_user ON api_tokens(user_id);
+    CREATE TRIGGER api_tokens_revoked AFTER DELETE ON api_tokens BEGIN
+        INSERT INTO session_revocations(session_id, user_id, at)
+        VALUES ('token-' || old.id, old.user_id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+    END;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -13,6 +13,7 @@ pub mod backup;
 pub mod chat;
 pub mod files;
 pub mod migrations;
+pub mod tokens;
 pub mod two_factor;
 pub mod users;
 pub mod webhooks;

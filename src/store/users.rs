@@ -14,6 +14,8 @@ pub struct User {
     pub created_at: i64,
     /// Signs in with a second factor (an authenticator app).
     pub two_factor: bool,
+    /// A bot account: no password sign-in, only API tokens.
+    pub is_bot: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +56,7 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
 }
 
 const USER_COLS: &str =
-    "id, username, display_name, is_admin, disabled, created_at, totp_secret IS NOT NULL";
+    "id, username, display_name, is_admin, disabled, created_at, totp_secret IS NOT NULL, is_bot";
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -65,6 +67,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         disabled: r.get(4)?,
         created_at: r.get(5)?,
         two_factor: r.get(6)?,
+        is_bot: r.get(7)?,
     })
 }
 
@@ -128,7 +131,7 @@ pub fn credentials(c: &Connection, username: &str) -> Result<Option<(User, Strin
     Ok(c.prepare_cached(&format!(
         "SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"
     ))?
-    .query_row([username], |r| Ok((user_row(r)?, r.get::<_, String>(7)?)))
+    .query_row([username], |r| Ok((user_row(r)?, r.get::<_, String>(8)?)))
     .optional()?)
 }
 
@@ -166,6 +169,12 @@ pub fn set_disabled(c: &Connection, user_id: i64, disabled: bool) -> Result<User
     if disabled {
         c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
             .execute([user_id])?;
+        // A bot's tokens stay (enabling it again restores them), but its live connections end.
+        c.prepare_cached(
+            "INSERT INTO session_revocations(session_id, user_id, at)
+             SELECT 'token-' || id, user_id, ?2 FROM api_tokens WHERE user_id = ?1",
+        )?
+        .execute(params![user_id, super::now_ms()])?;
     }
     user_by_id(c, user_id)
 }
@@ -357,6 +366,9 @@ pub fn clear_setup_tokens(c: &Connection) -> Result<()> {
 
 /// Whether a session still exists and belongs to an enabled user.
 pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool> {
+    if session_id.starts_with(super::tokens::SESSION_PREFIX) {
+        return super::tokens::alive(c, session_id);
+    }
     Ok(c.prepare_cached(
         "SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id = ?1 AND u.disabled = 0",

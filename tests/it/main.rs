@@ -5,6 +5,7 @@ mod admin;
 mod audit;
 mod auth;
 mod backup;
+mod bots;
 mod calls;
 mod chat;
 mod cli;
