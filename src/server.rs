@@ -320,6 +320,10 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         },
         metrics.clone(),
     );
+    if let Err(e) = chat.load_outgoing().await {
+        // Outgoing webhooks are an extra: the server still starts, without them.
+        tracing::error!(error = %e, "outgoing webhooks could not be loaded");
+    }
     let media = crate::media::Media::new(store.clone(), &config.data_dir, config.media.clone())
         .map_err(|source| ServeError::DataDir {
             path: config.data_dir.clone(),

@@ -5,6 +5,7 @@
 //! Write methods are plain `fn`s that queue their transaction before returning the future that
 //! awaits it: requests from one connection are therefore committed in the order they arrived.
 
+mod outgoing;
 pub mod protocol;
 mod webhooks;
 
@@ -213,6 +214,7 @@ pub struct Chat {
     limiter: Arc<SendLimiter>,
     /// Posts through incoming webhooks, per webhook.
     webhook_limiter: Arc<SendLimiter>,
+    outgoing: outgoing::OutgoingIndex,
     metrics: Arc<crate::metrics::Metrics>,
     /// The last event position published (0: not known yet). Every event is logged through
     /// `commit` and published in commit order, so positions reach the hub contiguously; a jump
@@ -516,6 +518,7 @@ impl Chat {
             limits,
             limiter: Arc::new(SendLimiter::default()),
             webhook_limiter: Arc::new(SendLimiter::default()),
+            outgoing: outgoing::OutgoingIndex::default(),
             metrics,
             published: Arc::new(AtomicI64::new(0)),
         }
@@ -908,7 +911,7 @@ impl Chat {
                                 "client_id was already used for another message".into(),
                             ));
                         }
-                        return Ok(MessageView::from(existing));
+                        return Ok((MessageView::from(existing), false));
                     }
                 }
                 let ch = channel_or_not_found(c, channel_id)?;
@@ -961,13 +964,16 @@ impl Chat {
                 if let Some(root) = thread_root {
                     log.message_updated(c, q::message(c, root)?.into())?;
                 }
-                Ok(view)
+                Ok((view, true))
             })
         });
-        let metrics = self.metrics.clone();
+        let this = self.clone();
         async move {
-            let m = work?.await?;
-            metrics.message_stored();
+            let (m, new) = work?.await?;
+            if new {
+                this.metrics.message_stored();
+                this.fire_outgoing(&m);
+            }
             Ok(m)
         }
     }

@@ -20,7 +20,7 @@ const POSTS_PER_SECOND: f64 = 5.0;
 const POST_BURST: f64 = 30.0;
 
 /// A webhook's name (also the default sender name): a display name's rules.
-fn valid_name(name: &str, what: &'static str) -> Result<String> {
+pub(super) fn valid_name(name: &str, what: &'static str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(ChatError::Invalid(format!(

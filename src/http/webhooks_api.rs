@@ -11,13 +11,16 @@ use super::api::rfc3339;
 use super::chat_api::actor;
 use super::error::{ErrorBody, Json, Path};
 use super::{ApiError, AppState, CurrentUser};
-use crate::store::webhooks::Webhook;
+use crate::store::webhooks::{Outgoing, Webhook};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(delete))
         .routes(routes!(post))
+        .routes(routes!(list_outgoing))
+        .routes(routes!(create_outgoing))
+        .routes(routes!(delete_outgoing))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -154,4 +157,93 @@ async fn post(
         channel_id: m.channel_id,
         seq: m.seq,
     }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OutgoingView {
+    id: i64,
+    channel_id: i64,
+    name: String,
+    trigger_words: Vec<String>,
+    url: String,
+    /// Sent in every call as `token`, so the receiver can tell the call is from this server.
+    secret: String,
+    created_by: Option<i64>,
+    /// RFC 3339.
+    created_at: String,
+}
+
+impl From<Outgoing> for OutgoingView {
+    fn from(o: Outgoing) -> Self {
+        OutgoingView {
+            id: o.id,
+            channel_id: o.channel_id,
+            name: o.name,
+            trigger_words: o
+                .trigger_words
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            url: o.url,
+            secret: o.secret,
+            created_by: o.created_by,
+            created_at: rfc3339(o.created_at),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOutgoing {
+    /// Shown as the sender of the answers posted back.
+    name: String,
+    /// A message whose first word is one of these triggers a call (e.g. `!status`).
+    trigger_words: Vec<String>,
+    /// `http://IP-ADDRESS[:PORT]/PATH` on the LAN: Outpost resolves no names.
+    url: String,
+}
+
+/// Every outgoing webhook (administrators).
+#[utoipa::path(get, path = "/api/v1/outgoing-webhooks", responses(
+    (status = 200, body = Vec<OutgoingView>), (status = 403, body = ErrorBody),
+))]
+async fn list_outgoing(
+    State(s): State<AppState>,
+    who: CurrentUser,
+) -> Result<Json<Vec<OutgoingView>>, ApiError> {
+    let all = s.chat.outgoing_webhooks(actor(&who)).await?;
+    Ok(Json(all.into_iter().map(Into::into).collect()))
+}
+
+/// Create an outgoing webhook for a channel (administrators): messages there starting with a
+/// trigger word are POSTed as JSON to the URL, and an answer's `text` is posted back.
+#[utoipa::path(post, path = "/api/v1/channels/{id}/outgoing-webhooks", request_body = NewOutgoing, responses(
+    (status = 201, body = OutgoingView), (status = 400, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+async fn create_outgoing(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    Path(id): Path<i64>,
+    Json(req): Json<NewOutgoing>,
+) -> Result<(StatusCode, Json<OutgoingView>), ApiError> {
+    let hook = s
+        .chat
+        .create_outgoing(actor(&who), id, &req.name, &req.trigger_words, &req.url)
+        .await?;
+    tracing::info!(by = %who.user.username, channel = id, url = %hook.url, "outgoing webhook created");
+    Ok((StatusCode::CREATED, Json(hook.into())))
+}
+
+/// Delete an outgoing webhook (administrators).
+#[utoipa::path(delete, path = "/api/v1/outgoing-webhooks/{id}", responses(
+    (status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+async fn delete_outgoing(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    s.chat.delete_outgoing(actor(&who), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -288,6 +288,20 @@ const MIGRATIONS: &[&str] = &[
         VALUES ('token-' || old.id, old.user_id, CAST(unixepoch('subsec') * 1000 AS INTEGER));
     END;
     "#,
+    // 9: outgoing webhooks: a message in a channel starting with a trigger word is POSTed to
+    // an address an administrator entered; the answer is posted back under the webhook's name.
+    r#"
+    CREATE TABLE outgoing_webhooks (
+        id            INTEGER PRIMARY KEY,
+        channel_id    INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        trigger_words TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        secret        TEXT NOT NULL,
+        created_by    INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at    INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.

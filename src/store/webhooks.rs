@@ -77,3 +77,83 @@ pub fn touch(c: &Connection, id: i64) -> Result<()> {
         .execute(params![id, now_ms()])?;
     Ok(())
 }
+
+/// An outgoing webhook: messages in its channel whose first word is one of its trigger words
+/// are POSTed to its URL, with its secret so the receiver can tell the call is real.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: i64,
+    pub channel_id: i64,
+    pub name: String,
+    /// Space-separated.
+    pub trigger_words: String,
+    pub url: String,
+    pub secret: String,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+}
+
+const OUT_COLS: &str = "id, channel_id, name, trigger_words, url, secret, created_by, created_at";
+
+fn out_row(r: &Row<'_>) -> rusqlite::Result<Outgoing> {
+    Ok(Outgoing {
+        id: r.get(0)?,
+        channel_id: r.get(1)?,
+        name: r.get(2)?,
+        trigger_words: r.get(3)?,
+        url: r.get(4)?,
+        secret: r.get(5)?,
+        created_by: r.get(6)?,
+        created_at: r.get(7)?,
+    })
+}
+
+pub fn create_outgoing(
+    c: &Connection,
+    channel_id: i64,
+    name: &str,
+    trigger_words: &str,
+    url: &str,
+    secret: &str,
+    created_by: i64,
+) -> Result<Outgoing> {
+    c.prepare_cached(
+        "INSERT INTO outgoing_webhooks(channel_id, name, trigger_words, url, secret, created_by,
+                                       created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        channel_id,
+        name,
+        trigger_words,
+        url,
+        secret,
+        created_by,
+        now_ms()
+    ])?;
+    outgoing_by_id(c, c.last_insert_rowid())?.ok_or(StoreError::NotFound)
+}
+
+pub fn outgoing_by_id(c: &Connection, id: i64) -> Result<Option<Outgoing>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {OUT_COLS} FROM outgoing_webhooks WHERE id = ?1"
+    ))?
+    .query_row([id], out_row)
+    .optional()?)
+}
+
+pub fn all_outgoing(c: &Connection) -> Result<Vec<Outgoing>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {OUT_COLS} FROM outgoing_webhooks ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([], out_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn delete_outgoing(c: &Connection, id: i64) -> Result<bool> {
+    Ok(
+        c.prepare_cached("DELETE FROM outgoing_webhooks WHERE id = ?1")?
+            .execute([id])?
+            == 1,
+    )
+}

@@ -361,3 +361,168 @@ async fn bad_posts_get_clear_errors_and_store_nothing() {
     assert_eq!(stored().await, ok);
     app.stop().await;
 }
+
+/// A receiver on loopback that records what it is sent and answers with `answer`.
+async fn receiver(
+    answer: Value,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+) {
+    use std::sync::{Arc, Mutex};
+    let got: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let seen = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let seen = seen.clone();
+            let answer = answer.clone();
+            async move {
+                seen.lock().unwrap().push(v);
+                axum::Json(answer)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, got)
+}
+
+#[tokio::test]
+async fn outgoing_webhooks_call_the_lan_system_an_admin_entered_and_post_its_answer() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let alice = app.invite_user(&admin, "alice", "alice-password").await;
+    let ops = create_channel(&app, &alice, "ops", false).await;
+    let (addr, got) = receiver(json!({"text": "db1 is up, load 0.3"})).await;
+    let path = format!("/api/v1/channels/{ops}/outgoing-webhooks");
+    let url = format!("http://{addr}/hook");
+
+    // Only administrators make Outpost call out, and only to an IP address over http.
+    let r = api(
+        &app,
+        &alice,
+        Method::POST,
+        &path,
+        Some(json!({"name": "Status", "trigger_words": ["!status"], "url": url})),
+    )
+    .await;
+    assert_eq!(r.status(), 403, "not even the channel's owner");
+    for bad in [
+        "http://monitor.local/hook",
+        "https://10.0.0.1/",
+        "gopher://1.2.3.4/",
+    ] {
+        let r = api(
+            &app,
+            &admin,
+            Method::POST,
+            &path,
+            Some(json!({"name": "Status", "trigger_words": ["!status"], "url": bad})),
+        )
+        .await;
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+    let r = api(
+        &app,
+        &admin,
+        Method::POST,
+        &path,
+        Some(json!({"name": "Status", "trigger_words": [], "url": url})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = api(
+        &app,
+        &admin,
+        Method::POST,
+        &path,
+        Some(json!({"name": "Status", "trigger_words": ["!status", "!st"], "url": url})),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let hook: Value = r.json().await.unwrap();
+    assert_eq!(
+        app.get_with(&alice, "/api/v1/outgoing-webhooks")
+            .await
+            .status(),
+        403
+    );
+
+    // A message not starting with a trigger calls nothing; one that does is sent, and the
+    // answer comes back into the channel under the webhook's name.
+    let (mut ws, _) = app.ws(&alice, None).await;
+    post_message(&app, &alice, ops, "what is the !status of db1").await;
+    post_message(&app, &alice, ops, "!status db1").await;
+    let mut answer = None;
+    for _ in 0..4 {
+        let ev = ws.next_event().await;
+        if ev["event"]["message"]["sender_name"] == "Status" {
+            answer = Some(ev["event"]["message"].clone());
+            break;
+        }
+    }
+    let answer = answer.expect("the answer is posted back");
+    assert_eq!(answer["body"], "db1 is up, load 0.3");
+    assert_eq!(answer["author_id"], Value::Null);
+    let calls = got.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "only the triggering message was sent");
+    assert_eq!(calls[0]["text"], "!status db1");
+    assert_eq!(calls[0]["trigger_word"], "!status");
+    assert_eq!(calls[0]["user_name"], "alice");
+    assert_eq!(calls[0]["channel_name"], "ops");
+    assert_eq!(calls[0]["token"], hook["secret"]);
+
+    // A receiver that is down costs the sender nothing, and the failure is audited.
+    let r = api(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("/api/v1/outgoing-webhooks/{}", hook["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/hook", dead.local_addr().unwrap());
+    drop(dead);
+    let r = api(
+        &app,
+        &admin,
+        Method::POST,
+        &path,
+        Some(json!({"name": "Down", "trigger_words": ["!ping"], "url": dead_url})),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let sent = post_message(&app, &alice, ops, "!ping").await;
+    assert!(sent["id"].is_number());
+    post_message(&app, &alice, ops, "!status again").await;
+    assert_eq!(
+        got.lock().unwrap().len(),
+        1,
+        "a deleted webhook calls no more"
+    );
+    let mut audited = false;
+    for _ in 0..50 {
+        let audit: Value = app
+            .get_with(&admin, "/api/v1/admin/audit?action=outgoing-webhook-called")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let text = audit.to_string();
+        if text.contains("cannot connect") {
+            assert!(
+                text.contains("HTTP 200"),
+                "the successful call is audited too"
+            );
+            audited = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(audited, "each call is in the audit log");
+    app.stop().await;
+}
