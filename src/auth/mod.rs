@@ -628,8 +628,9 @@ impl Auth {
             .store
             .read(move |c| {
                 if is_api_token {
-                    return Ok(crate::store::tokens::authenticate(c, &hash)?
-                        .map(|(t, s, u)| (s, u, Some(t))));
+                    if let Some((t, s, u)) = crate::store::tokens::authenticate(c, &hash)? {
+                        return Ok(Some((s, u, Some(t))));
+                    }
                 }
                 Ok(users::session_by_token(c, &hash, cutoff)?.map(|(s, u)| (s, u, None)))
             })

@@ -1331,7 +1331,7 @@ impl Chat {
             })
     }
 
-    pub async fn directory(&self) -> Result<Vec<(i64, String, String)>> {
+    pub async fn directory(&self) -> Result<Vec<(i64, String, String, bool)>> {
         self.read(|c| Ok(q::directory(c)?)).await
     }
 }

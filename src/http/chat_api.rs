@@ -476,6 +476,8 @@ pub struct Person {
     display_name: String,
     /// "online", "away" or "offline".
     presence: crate::hub::Presence,
+    /// A bot account (acts through API tokens).
+    is_bot: bool,
 }
 
 /// Everyone who can be messaged, with their presence.
@@ -488,11 +490,12 @@ async fn people(
     let hub = s.chat.hub();
     Ok(Json(
         list.into_iter()
-            .map(|(id, username, display_name)| Person {
+            .map(|(id, username, display_name, is_bot)| Person {
                 presence: hub.presence(id),
                 id,
                 username,
                 display_name,
+                is_bot,
             })
             .collect(),
     ))

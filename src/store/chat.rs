@@ -835,11 +835,13 @@ pub fn user_ids_by_names(c: &Connection, names: &[String]) -> Result<Vec<i64>> {
 }
 
 /// The people directory: every enabled user.
-pub fn directory(c: &Connection) -> Result<Vec<(i64, String, String)>> {
+/// Enabled users: id, user name, display name, whether a bot.
+pub fn directory(c: &Connection) -> Result<Vec<(i64, String, String, bool)>> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, username, display_name FROM users WHERE disabled = 0 ORDER BY username",
+        "SELECT id, username, display_name, is_bot FROM users WHERE disabled = 0
+         ORDER BY username",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
