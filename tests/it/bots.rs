@@ -196,6 +196,19 @@ async fn a_token_acts_within_its_scopes_over_http_and_the_websocket() {
         .unwrap()
         .iter()
         .any(|h| h["author_id"] == bot));
+    let people: Value = app
+        .get_with(&alice, "/api/v1/people")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let person = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == bot)
+        .unwrap();
+    assert_eq!(person["is_bot"], true, "people see it is a bot");
 
     // Read: reading works, writing does not, over HTTP and the WebSocket.
     let r = app
