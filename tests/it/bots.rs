@@ -241,21 +241,7 @@ async fn a_token_acts_within_its_scopes_over_http_and_the_websocket() {
         app.get_with(&writer, "/api/v1/admin/status").await.status(),
         403
     );
-    let d = app.data_dir();
-    let out = tokio::task::spawn_blocking(move || {
-        outpost_bin()
-            .args([
-                "user",
-                "promote",
-                "dutybot",
-                "--data-dir",
-                d.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = cli_beside(&app, &["user", "promote", "dutybot"]).await;
     assert!(out.status.success());
     assert_eq!(
         app.get_with(&writer, "/api/v1/admin/status").await.status(),

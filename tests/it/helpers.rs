@@ -197,6 +197,16 @@ pub async fn error_code(resp: reqwest::Response) -> String {
     code
 }
 
+/// Runs `outpost ARGS --data-dir DATA` beside the app's running server (off the runtime).
+pub async fn cli_beside(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    all.push("--data-dir".into());
+    all.push(app.data_dir().to_string_lossy().into_owned());
+    tokio::task::spawn_blocking(move || outpost_bin().args(&all).output().unwrap())
+        .await
+        .unwrap()
+}
+
 pub fn outpost_bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_outpost"))
 }

@@ -451,21 +451,7 @@ async fn the_cli_resets_a_second_factor_beside_a_running_server() {
         login(&app, "bob", "bob-password-1", None).await.status(),
         401
     );
-    let d = app.data_dir();
-    let out = tokio::task::spawn_blocking(move || {
-        outpost_bin()
-            .args([
-                "user",
-                "reset-two-factor",
-                "bob",
-                "--data-dir",
-                d.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = cli_beside(&app, &["user", "reset-two-factor", "bob"]).await;
     assert!(
         out.status.success(),
         "{}",
