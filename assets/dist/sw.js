@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-fab7966ccb5e";
+const CACHE = "outpost-91b18eecfeea";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BzLwiQI9.js",
-  "/assets/style-BgF0lj9r.css"
+  "/assets/index-BNXGPifC.js",
+  "/assets/style-Y74FTINY.css"
 ];
 
 self.addEventListener('install', (event) => {

@@ -10,6 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -279,6 +280,43 @@ async function api(page, method, path, body) {
     },
     { method, path, body },
   );
+}
+
+/**
+ * An HTTPS request from Node rather than from a page, as another system on the network makes
+ * one (`curl --cacert outpost-ca.pem …`): only the server's CA (PEM text) is trusted. A JSON
+ * `body` is sent as JSON; resolves with the status and the parsed answer.
+ */
+function httpsFromNode(ca, url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpsRequest(
+      url,
+      {
+        method,
+        ca,
+        headers: payload === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+        timeout: T,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let parsed = text;
+          try {
+            parsed = text ? JSON.parse(text) : null;
+          } catch {
+            // not JSON: keep the text
+          }
+          resolvePromise({ status: res.statusCode, body: parsed });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timed out: ${method} ${url}`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 // ---- TOTP (RFC 6238), as an authenticator app computes it -----------------------
@@ -949,6 +987,138 @@ try {
     await admin.getByRole('link', { name: 'Profile' }).click();
     await admin.getByRole('heading', { name: 'Profile' }).waitFor();
     await shot(admin, 'profile');
+  });
+
+  await scenario('incoming webhook: made in the channel details, posts live under its name, deleted', async () => {
+    await openChannel(admin, 'general');
+    await openChannel(bob, 'general');
+    await admin.getByRole('button', { name: 'Details' }).click();
+    const section = admin.getByRole('dialog').locator('section[aria-labelledby=details-webhooks]');
+    await section.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    await section.getByText('No webhooks yet.').waitFor();
+    await section.getByLabel('Webhook name').fill('Monitoring');
+    await section.getByRole('button', { name: 'Create webhook' }).click();
+    // The secret URL, shown this once, with a curl example and where the CA certificate is.
+    const urlField = section.getByLabel('Webhook URL', { exact: true });
+    await urlField.waitFor();
+    const url = await urlField.inputValue();
+    assert(/^https:\/\/[^/]+\/api\/v1\/hooks\/[A-Za-z0-9_-]{20,}$/.test(url) && url.startsWith(`${base}/`), `the URL is on this server: ${url}`);
+    const example = await section.getByLabel('Example with curl').inputValue();
+    assert(
+      example ===
+        `curl --cacert outpost-ca.pem -H 'Content-Type: application/json' -d '{"text":"Disk full on db1","display_name":"Zabbix"}' ${url}`,
+      `curl example: ${example}`,
+    );
+    const caLink = section.getByRole('link', { name: 'Download the CA certificate' });
+    assert((await caLink.getAttribute('href')) === '/ca.pem', 'the CA certificate is linked');
+    await shot(admin, 'webhook-created');
+    await section.getByRole('button', { name: 'Done, hide it' }).click();
+    await section.locator('.item-row', { hasText: 'Monitoring' }).getByText('Never used').waitFor();
+    assert((await section.getByLabel('Webhook URL', { exact: true }).count()) === 0, 'the URL is not shown again');
+    await admin.keyboard.press('Escape');
+
+    // A system on the network posts with curl's trust: the CA certificate the page links to.
+    const ca = await admin.evaluate(async () => (await fetch('/ca.pem')).text());
+    assert(ca.includes('BEGIN CERTIFICATE') && ca === readFileSync(join(data, 'certs', 'ca.pem'), 'utf8'), 'the CA at /ca.pem');
+    const posted = await httpsFromNode(ca, url, {
+      method: 'POST',
+      body: { text: 'Disk full on **db1**', display_name: 'Zabbix' },
+    });
+    assert(posted.status === 200 && posted.body.channel_id === generalId, `webhook post: ${JSON.stringify(posted)}`);
+    const msg = messageByText(bob, 'Disk full on');
+    await msg.waitFor();
+    assert((await msg.locator('.msg-author').textContent()) === 'Zabbix', 'the sender name it gave');
+    assert((await msg.locator('.msg-head .bot-tag').textContent()) === 'webhook', 'tagged as a webhook');
+    assert((await msg.locator('.msg-gutter .av-bot').count()) === 1, 'a robot avatar, not initials');
+    assert((await msg.locator('.msg-body strong', { hasText: 'db1' }).count()) === 1, 'its Markdown rendered');
+    // Without a display name it posts under the webhook's own name.
+    const plain = await httpsFromNode(ca, url, { method: 'POST', body: { text: 'Nightly backup finished' } });
+    assert(plain.status === 200, `second post: ${JSON.stringify(plain)}`);
+    await messageByText(bob, 'Nightly backup finished').locator('.msg-author', { hasText: 'Monitoring' }).waitFor();
+    await shot(bob, 'webhook-message');
+    // Nobody's own message: the administrator may delete it, not edit it.
+    const adminMsg = messageByText(admin, 'Disk full on');
+    await adminMsg.hover();
+    await adminMsg.getByRole('button', { name: 'Delete' }).waitFor();
+    assert((await adminMsg.getByRole('button', { name: 'Edit' }).count()) === 0, 'no Edit on a webhook post');
+
+    // Deleted in the UI: the URL stops working at once; what it posted stays.
+    await admin.getByRole('button', { name: 'Details' }).click();
+    const used = section.locator('.item-row', { hasText: 'Monitoring' });
+    await used.getByText(/^Last used/).waitFor();
+    await section.getByRole('button', { name: 'Delete webhook Monitoring' }).click();
+    await section.getByText('Webhook Monitoring was deleted.').waitFor();
+    await admin.keyboard.press('Escape');
+    const refused = await httpsFromNode(ca, url, { method: 'POST', body: { text: 'Anyone there?' } });
+    assert(refused.status === 404, `a deleted webhook's URL is not found: ${refused.status}`);
+    assert((await messageByText(bob, 'Disk full on').locator('.msg-author').textContent()) === 'Zabbix', 'its posts stay');
+  });
+
+  await scenario('bot account: made in the admin page, posts with its token, revoked', async () => {
+    await admin.getByRole('link', { name: 'Admin' }).click();
+    const card = admin.locator('section[aria-labelledby=admin-bots]');
+    await card.getByRole('heading', { name: 'Bots' }).waitFor();
+    await card.getByLabel('Bot user name').fill('deploy-bot');
+    await card.getByLabel('Display name (optional)').fill('Deploy Bot');
+    await card.getByRole('button', { name: 'Create bot' }).click();
+    await card.getByText('Bot deploy-bot was created.').waitFor();
+    const item = card.locator('.bot-item', { hasText: '@deploy-bot' });
+    // The new bot's token form opens by itself; Write ticks Read too.
+    await item.getByLabel('Token name').fill('ci-deploy');
+    await item.getByRole('checkbox', { name: /^Write/ }).check();
+    assert(await item.getByRole('checkbox', { name: /^Read/ }).isChecked(), 'write includes read');
+    await item.getByRole('button', { name: 'Create token' }).click();
+    const tokenField = item.getByLabel('API token', { exact: true });
+    await tokenField.waitFor();
+    const token = await tokenField.inputValue();
+    assert(token.length >= 20 && !/\s/.test(token), `a token: ${token}`);
+    const example = await item.getByLabel('Example with curl').inputValue();
+    assert(
+      example === `curl --cacert outpost-ca.pem -H 'Authorization: Bearer ${token}' ${base}/api/v1/channels`,
+      `curl example: ${example}`,
+    );
+    await shot(admin, 'admin-bot-token');
+    await item.getByRole('button', { name: 'Done, hide it' }).click();
+    const tokenRow = item.locator('.item-row', { hasText: 'ci-deploy' });
+    await tokenRow.waitFor();
+    assert((await tokenRow.locator('.badge').allTextContents()).join() === 'Read,Write', 'its scopes are listed');
+    assert((await item.getByLabel('API token', { exact: true }).count()) === 0, 'the token is not shown again');
+    // The users list tags the bot too.
+    await admin
+      .locator('section[aria-labelledby=admin-users] tbody tr', { hasText: 'deploy-bot' })
+      .locator('.bot-tag', { hasText: 'bot' })
+      .waitFor();
+
+    // The bot joins #general and posts through the REST API, from Node with the CA.
+    const ca = readFileSync(join(data, 'certs', 'ca.pem'), 'utf8');
+    const auth = { Authorization: `Bearer ${token}` };
+    const joined = await httpsFromNode(ca, `${base}/api/v1/channels/${generalId}/join`, { method: 'POST', headers: auth });
+    assert(joined.status >= 200 && joined.status < 300, `the bot joins: ${JSON.stringify(joined)}`);
+    const posted = await httpsFromNode(ca, `${base}/api/v1/channels/${generalId}/messages`, {
+      method: 'POST',
+      headers: auth,
+      body: { body: 'Deployed **v2.1** to production' },
+    });
+    assert(posted.status === 200 || posted.status === 201, `the bot posts: ${JSON.stringify(posted)}`);
+    await openChannel(bob, 'general');
+    const msg = messageByText(bob, 'to production');
+    await msg.waitFor();
+    await msg.locator('.msg-head .bot-tag', { hasText: 'bot' }).waitFor();
+    assert((await msg.locator('.msg-author').textContent()) === 'Deploy Bot', 'under the bot’s display name');
+    await shot(bob, 'bot-message');
+
+    // On a phone the card stacks and nothing sticks out.
+    await admin.setViewportSize({ width: 390, height: 844 });
+    await item.scrollIntoViewIfNeeded();
+    await eventually(() => card.evaluate((el) => el.scrollWidth <= el.clientWidth + 1), 'the bots card fits a phone');
+    await shot(admin, 'admin-bots-phone');
+    await admin.setViewportSize({ width: 1280, height: 800 });
+
+    // Revoked in the UI: the next call with it is refused.
+    await item.getByRole('button', { name: 'Revoke token ci-deploy of deploy-bot' }).click();
+    await item.getByText('Token ci-deploy was revoked.').waitFor();
+    const refused = await httpsFromNode(ca, `${base}/api/v1/channels`, { headers: auth });
+    assert(refused.status === 401, `a revoked token is refused: ${refused.status}`);
   });
 
   await scenario('two-step sign-in: enrol in the profile, sign in with a code and with a recovery code', async () => {

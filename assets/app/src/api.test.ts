@@ -3,6 +3,7 @@ import {
   ApiError,
   NetworkError,
   api,
+  chatApi,
   inviteLink,
   onEnrolmentRequired,
   parseApiError,
@@ -149,6 +150,26 @@ describe('request', () => {
     off();
     await api.users().catch(() => {});
     expect(listener).toHaveBeenCalledTimes(1);
+  });
+
+  it('calls the webhook and bot endpoints', async () => {
+    const fetch = respond(204, '');
+    await chatApi.webhooks(4);
+    await chatApi.createWebhook(4, { name: 'Zabbix' });
+    await chatApi.deleteWebhook(9);
+    await api.bots();
+    await api.createBot({ username: 'backup-bot' });
+    await api.createToken(12, { name: 'nas1', scopes: ['read', 'write'] });
+    await api.revokeToken(30);
+    expect(fetch.mock.calls.map(([url, init]) => [init.method, url, init.body ? JSON.parse(init.body as string) : null])).toEqual([
+      ['GET', '/api/v1/channels/4/webhooks', null],
+      ['POST', '/api/v1/channels/4/webhooks', { name: 'Zabbix' }],
+      ['DELETE', '/api/v1/webhooks/9', null],
+      ['GET', '/api/v1/bots', null],
+      ['POST', '/api/v1/bots', { username: 'backup-bot' }],
+      ['POST', '/api/v1/bots/12/tokens', { name: 'nas1', scopes: ['read', 'write'] }],
+      ['DELETE', '/api/v1/tokens/30', null],
+    ]);
   });
 
   it('reports a non-JSON success body as an invalid response', async () => {

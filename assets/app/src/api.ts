@@ -22,6 +22,8 @@ export interface User {
    * on the signed-in user's own view (`GET /me`).
    */
   two_factor_required?: boolean;
+  /** A bot account: signs in with API tokens only (absent from servers before bots: not a bot). */
+  is_bot?: boolean;
 }
 
 export interface Session {
@@ -58,6 +60,29 @@ export interface TwoFactorEnrolment {
 /** One-time codes for signing in without the phone, shown once. */
 export interface RecoveryCodes {
   recovery_codes: string[];
+}
+
+/** What an API token may do: `write` and `admin` include `read`. */
+export type TokenScope = 'read' | 'write' | 'admin';
+
+/** A bot's API token (never its secret). Times are RFC 3339. */
+export interface ApiToken {
+  id: number;
+  name: string;
+  scopes: TokenScope[];
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** `POST /bots/{id}/tokens`: the new token with its secret, shown once. */
+export interface CreatedApiToken extends ApiToken {
+  token: string;
+}
+
+/** `GET /bots`: a bot account with its tokens. */
+export interface Bot {
+  user: User;
+  tokens: ApiToken[];
 }
 
 /** Who must sign in with an authenticator app. */
@@ -268,6 +293,12 @@ export const api = {
   updateAdminSettings: (body: AdminSettings) => request<AdminSettings>('PUT', '/admin/settings', body),
   createInvite: (body: { expires_in_hours: number }) =>
     request<CreatedInvite>('POST', '/invites', body),
+
+  bots: () => request<Bot[]>('GET', '/bots'),
+  createBot: (body: { username: string; display_name?: string }) => request<User>('POST', '/bots', body),
+  createToken: (botId: number, body: { name: string; scopes: TokenScope[] }) =>
+    request<CreatedApiToken>('POST', `/bots/${seg(String(botId))}/tokens`, body),
+  revokeToken: (tokenId: number) => request<void>('DELETE', `/tokens/${seg(String(tokenId))}`),
 };
 
 // ---- Chat ---------------------------------------------------------------
@@ -324,6 +355,13 @@ export interface Message {
   reactions: Reaction[];
   /** Attachments in the sender's order (absent from servers before file attachments). */
   files?: FileView[];
+  /**
+   * Posted by another system through an incoming webhook (`author_id` is then null): the
+   * sender name to show, which the poster may choose.
+   */
+  sender_name?: string;
+  /** The webhook that posted it, while it still exists. */
+  webhook_id?: number;
 }
 
 /** How the UI presents a file: the server decides from the content, not the name. */
@@ -379,6 +417,26 @@ export interface Person {
   username: string;
   display_name: string;
   presence: Presence;
+  /** A bot account (absent from servers before bots: not a bot). */
+  is_bot?: boolean;
+}
+
+/** A channel's incoming webhook (never its secret). Times are RFC 3339. */
+export interface Webhook {
+  id: number;
+  channel_id: number;
+  name: string;
+  created_by: number | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** `POST /channels/{id}/webhooks`: the new webhook and its secret URL, shown once. */
+export interface CreatedWebhook {
+  webhook: Webhook;
+  token: string;
+  /** Where to post, on this server: `/api/v1/hooks/{token}`. */
+  path: string;
 }
 
 export interface SearchHit {
@@ -482,6 +540,10 @@ export const chatApi = {
   adminStatus: () => request<AdminStatus>('GET', '/admin/status'),
   audit: (params: { before_id?: number; limit?: number } = {}) =>
     request<AuditEntry[]>('GET', `/admin/audit${query(params)}`),
+  webhooks: (channelId: number) => request<Webhook[]>('GET', `/channels/${id(channelId)}/webhooks`),
+  createWebhook: (channelId: number, body: { name: string }) =>
+    request<CreatedWebhook>('POST', `/channels/${id(channelId)}/webhooks`, body),
+  deleteWebhook: (webhookId: number) => request<void>('DELETE', `/webhooks/${id(webhookId)}`),
 };
 
 // ---- Files ---------------------------------------------------------------

@@ -564,3 +564,140 @@ describe('two-step sign-in in the admin page', () => {
     expect(calls.find((c) => c.key === 'PUT /api/v1/admin/settings')?.body).toEqual({ two_factor_policy: 'admins' });
   });
 });
+
+describe('bots in the admin page', () => {
+  const backupBot = {
+    ...alice,
+    id: 12,
+    username: 'backup-bot',
+    display_name: 'Backups',
+    is_admin: false,
+    is_bot: true,
+  };
+  const token = { id: 30, name: 'nas1', scopes: ['read', 'write'], created_at: '2026-01-02T10:00:00Z', last_used_at: null };
+
+  const labelled = (label: string) => root.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`);
+
+  it('creates a bot, gives it a token shown once with its scopes, and revokes it', async () => {
+    let bots: unknown[] = [];
+    let created = 0;
+    fakeApi({
+      'GET /api/v1/me': () => json(200, alice),
+      'GET /api/v1/users': () => json(200, created ? [alice, backupBot] : [alice]),
+      'GET /api/v1/bots': () => json(200, bots),
+      'POST /api/v1/bots': (init) => {
+        const body = JSON.parse(init.body as string);
+        if (body.username === 'bob') return apiError(409, 'conflict', 'user name taken');
+        created++;
+        bots = [{ user: backupBot, tokens: [] }];
+        return json(201, backupBot);
+      },
+      'POST /api/v1/bots/12/tokens': () => {
+        bots = [{ user: backupBot, tokens: [token] }];
+        return json(201, { ...token, token: 'otb_SECRET' });
+      },
+      'DELETE /api/v1/tokens/30': () => new Response(null, { status: 204 }),
+    });
+    const confirm = vi.fn(() => true);
+    window.confirm = confirm;
+    await open('/admin');
+    await settle(() => expect(root.querySelector('#admin-bots')?.textContent).toBe('Bots'));
+    await settle(() => expect(root.textContent).toContain('No bots yet.'));
+
+    // A user name the server would refuse is not sent; a taken one is explained.
+    await type('Bot user name', 'my bot');
+    await submitFor('Bot user name');
+    expect(root.textContent).toContain('A user name is 1 to 32 characters');
+    expect(calls.filter((c) => c.key === 'POST /api/v1/bots')).toHaveLength(0);
+    await type('Bot user name', 'bob');
+    await submitFor('Bot user name');
+    await settle(() => expect(alerts()).toContain('This user name is taken.'));
+
+    await type('Bot user name', ' Backup-Bot ');
+    await type('Display name (optional)', 'Backups');
+    await submitFor('Bot user name');
+    await settle(() => expect(root.textContent).toContain('Bot backup-bot was created.'));
+    expect(calls.filter((c) => c.key === 'POST /api/v1/bots').map((c) => c.body)).toEqual([
+      { username: 'bob' },
+      { username: 'backup-bot', display_name: 'Backups' },
+    ]);
+    // The users list shows it too, tagged.
+    await settle(() => {
+      const row = [...root.querySelectorAll('tbody tr')].find((r) => r.textContent?.includes('backup-bot'));
+      expect(row?.querySelector('.bot-tag')?.textContent).toBe('bot');
+    });
+
+    // Its token form is open: read is ticked; write ticks read, unticking read unticks all.
+    await settle(() => expect(document.activeElement).toBe(screenInput('Token name')));
+    const box = (scope: string) => root.querySelector<HTMLInputElement>(`input[name="scopes"][value="${scope}"]`)!;
+    expect([box('read').checked, box('write').checked, box('admin').checked]).toEqual([true, false, false]);
+    await act(() => box('write').click());
+    expect([box('read').checked, box('write').checked]).toEqual([true, true]);
+    await act(() => box('read').click());
+    expect([box('read').checked, box('write').checked, box('admin').checked]).toEqual([false, false, false]);
+    await type('Token name', 'nas1');
+    await submitFor('Token name');
+    expect(root.textContent).toContain('Choose at least one.');
+    expect(calls.filter((c) => c.key === 'POST /api/v1/bots/12/tokens')).toHaveLength(0);
+    await act(() => box('write').click());
+    expect(root.textContent).not.toContain('This bot is not an administrator yet');
+    await act(() => box('admin').click());
+    expect(root.textContent).toContain('This bot is not an administrator yet');
+    await act(() => box('admin').click());
+    await submitFor('Token name');
+    await settle(() => expect(root.querySelector('.secret-once')).not.toBeNull());
+    expect(calls.find((c) => c.key === 'POST /api/v1/bots/12/tokens')?.body).toEqual({
+      name: 'nas1',
+      scopes: ['read', 'write'],
+    });
+    expect(screenInput('API token').value).toBe('otb_SECRET');
+    expect(screenInput('Example with curl').value).toBe(
+      `curl --cacert outpost-ca.pem -H 'Authorization: Bearer otb_SECRET' ${location.origin}/api/v1/channels`,
+    );
+    const row = root.querySelector('[data-token-id="30"]')!;
+    expect([...row.querySelectorAll('.badge')].map((b) => b.textContent)).toEqual(['Read', 'Write']);
+    expect(row.textContent).toContain('Never used');
+    await click('Done, hide it');
+    expect(root.textContent).not.toContain('otb_SECRET');
+    await settle(() => expect(document.activeElement).toBe(labelled('New token for backup-bot')));
+
+    await act(() => labelled('Revoke token nas1 of backup-bot')!.click());
+    await settle(() => expect(root.textContent).toContain('Token nas1 was revoked.'));
+    expect(confirm).toHaveBeenLastCalledWith('Revoke token nas1 of backup-bot? Programs using it are refused at once.');
+    expect(root.querySelector('[data-token-id="30"]')).toBeNull();
+    expect(calls.map((c) => c.key)).toContain('DELETE /api/v1/tokens/30');
+  });
+
+  it('disables a bot with the user action, and says so in Russian', async () => {
+    setLocale('ru');
+    fakeApi({
+      'GET /api/v1/me': () => json(200, alice),
+      'GET /api/v1/users': () => json(200, [alice, backupBot]),
+      'GET /api/v1/bots': () => json(200, [{ user: backupBot, tokens: [token] }]),
+      'POST /api/v1/users/12/disable': () => new Response(null, { status: 204 }),
+    });
+    const confirm = vi.fn(() => true);
+    window.confirm = confirm;
+    await open('/admin');
+    await settle(() => expect(root.querySelector('[data-bot-id="12"]')).not.toBeNull());
+    const item = root.querySelector('[data-bot-id="12"]')!;
+    expect(item.querySelector('.bot-tag')?.textContent).toBe('бот');
+    expect(item.querySelector('.badge')).not.toBeNull();
+    await act(() => item.querySelector<HTMLButtonElement>('button[aria-label="Отключить backup-bot"]')!.click());
+    await settle(() => expect(root.textContent).toContain('Бот backup-bot отключён: его токены не принимаются.'));
+    expect(confirm).toHaveBeenCalledWith('Отключить бота backup-bot? Его токены перестанут работать, пока вы снова его не включите.');
+    expect(calls.map((c) => c.key)).toContain('POST /api/v1/users/12/disable');
+  });
+
+  it('is hidden when the server has no bots', async () => {
+    fakeApi({
+      'GET /api/v1/me': () => json(200, alice),
+      'GET /api/v1/users': () => json(200, [alice]),
+    });
+    await open('/admin');
+    await settle(() => expect(root.querySelectorAll('tbody tr')).toHaveLength(1));
+    await settle(() => expect(calls.map((c) => c.key)).toContain('GET /api/v1/bots'));
+    await settle(() => expect(root.querySelector('#admin-bots')).toBeNull());
+    expect(root.querySelector('#admin-users')).not.toBeNull();
+  });
+});

@@ -164,6 +164,40 @@ describe('ChatClient', () => {
     reloaded.stop();
   });
 
+  it('reloads the people list once for an account it does not know yet (a new bot)', async () => {
+    let peopleLoads = 0;
+    setFetch(async (url) => {
+      const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
+      if (url === '/api/v1/channels') return json([general]);
+      if (url === '/api/v1/people') {
+        peopleLoads++;
+        const bob = { id: 2, username: 'bob', display_name: 'Bob', presence: 'online' };
+        const bot = { id: 5, username: 'backup-bot', display_name: 'Backups', presence: 'online', is_bot: true };
+        return json(peopleLoads === 1 ? [bob] : [bob, bot]);
+      }
+      return new Response('{}', { status: 404 });
+    });
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    const ws = await connected(client);
+    expect(peopleLoads).toBe(1);
+    ws.receive({ type: 'event', pos: 101, event: { kind: 'message.new', message: message(20, 3) } });
+    ws.receive({ type: 'event', pos: 102, event: { kind: 'message.new', message: message(21, 4, { author_id: 1 }) } });
+    // Webhook posts have no author to look up.
+    ws.receive({
+      type: 'event',
+      pos: 103,
+      event: { kind: 'message.new', message: message(22, 5, { author_id: null, sender_name: 'Zabbix', webhook_id: 3 }) },
+    });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(peopleLoads).toBe(1);
+    ws.receive({ type: 'event', pos: 104, event: { kind: 'message.new', message: message(23, 6, { author_id: 5 }) } });
+    ws.receive({ type: 'event', pos: 105, event: { kind: 'message.new', message: message(24, 7, { author_id: 5 }) } });
+    await settle(() => expect(client.state.people.get(5)?.is_bot).toBe(true));
+    expect(peopleLoads).toBe(2);
+    client.stop();
+  });
+
   it('counts unread messages and mentions, and read events from other devices clear them', async () => {
     const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
     client.start();

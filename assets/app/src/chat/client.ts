@@ -21,6 +21,7 @@ import {
   channelTitle,
   countIncoming,
   isDirect,
+  isWebhookMessage,
   mergeMessages,
   ResumePosition,
   type KeyValueStore,
@@ -110,6 +111,9 @@ export class ChatClient {
   private typingSent = new Map<string, number>();
   private typingTimer: ReturnType<typeof setInterval> | null = null;
   private refreshChannelsTimer: ReturnType<typeof setTimeout> | null = null;
+  private refreshPeopleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Accounts the people list was reloaded for once (one the server does not list stays unknown). */
+  private peopleAskedFor = new Set<number>();
   /** The channel on screen (read state moves while it is visible). */
   current: number | null = null;
   onSignedOut: () => void = () => {};
@@ -196,6 +200,7 @@ export class ChatClient {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.typingTimer) clearInterval(this.typingTimer);
     if (this.refreshChannelsTimer) clearTimeout(this.refreshChannelsTimer);
+    if (this.refreshPeopleTimer) clearTimeout(this.refreshPeopleTimer);
     if (this.presenceTimer) clearTimeout(this.presenceTimer);
     this.uploads.cancelAll();
     const ws = this.ws;
@@ -436,6 +441,7 @@ export class ChatClient {
       case 'member.joined': {
         const userId = Number(event.user_id);
         const channelId = Number(event.channel_id);
+        this.notePerson(userId);
         if (userId === this.me.id) {
           if (!this.state.channels.has(channelId)) this.refreshChannel(channelId);
         }
@@ -495,9 +501,28 @@ export class ChatClient {
     }, 200);
   }
 
+  /**
+   * Someone not in the people list (an account made since it loaded, such as a new bot) wrote
+   * or joined: reload the list, once per account, so their name and tags show.
+   */
+  private notePerson(id: number | null): void {
+    if (id === null || id === this.me.id || !Number.isFinite(id) || !this.state.ready) return;
+    if (this.state.people.has(id) || this.peopleAskedFor.has(id)) return;
+    this.peopleAskedFor.add(id);
+    if (this.refreshPeopleTimer) return;
+    this.refreshPeopleTimer = setTimeout(() => {
+      this.refreshPeopleTimer = null;
+      chatApi.people().then(
+        (list) => this.setPeople(list),
+        () => {},
+      );
+    }, 200);
+  }
+
   private onMessageNew(m: Message): void {
     this.outbox.confirm(m);
     this.insertMessage(m);
+    this.notePerson(m.author_id);
     const channel = this.state.channels.get(m.channel_id);
     if (!channel) {
       // A conversation someone just opened with us.
@@ -875,7 +900,7 @@ export class ChatClient {
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     if (document.visibilityState === 'visible' && document.hasFocus() && channel.id === this.current) return;
     const author = m.author_id !== null ? this.state.people.get(m.author_id) : undefined;
-    const who = author ? author.display_name || author.username : '';
+    const who = author ? author.display_name || author.username : isWebhookMessage(m) ? m.sender_name! : '';
     const where = isDirect(channel) ? who : `${who} · #${channelTitle(channel, this.me.id, this.state.people)}`;
     try {
       const text = m.body.trim() ? plainText(m.body) : messageSummary(m);

@@ -7,11 +7,13 @@ import {
   channelTitle,
   countIncoming,
   GROUP_GAP_MS,
+  isWebhookMessage,
   matchPeople,
   mentionQuery,
   mergeMessages,
   parseSearch,
   ResumePosition,
+  sameSender,
   snippetHtml,
   snippetParts,
   tabTitle,
@@ -278,5 +280,31 @@ describe('parseSearch', () => {
       'from:@ghost',
       'on:yesterday',
     ]);
+  });
+});
+
+describe('webhook posts', () => {
+  const hook = (id: number, at: number, sender: string, webhook = 3) =>
+    msg(id, 0, at, { author_id: null, sender_name: sender, webhook_id: webhook });
+
+  it('are the messages with a sender name and no author', () => {
+    expect(isWebhookMessage(hook(1, T0, 'Zabbix'))).toBe(true);
+    expect(isWebhookMessage(msg(1, 2, T0))).toBe(false);
+    // A system notice has no author and no sender name either.
+    expect(isWebhookMessage(msg(1, 0, T0, { author_id: null, kind: 'system' }))).toBe(false);
+  });
+
+  it('group by webhook and sender name, never with people', () => {
+    expect(sameSender(hook(1, T0, 'Zabbix'), hook(2, T0, 'Zabbix'))).toBe(true);
+    expect(sameSender(hook(1, T0, 'Zabbix'), hook(2, T0, 'Backups'))).toBe(false);
+    expect(sameSender(hook(1, T0, 'Zabbix', 3), hook(2, T0, 'Zabbix', 4))).toBe(false);
+    expect(sameSender(msg(1, 2, T0), msg(2, 2, T0))).toBe(true);
+    expect(sameSender(msg(1, 2, T0), hook(2, T0, 'Zabbix'))).toBe(false);
+    const rows = buildRows(
+      [hook(1, T0, 'Zabbix'), hook(2, T0 + 1000, 'Zabbix'), hook(3, T0 + 2000, 'Backups'), msg(4, 2, T0 + 3000)],
+      null,
+      2,
+    ).filter((r) => r.type === 'message');
+    expect(rows.map((r) => r.type === 'message' && r.first)).toEqual([true, false, true, true]);
   });
 });

@@ -19,11 +19,29 @@ export function dayKey(time: number): string {
   return `${d.getFullYear()}-${mm}-${dd}`;
 }
 
+/** Posted by another system through an incoming webhook: no author, a sender name instead. */
+export function isWebhookMessage(m: Pick<Message, 'author_id' | 'sender_name'>): boolean {
+  return m.author_id === null && typeof m.sender_name === 'string';
+}
+
+/**
+ * Whether two messages come from the same sender, for grouping: the same author, or for
+ * webhook posts the same webhook and sender name.
+ */
+export function sameSender(
+  a: Pick<Message, 'author_id' | 'sender_name' | 'webhook_id'>,
+  b: Pick<Message, 'author_id' | 'sender_name' | 'webhook_id'>,
+): boolean {
+  if (a.author_id !== b.author_id) return false;
+  if (a.author_id !== null) return true;
+  return a.sender_name === b.sender_name && a.webhook_id === b.webhook_id;
+}
+
 /**
  * The rows of a message list: a day divider before the first message of each
  * day, a "new messages" divider before the first message after `lastReadSeq`
  * that someone else wrote, and each message marked `first` when it starts a
- * group (new author, new day, a gap of five minutes, after a divider, or a
+ * group (new sender, new day, a gap of five minutes, after a divider, or a
  * system message).
  */
 export function buildRows(messages: readonly Message[], lastReadSeq: number | null, me: number): Row[] {
@@ -45,7 +63,7 @@ export function buildRows(messages: readonly Message[], lastReadSeq: number | nu
     const first =
       breakGroup ||
       !prev ||
-      prev.author_id !== m.author_id ||
+      !sameSender(prev, m) ||
       prev.kind !== 'text' ||
       m.kind !== 'text' ||
       m.created_at - prev.created_at > GROUP_GAP_MS;

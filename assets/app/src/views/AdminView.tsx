@@ -16,6 +16,7 @@ import { formatBytes, formatDuration } from '../format';
 import { useChat } from '../chat/client';
 import { useStore } from '../chat/store';
 import { Alert } from '../components/Alert';
+import { BotTag } from '../components/BotTag';
 import { Button } from '../components/Button';
 import { CopyField } from '../components/CopyField';
 import { Loading } from '../components/Loading';
@@ -24,13 +25,18 @@ import { describeError } from '../errors';
 import { formatDateTime, getLocale, t, type MessageKey } from '../i18n';
 import { redirectIfSignedOut, useSession } from '../session';
 import { policyApplies } from '../twoFactor';
+import { BotsCard } from './BotsCard';
 
 export function AdminView() {
+  // Bots are user accounts too: a change in either card reloads both lists.
+  const [accounts, setAccounts] = useState(0);
+  const changed = () => setAccounts((n) => n + 1);
   return (
     <div class="page">
       <PageHeading title={t('admin.title')} />
       <InviteCard />
-      <UsersCard />
+      <UsersCard version={accounts} onChanged={changed} />
+      <BotsCard version={accounts} onChanged={changed} />
       <TwoFactorPolicyCard />
       <ChannelsCard />
       <ServerCard />
@@ -111,7 +117,7 @@ function InviteCard() {
   );
 }
 
-function UsersCard() {
+function UsersCard({ version, onChanged }: { version: number; onChanged: () => void }) {
   const { user: me } = useSession();
   const [users, setUsers] = useState<User[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -134,10 +140,11 @@ function UsersCard() {
     return () => {
       cancelled = true;
     };
-  }, [attempt]);
+  }, [attempt, version]);
 
   async function setDisabled(user: User, disabled: boolean) {
-    if (disabled && !window.confirm(t('admin.users.confirmDisable', { username: user.username }))) {
+    const confirmKey = user.is_bot ? 'bots.confirmDisable' : 'admin.users.confirmDisable';
+    if (disabled && !window.confirm(t(confirmKey, { username: user.username }))) {
       return;
     }
     setBusyId(user.id);
@@ -145,8 +152,15 @@ function UsersCard() {
     try {
       await (disabled ? api.disableUser(user.id) : api.enableUser(user.id));
       setUsers((list) => (list ?? []).map((u) => (u.id === user.id ? { ...u, disabled } : u)));
-      const done = disabled ? 'admin.users.disabledDone' : 'admin.users.enabledDone';
+      const done = user.is_bot
+        ? disabled
+          ? 'bots.disabledDone'
+          : 'bots.enabledDone'
+        : disabled
+          ? 'admin.users.disabledDone'
+          : 'admin.users.enabledDone';
       setResult({ ok: true, text: t(done, { username: user.username }) });
+      if (user.is_bot) onChanged();
     } catch (err) {
       if (redirectIfSignedOut(err)) return;
       setResult({ ok: false, text: describeError(err) });
@@ -204,6 +218,7 @@ function UsersCard() {
               <tr key={u.id} class={u.disabled ? 'row-disabled' : undefined}>
                 <th scope="row" class="mono">
                   {u.username}
+                  {u.is_bot && <> <BotTag kind="bot" /></>}
                   {u.id === me.id && <span class="muted"> ({t('admin.users.you')})</span>}
                 </th>
                 <td>{u.display_name}</td>

@@ -23,6 +23,19 @@ export function Avatar({
   );
 }
 
+/** The avatar of a sender who is not a person (a webhook): a generic robot, not initials. */
+export function BotAvatar({ size = 'm' }: { size?: 's' | 'm' | 'l' }) {
+  return (
+    <span class={`av av-${size} av-bot`} aria-hidden="true">
+      <svg class="av-bot-icon" viewBox="0 0 24 24" focusable="false">
+        <path d="M12 3v3M8 21h8M6 7h12a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V9a2 2 0 0 1 2-2z" class="icon-stroke" />
+        <circle cx="9" cy="12" r="1.5" class="icon-fill" />
+        <circle cx="15" cy="12" r="1.5" class="icon-fill" />
+      </svg>
+    </span>
+  );
+}
+
 /** A presence dot with an accessible name. */
 export function PresenceDot({ presence }: { presence: Presence }) {
   return (

@@ -5,6 +5,7 @@ import { useChat } from '../../chat/client';
 import { attentionCount, channelTitle, isDirect, matchPeople } from '../../chat/logic';
 import { useStore } from '../../chat/store';
 import { Alert } from '../../components/Alert';
+import { BotTag } from '../../components/BotTag';
 import { Button } from '../../components/Button';
 import { Field } from '../../components/Field';
 import { Loading } from '../../components/Loading';
@@ -15,6 +16,7 @@ import { useSession } from '../../session';
 import { Avatar, PresenceDot } from './Avatar';
 import { ChannelIcon } from './Sidebar';
 import { openDialog, ui } from './ui';
+import { WebhooksSection } from './Webhooks';
 
 export function Dialogs() {
   const client = useChat();
@@ -249,6 +251,7 @@ function NewDirect({ onClose }: { onClose: () => void }) {
             >
               <Avatar id={p.id} name={p.display_name || p.username} size="s" />
               <span class="person-name">{p.display_name || p.username}</span>
+              {p.is_bot && <BotTag kind="bot" />}
               <span class="muted">@{p.username}</span>
               <PresenceDot presence={p.presence} />
             </button>
@@ -378,7 +381,7 @@ function QuickSwitcher({ onClose }: { onClose: () => void }) {
   );
 }
 
-/** Topic, members (with "add people"), and for owners and admins: rename and archive. */
+/** Topic, members (with "add people"), and for owners and admins: rename, webhooks and archive. */
 function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: () => void }) {
   const client = useChat();
   const { user } = useSession();
@@ -470,6 +473,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
                 <li key={id} class="person person-static">
                   <Avatar id={id} name={label} size="s" />
                   <span class="person-name">{label}</span>
+                  {p?.is_bot && <BotTag kind="bot" />}
                   {p && <span class="muted">@{p.username}</span>}
                   {p && <PresenceDot presence={p.presence} />}
                 </li>
@@ -501,6 +505,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
                 >
                   <Avatar id={p.id} name={p.display_name || p.username} size="s" />
                   <span class="person-name">{p.display_name || p.username}</span>
+                  {p.is_bot && <BotTag kind="bot" />}
                   <span class="muted">@{p.username}</span>
                 </button>
               </li>
@@ -508,6 +513,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
           </ul>
         </section>
       )}
+      {manage && <WebhooksSection channelId={channelId} channelName={`#${title}`} />}
       {manage && (
         <div class="button-row">
           <Button variant={channel.archived ? 'secondary' : 'danger'} busy={busy} onClick={() => void patch({ archived: !channel.archived })}>

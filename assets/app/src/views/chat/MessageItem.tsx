@@ -5,12 +5,14 @@ import { CallRecordItem } from '../../calls/CallRecord';
 import { useChat } from '../../chat/client';
 import { QUICK_REACTIONS } from '../../chat/emoji';
 import { visibleFiles } from '../../chat/files';
+import { isWebhookMessage } from '../../chat/logic';
 import { Markdown, type MentionInfo } from '../../chat/Markdown';
 import type { OutboxItem } from '../../chat/outbox';
+import { BotTag } from '../../components/BotTag';
 import { describeError } from '../../errors';
 import { getLocale, t } from '../../i18n';
 import { Attachments } from './Attachments';
-import { Avatar } from './Avatar';
+import { Avatar, BotAvatar } from './Avatar';
 import { EmojiPicker } from './EmojiPicker';
 import { openPanel } from './ui';
 
@@ -43,6 +45,17 @@ export function personName(people: ReadonlyMap<number, Person>, id: number | nul
   return p ? p.display_name || p.username : t('message.unknownUser', { id });
 }
 
+/** Who a message is from: the webhook's sender name, else the author's name. */
+export function senderName(people: ReadonlyMap<number, Person>, m: Pick<Message, 'author_id' | 'sender_name'>): string {
+  return isWebhookMessage(m) ? m.sender_name! : personName(people, m.author_id);
+}
+
+/** The tag after a sender's name: posted through a webhook, or by a bot account; none for people. */
+export function senderTag(people: ReadonlyMap<number, Person>, m: Pick<Message, 'author_id' | 'sender_name'>): 'webhook' | 'bot' | null {
+  if (isWebhookMessage(m)) return 'webhook';
+  return m.author_id !== null && people.get(m.author_id)?.is_bot ? 'bot' : null;
+}
+
 interface Props {
   message: Message;
   first: boolean;
@@ -62,8 +75,10 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   const client = useChat();
   const [picker, setPicker] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const name = personName(people, m.author_id);
-  const mine = m.author_id === meId;
+  const name = senderName(people, m);
+  const tag = senderTag(people, m);
+  // Posts from a webhook have no author: never "mine", so no editing (moderators may delete).
+  const mine = m.author_id !== null && m.author_id === meId;
   const files = visibleFiles(m);
 
   async function act(fn: () => Promise<Message>) {
@@ -111,11 +126,14 @@ export const MessageItem = memo(function MessageItem(props: Props) {
       data-id={m.id}
       data-item
       tabIndex={-1}
-      aria-label={t('message.label', { name, time: formatFull(m.created_at) })}
+      aria-label={t('message.label', {
+        name: tag ? t('badge.nameWith', { name, badge: t(tag === 'bot' ? 'badge.bot' : 'badge.webhook') }) : name,
+        time: formatFull(m.created_at),
+      })}
     >
       <div class="msg-gutter">
         {first ? (
-          <Avatar id={m.author_id} name={name} />
+          tag === 'webhook' ? <BotAvatar /> : <Avatar id={m.author_id} name={name} />
         ) : (
           <time class="msg-time msg-time-hover" dateTime={new Date(m.created_at).toISOString()} title={formatFull(m.created_at)}>
             {formatTime(m.created_at)}
@@ -126,6 +144,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
         {first && (
           <div class="msg-head">
             <span class="msg-author">{name}</span>
+            {tag && <BotTag kind={tag} />}
             <time class="msg-time" dateTime={new Date(m.created_at).toISOString()} title={formatFull(m.created_at)}>
               {formatTime(m.created_at)}
             </time>

@@ -3,8 +3,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { chatApi, type Message, type SearchHit } from '../../api';
 import { useChat } from '../../chat/client';
 import { conversationKey, messageSummary } from '../../chat/files';
-import { channelTitle, parseSearch, snippetParts } from '../../chat/logic';
+import { channelTitle, parseSearch, sameSender, snippetParts } from '../../chat/logic';
 import { useStore } from '../../chat/store';
+import { BotTag } from '../../components/BotTag';
 import { Loading } from '../../components/Loading';
 import { describeError } from '../../errors';
 import { t } from '../../i18n';
@@ -12,7 +13,7 @@ import { channelPath, navigate } from '../../router';
 import { useSession } from '../../session';
 import { useMentionInfo } from './ChannelView';
 import { Composer, TypingLine } from './Composer';
-import { formatFull, MessageItem, PendingItem, personName } from './MessageItem';
+import { formatFull, MessageItem, PendingItem, senderName, senderTag } from './MessageItem';
 import { openPanel, ui, type Panel } from './ui';
 import { DropOverlay, useFileDrop } from './UploadTray';
 
@@ -133,7 +134,7 @@ function ThreadBody({ panel }: { panel: Extract<Panel, { type: 'thread' }> }) {
         <div class="thread-count" role="separator">
           {t('message.replies', { n: replies.length })}
         </div>
-        {replies.map((m, i) => item(m, i === 0 || replies[i - 1]!.author_id !== m.author_id))}
+        {replies.map((m, i) => item(m, i === 0 || !sameSender(replies[i - 1]!, m)))}
         {pending.map((p) => (
           <PendingItem key={p.client_id} item={p} name={user.display_name || user.username} meId={user.id} />
         ))}
@@ -166,6 +167,7 @@ function MessageResult({ m, children }: { m: Message; children: ComponentChildre
   const { user } = useSession();
   const people = useStore(client.store, (s) => s.people);
   const channel = useStore(client.store, (s) => s.channels.get(m.channel_id));
+  const tag = senderTag(people, m);
   const where = channel
     ? (channel.kind === 'public' || channel.kind === 'private' ? '#' : '') + channelTitle(channel, user.id, people)
     : '';
@@ -181,7 +183,8 @@ function MessageResult({ m, children }: { m: Message; children: ComponentChildre
         }}
       >
         <span class="result-meta">
-          <span class="result-author">{personName(people, m.author_id)}</span>
+          <span class="result-author">{senderName(people, m)}</span>
+          {tag && <BotTag kind={tag} />}
           {where && <span class="result-where">{where}</span>}
           <time class="result-time">{formatFull(m.created_at)}</time>
         </span>
