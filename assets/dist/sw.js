@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-91b18eecfeea";
+const CACHE = "outpost-480ab17d6764";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BNXGPifC.js",
-  "/assets/style-Y74FTINY.css"
+  "/assets/index-AXCsM3QJ.js",
+  "/assets/style-cF9uN49o.css"
 ];
 
 self.addEventListener('install', (event) => {

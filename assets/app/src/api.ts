@@ -439,6 +439,22 @@ export interface CreatedWebhook {
   path: string;
 }
 
+/**
+ * An outgoing webhook (administrators only): a person's message in its channel whose first
+ * word is a trigger word is POSTed to `url`, with `secret` as `token`. Times are RFC 3339.
+ */
+export interface OutgoingWebhook {
+  id: number;
+  channel_id: number;
+  name: string;
+  trigger_words: string[];
+  /** `http://IP-ADDRESS[:PORT]/PATH` on the LAN. */
+  url: string;
+  secret: string;
+  created_by: number | null;
+  created_at: string;
+}
+
 export interface SearchHit {
   message: Message;
   /** Text around the match; highlighted words are between U+E000 and U+E001. */
@@ -544,6 +560,10 @@ export const chatApi = {
   createWebhook: (channelId: number, body: { name: string }) =>
     request<CreatedWebhook>('POST', `/channels/${id(channelId)}/webhooks`, body),
   deleteWebhook: (webhookId: number) => request<void>('DELETE', `/webhooks/${id(webhookId)}`),
+  outgoingWebhooks: () => request<OutgoingWebhook[]>('GET', '/outgoing-webhooks'),
+  createOutgoingWebhook: (channelId: number, body: { name: string; trigger_words: string[]; url: string }) =>
+    request<OutgoingWebhook>('POST', `/channels/${id(channelId)}/outgoing-webhooks`, body),
+  deleteOutgoingWebhook: (hookId: number) => request<void>('DELETE', `/outgoing-webhooks/${id(hookId)}`),
 };
 
 // ---- Files ---------------------------------------------------------------

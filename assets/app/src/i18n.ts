@@ -594,6 +594,49 @@ const en = {
     'It is shown only this once. Anyone who has it can post into {name}: keep it secret, and if it leaks, delete the webhook and create a new one.',
   'webhooks.url': 'Webhook URL',
 
+  'webhooks.incoming': 'Incoming',
+  'outgoing.title': 'Outgoing',
+  'outgoing.intro':
+    'When a message in {name} starts with a trigger word, Outpost sends it to a system on your network and posts that system’s answer back here under the webhook’s name. Only administrators see and manage these.',
+  'outgoing.list': 'Outgoing webhooks of {name}',
+  'outgoing.empty': 'No outgoing webhooks yet.',
+  'outgoing.triggersLabel': 'Trigger words:',
+  'outgoing.urlLabel': 'Calls:',
+  'outgoing.showSecret': 'Show secret',
+  'outgoing.hideSecret': 'Hide secret',
+  'outgoing.showSecretLabel': 'Show the secret of outgoing webhook {name}',
+  'outgoing.hideSecretLabel': 'Hide the secret of outgoing webhook {name}',
+  'outgoing.secret': 'Secret',
+  'outgoing.secretHint':
+    'Sent as “token” in every call: the receiving system compares it with this secret to know the call came from Outpost. Keep it secret.',
+  'outgoing.form': 'New outgoing webhook',
+  'outgoing.name': 'Name',
+  'outgoing.nameHint': 'Answers are posted under this name.',
+  'outgoing.nameInvalid': 'A name is 1 to 64 characters.',
+  'outgoing.triggers': 'Trigger words',
+  'outgoing.triggersHint':
+    'Separated by spaces: 1 to 10 words of up to 32 characters each. A message whose first word is one of them is sent.',
+  'outgoing.triggersPlaceholder': '!status !uptime',
+  'outgoing.triggersInvalid': 'Give 1 to 10 trigger words, separated by spaces, each up to 32 characters.',
+  'outgoing.url': 'URL to call',
+  'outgoing.urlPlaceholder': 'http://10.0.0.5:8080/outpost',
+  'outgoing.urlHint':
+    'Plain http:// to an IP address on your network, with a port and a path if needed: Outpost resolves no names and does not call https. Every call is recorded in the audit log.',
+  'outgoing.urlInvalid':
+    'Use http://IP-ADDRESS[:PORT]/PATH, for example http://10.0.0.5:8080/outpost: an IP address, not a name, and http, not https.',
+  'outgoing.create': 'Create outgoing webhook',
+  'outgoing.creating': 'Creating…',
+  'outgoing.created': 'Outgoing webhook {name} was created. Give its secret to the receiving system.',
+  'outgoing.delete': 'Delete',
+  'outgoing.deleteLabel': 'Delete outgoing webhook {name}',
+  'outgoing.confirmDelete': 'Delete outgoing webhook {name}? Outpost stops calling its URL at once. The answers it posted stay.',
+  'outgoing.deleted': 'Outgoing webhook {name} was deleted.',
+  'outgoing.gone': 'This outgoing webhook does not exist any more.',
+  'outgoing.channelGone': 'This channel does not exist any more.',
+  'outgoing.forbidden': 'Only administrators can manage outgoing webhooks.',
+  'outgoing.invalid':
+    'The server did not accept this webhook: check its name, the trigger words (1 to 10, without spaces, up to 32 characters each) and the URL (http:// to an IP address).',
+
   'bots.title': 'Bots',
   'bots.intro':
     'Bot accounts are for scripts and other programs. They have no password: they use API tokens, sent as “Authorization: Bearer …”. What a bot posts carries a “bot” tag.',
@@ -1260,6 +1303,50 @@ const ru: Catalog = {
   'webhooks.secretIntro':
     'Он показывается только один раз. Любой, у кого он есть, может писать в {name}: храните его в секрете, а если он попадёт в чужие руки, удалите вебхук и создайте новый.',
   'webhooks.url': 'Адрес вебхука',
+
+  'webhooks.incoming': 'Входящие',
+  'outgoing.title': 'Исходящие',
+  'outgoing.intro':
+    'Когда сообщение в {name} начинается со слова-триггера, Outpost отправляет его системе в вашей сети и публикует её ответ здесь под именем вебхука. Видят и настраивают их только администраторы.',
+  'outgoing.list': 'Исходящие вебхуки канала {name}',
+  'outgoing.empty': 'Исходящих вебхуков пока нет.',
+  'outgoing.triggersLabel': 'Слова-триггеры:',
+  'outgoing.urlLabel': 'Вызывает:',
+  'outgoing.showSecret': 'Показать секрет',
+  'outgoing.hideSecret': 'Скрыть секрет',
+  'outgoing.showSecretLabel': 'Показать секрет исходящего вебхука {name}',
+  'outgoing.hideSecretLabel': 'Скрыть секрет исходящего вебхука {name}',
+  'outgoing.secret': 'Секрет',
+  'outgoing.secretHint':
+    'Передаётся как «token» в каждом вызове: принимающая система сверяет его с этим секретом, чтобы убедиться, что вызов пришёл от Outpost. Храните его в тайне.',
+  'outgoing.form': 'Новый исходящий вебхук',
+  'outgoing.name': 'Название',
+  'outgoing.nameHint': 'Ответы публикуются под этим именем.',
+  'outgoing.nameInvalid': 'Название — от 1 до 64 символов.',
+  'outgoing.triggers': 'Слова-триггеры',
+  'outgoing.triggersHint':
+    'Через пробел: от 1 до 10 слов, каждое не длиннее 32 символов. Отправляется сообщение, первое слово которого — одно из них.',
+  'outgoing.triggersPlaceholder': '!status !uptime',
+  'outgoing.triggersInvalid': 'Укажите от 1 до 10 слов-триггеров через пробел, каждое не длиннее 32 символов.',
+  'outgoing.url': 'Адрес для вызова',
+  'outgoing.urlPlaceholder': 'http://10.0.0.5:8080/outpost',
+  'outgoing.urlHint':
+    'Только http:// на IP-адрес в вашей сети, при необходимости с портом и путём: Outpost не разрешает имена и не вызывает https. Каждый вызов записывается в журнал аудита.',
+  'outgoing.urlInvalid':
+    'Нужен адрес вида http://IP-АДРЕС[:ПОРТ]/ПУТЬ, например http://10.0.0.5:8080/outpost: IP-адрес, а не имя, и http, а не https.',
+  'outgoing.create': 'Создать исходящий вебхук',
+  'outgoing.creating': 'Создание…',
+  'outgoing.created': 'Исходящий вебхук {name} создан. Передайте его секрет принимающей системе.',
+  'outgoing.delete': 'Удалить',
+  'outgoing.deleteLabel': 'Удалить исходящий вебхук {name}',
+  'outgoing.confirmDelete':
+    'Удалить исходящий вебхук {name}? Outpost сразу перестанет вызывать его адрес. Опубликованные ответы останутся.',
+  'outgoing.deleted': 'Исходящий вебхук {name} удалён.',
+  'outgoing.gone': 'Этого исходящего вебхука уже нет.',
+  'outgoing.channelGone': 'Этого канала уже нет.',
+  'outgoing.forbidden': 'Управлять исходящими вебхуками могут только администраторы.',
+  'outgoing.invalid':
+    'Сервер не принял этот вебхук: проверьте название, слова-триггеры (от 1 до 10, без пробелов, не длиннее 32 символов) и адрес (http:// на IP-адрес).',
 
   'bots.title': 'Боты',
   'bots.intro':

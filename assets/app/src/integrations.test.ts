@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   botCurl,
   checkName,
+  checkReceiverUrl,
+  checkTriggerWords,
   checkUsername,
   newTokenProblem,
   shellQuote,
@@ -90,5 +92,45 @@ describe('token scopes', () => {
     expect(newTokenProblem('  ', ['read'])).toBe('name');
     expect(newTokenProblem('backup', [])).toBe('scopes');
     expect(newTokenProblem('', [])).toBe('name');
+  });
+});
+
+describe('outgoing webhooks', () => {
+  it('takes 1 to 10 space-separated trigger words of at most 32 characters', () => {
+    expect(checkTriggerWords('  !status   !uptime ')).toEqual(['!status', '!uptime']);
+    expect(checkTriggerWords('статус')).toEqual(['статус']);
+    expect(checkTriggerWords('   ')).toBeNull();
+    expect(checkTriggerWords('a b c d e f g h i j')).toHaveLength(10);
+    expect(checkTriggerWords('a b c d e f g h i j k')).toBeNull();
+    expect(checkTriggerWords('x'.repeat(32))).toEqual(['x'.repeat(32)]);
+    expect(checkTriggerWords('x'.repeat(33))).toBeNull();
+    expect(checkTriggerWords('🚨'.repeat(32))).toEqual(['🚨'.repeat(32)]);
+  });
+
+  it('takes only plain http to an IP address, as the server does', () => {
+    expect(checkReceiverUrl(' http://10.0.0.5:8080/outpost ')).toBe('http://10.0.0.5:8080/outpost');
+    expect(checkReceiverUrl('http://10.0.0.5:8080/hooks/a?b=1')).toBe('http://10.0.0.5:8080/hooks/a?b=1');
+    expect(checkReceiverUrl('http://192.168.1.20')).toBe('http://192.168.1.20');
+    expect(checkReceiverUrl('http://[fd00::1]/x')).toBe('http://[fd00::1]/x');
+    expect(checkReceiverUrl('http://[fd00::1]:9000/x')).toBe('http://[fd00::1]:9000/x');
+    for (const bad of [
+      'https://10.0.0.5/',
+      'http://monitor.local/',
+      'ftp://1.2.3.4/',
+      '10.0.0.5',
+      '',
+      'http://10.0.0.256/',
+      'http://10.0.0/',
+      'http://010.0.0.5/',
+      'http://10.0.0.5:99999/',
+      'http://10.0.0.5:/x',
+      'http://user@10.0.0.5/',
+      'http://10.0.0.5/a b',
+      'http://fd00::1/x',
+      'http://[nope]/x',
+      'http:///x',
+    ]) {
+      expect(checkReceiverUrl(bad), bad).toBeNull();
+    }
   });
 });

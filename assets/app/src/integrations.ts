@@ -1,5 +1,6 @@
-// Incoming webhooks and bot API tokens: small pure helpers for the views (the secret URL,
-// ready-to-copy curl examples, names, the scopes of a new token).
+// Webhooks and bot API tokens: small pure helpers for the views (the secret URL,
+// ready-to-copy curl examples, names, the scopes of a new token, an outgoing webhook's
+// trigger words and receiver URL).
 
 import type { CreatedWebhook, TokenScope } from './api';
 
@@ -95,4 +96,52 @@ export function newTokenProblem(name: string, scopes: readonly TokenScope[]): 'n
   if (checkName(name) === null) return 'name';
   if (!scopes.some((s) => SCOPES.includes(s))) return 'scopes';
   return null;
+}
+
+/** At most this many trigger words per outgoing webhook, each at most TRIGGER_MAX characters. */
+export const MAX_TRIGGERS = 10;
+export const TRIGGER_MAX = 32;
+
+/**
+ * An outgoing webhook's trigger words from a space-separated input, or null when there are
+ * not 1 to MAX_TRIGGERS of them or one is longer than TRIGGER_MAX characters.
+ */
+export function checkTriggerWords(input: string): string[] | null {
+  const words = input.split(/\s+/).filter((w) => w !== '');
+  if (words.length < 1 || words.length > MAX_TRIGGERS) return null;
+  if (words.some((w) => [...w].length > TRIGGER_MAX || /[\u0000-\u001f\u007f-\u009f]/.test(w))) return null;
+  return words;
+}
+
+/** An IPv4 address as the server parses one: four decimal numbers 0 to 255, no leading zeros. */
+function isIPv4(host: string): boolean {
+  return /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(host);
+}
+
+/** An IPv6 address in brackets (`[fd00::1]`), checked by the browser's own URL parser. */
+function isIPv6(host: string): boolean {
+  if (!/^\[[0-9A-Fa-f:.]+\]$/.test(host)) return false;
+  try {
+    return new URL(`http://${host}/`).hostname.startsWith('[');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An outgoing webhook's receiver URL (trimmed), or null when it is not the shape the server
+ * takes: `http://IP-ADDRESS[:PORT][/PATH]`, plain http to an IP address (Outpost resolves no
+ * names), without spaces or a user name.
+ */
+export function checkReceiverUrl(input: string): string | null {
+  const url = input.trim();
+  const match = /^http:\/\/([^/?#]*)([/?#].*)?$/i.exec(url);
+  if (!match || /[\s\u0000-\u001f\u007f-\u009f]/.test(url)) return null;
+  const hostPort = /^(\[[^\]]*\]|[^:[\]]*)(?::(\d{1,5}))?$/.exec(match[1] ?? '');
+  if (!hostPort) return null;
+  const host = hostPort[1] ?? '';
+  const port = hostPort[2];
+  if (!isIPv4(host) && !isIPv6(host)) return null;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return null;
+  return url;
 }

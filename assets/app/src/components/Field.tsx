@@ -13,8 +13,10 @@ interface FieldProps {
   readOnly?: boolean;
   autoFocus?: boolean;
   maxLength?: number;
-  /** The on-screen keyboard to offer (`numeric` for digit codes). */
-  inputMode?: 'numeric' | 'text';
+  /** The on-screen keyboard to offer (`numeric` for digit codes, `url` for addresses). */
+  inputMode?: 'numeric' | 'text' | 'url';
+  /** An example of what to type (never instead of the label or hint). */
+  placeholder?: string;
   hint?: string;
   /** Validation message shown under the input; marks it aria-invalid. */
   error?: string | null;
@@ -64,6 +66,7 @@ export function Field(props: FieldProps) {
         onInput={(event) => props.onValue(event.currentTarget.value)}
         autoComplete={props.autoComplete}
         inputMode={props.inputMode}
+        placeholder={props.placeholder}
         autoCapitalize={verbatim ? 'off' : undefined}
         spellcheck={verbatim ? false : undefined}
         required={props.required}

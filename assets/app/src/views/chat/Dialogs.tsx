@@ -513,7 +513,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
           </ul>
         </section>
       )}
-      {manage && <WebhooksSection channelId={channelId} channelName={`#${title}`} />}
+      {manage && <WebhooksSection channelId={channelId} channelName={`#${title}`} outgoing={user.is_admin} />}
       {manage && (
         <div class="button-row">
           <Button variant={channel.archived ? 'secondary' : 'danger'} busy={busy} onClick={() => void patch({ archived: !channel.archived })}>

@@ -230,3 +230,124 @@ describe('webhooks in the channel details', () => {
     expect(root.querySelectorAll('.item-row')).toHaveLength(0);
   });
 });
+
+describe('outgoing webhooks in the channel details', () => {
+  const out = {
+    id: 2,
+    channel_id: 4,
+    name: 'Status',
+    trigger_words: ['!status', '!uptime'],
+    url: 'http://10.0.0.5:8080/outpost',
+    secret: 'S3CRET',
+    created_by: 1,
+    created_at: '2026-01-02T10:00:00Z',
+  };
+  let calls: { key: string; body: unknown }[];
+
+  function fakeApi(handlers: Record<string, () => Response>) {
+    calls = [];
+    setFetch(async (url, init) => {
+      const key = `${init.method} ${url}`;
+      calls.push({ key, body: init.body ? JSON.parse(init.body as string) : undefined });
+      const handler = handlers[key];
+      return handler ? handler() : new Response('{"error":{"code":"not-found","message":"no"}}', { status: 404 });
+    });
+  }
+  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
+  const outgoing = () => $('[aria-labelledby="details-outgoing"]')!;
+  const type = async (label: string, value: string) => {
+    const field = [...outgoing().querySelectorAll('label')].find((l) => l.textContent === label)!;
+    const input = root.querySelector<HTMLInputElement>(`#${CSS.escape(field.htmlFor)}`)!;
+    await act(() => {
+      input.value = value;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+  };
+  const submit = () =>
+    act(() => {
+      outgoing().querySelector('form')!.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    });
+
+  it('is only there for administrators', async () => {
+    fakeApi({ 'GET /api/v1/channels/4/webhooks': () => json(200, []) });
+    await show(<WebhooksSection channelId={4} channelName="#ops" />);
+    await settle(() => expect(root.textContent).toContain('No webhooks yet.'));
+    expect($('[aria-labelledby="details-outgoing"]')).toBeNull();
+    expect(calls.some((c) => c.key.includes('outgoing'))).toBe(false);
+  });
+
+  it('lists this channel’s, shows a secret on demand, checks the form, creates and deletes', async () => {
+    fakeApi({
+      'GET /api/v1/channels/4/webhooks': () => json(200, []),
+      'GET /api/v1/outgoing-webhooks': () => json(200, [out, { ...out, id: 9, channel_id: 5, name: 'Elsewhere' }]),
+      'POST /api/v1/channels/4/outgoing-webhooks': () =>
+        json(201, { ...out, id: 3, name: 'Uptime', trigger_words: ['!up'], url: 'http://[fd00::1]/x', secret: 'N3W' }),
+      'DELETE /api/v1/outgoing-webhooks/2': () => new Response(null, { status: 204 }),
+    });
+    const confirm = vi.fn(() => true);
+    window.confirm = confirm;
+    await show(<WebhooksSection channelId={4} channelName="#ops" outgoing />);
+    await settle(() => expect(outgoing().querySelectorAll('.item-row')).toHaveLength(1));
+    expect($('#details-outgoing')!.textContent).toBe('Outgoing');
+    const row = outgoing().querySelector('.item-row')!;
+    expect(row.querySelector('.item-name')!.textContent).toBe('Status');
+    expect([...row.querySelectorAll('.badge')].map((b) => b.textContent)).toEqual(['!status', '!uptime']);
+    expect(row.textContent).toContain('http://10.0.0.5:8080/outpost');
+    // The secret only behind "show", then with a copy button.
+    expect(root.textContent).not.toContain('S3CRET');
+    const toggle = buttonLabelled('Show the secret of outgoing webhook Status')!;
+    expect(toggle.getAttribute('aria-expanded')).toBe('false');
+    await act(() => toggle.click());
+    expect(row.querySelector<HTMLInputElement>('.outgoing-secret input')!.value).toBe('S3CRET');
+    expect(row.querySelector('.outgoing-secret')!.textContent).toContain('Copy');
+    expect(buttonLabelled('Hide the secret of outgoing webhook Status')!.getAttribute('aria-expanded')).toBe('true');
+    await act(() => buttonLabelled('Hide the secret of outgoing webhook Status')!.click());
+    expect(root.textContent).not.toContain('S3CRET');
+
+    // What the server would refuse is not sent.
+    await type('Name', 'Uptime');
+    await type('Trigger words', '   ');
+    await type('URL to call', 'https://monitor.local/hook');
+    await submit();
+    expect(outgoing().textContent).toContain('Give 1 to 10 trigger words');
+    expect(outgoing().textContent).toContain('Use http://IP-ADDRESS[:PORT]/PATH');
+    expect(calls.filter((c) => c.key.startsWith('POST'))).toHaveLength(0);
+
+    await type('Trigger words', ' !up ');
+    await type('URL to call', ' http://[fd00::1]/x ');
+    await submit();
+    await settle(() => expect(outgoing().querySelectorAll('.item-row')).toHaveLength(2));
+    expect(calls.find((c) => c.key === 'POST /api/v1/channels/4/outgoing-webhooks')?.body).toEqual({
+      name: 'Uptime',
+      trigger_words: ['!up'],
+      url: 'http://[fd00::1]/x',
+    });
+    expect(outgoing().textContent).toContain('Outgoing webhook Uptime was created.');
+    // The new one's secret is shown at once.
+    expect($<HTMLInputElement>('[data-outgoing-id="3"] .outgoing-secret input')!.value).toBe('N3W');
+
+    await act(() => buttonLabelled('Delete outgoing webhook Status')!.click());
+    await settle(() => expect(outgoing().textContent).toContain('Outgoing webhook Status was deleted.'));
+    expect(confirm).toHaveBeenCalledWith(
+      'Delete outgoing webhook Status? Outpost stops calling its URL at once. The answers it posted stay.',
+    );
+    expect(outgoing().querySelectorAll('.item-row')).toHaveLength(1);
+  });
+
+  it('says what the server refused in the reader’s language', async () => {
+    setLocale('ru');
+    fakeApi({
+      'GET /api/v1/channels/4/webhooks': () => json(200, []),
+      'GET /api/v1/outgoing-webhooks': () => json(200, []),
+      'POST /api/v1/channels/4/outgoing-webhooks': () =>
+        json(400, { error: { code: 'invalid', message: 'the URL must be http://IP-ADDRESS[:PORT]/PATH' } }),
+    });
+    await show(<WebhooksSection channelId={4} channelName="#ops" outgoing />);
+    await settle(() => expect(outgoing().textContent).toContain('Исходящих вебхуков пока нет.'));
+    await type('Название', 'Статус');
+    await type('Слова-триггеры', '!статус');
+    await type('Адрес для вызова', 'http://10.0.0.5/');
+    await submit();
+    await settle(() => expect(outgoing().querySelector('[role="alert"]')!.textContent).toMatch(/^Сервер не принял этот вебхук/));
+  });
+});

@@ -9,6 +9,7 @@ import { describeError, type ErrorMessages } from '../../errors';
 import { formatDateTime, t } from '../../i18n';
 import { checkName, webhookCurl, webhookUrl } from '../../integrations';
 import { redirectIfSignedOut } from '../../session';
+import { OutgoingWebhooks } from './OutgoingWebhooks';
 
 /** Listing or creating: the server hides a channel's webhooks from everyone but its managers. */
 const MANAGE_ERRORS: ErrorMessages = {
@@ -25,8 +26,17 @@ const DELETE_ERRORS: ErrorMessages = {
 /**
  * A channel's incoming webhooks, in its details for its owners and administrators: the list
  * (created, last used, delete), and a form for a new one, whose secret URL is shown once.
+ * With `outgoing` (administrators), a second part: the channel's outgoing webhooks.
  */
-export function WebhooksSection({ channelId, channelName }: { channelId: number; channelName: string }) {
+export function WebhooksSection({
+  channelId,
+  channelName,
+  outgoing = false,
+}: {
+  channelId: number;
+  channelName: string;
+  outgoing?: boolean;
+}) {
   const [hooks, setHooks] = useState<Webhook[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -161,6 +171,7 @@ export function WebhooksSection({ channelId, channelName }: { channelId: number;
       <h3 id="details-webhooks" class="details-heading">
         {t('webhooks.title')}
       </h3>
+      {outgoing && <h4 class="details-subheading">{t('webhooks.incoming')}</h4>}
       <p class="muted integrations-intro">{t('webhooks.intro', { name: channelName })}</p>
       {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
       {list}
@@ -194,6 +205,7 @@ export function WebhooksSection({ channelId, channelName }: { channelId: number;
           </form>
         )
       )}
+      {outgoing && <OutgoingWebhooks channelId={channelId} channelName={channelName} />}
     </section>
   );
 }
