@@ -53,6 +53,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub media: MediaConfig,
     pub calls: CallsConfig,
+    pub ldap: LdapConfig,
 }
 
 impl Default for Config {
@@ -79,6 +80,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             media: MediaConfig::default(),
             calls: CallsConfig::default(),
+            ldap: LdapConfig::default(),
         }
     }
 }
@@ -290,6 +292,97 @@ impl BackupConfig {
         let (h, m) = self.time.split_once(':')?;
         let (h, m) = (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?);
         (h < 24 && m < 60).then_some((h, m))
+    }
+}
+
+/// Signing in with the agency's directory (OpenLDAP, Active Directory). Off unless `urls` is set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LdapConfig {
+    /// Tried in order: `ldaps://HOST[:PORT]`, or `ldap://` with `starttls` (or `allow_plain`).
+    pub urls: Vec<String>,
+    /// Upgrade `ldap://` connections with StartTLS.
+    pub starttls: bool,
+    /// PEM file of the CA(s) that signed the directory's certificate (needed for TLS).
+    pub ca_file: Option<PathBuf>,
+    /// Allow `ldap://` without TLS: passwords would cross the network in clear.
+    pub allow_plain: bool,
+    /// The service account Outpost searches with (empty: anonymous search).
+    pub bind_dn: String,
+    /// File holding the service account's password (never in this file, never logged).
+    pub bind_password_file: Option<PathBuf>,
+    /// Where people are, e.g. `ou=people,dc=agency,dc=lan`.
+    pub user_base: String,
+    /// Which entries are people who may sign in.
+    pub user_filter: String,
+    /// The attribute people sign in with (`uid`; `sAMAccountName` on Active Directory).
+    pub username_attribute: String,
+    pub display_name_attribute: String,
+    /// Seconds to wait for the directory before a sign-in fails with "unreachable".
+    pub timeout_secs: u64,
+}
+
+impl Default for LdapConfig {
+    fn default() -> Self {
+        LdapConfig {
+            urls: Vec::new(),
+            starttls: false,
+            ca_file: None,
+            allow_plain: false,
+            bind_dn: String::new(),
+            bind_password_file: None,
+            user_base: String::new(),
+            user_filter: "(objectClass=person)".into(),
+            username_attribute: "uid".into(),
+            display_name_attribute: "cn".into(),
+            timeout_secs: 5,
+        }
+    }
+}
+
+impl LdapConfig {
+    pub fn enabled(&self) -> bool {
+        !self.urls.is_empty()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        for url in &self.urls {
+            let plain = url.starts_with("ldap://");
+            if !plain && !url.starts_with("ldaps://") {
+                return Err(format!(
+                    "ldap.urls: {url:?} must start with ldaps:// or ldap://"
+                ));
+            }
+            if plain && !self.starttls && !self.allow_plain {
+                return Err(format!(
+                    "ldap.urls: {url:?} would send passwords in clear: use ldaps://, set \
+                     ldap.starttls = true, or (only on a trusted wire) ldap.allow_plain = true"
+                ));
+            }
+        }
+        if self.user_base.trim().is_empty() {
+            return Err("ldap.user_base must name where people are in the directory".into());
+        }
+        if !self.user_filter.starts_with('(') || !self.user_filter.ends_with(')') {
+            return Err("ldap.user_filter must be an LDAP filter in parentheses".into());
+        }
+        if self.username_attribute.trim().is_empty()
+            || self.display_name_attribute.trim().is_empty()
+        {
+            return Err(
+                "ldap.username_attribute and ldap.display_name_attribute are needed".into(),
+            );
+        }
+        if !self.bind_dn.is_empty() && self.bind_password_file.is_none() {
+            return Err("ldap.bind_dn needs ldap.bind_password_file".into());
+        }
+        if !(1..=120).contains(&self.timeout_secs) {
+            return Err("ldap.timeout_secs must be 1 to 120".into());
+        }
+        Ok(())
     }
 }
 
@@ -650,6 +743,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        self.ldap.validate()?;
         if self.site_name.trim().is_empty() || self.site_name.len() > 64 {
             return Err("site_name must be 1 to 64 characters".into());
         }
@@ -788,6 +882,38 @@ mod tests {
         let c = load_str(EXAMPLE_CONFIG, &[]).unwrap();
         assert_eq!(c.listen.port(), 443);
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/outpost"));
+    }
+
+    #[test]
+    fn directory_settings_refuse_passwords_in_clear_unless_allowed() {
+        let base = "[ldap]\nuser_base = \"ou=people,dc=x\"\n";
+        let err = load_str(&format!("{base}urls = [\"ldap://10.0.0.2\"]\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("in clear"), "{err}");
+        for extra in ["starttls = true", "allow_plain = true"] {
+            load_str(
+                &format!("{base}urls = [\"ldap://10.0.0.2\"]\n{extra}\n"),
+                &[],
+            )
+            .unwrap();
+        }
+        load_str(&format!("{base}urls = [\"ldaps://10.0.0.2\"]\n"), &[]).unwrap();
+        let err = load_str("[ldap]\nurls = [\"ldaps://10.0.0.2\"]\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("user_base"), "{err}");
+        let err = load_str(&format!("{base}urls = [\"http://10.0.0.2\"]\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ldaps://"), "{err}");
+        let err = load_str(
+            &format!("{base}urls = [\"ldaps://10.0.0.2\"]\nbind_dn = \"cn=x\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("bind_password_file"), "{err}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod backup;
 pub mod calls;
 pub mod chat;
 pub mod config;
+pub mod directory;
 pub mod discovery;
 pub mod http;
 pub mod hub;

@@ -56,6 +56,9 @@ enum Command {
     Ca(CaCommand),
     /// Check the data directory, database and certificates
     Doctor,
+    /// The agency's directory ([ldap] in the configuration)
+    #[command(subcommand)]
+    Ldap(LdapCommand),
     /// Take an encrypted backup (safe while the server runs), or check one
     #[command(args_conflicts_with_subcommands = true)]
     Backup {
@@ -329,6 +332,12 @@ fn backup_key(identity: Option<PathBuf>, passphrase: bool) -> anyhow::Result<out
     }
 }
 
+#[derive(Subcommand)]
+enum LdapCommand {
+    /// Connect, bind as the service account and search for people; say plainly what failed
+    Test,
+}
+
 fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => {
@@ -348,6 +357,25 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Ca(CaCommand::Fingerprint) => {
             println!("{}", outpost::admin::ca(&config)?.fingerprint());
+        }
+        Command::Ldap(LdapCommand::Test) => {
+            let Some(dir) = outpost::directory::Directory::from_config(&config.ldap)? else {
+                anyhow::bail!("no directory is configured: set ldap.urls in the configuration");
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the runtime")?;
+            let report = runtime.block_on(dir.test())?;
+            println!("connected:     {}", report.url);
+            println!("bound as:      {}", report.service_bind);
+            println!("people found:  {}", report.people);
+            for p in &report.sample {
+                println!("  {} ({}) {}", p.username, p.display_name, p.dn);
+            }
+            if report.people == 0 {
+                anyhow::bail!("the search found nobody: check ldap.user_base and ldap.user_filter");
+            }
         }
         Command::Doctor => {
             let findings = outpost::admin::doctor(&config);

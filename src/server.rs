@@ -61,6 +61,8 @@ pub enum ServeError {
     Pki(#[from] PkiError),
     #[error("cannot start the account service: {0}")]
     Auth(#[from] AuthError),
+    #[error("the [ldap] settings cannot be used: {0}")]
+    Directory(#[from] crate::directory::DirectoryError),
     #[error("a startup task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
     #[error("another Outpost server is using the data directory {path} and did not stop within {waited_secs} s; stop it first")]
@@ -270,7 +272,8 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
             let lock = lock_data_dir(&config.data_dir)?;
             let store = Store::open(&config.db_path())?;
             let pki = Pki::load_or_create(&config)?;
-            let auth = Auth::new(store.clone(), config.auth.clone())?;
+            let directory = crate::directory::Directory::from_config(&config.ldap)?;
+            let auth = Auth::new(store.clone(), config.auth.clone())?.with_directory(directory);
             Ok((store, pki, auth, lock))
         })
         .await??

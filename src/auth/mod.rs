@@ -53,6 +53,8 @@ pub enum AuthError {
     AlreadyEnabled,
     #[error("the administrator requires two-step sign-in for this account")]
     TwoFactorRequired,
+    #[error("the directory cannot be reached; try again, or ask an administrator")]
+    DirectoryUnavailable,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -429,6 +431,8 @@ pub struct Auth {
     dummy_hash: Arc<String>,
     /// `two_factor::Policy` as a number: read on every request, changed only by the admin API.
     two_factor_policy: Arc<std::sync::atomic::AtomicU8>,
+    /// The agency's directory, when `[ldap]` is configured.
+    directory: Option<crate::directory::Directory>,
 }
 
 impl Auth {
@@ -441,6 +445,7 @@ impl Auth {
             hasher: Arc::new(Hasher::per_core()),
             dummy_hash: Arc::new(dummy_hash),
             two_factor_policy: Arc::default(),
+            directory: None,
         })
     }
 
@@ -529,11 +534,33 @@ impl Auth {
             keys.push(account_key);
             Some(attempt)
         };
-        let (user, hash) = match found {
-            Some((u, h)) => (Some(u), h),
-            None => (None, self.dummy_hash.as_str().to_string()),
+        // Directory accounts, and names unknown here, are checked against the directory when
+        // there is one; local accounts (the break-glass administrator) never are.
+        let ask_directory = match &found {
+            Some((u, _)) => u.from_directory,
+            None => true,
         };
-        let ok = self.hasher.verify(password.to_string(), hash).await;
+        let (user, ok) = match (&self.directory, ask_directory) {
+            (Some(dir), true) => match dir.authenticate(&name, password).await {
+                Ok(Some(person)) => match self.directory_account(person).await {
+                    Some(u) => (Some(u), true),
+                    None => (found.map(|f| f.0), false),
+                },
+                Ok(None) => (found.map(|f| f.0), false),
+                Err(e) => {
+                    tracing::warn!(error = %e, "directory sign-in failed");
+                    return Err(AuthError::DirectoryUnavailable);
+                }
+            },
+            _ => {
+                let (user, hash) = match found {
+                    Some((u, h)) => (Some(u), h),
+                    None => (None, self.dummy_hash.as_str().to_string()),
+                };
+                let ok = self.hasher.verify(password.to_string(), hash).await;
+                (user, ok)
+            }
+        };
         // The second factor is asked for only once the password is right, and a wrong code
         // counts against the same limits as a wrong password.
         let mut failure = AuthError::InvalidCredentials;
@@ -586,6 +613,57 @@ impl Auth {
                 })
                 .await?;
                 Err(failure)
+            }
+        }
+    }
+
+    /// Signs people in against this directory from now on.
+    pub fn with_directory(mut self, directory: Option<crate::directory::Directory>) -> Auth {
+        self.directory = directory;
+        self
+    }
+
+    /// The account here of a person the directory vouched for: created at the first sign-in,
+    /// its display name brought up to date at each. None (a failed sign-in) when the name
+    /// cannot be a user name here or a local account has it.
+    async fn directory_account(&self, person: crate::directory::DirectoryUser) -> Option<User> {
+        let Ok(username) = validate_username(&person.username) else {
+            tracing::warn!(dn = %person.dn, "a directory user name that is not valid here");
+            return None;
+        };
+        let display = validate_display_name(&person.display_name, &username)
+            .unwrap_or_else(|_| username.clone());
+        let entry = Entry {
+            actor: "directory".into(),
+            action: "directory-account-updated",
+            target: username.clone(),
+            details: person.dn.clone(),
+            ..Default::default()
+        };
+        let result = self
+            .store
+            .write(move |t| {
+                let before = users::user_by_name(t, &username).ok();
+                let user = users::upsert_directory_user(t, &username, &display, &person.dn)?;
+                let changed = before
+                    .as_ref()
+                    .is_none_or(|b| b.display_name != user.display_name);
+                if changed {
+                    let action = if before.is_none() {
+                        "directory-account-created"
+                    } else {
+                        "directory-account-updated"
+                    };
+                    audit::append(t, &Entry { action, ..entry })?;
+                }
+                Ok(user)
+            })
+            .await;
+        match result {
+            Ok(u) => Some(u),
+            Err(e) => {
+                tracing::warn!(error = %e, "a directory sign-in could not use its account here");
+                None
             }
         }
     }

@@ -166,6 +166,11 @@ impl From<AuthError> for ApiError {
             AuthError::AlreadyEnabled => {
                 ApiError::new(StatusCode::CONFLICT, "already-enabled", e.to_string())
             }
+            AuthError::DirectoryUnavailable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "directory-unavailable",
+                e.to_string(),
+            ),
             AuthError::TwoFactorRequired => {
                 ApiError::new(StatusCode::FORBIDDEN, "two-factor-required", e.to_string())
             }

@@ -302,6 +302,11 @@ const MIGRATIONS: &[&str] = &[
         created_at    INTEGER NOT NULL
     );
     "#,
+    // 10: accounts that come from the agency's directory (LDAP): their entry's DN; they have
+    // no password here.
+    r#"
+    ALTER TABLE users ADD COLUMN directory_dn TEXT;
+    "#,
 ];
 
 /// The schema version this binary writes.

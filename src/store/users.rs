@@ -16,6 +16,8 @@ pub struct User {
     pub two_factor: bool,
     /// A bot account: no password sign-in, only API tokens.
     pub is_bot: bool,
+    /// An account from the agency's directory: signs in against it, has no password here.
+    pub from_directory: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -56,7 +58,8 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
 }
 
 const USER_COLS: &str =
-    "id, username, display_name, is_admin, disabled, created_at, totp_secret IS NOT NULL, is_bot";
+    "id, username, display_name, is_admin, disabled, created_at, totp_secret IS NOT NULL, is_bot, \
+     directory_dn IS NOT NULL";
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -68,6 +71,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         created_at: r.get(5)?,
         two_factor: r.get(6)?,
         is_bot: r.get(7)?,
+        from_directory: r.get(8)?,
     })
 }
 
@@ -131,8 +135,40 @@ pub fn credentials(c: &Connection, username: &str) -> Result<Option<(User, Strin
     Ok(c.prepare_cached(&format!(
         "SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"
     ))?
-    .query_row([username], |r| Ok((user_row(r)?, r.get::<_, String>(8)?)))
+    .query_row([username], |r| Ok((user_row(r)?, r.get::<_, String>(9)?)))
     .optional()?)
+}
+
+/// Creates or updates the account of a person who signed in with the directory. A local
+/// account of the same name is not taken over (`Conflict`).
+pub fn upsert_directory_user(
+    c: &Connection,
+    username: &str,
+    display_name: &str,
+    dn: &str,
+) -> Result<User> {
+    let existing = c
+        .prepare_cached("SELECT id, directory_dn IS NOT NULL FROM users WHERE username = ?1")?
+        .query_row([username], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?))
+        })
+        .optional()?;
+    match existing {
+        Some((_, false)) => Err(StoreError::Conflict("a local account has that user name")),
+        Some((id, true)) => {
+            c.prepare_cached(
+                "UPDATE users SET display_name = ?2, directory_dn = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, display_name, dn])?;
+            user_by_id(c, id)
+        }
+        None => {
+            let user = create_user(c, username, display_name, "!", false)?;
+            c.prepare_cached("UPDATE users SET directory_dn = ?2 WHERE id = ?1")?
+                .execute(params![user.id, dn])?;
+            user_by_id(c, user.id)
+        }
+    }
 }
 
 pub fn password_hash(c: &Connection, user_id: i64) -> Result<String> {

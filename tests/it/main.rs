@@ -13,6 +13,7 @@ mod damage;
 mod files;
 mod helpers;
 mod http;
+mod ldap;
 mod realtime;
 mod rtc_client;
 mod tls;

@@ -1,0 +1,334 @@
+//! Directory sign-in against a real OpenLDAP server (Debian's `slapd`), started once for the
+//! whole test run on 127.0.0.1 from a temporary directory, and ended when the test process ends.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const BASE: &str = "dc=example,dc=org";
+const SERVICE_DN: &str = "cn=outpost,dc=example,dc=org";
+const SERVICE_PASSWORD: &str = "service-secret";
+const ROOT_DN: &str = "cn=admin,dc=example,dc=org";
+const ROOT_PASSWORD: &str = "root-secret";
+
+struct Slapd {
+    url: String,
+    dir: PathBuf,
+    /// The watchdog shell; it ends slapd and itself when this process ends.
+    _watchdog: std::sync::Mutex<std::process::Child>,
+}
+
+fn person(uid: &str, cn: &str, password: &str) -> String {
+    format!(
+        "dn: uid={uid},ou=people,{BASE}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {cn}\n\
+         sn: {cn}\ntitle: Duty officer\nuserPassword: {password}\n\n"
+    )
+}
+
+/// The test run's directory server, started at first use.
+fn slapd() -> &'static Slapd {
+    static SLAPD: OnceLock<Slapd> = OnceLock::new();
+    SLAPD.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("outpost-slapd")
+            .tempdir()
+            .unwrap()
+            .keep();
+        std::fs::create_dir_all(dir.join("db")).unwrap();
+        let conf = format!(
+            "include /etc/ldap/schema/core.schema\n\
+             include /etc/ldap/schema/cosine.schema\n\
+             include /etc/ldap/schema/inetorgperson.schema\n\
+             modulepath /usr/lib/ldap\nmoduleload back_mdb\n\
+             pidfile {d}/slapd.pid\n\
+             database mdb\nsuffix \"{BASE}\"\nrootdn \"{ROOT_DN}\"\nrootpw {ROOT_PASSWORD}\n\
+             directory {d}/db\nmaxsize 10485760\n",
+            d = dir.display()
+        );
+        std::fs::write(dir.join("slapd.conf"), conf).unwrap();
+        let mut ldif = format!(
+            "dn: {BASE}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n\n\
+             dn: ou=people,{BASE}\nobjectClass: organizationalUnit\nou: people\n\n\
+             dn: {SERVICE_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n\
+             cn: outpost\nuserPassword: {SERVICE_PASSWORD}\n\n"
+        );
+        for (uid, cn, pw) in [
+            ("anna", "Anna Petrova", "anna-password"),
+            ("boris", "Boris Ivanov", "boris-password"),
+            ("vera", "Vera Smirnova", "vera-password"),
+            ("admin", "Directory Admin Lookalike", "lookalike-password"),
+        ] {
+            ldif.push_str(&person(uid, cn, pw));
+        }
+        std::fs::write(dir.join("data.ldif"), ldif).unwrap();
+        let out = std::process::Command::new("slapadd")
+            .arg("-f")
+            .arg(dir.join("slapd.conf"))
+            .arg("-l")
+            .arg(dir.join("data.ldif"))
+            .output()
+            .expect("slapadd (Debian's slapd package) is installed");
+        assert!(out.status.success(), "slapadd: {}", String::from_utf8_lossy(&out.stderr));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("ldap://127.0.0.1:{port}");
+        // slapd runs in the foreground under a watchdog that ends it when this test process
+        // ends, however it ends.
+        let script = format!(
+            "slapd -f {d}/slapd.conf -h {url}/ -d 0 >{d}/slapd.log 2>&1 & s=$!; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $s 2>/dev/null; do sleep 1; done; kill $s",
+            d = dir.display(),
+            parent = std::process::id(),
+        );
+        let watchdog = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "slapd did not start: see {}", dir.display());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Slapd {
+            url,
+            dir,
+            _watchdog: std::sync::Mutex::new(watchdog),
+        }
+    })
+}
+
+fn directory_config(c: &mut outpost::config::Config, url: &str) {
+    let d = slapd();
+    let pw = d.dir.join("service-password");
+    std::fs::write(&pw, format!("{SERVICE_PASSWORD}\n")).unwrap();
+    c.ldap = outpost::config::LdapConfig {
+        urls: vec![url.to_string()],
+        allow_plain: true,
+        bind_dn: SERVICE_DN.into(),
+        bind_password_file: Some(pw),
+        user_base: format!("ou=people,{BASE}"),
+        user_filter: "(objectClass=inetOrgPerson)".into(),
+        ..Default::default()
+    };
+}
+
+async fn login(app: &TestApp, name: &str, password: &str) -> reqwest::Response {
+    app.api_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": name, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn ldapmodify(ldif: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("ldapmodify")
+        .args(["-x", "-H", &slapd().url, "-D", ROOT_DN, "-w", ROOT_PASSWORD])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ldif.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[tokio::test]
+async fn people_sign_in_with_the_directory_and_their_account_follows_it() {
+    let url = slapd().url.clone();
+    let app = spawn_app_with(|c| directory_config(c, &url)).await;
+    let admin = app.setup_admin().await;
+
+    // First sign-in creates the account from the directory entry.
+    let r = login(&app, "anna", "anna-password").await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["user"]["username"], "anna");
+    assert_eq!(body["user"]["display_name"], "Anna Petrova");
+    let anna = body["token"].as_str().unwrap().to_string();
+    assert_eq!(app.get_with(&anna, "/api/v1/channels").await.status(), 200);
+    // Names are not case-sensitive, as in the directory.
+    assert_eq!(login(&app, "ANNA", "anna-password").await.status(), 200);
+    let r = login(&app, "anna", "wrong-password").await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(error_code(r).await, "invalid-credentials");
+    assert_eq!(login(&app, "nobody", "whatever-pass").await.status(), 401);
+
+    // A change in the directory reaches the account at the next sign-in.
+    ldapmodify(&format!(
+        "dn: uid=anna,ou=people,{BASE}\nchangetype: modify\nreplace: cn\ncn: Anna Sidorova\n"
+    ));
+    let body: Value = login(&app, "anna", "anna-password")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["user"]["display_name"], "Anna Sidorova");
+
+    // The local administrator (break-glass) signs in with the local password, and the
+    // directory's "admin" entry cannot take that account over.
+    assert_eq!(login(&app, ADMIN, ADMIN_PASSWORD).await.status(), 200);
+    assert_eq!(
+        login(&app, "admin", "lookalike-password").await.status(),
+        401
+    );
+
+    // Directory accounts have no password here to change or use.
+    let r = api(
+        &app,
+        &anna,
+        Method::PUT,
+        "/api/v1/me/password",
+        Some(json!({"current_password": "anna-password", "new_password": "local-password-1"})),
+    )
+    .await;
+    assert_ne!(
+        r.status(),
+        204,
+        "a directory account's password lives in the directory"
+    );
+
+    let audit: Value = app
+        .get_with(&admin, "/api/v1/admin/audit")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let text = audit.to_string();
+    assert!(text.contains("directory-account-created"));
+    assert!(text.contains("directory-account-updated"));
+    assert!(!text.contains(SERVICE_PASSWORD) && !text.contains("anna-password"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn filter_characters_in_a_user_name_find_nobody() {
+    let url = slapd().url.clone();
+    let app = spawn_app_with(|c| directory_config(c, &url)).await;
+    for name in [
+        "*",
+        "*)(uid=*",
+        "anna)(|(uid=*",
+        "an*",
+        "boris)(objectClass=*",
+        "\\2a",
+        "anna\u{0}",
+    ] {
+        for password in ["anna-password", "boris-password"] {
+            let r = login(&app, name, password).await;
+            assert_eq!(r.status(), 401, "{name:?}");
+        }
+    }
+    // An empty password would be an anonymous bind, which the directory accepts.
+    assert_eq!(login(&app, "boris", "").await.status(), 401);
+    assert_eq!(login(&app, "boris", "boris-password").await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_directory_refuses_sign_ins_plainly_and_keeps_sessions() {
+    let url = slapd().url.clone();
+    let app = spawn_app_with(|c| directory_config(c, &url)).await;
+    app.setup_admin().await;
+    let vera: Value = login(&app, "vera", "vera-password")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let vera = vera["token"].as_str().unwrap().to_string();
+    let (dir, mut config) = app.stop().await;
+
+    // The same site restarted with a directory that does not answer.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("ldap://{}", dead.local_addr().unwrap());
+    drop(dead);
+    config.ldap.urls = vec![dead_url];
+    config.ldap.timeout_secs = 2;
+    let app = spawn_in(dir, config).await;
+    let r = login(&app, "vera", "vera-password").await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(error_code(r).await, "directory-unavailable");
+    assert_eq!(
+        app.get_with(&vera, "/api/v1/me").await.status(),
+        200,
+        "sessions go on"
+    );
+    assert_eq!(
+        login(&app, ADMIN, ADMIN_PASSWORD).await.status(),
+        200,
+        "local accounts too"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn ldap_test_says_what_it_found_and_what_failed() {
+    let d = slapd();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, password: &str| {
+        let pw = dir.path().join(format!("{name}.pw"));
+        std::fs::write(&pw, password).unwrap();
+        let conf = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &conf,
+            format!(
+                "data_dir = \"{data}\"\n[ldap]\nurls = [\"{url}\"]\nallow_plain = true\n\
+                 bind_dn = \"{SERVICE_DN}\"\nbind_password_file = \"{pw}\"\n\
+                 user_base = \"ou=people,{BASE}\"\nuser_filter = \"(objectClass=inetOrgPerson)\"\n",
+                data = dir.path().join("data").display(),
+                url = d.url,
+                pw = pw.display(),
+            ),
+        )
+        .unwrap();
+        conf
+    };
+    let good = write("good", SERVICE_PASSWORD);
+    let out = tokio::task::spawn_blocking(move || {
+        outpost_bin()
+            .args(["ldap", "test", "--config"])
+            .arg(&good)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("people found:  4"), "{text}");
+    assert!(text.contains("boris"), "{text}");
+    assert!(!text.contains(SERVICE_PASSWORD));
+
+    let bad = write("bad", "not-the-password");
+    let out = tokio::task::spawn_blocking(move || {
+        outpost_bin()
+            .args(["ldap", "test", "--config"])
+            .arg(&bad)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success());
+    assert!(err.contains("refused Outpost's service account"), "{err}");
+    assert!(!err.contains("not-the-password"));
+}
