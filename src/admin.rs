@@ -118,6 +118,17 @@ pub fn user_set_disabled(config: &Config, name: &str, disabled: bool) -> Result<
     Ok(user)
 }
 
+/// `outpost ldap sync`: the server's directory sync, run now, beside a running server.
+pub async fn ldap_sync(
+    config: &Config,
+    dir: &crate::directory::Directory,
+) -> Result<crate::auth::directory_sync::SyncReport> {
+    let store = open(config)?;
+    let report = crate::auth::directory_sync::sync_directory(dir, &store, "cli").await;
+    store.close();
+    Ok(report?)
+}
+
 /// Turns a user's two-step sign-in off (a lost phone and no recovery codes).
 pub fn user_reset_two_factor(config: &Config, name: &str) -> Result<User> {
     let store = open(config)?;

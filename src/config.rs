@@ -320,6 +320,9 @@ pub struct LdapConfig {
     pub display_name_attribute: String,
     /// Seconds to wait for the directory before a sign-in fails with "unreachable".
     pub timeout_secs: u64,
+    /// How often directory accounts are compared with the directory (0: only by
+    /// `outpost ldap sync`): people it no longer lists are disabled here.
+    pub sync_interval_secs: u64,
 }
 
 impl Default for LdapConfig {
@@ -336,6 +339,7 @@ impl Default for LdapConfig {
             username_attribute: "uid".into(),
             display_name_attribute: "cn".into(),
             timeout_secs: 5,
+            sync_interval_secs: 900,
         }
     }
 }

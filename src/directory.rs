@@ -234,6 +234,22 @@ impl Directory {
         Ok((res.rc == 0).then(|| person.clone()))
     }
 
+    /// Everyone `user_filter` matches under `user_base`.
+    pub async fn people(&self) -> Result<Vec<DirectoryUser>> {
+        let (mut ldap, _) = self.connect().await?;
+        self.service_bind(&mut ldap).await?;
+        let people = self
+            .search(&mut ldap, &self.config.user_filter, usize::MAX)
+            .await?;
+        let _ = ldap.unbind().await;
+        Ok(people)
+    }
+
+    pub fn sync_interval(&self) -> Option<Duration> {
+        (self.config.sync_interval_secs > 0)
+            .then(|| Duration::from_secs(self.config.sync_interval_secs))
+    }
+
     /// Connects, binds as the service account and searches for people: each step's failure
     /// is reported plainly.
     pub async fn test(&self) -> Result<TestReport> {

@@ -336,6 +336,8 @@ fn backup_key(identity: Option<PathBuf>, passphrase: bool) -> anyhow::Result<out
 enum LdapCommand {
     /// Connect, bind as the service account and search for people; say plainly what failed
     Test,
+    /// Compare directory accounts with the directory now: disable people it no longer lists
+    Sync,
 }
 
 fn run(command: Command, config: Config) -> anyhow::Result<()> {
@@ -375,6 +377,23 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             if report.people == 0 {
                 anyhow::bail!("the search found nobody: check ldap.user_base and ldap.user_filter");
+            }
+        }
+        Command::Ldap(LdapCommand::Sync) => {
+            let Some(dir) = outpost::directory::Directory::from_config(&config.ldap)? else {
+                anyhow::bail!("no directory is configured: set ldap.urls in the configuration");
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the runtime")?;
+            let report = runtime.block_on(outpost::admin::ldap_sync(&config, &dir))?;
+            println!("people listed by the directory: {}", report.listed);
+            for name in &report.disabled {
+                println!("disabled {name} (sessions ended)");
+            }
+            for name in &report.updated {
+                println!("updated {name}");
             }
         }
         Command::Doctor => {
@@ -794,6 +813,9 @@ mod docs {
             "outpost-user-disable" => &[("outpost user disable bob", "Lock bob out and end all of his sessions at once.")],
             "outpost-user-enable" => &[("outpost user enable bob", "Let bob sign in again.")],
             "outpost-user-reset-password" => &[("outpost user reset-password bob", "Print a new generated password and end all of his sessions.")],
+            "outpost-user-reset-two-factor" => &[("outpost user reset-two-factor bob", "Bob lost his phone and his recovery codes: turn his two-step sign-in off (he sets it up again if the site requires it).")],
+            "outpost-ldap" | "outpost-ldap-test" => &[("outpost ldap test --config /etc/outpost/outpost.toml", "Check the [ldap] settings: connect, bind as the service account, search for people.")],
+            "outpost-ldap-sync" => &[("outpost ldap sync --config /etc/outpost/outpost.toml", "Disable now the accounts of people the directory no longer lists (the server also does this every ldap.sync_interval_secs).")],
             "outpost-user-promote" => &[
                 ("outpost user promote alice", "Make alice an administrator."),
                 ("outpost user promote alice --revoke", "Take it away again."),

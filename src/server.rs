@@ -434,6 +434,15 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         shutdown_rx.clone(),
         move || sweep_files(media.clone()),
     )));
+    if let Some(every) = auth.directory().and_then(|d| d.sync_interval()) {
+        let auth = auth.clone();
+        let store = store.clone();
+        tasks.push(tokio::spawn(periodic(
+            every,
+            shutdown_rx.clone(),
+            move || sync_directory(auth.clone(), store.clone()),
+        )));
+    }
     let chat = state.chat.clone();
     tasks.push(tokio::spawn(periodic(
         SEARCH_INDEX_EVERY,
@@ -862,6 +871,23 @@ async fn sweep_files(media: crate::media::Media) {
         ),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "file sweep failed"),
+    }
+}
+
+/// Compares directory accounts with the directory (see `auth::directory_sync`).
+async fn sync_directory(auth: Auth, store: Store) {
+    let Some(dir) = auth.directory() else {
+        return;
+    };
+    match crate::auth::directory_sync::sync_directory(dir, &store, "directory sync").await {
+        Ok(r) if r.disabled.len() + r.updated.len() > 0 => tracing::info!(
+            listed = r.listed,
+            disabled = r.disabled.len(),
+            updated = r.updated.len(),
+            "directory sync changed accounts"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "directory sync"),
     }
 }
 

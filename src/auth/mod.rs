@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub mod bots;
+pub mod directory_sync;
 pub mod two_factor;
 
 use argon2::password_hash::{self, PasswordHash, SaltString};
@@ -617,6 +618,10 @@ impl Auth {
         }
     }
 
+    pub fn directory(&self) -> Option<&crate::directory::Directory> {
+        self.directory.as_ref()
+    }
+
     /// Signs people in against this directory from now on.
     pub fn with_directory(mut self, directory: Option<crate::directory::Directory>) -> Auth {
         self.directory = directory;
@@ -925,15 +930,14 @@ impl Auth {
         current: &str,
         new: &str,
     ) -> Result<()> {
-        validate_password(new)?;
-        let user_id = user.id;
-        let hash = self
-            .store
-            .read(move |c| users::password_hash(c, user_id))
-            .await?;
-        if !self.hasher.verify(current.to_string(), hash).await {
-            return Err(AuthError::WrongPassword);
+        if user.from_directory {
+            return Err(AuthError::Validation(
+                "this account's password is kept in the agency's directory: change it there".into(),
+            ));
         }
+        validate_password(new)?;
+        self.check_password(user, current).await?;
+        let user_id = user.id;
         let new_hash = self.hasher.hash(new.to_string()).await?;
         let keep = session_id.to_string();
         let entry = Entry {

@@ -226,7 +226,26 @@ impl Auth {
         Ok(policy)
     }
 
-    async fn check_password(&self, user: &User, password: &str) -> Result<()> {
+    /// The account's password: the directory's for a directory account, else the local one.
+    pub(super) async fn check_password(&self, user: &User, password: &str) -> Result<()> {
+        if user.from_directory {
+            let Some(dir) = &self.directory else {
+                return Err(AuthError::DirectoryUnavailable);
+            };
+            return match dir.authenticate(&user.username, password).await {
+                Ok(Some(p))
+                    if super::validate_username(&p.username).ok()
+                        == Some(user.username.clone()) =>
+                {
+                    Ok(())
+                }
+                Ok(_) => Err(AuthError::WrongPassword),
+                Err(e) => {
+                    tracing::warn!(error = %e, "directory password check failed");
+                    Err(AuthError::DirectoryUnavailable)
+                }
+            };
+        }
         let user_id = user.id;
         let hash = self
             .store

@@ -171,6 +171,14 @@ pub fn upsert_directory_user(
     }
 }
 
+/// Accounts that came from the directory.
+pub fn directory_accounts(c: &Connection) -> Result<Vec<User>> {
+    Ok(list_users(c)?
+        .into_iter()
+        .filter(|u| u.from_directory)
+        .collect())
+}
+
 pub fn password_hash(c: &Connection, user_id: i64) -> Result<String> {
     Ok(
         c.prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-fn base32_decode(s: &str) -> Vec<u8> {
+pub fn base32_decode(s: &str) -> Vec<u8> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut bits = 0u64;
     let mut n = 0;
@@ -26,7 +26,7 @@ fn base32_decode(s: &str) -> Vec<u8> {
 }
 
 /// RFC 4226 HOTP over the RFC 6238 counter for `unix_secs`.
-fn code_at(secret: &[u8], unix_secs: u64) -> String {
+pub fn code_at(secret: &[u8], unix_secs: u64) -> String {
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
     mac.update(&(unix_secs / 30).to_be_bytes());
     let h = mac.finalize().into_bytes();
@@ -38,7 +38,7 @@ fn code_at(secret: &[u8], unix_secs: u64) -> String {
     format!("{:06}", bin % 1_000_000)
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
