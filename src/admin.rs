@@ -119,13 +119,29 @@ pub fn user_set_disabled(config: &Config, name: &str, disabled: bool) -> Result<
 }
 
 /// `outpost ldap sync`: the server's directory sync, run now, beside a running server.
+/// Compares directory accounts with the directory now. Channel memberships change only when
+/// no server is running: a live server keeps who is in which channel in memory and applies
+/// `ldap.channel_groups` itself at its own sync.
 pub async fn ldap_sync(
     config: &Config,
     dir: &crate::directory::Directory,
 ) -> Result<crate::auth::directory_sync::SyncReport> {
     let store = open(config)?;
-    let report = crate::auth::directory_sync::sync_directory(dir, &store, "cli").await;
+    let lock = crate::server::try_lock_data_dir(&config.data_dir);
+    let mut auth = crate::auth::Auth::new(store.clone(), config.auth.clone())?
+        .with_directory(Some(dir.clone()));
+    if lock.is_some() {
+        let memberships = store.read_blocking(crate::store::chat::all_memberships)?;
+        auth = auth.with_chat(crate::chat::Chat::new(
+            store.clone(),
+            crate::hub::LocalHub::new(memberships),
+            crate::chat::ChatLimits::from(&config.limits),
+            std::sync::Arc::new(crate::metrics::Metrics::default()),
+        ));
+    }
+    let report = auth.sync_directory("cli").await;
     store.close();
+    drop(lock);
     Ok(report?)
 }
 

@@ -318,6 +318,29 @@ pub struct LdapConfig {
     /// The attribute people sign in with (`uid`; `sAMAccountName` on Active Directory).
     pub username_attribute: String,
     pub display_name_attribute: String,
+    /// Profile fields taken from the directory (an empty name: not taken; people then edit
+    /// that field themselves). On Active Directory: `title`, `department`, `telephoneNumber`,
+    /// `thumbnailPhoto`.
+    pub title_attribute: String,
+    pub department_attribute: String,
+    pub phone_attribute: String,
+    /// A JPEG or PNG photo, made into the person's profile photo.
+    pub photo_attribute: String,
+    /// Where groups are (empty: groups are not used).
+    pub group_base: String,
+    /// Which entries under `group_base` are groups.
+    pub group_filter: String,
+    /// The attribute that names a group in `admin_groups` and `channel_groups`.
+    pub group_name_attribute: String,
+    /// The attribute listing a group's members: their DNs (`member`, `uniqueMember`) or their
+    /// user names (`memberUid`).
+    pub group_member_attribute: String,
+    /// Members of these groups are administrators here, and directory accounts outside them
+    /// are not (local accounts are never changed). Empty: the directory does not decide.
+    pub admin_groups: Vec<String>,
+    /// Group name → channel names: the group's members are made members of those channels,
+    /// and removed when they leave the group.
+    pub channel_groups: std::collections::BTreeMap<String, Vec<String>>,
     /// Seconds to wait for the directory before a sign-in fails with "unreachable".
     pub timeout_secs: u64,
     /// How often directory accounts are compared with the directory (0: only by
@@ -338,6 +361,18 @@ impl Default for LdapConfig {
             user_filter: "(objectClass=person)".into(),
             username_attribute: "uid".into(),
             display_name_attribute: "cn".into(),
+            title_attribute: "title".into(),
+            department_attribute: "departmentNumber".into(),
+            phone_attribute: "telephoneNumber".into(),
+            photo_attribute: "jpegPhoto".into(),
+            group_base: String::new(),
+            group_filter: "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)\
+                           (objectClass=posixGroup)(objectClass=group))"
+                .into(),
+            group_name_attribute: "cn".into(),
+            group_member_attribute: "member".into(),
+            admin_groups: Vec::new(),
+            channel_groups: std::collections::BTreeMap::new(),
             timeout_secs: 5,
             sync_interval_secs: 900,
         }
@@ -385,6 +420,32 @@ impl LdapConfig {
         }
         if !(1..=120).contains(&self.timeout_secs) {
             return Err("ldap.timeout_secs must be 1 to 120".into());
+        }
+        let groups_used = !self.admin_groups.is_empty() || !self.channel_groups.is_empty();
+        if groups_used && self.group_base.trim().is_empty() {
+            return Err(
+                "ldap.admin_groups and ldap.channel_groups need ldap.group_base (where the \
+                 groups are)"
+                    .into(),
+            );
+        }
+        if !self.group_base.is_empty()
+            && (!self.group_filter.starts_with('(') || !self.group_filter.ends_with(')'))
+        {
+            return Err("ldap.group_filter must be an LDAP filter in parentheses".into());
+        }
+        if !self.group_base.is_empty()
+            && (self.group_name_attribute.trim().is_empty()
+                || self.group_member_attribute.trim().is_empty())
+        {
+            return Err(
+                "ldap.group_name_attribute and ldap.group_member_attribute are needed".into(),
+            );
+        }
+        for (group, channels) in &self.channel_groups {
+            if channels.is_empty() {
+                return Err(format!("ldap.channel_groups: {group:?} names no channel"));
+            }
         }
         Ok(())
     }
@@ -918,6 +979,24 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("bind_password_file"), "{err}");
+        let ok = format!("{base}urls = [\"ldaps://10.0.0.2\"]\n");
+        let err = load_str(&format!("{ok}admin_groups = [\"ops\"]\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("group_base"), "{err}");
+        let err = load_str(
+            &format!("{ok}group_base = \"ou=g\"\n[ldap.channel_groups]\nops = []\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("names no channel"), "{err}");
+        let c = load_str(
+            &format!("{ok}group_base = \"ou=g\"\n[ldap.channel_groups]\nops = [\"duty\"]\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.ldap.channel_groups["ops"], ["duty"]);
     }
 
     #[test]

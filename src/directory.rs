@@ -23,12 +23,34 @@ pub enum DirectoryError {
 
 type Result<T, E = DirectoryError> = std::result::Result<T, E>;
 
-/// A person as the directory describes them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A photo larger than this in the directory is ignored (directories hold thumbnails; this is
+/// far above any sane one).
+const MAX_PHOTO_BYTES: usize = 4 << 20;
+
+/// A person as the directory describes them. A profile field is None when the configuration
+/// maps no attribute to it (people then keep it themselves), and empty when the entry lacks it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DirectoryUser {
     pub dn: String,
     pub username: String,
     pub display_name: String,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    pub phone: Option<String>,
+    /// None when no photo attribute is mapped; Some(empty) when the entry has no photo.
+    pub photo: Option<Vec<u8>>,
+    /// Names of the groups (under `group_base`) that list this person.
+    pub groups: Vec<String>,
+}
+
+impl std::fmt::Debug for DirectoryUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryUser")
+            .field("dn", &self.dn)
+            .field("username", &self.username)
+            .field("groups", &self.groups)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What `outpost ldap test` reports.
@@ -38,6 +60,36 @@ pub struct TestReport {
     pub service_bind: String,
     pub people: usize,
     pub sample: Vec<DirectoryUser>,
+    /// Groups found under `group_base` (None: groups are not used).
+    pub groups: Option<usize>,
+    /// Groups named in `admin_groups` or `channel_groups` that the directory does not have.
+    pub missing_groups: Vec<String>,
+}
+
+struct Group {
+    name: String,
+    members: Vec<String>,
+}
+
+/// A DN compared loosely: case and the spaces around separators do not matter.
+fn dn_key(dn: &str) -> String {
+    dn.split(',')
+        .map(|rdn| {
+            rdn.split('=')
+                .map(|p| p.trim().to_lowercase())
+                .collect::<Vec<_>>()
+                .join("=")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Group {
+    fn lists(&self, dn_key_of_person: &str, username: &str) -> bool {
+        self.members
+            .iter()
+            .any(|m| m == username || dn_key(m) == dn_key_of_person)
+    }
 }
 
 #[derive(Clone)]
@@ -81,6 +133,15 @@ fn tls_config(ca_file: &std::path::Path) -> Result<Arc<rustls::ClientConfig>> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// The library panics on malformed entries; a hostile or broken server must not take the
+/// sign-in task down with it.
+fn construct(entry: ldap3::ResultEntry) -> Option<SearchEntry> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        SearchEntry::construct(entry)
+    }))
+    .ok()
 }
 
 impl Directory {
@@ -157,24 +218,36 @@ impl Directory {
     }
 
     fn person(&self, entry: ldap3::ResultEntry) -> Option<DirectoryUser> {
-        // The library panics on malformed entries; a hostile or broken server must not
-        // take the sign-in task down with it.
-        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            SearchEntry::construct(entry)
-        }))
-        .ok()?;
+        let e = construct(entry)?;
         let first = |attr: &str| {
             e.attrs
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(attr))
                 .and_then(|(_, v)| v.first().cloned())
         };
+        let mapped = |attr: &str| (!attr.is_empty()).then(|| first(attr).unwrap_or_default());
         let username = first(&self.config.username_attribute)?;
         let display_name = first(&self.config.display_name_attribute).unwrap_or_default();
+        let photo_attr = self.config.photo_attribute.as_str();
+        // A photo is binary, but one that happens to be valid UTF-8 lands among the text values.
+        let photo = (!photo_attr.is_empty()).then(|| {
+            e.bin_attrs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(photo_attr))
+                .and_then(|(_, v)| v.first().cloned())
+                .or_else(|| first(photo_attr).map(String::into_bytes))
+                .filter(|p| p.len() <= MAX_PHOTO_BYTES)
+                .unwrap_or_default()
+        });
         Some(DirectoryUser {
+            title: mapped(&self.config.title_attribute),
+            department: mapped(&self.config.department_attribute),
+            phone: mapped(&self.config.phone_attribute),
+            photo,
             dn: e.dn,
             username,
             display_name,
+            groups: Vec::new(),
         })
     }
 
@@ -184,10 +257,18 @@ impl Directory {
         filter: &str,
         limit: usize,
     ) -> Result<Vec<DirectoryUser>> {
-        let attrs = [
-            self.config.username_attribute.as_str(),
-            self.config.display_name_attribute.as_str(),
-        ];
+        let attrs: Vec<&str> = [
+            &self.config.username_attribute,
+            &self.config.display_name_attribute,
+            &self.config.title_attribute,
+            &self.config.department_attribute,
+            &self.config.phone_attribute,
+            &self.config.photo_attribute,
+        ]
+        .into_iter()
+        .map(String::as_str)
+        .filter(|a| !a.is_empty())
+        .collect();
         let (entries, _res) = ldap
             .search(&self.config.user_base, Scope::Subtree, filter, attrs)
             .await
@@ -199,6 +280,74 @@ impl Directory {
             .take(limit)
             .filter_map(|e| self.person(e))
             .collect())
+    }
+
+    fn groups_used(&self) -> bool {
+        !self.config.group_base.is_empty()
+    }
+
+    /// Groups under `group_base` matching `group_filter` and `extra` (a filter, or empty).
+    async fn groups(&self, ldap: &mut Ldap, extra: &str) -> Result<Vec<Group>> {
+        let filter = if extra.is_empty() {
+            self.config.group_filter.clone()
+        } else {
+            format!("(&{}{extra})", self.config.group_filter)
+        };
+        let attrs = [
+            self.config.group_name_attribute.as_str(),
+            self.config.group_member_attribute.as_str(),
+        ];
+        let (entries, _res) = ldap
+            .search(&self.config.group_base, Scope::Subtree, &filter, attrs)
+            .await
+            .map_err(|e| DirectoryError::Search(format!("groups: {e}")))?
+            .success()
+            .map_err(|e| DirectoryError::Search(format!("groups: {e}")))?;
+        Ok(entries
+            .into_iter()
+            .filter_map(construct)
+            .filter_map(|e| {
+                let values = |attr: &str| {
+                    e.attrs
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(attr))
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                let name = values(&self.config.group_name_attribute)
+                    .into_iter()
+                    .next()?;
+                Some(Group {
+                    name,
+                    members: values(&self.config.group_member_attribute),
+                })
+            })
+            .collect())
+    }
+
+    /// The groups listing one person, by their DN or their user name.
+    async fn groups_of(&self, ldap: &mut Ldap, person: &DirectoryUser) -> Result<Vec<String>> {
+        if !self.groups_used() {
+            return Ok(Vec::new());
+        }
+        let attr = &self.config.group_member_attribute;
+        let filter = format!(
+            "(|({attr}={})({attr}={}))",
+            ldap_escape(&person.dn),
+            ldap_escape(&person.username)
+        );
+        let key = dn_key(&person.dn);
+        let mut names: Vec<String> = self
+            .groups(ldap, &filter)
+            .await?
+            .into_iter()
+            // The server matched; checking again keeps a loose server from granting a group.
+            .filter(|g| g.lists(&key, &person.username))
+            .map(|g| g.name)
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 
     /// The person with this user name, if the password is theirs. `Ok(None)` for an unknown
@@ -221,28 +370,69 @@ impl Directory {
             self.config.username_attribute,
             ldap_escape(username)
         );
-        let found = self.search(&mut ldap, &filter, 2).await?;
-        let [person] = found.as_slice() else {
+        let mut found = self.search(&mut ldap, &filter, 2).await?;
+        if found.len() != 1 {
             let _ = ldap.unbind().await;
             return Ok(None);
-        };
+        }
+        let mut person = found.remove(0);
+        // Groups are read as the service account, before binding as the person.
+        person.groups = self.groups_of(&mut ldap, &person).await?;
         let res = ldap
             .simple_bind(&person.dn, password)
             .await
             .map_err(|e| DirectoryError::Unreachable(e.to_string()))?;
         let _ = ldap.unbind().await;
-        Ok((res.rc == 0).then(|| person.clone()))
+        Ok((res.rc == 0).then_some(person))
     }
 
-    /// Everyone `user_filter` matches under `user_base`.
+    /// Everyone `user_filter` matches under `user_base`, with their groups.
     pub async fn people(&self) -> Result<Vec<DirectoryUser>> {
         let (mut ldap, _) = self.connect().await?;
         self.service_bind(&mut ldap).await?;
-        let people = self
+        let mut people = self
             .search(&mut ldap, &self.config.user_filter, usize::MAX)
             .await?;
+        if self.groups_used() {
+            let groups = self.groups(&mut ldap, "").await?;
+            for p in &mut people {
+                let key = dn_key(&p.dn);
+                let mut names: Vec<String> = groups
+                    .iter()
+                    .filter(|g| g.lists(&key, &p.username))
+                    .map(|g| g.name.clone())
+                    .collect();
+                names.sort();
+                names.dedup();
+                p.groups = names;
+            }
+        }
         let _ = ldap.unbind().await;
         Ok(people)
+    }
+
+    /// The profile fields the directory provides (and people therefore cannot change here).
+    pub fn managed_profile_fields(&self) -> Vec<&'static str> {
+        [
+            ("title", &self.config.title_attribute),
+            ("department", &self.config.department_attribute),
+            ("phone", &self.config.phone_attribute),
+            ("photo", &self.config.photo_attribute),
+        ]
+        .into_iter()
+        .filter(|(_, attr)| !attr.is_empty())
+        .map(|(name, _)| name)
+        .collect()
+    }
+
+    /// The groups that make people administrators here (empty: the directory does not decide).
+    pub fn admin_groups(&self) -> &[String] {
+        &self.config.admin_groups
+    }
+
+    /// Group name → the channels its members belong in.
+    pub fn channel_groups(&self) -> &std::collections::BTreeMap<String, Vec<String>> {
+        &self.config.channel_groups
     }
 
     pub fn sync_interval(&self) -> Option<Duration> {
@@ -258,8 +448,24 @@ impl Directory {
         let people = self
             .search(&mut ldap, &self.config.user_filter, usize::MAX)
             .await?;
+        let (groups, missing_groups) = if self.groups_used() {
+            let found = self.groups(&mut ldap, "").await?;
+            let missing = self
+                .config
+                .admin_groups
+                .iter()
+                .chain(self.config.channel_groups.keys())
+                .filter(|name| !found.iter().any(|g| &g.name == *name))
+                .cloned()
+                .collect();
+            (Some(found.len()), missing)
+        } else {
+            (None, Vec::new())
+        };
         let _ = ldap.unbind().await;
         Ok(TestReport {
+            groups,
+            missing_groups,
             url,
             service_bind: if self.config.bind_dn.is_empty() {
                 "anonymous".into()

@@ -336,7 +336,8 @@ fn backup_key(identity: Option<PathBuf>, passphrase: bool) -> anyhow::Result<out
 enum LdapCommand {
     /// Connect, bind as the service account and search for people; say plainly what failed
     Test,
-    /// Compare directory accounts with the directory now: disable people it no longer lists
+    /// Compare directory accounts with the directory now: disable people it no longer lists,
+    /// update names, profiles, photos and administrators
     Sync,
 }
 
@@ -375,6 +376,12 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
             for p in &report.sample {
                 println!("  {} ({}) {}", p.username, p.display_name, p.dn);
             }
+            if let Some(groups) = report.groups {
+                println!("groups found:  {groups}");
+            }
+            for g in &report.missing_groups {
+                println!("PROBLEM: no group named {g} (ldap.admin_groups or ldap.channel_groups)");
+            }
             if report.people == 0 {
                 anyhow::bail!("the search found nobody: check ldap.user_base and ldap.user_filter");
             }
@@ -392,8 +399,17 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
             for name in &report.disabled {
                 println!("disabled {name} (sessions ended)");
             }
-            for name in &report.updated {
-                println!("updated {name}");
+            for (name, changes) in &report.updated {
+                println!("updated {name}: {}", changes.join("; "));
+            }
+            if report.channels_skipped {
+                println!(
+                    "channel memberships (ldap.channel_groups) are left to the running server, \
+                     which applies them every ldap.sync_interval_secs and at each sign-in"
+                );
+            }
+            for channel in &report.missing_channels {
+                println!("no channel named {channel} (ldap.channel_groups): create it, or fix the mapping");
             }
         }
         Command::Doctor => {
@@ -815,7 +831,7 @@ mod docs {
             "outpost-user-reset-password" => &[("outpost user reset-password bob", "Print a new generated password and end all of his sessions.")],
             "outpost-user-reset-two-factor" => &[("outpost user reset-two-factor bob", "Bob lost his phone and his recovery codes: turn his two-step sign-in off (he sets it up again if the site requires it).")],
             "outpost-ldap" | "outpost-ldap-test" => &[("outpost ldap test --config /etc/outpost/outpost.toml", "Check the [ldap] settings: connect, bind as the service account, search for people.")],
-            "outpost-ldap-sync" => &[("outpost ldap sync --config /etc/outpost/outpost.toml", "Disable now the accounts of people the directory no longer lists (the server also does this every ldap.sync_interval_secs).")],
+            "outpost-ldap-sync" => &[("outpost ldap sync --config /etc/outpost/outpost.toml", "Bring directory accounts in step now: disable people the directory no longer lists, update names, profiles, photos and administrators (the server also does this every ldap.sync_interval_secs, and applies ldap.channel_groups).")],
             "outpost-user-promote" => &[
                 ("outpost user promote alice", "Make alice an administrator."),
                 ("outpost user promote alice --revoke", "Take it away again."),

@@ -138,6 +138,19 @@ const DATA_LOCK_WAIT: Duration = Duration::from_secs(30);
 /// step over events the other committed (the previous server of a restart keeps committing its
 /// in-flight writes after it stopped listening). The lock is held until the database is closed.
 /// CLI commands do not take it: they never write to the event log.
+/// The data directory's lock if no server holds it now (for CLI work that must not run beside
+/// a live server); None while one runs.
+pub(crate) fn try_lock_data_dir(dir: &Path) -> Option<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("outpost.lock"))
+        .ok()?;
+    file.try_lock().ok()?;
+    Some(file)
+}
+
 fn lock_data_dir(dir: &Path) -> Result<std::fs::File, ServeError> {
     let path = dir.join("outpost.lock");
     let err = |source| ServeError::DataDir {
@@ -316,13 +329,10 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     let chat = Chat::new(
         store.clone(),
         hub.clone(),
-        ChatLimits {
-            max_message_bytes: config.limits.max_message_bytes,
-            messages_per_second: config.limits.messages_per_second,
-            message_burst: f64::from(config.limits.message_burst),
-        },
+        ChatLimits::from(&config.limits),
         metrics.clone(),
     );
+    let auth = auth.with_chat(chat.clone());
     if let Err(e) = chat.load_outgoing().await {
         // Outgoing webhooks are an extra: the server still starts, without them.
         tracing::error!(error = %e, "outgoing webhooks could not be loaded");
@@ -436,11 +446,10 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     )));
     if let Some(every) = auth.directory().and_then(|d| d.sync_interval()) {
         let auth = auth.clone();
-        let store = store.clone();
         tasks.push(tokio::spawn(periodic(
             every,
             shutdown_rx.clone(),
-            move || sync_directory(auth.clone(), store.clone()),
+            move || sync_directory(auth.clone()),
         )));
     }
     let chat = state.chat.clone();
@@ -875,17 +884,17 @@ async fn sweep_files(media: crate::media::Media) {
 }
 
 /// Compares directory accounts with the directory (see `auth::directory_sync`).
-async fn sync_directory(auth: Auth, store: Store) {
-    let Some(dir) = auth.directory() else {
-        return;
-    };
-    match crate::auth::directory_sync::sync_directory(dir, &store, "directory sync").await {
-        Ok(r) if r.disabled.len() + r.updated.len() > 0 => tracing::info!(
-            listed = r.listed,
-            disabled = r.disabled.len(),
-            updated = r.updated.len(),
-            "directory sync changed accounts"
-        ),
+async fn sync_directory(auth: Auth) {
+    match auth.sync_directory("directory sync").await {
+        Ok(r) if r.disabled.len() + r.updated.len() > 0 || !r.missing_channels.is_empty() => {
+            tracing::info!(
+                listed = r.listed,
+                disabled = r.disabled.len(),
+                updated = r.updated.len(),
+                missing_channels = ?r.missing_channels,
+                "directory sync changed accounts"
+            )
+        }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "directory sync"),
     }

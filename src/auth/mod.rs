@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 pub mod bots;
 pub mod directory_sync;
+pub mod profile;
 pub mod two_factor;
 
 use argon2::password_hash::{self, PasswordHash, SaltString};
@@ -56,6 +57,12 @@ pub enum AuthError {
     TwoFactorRequired,
     #[error("the directory cannot be reached; try again, or ask an administrator")]
     DirectoryUnavailable,
+    #[error("the {0} of this account comes from the agency's directory: change it there")]
+    ManagedByDirectory(&'static str),
+    #[error("only an administrator may change someone else's profile")]
+    NotAllowed,
+    #[error("the photo cannot be used: {0}")]
+    BadPhoto(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -434,6 +441,8 @@ pub struct Auth {
     two_factor_policy: Arc<std::sync::atomic::AtomicU8>,
     /// The agency's directory, when `[ldap]` is configured.
     directory: Option<crate::directory::Directory>,
+    /// Where the directory's groups become channel memberships (set once chat exists).
+    chat: Option<crate::chat::Chat>,
 }
 
 impl Auth {
@@ -447,6 +456,7 @@ impl Auth {
             dummy_hash: Arc::new(dummy_hash),
             two_factor_policy: Arc::default(),
             directory: None,
+            chat: None,
         })
     }
 
@@ -543,9 +553,13 @@ impl Auth {
         };
         let (user, ok) = match (&self.directory, ask_directory) {
             (Some(dir), true) => match dir.authenticate(&name, password).await {
-                Ok(Some(person)) => match self.directory_account(person).await {
-                    Some(u) => (Some(u), true),
-                    None => (found.map(|f| f.0), false),
+                Ok(Some(person)) => match self.apply_directory_person(person, "directory").await {
+                    Ok(Some((u, _))) => (Some(u), true),
+                    Ok(None) => (found.map(|f| f.0), false),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a directory sign-in could not use its account here");
+                        (found.map(|f| f.0), false)
+                    }
                 },
                 Ok(None) => (found.map(|f| f.0), false),
                 Err(e) => {
@@ -622,55 +636,16 @@ impl Auth {
         self.directory.as_ref()
     }
 
+    /// Lets the directory's groups give channel memberships (`ldap.channel_groups`).
+    pub fn with_chat(mut self, chat: crate::chat::Chat) -> Auth {
+        self.chat = Some(chat);
+        self
+    }
+
     /// Signs people in against this directory from now on.
     pub fn with_directory(mut self, directory: Option<crate::directory::Directory>) -> Auth {
         self.directory = directory;
         self
-    }
-
-    /// The account here of a person the directory vouched for: created at the first sign-in,
-    /// its display name brought up to date at each. None (a failed sign-in) when the name
-    /// cannot be a user name here or a local account has it.
-    async fn directory_account(&self, person: crate::directory::DirectoryUser) -> Option<User> {
-        let Ok(username) = validate_username(&person.username) else {
-            tracing::warn!(dn = %person.dn, "a directory user name that is not valid here");
-            return None;
-        };
-        let display = validate_display_name(&person.display_name, &username)
-            .unwrap_or_else(|_| username.clone());
-        let entry = Entry {
-            actor: "directory".into(),
-            action: "directory-account-updated",
-            target: username.clone(),
-            details: person.dn.clone(),
-            ..Default::default()
-        };
-        let result = self
-            .store
-            .write(move |t| {
-                let before = users::user_by_name(t, &username).ok();
-                let user = users::upsert_directory_user(t, &username, &display, &person.dn)?;
-                let changed = before
-                    .as_ref()
-                    .is_none_or(|b| b.display_name != user.display_name);
-                if changed {
-                    let action = if before.is_none() {
-                        "directory-account-created"
-                    } else {
-                        "directory-account-updated"
-                    };
-                    audit::append(t, &Entry { action, ..entry })?;
-                }
-                Ok(user)
-            })
-            .await;
-        match result {
-            Ok(u) => Some(u),
-            Err(e) => {
-                tracing::warn!(error = %e, "a directory sign-in could not use its account here");
-                None
-            }
-        }
     }
 
     /// Appends to the audit log in its own transaction.

@@ -5,6 +5,8 @@
 //! Write methods are plain `fn`s that queue their transaction before returning the future that
 //! awaits it: requests from one connection are therefore committed in the order they arrived.
 
+mod directory;
+pub use directory::ChannelSync;
 mod outgoing;
 pub mod protocol;
 mod webhooks;
@@ -72,6 +74,16 @@ pub struct ChatLimits {
     /// Sustained messages per second per user, and how many may come at once.
     pub messages_per_second: f64,
     pub message_burst: f64,
+}
+
+impl From<&crate::config::LimitsConfig> for ChatLimits {
+    fn from(l: &crate::config::LimitsConfig) -> Self {
+        ChatLimits {
+            max_message_bytes: l.max_message_bytes,
+            messages_per_second: l.messages_per_second,
+            message_burst: f64::from(l.message_burst),
+        }
+    }
 }
 
 /// A token bucket per user.
@@ -1331,8 +1343,10 @@ impl Chat {
             })
     }
 
-    pub async fn directory(&self) -> Result<Vec<(i64, String, String, bool)>> {
-        self.read(|c| Ok(q::directory(c)?)).await
+    /// Every enabled account, for the people directory.
+    pub async fn directory(&self) -> Result<Vec<crate::store::users::User>> {
+        self.read(|c| Ok(crate::store::users::enabled_users(c)?))
+            .await
     }
 }
 

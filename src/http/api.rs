@@ -73,14 +73,37 @@ pub struct UserView {
     /// until they do, everything but `/api/v1/me`, `/api/v1/me/two-factor…` and signing out
     /// answers 403 `two-factor-enrolment-required`. Only set on the signed-in user's own view.
     two_factor_required: bool,
+    title: String,
+    department: String,
+    phone: String,
+    about: String,
+    /// The small profile photo (`&size=large` for the large one); null when there is none.
+    photo_url: Option<String>,
+    /// An account from the agency's directory (signs in with its directory password).
+    from_directory: bool,
+    /// Profile fields only the directory may change (own view only): some of `display_name`,
+    /// `title`, `department`, `phone`, `photo`.
+    managed_fields: Vec<String>,
+}
+
+/// Where a user's profile photo is served; the version makes every change a new address.
+pub fn photo_url(user_id: i64, version: i64) -> Option<String> {
+    (version != 0).then(|| format!("/api/v1/users/{user_id}/photo?v={version}"))
 }
 
 impl UserView {
     /// The signed-in user's own view, saying whether they must still enrol a second factor.
     pub fn own(s: &AppState, u: User) -> Self {
         let due = s.auth.two_factor_due(&u);
+        let managed = s
+            .auth
+            .managed_fields(&u)
+            .into_iter()
+            .map(String::from)
+            .collect();
         UserView {
             two_factor_required: due,
+            managed_fields: managed,
             ..u.into()
         }
     }
@@ -98,6 +121,13 @@ impl From<User> for UserView {
             two_factor: u.two_factor,
             is_bot: u.is_bot,
             two_factor_required: false,
+            photo_url: photo_url(u.id, u.avatar_version),
+            title: u.profile.title,
+            department: u.profile.department,
+            phone: u.profile.phone,
+            about: u.profile.about,
+            from_directory: u.from_directory,
+            managed_fields: Vec::new(),
         }
     }
 }
@@ -366,24 +396,46 @@ async fn me(State(s): State<AppState>, who: CurrentUser) -> Json<UserView> {
     Json(UserView::own(&s, who.user))
 }
 
+/// A change to a profile: only the fields given change.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateMe {
-    display_name: String,
+pub struct UpdateProfile {
+    display_name: Option<String>,
+    /// Up to 100 characters.
+    title: Option<String>,
+    /// Up to 100 characters.
+    department: Option<String>,
+    /// Up to 40 characters: digits, spaces, `+ - ( ) . # * /`.
+    phone: Option<String>,
+    /// Up to 500 characters; line breaks allowed.
+    about: Option<String>,
 }
 
-/// Change the signed-in user's profile.
-#[utoipa::path(patch, path = "/api/v1/me", request_body = UpdateMe, responses((status = 200, body = UserView)))]
+impl From<UpdateProfile> for crate::auth::profile::ProfileChange {
+    fn from(r: UpdateProfile) -> Self {
+        crate::auth::profile::ProfileChange {
+            display_name: r.display_name,
+            title: r.title,
+            department: r.department,
+            phone: r.phone,
+            about: r.about,
+        }
+    }
+}
+
+/// Change the signed-in user's profile (a directory account's `managed_fields` answer 409
+/// `managed-by-directory`).
+#[utoipa::path(patch, path = "/api/v1/me", request_body = UpdateProfile, responses(
+    (status = 200, body = UserView), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+))]
 async fn update_me(
     State(s): State<AppState>,
     who: CurrentUser,
-    Json(req): Json<UpdateMe>,
+    Json(req): Json<UpdateProfile>,
 ) -> Result<Json<UserView>, ApiError> {
-    let name = crate::auth::validate_display_name(&req.display_name, &who.user.username)?;
-    let id = who.user.id;
     let user = s
-        .store
-        .write(move |t| users::set_display_name(t, id, &name))
+        .auth
+        .update_profile(&who.user, who.user.id, req.into())
         .await?;
     Ok(Json(UserView::own(&s, user)))
 }

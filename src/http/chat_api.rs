@@ -478,6 +478,10 @@ pub struct Person {
     presence: crate::hub::Presence,
     /// A bot account (acts through API tokens).
     is_bot: bool,
+    title: String,
+    department: String,
+    /// The small profile photo; null when there is none.
+    photo_url: Option<String>,
 }
 
 /// Everyone who can be messaged, with their presence.
@@ -490,12 +494,15 @@ async fn people(
     let hub = s.chat.hub();
     Ok(Json(
         list.into_iter()
-            .map(|(id, username, display_name, is_bot)| Person {
-                presence: hub.presence(id),
-                id,
-                username,
-                display_name,
-                is_bot,
+            .map(|u| Person {
+                presence: hub.presence(u.id),
+                photo_url: super::api::photo_url(u.id, u.avatar_version),
+                id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                is_bot: u.is_bot,
+                title: u.profile.title,
+                department: u.profile.department,
             })
             .collect(),
     ))

@@ -174,6 +174,15 @@ impl From<AuthError> for ApiError {
             AuthError::TwoFactorRequired => {
                 ApiError::new(StatusCode::FORBIDDEN, "two-factor-required", e.to_string())
             }
+            AuthError::ManagedByDirectory(_) => {
+                ApiError::new(StatusCode::CONFLICT, "managed-by-directory", e.to_string())
+            }
+            AuthError::NotAllowed => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            AuthError::BadPhoto(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad-photo", e.to_string())
+            }
             AuthError::Store(s) => s.into(),
         }
     }

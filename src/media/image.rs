@@ -144,6 +144,54 @@ pub fn poster(bytes: &[u8]) -> Result<(Encoded, u32, u32), ImageError> {
     Ok((small, img.width(), img.height()))
 }
 
+/// Sides of a profile photo: the small one for names in lists and messages (48 px at 2x), the
+/// large one for the profile card.
+pub const AVATAR_SMALL: u32 = 96;
+pub const AVATAR_LARGE: u32 = 512;
+
+/// A profile photo's two sizes (JPEG), cropped square around the centre and never enlarged.
+pub fn avatar(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>), ImageError> {
+    let (img, _) = decode(Cursor::new(bytes))?;
+    let side = img.width().min(img.height());
+    if side == 0 {
+        return Err(ImageError::Encode("the image is empty".into()));
+    }
+    let square = img.crop_imm(
+        (img.width() - side) / 2,
+        (img.height() - side) / 2,
+        side,
+        side,
+    );
+    let sized = |max: u32| -> Result<Vec<u8>, ImageError> {
+        let img = if side > max {
+            square.resize_exact(max, max, image::imageops::FilterType::Triangle)
+        } else {
+            square.clone()
+        };
+        let mut out = Vec::new();
+        // Flattened onto white: a transparent photo would show the page behind it.
+        let rgb = if img.color().has_alpha() {
+            let mut canvas =
+                image::RgbImage::from_pixel(img.width(), img.height(), [255; 3].into());
+            for (x, y, p) in img.to_rgba8().enumerate_pixels() {
+                let a = u16::from(p[3]);
+                let px = canvas.get_pixel_mut(x, y);
+                for i in 0..3 {
+                    px[i] = ((u16::from(p[i]) * a + 255 * (255 - a)) / 255) as u8;
+                }
+            }
+            canvas
+        } else {
+            img.to_rgb8()
+        };
+        JpegEncoder::new_with_quality(&mut out, 85)
+            .encode_image(&rgb)
+            .map_err(|e| ImageError::Encode(e.to_string()))?;
+        Ok(out)
+    };
+    Ok((sized(AVATAR_SMALL)?, sized(AVATAR_LARGE)?))
+}
+
 /// JPEG for opaque images; PNG where transparency must survive.
 fn encode(img: &DynamicImage) -> Result<Encoded, ImageError> {
     let mut out = Vec::new();

@@ -201,6 +201,15 @@ pub fn channel(c: &Connection, id: i64) -> Result<Channel> {
     .query_row([id], channel_row)?)
 }
 
+/// A named channel (public or private), by its name in any case.
+pub fn channel_by_name(c: &Connection, name: &str) -> Result<Option<Channel>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {CHANNEL_COLS} FROM channels WHERE name = ?1"
+    ))?
+    .query_row([name], channel_row)
+    .optional()?)
+}
+
 pub fn channel_by_dm_key(c: &Connection, key: &str) -> Result<Option<Channel>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {CHANNEL_COLS} FROM channels WHERE dm_key = ?1"
@@ -832,17 +841,6 @@ pub fn user_ids_by_names(c: &Connection, names: &[String]) -> Result<Vec<i64>> {
         }
     }
     Ok(out)
-}
-
-/// The people directory: every enabled user.
-/// Enabled users: id, user name, display name, whether a bot.
-pub fn directory(c: &Connection) -> Result<Vec<(i64, String, String, bool)>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT id, username, display_name, is_bot FROM users WHERE disabled = 0
-         ORDER BY username",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 pub fn enabled_users_exist(c: &Connection, ids: &[i64]) -> Result<bool> {

@@ -307,6 +307,28 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE users ADD COLUMN directory_dn TEXT;
     "#,
+    // 11: profiles (job title, department, phone, a short "about" and a photo), accounts the
+    // directory sync disabled (so it may enable them again), and the channel memberships the
+    // directory's groups gave (so it removes only those).
+    r#"
+    ALTER TABLE users ADD COLUMN title TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN department TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN about TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN avatar_version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN directory_disabled INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE avatars (
+        user_id    INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        source_sha BLOB NOT NULL,
+        small      BLOB NOT NULL,
+        large      BLOB NOT NULL
+    );
+    CREATE TABLE directory_memberships (
+        channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (channel_id, user_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes.

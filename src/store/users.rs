@@ -18,6 +18,18 @@ pub struct User {
     pub is_bot: bool,
     /// An account from the agency's directory: signs in against it, has no password here.
     pub from_directory: bool,
+    pub profile: Profile,
+    /// Changes whenever the photo does (0: no photo), so its URL can be cached for good.
+    pub avatar_version: i64,
+}
+
+/// What people say about themselves (or the directory says about them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub title: String,
+    pub department: String,
+    pub phone: String,
+    pub about: String,
 }
 
 #[derive(Debug, Clone)]
@@ -59,7 +71,9 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
 
 const USER_COLS: &str =
     "id, username, display_name, is_admin, disabled, created_at, totp_secret IS NOT NULL, is_bot, \
-     directory_dn IS NOT NULL";
+     directory_dn IS NOT NULL, title, department, phone, about, avatar_version";
+/// The column after `USER_COLS`.
+const AFTER_USER_COLS: usize = 14;
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -72,6 +86,13 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         two_factor: r.get(6)?,
         is_bot: r.get(7)?,
         from_directory: r.get(8)?,
+        profile: Profile {
+            title: r.get(9)?,
+            department: r.get(10)?,
+            phone: r.get(11)?,
+            about: r.get(12)?,
+        },
+        avatar_version: r.get(13)?,
     })
 }
 
@@ -135,7 +156,9 @@ pub fn credentials(c: &Connection, username: &str) -> Result<Option<(User, Strin
     Ok(c.prepare_cached(&format!(
         "SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"
     ))?
-    .query_row([username], |r| Ok((user_row(r)?, r.get::<_, String>(9)?)))
+    .query_row([username], |r| {
+        Ok((user_row(r)?, r.get::<_, String>(AFTER_USER_COLS)?))
+    })
     .optional()?)
 }
 
@@ -192,6 +215,15 @@ pub fn list_users(c: &Connection) -> Result<Vec<User>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Every enabled account, by user name.
+pub fn enabled_users(c: &Connection) -> Result<Vec<User>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {USER_COLS} FROM users WHERE disabled = 0 ORDER BY username"
+    ))?;
+    let rows = stmt.query_map([], user_row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 pub fn set_display_name(c: &Connection, user_id: i64, name: &str) -> Result<User> {
     let n = c
         .prepare_cached("UPDATE users SET display_name = ?2 WHERE id = ?1")?
@@ -205,7 +237,7 @@ pub fn set_display_name(c: &Connection, user_id: i64, name: &str) -> Result<User
 /// Disables or enables a user; disabling ends every session at once.
 pub fn set_disabled(c: &Connection, user_id: i64, disabled: bool) -> Result<User> {
     let n = c
-        .prepare_cached("UPDATE users SET disabled = ?2 WHERE id = ?1")?
+        .prepare_cached("UPDATE users SET disabled = ?2, directory_disabled = 0 WHERE id = ?1")?
         .execute(params![user_id, disabled])?;
     if n == 0 {
         return Err(StoreError::NotFound);
@@ -221,6 +253,114 @@ pub fn set_disabled(c: &Connection, user_id: i64, disabled: bool) -> Result<User
         .execute(params![user_id, super::now_ms()])?;
     }
     user_by_id(c, user_id)
+}
+
+/// Disables (or enables) a directory account because the directory stopped (or resumed)
+/// listing it. Unlike an administrator's choice, this one the sync may undo.
+pub fn set_directory_disabled(c: &Connection, user_id: i64, disabled: bool) -> Result<User> {
+    set_disabled(c, user_id, disabled)?;
+    c.prepare_cached("UPDATE users SET directory_disabled = ?2 WHERE id = ?1")?
+        .execute(params![user_id, disabled])?;
+    user_by_id(c, user_id)
+}
+
+/// Whether the directory sync, not an administrator, disabled this account.
+pub fn disabled_by_directory(c: &Connection, user_id: i64) -> Result<bool> {
+    Ok(
+        c.prepare_cached("SELECT directory_disabled FROM users WHERE id = ?1")?
+            .query_row([user_id], |r| r.get(0))?,
+    )
+}
+
+pub fn set_profile(c: &Connection, user_id: i64, p: &Profile) -> Result<User> {
+    let n = c
+        .prepare_cached(
+            "UPDATE users SET title = ?2, department = ?3, phone = ?4, about = ?5 WHERE id = ?1",
+        )?
+        .execute(params![user_id, p.title, p.department, p.phone, p.about])?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    user_by_id(c, user_id)
+}
+
+/// A profile photo, as stored: SHA-256 of what it was made from, and its two sizes (JPEG).
+#[derive(Debug, Clone)]
+pub struct Avatar {
+    pub source_sha: Vec<u8>,
+    pub small: Vec<u8>,
+    pub large: Vec<u8>,
+}
+
+/// Sets (or with None removes) a user's photo; a new version makes every cached copy stale.
+pub fn set_avatar(c: &Connection, user_id: i64, avatar: Option<&Avatar>) -> Result<User> {
+    match avatar {
+        Some(a) => {
+            c.prepare_cached(
+                "INSERT INTO avatars(user_id, source_sha, small, large) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(user_id) DO UPDATE SET source_sha = excluded.source_sha,
+                     small = excluded.small, large = excluded.large",
+            )?
+            .execute(params![user_id, a.source_sha, a.small, a.large])?;
+            c.prepare_cached(
+                "UPDATE users SET avatar_version = max(avatar_version + 1, ?2) WHERE id = ?1",
+            )?
+            .execute(params![user_id, now_ms()])?;
+        }
+        None => {
+            c.prepare_cached("DELETE FROM avatars WHERE user_id = ?1")?
+                .execute([user_id])?;
+            c.prepare_cached("UPDATE users SET avatar_version = 0 WHERE id = ?1")?
+                .execute([user_id])?;
+        }
+    }
+    user_by_id(c, user_id)
+}
+
+/// SHA-256 of the image a user's photo was made from.
+pub fn avatar_source(c: &Connection, user_id: i64) -> Result<Option<Vec<u8>>> {
+    Ok(
+        c.prepare_cached("SELECT source_sha FROM avatars WHERE user_id = ?1")?
+            .query_row([user_id], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+/// One size of a user's photo (JPEG).
+pub fn avatar_image(c: &Connection, user_id: i64, large: bool) -> Result<Option<Vec<u8>>> {
+    let sql = if large {
+        "SELECT large FROM avatars WHERE user_id = ?1"
+    } else {
+        "SELECT small FROM avatars WHERE user_id = ?1"
+    };
+    Ok(c.prepare_cached(sql)?
+        .query_row([user_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// Channels the directory's groups made this user a member of.
+pub fn directory_channels(c: &Connection, user_id: i64) -> Result<Vec<i64>> {
+    let mut st = c.prepare_cached(
+        "SELECT channel_id FROM directory_memberships WHERE user_id = ?1 ORDER BY channel_id",
+    )?;
+    let rows = st.query_map([user_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn set_directory_channel(
+    c: &Connection,
+    channel_id: i64,
+    user_id: i64,
+    given: bool,
+) -> Result<()> {
+    let sql = if given {
+        "INSERT OR IGNORE INTO directory_memberships(channel_id, user_id) VALUES (?1, ?2)"
+    } else {
+        "DELETE FROM directory_memberships WHERE channel_id = ?1 AND user_id = ?2"
+    };
+    c.prepare_cached(sql)?
+        .execute(params![channel_id, user_id])?;
+    Ok(())
 }
 
 pub fn set_admin(c: &Connection, user_id: i64, is_admin: bool) -> Result<User> {

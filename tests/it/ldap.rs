@@ -30,6 +30,14 @@ fn person(uid: &str, cn: &str, password: &str) -> String {
     )
 }
 
+/// A JPEG of the given size, as a directory would hold a person's photo.
+fn test_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, _| image::Rgb([(x % 256) as u8, 90, 160]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
 /// The test run's directory server, started at first use.
 fn slapd() -> &'static Slapd {
     static SLAPD: OnceLock<Slapd> = OnceLock::new();
@@ -63,9 +71,24 @@ fn slapd() -> &'static Slapd {
             ("vera", "Vera Smirnova", "vera-password"),
             ("gleb", "Gleb Orlov", "gleb-password"),
             ("admin", "Directory Admin Lookalike", "lookalike-password"),
+            ("egor", "Egor Kuznetsov", "egor-password"),
         ] {
             ldif.push_str(&person(uid, cn, pw));
         }
+        // Dina has a full profile and a photo; the groups test alone uses her, Egor and the
+        // groups, so tests running at once do not disturb each other.
+        use base64::Engine as _;
+        let photo = base64::engine::general_purpose::STANDARD.encode(test_jpeg(300, 200));
+        ldif.push_str(&format!(
+            "dn: uid=dina,ou=people,{BASE}\nobjectClass: inetOrgPerson\nuid: dina\n\
+             cn: Дина Волкова\nsn: Volkova\ntitle: Shift lead\ndepartmentNumber: Logistics\n\
+             telephoneNumber: +7 495 123-45-67\njpegPhoto:: {photo}\nuserPassword: dina-password\n\n\
+             dn: ou=groups,{BASE}\nobjectClass: organizationalUnit\nou: groups\n\n\
+             dn: cn=ops-admins,ou=groups,{BASE}\nobjectClass: groupOfNames\ncn: ops-admins\n\
+             member: uid=dina,ou=people,{BASE}\n\n\
+             dn: cn=duty-team,ou=groups,{BASE}\nobjectClass: groupOfNames\ncn: duty-team\n\
+             member: uid=dina,ou=people,{BASE}\nmember: UID=egor, ou=people,{BASE}\n\n"
+        ));
         std::fs::write(dir.join("data.ldif"), ldif).unwrap();
         let out = std::process::Command::new("slapadd")
             .arg("-f")
@@ -361,7 +384,7 @@ async fn ldap_test_says_what_it_found_and_what_failed() {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
     assert!(found >= 4, "{text}");
-    assert!(text.contains("boris"), "{text}");
+    assert!(text.contains("uid=anna,ou=people"), "{text}");
     assert!(!text.contains(SERVICE_PASSWORD));
 
     let bad = write("bad", "not-the-password");
@@ -453,5 +476,262 @@ async fn sync_disables_people_the_directory_no_longer_lists_and_never_when_it_is
         .await
         .unwrap();
     assert!(audit.to_string().contains("directory-account-disabled"));
+    app.stop().await;
+}
+
+async fn token_of(app: &TestApp, name: &str, password: &str) -> (String, Value) {
+    let r = login(app, name, password).await;
+    assert_eq!(r.status(), 200, "{name}");
+    let body: Value = r.json().await.unwrap();
+    (
+        body["token"].as_str().unwrap().to_string(),
+        body["user"].clone(),
+    )
+}
+
+async fn channel_names(app: &TestApp, token: &str) -> Vec<String> {
+    let list: Value = app
+        .get_with(token, "/api/v1/channels")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str().map(String::from))
+        .collect();
+    names.sort();
+    names
+}
+
+async fn me(app: &TestApp, token: &str) -> Value {
+    let r = app.get_with(token, "/api/v1/me").await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn directory_groups_give_admin_and_channels_and_profiles_follow_the_directory() {
+    let url = slapd().url.clone();
+    let app = spawn_app_with(|c| {
+        directory_config(c, &url);
+        c.ldap.user_filter = "(&(objectClass=inetOrgPerson)(!(employeeType=disabled)))".into();
+        c.ldap.group_base = format!("ou=groups,{BASE}");
+        c.ldap.admin_groups = vec!["ops-admins".into()];
+        c.ldap.channel_groups = [
+            ("duty-team".to_string(), vec!["duty".to_string()]),
+            (
+                "ops-admins".to_string(),
+                vec!["ops-room".to_string(), "no-such-channel".to_string()],
+            ),
+        ]
+        .into();
+        c.ldap.sync_interval_secs = 1;
+    })
+    .await;
+    let admin = app.setup_admin().await;
+    create_channel(&app, &admin, "duty", false).await;
+    create_channel(&app, &admin, "ops-room", true).await;
+    let lounge = create_channel(&app, &admin, "lounge", false).await;
+
+    // First sign-in: the account has the directory's profile and photo, administers (a
+    // member of ops-admins) and is in the groups' channels.
+    let (dina, user) = token_of(&app, "dina", "dina-password").await;
+    assert_eq!(user["display_name"], "Дина Волкова");
+    assert_eq!(user["is_admin"], true);
+    let mine = me(&app, &dina).await;
+    assert_eq!(mine["title"], "Shift lead");
+    assert_eq!(mine["department"], "Logistics");
+    assert_eq!(mine["phone"], "+7 495 123-45-67");
+    assert_eq!(mine["from_directory"], true);
+    let managed = mine["managed_fields"].to_string();
+    for f in ["display_name", "title", "department", "phone", "photo"] {
+        assert!(managed.contains(f), "{managed}");
+    }
+    let photo = mine["photo_url"].as_str().expect("a photo").to_string();
+    assert_eq!(channel_names(&app, &dina).await, ["duty", "ops-room"]);
+
+    // Anyone signed in sees the photo: square, small and large, never enlarged.
+    let (egor, user) = token_of(&app, "egor", "egor-password").await;
+    assert_eq!(user["is_admin"], false);
+    assert_eq!(channel_names(&app, &egor).await, ["duty"]);
+    for (size, side) in [("small", 96), ("large", 200)] {
+        let r = app.get_with(&egor, &format!("{photo}&size={size}")).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!((img.width(), img.height()), (side, side), "{size}");
+    }
+    assert_eq!(
+        app.api_client()
+            .get(app.url(&photo))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "not without signing in"
+    );
+
+    // What the directory provides, only the directory changes.
+    let r = api(
+        &app,
+        &dina,
+        Method::PATCH,
+        "/api/v1/me",
+        Some(json!({"title": "Boss"})),
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(error_code(r).await, "managed-by-directory");
+    let r = api(
+        &app,
+        &dina,
+        Method::PATCH,
+        "/api/v1/me",
+        Some(json!({"about": "Night shifts"})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .api_client()
+        .put(app.url("/api/v1/me/photo"))
+        .bearer_auth(&dina)
+        .body(test_jpeg(64, 64))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+
+    // Egor joins a channel himself: the directory never takes that away.
+    assert_eq!(
+        api(
+            &app,
+            &egor,
+            Method::POST,
+            &format!("/api/v1/channels/{lounge}/join"),
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+
+    // The directory changes: Dina leaves ops-admins, Egor leaves duty-team and gets a title,
+    // Dina's photo is removed.
+    ldapmodify(&format!(
+        "dn: cn=ops-admins,ou=groups,{BASE}\nchangetype: modify\nreplace: member\n\
+         member: cn=outpost,{BASE}\n\n\
+         dn: cn=duty-team,ou=groups,{BASE}\nchangetype: modify\nreplace: member\n\
+         member: uid=dina,ou=people,{BASE}\n\n\
+         dn: uid=egor,ou=people,{BASE}\nchangetype: modify\nreplace: title\ntitle: Radio operator\n\n\
+         dn: uid=dina,ou=people,{BASE}\nchangetype: modify\ndelete: jpegPhoto\n"
+    ));
+    // The server's own sync (every second here) applies it to people who do not sign in.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let d = me(&app, &dina).await;
+        let e = me(&app, &egor).await;
+        let done = d["is_admin"] == false
+            && d["photo_url"].is_null()
+            && e["title"] == "Radio operator"
+            && channel_names(&app, &egor).await == ["lounge"]
+            && channel_names(&app, &dina).await == ["duty"];
+        if done {
+            assert_eq!(d["about"], "Night shifts", "what people wrote stays");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the sync did not apply: {d} {e}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Disabled in the directory (out of user_filter): disabled here at the next sync, and
+    // enabled again when the directory lists them again. An administrator's own decision to
+    // disable someone is never undone by the sync.
+    ldapmodify(&format!(
+        "dn: uid=egor,ou=people,{BASE}\nchangetype: modify\nadd: employeeType\nemployeeType: disabled\n"
+    ));
+    let users_of = |token: String| {
+        let app = &app;
+        async move {
+            let list: Value = app
+                .get_with(&token, "/api/v1/users")
+                .await
+                .json()
+                .await
+                .unwrap();
+            list
+        }
+    };
+    let disabled = |list: &Value, name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .map(|u| u["disabled"] == true)
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !disabled(&users_of(admin.clone()).await, "egor") {
+        assert!(Instant::now() < deadline, "egor was not disabled");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(app.get_with(&egor, "/api/v1/me").await.status(), 401);
+    assert_eq!(login(&app, "egor", "egor-password").await.status(), 401);
+    let dina_id = me(&app, &dina).await["id"].as_i64().unwrap();
+    let r = api(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("/api/v1/users/{dina_id}/disable"),
+        None,
+    )
+    .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    ldapmodify(&format!(
+        "dn: uid=egor,ou=people,{BASE}\nchangetype: modify\ndelete: employeeType\n"
+    ));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while disabled(&users_of(admin.clone()).await, "egor") {
+        assert!(Instant::now() < deadline, "egor was not enabled again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        disabled(&users_of(admin.clone()).await, "dina"),
+        "the admin's decision stands"
+    );
+    assert_eq!(login(&app, "egor", "egor-password").await.status(), 200);
+
+    let audit = app
+        .get_with(&admin, "/api/v1/admin/audit")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for action in [
+        "directory-account-created",
+        "directory-member-added",
+        "directory-member-removed",
+        "directory-account-disabled",
+    ] {
+        assert!(audit.contains(action), "{action}");
+    }
+    assert!(audit.contains("made an administrator by a directory group"));
+    assert!(audit.contains("enabled: listed by the directory again"));
+
+    // `outpost ldap test` finds the groups and names the one that is missing.
+    let conf = cli_config(&app, &url);
+    let mut text = std::fs::read_to_string(&conf).unwrap();
+    text.push_str(&format!(
+        "group_base = \"ou=groups,{BASE}\"\nadmin_groups = [\"ops-admins\", \"nobody-group\"]\n"
+    ));
+    std::fs::write(&conf, text).unwrap();
+    let out = cli_beside(&app, &["ldap", "test", "--config", conf.to_str().unwrap()]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("groups found:  2"), "{text}");
+    assert!(text.contains("no group named nobody-group"), "{text}");
     app.stop().await;
 }

@@ -14,6 +14,7 @@ mod files;
 mod helpers;
 mod http;
 mod ldap;
+mod profiles;
 mod realtime;
 mod rtc_client;
 mod tls;
