@@ -189,6 +189,19 @@ pub fn user_reset_password(
 ) -> Result<Option<String>> {
     let store = open(config)?;
     let user = find(&store, name)?;
+    if user.is_bot || user.from_directory {
+        store.close();
+        return Err(AuthError::Validation(format!(
+            "{} has no password here: {}",
+            user.username,
+            if user.is_bot {
+                "a bot acts only through API tokens"
+            } else {
+                "it signs in with the agency's directory, where its password is kept"
+            }
+        ))
+        .into());
+    }
     let (password, generated) = password_or_generated(password)?;
     let hash = auth::hash_password(&password)?;
     let id = user.id;

@@ -26,8 +26,24 @@ const MAX_TRIGGERS: usize = 10;
 
 /// Outgoing webhooks by channel, kept in memory so a send costs no lookup: only the admin API
 /// changes them, in this process.
-#[derive(Default, Clone)]
-pub struct OutgoingIndex(Arc<RwLock<HashMap<i64, Vec<Outgoing>>>>);
+#[derive(Clone)]
+pub struct OutgoingIndex {
+    by_channel: Arc<RwLock<HashMap<i64, Vec<Outgoing>>>>,
+    /// Calls under way; a trigger finding none left is skipped (and logged).
+    calls: Arc<tokio::sync::Semaphore>,
+}
+
+/// Outgoing calls under way at once, at most.
+const MAX_CALLS_IN_FLIGHT: usize = 32;
+
+impl Default for OutgoingIndex {
+    fn default() -> Self {
+        OutgoingIndex {
+            by_channel: Arc::default(),
+            calls: Arc::new(tokio::sync::Semaphore::new(MAX_CALLS_IN_FLIGHT)),
+        }
+    }
+}
 
 impl OutgoingIndex {
     fn set(&self, all: Vec<Outgoing>) {
@@ -35,7 +51,7 @@ impl OutgoingIndex {
         for o in all {
             by_channel.entry(o.channel_id).or_default().push(o);
         }
-        if let Ok(mut map) = self.0.write() {
+        if let Ok(mut map) = self.by_channel.write() {
             *map = by_channel;
         }
     }
@@ -45,7 +61,7 @@ impl OutgoingIndex {
         let Some(first) = text.split_whitespace().next() else {
             return Vec::new();
         };
-        let Ok(map) = self.0.read() else {
+        let Ok(map) = self.by_channel.read() else {
             return Vec::new();
         };
         map.get(&channel_id)
@@ -129,10 +145,6 @@ impl Chat {
         Ok(())
     }
 
-    async fn reload_outgoing(&self) -> Result<()> {
-        self.load_outgoing().await
-    }
-
     /// Creates an outgoing webhook (administrators only: it makes Outpost open connections).
     pub async fn create_outgoing(
         &self,
@@ -187,7 +199,7 @@ impl Chat {
                 Ok(hook)
             })
             .await?;
-        self.reload_outgoing().await?;
+        self.load_outgoing().await?;
         Ok(hook)
     }
 
@@ -219,7 +231,7 @@ impl Chat {
             Ok(())
         })
         .await?;
-        self.reload_outgoing().await
+        self.load_outgoing().await
     }
 
     /// Calls the outgoing webhooks a person's new message triggers, in the background.
@@ -231,6 +243,14 @@ impl Chat {
             return;
         };
         for (hook, word) in self.outgoing.triggered(message.channel_id, &message.body) {
+            // A flood of triggering messages must not become a flood of connections.
+            let Ok(permit) = self.outgoing.calls.clone().try_acquire_owned() else {
+                tracing::warn!(
+                    webhook = hook.id,
+                    "outgoing webhook skipped: {MAX_CALLS_IN_FLIGHT} calls already in flight"
+                );
+                continue;
+            };
             let this = self.clone();
             let (channel_id, message_id, text, at) = (
                 message.channel_id,
@@ -241,6 +261,7 @@ impl Chat {
             tokio::spawn(async move {
                 this.run_outgoing(hook, word, author, channel_id, message_id, text, at)
                     .await;
+                drop(permit);
             });
         }
     }
@@ -324,12 +345,7 @@ impl Chat {
                         thread_root: None,
                     },
                 )?;
-                c.execute(
-                    "UPDATE messages SET sender_name = ?2 WHERE id = ?1",
-                    rusqlite::params![msg.id, name],
-                )
-                .map_err(crate::store::StoreError::from)?;
-                msg.sender_name = Some(name);
+                q::set_sender_name(c, &mut msg, &name)?;
                 log.message_new(c, msg.into())?;
                 Ok(())
             })

@@ -434,9 +434,16 @@ pub fn set_webhook_sender(
     webhook_id: i64,
     name: &str,
 ) -> Result<()> {
-    c.prepare_cached("UPDATE messages SET webhook_id = ?2, sender_name = ?3 WHERE id = ?1")?
-        .execute(params![message.id, webhook_id, name])?;
+    c.prepare_cached("UPDATE messages SET webhook_id = ?2 WHERE id = ?1")?
+        .execute(params![message.id, webhook_id])?;
     message.webhook_id = Some(webhook_id);
+    set_sender_name(c, message, name)
+}
+
+/// Shows a message under a name of its own (an integration's) instead of an author's.
+pub fn set_sender_name(c: &Connection, message: &mut Message, name: &str) -> Result<()> {
+    c.prepare_cached("UPDATE messages SET sender_name = ?2 WHERE id = ?1")?
+        .execute(params![message.id, name])?;
     message.sender_name = Some(name.to_string());
     Ok(())
 }

@@ -282,6 +282,11 @@ async fn revoking_a_token_or_disabling_the_bot_stops_it_at_once() {
     let (mut ws, _) = app.ws(&token, None).await;
     assert_eq!(app.get_with(&token, "/api/v1/channels").await.status(), 200);
 
+    // A bot never gets a password, not even from the command line.
+    let out = cli_beside(&app, &["user", "reset-password", "dutybot"]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("API tokens"));
+
     let r = api(
         &app,
         &bob,
