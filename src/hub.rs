@@ -145,6 +145,9 @@ pub trait FanOut: Send + Sync {
     fn publish(&self, events: Vec<Outgoing>);
     /// Sends an ephemeral frame to a channel's members.
     fn publish_ephemeral(&self, audience: Audience, frame: Frame);
+    /// Sends an ephemeral frame to every connection (someone's profile or status changed;
+    /// clients that miss it read `/api/v1/people` when they connect).
+    fn broadcast(&self, frame: Frame);
     /// Ends every connection made with one of these sessions.
     fn disconnect_sessions(&self, session_ids: &[String]);
     /// Ends every connection of a user.
@@ -379,6 +382,12 @@ impl FanOut for LocalHub {
     fn publish_ephemeral(&self, audience: Audience, frame: Frame) {
         let mut st = self.lock();
         let targets = audience_conns(&st, &audience);
+        deliver(&mut st, &targets, &frame);
+    }
+
+    fn broadcast(&self, frame: Frame) {
+        let mut st = self.lock();
+        let targets: Vec<ConnId> = st.conns.keys().copied().collect();
         deliver(&mut st, &targets, &frame);
     }
 

@@ -333,6 +333,10 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         metrics.clone(),
     );
     let auth = auth.with_chat(chat.clone());
+    if let Err(e) = chat.load_keywords().await {
+        // Keywords are an extra: the server still starts, without them.
+        tracing::error!(error = %e, "notification keywords could not be loaded");
+    }
     if let Err(e) = chat.load_outgoing().await {
         // Outgoing webhooks are an extra: the server still starts, without them.
         tracing::error!(error = %e, "outgoing webhooks could not be loaded");

@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-480ab17d6764";
+const CACHE = "outpost-890bced9c21b";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-AXCsM3QJ.js",
-  "/assets/style-cF9uN49o.css"
+  "/assets/index-D0U8s-N1.js",
+  "/assets/style-Ce78KPFg.css"
 ];
 
 self.addEventListener('install', (event) => {

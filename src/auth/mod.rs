@@ -63,6 +63,8 @@ pub enum AuthError {
     NotAllowed,
     #[error("the photo cannot be used: {0}")]
     BadPhoto(String),
+    #[error("this account is disabled; ask an administrator")]
+    AccountDisabled,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -595,6 +597,19 @@ impl Auth {
             Some(u) => ok && !u.disabled,
             None => false,
         };
+        // Said only to someone who knows the password, so it tells a stranger nothing.
+        if let Some(u) = user.as_ref().filter(|u| ok && u.disabled) {
+            self.record(Entry {
+                actor_id: Some(u.id),
+                actor: u.username.clone(),
+                action: "sign-in-refused",
+                address: client.address.clone(),
+                details: "the account is disabled".into(),
+                ..Default::default()
+            })
+            .await?;
+            return Err(AuthError::AccountDisabled);
+        }
         match user {
             Some(user) if passed => {
                 for k in &keys {

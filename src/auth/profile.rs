@@ -184,6 +184,7 @@ impl Auth {
                 Ok(user)
             })
             .await?;
+        self.announce(&user);
         Ok(user)
     }
 
@@ -205,7 +206,7 @@ impl Auth {
         }
         let avatar = make_avatar(bytes).await?;
         let entry = self.photo_entry(actor, &target);
-        Ok(self
+        let user = self
             .store
             .write(move |t| {
                 let user = users::set_avatar(t, target_id, Some(&avatar))?;
@@ -214,7 +215,9 @@ impl Auth {
                 }
                 Ok(user)
             })
-            .await?)
+            .await?;
+        self.announce(&user);
+        Ok(user)
     }
 
     pub async fn remove_photo(&self, actor: &User, target_id: i64) -> Result<User> {
@@ -227,7 +230,7 @@ impl Auth {
             return Err(AuthError::ManagedByDirectory("photo"));
         }
         let entry = self.photo_entry(actor, &target);
-        Ok(self
+        let user = self
             .store
             .write(move |t| {
                 let user = users::set_avatar(t, target_id, None)?;
@@ -236,7 +239,16 @@ impl Auth {
                 }
                 Ok(user)
             })
-            .await?)
+            .await?;
+        self.announce(&user);
+        Ok(user)
+    }
+
+    /// Tells everyone connected that this person changed (name, photo, status, enabled).
+    pub fn announce(&self, user: &User) {
+        if let Some(chat) = &self.chat {
+            chat.announce_person(user.clone());
+        }
     }
 
     /// An administrator changing someone else's photo is audited; people's own changes are not.

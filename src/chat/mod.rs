@@ -8,6 +8,7 @@
 mod directory;
 pub use directory::ChannelSync;
 mod outgoing;
+pub mod people;
 pub mod protocol;
 mod webhooks;
 
@@ -227,6 +228,7 @@ pub struct Chat {
     /// Posts through incoming webhooks, per webhook.
     webhook_limiter: Arc<SendLimiter>,
     outgoing: outgoing::OutgoingIndex,
+    keywords: people::Keywords,
     metrics: Arc<crate::metrics::Metrics>,
     /// The last event position published (0: not known yet). Every event is logged through
     /// `commit` and published in commit order, so positions reach the hub contiguously; a jump
@@ -531,6 +533,7 @@ impl Chat {
             limiter: Arc::new(SendLimiter::default()),
             webhook_limiter: Arc::new(SendLimiter::default()),
             outgoing: outgoing::OutgoingIndex::default(),
+            keywords: people::Keywords::default(),
             metrics,
             published: Arc::new(AtomicI64::new(0)),
         }
@@ -842,10 +845,19 @@ impl Chat {
         name: Option<String>,
         topic: Option<String>,
         archived: Option<bool>,
+        mass_mentions: Option<String>,
     ) -> impl Future<Output = Result<ChannelInfo>> + Send {
         let checked = (|| {
             let name = name.map(|n| validate_channel_name(&n)).transpose()?;
             let topic = topic.map(|t| validate_topic(&t)).transpose()?;
+            if mass_mentions
+                .as_deref()
+                .is_some_and(|m| m != "everyone" && m != "owners")
+            {
+                return Err(ChatError::Invalid(
+                    "mass_mentions is \"everyone\" or \"owners\"".into(),
+                ));
+            }
             Ok::<_, ChatError>((name, topic))
         })();
         let work = checked.map(|(name, topic)| {
@@ -856,7 +868,7 @@ impl Chat {
                 } else {
                     require_member(c, channel_id, actor.id)?;
                 }
-                if name.is_some() || archived.is_some() {
+                if name.is_some() || archived.is_some() || mass_mentions.is_some() {
                     require_manager(c, &ch, actor)?;
                 }
                 if ch.kind.is_direct() && name.is_some() {
@@ -866,8 +878,11 @@ impl Chat {
                     return Err(ChatError::Archived);
                 }
                 let was_archived = ch.archived;
-                let ch =
+                let mut ch =
                     q::update_channel(c, channel_id, name.as_deref(), topic.as_deref(), archived)?;
+                if let Some(m) = &mass_mentions {
+                    ch = q::set_mass_mentions(c, channel_id, m)?;
+                }
                 log.channel_updated(c, &ch)?;
                 if ch.archived != was_archived {
                     let action = if ch.archived {
@@ -914,6 +929,7 @@ impl Chat {
                 self.limits.message_burst,
             )
         })();
+        let keyword_hits = self.keywords.matching(&body, actor.id);
         let work = checked.map(|()| {
             self.commit(move |c, log| {
                 if let Some(cid) = &client_id {
@@ -927,7 +943,7 @@ impl Chat {
                     }
                 }
                 let ch = channel_or_not_found(c, channel_id)?;
-                require_member(c, channel_id, actor.id)?;
+                let member = require_member(c, channel_id, actor.id)?;
                 if ch.archived {
                     return Err(ChatError::Archived);
                 }
@@ -959,7 +975,14 @@ impl Chat {
                         thread_root,
                     },
                 )?;
-                let mentioned = mention_targets(c, channel_id, actor.id, &body)?;
+                let mentioned = mention_targets(
+                    c,
+                    channel_id,
+                    actor.id,
+                    &body,
+                    may_mention_all(&ch, &member, actor),
+                    &keyword_hits,
+                )?;
                 q::add_mentions(c, msg.id, &mentioned)?;
                 let view = if attachments.is_empty() {
                     MessageView::from(msg)
@@ -1029,18 +1052,28 @@ impl Chat {
         } else {
             Ok(())
         };
+        let keyword_hits = self.keywords.matching(&body, actor.id);
         let work = checked.map(|()| {
             self.commit(move |c, log| {
                 let m = live_message_of_member(c, message_id, actor.id)?;
                 if m.author_id != Some(actor.id) {
                     return Err(ChatError::Forbidden("you can only edit your own messages"));
                 }
-                if channel_or_not_found(c, m.channel_id)?.archived {
+                let ch = channel_or_not_found(c, m.channel_id)?;
+                if ch.archived {
                     return Err(ChatError::Archived);
                 }
+                let member = require_member(c, m.channel_id, actor.id)?;
                 let m = q::edit_message(c, message_id, &body)?;
                 q::clear_mentions(c, message_id)?;
-                let mentioned = mention_targets(c, m.channel_id, actor.id, &body)?;
+                let mentioned = mention_targets(
+                    c,
+                    m.channel_id,
+                    actor.id,
+                    &body,
+                    may_mention_all(&ch, &member, actor),
+                    &keyword_hits,
+                )?;
                 q::add_mentions(c, message_id, &mentioned)?;
                 let view = MessageView::from(m);
                 log.message_updated(c, view.clone())?;
@@ -1130,6 +1163,24 @@ impl Chat {
                         seq: now,
                     },
                 )?;
+                // In direct conversations the others see how far one has read, unless one
+                // turned read receipts off.
+                let ch = channel_or_not_found(c, channel_id)?;
+                if ch.kind.is_direct()
+                    && crate::store::users::preferences(c, actor.id)?.read_receipts
+                {
+                    log.push(
+                        c,
+                        Audience::Channel(channel_id),
+                        None,
+                        &Event::Receipt {
+                            channel_id,
+                            user_id: actor.id,
+                            seq: now,
+                            read_at: crate::store::now_ms(),
+                        },
+                    )?;
+                }
             }
             Ok(now)
         })
@@ -1343,42 +1394,54 @@ impl Chat {
             })
     }
 
-    /// Every enabled account, for the people directory.
+    /// Every account, for the people directory: a disabled colleague stays a person in
+    /// history, shown as deactivated.
     pub async fn directory(&self) -> Result<Vec<crate::store::users::User>> {
-        self.read(|c| Ok(crate::store::users::enabled_users(c)?))
-            .await
+        self.read(|c| Ok(crate::store::users::list_users(c)?)).await
     }
 }
 
-/// Members to record as mentioned: named members, or everyone for @channel/@here/@all.
-fn mention_targets(c: &Connection, channel_id: i64, author: i64, body: &str) -> Result<Vec<i64>> {
+/// Members to record as mentioned: named members, everyone for @channel/@here/@all when
+/// `may_mention_all`, and members whose keywords the message holds (`keyword_hits`).
+fn mention_targets(
+    c: &Connection,
+    channel_id: i64,
+    author: i64,
+    body: &str,
+    may_mention_all: bool,
+    keyword_hits: &[i64],
+) -> Result<Vec<i64>> {
     let names = mentioned_names(body);
-    if names.is_empty() {
+    if names.is_empty() && keyword_hits.is_empty() {
         return Ok(Vec::new());
     }
     let members = q::member_ids(c, channel_id)?;
-    let everyone = names
-        .iter()
-        .any(|n| n == "channel" || n == "here" || n == "all");
+    let everyone = may_mention_all
+        && names
+            .iter()
+            .any(|n| n == "channel" || n == "here" || n == "all");
     let mut ids: Vec<i64> = if everyone {
         members.clone()
     } else {
-        q::user_ids_by_names(c, &names)?
-            .into_iter()
-            .filter(|id| members.contains(id))
-            .collect()
+        Vec::new()
     };
-    if everyone {
+    if !names.is_empty() {
         ids.extend(
             q::user_ids_by_names(c, &names)?
                 .into_iter()
                 .filter(|id| members.contains(id)),
         );
     }
+    ids.extend(keyword_hits.iter().filter(|id| members.contains(id)));
     ids.retain(|id| *id != author);
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
+}
+
+/// Whether this member may notify a whole channel (its owners may limit that to themselves).
+fn may_mention_all(ch: &Channel, member: &q::Membership, actor: Actor) -> bool {
+    ch.mass_mentions != "owners" || actor.is_admin || member.role == "owner"
 }
 
 #[cfg(test)]

@@ -24,6 +24,73 @@ impl From<Reaction> for ReactionView {
     }
 }
 
+/// A custom status. `expires_at` in milliseconds since the Unix epoch (null: until cleared).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatusView {
+    pub emoji: String,
+    pub text: String,
+    pub expires_at: Option<i64>,
+}
+
+impl From<crate::store::users::Status> for StatusView {
+    fn from(s: crate::store::users::Status) -> Self {
+        StatusView {
+            emoji: s.emoji,
+            text: s.text,
+            expires_at: s.expires_at,
+        }
+    }
+}
+
+/// A person as everyone signed in sees them (the people directory, `user.updated` frames).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// "online", "away" or "offline".
+    pub presence: crate::hub::Presence,
+    /// A bot account (acts through API tokens).
+    pub is_bot: bool,
+    /// A disabled account: still shown on their messages, but cannot be messaged.
+    pub deactivated: bool,
+    pub title: String,
+    pub department: String,
+    pub phone: String,
+    pub about: String,
+    /// The small profile photo (`&size=large` for the large one); null when there is none.
+    pub photo_url: Option<String>,
+    pub status: Option<StatusView>,
+}
+
+/// Where a user's profile photo is served; the version makes every change a new address.
+pub fn photo_url(user_id: i64, version: i64) -> Option<String> {
+    (version != 0).then(|| format!("/api/v1/users/{user_id}/photo?v={version}"))
+}
+
+impl PersonView {
+    pub fn new(u: crate::store::users::User, presence: crate::hub::Presence) -> Self {
+        PersonView {
+            presence: if u.disabled {
+                crate::hub::Presence::Offline
+            } else {
+                presence
+            },
+            photo_url: photo_url(u.id, u.avatar_version),
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            is_bot: u.is_bot,
+            deactivated: u.disabled,
+            title: u.profile.title,
+            department: u.profile.department,
+            phone: u.profile.phone,
+            about: u.profile.about,
+            status: u.status.map(Into::into),
+        }
+    }
+}
+
 /// A message. Times are milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MessageView {
@@ -134,6 +201,8 @@ pub struct ChannelInfo {
     pub archived: bool,
     pub last_seq: i64,
     pub created_at: i64,
+    /// Who may notify everyone with @channel, @here or @all: "everyone" or "owners".
+    pub mass_mentions: String,
 }
 
 impl From<&Channel> for ChannelInfo {
@@ -146,6 +215,7 @@ impl From<&Channel> for ChannelInfo {
             archived: c.archived,
             last_seq: c.last_seq,
             created_at: c.created_at,
+            mass_mentions: c.mass_mentions.clone(),
         }
     }
 }
@@ -162,6 +232,10 @@ pub struct ChannelView {
     pub mentions: i64,
     /// Members of direct conversations (empty for channels).
     pub member_ids: Vec<i64>,
+    /// This member's notifications here: "all", "mentions" or "none".
+    pub notify: String,
+    /// Muted until this time (ms since the Unix epoch); null: not muted.
+    pub muted_until: Option<i64>,
 }
 
 impl From<ChannelSummary> for ChannelView {
@@ -173,6 +247,8 @@ impl From<ChannelSummary> for ChannelView {
             unread: s.unread,
             mentions: s.mentions,
             member_ids: s.member_ids,
+            notify: s.notify,
+            muted_until: s.muted_until,
         }
     }
 }
@@ -189,6 +265,15 @@ pub enum Event {
     /// The user's read position moved (sent to all of that user's sessions).
     #[serde(rename = "read")]
     Read { channel_id: i64, seq: i64 },
+    /// Someone in a direct conversation read up to `seq` (sent to its members; `read_at` in
+    /// milliseconds since the Unix epoch). Not sent for people who turned read receipts off.
+    #[serde(rename = "receipt")]
+    Receipt {
+        channel_id: i64,
+        user_id: i64,
+        seq: i64,
+        read_at: i64,
+    },
     #[serde(rename = "member.joined")]
     MemberJoined {
         channel_id: i64,

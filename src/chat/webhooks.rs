@@ -135,7 +135,7 @@ impl Chat {
                     let name = sender.unwrap_or(hook.name);
                     q::set_webhook_sender(c, &mut msg, hook.id, &name)?;
                     // @channel in an alert reaches everyone, as from a person.
-                    let mentioned = mention_targets(c, ch.id, 0, &text)?;
+                    let mentioned = mention_targets(c, ch.id, 0, &text, true, &[])?;
                     q::add_mentions(c, msg.id, &mentioned)?;
                     w::touch(c, hook.id)?;
                     let view = MessageView::from(msg);

@@ -81,15 +81,15 @@ pub struct UserView {
     photo_url: Option<String>,
     /// An account from the agency's directory (signs in with its directory password).
     from_directory: bool,
+    pub status: Option<crate::chat::protocol::StatusView>,
+    /// RFC 3339; null if never.
+    last_sign_in_at: Option<String>,
     /// Profile fields only the directory may change (own view only): some of `display_name`,
     /// `title`, `department`, `phone`, `photo`.
     managed_fields: Vec<String>,
 }
 
-/// Where a user's profile photo is served; the version makes every change a new address.
-pub fn photo_url(user_id: i64, version: i64) -> Option<String> {
-    (version != 0).then(|| format!("/api/v1/users/{user_id}/photo?v={version}"))
-}
+use crate::chat::protocol::photo_url;
 
 impl UserView {
     /// The signed-in user's own view, saying whether they must still enrol a second factor.
@@ -127,6 +127,8 @@ impl From<User> for UserView {
             phone: u.profile.phone,
             about: u.profile.about,
             from_directory: u.from_directory,
+            status: u.status.map(Into::into),
+            last_sign_in_at: u.last_sign_in_at.map(rfc3339),
             managed_fields: Vec::new(),
         }
     }
@@ -540,6 +542,7 @@ async fn set_disabled(
     if disabled {
         s.chat.hub().disconnect_user(id);
     }
+    s.chat.announce_person(user.clone());
     tracing::info!(by = %admin.0.user.username, user = %user.username, disabled, "user access changed");
     Ok(user)
 }

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::error::{ErrorBody, Json, Path, Query};
 use super::{ApiError, AppState, CurrentUser};
-use crate::chat::protocol::{ChannelInfo, ChannelView, MessageView};
+use crate::chat::protocol::{ChannelInfo, ChannelView, MessageView, PersonView};
 use crate::chat::Actor;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -130,9 +130,12 @@ pub struct UpdateChannel {
     name: Option<String>,
     topic: Option<String>,
     archived: Option<bool>,
+    /// Who may notify everyone with @channel, @here or @all: "everyone" or "owners" (owners
+    /// and administrators set this).
+    mass_mentions: Option<String>,
 }
 
-/// Rename or archive (owners, admins) or set the topic (members).
+/// Rename, archive or unarchive, limit @channel (owners, admins) or set the topic (members).
 #[utoipa::path(patch, path = "/api/v1/channels/{id}", request_body = UpdateChannel, responses((status = 200, body = ChannelInfo), (status = 403, body = ErrorBody)))]
 async fn update_channel(
     State(s): State<AppState>,
@@ -142,7 +145,14 @@ async fn update_channel(
 ) -> Result<Json<ChannelInfo>, ApiError> {
     let info = s
         .chat
-        .update_channel(actor(&who), id, req.name, req.topic, req.archived)
+        .update_channel(
+            actor(&who),
+            id,
+            req.name,
+            req.topic,
+            req.archived,
+            req.mass_mentions,
+        )
         .await?;
     Ok(Json(info))
 }
@@ -469,40 +479,20 @@ async fn search(
     ))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Person {
-    id: i64,
-    username: String,
-    display_name: String,
-    /// "online", "away" or "offline".
-    presence: crate::hub::Presence,
-    /// A bot account (acts through API tokens).
-    is_bot: bool,
-    title: String,
-    department: String,
-    /// The small profile photo; null when there is none.
-    photo_url: Option<String>,
-}
-
-/// Everyone who can be messaged, with their presence.
-#[utoipa::path(get, path = "/api/v1/people", responses((status = 200, body = Vec<Person>)))]
+/// Everyone on the site, with their presence; disabled accounts are included, marked
+/// `deactivated`, so their messages keep a name and a face.
+#[utoipa::path(get, path = "/api/v1/people", responses((status = 200, body = Vec<PersonView>)))]
 async fn people(
     State(s): State<AppState>,
     _who: CurrentUser,
-) -> Result<Json<Vec<Person>>, ApiError> {
+) -> Result<Json<Vec<PersonView>>, ApiError> {
     let list = s.chat.directory().await?;
     let hub = s.chat.hub();
     Ok(Json(
         list.into_iter()
-            .map(|u| Person {
-                presence: hub.presence(u.id),
-                photo_url: super::api::photo_url(u.id, u.avatar_version),
-                id: u.id,
-                username: u.username,
-                display_name: u.display_name,
-                is_bot: u.is_bot,
-                title: u.profile.title,
-                department: u.profile.department,
+            .map(|u| {
+                let presence = hub.presence(u.id);
+                PersonView::new(u, presence)
             })
             .collect(),
     ))

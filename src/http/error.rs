@@ -180,6 +180,9 @@ impl From<AuthError> for ApiError {
             AuthError::NotAllowed => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
+            AuthError::AccountDisabled => {
+                ApiError::new(StatusCode::FORBIDDEN, "account-disabled", e.to_string())
+            }
             AuthError::BadPhoto(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad-photo", e.to_string())
             }

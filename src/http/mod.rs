@@ -9,6 +9,7 @@ mod chat_api;
 pub mod error;
 mod files_api;
 mod onboarding;
+mod people_api;
 mod profile_api;
 mod session;
 mod two_factor_api;
@@ -88,6 +89,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(webhooks_api::router())
         .merge(bots_api::router())
         .merge(profile_api::router())
+        .merge(people_api::router())
         .split_for_parts();
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;

@@ -15,6 +15,7 @@ use super::api::{UpdateProfile, UserView};
 use super::error::{ErrorBody, Json, Path, Query};
 use super::{ApiError, AppState, CurrentUser};
 use crate::auth::profile::MAX_PHOTO_BYTES;
+use crate::chat::protocol::PersonView;
 use crate::store::users;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,17 +29,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES + 1))
 }
 
-/// Someone's profile (anyone signed in may look, as in the people directory).
+/// Someone's profile card (anyone signed in may look, as in the people directory).
 #[utoipa::path(get, path = "/api/v1/users/{id}", responses(
-    (status = 200, body = UserView), (status = 404, body = ErrorBody),
+    (status = 200, body = PersonView), (status = 404, body = ErrorBody),
 ))]
 async fn person(
     State(s): State<AppState>,
     _who: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<UserView>, ApiError> {
+) -> Result<Json<PersonView>, ApiError> {
     let user = s.store.read(move |c| users::user_by_id(c, id)).await?;
-    Ok(Json(user.into()))
+    let presence = s.chat.hub().presence(user.id);
+    Ok(Json(PersonView::new(user, presence)))
 }
 
 /// Change someone's profile: their own, or anyone's for an administrator.

@@ -50,6 +50,8 @@ pub struct Channel {
     pub created_at: i64,
     pub archived: bool,
     pub last_seq: i64,
+    /// Who may notify everyone with @channel, @here or @all: "everyone" or "owners".
+    pub mass_mentions: String,
 }
 
 /// A channel as one member sees it.
@@ -58,6 +60,9 @@ pub struct ChannelSummary {
     pub channel: Channel,
     pub role: String,
     pub last_read_seq: i64,
+    /// "all", "mentions" or "none".
+    pub notify: String,
+    pub muted_until: Option<i64>,
     pub unread: i64,
     pub mentions: i64,
     pub member_ids: Vec<i64>,
@@ -99,7 +104,8 @@ pub struct Message {
     pub files: Vec<super::files::FileRow>,
 }
 
-const CHANNEL_COLS: &str = "id, kind, name, topic, created_by, created_at, archived, last_seq";
+const CHANNEL_COLS: &str =
+    "id, kind, name, topic, created_by, created_at, archived, last_seq, mass_mentions";
 
 fn channel_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
     Ok(Channel {
@@ -111,6 +117,7 @@ fn channel_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
         created_at: r.get(5)?,
         archived: r.get(6)?,
         last_seq: r.get(7)?,
+        mass_mentions: r.get(8)?,
     })
 }
 
@@ -249,7 +256,7 @@ pub fn public_channels(c: &Connection, user_id: i64) -> Result<Vec<(Channel, boo
             (SELECT count(*) FROM members m WHERE m.channel_id = channels.id)
          FROM channels WHERE kind = 'public' ORDER BY name"
     ))?;
-    let rows = stmt.query_map([user_id], |r| Ok((channel_row(r)?, r.get(8)?, r.get(9)?)))?;
+    let rows = stmt.query_map([user_id], |r| Ok((channel_row(r)?, r.get(9)?, r.get(10)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -288,6 +295,40 @@ pub fn remove_member(c: &Connection, channel_id: i64, user_id: i64) -> Result<bo
     Ok(n == 1)
 }
 
+/// How far each member has read, and when: (user, seq, read_at).
+pub fn read_positions(c: &Connection, channel_id: i64) -> Result<Vec<(i64, i64, Option<i64>)>> {
+    let mut st = c.prepare_cached(
+        "SELECT user_id, last_read_seq, read_at FROM members WHERE channel_id = ?1 ORDER BY user_id",
+    )?;
+    let rows = st.query_map([channel_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A member's notification level ("all", "mentions", "none") and mute.
+pub fn set_notify(
+    c: &Connection,
+    channel_id: i64,
+    user_id: i64,
+    level: &str,
+    muted_until: Option<i64>,
+) -> Result<()> {
+    let n = c
+        .prepare_cached(
+            "UPDATE members SET notify = ?3, muted_until = ?4 WHERE channel_id = ?1 AND user_id = ?2",
+        )?
+        .execute(params![channel_id, user_id, level, muted_until])?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub fn set_mass_mentions(c: &Connection, channel_id: i64, who: &str) -> Result<Channel> {
+    c.prepare_cached("UPDATE channels SET mass_mentions = ?2 WHERE id = ?1")?
+        .execute(params![channel_id, who])?;
+    channel(c, channel_id)
+}
+
 pub fn member_ids(c: &Connection, channel_id: i64) -> Result<Vec<i64>> {
     let mut stmt =
         c.prepare_cached("SELECT user_id FROM members WHERE channel_id = ?1 ORDER BY user_id")?;
@@ -304,7 +345,7 @@ pub fn channel_ids_of(c: &Connection, user_id: i64) -> Result<Vec<i64>> {
 /// Every channel the user belongs to, with unread and mention counts.
 pub fn channels_of(c: &Connection, user_id: i64) -> Result<Vec<ChannelSummary>> {
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {}, m.role, m.last_read_seq,
+        "SELECT {}, m.role, m.last_read_seq, m.notify, m.muted_until,
             (SELECT count(*) FROM messages x WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
                 AND x.thread_root IS NULL AND x.deleted = 0 AND x.author_id IS NOT ?1),
             (SELECT count(*) FROM mentions n JOIN messages x ON x.id = n.message_id
@@ -322,10 +363,12 @@ pub fn channels_of(c: &Connection, user_id: i64) -> Result<Vec<ChannelSummary>> 
     let rows = stmt.query_map([user_id], |r| {
         Ok(ChannelSummary {
             channel: channel_row(r)?,
-            role: r.get(8)?,
-            last_read_seq: r.get(9)?,
-            unread: r.get(10)?,
-            mentions: r.get(11)?,
+            role: r.get(9)?,
+            last_read_seq: r.get(10)?,
+            notify: r.get(11)?,
+            muted_until: r.get(12)?,
+            unread: r.get(13)?,
+            mentions: r.get(14)?,
             member_ids: Vec::new(),
         })
     })?;
@@ -340,10 +383,12 @@ pub fn channels_of(c: &Connection, user_id: i64) -> Result<Vec<ChannelSummary>> 
 pub fn mark_read(c: &Connection, channel_id: i64, user_id: i64, seq: i64) -> Result<i64> {
     c.prepare_cached(
         "UPDATE members SET last_read_seq = max(last_read_seq, min(?3,
-            (SELECT last_seq FROM channels WHERE id = ?1)))
+                (SELECT last_seq FROM channels WHERE id = ?1))),
+            read_at = CASE WHEN min(?3, (SELECT last_seq FROM channels WHERE id = ?1))
+                > last_read_seq THEN ?4 ELSE read_at END
          WHERE channel_id = ?1 AND user_id = ?2",
     )?
-    .execute(params![channel_id, user_id, seq])?;
+    .execute(params![channel_id, user_id, seq, now_ms()])?;
     Ok(c.prepare_cached(
         "SELECT last_read_seq FROM members WHERE channel_id = ?1 AND user_id = ?2",
     )?

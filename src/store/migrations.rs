@@ -329,6 +329,28 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (channel_id, user_id)
     ) WITHOUT ROWID;
     "#,
+    // 12: people's custom status and preferences (time zone, do-not-disturb, keywords, read
+    // receipts, language), per-conversation notification levels and mutes, when each member
+    // last read (for receipts), who may mention a whole channel, and the last sign-in.
+    r#"
+    ALTER TABLE users ADD COLUMN status_emoji TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN status_text TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN status_expires_at INTEGER;
+    ALTER TABLE users ADD COLUMN time_zone TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN dnd_until INTEGER;
+    ALTER TABLE users ADD COLUMN dnd_start TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN dnd_end TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN keywords TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    ALTER TABLE users ADD COLUMN last_sign_in_at INTEGER;
+    ALTER TABLE members ADD COLUMN notify TEXT NOT NULL DEFAULT 'all'
+        CHECK (notify IN ('all', 'mentions', 'none'));
+    ALTER TABLE members ADD COLUMN muted_until INTEGER;
+    ALTER TABLE members ADD COLUMN read_at INTEGER;
+    ALTER TABLE channels ADD COLUMN mass_mentions TEXT NOT NULL DEFAULT 'everyone'
+        CHECK (mass_mentions IN ('everyone', 'owners'));
+    "#,
 ];
 
 /// The schema version this binary writes.

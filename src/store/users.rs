@@ -21,6 +21,35 @@ pub struct User {
     pub profile: Profile,
     /// Changes whenever the photo does (0: no photo), so its URL can be cached for good.
     pub avatar_version: i64,
+    /// The custom status, if set and not expired.
+    pub status: Option<Status>,
+    pub last_sign_in_at: Option<i64>,
+}
+
+/// A custom status: an emoji and a few words, until a time or for good.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    pub emoji: String,
+    pub text: String,
+    pub expires_at: Option<i64>,
+}
+
+/// How someone wants to be notified and shown, kept with the account so every device agrees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preferences {
+    /// IANA name ("Europe/Moscow"); empty: the browser's.
+    pub time_zone: String,
+    /// Do not disturb until this time (ms).
+    pub dnd_until: Option<i64>,
+    /// A daily quiet time, "HH:MM" to "HH:MM" in `time_zone` (both empty: none).
+    pub dnd_start: String,
+    pub dnd_end: String,
+    /// Words that notify like a mention.
+    pub keywords: Vec<String>,
+    /// Tell others in direct conversations when this person has read (and see theirs).
+    pub read_receipts: bool,
+    /// "en", "ru", or empty for the browser's.
+    pub language: String,
 }
 
 /// What people say about themselves (or the directory says about them).
@@ -71,9 +100,10 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
 
 const USER_COLS: &str =
     "id, username, display_name, is_admin, disabled, created_at, totp_secret IS NOT NULL, is_bot, \
-     directory_dn IS NOT NULL, title, department, phone, about, avatar_version";
+     directory_dn IS NOT NULL, title, department, phone, about, avatar_version, status_emoji, \
+     status_text, status_expires_at, last_sign_in_at";
 /// The column after `USER_COLS`.
-const AFTER_USER_COLS: usize = 14;
+const AFTER_USER_COLS: usize = 18;
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -93,6 +123,17 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
             about: r.get(12)?,
         },
         avatar_version: r.get(13)?,
+        status: {
+            let (emoji, text, expires_at): (String, String, Option<i64>) =
+                (r.get(14)?, r.get(15)?, r.get(16)?);
+            let live = expires_at.is_none_or(|t| t > now_ms());
+            (live && !(emoji.is_empty() && text.is_empty())).then_some(Status {
+                emoji,
+                text,
+                expires_at,
+            })
+        },
+        last_sign_in_at: r.get(17)?,
     })
 }
 
@@ -215,15 +256,6 @@ pub fn list_users(c: &Connection) -> Result<Vec<User>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Every enabled account, by user name.
-pub fn enabled_users(c: &Connection) -> Result<Vec<User>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT {USER_COLS} FROM users WHERE disabled = 0 ORDER BY username"
-    ))?;
-    let rows = stmt.query_map([], user_row)?;
-    Ok(rows.collect::<Result<Vec<_>, _>>()?)
-}
-
 pub fn set_display_name(c: &Connection, user_id: i64, name: &str) -> Result<User> {
     let n = c
         .prepare_cached("UPDATE users SET display_name = ?2 WHERE id = ?1")?
@@ -270,6 +302,80 @@ pub fn disabled_by_directory(c: &Connection, user_id: i64) -> Result<bool> {
         c.prepare_cached("SELECT directory_disabled FROM users WHERE id = ?1")?
             .query_row([user_id], |r| r.get(0))?,
     )
+}
+
+pub fn set_status(c: &Connection, user_id: i64, s: Option<&Status>) -> Result<User> {
+    let empty = Status::default();
+    let s = s.unwrap_or(&empty);
+    c.prepare_cached(
+        "UPDATE users SET status_emoji = ?2, status_text = ?3, status_expires_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![user_id, s.emoji, s.text, s.expires_at])?;
+    user_by_id(c, user_id)
+}
+
+pub fn preferences(c: &Connection, user_id: i64) -> Result<Preferences> {
+    Ok(c.prepare_cached(
+        "SELECT time_zone, dnd_until, dnd_start, dnd_end, keywords, read_receipts, language
+         FROM users WHERE id = ?1",
+    )?
+    .query_row([user_id], |r| {
+        let keywords: String = r.get(4)?;
+        Ok(Preferences {
+            time_zone: r.get(0)?,
+            dnd_until: r.get(1)?,
+            dnd_start: r.get(2)?,
+            dnd_end: r.get(3)?,
+            keywords: keywords
+                .split('\n')
+                .filter(|k| !k.is_empty())
+                .map(String::from)
+                .collect(),
+            read_receipts: r.get(5)?,
+            language: r.get(6)?,
+        })
+    })?)
+}
+
+pub fn set_preferences(c: &Connection, user_id: i64, p: &Preferences) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE users SET time_zone = ?2, dnd_until = ?3, dnd_start = ?4, dnd_end = ?5,
+             keywords = ?6, read_receipts = ?7, language = ?8 WHERE id = ?1",
+    )?
+    .execute(params![
+        user_id,
+        p.time_zone,
+        p.dnd_until,
+        p.dnd_start,
+        p.dnd_end,
+        p.keywords.join("\n"),
+        p.read_receipts,
+        p.language
+    ])?;
+    Ok(())
+}
+
+/// Everyone's notification keywords (enabled accounts that have some).
+pub fn all_keywords(c: &Connection) -> Result<Vec<(i64, Vec<String>)>> {
+    let mut st =
+        c.prepare_cached("SELECT id, keywords FROM users WHERE keywords != '' AND disabled = 0")?;
+    let rows = st.query_map([], |r| {
+        let k: String = r.get(1)?;
+        Ok((
+            r.get::<_, i64>(0)?,
+            k.split('\n')
+                .filter(|k| !k.is_empty())
+                .map(String::from)
+                .collect(),
+        ))
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn record_sign_in(c: &Connection, user_id: i64) -> Result<()> {
+    c.prepare_cached("UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1")?
+        .execute(params![user_id, now_ms()])?;
+    Ok(())
 }
 
 pub fn set_profile(c: &Connection, user_id: i64, p: &Profile) -> Result<User> {
@@ -391,6 +497,7 @@ pub fn set_password(
     Ok(())
 }
 
+/// Creates a session (a sign-in), noting when the account last signed in.
 pub fn create_session(
     c: &Connection,
     id: &str,
@@ -412,6 +519,7 @@ pub fn create_session(
         client.user_agent,
         client.address
     ])?;
+    record_sign_in(c, user_id)?;
     Ok(Session {
         id: id.to_string(),
         user_id,

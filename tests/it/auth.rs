@@ -280,7 +280,17 @@ async fn disabling_a_user_ends_their_live_session_at_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(login.status(), 401, "a disabled user cannot sign in");
+    // Told plainly, since the password was right; a wrong one still learns nothing.
+    assert_eq!(login.status(), 403, "a disabled user cannot sign in");
+    assert_eq!(error_code(login).await, "account-disabled");
+    let login = app
+        .api_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": "bob", "password": "not-bobs-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(login).await, "invalid-credentials");
     app.stop().await;
 }
 

@@ -24,6 +24,32 @@ export interface User {
   two_factor_required?: boolean;
   /** A bot account: signs in with API tokens only (absent from servers before bots: not a bot). */
   is_bot?: boolean;
+  /** Profile (absent from servers before profiles: empty). `about` may hold newlines. */
+  title?: string;
+  department?: string;
+  phone?: string;
+  about?: string;
+  /**
+   * The small (96×96) photo, e.g. `/api/v1/users/7/photo?v=…`; `&size=large` gives the large one.
+   * Changes whenever the photo does. Null or absent: no photo.
+   */
+  photo_url?: string | null;
+  /** An account from the organisation's directory (LDAP). */
+  from_directory?: boolean;
+  /** Only on the user's own view: the profile fields the directory sets, which cannot be changed here. */
+  managed_fields?: ProfileField[];
+}
+
+/** A profile field the directory may manage. */
+export type ProfileField = 'display_name' | 'title' | 'department' | 'phone' | 'photo';
+
+/** `PATCH /me` and `PATCH /users/{id}/profile`: only the fields given change. */
+export interface ProfileUpdate {
+  display_name?: string;
+  title?: string;
+  department?: string;
+  phone?: string;
+  about?: string;
 }
 
 export interface Session {
@@ -271,7 +297,12 @@ export const api = {
   getInvite: (token: string) => request<InviteInfo>('GET', `/invites/${seg(token)}`),
 
   me: () => request<User>('GET', '/me'),
-  updateMe: (body: { display_name: string }) => request<User>('PATCH', '/me', body),
+  updateMe: (body: ProfileUpdate) => request<User>('PATCH', '/me', body),
+  /** The raw image file as the body; the server crops it square. */
+  setMyPhoto: (image: Blob) => request<User>('PUT', '/me/photo', image),
+  removeMyPhoto: () => request<User>('DELETE', '/me/photo'),
+  /** Anyone's profile (any signed-in user may look). */
+  user: (id: number) => request<User>('GET', `/users/${seg(String(id))}`),
   changePassword: (body: { current_password: string; new_password: string }) =>
     request<void>('PUT', '/me/password', body),
   beginTwoFactor: (body: { password: string }) =>
@@ -289,6 +320,10 @@ export const api = {
   disableUser: (id: number) => request<void>('POST', `/users/${seg(String(id))}/disable`),
   enableUser: (id: number) => request<void>('POST', `/users/${seg(String(id))}/enable`),
   resetTwoFactor: (id: number) => request<void>('DELETE', `/users/${seg(String(id))}/two-factor`),
+  updateProfile: (id: number, body: ProfileUpdate) =>
+    request<User>('PATCH', `/users/${seg(String(id))}/profile`, body),
+  setUserPhoto: (id: number, image: Blob) => request<User>('PUT', `/users/${seg(String(id))}/photo`, image),
+  removeUserPhoto: (id: number) => request<User>('DELETE', `/users/${seg(String(id))}/photo`),
   adminSettings: () => request<AdminSettings>('GET', '/admin/settings'),
   updateAdminSettings: (body: AdminSettings) => request<AdminSettings>('PUT', '/admin/settings', body),
   createInvite: (body: { expires_in_hours: number }) =>
@@ -419,6 +454,11 @@ export interface Person {
   presence: Presence;
   /** A bot account (absent from servers before bots: not a bot). */
   is_bot?: boolean;
+  /** Absent from servers before profiles. */
+  title?: string;
+  department?: string;
+  /** The small photo (see `User.photo_url`); null or absent: initials. */
+  photo_url?: string | null;
 }
 
 /** A channel's incoming webhook (never its secret). Times are RFC 3339. */

@@ -565,6 +565,33 @@ describe('two-step sign-in in the admin page', () => {
   });
 });
 
+describe('users in the admin page', () => {
+  it('shows photos, initials without one, and a tag on directory accounts', async () => {
+    const dana = {
+      ...alice,
+      id: 4,
+      username: 'dana',
+      display_name: 'Dana Scully',
+      is_admin: false,
+      from_directory: true,
+      photo_url: '/api/v1/users/4/photo?v=9',
+    };
+    fakeApi({
+      'GET /api/v1/me': () => json(200, alice),
+      'GET /api/v1/users': () => json(200, [alice, dana]),
+    });
+    await open('/admin');
+    await settle(() => expect(root.querySelectorAll('tbody tr')).toHaveLength(2));
+    const [aliceRow, danaRow] = [...root.querySelectorAll('tbody tr')];
+    expect(danaRow!.querySelector('th .av img')?.getAttribute('src')).toBe('/api/v1/users/4/photo?v=9');
+    const tag = danaRow!.querySelector('.badge-directory')!;
+    expect(tag.textContent).toBe('directory');
+    expect(tag.getAttribute('title')).toBe('An account from the organisation’s directory: signs in with the directory password');
+    expect(aliceRow!.querySelector('th .av')?.textContent).toBe('AL');
+    expect(aliceRow!.querySelector('.badge-directory')).toBeNull();
+  });
+});
+
 describe('bots in the admin page', () => {
   const backupBot = {
     ...alice,

@@ -51,6 +51,30 @@ describe('describeError', () => {
     ).toBe('The current password is wrong.');
   });
 
+  it('localizes the profile and photo codes', () => {
+    expect(describeError(new ApiError(409, 'managed-by-directory', 'the job title comes from the directory'))).toBe(
+      'This comes from your organisation’s directory and cannot be changed here.',
+    );
+    expect(describeError(new ApiError(422, 'bad-photo', 'unsupported image'))).toBe(
+      'Outpost cannot read this file as a picture. Use a JPEG, PNG, WebP or GIF image.',
+    );
+    expect(describeError(new ApiError(413, 'payload-too-large', 'the request body is too large'))).toBe(
+      'This is too large to send.',
+    );
+    // A view may say it for its own case.
+    expect(
+      describeError(new ApiError(413, 'payload-too-large', 'x'), { 'payload-too-large': 'profile.photo.tooLarge' }),
+    ).toBe('This picture is larger than 10 MB. Choose a smaller one.');
+    setLocale('ru');
+    try {
+      expect(describeError(new ApiError(409, 'managed-by-directory', 'x'))).toBe(
+        'Это берётся из каталога организации, и здесь это изменить нельзя.',
+      );
+    } finally {
+      setLocale('en');
+    }
+  });
+
   it("falls back to the server's sentence, then to the status", () => {
     expect(describeError(new ApiError(400, 'invalid', 'The password is too short.'))).toBe(
       'The password is too short.',

@@ -20,6 +20,9 @@ export const COMMON_ERRORS: ErrorMessages = {
   'second-factor-required': 'error.secondFactorRequired',
   'two-factor-required': 'error.twoFactorRequired',
   'two-factor-enrolment-required': 'error.enrolmentRequired',
+  'managed-by-directory': 'error.managedByDirectory',
+  'bad-photo': 'error.badPhoto',
+  'payload-too-large': 'error.payloadTooLarge',
 };
 
 /** Server sentences are lower-case fragments ("sign in to continue"): make them read as sentences. */

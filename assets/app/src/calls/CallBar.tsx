@@ -5,7 +5,7 @@ import { useStore } from '../chat/store';
 import { Link } from '../components/Link';
 import { t, type MessageKey } from '../i18n';
 import { channelPath } from '../router';
-import { Avatar } from '../views/chat/Avatar';
+import { Avatar, photoOf } from '../views/chat/Avatar';
 import { useCalls } from './context';
 import { DeviceSettings } from './DeviceSettings';
 import { CameraIcon, GearIcon, HangUpIcon, MicIcon, ScreenIcon, VideoToggleIcon } from './icons';
@@ -241,7 +241,7 @@ function Participants({ call, people, me }: { call: Call | null; people: Readonl
             aria-label={label}
             title={label}
           >
-            <Avatar id={p.userId} name={name} size="s" />
+            <Avatar id={p.userId} name={name} size="s" photo={photoOf(people, p.userId)} />
             <span class="call-person-name">{shown}</span>
             {p.muted && (
               <span class="call-person-mute">

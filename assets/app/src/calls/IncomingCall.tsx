@@ -1,7 +1,7 @@
 import { useChat } from '../chat/client';
 import { useStore } from '../chat/store';
 import { t } from '../i18n';
-import { Avatar } from '../views/chat/Avatar';
+import { Avatar, photoOf } from '../views/chat/Avatar';
 import { useCalls } from './context';
 import { HangUpIcon, PhoneIcon } from './icons';
 import { describeCall } from './names';
@@ -31,7 +31,7 @@ export function IncomingCall() {
       }}
     >
       <div class="call-incoming-pulse">
-        <Avatar id={call.started_by} name={caller} size="l" />
+        <Avatar id={call.started_by} name={caller} size="l" photo={photoOf(people, call.started_by)} />
       </div>
       <div class="call-incoming-text">
         <h2 id="call-incoming-title" class="call-incoming-title">

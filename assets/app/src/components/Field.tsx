@@ -5,7 +5,7 @@ interface FieldProps {
   label: string;
   value: string;
   onValue: (value: string) => void;
-  type?: 'text' | 'password' | 'url';
+  type?: 'text' | 'password' | 'url' | 'tel';
   name?: string;
   autoComplete?: string;
   required?: boolean;
@@ -44,7 +44,8 @@ export function Field(props: FieldProps) {
   const errorId = `${id}-error`;
   // Names, passwords and codes are typed verbatim: no capitals or spelling fixes on phones.
   const verbatim =
-    props.type === 'password' || props.autoComplete === 'username' || props.autoComplete === 'one-time-code' || props.inputMode !== undefined;
+    props.type === 'password' ||
+    props.type === 'tel' || props.autoComplete === 'username' || props.autoComplete === 'one-time-code' || props.inputMode !== undefined;
   const describedBy =
     [props.hint ? hintId : null, props.error ? errorId : null].filter(Boolean).join(' ') ||
     undefined;
@@ -74,6 +75,57 @@ export function Field(props: FieldProps) {
         readOnly={props.readOnly}
         autoFocus={autoFocus}
         maxLength={props.maxLength}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={describedBy}
+      />
+      {props.hint && (
+        <p id={hintId} class="field-hint">
+          {props.hint}
+        </p>
+      )}
+      {props.error && (
+        <p id={errorId} class="field-error">
+          {props.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+interface TextAreaFieldProps {
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  name?: string;
+  rows?: number;
+  maxLength?: number;
+  readOnly?: boolean;
+  hint?: string;
+  /** Validation message shown under the text area; marks it aria-invalid. */
+  error?: string | null;
+}
+
+/** A labelled multi-line text input, like `Field`. */
+export function TextAreaField(props: TextAreaFieldProps) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
+  const describedBy =
+    [props.hint ? hintId : null, props.error ? errorId : null].filter(Boolean).join(' ') || undefined;
+  return (
+    <div class="field">
+      <label class="field-label" for={id}>
+        {props.label}
+      </label>
+      <textarea
+        id={id}
+        class="input textarea"
+        name={props.name}
+        rows={props.rows ?? 3}
+        value={props.value}
+        onInput={(event) => props.onValue(event.currentTarget.value)}
+        maxLength={props.maxLength}
+        readOnly={props.readOnly}
         aria-invalid={props.error ? true : undefined}
         aria-describedby={describedBy}
       />

@@ -26,6 +26,7 @@ import { formatDateTime, getLocale, t, type MessageKey } from '../i18n';
 import { redirectIfSignedOut, useSession } from '../session';
 import { policyApplies } from '../twoFactor';
 import { BotsCard } from './BotsCard';
+import { Avatar } from './chat/Avatar';
 
 export function AdminView() {
   // Bots are user accounts too: a change in either card reloads both lists.
@@ -217,9 +218,14 @@ function UsersCard({ version, onChanged }: { version: number; onChanged: () => v
             {users.map((u) => (
               <tr key={u.id} class={u.disabled ? 'row-disabled' : undefined}>
                 <th scope="row" class="mono">
-                  {u.username}
-                  {u.is_bot && <> <BotTag kind="bot" /></>}
-                  {u.id === me.id && <span class="muted"> ({t('admin.users.you')})</span>}
+                  <span class="user-cell">
+                    <Avatar id={u.id} name={u.display_name || u.username} size="s" photo={u.photo_url} />
+                    <span>
+                      {u.username}
+                      {u.is_bot && <> <BotTag kind="bot" /></>}
+                      {u.id === me.id && <span class="muted"> ({t('admin.users.you')})</span>}
+                    </span>
+                  </span>
                 </th>
                 <td>{u.display_name}</td>
                 <td>{u.is_admin ? t('admin.users.admin') : t('admin.users.member')}</td>
@@ -231,6 +237,11 @@ function UsersCard({ version, onChanged }: { version: number; onChanged: () => v
                     {u.two_factor && (
                       <span class="badge badge-accent" title={t('admin.users.twoFactorTitle')}>
                         {t('admin.users.twoFactor')}
+                      </span>
+                    )}
+                    {u.from_directory && (
+                      <span class="badge badge-directory" title={t('admin.users.directoryTitle')}>
+                        {t('admin.users.directory')}
                       </span>
                     )}
                   </span>

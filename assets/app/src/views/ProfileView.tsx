@@ -1,16 +1,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, type Session } from '../api';
+import { ApiError, api, type ProfileField, type Session, type User } from '../api';
 import { Alert } from '../components/Alert';
 import { Button } from '../components/Button';
-import { Field } from '../components/Field';
+import { Field, TextAreaField } from '../components/Field';
 import { Loading } from '../components/Loading';
 import { PageHeading } from '../components/PageHeading';
 import { RecoveryCodes } from '../components/RecoveryCodes';
 import { TwoFactorSetup } from '../components/TwoFactorSetup';
 import { describeError } from '../errors';
 import { describeUserAgent } from '../format';
-import { formatDateTime, t } from '../i18n';
+import { formatDateTime, t, type MessageKey } from '../i18n';
+import { isManaged, MAX_PHOTO_BYTES, PROFILE_LIMITS, profileChanges, profileForm, profileProblems, type ProfileForm } from '../profile';
 import { redirectIfSignedOut, useSession } from '../session';
+import { Avatar } from './chat/Avatar';
 
 export function ProfileView() {
   // Changing the password ends the user's other sessions: reload the list then.
@@ -18,7 +20,8 @@ export function ProfileView() {
   return (
     <div class="page">
       <PageHeading title={t('profile.title')} />
-      <DisplayNameCard />
+      <AccountCard />
+      <PhotoCard />
       <PasswordCard onChanged={() => setSessionsVersion((n) => n + 1)} />
       <TwoFactorCard />
       <SessionsCard version={sessionsVersion} />
@@ -26,22 +29,37 @@ export function ProfileView() {
   );
 }
 
-function DisplayNameCard() {
+/** The hint under a field the organisation's directory sets. */
+const managedHint = () => t('profile.managed');
+
+function AccountCard() {
   const { user, setUser } = useSession();
-  const [displayName, setDisplayName] = useState(user.display_name);
+  const [form, setForm] = useState<ProfileForm>(() => profileForm(user));
+  const [problems, setProblems] = useState<ReturnType<typeof profileProblems>>({});
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const managed = (field: ProfileField) => isManaged(user, field);
+  const changes = profileChanges(user, form);
+  const nameEmpty = !managed('display_name') && form.display_name.trim() === '';
+
+  const set = (field: keyof ProfileForm) => (value: string) => {
+    setForm((f) => ({ ...f, [field]: value }));
+    if (problems[field]) setProblems((p) => ({ ...p, [field]: undefined }));
+  };
 
   async function onSubmit(event: SubmitEvent) {
     event.preventDefault();
-    if (busy) return;
+    if (busy || nameEmpty || Object.keys(changes).length === 0) return;
+    const found = profileProblems(form);
+    setProblems(found);
+    if (Object.values(found).some(Boolean)) return;
     setBusy(true);
     setResult(null);
     try {
-      const updated = await api.updateMe({ display_name: displayName.trim() });
+      const updated = await api.updateMe(changes);
       setUser(updated);
-      setDisplayName(updated.display_name);
-      setResult({ ok: true, text: t('profile.displayName.saved') });
+      setForm(profileForm(updated));
+      setResult({ ok: true, text: t('profile.saved') });
     } catch (err) {
       if (redirectIfSignedOut(err)) return;
       setResult({ ok: false, text: describeError(err) });
@@ -49,6 +67,7 @@ function DisplayNameCard() {
     setBusy(false);
   }
 
+  const problem = (field: keyof ProfileForm) => (problems[field] ? t(problems[field]!) : null);
   return (
     <section class="card" aria-labelledby="profile-account">
       <h2 id="profile-account" class="card-title">
@@ -58,24 +77,146 @@ function DisplayNameCard() {
       <form class="form form-narrow" onSubmit={onSubmit} aria-busy={busy}>
         <Field
           label={t('field.displayName')}
-          hint={t('field.displayName.hint')}
+          hint={managed('display_name') ? managedHint() : t('field.displayName.hint')}
           name="display_name"
           autoComplete="name"
-          value={displayName}
-          onValue={setDisplayName}
-          required
+          value={form.display_name}
+          onValue={set('display_name')}
+          readOnly={managed('display_name')}
+          required={!managed('display_name')}
+        />
+        <Field
+          label={t('field.jobTitle')}
+          hint={managed('title') ? managedHint() : undefined}
+          name="title"
+          autoComplete="organization-title"
+          value={form.title}
+          onValue={set('title')}
+          readOnly={managed('title')}
+          maxLength={PROFILE_LIMITS.title}
+          error={problem('title')}
+        />
+        <Field
+          label={t('field.department')}
+          hint={managed('department') ? managedHint() : undefined}
+          name="department"
+          value={form.department}
+          onValue={set('department')}
+          readOnly={managed('department')}
+          maxLength={PROFILE_LIMITS.department}
+          error={problem('department')}
+        />
+        <Field
+          label={t('field.phone')}
+          hint={managed('phone') ? managedHint() : t('field.phone.hint')}
+          name="phone"
+          type="tel"
+          autoComplete="tel"
+          value={form.phone}
+          onValue={set('phone')}
+          readOnly={managed('phone')}
+          maxLength={PROFILE_LIMITS.phone}
+          error={problem('phone')}
+        />
+        <TextAreaField
+          label={t('field.about')}
+          hint={t('field.about.hint')}
+          name="about"
+          value={form.about}
+          onValue={set('about')}
+          maxLength={PROFILE_LIMITS.about}
+          rows={4}
+          error={problem('about')}
         />
         {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
         <div class="form-actions">
-          <Button
-            type="submit"
-            busy={busy}
-            disabled={displayName.trim() === '' || displayName.trim() === user.display_name}
-          >
+          <Button type="submit" busy={busy} disabled={nameEmpty || Object.keys(changes).length === 0}>
             {busy ? t('common.saving') : t('common.save')}
           </Button>
         </div>
       </form>
+    </section>
+  );
+}
+
+/** The profile photo: the large one (or initials), upload a new one, remove it. */
+function PhotoCard() {
+  const { user, setUser } = useSession();
+  const [busy, setBusy] = useState<'upload' | 'remove' | null>(null);
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const managed = isManaged(user, 'photo');
+  const photoMessages = { 'payload-too-large': 'profile.photo.tooLarge' } as const;
+
+  async function run(kind: 'upload' | 'remove', action: () => Promise<User>, done: MessageKey) {
+    setBusy(kind);
+    setResult(null);
+    try {
+      setUser(await action());
+      setResult({ ok: true, text: t(done) });
+    } catch (err) {
+      if (redirectIfSignedOut(err)) return;
+      setResult({ ok: false, text: describeError(err, photoMessages) });
+    }
+    setBusy(null);
+  }
+
+  function onFile(event: Event) {
+    const input = event.currentTarget as HTMLInputElement;
+    const file = input.files?.[0];
+    // The same file may be chosen again after an error.
+    input.value = '';
+    if (!file) return;
+    if (file.type && !file.type.startsWith('image/')) {
+      setResult({ ok: false, text: t('profile.photo.notImage') });
+      return;
+    }
+    if (file.size > MAX_PHOTO_BYTES) {
+      setResult({ ok: false, text: t('profile.photo.tooLarge') });
+      return;
+    }
+    void run('upload', () => api.setMyPhoto(file), 'profile.photo.saved');
+  }
+
+  function remove() {
+    if (!window.confirm(t('profile.photo.confirmRemove'))) return;
+    void run('remove', () => api.removeMyPhoto(), 'profile.photo.removed');
+  }
+
+  const name = user.display_name || user.username;
+  return (
+    <section class="card" aria-labelledby="profile-photo">
+      <h2 id="profile-photo" class="card-title">
+        {t('profile.photo.title')}
+      </h2>
+      <p class="card-meta">{managed ? t('profile.managed') : t('profile.photo.intro')}</p>
+      <div class="photo-row">
+        <Avatar id={user.id} name={name} size="xl" photo={user.photo_url} />
+        {!user.photo_url && <p class="muted">{t('profile.photo.none')}</p>}
+      </div>
+      {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
+      {!managed && (
+        <div class="form-actions">
+          <input
+            ref={fileRef}
+            id="profile-photo-file"
+            class="visually-hidden"
+            type="file"
+            accept="image/*"
+            tabIndex={-1}
+            aria-hidden="true"
+            onChange={onFile}
+          />
+          <Button busy={busy === 'upload'} disabled={busy !== null} onClick={() => fileRef.current?.click()}>
+            {busy === 'upload' ? t('profile.photo.uploading') : t('profile.photo.upload')}
+          </Button>
+          {user.photo_url && (
+            <Button variant="secondary" busy={busy === 'remove'} disabled={busy !== null} onClick={remove}>
+              {busy === 'remove' ? t('profile.photo.removing') : t('profile.photo.remove')}
+            </Button>
+          )}
+        </div>
+      )}
     </section>
   );
 }

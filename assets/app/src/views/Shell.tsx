@@ -22,6 +22,7 @@ import { Avatar } from './chat/Avatar';
 import { ChannelView } from './chat/ChannelView';
 import { ConnectionStatus } from './chat/ConnectionStatus';
 import { Dialogs } from './chat/Dialogs';
+import { ProfileCardHost } from './chat/ProfileCard';
 import { SidePanel } from './chat/SidePanel';
 import { Sidebar } from './chat/Sidebar';
 import { openDialog, openPanel, ui } from './chat/ui';
@@ -128,13 +129,14 @@ function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
       client.stop();
     };
   }, [client]);
-  // A changed display name shows in messages too: reload the people list.
-  const firstName = useRef(user.display_name);
+  // A changed name, photo or job shows in messages and lists too: reload the people list.
+  const shown = [user.display_name, user.photo_url ?? '', user.title ?? '', user.department ?? ''].join('\n');
+  const firstShown = useRef(shown);
   useEffect(() => {
-    if (user.display_name === firstName.current) return;
-    firstName.current = user.display_name;
+    if (shown === firstShown.current) return;
+    firstShown.current = shown;
     chatApi.people().then((list) => client.setPeople(list), () => {});
-  }, [user.display_name]);
+  }, [shown]);
   return (
     <ChatContext.Provider value={client}>
       <CallsContext.Provider value={calls}>
@@ -312,7 +314,7 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
         </form>
         <ConnectionStatus />
         <div class="topbar-user">
-          <Avatar id={user.id} name={user.display_name || user.username} size="s" />
+          <Avatar id={user.id} name={user.display_name || user.username} size="s" photo={user.photo_url} />
           <span class="topbar-name" title={t('shell.signedInAs', { name: user.username })}>
             {user.display_name || user.username}
           </span>
@@ -332,6 +334,7 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
       </main>
       <SidePanel />
       <Dialogs />
+      <ProfileCardHost />
       <IncomingCall />
     </div>
   );

@@ -1,23 +1,44 @@
-import type { Presence } from '../../api';
+import { useState } from 'preact/hooks';
+import type { Person, Presence } from '../../api';
 import { initials } from '../../format';
 import { t } from '../../i18n';
+import { photoSrc } from '../../profile';
 
-/** A generated avatar: initials on a color picked from the user id. */
+/** The small photo of a person from the people list, or null (then initials). */
+export function photoOf(people: ReadonlyMap<number, Person>, id: number | null): string | null {
+  return id === null ? null : (people.get(id)?.photo_url ?? null);
+}
+
+/**
+ * A person's avatar: their photo when they have one (`photo`, the small `photo_url`), else
+ * initials on a color picked from the user id. Decorative: the name is always given next to it.
+ * Size `xl` (profile card and page) shows the large photo.
+ */
 export function Avatar({
   id,
   name,
   size = 'm',
   presence,
+  photo,
 }: {
   id: number | null;
   name: string;
-  size?: 's' | 'm' | 'l';
+  size?: 's' | 'm' | 'l' | 'xl';
   presence?: Presence | null;
+  photo?: string | null;
 }) {
+  // A photo that does not load (removed meanwhile, offline) gives way to the initials.
+  const [failed, setFailed] = useState<string | null>(null);
+  const src = photo ? photoSrc(photo, size === 'xl' ? 'large' : 'small') : null;
+  const showPhoto = src !== null && failed !== src;
   const color = id === null ? 0 : Math.abs(id * 7) % 10;
   return (
-    <span class={`av av-${size} av-c${color}`} aria-hidden="true">
-      {initials(name)}
+    <span class={`av av-${size} ${showPhoto ? 'av-photo' : `av-c${color}`}`} aria-hidden="true">
+      {showPhoto ? (
+        <img class="av-img" src={src} alt="" loading="lazy" decoding="async" onError={() => setFailed(src)} />
+      ) : (
+        initials(name)
+      )}
       {presence && <span class={`presence presence-${presence}`} title={t(`presence.${presence}`)} />}
     </span>
   );

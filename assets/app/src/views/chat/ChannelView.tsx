@@ -284,7 +284,7 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
               {history.loading === 'newer' && <Loading />}
               {!history.hasNewer &&
                 pending.map((item) => (
-                  <PendingItem key={item.client_id} item={item} name={user.display_name || user.username} meId={user.id} />
+                  <PendingItem key={item.client_id} item={item} name={user.display_name || user.username} meId={user.id} photo={user.photo_url} />
                 ))}
             </>
           }

@@ -13,9 +13,9 @@ import { describeError } from '../../errors';
 import { t } from '../../i18n';
 import { channelPath, navigate } from '../../router';
 import { useSession } from '../../session';
-import { Avatar, PresenceDot } from './Avatar';
+import { Avatar, photoOf, PresenceDot } from './Avatar';
 import { ChannelIcon } from './Sidebar';
-import { openDialog, ui } from './ui';
+import { openDialog, openProfile, ui } from './ui';
 import { WebhooksSection } from './Webhooks';
 
 export function Dialogs() {
@@ -249,7 +249,7 @@ function NewDirect({ onClose }: { onClose: () => void }) {
                 setQuery('');
               }}
             >
-              <Avatar id={p.id} name={p.display_name || p.username} size="s" />
+              <Avatar id={p.id} name={p.display_name || p.username} size="s" photo={p.photo_url} />
               <span class="person-name">{p.display_name || p.username}</span>
               {p.is_bot && <BotTag kind="bot" />}
               <span class="muted">@{p.username}</span>
@@ -268,6 +268,14 @@ function NewDirect({ onClose }: { onClose: () => void }) {
       </div>
     </Modal>
   );
+}
+
+/** A direct conversation's avatar: the other person's (or one's own, in the conversation with oneself). */
+function DirectAvatar({ channel, me, label, people }: { channel: Channel; me: number; label: string; people: ReadonlyMap<number, Person> }) {
+  const other = channel.kind === 'dm' ? (channel.member_ids.find((id) => id !== me) ?? me) : null;
+  const id = other ?? channel.member_ids.find((m) => m !== me) ?? me;
+  // A group shows initials of its title, not one member's photo.
+  return <Avatar id={id} name={label} size="s" photo={other !== null ? photoOf(people, other) : null} />;
 }
 
 function QuickSwitcher({ onClose }: { onClose: () => void }) {
@@ -364,12 +372,12 @@ function QuickSwitcher({ onClose }: { onClose: () => void }) {
           >
             {e.channel ? (
               isDirect(e.channel) ? (
-                <Avatar id={e.channel.member_ids.find((id) => id !== user.id) ?? user.id} name={e.label} size="s" />
+                <DirectAvatar channel={e.channel} me={user.id} label={e.label} people={people} />
               ) : (
                 <ChannelIcon channel={e.channel} />
               )
             ) : (
-              <Avatar id={e.person!.id} name={e.label} size="s" />
+              <Avatar id={e.person!.id} name={e.label} size="s" photo={e.person!.photo_url} />
             )}
             <span class="sw-label">{e.label}</span>
             {e.channel && attentionCount(e.channel) > 0 && <span class="ch-badge">{attentionCount(e.channel)}</span>}
@@ -470,12 +478,20 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
               const p = people.get(id);
               const label = p ? p.display_name || p.username : t('message.unknownUser', { id });
               return (
-                <li key={id} class="person person-static">
-                  <Avatar id={id} name={label} size="s" />
-                  <span class="person-name">{label}</span>
-                  {p?.is_bot && <BotTag kind="bot" />}
-                  {p && <span class="muted">@{p.username}</span>}
-                  {p && <PresenceDot presence={p.presence} />}
+                <li key={id}>
+                  <button
+                    type="button"
+                    class="person"
+                    aria-haspopup="dialog"
+                    title={t('card.open', { name: label })}
+                    onClick={(e) => openProfile(id, e.currentTarget)}
+                  >
+                    <Avatar id={id} name={label} size="s" photo={photoOf(people, id)} />
+                    <span class="person-name">{label}</span>
+                    {p?.is_bot && <BotTag kind="bot" />}
+                    {p && <span class="muted">@{p.username}</span>}
+                    {p && <PresenceDot presence={p.presence} />}
+                  </button>
                 </li>
               );
             })}
@@ -503,7 +519,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
                     }, t('details.added', { name: p.display_name || p.username }))
                   }
                 >
-                  <Avatar id={p.id} name={p.display_name || p.username} size="s" />
+                  <Avatar id={p.id} name={p.display_name || p.username} size="s" photo={p.photo_url} />
                   <span class="person-name">{p.display_name || p.username}</span>
                   {p.is_bot && <BotTag kind="bot" />}
                   <span class="muted">@{p.username}</span>

@@ -12,9 +12,9 @@ import { BotTag } from '../../components/BotTag';
 import { describeError } from '../../errors';
 import { getLocale, t } from '../../i18n';
 import { Attachments } from './Attachments';
-import { Avatar, BotAvatar } from './Avatar';
+import { Avatar, BotAvatar, photoOf } from './Avatar';
 import { EmojiPicker } from './EmojiPicker';
-import { openPanel } from './ui';
+import { openPanel, openProfile } from './ui';
 
 // Creating an Intl.DateTimeFormat is slow; thousands of rows share these.
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -80,6 +80,8 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   // Posts from a webhook have no author: never "mine", so no editing (moderators may delete).
   const mine = m.author_id !== null && m.author_id === meId;
   const files = visibleFiles(m);
+  // A person's name and avatar open their profile card (not a webhook's sender name).
+  const authorId = tag === 'webhook' ? null : m.author_id;
 
   async function act(fn: () => Promise<Message>) {
     setError(null);
@@ -133,7 +135,22 @@ export const MessageItem = memo(function MessageItem(props: Props) {
     >
       <div class="msg-gutter">
         {first ? (
-          tag === 'webhook' ? <BotAvatar /> : <Avatar id={m.author_id} name={name} />
+          tag === 'webhook' ? (
+            <BotAvatar />
+          ) : authorId !== null ? (
+            // The name button after it says the same to keyboards and screen readers.
+            <button
+              type="button"
+              class="av-btn"
+              tabIndex={-1}
+              aria-hidden="true"
+              onClick={(e) => openProfile(authorId, e.currentTarget)}
+            >
+              <Avatar id={authorId} name={name} photo={photoOf(people, authorId)} />
+            </button>
+          ) : (
+            <Avatar id={m.author_id} name={name} />
+          )
         ) : (
           <time class="msg-time msg-time-hover" dateTime={new Date(m.created_at).toISOString()} title={formatFull(m.created_at)}>
             {formatTime(m.created_at)}
@@ -143,7 +160,19 @@ export const MessageItem = memo(function MessageItem(props: Props) {
       <div class="msg-main">
         {first && (
           <div class="msg-head">
-            <span class="msg-author">{name}</span>
+            {authorId !== null ? (
+              <button
+                type="button"
+                class="msg-author"
+                aria-haspopup="dialog"
+                title={t('card.open', { name })}
+                onClick={(e) => openProfile(authorId, e.currentTarget)}
+              >
+                {name}
+              </button>
+            ) : (
+              <span class="msg-author">{name}</span>
+            )}
             {tag && <BotTag kind={tag} />}
             <time class="msg-time" dateTime={new Date(m.created_at).toISOString()} title={formatFull(m.created_at)}>
               {formatTime(m.created_at)}
@@ -363,12 +392,12 @@ function EditBox({ message, onDone }: { message: Message; onDone: () => void }) 
 }
 
 /** A message still in the outbox: pending (queued / sending) or failed. */
-export function PendingItem({ item, name, meId }: { item: OutboxItem; name: string; meId: number }) {
+export function PendingItem({ item, name, meId, photo }: { item: OutboxItem; name: string; meId: number; photo?: string | null }) {
   const client = useChat();
   return (
     <article class={`msg msg-first msg-pending msg-${item.state}`} data-client-id={item.client_id} data-state={item.state}>
       <div class="msg-gutter">
-        <Avatar id={meId} name={name} />
+        <Avatar id={meId} name={name} photo={photo} />
       </div>
       <div class="msg-main">
         <div class="msg-head">

@@ -136,7 +136,7 @@ function ThreadBody({ panel }: { panel: Extract<Panel, { type: 'thread' }> }) {
         </div>
         {replies.map((m, i) => item(m, i === 0 || !sameSender(replies[i - 1]!, m)))}
         {pending.map((p) => (
-          <PendingItem key={p.client_id} item={p} name={user.display_name || user.username} meId={user.id} />
+          <PendingItem key={p.client_id} item={p} name={user.display_name || user.username} meId={user.id} photo={user.photo_url} />
         ))}
       </div>
       <TypingLine channelId={panel.channelId} threadRoot={panel.rootId} />

@@ -11,14 +11,21 @@ export type Panel =
 
 export type Dialog = 'create' | 'browse' | 'direct' | 'switcher' | { type: 'details'; channelId: number } | null;
 
+/** The profile card open over the page: whose, and the element it was opened from (it sits beside it). */
+export interface ProfileCardState {
+  userId: number;
+  anchor: HTMLElement | null;
+}
+
 export interface UiState {
   panel: Panel;
   dialog: Dialog;
+  profile: ProfileCardState | null;
   /** A message to highlight after a jump (its id). */
   highlight: number | null;
 }
 
-export const ui = new Store<UiState>({ panel: null, dialog: null, highlight: null });
+export const ui = new Store<UiState>({ panel: null, dialog: null, profile: null, highlight: null });
 
 export function openPanel(panel: Panel): void {
   ui.set({ panel });
@@ -26,4 +33,9 @@ export function openPanel(panel: Panel): void {
 
 export function openDialog(dialog: Dialog): void {
   ui.set({ dialog });
+}
+
+/** Opens a person's profile card beside `anchor` (or closes it with null). */
+export function openProfile(userId: number | null, anchor: HTMLElement | null = null): void {
+  ui.set({ profile: userId === null ? null : { userId, anchor } });
 }
