@@ -456,6 +456,6 @@ async fn a_deactivated_colleague_stays_a_person_but_cannot_be_messaged() {
         Some(json!({"user_ids": [bob_id]})),
     )
     .await;
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 404);
     app.stop().await;
 }
