@@ -429,7 +429,9 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         config.audit.keep_days,
         shutdown_rx.clone(),
     )));
-    if config.retention.days > 0 || has_channel_retention(&store).await {
+    // Always scheduled: administrators may set retention from the UI at any time, and a
+    // check with nothing to delete is one small query.
+    {
         let (chat, days) = (state.chat.clone(), config.retention.days);
         tasks.push(tokio::spawn(periodic(
             Duration::from_secs(config.retention.check_interval_secs),
@@ -844,16 +846,6 @@ async fn record_config_change(store: &Store, config: &Config) -> Result<(), Serv
         })
         .await?;
     Ok(())
-}
-
-async fn has_channel_retention(store: &Store) -> bool {
-    // Channel settings made later are picked up on the next start; checking is cheap enough
-    // to run the job whenever any channel has a period.
-    store
-        .read(|c| crate::store::chat::retention_plan(c, 0))
-        .await
-        .map(|p| !p.is_empty())
-        .unwrap_or(false)
 }
 
 /// Runs `job` every `period` (the first time at once) until shutdown.

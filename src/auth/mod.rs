@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 pub mod bots;
 pub mod directory_sync;
+pub mod password_reset;
 pub mod profile;
 pub mod two_factor;
 
@@ -669,6 +670,14 @@ impl Auth {
     }
 
     async fn start_session(&self, user: User, client: ClientInfo) -> Result<NewSession> {
+        // A first sign-in (however the account was made) joins the channel everyone is in.
+        if user.last_sign_in_at.is_none() && !user.is_bot {
+            if let Some(chat) = &self.chat {
+                if let Err(e) = chat.welcome(user.id).await {
+                    tracing::warn!(user = %user.username, error = %e, "joining #general failed");
+                }
+            }
+        }
         let token = new_token(32);
         let id = new_token(12);
         let hash = token_hash(&token);
@@ -802,7 +811,30 @@ impl Auth {
             })
             .await?
             .ok_or(AuthError::InvalidToken)?;
+        if let Some(chat) = &self.chat {
+            let admin = crate::chat::Actor {
+                id: user.id,
+                is_admin: true,
+            };
+            if let Err(e) = chat.ensure_general(admin).await {
+                tracing::warn!(error = %e, "creating #general failed");
+            }
+        }
         self.start_session(user, client).await
+    }
+
+    /// Whether a setup link still works (so a used one says so before showing a form).
+    pub async fn check_setup_token(&self, token: &str) -> Result<()> {
+        let hash = token_hash(token);
+        let ok = self
+            .store
+            .read(move |c| users::setup_token_valid(c, &hash))
+            .await?;
+        if ok {
+            Ok(())
+        } else {
+            Err(AuthError::InvalidToken)
+        }
     }
 
     /// Issues a setup token if no user exists yet; returns it so the caller can print the URL.

@@ -66,6 +66,9 @@ pub enum ChatError {
 
 type Result<T, E = ChatError> = std::result::Result<T, E>;
 
+/// The meta key of the site's retention set from the admin UI.
+const SITE_RETENTION: &str = "retention_days";
+
 /// Files one message may carry.
 pub const MAX_ATTACHMENTS: usize = 10;
 
@@ -1325,7 +1328,96 @@ impl Chat {
         Ok(total)
     }
 
-    pub async fn apply_retention(&self, server_days: u32) -> Result<usize> {
+    /// The site's retention in days (0: keep forever) and whether it is the configuration's
+    /// (an administrator may override it from the UI).
+    pub async fn site_retention(&self, config_days: u32) -> Result<(u32, bool)> {
+        let set = self
+            .read(|c| Ok(crate::store::backup::meta(c, SITE_RETENTION)?))
+            .await?
+            .and_then(|v| v.parse::<u32>().ok());
+        Ok(match set {
+            Some(d) => (d, false),
+            None => (config_days, true),
+        })
+    }
+
+    /// Overrides the configuration's `retention.days` (None: follow it again).
+    pub async fn set_site_retention(&self, actor: Actor, days: Option<u32>) -> Result<()> {
+        if days.is_some_and(|d| d > 36_500) {
+            return Err(ChatError::Invalid(
+                "retention is at most 36500 days (0: keep forever)".into(),
+            ));
+        }
+        self.commit(move |c, _log| {
+            match days {
+                Some(d) => crate::store::backup::set_meta(c, SITE_RETENTION, &d.to_string())?,
+                None => {
+                    c.prepare_cached("DELETE FROM meta WHERE key = ?1")
+                        .and_then(|mut st| st.execute([SITE_RETENTION]))
+                        .map_err(StoreError::from)?;
+                }
+            }
+            audit_channel(
+                c,
+                actor,
+                "site-retention-changed",
+                "site".into(),
+                match days {
+                    Some(0) => "keep forever".into(),
+                    Some(d) => format!("{d} days"),
+                    None => "as configured".into(),
+                },
+            )
+        })
+        .await
+    }
+
+    /// Every public and private channel with its members, owners and last activity
+    /// (administrators).
+    pub async fn overview(&self) -> Result<Vec<q::ChannelOverview>> {
+        self.read(|c| Ok(q::channel_overview(c)?)).await
+    }
+
+    /// Makes a member an owner or a plain member (owners, administrators).
+    pub async fn set_role(
+        &self,
+        actor: Actor,
+        channel_id: i64,
+        user_id: i64,
+        owner: bool,
+    ) -> Result<ChannelInfo> {
+        self.commit(move |c, log| {
+            let ch = channel_or_not_found(c, channel_id)?;
+            require_manager(c, &ch, actor)?;
+            if ch.kind.is_direct() {
+                return Err(ChatError::Forbidden("direct conversations have no owners"));
+            }
+            require_member(c, channel_id, user_id)?;
+            q::set_role(
+                c,
+                channel_id,
+                user_id,
+                if owner { "owner" } else { "member" },
+            )?;
+            log.channel_updated(c, &ch)?;
+            audit_channel(
+                c,
+                actor,
+                if owner {
+                    "owner-added"
+                } else {
+                    "owner-removed"
+                },
+                channel_label(&ch),
+                format!("user {user_id}"),
+            )?;
+            Ok(ChannelInfo::from(&ch))
+        })
+        .await
+    }
+
+    pub async fn apply_retention(&self, config_days: u32) -> Result<usize> {
+        let (server_days, _) = self.site_retention(config_days).await?;
         let plan = self
             .read(move |c| Ok(q::retention_plan(c, server_days)?))
             .await?;

@@ -194,7 +194,63 @@ fn apply(mut p: Preferences, ch: PreferencesChange, now: i64) -> Result<Preferen
     Ok(p)
 }
 
+/// The meta key holding the id of the channel everyone joins.
+const GENERAL: &str = "general_channel";
+
 impl Chat {
+    /// Makes the channel everyone joins (`#general`, public, owned by the first administrator)
+    /// unless there is one; returns its id.
+    pub async fn ensure_general(&self, admin: super::Actor) -> Result<i64> {
+        self.commit(move |c, log| {
+            if let Some(id) = crate::store::backup::meta(c, GENERAL)?
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|id| q::channel(c, *id).is_ok())
+            {
+                return Ok(id);
+            }
+            let ch = match q::channel_by_name(c, "general")? {
+                Some(ch) => ch,
+                None => {
+                    let ch = q::create_channel(
+                        c,
+                        q::ChannelKind::Public,
+                        Some("general"),
+                        "",
+                        admin.id,
+                        None,
+                    )?;
+                    q::add_member(c, ch.id, admin.id, "owner")?;
+                    log.joined(c, &ch, admin.id)?;
+                    ch
+                }
+            };
+            crate::store::backup::set_meta(c, GENERAL, &ch.id.to_string())?;
+            Ok(ch.id)
+        })
+        .await
+    }
+
+    /// Puts a new person in the channel everyone joins (if there is one and it is open).
+    pub async fn welcome(&self, user_id: i64) -> Result<()> {
+        self.commit(move |c, log| {
+            let Some(id) =
+                crate::store::backup::meta(c, GENERAL)?.and_then(|v| v.parse::<i64>().ok())
+            else {
+                return Ok(());
+            };
+            let Ok(ch) = q::channel(c, id) else {
+                return Ok(());
+            };
+            if ch.archived || q::membership(c, id, user_id)?.is_some() {
+                return Ok(());
+            }
+            q::add_member(c, id, user_id, "member")?;
+            log.joined(c, &ch, user_id)?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Loads everyone's keywords (at start).
     pub async fn load_keywords(&self) -> Result<()> {
         let all = self.read(|c| Ok(users::all_keywords(c)?)).await?;

@@ -8,6 +8,7 @@ mod bots_api;
 mod chat_api;
 pub mod error;
 mod files_api;
+mod manage_api;
 mod onboarding;
 mod people_api;
 mod profile_api;
@@ -90,6 +91,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(bots_api::router())
         .merge(profile_api::router())
         .merge(people_api::router())
+        .merge(manage_api::router())
         .split_for_parts();
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;

@@ -12,7 +12,6 @@ use utoipa_axum::routes;
 use super::error::{ErrorBody, Json, Path};
 use super::session::{Admin, Client};
 use super::{ApiError, AppState, CurrentUser};
-use crate::auth::two_factor::Policy;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -20,7 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm))
         .routes(routes!(recovery_codes))
         .routes(routes!(reset))
-        .routes(routes!(settings, update_settings))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -155,39 +153,4 @@ async fn reset(
         .await?;
     tracing::info!(by = %admin.user.username, user = %user.username, "two-step sign-in reset");
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Settings {
-    /// Who must sign in with an authenticator app: `off`, `admins` or `everyone`.
-    two_factor_policy: Policy,
-}
-
-/// Site-wide settings (administrators).
-#[utoipa::path(get, path = "/api/v1/admin/settings", responses(
-    (status = 200, body = Settings), (status = 403, body = ErrorBody),
-))]
-async fn settings(State(s): State<AppState>, _admin: Admin) -> Json<Settings> {
-    Json(Settings {
-        two_factor_policy: s.auth.two_factor_policy(),
-    })
-}
-
-/// Change site-wide settings (administrators). Requiring two-step sign-in takes effect at
-/// once: users it applies to who have not set it up can do nothing else until they do.
-#[utoipa::path(put, path = "/api/v1/admin/settings", request_body = Settings, responses(
-    (status = 200, body = Settings), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-))]
-async fn update_settings(
-    State(s): State<AppState>,
-    Admin(admin): Admin,
-    client: Client,
-    Json(req): Json<Settings>,
-) -> Result<Json<Settings>, ApiError> {
-    let two_factor_policy = s
-        .auth
-        .set_two_factor_policy(&admin.user, req.two_factor_policy, &client.info.address)
-        .await?;
-    Ok(Json(Settings { two_factor_policy }))
 }

@@ -924,6 +924,61 @@ pub fn retention_plan(c: &Connection, server_days: u32) -> Result<Vec<(i64, i64)
 }
 
 /// A channel's own retention period in days (`None`: the server's).
+/// A named channel as the administrators' list shows it.
+#[derive(Debug, Clone)]
+pub struct ChannelOverview {
+    pub channel: Channel,
+    pub members: i64,
+    pub owners: Vec<i64>,
+    /// When the last message was sent (ms), if any.
+    pub last_activity: Option<i64>,
+    pub retention_days: Option<u32>,
+}
+
+/// Every public and private channel, archived ones included.
+pub fn channel_overview(c: &Connection) -> Result<Vec<ChannelOverview>> {
+    let cols = CHANNEL_COLS
+        .split(", ")
+        .map(|col| format!("c.{col}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {cols},
+            (SELECT count(*) FROM members m WHERE m.channel_id = c.id),
+            (SELECT group_concat(m.user_id) FROM members m
+                WHERE m.channel_id = c.id AND m.role = 'owner'),
+            (SELECT max(x.created_at) FROM messages x WHERE x.channel_id = c.id),
+            c.retention_days
+         FROM channels c WHERE c.kind IN ('public', 'private') ORDER BY c.name"
+    ))?;
+    let rows = st.query_map([], |r| {
+        let owners: Option<String> = r.get(10)?;
+        Ok(ChannelOverview {
+            channel: channel_row(r)?,
+            members: r.get(9)?,
+            owners: owners
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|v| v.parse().ok())
+                .collect(),
+            last_activity: r.get(11)?,
+            retention_days: r.get(12)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Makes a member an owner or a plain member.
+pub fn set_role(c: &Connection, channel_id: i64, user_id: i64, role: &str) -> Result<()> {
+    let n = c
+        .prepare_cached("UPDATE members SET role = ?3 WHERE channel_id = ?1 AND user_id = ?2")?
+        .execute(params![channel_id, user_id, role])?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 pub fn set_channel_retention(c: &Connection, channel_id: i64, days: Option<u32>) -> Result<()> {
     let n = c
         .prepare_cached("UPDATE channels SET retention_days = ?2 WHERE id = ?1")?

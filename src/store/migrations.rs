@@ -351,6 +351,17 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE channels ADD COLUMN mass_mentions TEXT NOT NULL DEFAULT 'everyone'
         CHECK (mass_mentions IN ('everyone', 'owners'));
     "#,
+    // 13: one-time password reset links an administrator hands over.
+    r#"
+    CREATE TABLE password_resets (
+        token_hash BLOB PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.

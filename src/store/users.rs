@@ -469,6 +469,57 @@ pub fn set_directory_channel(
     Ok(())
 }
 
+/// A one-time password reset link for `user_id`; earlier unused links for them stop working.
+pub fn create_password_reset(
+    c: &Connection,
+    token_hash: &[u8],
+    user_id: i64,
+    created_by: i64,
+    expires_at: i64,
+) -> Result<()> {
+    c.prepare_cached("DELETE FROM password_resets WHERE user_id = ?1 AND used_at IS NULL")?
+        .execute([user_id])?;
+    c.prepare_cached(
+        "INSERT INTO password_resets(token_hash, user_id, created_by, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        token_hash,
+        user_id,
+        created_by,
+        now_ms(),
+        expires_at
+    ])?;
+    Ok(())
+}
+
+/// The user a reset link is for, if it is unused and not expired.
+pub fn password_reset_user(c: &Connection, token_hash: &[u8]) -> Result<Option<i64>> {
+    Ok(c.prepare_cached(
+        "SELECT user_id FROM password_resets
+         WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+    )?
+    .query_row(params![token_hash, now_ms()], |r| r.get(0))
+    .optional()?)
+}
+
+/// Marks a reset link used; false if it already was (or expired) in the meantime.
+pub fn consume_password_reset(c: &Connection, token_hash: &[u8]) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE password_resets SET used_at = ?2
+             WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+        )?
+        .execute(params![token_hash, now_ms()])?;
+    Ok(n == 1)
+}
+
+/// Ends every session of a user (an administrator's "sign out everywhere").
+pub fn delete_sessions(c: &Connection, user_id: i64) -> Result<usize> {
+    Ok(c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+        .execute([user_id])?)
+}
+
 pub fn set_admin(c: &Connection, user_id: i64, is_admin: bool) -> Result<User> {
     let n = c
         .prepare_cached("UPDATE users SET is_admin = ?2 WHERE id = ?1")?
@@ -649,6 +700,16 @@ pub fn consume_setup_token(c: &Connection, token_hash: &[u8]) -> Result<bool> {
         .prepare_cached("DELETE FROM setup_tokens WHERE token_hash = ?1 AND expires_at > ?2")?
         .execute(params![token_hash, now_ms()])?;
     Ok(n == 1 && count_users(c)? == 0)
+}
+
+/// Whether a setup token would still create the first administrator.
+pub fn setup_token_valid(c: &Connection, token_hash: &[u8]) -> Result<bool> {
+    let found = c
+        .prepare_cached("SELECT 1 FROM setup_tokens WHERE token_hash = ?1 AND expires_at > ?2")?
+        .query_row(params![token_hash, now_ms()], |_| Ok(()))
+        .optional()?
+        .is_some();
+    Ok(found && count_users(c)? == 0)
 }
 
 pub fn clear_setup_tokens(c: &Connection) -> Result<()> {

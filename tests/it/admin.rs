@@ -274,7 +274,7 @@ async fn retention_deletes_exactly_the_expired_messages_and_is_audited() {
     let app = spawn_app_with(|c| c.retention.days = 30).await;
     let admin = app.setup_admin().await;
     let member = app.invite_user(&admin, "member", "member-password").await;
-    let general = create_channel(&app, &admin, "general", false).await;
+    let general = create_channel(&app, &admin, "lobby", false).await;
     let short = create_channel(&app, &admin, "short", false).await;
     let mut ids = std::collections::HashMap::new();
     for (ch, name) in [

@@ -551,12 +551,15 @@ async fn directory_groups_give_admin_and_channels_and_profiles_follow_the_direct
         assert!(managed.contains(f), "{managed}");
     }
     let photo = mine["photo_url"].as_str().expect("a photo").to_string();
-    assert_eq!(channel_names(&app, &dina).await, ["duty", "ops-room"]);
+    assert_eq!(
+        channel_names(&app, &dina).await,
+        ["duty", "general", "ops-room"]
+    );
 
     // Anyone signed in sees the photo: square, small and large, never enlarged.
     let (egor, user) = token_of(&app, "egor", "egor-password").await;
     assert_eq!(user["is_admin"], false);
-    assert_eq!(channel_names(&app, &egor).await, ["duty"]);
+    assert_eq!(channel_names(&app, &egor).await, ["duty", "general"]);
     for (size, side) in [("small", 96), ("large", 200)] {
         let r = app.get_with(&egor, &format!("{photo}&size={size}")).await;
         assert_eq!(r.status(), 200);
@@ -637,8 +640,8 @@ async fn directory_groups_give_admin_and_channels_and_profiles_follow_the_direct
         let done = d["is_admin"] == false
             && d["photo_url"].is_null()
             && e["title"] == "Radio operator"
-            && channel_names(&app, &egor).await == ["lounge"]
-            && channel_names(&app, &dina).await == ["duty"];
+            && channel_names(&app, &egor).await == ["general", "lounge"]
+            && channel_names(&app, &dina).await == ["duty", "general"];
         if done {
             assert_eq!(d["about"], "Night shifts", "what people wrote stays");
             break;

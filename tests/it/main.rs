@@ -14,6 +14,7 @@ mod files;
 mod helpers;
 mod http;
 mod ldap;
+mod manage;
 mod people;
 mod profiles;
 mod realtime;
