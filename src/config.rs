@@ -168,7 +168,20 @@ pub struct AuthConfig {
     pub max_lockout_secs: u64,
     /// Default lifetime of an invite link.
     pub invite_hours: u32,
+    /// Profile fields people may change themselves (administrators may change anyone's):
+    /// any of `display_name`, `title`, `department`, `phone`, `about`, `photo`.
+    pub profile_fields: Vec<String>,
 }
+
+/// Every profile field, in the order forms show them.
+pub const PROFILE_FIELDS: [&str; 6] = [
+    "display_name",
+    "title",
+    "department",
+    "phone",
+    "about",
+    "photo",
+];
 
 impl Default for AuthConfig {
     fn default() -> Self {
@@ -177,6 +190,7 @@ impl Default for AuthConfig {
             free_login_attempts: 5,
             max_lockout_secs: 900,
             invite_hours: 72,
+            profile_fields: PROFILE_FIELDS.iter().map(|f| f.to_string()).collect(),
         }
     }
 }
@@ -809,6 +823,17 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         self.ldap.validate()?;
+        if let Some(f) = self
+            .auth
+            .profile_fields
+            .iter()
+            .find(|f| !PROFILE_FIELDS.contains(&f.as_str()))
+        {
+            return Err(format!(
+                "auth.profile_fields: {f:?} is not one of {}",
+                PROFILE_FIELDS.join(", ")
+            ));
+        }
         if self.site_name.trim().is_empty() || self.site_name.len() > 64 {
             return Err("site_name must be 1 to 64 characters".into());
         }

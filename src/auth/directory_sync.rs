@@ -168,6 +168,9 @@ impl Auth {
                 }
             }
         }
+        if !changes.is_empty() {
+            self.announce(&user);
+        }
         Ok(Some((user, changes, missing)))
     }
 
@@ -257,12 +260,18 @@ impl Auth {
                         details: "no longer listed by the directory".into(),
                         ..Default::default()
                     };
-                    self.store
+                    let user = self
+                        .store
                         .write(move |t| {
-                            users::set_directory_disabled(t, id, true)?;
-                            audit::append(t, &entry)
+                            let u = users::set_directory_disabled(t, id, true)?;
+                            audit::append(t, &entry)?;
+                            Ok(u)
                         })
                         .await?;
+                    if let Some(chat) = &self.chat {
+                        chat.hub().disconnect_user(id);
+                    }
+                    self.announce(&user);
                     report.disabled.push(name);
                 }
                 None => {}

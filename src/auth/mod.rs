@@ -62,6 +62,8 @@ pub enum AuthError {
     ManagedByDirectory(&'static str),
     #[error("only an administrator may change someone else's profile")]
     NotAllowed,
+    #[error("the {0} can only be changed by an administrator here")]
+    NotEditable(&'static str),
     #[error("the photo cannot be used: {0}")]
     BadPhoto(String),
     #[error("this account is disabled; ask an administrator")]

@@ -112,6 +112,30 @@ impl Auth {
         out
     }
 
+    /// Fields `actor` may not change on a profile by the site's rule (`auth.profile_fields`);
+    /// administrators may change them all, their own and anyone's.
+    fn locked_fields(&self, actor: &User) -> Vec<&'static str> {
+        if actor.is_admin {
+            return Vec::new();
+        }
+        crate::config::PROFILE_FIELDS
+            .into_iter()
+            .filter(|f| !self.config.profile_fields.iter().any(|p| p == f))
+            .collect()
+    }
+
+    /// Fields the signed-in user may not change on their own profile (the site's rule and
+    /// the directory's).
+    pub fn read_only_fields(&self, user: &User) -> Vec<&'static str> {
+        let mut out = self.managed_fields(user);
+        for f in self.locked_fields(user) {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        out
+    }
+
     fn may_edit(&self, actor: &User, target: &User) -> Result<()> {
         if actor.id != target.id && !actor.is_admin {
             return Err(AuthError::NotAllowed);
@@ -131,6 +155,7 @@ impl Auth {
             .await?;
         self.may_edit(actor, &target)?;
         let managed = self.managed_fields(&target);
+        let locked = self.locked_fields(actor);
         let given = [
             ("display_name", change.display_name.is_some()),
             ("title", change.title.is_some()),
@@ -147,6 +172,14 @@ impl Auth {
                 other => other,
             };
             return Err(AuthError::ManagedByDirectory(label));
+        }
+        let about_given = ("about", change.about.is_some());
+        if let Some((name, _)) = given
+            .iter()
+            .chain(std::iter::once(&about_given))
+            .find(|(name, set)| *set && locked.contains(name))
+        {
+            return Err(AuthError::NotEditable(name));
         }
         let display = match &change.display_name {
             Some(n) => validate_display_name(n, &target.username)?,
@@ -198,6 +231,9 @@ impl Auth {
         if self.managed_fields(&target).contains(&"photo") {
             return Err(AuthError::ManagedByDirectory("photo"));
         }
+        if self.locked_fields(actor).contains(&"photo") {
+            return Err(AuthError::NotEditable("photo"));
+        }
         if bytes.len() > MAX_PHOTO_BYTES {
             return Err(AuthError::BadPhoto(format!(
                 "it is larger than {} MiB",
@@ -228,6 +264,9 @@ impl Auth {
         self.may_edit(actor, &target)?;
         if self.managed_fields(&target).contains(&"photo") {
             return Err(AuthError::ManagedByDirectory("photo"));
+        }
+        if self.locked_fields(actor).contains(&"photo") {
+            return Err(AuthError::NotEditable("photo"));
         }
         let entry = self.photo_entry(actor, &target);
         let user = self

@@ -87,6 +87,9 @@ pub struct UserView {
     /// Profile fields only the directory may change (own view only): some of `display_name`,
     /// `title`, `department`, `phone`, `photo`.
     managed_fields: Vec<String>,
+    /// Every profile field this user may not change themselves (own view only): the
+    /// directory's, and those the site keeps for administrators (`auth.profile_fields`).
+    read_only_fields: Vec<String>,
 }
 
 use crate::chat::protocol::photo_url;
@@ -95,15 +98,21 @@ impl UserView {
     /// The signed-in user's own view, saying whether they must still enrol a second factor.
     pub fn own(s: &AppState, u: User) -> Self {
         let due = s.auth.two_factor_due(&u);
-        let managed = s
+        let read_only = s
             .auth
-            .managed_fields(&u)
+            .read_only_fields(&u)
             .into_iter()
             .map(String::from)
             .collect();
         UserView {
             two_factor_required: due,
-            managed_fields: managed,
+            read_only_fields: read_only,
+            managed_fields: s
+                .auth
+                .managed_fields(&u)
+                .into_iter()
+                .map(String::from)
+                .collect(),
             ..u.into()
         }
     }
@@ -130,6 +139,7 @@ impl From<User> for UserView {
             status: u.status.map(Into::into),
             last_sign_in_at: u.last_sign_in_at.map(rfc3339),
             managed_fields: Vec::new(),
+            read_only_fields: Vec::new(),
         }
     }
 }

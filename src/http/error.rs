@@ -177,6 +177,9 @@ impl From<AuthError> for ApiError {
             AuthError::ManagedByDirectory(_) => {
                 ApiError::new(StatusCode::CONFLICT, "managed-by-directory", e.to_string())
             }
+            AuthError::NotEditable(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "not-editable", e.to_string())
+            }
             AuthError::NotAllowed => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }

@@ -206,3 +206,47 @@ async fn photos_are_cropped_square_served_to_people_and_bad_ones_refused() {
     assert_eq!(r.status(), 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_site_decides_which_fields_people_edit_themselves() {
+    let app =
+        spawn_app_with(|c| c.auth.profile_fields = vec!["about".into(), "photo".into()]).await;
+    let admin = app.setup_admin().await;
+    let ann = app.invite_user(&admin, "ann", "ann-password-1").await;
+    let me: Value = app.get_with(&ann, "/api/v1/me").await.json().await.unwrap();
+    let ro = me["read_only_fields"].to_string();
+    assert!(
+        ro.contains("title") && ro.contains("display_name") && !ro.contains("about"),
+        "{ro}"
+    );
+    let r = api(
+        &app,
+        &ann,
+        Method::PATCH,
+        "/api/v1/me",
+        Some(json!({"title": "Boss"})),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(error_code(r).await, "not-editable");
+    let r = api(
+        &app,
+        &ann,
+        Method::PATCH,
+        "/api/v1/me",
+        Some(json!({"about": "Hi"})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let id = me["id"].as_i64().unwrap();
+    let r = api(
+        &app,
+        &admin,
+        Method::PATCH,
+        &format!("/api/v1/users/{id}/profile"),
+        Some(json!({"title": "Radio operator"})),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "administrators change any field");
+    app.stop().await;
+}
