@@ -392,6 +392,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         metrics,
         pki: pki.clone(),
         https_port: https_addr.port(),
+        http_port: http_addr.map(|a| a.port()),
         shutdown: shutdown_rx.clone(),
     });
     let setup_token = auth.setup_token_if_needed().await?;

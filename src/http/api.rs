@@ -174,6 +174,9 @@ pub struct ServerInfo {
     ca_fingerprint: String,
     /// True until the first administrator has been created.
     needs_setup: bool,
+    /// The plain-HTTP port of the onboarding page (`http://HOST:PORT/`, where phones install
+    /// the CA), if it is on.
+    http_port: Option<u16>,
 }
 
 /// Public facts about this server.
@@ -185,6 +188,7 @@ async fn server_info(State(s): State<AppState>) -> Result<Json<ServerInfo>, ApiE
         version: env!("CARGO_PKG_VERSION").to_string(),
         ca_fingerprint: s.pki.fingerprint(),
         needs_setup: users == 0,
+        http_port: s.http_port,
     }))
 }
 

@@ -27,6 +27,32 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_role))
         .routes(routes!(settings, update_settings))
         .routes(routes!(setup_status))
+        .routes(routes!(qr))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct QrQuery {
+    /// What to encode (at most 1024 bytes), e.g. an invite link.
+    text: String,
+}
+
+/// A QR code as SVG, for showing an invite link or the onboarding address to phones (signed-in
+/// users; drawn here, nothing leaves the site).
+#[utoipa::path(get, path = "/api/v1/qr", params(QrQuery), responses(
+    (status = 200, content_type = "image/svg+xml"), (status = 400, body = ErrorBody),
+))]
+async fn qr(
+    _who: CurrentUser,
+    super::error::Query(q): super::error::Query<QrQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    if q.text.is_empty() || q.text.len() > 1024 {
+        return Err(ApiError::bad_request("text is 1 to 1024 bytes"));
+    }
+    let svg = super::onboarding::qr_svg(&q.text)
+        .ok_or_else(|| ApiError::bad_request("that text does not fit in a QR code"))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
 fn actor(who: &CurrentUser) -> Actor {

@@ -68,6 +68,8 @@ pub struct Shared {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The HTTPS port actually bound (differs from the config when it asked for port 0).
     pub https_port: u16,
+    /// The plain-HTTP (onboarding) port actually bound, if that listener is on.
+    pub http_port: Option<u16>,
 }
 
 /// A connection's place in the listener's limits (its permit and per-address slot), put on

@@ -403,3 +403,43 @@ async fn a_used_setup_link_says_so() {
     assert_eq!(error_code(r).await, "invalid-token");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_invite_step_gets_a_qr_code_and_the_onboarding_port() {
+    let app = spawn_app().await;
+    let info: Value = app
+        .api_client()
+        .get(app.url("/api/v1/server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(info.get("http_port").is_some());
+    let admin = app.setup_admin().await;
+    let r = app
+        .get_with(
+            &admin,
+            "/api/v1/qr?text=https%3A%2F%2Foutpost.lan%2Finvite%2Fabc",
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    assert!(r.text().await.unwrap().contains("<svg"));
+    let long = "x".repeat(2000);
+    assert_eq!(
+        app.get_with(&admin, &format!("/api/v1/qr?text={long}"))
+            .await
+            .status(),
+        400
+    );
+    let r = app
+        .api_client()
+        .get(app.url("/api/v1/qr?text=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    app.stop().await;
+}
