@@ -176,6 +176,33 @@ pub fn strip_hidden(s: &str) -> String {
     out
 }
 
+/// The search form of a lower-case word: its Snowball stem, Russian for Cyrillic words and
+/// English for the rest ("колонну" and "колонна" → "колон", "convoys" → "convoy"), with "ё"
+/// read as "е". Digits and mixed tokens pass through the English stemmer unchanged.
+pub fn stem(word: &str) -> String {
+    use rust_stemmers::{Algorithm, Stemmer};
+    use std::sync::OnceLock;
+    static RU: OnceLock<Stemmer> = OnceLock::new();
+    static EN: OnceLock<Stemmer> = OnceLock::new();
+    let word = word.replace('ё', "е");
+    let cyrillic = word.chars().any(|c| matches!(c, '\u{0400}'..='\u{04FF}'));
+    let stemmer = if cyrillic {
+        RU.get_or_init(|| Stemmer::create(Algorithm::Russian))
+    } else {
+        EN.get_or_init(|| Stemmer::create(Algorithm::English))
+    };
+    stemmer.stem(&word).into_owned()
+}
+
+/// The words of a text as search indexes them: lower case, stemmed, separated by spaces.
+pub fn search_text(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(|w| stem(&w.to_lowercase()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The canonical form of `s` if it is exactly one emoji (with any skin tone, joiner sequence or
 /// flag), so the same reaction written with or without its variation selector counts once.
 pub fn single_emoji(s: &str) -> Option<&'static str> {
@@ -185,6 +212,24 @@ pub fn single_emoji(s: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_forms_meet_at_their_stem() {
+        for (a, b) in [
+            ("колонну", "колонна"),
+            ("рация", "рации"),
+            ("convoys", "convoy"),
+            ("ёлка", "елки"),
+            ("generators", "generator"),
+        ] {
+            assert_eq!(stem(a), stem(b), "{a} / {b}");
+        }
+        assert_ne!(stem("колонна"), stem("колено"));
+        assert_eq!(
+            search_text("Колонна ВЫШЛА, convoys: 3!"),
+            "колон вышл convoy 3"
+        );
+    }
 
     const NAME: &str = "a name";
 

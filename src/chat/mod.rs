@@ -389,10 +389,11 @@ fn search_terms(text: &str) -> Vec<String> {
 }
 
 /// Splits text into lower-cased words the way the search index does (roughly).
+/// The words of a text in their search form (lower case, stemmed: see `text::stem`).
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric() && c != '_')
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+        .map(|w| crate::text::stem(&w.to_lowercase()))
 }
 
 /// Orders candidates by BM25 over the candidate set (the last term counts as a prefix), newest
@@ -471,7 +472,7 @@ pub fn snippet(body: &str, terms: &[String]) -> String {
     }
     let last = terms.len().saturating_sub(1);
     let matches = |word: &str| {
-        let w = word.to_lowercase();
+        let w = crate::text::stem(&word.to_lowercase());
         terms
             .iter()
             .enumerate()
@@ -510,16 +511,26 @@ pub fn snippet(body: &str, terms: &[String]) -> String {
 /// Turns what a person typed into a safe FTS5 expression: every word quoted, the last one a
 /// prefix, all of them required.
 pub fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = search_terms(text)
-        .into_iter()
-        .map(|w| format!("\"{w}\""))
+    let raw: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .take(16)
         .collect();
-    if words.is_empty() {
-        return None;
+    let (last, rest) = raw.split_last()?;
+    let mut parts: Vec<String> = rest
+        .iter()
+        .map(|w| format!("\"{}\"", crate::text::stem(w)))
+        .collect();
+    // The last word may be half typed: its stem as a prefix finds the word's forms, the
+    // letters as typed find words whose stem is shorter than them.
+    let stemmed = crate::text::stem(last);
+    if stemmed == *last {
+        parts.push(format!("\"{last}\"*"));
+    } else {
+        parts.push(format!("(\"{stemmed}\"* OR \"{last}\"*)"));
     }
-    let mut q = words.join(" ");
-    q.push('*');
-    Some(q)
+    Some(parts.join(" "))
 }
 
 impl Chat {
@@ -1621,6 +1632,10 @@ mod tests {
         assert_eq!(
             fts_query("a\"b OR c*").unwrap(),
             "\"a\" \"b\" \"or\" \"c\"*"
+        );
+        assert_eq!(
+            fts_query("Convoys колонну").unwrap(),
+            "\"convoy\" (\"колон\"* OR \"колонну\"*)"
         );
         assert!(fts_query("  !!! ").is_none());
     }

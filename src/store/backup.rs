@@ -76,13 +76,20 @@ pub fn rebuild_search(c: &Connection) -> Result<()> {
             |r| r.get(0),
         )?)
     };
-    if has("messages_fts_progress")? {
+    if has("messages_fts_pending")? {
+        c.execute(
+            "INSERT INTO messages_fts(messages_fts) VALUES ('delete-all')",
+            [],
+        )?;
+        c.execute("DELETE FROM messages_fts_pending", [])?;
+        c.execute("UPDATE messages_fts_progress SET indexed_upto = 0", [])?;
+        while super::chat::index_search_batch(c, 10_000)? == 10_000 {}
+    } else if has("messages_fts_progress")? {
         c.execute(
             "INSERT INTO messages_fts(messages_fts) VALUES ('delete-all')",
             [],
         )?;
         c.execute("UPDATE messages_fts_progress SET indexed_upto = 0", [])?;
-        while super::chat::index_search_batch(c, 10_000)? == 10_000 {}
     } else if has("messages_fts")? {
         c.execute(
             "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",

@@ -748,29 +748,54 @@ pub fn search_candidates(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<Mess
     readable_messages(rows)
 }
 
-/// Indexes for search up to `max_rows` messages past the index's mark, oldest first, and moves
-/// the mark past them; returns how many messages it looked at (fewer than `max_rows`: caught up).
+/// Indexes for search up to `max_rows` messages: first those changed since they were indexed
+/// (`messages_fts_pending`), then those past the index's mark, oldest first, moving the mark
+/// past them; returns how many it looked at (fewer than `max_rows`: caught up). The index
+/// holds each text message's words stemmed (`text::search_text`).
 pub fn index_search_batch(c: &Connection, max_rows: i64) -> Result<i64> {
+    let mut insert = c.prepare_cached("INSERT INTO messages_fts(rowid, body) VALUES (?1, ?2)")?;
+    let pending: Vec<(i64, Option<String>)> = c
+        .prepare_cached(
+            "SELECT p.id, CASE WHEN m.kind = 'text' AND m.deleted = 0 THEN m.body END
+             FROM messages_fts_pending p LEFT JOIN messages m ON m.id = p.id
+             ORDER BY p.id LIMIT ?1",
+        )?
+        .query_map([max_rows], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, body) in &pending {
+        c.prepare_cached("DELETE FROM messages_fts WHERE rowid = ?1")?
+            .execute([id])?;
+        if let Some(body) = body {
+            insert.execute(params![id, crate::text::search_text(body)])?;
+        }
+        c.prepare_cached("DELETE FROM messages_fts_pending WHERE id = ?1")?
+            .execute([id])?;
+    }
+    let room = max_rows - pending.len() as i64;
+    if room <= 0 {
+        return Ok(pending.len() as i64);
+    }
     let mark: i64 = c
         .prepare_cached("SELECT indexed_upto FROM messages_fts_progress WHERE id = 1")?
         .query_row([], |r| r.get(0))?;
-    let (upto, n): (Option<i64>, i64) = c
+    let rows: Vec<(i64, Option<String>)> = c
         .prepare_cached(
-            "SELECT max(id), count(*) FROM
-               (SELECT id FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2)",
+            "SELECT id, CASE WHEN kind = 'text' AND deleted = 0 THEN body END
+             FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?
-        .query_row(params![mark, max_rows], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let Some(upto) = upto else {
-        return Ok(0);
+        .query_map(params![mark, room], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let Some(upto) = rows.last().map(|r| r.0) else {
+        return Ok(pending.len() as i64);
     };
-    c.prepare_cached(
-        "INSERT INTO messages_fts(rowid, body)
-         SELECT id, body FROM messages WHERE id > ?1 AND id <= ?2 AND kind = 'text'",
-    )?
-    .execute(params![mark, upto])?;
+    for (id, body) in &rows {
+        if let Some(body) = body {
+            insert.execute(params![id, crate::text::search_text(body)])?;
+        }
+    }
     c.prepare_cached("UPDATE messages_fts_progress SET indexed_upto = ?1 WHERE id = 1")?
         .execute([upto])?;
-    Ok(n)
+    Ok(pending.len() as i64 + rows.len() as i64)
 }
 
 /// Attaches reactions to messages read by other queries.

@@ -362,6 +362,36 @@ const MIGRATIONS: &[&str] = &[
         used_at    INTEGER
     );
     "#,
+    // 14: search understands word forms. The index holds each message's words stemmed
+    // (`text::search_text`: Snowball, Russian and English), so it no longer mirrors the
+    // messages' text: it becomes contentless (rows deleted by rowid), the indexer writes it
+    // (`chat::index_search_batch`), and changed rows wait in `messages_fts_pending` for it.
+    // Every existing message is indexed again, in batches, from the mark's reset to 0.
+    r#"
+    DROP TRIGGER messages_fts_insert;
+    DROP TRIGGER messages_fts_update;
+    DROP TRIGGER messages_fts_delete;
+    DROP TABLE messages_fts;
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TABLE messages_fts_pending (id INTEGER PRIMARY KEY);
+    UPDATE messages_fts_progress SET indexed_upto = 0;
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+    WHEN new.kind = 'text' AND new.id <= (SELECT indexed_upto FROM messages_fts_progress) BEGIN
+        INSERT OR IGNORE INTO messages_fts_pending(id) VALUES (new.id);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+    WHEN old.kind = 'text' AND old.id <= (SELECT indexed_upto FROM messages_fts_progress) BEGIN
+        DELETE FROM messages_fts WHERE rowid = old.id;
+        INSERT OR IGNORE INTO messages_fts_pending(id) VALUES (old.id);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+    WHEN old.kind = 'text' AND old.id <= (SELECT indexed_upto FROM messages_fts_progress) BEGIN
+        DELETE FROM messages_fts WHERE rowid = old.id;
+        DELETE FROM messages_fts_pending WHERE id = old.id;
+    END;
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -462,17 +492,20 @@ mod tests {
         assert_eq!(hits("diesel"), vec![a]);
         assert_eq!(hits("fuel"), vec![b]);
         assert!(hits("water").is_empty());
-        // Indexed rows follow edits and deletes.
-        q::edit_message(&c, a, "petrol pump").unwrap();
+        // Indexed rows leave the index when edited (and wait for the indexer) or deleted.
+        q::edit_message(&c, a, "petrol pumps").unwrap();
         assert!(hits("diesel").is_empty());
+        assert_eq!(q::index_search_batch(&c, 10).unwrap(), 1);
         assert_eq!(hits("petrol"), vec![a]);
+        assert_eq!(hits("pump"), vec![a], "stored stemmed");
         c.execute("DELETE FROM messages WHERE id = ?1", [b])
             .unwrap();
         assert!(hits("fuel").is_empty());
         // The newest row deleted, its id comes back for the next message: below the mark.
         let again = post("generator");
         assert_eq!(again, b);
-        assert_eq!(hits("generator"), vec![b]);
+        assert_eq!(q::index_search_batch(&c, 10).unwrap(), 1);
+        assert_eq!(hits("generat"), vec![b]);
         c.execute(
             "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')",
             [],
@@ -480,9 +513,9 @@ mod tests {
         .unwrap();
     }
 
-    /// A database indexed by the old insert trigger keeps its index, marked as complete.
+    /// A database indexed before word forms were understood is indexed again, stemmed.
     #[test]
-    fn the_search_mark_starts_after_messages_already_indexed() {
+    fn an_old_search_index_is_rebuilt_with_word_forms() {
         let mut c = Connection::open_in_memory().unwrap();
         apply_up_to(&mut c, 4).unwrap();
         c.execute_batch(
@@ -499,11 +532,11 @@ mod tests {
                 r.get(0)
             })
             .unwrap();
-        assert_eq!(mark, 2);
-        assert_eq!(crate::store::chat::index_search_batch(&c, 10).unwrap(), 0);
+        assert_eq!(mark, 0);
+        assert_eq!(crate::store::chat::index_search_batch(&c, 10).unwrap(), 2);
         let n: i64 = c
             .query_row(
-                "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'diesel OR water'",
+                "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'diesel OR tank'",
                 [],
                 |r| r.get(0),
             )

@@ -1054,3 +1054,49 @@ async fn reactions_accepted_any_word() {
     );
     t.app.stop().await;
 }
+
+#[tokio::test]
+async fn search_finds_russian_and_english_word_forms() {
+    let t = team().await;
+    let app = &t.app;
+    let ch = create_channel(app, &t.alice, "ops", false).await;
+    post_message(app, &t.alice, ch, "Колонна вышла из Твери в 06:00").await;
+    post_message(app, &t.alice, ch, "Нужны новые рации для **поста** 3").await;
+    post_message(app, &t.alice, ch, "Two convoy trucks are late").await;
+    post_message(app, &t.alice, ch, "Колено болит").await;
+    let alice = &t.alice;
+    let search = |q: &'static str| async move {
+        let hits: Vec<Value> = api(
+            app,
+            alice,
+            Method::GET,
+            &format!("/api/v1/search?q={}", urlencode(q)),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        hits
+    };
+    let hits = search("колонну").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let snippet = hits[0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("\u{E000}Колонна\u{E001}"), "{snippet}");
+    assert_eq!(search("рация").await.len(), 1);
+    assert_eq!(search("convoys").await.len(), 1);
+    assert_eq!(search("колон").await.len(), 1, "a half-typed word");
+    // Snippets are plain text: Markdown stays as typed, never rendered or half-cut.
+    let hits = search("поста").await;
+    assert!(hits[0]["snippet"].as_str().unwrap().contains("**"));
+    t.app.stop().await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
