@@ -954,6 +954,7 @@ async fn history(messages: usize) {
                             kind: "text",
                             body: &body,
                             thread_root: None,
+                            ..Default::default()
                         },
                     )?;
                 }

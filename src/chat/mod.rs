@@ -5,6 +5,7 @@
 //! Write methods are plain `fn`s that queue their transaction before returning the future that
 //! awaits it: requests from one connection are therefore committed in the order they arrived.
 
+mod actions;
 mod directory;
 pub use directory::ChannelSync;
 mod outgoing;
@@ -68,6 +69,21 @@ type Result<T, E = ChatError> = std::result::Result<T, E>;
 
 /// The meta key of the site's retention set from the admin UI.
 const SITE_RETENTION: &str = "retention_days";
+
+/// A message as its author writes it.
+#[derive(Debug, Default, Clone)]
+pub struct Draft {
+    /// Chosen by the client; a retry with the same id returns the first message.
+    pub client_id: Option<String>,
+    pub body: String,
+    pub thread_root: Option<i64>,
+    /// Ids of the author's finished uploads.
+    pub attachments: Vec<String>,
+    /// A message of the same conversation this one answers.
+    pub quote_of: Option<i64>,
+    /// A thread reply also shown in the channel.
+    pub also_in_channel: bool,
+}
 
 /// Files one message may carry.
 pub const MAX_ATTACHMENTS: usize = 10;
@@ -917,11 +933,16 @@ impl Chat {
         &self,
         actor: Actor,
         channel_id: i64,
-        client_id: Option<String>,
-        body: String,
-        thread_root: Option<i64>,
-        attachments: Vec<String>,
+        draft: Draft,
     ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
+        let Draft {
+            client_id,
+            body,
+            thread_root,
+            attachments,
+            quote_of,
+            also_in_channel,
+        } = draft;
         let checked = (|| {
             if let Some(id) = &client_id {
                 validate_client_id(id)?;
@@ -978,6 +999,24 @@ impl Chat {
                         return Err(bad_root());
                     }
                 }
+                if also_in_channel && thread_root.is_none() {
+                    return Err(ChatError::Invalid(
+                        "only a thread reply can also be sent to the channel".into(),
+                    ));
+                }
+                if let Some(quoted) = quote_of {
+                    // A quote answers a message of the same conversation: one elsewhere must
+                    // reveal nothing, not even that it exists.
+                    match q::message(c, quoted) {
+                        Ok(m) if m.channel_id == channel_id && !m.deleted => {}
+                        Ok(_) | Err(StoreError::NotFound) => {
+                            return Err(ChatError::Invalid(
+                                "a quote answers a message of the same conversation".into(),
+                            ))
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
                 let msg = q::insert_message(
                     c,
                     &NewMessage {
@@ -987,6 +1026,9 @@ impl Chat {
                         kind: "text",
                         body: &body,
                         thread_root,
+                        quote_of,
+                        also_in_channel,
+                        ..Default::default()
                     },
                 )?;
                 let mentioned = mention_targets(
@@ -998,7 +1040,7 @@ impl Chat {
                     &keyword_hits,
                 )?;
                 q::add_mentions(c, msg.id, &mentioned)?;
-                let view = if attachments.is_empty() {
+                let view = if attachments.is_empty() && quote_of.is_none() {
                     MessageView::from(msg)
                 } else {
                     crate::store::files::attach(c, actor.id, msg.id, &attachments).map_err(
@@ -1045,6 +1087,7 @@ impl Chat {
                     kind: "call",
                     body: &body,
                     thread_root: None,
+                    ..Default::default()
                 },
             )?;
             let view = MessageView::from(msg);
@@ -1584,6 +1627,10 @@ mod tests {
             webhook_id: None,
             reactions: Vec::new(),
             files: Vec::new(),
+            quote: None,
+            quote_of: None,
+            forward: None,
+            also_in_channel: false,
         }
     }
 

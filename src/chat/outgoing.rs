@@ -343,6 +343,7 @@ impl Chat {
                         kind: "text",
                         body: &reply,
                         thread_root: None,
+                        ..Default::default()
                     },
                 )?;
                 q::set_sender_name(c, &mut msg, &name)?;

@@ -122,6 +122,39 @@ pub struct MessageView {
     /// The webhook that posted it, while it still exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_id: Option<i64>,
+    /// The message of this conversation it answers, as that message is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<QuoteView>,
+    /// Where a forwarded message came from, as it was when forwarded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forwarded: Option<ForwardView>,
+    /// A thread reply also shown in the channel.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub also_in_channel: bool,
+}
+
+/// A compact preview of a quoted message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuoteView {
+    pub id: i64,
+    pub author_id: Option<i64>,
+    pub sender_name: Option<String>,
+    /// The start of its text; empty once it is deleted.
+    pub excerpt: String,
+    pub deleted: bool,
+    pub has_files: bool,
+}
+
+/// The origin of a forwarded message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ForwardView {
+    /// The original (opening it works only for those who may read it); null once it is gone.
+    pub message_id: Option<i64>,
+    pub channel_id: i64,
+    pub author_id: Option<i64>,
+    pub author_name: String,
+    /// When the original was sent (ms since the Unix epoch).
+    pub created_at: i64,
 }
 
 /// A file attached to a message. URLs are relative to the server; every one checks that the
@@ -168,6 +201,22 @@ impl From<FileRow> for FileView {
 impl From<Message> for MessageView {
     fn from(m: Message) -> Self {
         MessageView {
+            quote: m.quote.map(|q| QuoteView {
+                id: q.id,
+                author_id: q.author_id,
+                sender_name: q.sender_name,
+                excerpt: q.excerpt,
+                deleted: q.deleted,
+                has_files: q.has_files,
+            }),
+            forwarded: m.forward.map(|f| ForwardView {
+                message_id: f.message_id,
+                channel_id: f.channel_id,
+                author_id: f.author_id,
+                author_name: f.author_name,
+                created_at: f.created_at,
+            }),
+            also_in_channel: m.also_in_channel,
             edited: m.edited_at.is_some() && !m.deleted,
             pinned: m.pinned_at.is_some(),
             id: m.id,

@@ -130,6 +130,7 @@ impl Chat {
                             kind: "text",
                             body: &text,
                             thread_root: None,
+                            ..Default::default()
                         },
                     )?;
                     let name = sender.unwrap_or(hook.name);

@@ -278,6 +278,11 @@ pub struct SendMessage {
     /// Ids of finished uploads (`/api/v1/uploads`) to attach; at most 10.
     #[serde(default)]
     attachments: Vec<String>,
+    /// A message of the same conversation this one answers (shown as a quote).
+    quote_of: Option<i64>,
+    /// For a thread reply: also show it in the channel.
+    #[serde(default)]
+    also_in_channel: bool,
 }
 
 /// Post a message (acknowledged once it is durably stored).
@@ -294,10 +299,14 @@ async fn send_message(
         .send(
             actor(&who),
             id,
-            req.client_id,
-            req.body,
-            req.thread_root,
-            req.attachments,
+            crate::chat::Draft {
+                client_id: req.client_id,
+                body: req.body,
+                thread_root: req.thread_root,
+                attachments: req.attachments,
+                quote_of: req.quote_of,
+                also_in_channel: req.also_in_channel,
+            },
         )
         .await?;
     Ok(Json(m))

@@ -9,6 +9,7 @@ mod chat_api;
 pub mod error;
 mod files_api;
 mod manage_api;
+mod messages_api;
 mod onboarding;
 mod people_api;
 mod profile_api;
@@ -94,6 +95,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(profile_api::router())
         .merge(people_api::router())
         .merge(manage_api::router())
+        .merge(messages_api::router())
         .split_for_parts();
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;

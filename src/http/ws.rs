@@ -64,6 +64,9 @@ enum ClientFrame {
         thread_root: Option<i64>,
         #[serde(default)]
         attachments: Vec<String>,
+        quote_of: Option<i64>,
+        #[serde(default)]
+        also_in_channel: bool,
     },
     Edit {
         req: Option<String>,
@@ -620,9 +623,19 @@ fn handle(
             body,
             thread_root,
             attachments,
+            quote_of,
+            also_in_channel,
         } => {
             let req = req_limit(req);
-            let fut = chat.send(actor, channel_id, client_id, body, thread_root, attachments);
+            let draft = crate::chat::Draft {
+                client_id,
+                body,
+                thread_root,
+                attachments,
+                quote_of,
+                also_in_channel,
+            };
+            let fut = chat.send(actor, channel_id, draft);
             pending.push_back(Box::pin(async move { message_reply(req, fut.await) }));
             None
         }

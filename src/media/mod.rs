@@ -135,7 +135,7 @@ struct Slot {
 /// How long a retry waits for the request it replaces to let go.
 const TAKEOVER_WAIT: Duration = Duration::from_secs(10);
 
-fn random_id() -> Result<String> {
+pub(crate) fn random_id() -> Result<String> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|e| MediaError::Io(io::Error::other(e.to_string())))?;
     Ok(hex::encode(b))

@@ -102,7 +102,42 @@ pub struct Message {
     pub webhook_id: Option<i64>,
     pub reactions: Vec<Reaction>,
     pub files: Vec<super::files::FileRow>,
+    /// The message (in the same conversation) this one answers, as it is now.
+    pub quote: Option<Quote>,
+    pub quote_of: Option<i64>,
+    /// Where a forwarded message came from, as it was when forwarded.
+    pub forward: Option<Forward>,
+    /// A thread reply also shown in the channel.
+    pub also_in_channel: bool,
 }
+
+/// A quoted message as it is now: a compact preview, or only "deleted".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    pub id: i64,
+    pub author_id: Option<i64>,
+    pub sender_name: Option<String>,
+    /// The start of its text (empty once deleted).
+    pub excerpt: String,
+    pub deleted: bool,
+    pub has_files: bool,
+}
+
+/// The origin of a forwarded message, frozen when it was forwarded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Forward {
+    /// The original message (null once it is gone).
+    #[serde(default)]
+    pub message_id: Option<i64>,
+    pub channel_id: i64,
+    pub author_id: Option<i64>,
+    /// The original author's (or integration's) name at the time.
+    pub author_name: String,
+    pub created_at: i64,
+}
+
+/// How much of a quoted message a quote shows.
+const QUOTE_EXCERPT_CHARS: usize = 200;
 
 const CHANNEL_COLS: &str =
     "id, kind, name, topic, created_by, created_at, archived, last_seq, mass_mentions";
@@ -122,7 +157,8 @@ fn channel_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
 }
 
 const MESSAGE_COLS: &str = "id, channel_id, seq, author_id, client_id, kind, body, thread_root, \
-    reply_count, last_reply_at, created_at, edited_at, deleted, pinned_at, sender_name, webhook_id";
+    reply_count, last_reply_at, created_at, edited_at, deleted, pinned_at, sender_name, webhook_id, \
+    quote_of, forwarded_from, forward_info, also_in_channel";
 
 fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -144,6 +180,18 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
         webhook_id: r.get(15)?,
         reactions: Vec::new(),
         files: Vec::new(),
+        quote: None,
+        quote_of: r.get(16)?,
+        forward: {
+            let from: Option<i64> = r.get(17)?;
+            let info: Option<String> = r.get(18)?;
+            info.and_then(|j| serde_json::from_str::<Forward>(&j).ok())
+                .map(|f| Forward {
+                    message_id: from,
+                    ..f
+                })
+        },
+        also_in_channel: r.get(19)?,
     })
 }
 
@@ -347,7 +395,8 @@ pub fn channels_of(c: &Connection, user_id: i64) -> Result<Vec<ChannelSummary>> 
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {}, m.role, m.last_read_seq, m.notify, m.muted_until,
             (SELECT count(*) FROM messages x WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
-                AND x.thread_root IS NULL AND x.deleted = 0 AND x.author_id IS NOT ?1),
+                AND (x.thread_root IS NULL OR x.also_in_channel = 1) AND x.deleted = 0
+                AND x.author_id IS NOT ?1),
             (SELECT count(*) FROM mentions n JOIN messages x ON x.id = n.message_id
                 WHERE n.user_id = ?1 AND x.channel_id = c.id AND x.seq > m.last_read_seq
                 AND x.deleted = 0)
@@ -412,6 +461,7 @@ pub fn message_by_client_id(
     }
 }
 
+#[derive(Default)]
 pub struct NewMessage<'a> {
     pub channel_id: i64,
     pub author_id: Option<i64>,
@@ -419,6 +469,9 @@ pub struct NewMessage<'a> {
     pub kind: &'a str,
     pub body: &'a str,
     pub thread_root: Option<i64>,
+    pub quote_of: Option<i64>,
+    pub forward: Option<&'a Forward>,
+    pub also_in_channel: bool,
 }
 
 /// Inserts a message with the channel's next sequence number.
@@ -429,9 +482,12 @@ pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
             "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
         )?
         .query_row([m.channel_id], |r| r.get(0))?;
+    // Plain numbers and a string: serializing cannot fail.
+    let forward_info = m.forward.and_then(|f| serde_json::to_string(f).ok());
     c.prepare_cached(
-        "INSERT INTO messages(channel_id, seq, author_id, client_id, kind, body, thread_root, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO messages(channel_id, seq, author_id, client_id, kind, body, thread_root,
+                              created_at, quote_of, forwarded_from, forward_info, also_in_channel)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         m.channel_id,
@@ -441,7 +497,11 @@ pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
         m.kind,
         m.body,
         m.thread_root,
-        now
+        now,
+        m.quote_of,
+        m.forward.and_then(|f| f.message_id),
+        forward_info,
+        m.also_in_channel
     ])?;
     let id = c.last_insert_rowid();
     if let Some(root) = m.thread_root {
@@ -469,6 +529,10 @@ pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
         webhook_id: None,
         reactions: Vec::new(),
         files: Vec::new(),
+        quote: None,
+        quote_of: m.quote_of,
+        forward: m.forward.cloned(),
+        also_in_channel: m.also_in_channel,
     })
 }
 
@@ -517,9 +581,16 @@ pub fn message(c: &Connection, id: i64) -> Result<Message> {
     Ok(with_reactions(c, vec![m])?.remove(0))
 }
 
+/// Replaces a message's text, keeping the text it replaces in its edit history.
 pub fn edit_message(c: &Connection, id: i64, body: &str) -> Result<Message> {
+    let now = now_ms();
+    c.prepare_cached(
+        "INSERT INTO message_edits(message_id, body, edited_at)
+         SELECT id, body, ?2 FROM messages WHERE id = ?1 AND body != ?3",
+    )?
+    .execute(params![id, now, body])?;
     c.prepare_cached("UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1")?
-        .execute(params![id, body, now_ms()])?;
+        .execute(params![id, body, now])?;
     message(c, id)
 }
 
@@ -531,6 +602,9 @@ pub fn delete_message(c: &Connection, id: i64) -> Result<Message> {
     )?
     .execute(params![id, now_ms()])?;
     c.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?
+        .execute([id])?;
+    // A deleted message's words go with it, earlier versions too.
+    c.prepare_cached("DELETE FROM message_edits WHERE message_id = ?1")?
         .execute([id])?;
     clear_mentions(c, id)?;
     message(c, id)
@@ -613,8 +687,94 @@ fn with_reactions(c: &Connection, mut msgs: Vec<Message>) -> Result<Vec<Message>
         if let Some(f) = files_by_msg.remove(&m.id) {
             m.files = f;
         }
+        if let Some(q) = m.quote_of {
+            m.quote = quote(c, q)?;
+        }
     }
     Ok(msgs)
+}
+
+/// A message as a quote shows it now.
+pub fn quote(c: &Connection, id: i64) -> Result<Option<Quote>> {
+    Ok(c.prepare_cached(
+        "SELECT id, author_id, sender_name, body, deleted,
+                EXISTS (SELECT 1 FROM files f WHERE f.message_id = messages.id)
+             FROM messages WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        let body: String = r.get(3)?;
+        let deleted: bool = r.get(4)?;
+        Ok(Quote {
+            id: r.get(0)?,
+            author_id: r.get(1)?,
+            sender_name: r.get(2)?,
+            excerpt: if deleted {
+                String::new()
+            } else {
+                body.chars().take(QUOTE_EXCERPT_CHARS).collect()
+            },
+            deleted,
+            has_files: r.get(5)?,
+        })
+    })
+    .optional()?)
+}
+
+/// Earlier versions of an edited message, oldest first: (body, when it was replaced).
+pub fn edits(c: &Connection, message_id: i64) -> Result<Vec<(String, i64)>> {
+    let mut st = c.prepare_cached(
+        "SELECT body, edited_at FROM message_edits WHERE message_id = ?1 ORDER BY id",
+    )?;
+    let rows = st.query_map([message_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+pub fn set_saved(c: &Connection, user_id: i64, message_id: i64, saved: bool) -> Result<()> {
+    if saved {
+        c.prepare_cached(
+            "INSERT OR IGNORE INTO saved_messages(user_id, message_id, saved_at) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![user_id, message_id, now_ms()])?;
+    } else {
+        c.prepare_cached("DELETE FROM saved_messages WHERE user_id = ?1 AND message_id = ?2")?
+            .execute(params![user_id, message_id])?;
+    }
+    Ok(())
+}
+
+/// A person's saved messages they may still read, newest saved first: (message, saved_at).
+pub fn saved(c: &Connection, user_id: i64, limit: i64) -> Result<Vec<(Message, i64)>> {
+    let cols = MESSAGE_COLS
+        .split(", ")
+        .map(|col| format!("x.{col}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {cols}, s.saved_at FROM saved_messages s JOIN messages x ON x.id = s.message_id
+         WHERE s.user_id = ?1 AND x.deleted = 0
+           AND x.channel_id IN (SELECT channel_id FROM members WHERE user_id = ?1)
+         ORDER BY s.saved_at DESC LIMIT ?2"
+    ))?;
+    let rows = st.query_map(params![user_id, limit], |r| {
+        Ok((message_row(r)?, r.get::<_, i64>(20)?))
+    })?;
+    let pairs: Vec<(Message, i64)> = rows.collect::<Result<_, _>>()?;
+    let times: Vec<i64> = pairs.iter().map(|p| p.1).collect();
+    let msgs = with_reactions(c, pairs.into_iter().map(|p| p.0).collect())?;
+    Ok(msgs.into_iter().zip(times).collect())
+}
+
+/// The ids among `ids` that this person saved.
+pub fn saved_among(c: &Connection, user_id: i64, ids: &[i64]) -> Result<Vec<i64>> {
+    let mut st =
+        c.prepare_cached("SELECT 1 FROM saved_messages WHERE user_id = ?1 AND message_id = ?2")?;
+    let mut out = Vec::new();
+    for id in ids {
+        if st.exists(params![user_id, id])? {
+            out.push(*id);
+        }
+    }
+    Ok(out)
 }
 
 /// A value that is there but cannot be decoded as its column's type (damaged row data), as
@@ -640,7 +800,8 @@ pub fn history(
     let mut msgs: Vec<Message> = if let Some(after) = after {
         let mut stmt = c.prepare_cached(&format!(
             "SELECT {MESSAGE_COLS} FROM messages
-             WHERE channel_id = ?1 AND seq > ?2 AND thread_root IS NULL ORDER BY seq LIMIT ?3"
+             WHERE channel_id = ?1 AND seq > ?2 AND (thread_root IS NULL OR also_in_channel = 1)
+             ORDER BY seq LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![channel_id, after, limit], message_row_or_damage)?;
         readable_messages(rows)?
@@ -648,7 +809,8 @@ pub fn history(
         let before = before.unwrap_or(i64::MAX);
         let mut stmt = c.prepare_cached(&format!(
             "SELECT {MESSAGE_COLS} FROM messages
-             WHERE channel_id = ?1 AND seq < ?2 AND thread_root IS NULL ORDER BY seq DESC LIMIT ?3"
+             WHERE channel_id = ?1 AND seq < ?2 AND (thread_root IS NULL OR also_in_channel = 1)
+             ORDER BY seq DESC LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![channel_id, before, limit], message_row_or_damage)?;
         let mut v = readable_messages(rows)?;

@@ -118,6 +118,21 @@ pub fn attach(c: &Connection, uploader: i64, message_id: i64, ids: &[String]) ->
 }
 
 /// The files of each message, in attachment order.
+/// Attaches a copy of a posted file to another message (a forward): the same stored bytes,
+/// counted against nobody's quota, since no new bytes were stored.
+pub fn copy_to(c: &Connection, file_id: &str, new_id: &str, message_id: i64) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO files(id, uploader_id, sha256, size, name, mime, kind, width, height,
+                           duration_ms, thumb_sha, preview_sha, poster_sha, message_id,
+                           created_at, position)
+         SELECT ?2, NULL, sha256, size, name, mime, kind, width, height, duration_ms, thumb_sha,
+                preview_sha, poster_sha, ?3, ?4, position
+         FROM files WHERE id = ?1",
+    )?
+    .execute(params![file_id, new_id, message_id, now_ms()])?;
+    Ok(())
+}
+
 pub fn files_of(c: &Connection, message_ids: &[i64]) -> Result<Vec<FileRow>> {
     if message_ids.is_empty() {
         return Ok(Vec::new());

@@ -392,6 +392,31 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM messages_fts_pending WHERE id = old.id;
     END;
     "#,
+    // 15: messages as people use them in Telegram: a quoted message (same conversation), a
+    // forwarded one (its original, which may be elsewhere, and who wrote it then), thread replies
+    // also shown in the channel, each person's saved messages, and earlier versions of edited
+    // messages.
+    r#"
+    ALTER TABLE messages ADD COLUMN quote_of INTEGER REFERENCES messages(id) ON DELETE SET NULL;
+    ALTER TABLE messages ADD COLUMN forwarded_from INTEGER
+        REFERENCES messages(id) ON DELETE SET NULL;
+    ALTER TABLE messages ADD COLUMN forward_info TEXT;
+    ALTER TABLE messages ADD COLUMN also_in_channel INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE saved_messages (
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        saved_at   INTEGER NOT NULL,
+        PRIMARY KEY (user_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX saved_messages_recent ON saved_messages(user_id, saved_at);
+    CREATE TABLE message_edits (
+        id         INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        body       TEXT NOT NULL,
+        edited_at  INTEGER NOT NULL
+    );
+    CREATE INDEX message_edits_message ON message_edits(message_id, id);
+    "#,
 ];
 
 /// The schema version this binary writes.
@@ -465,6 +490,7 @@ mod tests {
                     kind: "text",
                     body,
                     thread_root: None,
+                    ..Default::default()
                 },
             )
             .unwrap()

@@ -57,7 +57,7 @@ async fn upload_offset(app: &TestApp, token: &str, id: &str) -> usize {
 }
 
 /// Uploads `bytes` in one request; returns the stored file's JSON.
-async fn upload(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> Value {
+pub(crate) async fn upload(app: &TestApp, token: &str, name: &str, bytes: &[u8]) -> Value {
     let id = start_upload(app, token, name, bytes.len()).await;
     let r = patch(app, token, &id, 0, bytes.to_vec()).await;
     assert_eq!(r.status(), 200);

@@ -15,6 +15,7 @@ mod helpers;
 mod http;
 mod ldap;
 mod manage;
+mod messages;
 mod people;
 mod profiles;
 mod realtime;
