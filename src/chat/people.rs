@@ -290,14 +290,18 @@ impl Chat {
         Ok(prefs)
     }
 
-    /// Sets (or with an empty emoji and text, clears) the custom status.
+    /// Sets (or with an empty emoji and text, clears) the custom status. "Today" and "this
+    /// week" end in the person's time zone: the one in their preferences, else `device_zone`
+    /// (the browser's), else UTC.
     pub async fn set_status(
         &self,
         user_id: i64,
         emoji: String,
         text: String,
         clear_after: ClearAfter,
+        device_zone: Option<String>,
     ) -> Result<User> {
+        let device_zone = device_zone.filter(|z| zone(z).is_some());
         let text = text.trim().to_string();
         if text.chars().count() > MAX_STATUS_CHARS || text.chars().any(char::is_control) {
             return Err(ChatError::Invalid(format!(
@@ -317,7 +321,10 @@ impl Chat {
                 let status = if emoji.is_empty() && text.is_empty() {
                     None
                 } else {
-                    let tz = users::preferences(c, user_id)?.time_zone;
+                    let mut tz = users::preferences(c, user_id)?.time_zone;
+                    if tz.is_empty() {
+                        tz = device_zone.unwrap_or_default();
+                    }
                     Some(Status {
                         emoji,
                         text,

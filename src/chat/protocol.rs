@@ -172,6 +172,12 @@ pub struct FileView {
     pub width: Option<i64>,
     pub height: Option<i64>,
     pub duration_ms: Option<i64>,
+    /// A recording's loudness over time (0-255 each), for its waveform.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waveform: Option<Vec<u8>>,
+    /// Recorded as a voice message.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub voice: bool,
     pub url: String,
     pub thumb_url: Option<String>,
     pub preview_url: Option<String>,
@@ -194,6 +200,8 @@ impl From<FileRow> for FileView {
             width: f.width,
             height: f.height,
             duration_ms: f.duration_ms,
+            waveform: f.waveform,
+            voice: f.voice,
         }
     }
 }

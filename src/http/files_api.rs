@@ -42,10 +42,15 @@ pub struct CreateUpload {
     size: u64,
     /// What the client believes the type is. The server sniffs the content and decides.
     mime: Option<String>,
-    /// For video: dimensions and duration measured by the browser.
+    /// For video: dimensions and duration measured by the browser (duration for audio too).
     width: Option<u32>,
     height: Option<u32>,
     duration_ms: Option<u64>,
+    /// For a voice message: its loudness over time, up to 128 values of 0-255.
+    waveform: Option<Vec<u8>>,
+    /// Recorded as a voice message (shown with a waveform and played one after another).
+    #[serde(default)]
+    voice: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -94,6 +99,8 @@ async fn create_upload(
                 width: req.width,
                 height: req.height,
                 duration_ms: req.duration_ms,
+                waveform: req.waveform,
+                voice: req.voice,
             },
         )
         .await?;

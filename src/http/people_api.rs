@@ -134,6 +134,9 @@ pub struct SetStatus {
     text: String,
     /// "30m", "1h", "4h", "today", "week" (both in the user's time zone) or "never".
     clear_after: ClearAfter,
+    /// The device's IANA time zone, used for "today" and "week" when the user's preferences
+    /// name none.
+    time_zone: Option<String>,
 }
 
 /// Set the signed-in user's custom status; everyone connected sees it at once.
@@ -147,7 +150,13 @@ async fn set_status(
 ) -> Result<Json<UserView>, ApiError> {
     let user = s
         .chat
-        .set_status(who.user.id, req.emoji, req.text, req.clear_after)
+        .set_status(
+            who.user.id,
+            req.emoji,
+            req.text,
+            req.clear_after,
+            req.time_zone,
+        )
         .await?;
     Ok(Json(UserView::own(&s, user)))
 }
@@ -159,7 +168,13 @@ async fn clear_status(
 ) -> Result<Json<UserView>, ApiError> {
     let user = s
         .chat
-        .set_status(who.user.id, String::new(), String::new(), ClearAfter::Never)
+        .set_status(
+            who.user.id,
+            String::new(),
+            String::new(),
+            ClearAfter::Never,
+            None,
+        )
         .await?;
     Ok(Json(UserView::own(&s, user)))
 }

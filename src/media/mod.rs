@@ -81,7 +81,13 @@ pub struct NewUpload {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub duration_ms: Option<u64>,
+    /// For a voice message: its loudness over time, as the recording browser measured it.
+    pub waveform: Option<Vec<u8>>,
+    pub voice: bool,
 }
+
+/// Values a waveform may have, at most.
+pub const MAX_WAVEFORM: usize = 128;
 
 #[derive(Debug, Clone)]
 pub struct UploadStatus {
@@ -214,6 +220,15 @@ impl Media {
                 limit: cfg.max_file_bytes,
             });
         }
+        if req
+            .waveform
+            .as_ref()
+            .is_some_and(|w| w.len() > MAX_WAVEFORM)
+        {
+            return Err(MediaError::Invalid(format!(
+                "a waveform has at most {MAX_WAVEFORM} values"
+            )));
+        }
         let id = random_id()?;
         let dims = |v: Option<u32>| v.filter(|d| (1..=65_536).contains(d)).map(i64::from);
         let row = UploadRow {
@@ -229,6 +244,8 @@ impl Media {
                 .duration_ms
                 .filter(|d| *d <= 100 * 3600 * 1000)
                 .map(|d| d as i64),
+            waveform: req.waveform,
+            voice: req.voice,
         };
         let path = self.inner.uploads_dir.join(&id);
         blocking(move || Ok(std::fs::File::create_new(&path)?)).await?;
@@ -466,6 +483,8 @@ impl Media {
             poster_sha: None,
             message_id: None,
             created_at: now_ms(),
+            waveform: None,
+            voice: false,
         };
         let mut content = path.clone();
         if kind == "image" && (up.size as u64) <= MAX_PHOTO_BYTES {
@@ -495,6 +514,11 @@ impl Media {
             row.width = up.width;
             row.height = up.height;
             row.duration_ms = up.duration_ms;
+        } else if kind == "audio" {
+            // A voice message is what the content says it is (audio), whatever was claimed.
+            row.duration_ms = up.duration_ms;
+            row.waveform = up.waveform.clone();
+            row.voice = up.voice;
         }
         row.kind = kind;
         let (sha, size) = self.put_file(content.clone()).await?;
@@ -839,6 +863,8 @@ mod tests {
             width: None,
             height: None,
             duration_ms: None,
+            waveform: None,
+            voice: false,
         };
         let up = media.create_upload(user.id, req).await.unwrap();
         // Someone holds the upload, so both requests below queue up behind it, in order.

@@ -30,7 +30,16 @@ pub fn mime_of(head: &[u8]) -> String {
     if let Some(t) = infer::get(head) {
         // Matroska's WebM profile is what browsers record; infer names both by the container.
         return match t.mime_type() {
-            "video/x-matroska" if contains(head, b"webm") => "video/webm".into(),
+            "video/x-matroska" | "video/webm" if contains(head, b"webm") => {
+                // A browser's voice recording is WebM with one Opus (or Vorbis) track and no
+                // video track; its codec ids are in the first few hundred bytes.
+                let audio = contains(head, b"A_OPUS") || contains(head, b"A_VORBIS");
+                if audio && !contains(head, b"V_") {
+                    "audio/webm".into()
+                } else {
+                    "video/webm".into()
+                }
+            }
             m => m.to_string(),
         };
     }
@@ -97,6 +106,29 @@ mod tests {
             assert!(!is_inline(&m), "{m} must be a download");
             assert_eq!(kind_of(&m), "file");
         }
+    }
+
+    /// The start of a WebM file: its EBML header, then a track with this codec id.
+    fn webm_head(codec: &[u8]) -> Vec<u8> {
+        let mut v = vec![
+            0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81, 0x01, 0x42,
+            0xF2, 0x81, 0x04, 0x42, 0xF3, 0x81, 0x08, 0x42, 0x82, 0x84, b'w', b'e', b'b', b'm',
+            0x42, 0x87, 0x81, 0x04, 0x42, 0x85, 0x81, 0x02, 0x18, 0x53, 0x80, 0x67, 0x01, 0xFF,
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x16, 0x54, 0xAE, 0x6B, 0x90, 0xAE, 0x8E, 0x86,
+        ];
+        v.push(0x80 | codec.len() as u8);
+        v.extend_from_slice(codec);
+        v.extend_from_slice(&[0u8; 300]);
+        v
+    }
+
+    #[test]
+    fn a_voice_recording_is_audio_and_a_video_stays_video() {
+        assert_eq!(mime_of(&webm_head(b"A_OPUS")), "audio/webm");
+        assert_eq!(kind_of("audio/webm"), "audio");
+        let mut both = webm_head(b"V_VP8");
+        both.extend_from_slice(b"A_OPUS");
+        assert_eq!(mime_of(&both), "video/webm");
     }
 
     #[test]

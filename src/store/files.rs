@@ -22,10 +22,14 @@ pub struct FileRow {
     pub poster_sha: Option<String>,
     pub message_id: Option<i64>,
     pub created_at: i64,
+    /// A recording's loudness over time (0-255 each), for drawing its waveform.
+    pub waveform: Option<Vec<u8>>,
+    /// Recorded as a voice message.
+    pub voice: bool,
 }
 
 const FILE_COLS: &str = "id, uploader_id, sha256, size, name, mime, kind, width, height, \
-    duration_ms, thumb_sha, preview_sha, poster_sha, message_id, created_at";
+    duration_ms, thumb_sha, preview_sha, poster_sha, message_id, created_at, waveform, voice";
 
 fn file_row(r: &Row<'_>) -> rusqlite::Result<FileRow> {
     Ok(FileRow {
@@ -44,13 +48,15 @@ fn file_row(r: &Row<'_>) -> rusqlite::Result<FileRow> {
         poster_sha: r.get(12)?,
         message_id: r.get(13)?,
         created_at: r.get(14)?,
+        waveform: r.get(15)?,
+        voice: r.get(16)?,
     })
 }
 
 pub fn insert_file(c: &Connection, f: &FileRow) -> Result<()> {
     c.prepare_cached(&format!(
         "INSERT INTO files({FILE_COLS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     ))?
     .execute(params![
         f.id,
@@ -67,7 +73,9 @@ pub fn insert_file(c: &Connection, f: &FileRow) -> Result<()> {
         f.preview_sha,
         f.poster_sha,
         f.message_id,
-        f.created_at
+        f.created_at,
+        f.waveform,
+        f.voice
     ])?;
     Ok(())
 }
@@ -91,7 +99,9 @@ pub fn file_with_channel(c: &Connection, id: &str) -> Result<Option<(FileRow, Op
             .collect::<Vec<_>>()
             .join(", ")
     ))?
-    .query_row([id], |r| Ok((file_row(r)?, r.get(15)?)))
+    .query_row([id], |r| {
+        Ok((file_row(r)?, r.get(FILE_COLS.split(", ").count())?))
+    })
     .optional()?)
 }
 
@@ -124,9 +134,9 @@ pub fn copy_to(c: &Connection, file_id: &str, new_id: &str, message_id: i64) -> 
     c.prepare_cached(
         "INSERT INTO files(id, uploader_id, sha256, size, name, mime, kind, width, height,
                            duration_ms, thumb_sha, preview_sha, poster_sha, message_id,
-                           created_at, position)
+                           created_at, position, waveform, voice)
          SELECT ?2, NULL, sha256, size, name, mime, kind, width, height, duration_ms, thumb_sha,
-                preview_sha, poster_sha, ?3, ?4, position
+                preview_sha, poster_sha, ?3, ?4, position, waveform, voice
          FROM files WHERE id = ?1",
     )?
     .execute(params![file_id, new_id, message_id, now_ms()])?;
@@ -166,9 +176,12 @@ pub struct UploadRow {
     pub width: Option<i64>,
     pub height: Option<i64>,
     pub duration_ms: Option<i64>,
+    pub waveform: Option<Vec<u8>>,
+    pub voice: bool,
 }
 
-const UPLOAD_COLS: &str = "id, user_id, name, mime, size, received, width, height, duration_ms";
+const UPLOAD_COLS: &str =
+    "id, user_id, name, mime, size, received, width, height, duration_ms, waveform, voice";
 
 fn upload_row(r: &Row<'_>) -> rusqlite::Result<UploadRow> {
     Ok(UploadRow {
@@ -181,6 +194,8 @@ fn upload_row(r: &Row<'_>) -> rusqlite::Result<UploadRow> {
         width: r.get(6)?,
         height: r.get(7)?,
         duration_ms: r.get(8)?,
+        waveform: r.get(9)?,
+        voice: r.get(10)?,
     })
 }
 
@@ -188,7 +203,7 @@ pub fn insert_upload(c: &Connection, u: &UploadRow) -> Result<()> {
     let now = now_ms();
     c.prepare_cached(&format!(
         "INSERT INTO uploads({UPLOAD_COLS}, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"
     ))?
     .execute(params![
         u.id,
@@ -200,6 +215,8 @@ pub fn insert_upload(c: &Connection, u: &UploadRow) -> Result<()> {
         u.width,
         u.height,
         u.duration_ms,
+        u.waveform,
+        u.voice,
         now
     ])?;
     Ok(())

@@ -417,6 +417,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX message_edits_message ON message_edits(message_id, id);
     "#,
+    // 16: voice messages: a recording's loudness over time (up to 128 values, 0-255) for its
+    // waveform, and whether it was recorded as a voice message.
+    r#"
+    ALTER TABLE uploads ADD COLUMN waveform BLOB;
+    ALTER TABLE uploads ADD COLUMN voice INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN waveform BLOB;
+    ALTER TABLE files ADD COLUMN voice INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -1024,3 +1024,96 @@ async fn file_names_could_reverse_their_extension() {
     );
     app.stop().await;
 }
+
+/// The start of a browser's voice recording: WebM with one Opus track.
+fn voice_webm() -> Vec<u8> {
+    let mut v = vec![
+        0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81, 0x01, 0x42, 0xF2,
+        0x81, 0x04, 0x42, 0xF3, 0x81, 0x08, 0x42, 0x82, 0x84, b'w', b'e', b'b', b'm', 0x42, 0x87,
+        0x81, 0x04, 0x42, 0x85, 0x81, 0x02, 0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0x16, 0x54, 0xAE, 0x6B, 0x90, 0xAE, 0x8E, 0x86, 0x86,
+    ];
+    v.extend_from_slice(b"A_OPUS");
+    v.extend(pseudo_random(4000, 7));
+    v
+}
+
+#[tokio::test]
+async fn a_voice_message_keeps_its_waveform_and_duration_and_bad_waveforms_are_refused() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.invite_user(&admin, "bob", "bob-password-1").await;
+    let ch = create_channel(&app, &admin, "ops", false).await;
+    api(
+        &app,
+        &bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/join"),
+        None,
+    )
+    .await;
+    let bytes = voice_webm();
+    let waveform: Vec<u8> = (0..64).map(|i| (i * 4) as u8).collect();
+    let r = api(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/uploads",
+        Some(
+            json!({"name": "voice.webm", "size": bytes.len(), "mime": "audio/webm",
+                    "duration_ms": 4200, "waveform": waveform, "voice": true}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = patch(&app, &admin, &id, 0, bytes.clone()).await;
+    assert_eq!(r.status(), 200);
+    let r = api(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/messages"),
+        Some(json!({"attachments": [id]})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let hist: Value = app
+        .get_with(&bob, &format!("/api/v1/channels/{ch}/messages"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let f = &hist[0]["files"][0];
+    assert_eq!(
+        (f["kind"].as_str(), f["mime"].as_str(), f["voice"].as_bool()),
+        (Some("audio"), Some("audio/webm"), Some(true))
+    );
+    assert_eq!(f["duration_ms"], 4200);
+    assert_eq!(f["waveform"].as_array().unwrap().len(), 64);
+    let r = get_bytes(&app, &bob, f["url"].as_str().unwrap(), None).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().len(), bytes.len());
+
+    // A waveform too long or out of range is refused with a clear error.
+    for w in [
+        json!((0..200).collect::<Vec<u32>>()),
+        json!([1, 2, 300]),
+        json!("loud"),
+    ] {
+        let r = api(
+            &app,
+            &admin,
+            Method::POST,
+            "/api/v1/uploads",
+            Some(json!({"name": "v.webm", "size": 10, "waveform": w, "voice": true})),
+        )
+        .await;
+        assert!(r.status().is_client_error(), "{w}");
+        assert!(!error_code(r).await.is_empty());
+    }
+    app.stop().await;
+}
