@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-890bced9c21b";
+const CACHE = "outpost-7f2575a10267";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-D0U8s-N1.js",
-  "/assets/style-Ce78KPFg.css"
+  "/assets/index-zTIbyexH.js",
+  "/assets/style-ErTwJhfx.css"
 ];
 
 self.addEventListener('install', (event) => {

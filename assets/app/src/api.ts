@@ -38,7 +38,54 @@ export interface User {
   from_directory?: boolean;
   /** Only on the user's own view: the profile fields the directory sets, which cannot be changed here. */
   managed_fields?: ProfileField[];
+  /** The custom status (absent from servers before statuses; null: none). */
+  status?: Status | null;
+  /** RFC 3339; null if never signed in. */
+  last_sign_in_at?: string | null;
 }
+
+/** A custom status: one emoji (or none) and a short text, until `expires_at` (ms) or for good (null). */
+export interface Status {
+  emoji: string;
+  text: string;
+  expires_at: number | null;
+}
+
+/** How long a custom status lasts ("today" and "week" end in the person's time zone). */
+export type ClearAfter = '30m' | '1h' | '4h' | 'today' | 'week' | 'never';
+
+/** `PUT /me/status`. */
+export interface StatusUpdate {
+  /** One emoji, or empty. */
+  emoji: string;
+  /** Up to 100 characters. */
+  text: string;
+  clear_after: ClearAfter;
+  /** The device's IANA time zone, for "today" and "week" when the preferences name none. */
+  time_zone?: string;
+}
+
+/** The UI language a person chose; empty: the browser's. */
+export type Language = 'en' | 'ru' | '';
+
+/** `GET/PATCH /me/preferences`: the same on every device. */
+export interface Preferences {
+  /** IANA name ("Europe/Moscow"); empty: the browser's. */
+  time_zone: string;
+  /** Do not disturb until this time (ms); null: off. */
+  dnd_until: number | null;
+  /** A daily quiet time in `time_zone`, "HH:MM" (both null: none); may pass midnight. */
+  dnd_start: string | null;
+  dnd_end: string | null;
+  /** Words that notify like a mention (whole words, any case; the server lower-cases them). */
+  keywords: string[];
+  /** Others in direct conversations see how far this person has read. */
+  read_receipts: boolean;
+  language: Language;
+}
+
+/** `PATCH /me/preferences`: only the fields given change (`dnd_start` and `dnd_end` together). */
+export type PreferencesUpdate = Partial<Preferences>;
 
 /** A profile field the directory may manage. */
 export type ProfileField = 'display_name' | 'title' | 'department' | 'phone' | 'photo';
@@ -301,8 +348,13 @@ export const api = {
   /** The raw image file as the body; the server crops it square. */
   setMyPhoto: (image: Blob) => request<User>('PUT', '/me/photo', image),
   removeMyPhoto: () => request<User>('DELETE', '/me/photo'),
-  /** Anyone's profile (any signed-in user may look). */
-  user: (id: number) => request<User>('GET', `/users/${seg(String(id))}`),
+  /** Anyone's profile (any signed-in user may look), as the people list shows people. */
+  user: (id: number) => request<PersonView>('GET', `/users/${seg(String(id))}`),
+  setStatus: (body: StatusUpdate) =>
+    request<User>('PUT', '/me/status', { time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone, ...body }),
+  clearStatus: () => request<User>('DELETE', '/me/status'),
+  preferences: () => request<Preferences>('GET', '/me/preferences'),
+  updatePreferences: (body: PreferencesUpdate) => request<Preferences>('PATCH', '/me/preferences', body),
   changePassword: (body: { current_password: string; new_password: string }) =>
     request<void>('PUT', '/me/password', body),
   beginTwoFactor: (body: { password: string }) =>
@@ -340,6 +392,9 @@ export const api = {
 
 export type ChannelKind = 'public' | 'private' | 'dm' | 'group';
 
+/** Who may notify a whole channel with @channel, @here or @all. */
+export type MassMentions = 'everyone' | 'owners';
+
 export interface ChannelInfo {
   id: number;
   kind: ChannelKind;
@@ -348,7 +403,15 @@ export interface ChannelInfo {
   archived: boolean;
   last_seq: number;
   created_at: number;
+  /** Absent from servers before this setting: everyone. */
+  mass_mentions?: MassMentions;
 }
+
+/** What a member is notified of in one conversation. */
+export type NotifyLevel = 'all' | 'mentions' | 'none';
+
+/** `muted_until` of a conversation muted until its member unmutes it (2100-01-01). */
+export const MUTED_FOR_GOOD = 4102444800000;
 
 /** A channel as the requesting member sees it. */
 export interface Channel extends ChannelInfo {
@@ -358,6 +421,17 @@ export interface Channel extends ChannelInfo {
   mentions: number;
   /** Members of direct conversations (empty for channels). */
   member_ids: number[];
+  /** Absent from servers before per-conversation notifications: all. */
+  notify?: NotifyLevel;
+  /** Muted until this time (ms; `MUTED_FOR_GOOD`: until unmuted); null or absent: not muted. */
+  muted_until?: number | null;
+}
+
+/** How far another member of a direct conversation has read (`read_at` in ms; null if never). */
+export interface Receipt {
+  user_id: number;
+  seq: number;
+  read_at: number | null;
 }
 
 export interface BrowseEntry extends ChannelInfo {
@@ -447,6 +521,10 @@ export interface NewUpload {
 
 export type Presence = 'online' | 'away' | 'offline';
 
+/**
+ * A person as everyone signed in sees them (`GET /people`, `GET /users/{id}`, `user.updated`
+ * frames). The people list includes deactivated accounts, so their messages keep a name.
+ */
 export interface Person {
   id: number;
   username: string;
@@ -454,12 +532,21 @@ export interface Person {
   presence: Presence;
   /** A bot account (absent from servers before bots: not a bot). */
   is_bot?: boolean;
-  /** Absent from servers before profiles. */
+  /** A disabled account: shown on its messages, cannot be messaged (absent: active). */
+  deactivated?: boolean;
+  /** Absent from servers before profiles. `about` may hold newlines. */
   title?: string;
   department?: string;
+  phone?: string;
+  about?: string;
   /** The small photo (see `User.photo_url`); null or absent: initials. */
   photo_url?: string | null;
+  /** The custom status; null or absent: none. */
+  status?: Status | null;
 }
+
+/** The server's name for a person's public view. */
+export type PersonView = Person;
 
 /** A channel's incoming webhook (never its secret). Times are RFC 3339. */
 export interface Webhook {
@@ -561,8 +648,13 @@ export const chatApi = {
   browse: () => request<BrowseEntry[]>('GET', '/channels/browse'),
   createChannel: (body: { name: string; topic?: string; private?: boolean }) =>
     request<Channel>('POST', '/channels', body),
-  updateChannel: (channelId: number, body: { name?: string; topic?: string; archived?: boolean }) =>
-    request<ChannelInfo>('PATCH', `/channels/${id(channelId)}`, body),
+  updateChannel: (
+    channelId: number,
+    body: { name?: string; topic?: string; archived?: boolean; mass_mentions?: MassMentions },
+  ) => request<ChannelInfo>('PATCH', `/channels/${id(channelId)}`, body),
+  setNotifications: (channelId: number, body: { notify: NotifyLevel; muted_until: number | null }) =>
+    request<void>('PUT', `/channels/${id(channelId)}/notifications`, body),
+  receipts: (channelId: number) => request<Receipt[]>('GET', `/channels/${id(channelId)}/receipts`),
   join: (channelId: number) => request<void>('POST', `/channels/${id(channelId)}/join`),
   leave: (channelId: number) => request<void>('POST', `/channels/${id(channelId)}/leave`),
   members: (channelId: number) => request<number[]>('GET', `/channels/${id(channelId)}/members`),

@@ -728,3 +728,31 @@ describe('bots in the admin page', () => {
     expect(root.querySelector('#admin-users')).not.toBeNull();
   });
 });
+
+describe('people and preferences in the app', () => {
+  afterEach(() => {
+    localStorage.removeItem('outpost.language');
+    setLocale('en');
+  });
+
+  it('applies the language stored in the preferences to the whole app', async () => {
+    fakeApi({
+      'GET /api/v1/me': () => json(200, alice),
+      'GET /api/v1/sessions': () => json(200, []),
+      'GET /api/v1/me/preferences': () =>
+        json(200, { time_zone: '', dnd_until: null, dnd_start: null, dnd_end: null, keywords: [], read_receipts: true, language: 'ru' }),
+    });
+    await open('/profile');
+    await settle(() => expect(root.querySelector('h1')?.textContent).toBe('Профиль'));
+    expect(root.querySelector('a[href="/people"]')?.textContent).toBe('Люди');
+    expect(document.documentElement.lang).toBe('ru');
+    expect(localStorage.getItem('outpost.language')).toBe('ru');
+  });
+
+  it('has a people directory and a status button', async () => {
+    fakeApi({ 'GET /api/v1/me': () => json(200, alice) });
+    await open('/people');
+    await settle(() => expect(root.querySelector('h1')?.textContent).toBe('People'));
+    expect(root.querySelector('.status-btn')?.getAttribute('aria-label')).toBe('Set a status');
+  });
+});

@@ -1,5 +1,6 @@
 import { t } from './i18n';
 import { useRoute } from './router';
+import { useLocale } from './useLocale';
 import { InviteView } from './views/InviteView';
 import { LoginView } from './views/LoginView';
 import { SetupView } from './views/SetupView';
@@ -8,6 +9,8 @@ import { Shell } from './views/Shell';
 /** Top-level component: picks the page for the current URL. */
 export function App() {
   const route = useRoute();
+  // A language chosen in the preferences applies at once.
+  useLocale();
   let page;
   switch (route.name) {
     case 'login':

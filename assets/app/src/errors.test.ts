@@ -75,6 +75,20 @@ describe('describeError', () => {
     }
   });
 
+  it('says a deactivated account cannot sign in, in both languages', () => {
+    expect(describeError(new ApiError(403, 'account-disabled', 'this account is disabled'))).toBe(
+      'This account is deactivated. Ask an administrator to enable it again.',
+    );
+    setLocale('ru');
+    try {
+      expect(describeError(new ApiError(403, 'account-disabled', 'x'), { 401: 'login.wrongCredentials' })).toBe(
+        'Эта учётная запись отключена. Попросите администратора снова её включить.',
+      );
+    } finally {
+      setLocale('en');
+    }
+  });
+
   it("falls back to the server's sentence, then to the status", () => {
     expect(describeError(new ApiError(400, 'invalid', 'The password is too short.'))).toBe(
       'The password is too short.',

@@ -23,6 +23,7 @@ export const COMMON_ERRORS: ErrorMessages = {
   'managed-by-directory': 'error.managedByDirectory',
   'bad-photo': 'error.badPhoto',
   'payload-too-large': 'error.payloadTooLarge',
+  'account-disabled': 'error.accountDisabled',
 };
 
 /** Server sentences are lower-case fragments ("sign in to continue"): make them read as sentences. */

@@ -117,3 +117,38 @@ describe('formatDateTime', () => {
     expect(formatDateTime('not a date', 'en')).toBe('not a date');
   });
 });
+
+describe('the language from the preferences', () => {
+  it('applies at once, tells the listeners, and is remembered on this device', async () => {
+    const { applyLanguage, getLocale, onLocaleChange, setLocale } = await import('./i18n');
+    const store = new Map<string, string>();
+    const fake = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+      removeItem: (k: string) => void store.delete(k),
+    };
+    const had = Object.getOwnPropertyDescriptor(globalThis, 'localStorage');
+    Object.defineProperty(globalThis, 'localStorage', { value: fake, configurable: true });
+    try {
+      setLocale('en');
+      const seen: string[] = [];
+      const off = onLocaleChange((l) => seen.push(l));
+      applyLanguage('ru');
+      expect(getLocale()).toBe('ru');
+      expect(store.get('outpost.language')).toBe('ru');
+      applyLanguage('ru');
+      applyLanguage('');
+      // The browser's language (none here: English), and nothing remembered.
+      expect(getLocale()).toBe('en');
+      expect(store.has('outpost.language')).toBe(false);
+      expect(seen).toEqual(['ru', 'en']);
+      off();
+      applyLanguage('ru');
+      expect(seen).toEqual(['ru', 'en']);
+      setLocale('en');
+    } finally {
+      if (had) Object.defineProperty(globalThis, 'localStorage', had);
+      else delete (globalThis as { localStorage?: unknown }).localStorage;
+    }
+  });
+});

@@ -720,6 +720,122 @@ const en = {
 
   'admin.users.directory': 'directory',
   'admin.users.directoryTitle': 'An account from the organisation’s directory: signs in with the directory password',
+
+  'error.accountDisabled': 'This account is deactivated. Ask an administrator to enable it again.',
+
+  'shell.people': 'People',
+  'sidebar.mutedLabel': 'muted',
+  'channel.muted': 'Notifications muted',
+
+  'people.title': 'People',
+  'people.search': 'Search people',
+  'people.searchHint': 'Name, user name, job title or department',
+  'people.count': {
+    one: '{n} person',
+    other: '{n} people',
+  },
+  'people.none': 'Nobody matches “{query}”.',
+  'people.empty': 'Nobody here yet.',
+  'people.you': 'you',
+  'people.deactivated': 'deactivated',
+
+  'status.title': 'Set a status',
+  'status.set': 'Set a status',
+  'status.edit': 'Change status',
+  'status.yours': 'Your status: {status}',
+  'status.label': 'Status: {text}',
+  'status.emoji': 'Emoji',
+  'status.chooseEmoji': 'Choose an emoji',
+  'status.noEmoji': 'No emoji',
+  'status.text': 'What’s your status?',
+  'status.textHint': 'Up to 100 characters.',
+  'status.clearAfter': 'Clear after',
+  'status.clear.30m': '30 minutes',
+  'status.clear.1h': '1 hour',
+  'status.clear.4h': '4 hours',
+  'status.clear.today': 'Today',
+  'status.clear.week': 'This week',
+  'status.clear.never': 'Don’t clear',
+  'status.presets': 'Suggestions',
+  'status.preset.meeting': 'In a meeting',
+  'status.preset.onTheWay': 'On the way',
+  'status.preset.sick': 'Out sick',
+  'status.preset.leave': 'On leave',
+  'status.clearNow': 'Clear status',
+  'status.saved': 'Status saved.',
+  'status.cleared': 'Status cleared.',
+  'status.none': 'No status set.',
+  'status.tooLong': 'A status is at most 100 characters.',
+  'status.badText': 'A status is one line of text.',
+  'status.untilTime': 'until {time}',
+  'status.untilDate': 'until {date}',
+  'status.cardTitle': 'Status',
+  'status.cardIntro': 'Let others know where you are or what you are doing. It shows next to your name.',
+
+  'message.deactivated': 'deactivated',
+
+  'prefs.title': 'Notifications',
+  'prefs.intro': 'When Outpost notifies you. These settings follow you to every device.',
+  'prefs.dnd': 'Do not disturb',
+  'prefs.dndOff': 'Off: you get notifications.',
+  'prefs.dndOn': 'On {until}: no notifications.',
+  'prefs.dndQuiet': 'Quiet time now: no notifications.',
+  'prefs.dndFor': 'Pause notifications',
+  'prefs.dnd30m': '30 minutes',
+  'prefs.dnd1h': '1 hour',
+  'prefs.dnd2h': '2 hours',
+  'prefs.dndTomorrow': 'Until tomorrow 08:00',
+  'prefs.dndEnd': 'Turn off',
+  'prefs.quiet': 'Quiet time every day',
+  'prefs.quietEnable': 'Pause notifications every day',
+  'prefs.quietFrom': 'From',
+  'prefs.quietTo': 'To',
+  'prefs.quietHint': 'In your time zone. It may pass midnight, such as 19:00 to 08:00.',
+  'prefs.quietInvalid': 'Choose two different times.',
+  'prefs.timeZone': 'Time zone',
+  'prefs.timeZoneBrowser': 'This device’s ({zone})',
+  'prefs.timeZoneHint': 'For the quiet time, and for statuses that clear today or this week.',
+  'prefs.keywords': 'Keywords',
+  'prefs.keywordsHint': 'Messages with these words notify you like a mention. Separate them with a comma or Enter.',
+  'prefs.keywordsList': 'Your keywords',
+  'prefs.keywordRemove': 'Remove {word}',
+  'prefs.keywordsTooMany': 'At most 20 keywords.',
+  'prefs.keywordTooLong': 'A keyword is at most 40 characters.',
+  'prefs.receipts': 'Send read receipts',
+  'prefs.receiptsHint': 'In direct conversations, others see when you have read their messages.',
+  'prefs.language': 'Language',
+  'prefs.languageBrowser': 'Browser default',
+  'prefs.desktopDenied': 'This browser blocks notifications from Outpost. Allow them in its site settings.',
+  'prefs.saved': 'Saved.',
+
+  'lang.en': 'English',
+  'lang.ru': 'Русский',
+
+  'notify.title': 'Notifications',
+  'notify.level': 'Notify me about',
+  'notify.all': 'All messages',
+  'notify.mentions': 'Mentions only',
+  'notify.none': 'Nothing',
+  'notify.muteFor': 'Mute for',
+  'notify.mute1h': '1 hour',
+  'notify.mute8h': '8 hours',
+  'notify.mute24h': '24 hours',
+  'notify.muteForever': 'Until I unmute',
+  'notify.mutedUntil': 'Muted {until}.',
+  'notify.mutedForever': 'Muted until you unmute it.',
+  'notify.unmute': 'Unmute',
+  'notify.mutedHint': 'A muted conversation is dimmed in the list and notifies you only of mentions.',
+
+  'details.massMentions': 'Who can notify everyone (@channel, @here)',
+  'details.massEveryone': 'Everyone',
+  'details.massOwners': 'Only owners',
+
+  'receipts.seen': 'Seen',
+  'receipts.seenBy': {
+    one: 'Seen by {n}',
+    other: 'Seen by {n}',
+  },
+  'receipts.who': '{name} — {time}',
 } satisfies Record<string, Message>;
 
 export type MessageKey = keyof typeof en;
@@ -1466,6 +1582,126 @@ const ru: Catalog = {
 
   'admin.users.directory': 'каталог',
   'admin.users.directoryTitle': 'Учётная запись из каталога организации: входит с паролем каталога',
+
+  'error.accountDisabled': 'Эта учётная запись отключена. Попросите администратора снова её включить.',
+
+  'shell.people': 'Люди',
+  'sidebar.mutedLabel': 'заглушено',
+  'channel.muted': 'Уведомления заглушены',
+
+  'people.title': 'Люди',
+  'people.search': 'Поиск людей',
+  'people.searchHint': 'Имя, имя пользователя, должность или отдел',
+  'people.count': {
+    one: '{n} человек',
+    few: '{n} человека',
+    many: '{n} человек',
+    other: '{n} человека',
+  },
+  'people.none': 'По запросу «{query}» никого не найдено.',
+  'people.empty': 'Здесь пока никого нет.',
+  'people.you': 'вы',
+  'people.deactivated': 'отключён',
+
+  'status.title': 'Статус',
+  'status.set': 'Указать статус',
+  'status.edit': 'Изменить статус',
+  'status.yours': 'Ваш статус: {status}',
+  'status.label': 'Статус: {text}',
+  'status.emoji': 'Эмодзи',
+  'status.chooseEmoji': 'Выбрать эмодзи',
+  'status.noEmoji': 'Без эмодзи',
+  'status.text': 'Ваш статус',
+  'status.textHint': 'До 100 символов.',
+  'status.clearAfter': 'Когда убрать',
+  'status.clear.30m': 'Через 30 минут',
+  'status.clear.1h': 'Через час',
+  'status.clear.4h': 'Через 4 часа',
+  'status.clear.today': 'В конце дня',
+  'status.clear.week': 'В конце недели',
+  'status.clear.never': 'Не убирать',
+  'status.presets': 'Готовые варианты',
+  'status.preset.meeting': 'На встрече',
+  'status.preset.onTheWay': 'В пути',
+  'status.preset.sick': 'На больничном',
+  'status.preset.leave': 'В отпуске',
+  'status.clearNow': 'Убрать статус',
+  'status.saved': 'Статус сохранён.',
+  'status.cleared': 'Статус убран.',
+  'status.none': 'Статус не указан.',
+  'status.tooLong': 'Статус — не больше 100 символов.',
+  'status.badText': 'Статус — одна строка текста.',
+  'status.untilTime': 'до {time}',
+  'status.untilDate': 'до {date}',
+  'status.cardTitle': 'Статус',
+  'status.cardIntro': 'Сообщите другим, где вы или чем заняты. Статус виден рядом с вашим именем.',
+
+  'message.deactivated': 'отключён',
+
+  'prefs.title': 'Уведомления',
+  'prefs.intro': 'Когда Outpost вас уведомляет. Эти настройки действуют на всех ваших устройствах.',
+  'prefs.dnd': 'Не беспокоить',
+  'prefs.dndOff': 'Выключено: уведомления приходят.',
+  'prefs.dndOn': 'Включено {until}: уведомлений нет.',
+  'prefs.dndQuiet': 'Сейчас тихие часы: уведомлений нет.',
+  'prefs.dndFor': 'Приостановить уведомления',
+  'prefs.dnd30m': 'На 30 минут',
+  'prefs.dnd1h': 'На час',
+  'prefs.dnd2h': 'На 2 часа',
+  'prefs.dndTomorrow': 'До завтра, 08:00',
+  'prefs.dndEnd': 'Выключить',
+  'prefs.quiet': 'Тихие часы каждый день',
+  'prefs.quietEnable': 'Каждый день приостанавливать уведомления',
+  'prefs.quietFrom': 'С',
+  'prefs.quietTo': 'До',
+  'prefs.quietHint': 'По вашему часовому поясу. Можно через полночь, например с 19:00 до 08:00.',
+  'prefs.quietInvalid': 'Выберите два разных времени.',
+  'prefs.timeZone': 'Часовой пояс',
+  'prefs.timeZoneBrowser': 'Как на этом устройстве ({zone})',
+  'prefs.timeZoneHint': 'Для тихих часов и для статусов, которые убираются в конце дня или недели.',
+  'prefs.keywords': 'Ключевые слова',
+  'prefs.keywordsHint': 'Сообщения с этими словами уведомляют вас, как упоминания. Разделяйте их запятой или Enter.',
+  'prefs.keywordsList': 'Ваши ключевые слова',
+  'prefs.keywordRemove': 'Убрать {word}',
+  'prefs.keywordsTooMany': 'Не больше 20 ключевых слов.',
+  'prefs.keywordTooLong': 'Ключевое слово — не больше 40 символов.',
+  'prefs.receipts': 'Отправлять отметки о прочтении',
+  'prefs.receiptsHint': 'В личных разговорах другие видят, что вы прочитали их сообщения.',
+  'prefs.language': 'Язык',
+  'prefs.languageBrowser': 'Как в браузере',
+  'prefs.desktopDenied': 'Этот браузер блокирует уведомления Outpost. Разрешите их в настройках сайта.',
+  'prefs.saved': 'Сохранено.',
+
+  'lang.en': 'English',
+  'lang.ru': 'Русский',
+
+  'notify.title': 'Уведомления',
+  'notify.level': 'Уведомлять меня',
+  'notify.all': 'Обо всех сообщениях',
+  'notify.mentions': 'Только об упоминаниях',
+  'notify.none': 'Ни о чём',
+  'notify.muteFor': 'Заглушить',
+  'notify.mute1h': 'На час',
+  'notify.mute8h': 'На 8 часов',
+  'notify.mute24h': 'На сутки',
+  'notify.muteForever': 'Пока не включу',
+  'notify.mutedUntil': 'Заглушено {until}.',
+  'notify.mutedForever': 'Заглушено, пока вы не включите снова.',
+  'notify.unmute': 'Включить снова',
+  'notify.mutedHint': 'Заглушённый разговор в списке бледнее и уведомляет только об упоминаниях.',
+
+  'details.massMentions': 'Кто может уведомлять всех (@channel, @here)',
+  'details.massEveryone': 'Все участники',
+  'details.massOwners': 'Только владельцы',
+
+  'receipts.seen': 'Просмотрено',
+  'receipts.seenBy': {
+    one: 'Просмотрел {n}',
+    few: 'Просмотрели {n}',
+    many: 'Просмотрели {n}',
+    other: 'Просмотрели {n}',
+  },
+  'receipts.who': '{name} — {time}',
 };
 
 export const catalogs = { en, ru } satisfies Record<string, Catalog>;
@@ -1531,22 +1767,65 @@ export function translate(
   return interpolate(text, params);
 }
 
-function detectLocale(): Locale {
+/** The browser's preferred supported language. */
+export function browserLocale(): Locale {
   if (typeof navigator === 'undefined') return DEFAULT_LOCALE;
   const langs = navigator.languages?.length ? navigator.languages : [navigator.language];
   return pickLocale(langs);
 }
 
+/** Where this device remembers the language chosen in the preferences (for the sign-in page too). */
+const LANGUAGE_KEY = 'outpost.language';
+
+function storedLanguage(): Locale | null {
+  try {
+    const value = typeof localStorage !== 'undefined' ? localStorage.getItem(LANGUAGE_KEY) : null;
+    return value && isLocale(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function detectLocale(): Locale {
+  return storedLanguage() ?? browserLocale();
+}
+
 let currentLocale: Locale = detectLocale();
+const localeListeners = new Set<(locale: Locale) => void>();
 
 export function getLocale(): Locale {
   return currentLocale;
 }
 
-/** Changes the UI language (re-render to apply). Also sets `<html lang>`. */
+/** Changes the UI language and tells the listeners (the app re-renders). Also sets `<html lang>`. */
 export function setLocale(locale: Locale): void {
+  const changed = locale !== currentLocale;
   currentLocale = locale;
   if (typeof document !== 'undefined') document.documentElement.lang = locale;
+  if (changed) for (const l of [...localeListeners]) l(locale);
+}
+
+/** Calls `listener` whenever the UI language changes; returns the unsubscribe function. */
+export function onLocaleChange(listener: (locale: Locale) => void): () => void {
+  localeListeners.add(listener);
+  return () => {
+    localeListeners.delete(listener);
+  };
+}
+
+/**
+ * Applies the language from the preferences ("en", "ru", or "" for the browser's) at once, and
+ * remembers it on this device.
+ */
+export function applyLanguage(language: string): void {
+  const chosen = isLocale(language) ? language : null;
+  try {
+    if (chosen) localStorage.setItem(LANGUAGE_KEY, chosen);
+    else localStorage.removeItem(LANGUAGE_KEY);
+  } catch {
+    // Storage unavailable: the choice lasts for this page.
+  }
+  setLocale(chosen ?? browserLocale());
 }
 
 /** Translates a key in the current locale. */

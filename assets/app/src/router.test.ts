@@ -15,6 +15,7 @@ describe('parseRoute', () => {
     expect(parseRoute('/', '')).toEqual({ name: 'home' });
     expect(parseRoute('', '')).toEqual({ name: 'home' });
     expect(parseRoute('/profile', '')).toEqual({ name: 'profile' });
+    expect(parseRoute('/people', '')).toEqual({ name: 'people' });
     expect(parseRoute('/admin', '?tab=users')).toEqual({ name: 'admin' });
   });
 

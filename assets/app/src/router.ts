@@ -12,6 +12,7 @@ export type Route =
   | { name: 'invite'; token: string }
   | { name: 'home' }
   | { name: 'profile' }
+  | { name: 'people' }
   | { name: 'admin' }
   | { name: 'channel'; id: number; seq: number | null }
   | { name: 'notFound'; path: string };
@@ -63,6 +64,8 @@ export function parseRoute(pathname: string, search: string): Route {
       return { name: 'setup', token: params.get('token') ?? '' };
     case '/profile':
       return { name: 'profile' };
+    case '/people':
+      return { name: 'people' };
     case '/admin':
       return { name: 'admin' };
   }

@@ -346,9 +346,12 @@ export class CallManager {
     this.store.set({ incoming: call });
     if (already) return;
     this.stopRing?.();
-    this.stopRing = this.env.ring();
+    // Do not disturb, or a conversation set to notify of nothing: the call shows, silently.
+    const quiet = this.quiet(call);
+    this.stopRing = quiet ? null : this.env.ring();
     if (this.ringTimer) clearTimeout(this.ringTimer);
     this.ringTimer = setTimeout(() => this.hideIncoming(), MAX_RING_MS);
+    if (quiet) return;
     const { caller, place } = this.describe(call);
     this.env.notify(t('call.incoming.notification', { name: caller }), place, () => {});
   }
@@ -360,6 +363,9 @@ export class CallManager {
     this.ringTimer = null;
     if (this.state.incoming) this.store.set({ incoming: null });
   }
+
+  /** Whether a call rings silently (set by the app, which knows the do-not-disturb settings). */
+  quiet: (call: Call) => boolean = () => false;
 
   /** Names for a call: who called, and where (set by the app, which knows people and conversations). */
   describe: (call: Call) => { caller: string; place: string } = (call) => ({

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Channel, type Message, type User } from '../api';
+import { setFetch, type Channel, type Message, type Preferences, type User } from '../api';
 import { ChatClient } from './client';
 
 const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
@@ -310,6 +310,136 @@ describe('ChatClient with attachments', () => {
     client.send(4, 'hello');
     const ws = await connected(client);
     expect(ws.sent.find((f) => f.type === 'send')).not.toHaveProperty('attachments');
+    client.stop();
+  });
+});
+
+describe('ChatClient: people, notifications, read receipts', () => {
+  class FakeNotification {
+    static permission = 'granted';
+    static all: FakeNotification[] = [];
+    onclick: (() => void) | null = null;
+    closed = false;
+    constructor(
+      readonly title: string,
+      readonly options: { body: string; tag: string },
+    ) {
+      FakeNotification.all.push(this);
+    }
+    close() {
+      this.closed = true;
+    }
+  }
+
+  let prefs: Preferences;
+  let put: { url: string; body: unknown }[];
+
+  beforeEach(() => {
+    FakeNotification.all = [];
+    vi.stubGlobal('Notification', FakeNotification);
+    prefs = { time_zone: '', dnd_until: null, dnd_start: null, dnd_end: null, keywords: ['convoy'], read_receipts: true, language: '' };
+    put = [];
+    setFetch(async (url, init) => {
+      const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
+      if (url === '/api/v1/channels') return json([{ ...general, notify: 'mentions', muted_until: null }, { ...general, id: 40, kind: 'dm', name: null, member_ids: [1, 2] }]);
+      if (url === '/api/v1/people') return json([{ id: 2, username: 'bob', display_name: 'Bob', presence: 'online' }]);
+      if (url === '/api/v1/me/preferences') return json(prefs);
+      if (url === '/api/v1/channels/40/receipts') return json([{ user_id: 2, seq: 1, read_at: 1000 }, { user_id: 1, seq: 2, read_at: 1000 }]);
+      if (init.method === 'PUT') {
+        put.push({ url, body: JSON.parse(init.body as string) });
+        return new Response(null, { status: 204 });
+      }
+      return new Response('{}', { status: 404 });
+    });
+  });
+
+  const dm = (id: number, seq: number, extra: Partial<Message> = {}) => message(id, seq, { channel_id: 40, ...extra });
+
+  it('takes user.updated frames: new names, photos and statuses, new people, and one’s own', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    const self = vi.fn();
+    client.onSelfUpdated = self;
+    client.start();
+    const ws = await connected(client);
+    const status = { emoji: '🤒', text: 'Out sick', expires_at: null };
+    ws.receive({
+      type: 'user.updated',
+      person: { id: 2, username: 'bob', display_name: 'Robert', presence: 'online', photo_url: '/api/v1/users/2/photo?v=9', status, deactivated: false },
+    });
+    expect(client.state.people.get(2)).toMatchObject({ display_name: 'Robert', photo_url: '/api/v1/users/2/photo?v=9', status });
+    ws.receive({ type: 'user.updated', person: { id: 7, username: 'gone', display_name: 'Gone', presence: 'offline', deactivated: true } });
+    expect(client.state.people.get(7)?.deactivated).toBe(true);
+    expect(self).not.toHaveBeenCalled();
+    ws.receive({ type: 'user.updated', person: { id: 1, username: 'alice', display_name: 'Alice L', presence: 'online' } });
+    expect(self).toHaveBeenCalledWith(expect.objectContaining({ id: 1, display_name: 'Alice L' }));
+    client.stop();
+  });
+
+  it('notifies as the conversation and the preferences say; keywords count as mentions', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    const clicked = vi.fn();
+    client.onNotificationClick = clicked;
+    client.start();
+    const ws = await connected(client);
+    await settle(() => expect(client.state.preferences?.keywords).toEqual(['convoy']));
+    // #general is set to mentions only.
+    ws.receive({ type: 'event', pos: 101, event: { kind: 'message.new', message: message(20, 3, { body: 'lunch?' }) } });
+    expect(FakeNotification.all).toHaveLength(0);
+    ws.receive({ type: 'event', pos: 102, event: { kind: 'message.new', message: message(21, 4, { body: 'The CONVOY is here' }) } });
+    expect(FakeNotification.all).toHaveLength(1);
+    expect(client.state.channels.get(4)).toMatchObject({ unread: 2, mentions: 1 });
+    // Every message in the direct conversation ("all"), not one's own.
+    ws.receive({ type: 'event', pos: 103, event: { kind: 'message.new', message: dm(22, 3, { body: 'hi' }) } });
+    ws.receive({ type: 'event', pos: 104, event: { kind: 'message.new', message: dm(23, 4, { author_id: 1, body: 'hello' }) } });
+    expect(FakeNotification.all).toHaveLength(2);
+    // A click shows the message.
+    FakeNotification.all[1]!.onclick!();
+    expect(clicked).toHaveBeenCalledWith(40, expect.objectContaining({ id: 22, seq: 3 }));
+    expect(FakeNotification.all[1]!.closed).toBe(true);
+
+    // Muted: mentions only.
+    await client.setNotifications(40, 'all', Date.now() + 3_600_000);
+    expect(put.at(-1)).toMatchObject({ url: '/api/v1/channels/40/notifications', body: { notify: 'all' } });
+    expect(client.state.channels.get(40)!.muted_until).toBeGreaterThan(Date.now());
+    ws.receive({ type: 'event', pos: 105, event: { kind: 'message.new', message: dm(24, 5, { body: 'still there?' }) } });
+    expect(FakeNotification.all).toHaveLength(2);
+    ws.receive({ type: 'event', pos: 106, event: { kind: 'message.new', message: dm(25, 6, { body: '@alice still there?' }) } });
+    expect(FakeNotification.all).toHaveLength(3);
+
+    // Do not disturb: nothing, mentions included; calls ring silently.
+    client.setPreferences({ ...prefs, dnd_until: Date.now() + 60_000 });
+    ws.receive({ type: 'event', pos: 107, event: { kind: 'message.new', message: dm(26, 7, { body: '@alice!!' }) } });
+    expect(FakeNotification.all).toHaveLength(3);
+    expect(client.quietFor(40)).toBe(true);
+    client.setPreferences({ ...prefs, dnd_until: null });
+    expect(client.quietFor(40)).toBe(false);
+    client.stop();
+  });
+
+  it('keeps read receipts of direct conversations: loaded, then live, never one’s own', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    const ws = await connected(client);
+    await client.loadReceipts(40);
+    expect(client.state.receipts.get(40)).toEqual([{ user_id: 2, seq: 1, read_at: 1000 }]);
+    ws.receive({ type: 'event', pos: 101, event: { kind: 'receipt', channel_id: 40, user_id: 2, seq: 3, read_at: 2000 } });
+    ws.receive({ type: 'event', pos: 102, event: { kind: 'receipt', channel_id: 40, user_id: 1, seq: 9, read_at: 2000 } });
+    ws.receive({ type: 'event', pos: 103, event: { kind: 'receipt', channel_id: 40, user_id: 2, seq: 2, read_at: 3000 } });
+    expect(client.state.receipts.get(40)).toEqual([{ user_id: 2, seq: 3, read_at: 2000 }]);
+    client.stop();
+  });
+
+  it('applies the language from the preferences once, and again when it changes', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    const languages: string[] = [];
+    client.onPreferences = (p) => languages.push(p.language);
+    prefs.language = 'ru';
+    client.start();
+    await connected(client);
+    await settle(() => expect(languages).toEqual(['ru']));
+    client.setPreferences({ ...prefs, keywords: [] });
+    client.setPreferences({ ...prefs, language: 'en' });
+    expect(languages).toEqual(['ru', 'en']);
     client.stop();
   });
 });

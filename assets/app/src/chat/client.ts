@@ -6,15 +6,20 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import {
   ApiError,
+  api,
   chatApi,
   type Channel,
   type ChannelInfo,
   type FileView,
   type Message,
+  type NotifyLevel,
   type Person,
+  type Preferences,
   type Presence,
+  type Receipt,
   type User,
 } from '../api';
+import { browserTimeZone } from '../timezone';
 import {
   applyRead,
   backoffDelay,
@@ -27,8 +32,10 @@ import {
   type KeyValueStore,
 } from './logic';
 import { messageSummary } from './files';
-import { mentionsUser, plainText } from './markdown';
+import { plainText } from './markdown';
+import { mentionsMe, shouldNotify } from './notify';
 import { isPermanentError, Outbox, type OutboxItem } from './outbox';
+import { applyReceipt } from './receipts';
 import { Store } from './store';
 import { Uploads } from './uploads';
 
@@ -71,6 +78,10 @@ export interface ChatState {
   /** Bumped on every resync so views reload what they show. */
   epoch: number;
   notifications: NotificationPermission | 'unsupported';
+  /** The signed-in user's preferences (null until loaded, or from a server without them). */
+  preferences: Preferences | null;
+  /** How far the others have read, for the direct conversations opened (read receipts). */
+  receipts: ReadonlyMap<number, readonly Receipt[]>;
 }
 
 export const PAGE = 50;
@@ -117,7 +128,14 @@ export class ChatClient {
   /** The channel on screen (read state moves while it is visible). */
   current: number | null = null;
   onSignedOut: () => void = () => {};
-  onNotificationClick: (channelId: number) => void = () => {};
+  /** A desktop notification was clicked: show the conversation at that message. */
+  onNotificationClick: (channelId: number, message: Message | null) => void = () => {};
+  /** The server says how the signed-in user looks now (name, photo, status). */
+  onSelfUpdated: (person: Person) => void = () => {};
+  /** The preferences loaded or changed (the app applies the language). */
+  onPreferences: (prefs: Preferences) => void = () => {};
+  /** `user.updated` frames received while the people list was loading, applied after it. */
+  private peopleWhileLoading: Person[] = [];
   private cleanup: (() => void)[] = [];
   /** Other modules' interest in the socket (calls): every frame that answers no request, and closes. */
   private frameListeners = new Set<(frame: Frame) => void>();
@@ -141,6 +159,8 @@ export class ChatClient {
       outbox: this.outbox.all(),
       epoch: 0,
       notifications: typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
+      preferences: null,
+      receipts: new Map(),
     });
     this.outbox.subscribe(() => this.store.set({ outbox: this.outbox.all() }));
     // Who is on screen changes with the channels, the open channel and its history.
@@ -359,6 +379,9 @@ export class ChatClient {
       case 'presence_state':
         this.setPresence((frame.users as { user_id: number; status: Presence }[]) ?? []);
         return;
+      case 'user.updated':
+        if (frame.person && typeof frame.person === 'object') this.onPersonUpdated(frame.person as Person);
+        return;
     }
   }
 
@@ -390,6 +413,12 @@ export class ChatClient {
   private async loadSnapshot(resync: boolean): Promise<void> {
     if (this.loadingSnapshot) return;
     this.loadingSnapshot = true;
+    this.peopleWhileLoading = [];
+    // Preferences are not needed to show the conversations: a failure leaves the last ones.
+    void api.preferences().then(
+      (prefs) => this.setPreferences(prefs),
+      () => {},
+    );
     try {
       const [channels, people] = await Promise.all([chatApi.channels(), chatApi.people()]);
       const histories = resync ? new Map<number, History>() : this.state.histories;
@@ -400,6 +429,7 @@ export class ChatClient {
         people: new Map(people.map((p) => [p.id, p])),
         histories,
         threads,
+        receipts: resync ? new Map() : s.receipts,
         epoch: resync ? s.epoch + 1 : s.epoch,
       }));
       this.snapshotLoaded = true;
@@ -415,6 +445,10 @@ export class ChatClient {
       return;
     }
     this.loadingSnapshot = false;
+    // Changes to people announced while the list loaded may be newer than it.
+    const later = this.peopleWhileLoading;
+    this.peopleWhileLoading = [];
+    for (const p of later) this.onPersonUpdated(p);
     const buffered = this.buffered;
     this.buffered = [];
     const wasLive = this.live;
@@ -466,7 +500,34 @@ export class ChatClient {
         this.updateChannel(info.id, (c) => ({ ...c, ...info, last_seq: Math.max(c.last_seq, info.last_seq) }));
         break;
       }
+      case 'receipt': {
+        const channelId = Number(event.channel_id);
+        const receipt: Receipt = {
+          user_id: Number(event.user_id),
+          seq: Number(event.seq),
+          read_at: typeof event.read_at === 'number' ? event.read_at : null,
+        };
+        if (receipt.user_id === this.me.id || !Number.isFinite(channelId)) break;
+        const list = this.state.receipts.get(channelId) ?? [];
+        const next = applyReceipt(list, receipt);
+        if (next !== list) {
+          const receipts = new Map(this.state.receipts);
+          receipts.set(channelId, next);
+          this.store.set({ receipts });
+        }
+        break;
+      }
     }
+  }
+
+  /** Someone's name, photo, status or account changed (or a new person appeared). */
+  private onPersonUpdated(person: Person): void {
+    if (typeof person.id !== 'number') return;
+    if (this.loadingSnapshot) this.peopleWhileLoading.push(person);
+    const people = new Map(this.state.people);
+    people.set(person.id, person);
+    this.store.set({ people });
+    if (person.id === this.me.id) this.onSelfUpdated(person);
   }
 
   private updateChannel(id: number, fn: (c: Channel) => Channel): void {
@@ -529,7 +590,8 @@ export class ChatClient {
       this.scheduleChannelsRefresh();
       return;
     }
-    const mentioned = m.author_id !== this.me.id && mentionsUser(m.body, this.me.username);
+    const mentioned =
+      m.author_id !== this.me.id && mentionsMe(m.body, this.me.username, this.state.preferences?.keywords ?? []);
     this.updateChannel(m.channel_id, (c) => countIncoming(c, m, this.me.id, mentioned));
     // Someone stopped typing: they sent it.
     if (this.state.typing.some((t) => t.user_id === m.author_id && t.channel_id === m.channel_id)) {
@@ -538,7 +600,18 @@ export class ChatClient {
       });
     }
     if (m.channel_id === this.current) this.markCurrentRead();
-    if (this.live && m.author_id !== this.me.id && m.kind === 'text' && (isDirect(channel) || mentioned)) {
+    if (
+      this.live &&
+      m.kind === 'text' &&
+      shouldNotify({
+        now: Date.now(),
+        prefs: this.state.preferences,
+        browserZone: browserTimeZone(),
+        channel,
+        own: m.author_id === this.me.id,
+        mentioned,
+      })
+    ) {
       this.notify(channel, m);
     }
   }
@@ -888,6 +961,52 @@ export class ChatClient {
     this.store.set({ people: new Map(list.map((p) => [p.id, p])) });
   }
 
+  // ---- preferences, per-conversation notifications, read receipts -------
+
+  /** Takes the preferences the server answered with (loaded, or after a change). */
+  setPreferences(prefs: Preferences): void {
+    const before = this.state.preferences;
+    this.store.set({ preferences: prefs });
+    if (!before || before.language !== prefs.language) this.onPreferences(prefs);
+  }
+
+  /** Sets how this member is notified of one conversation, and its mute. */
+  async setNotifications(channelId: number, notify: NotifyLevel, mutedUntil: number | null): Promise<void> {
+    await chatApi.setNotifications(channelId, { notify, muted_until: mutedUntil });
+    this.updateChannel(channelId, (c) => ({ ...c, notify, muted_until: mutedUntil }));
+  }
+
+  /** Loads how far the others have read a direct conversation (live `receipt` events follow). */
+  async loadReceipts(channelId: number): Promise<void> {
+    try {
+      const list = await chatApi.receipts(channelId);
+      const receipts = new Map(this.state.receipts);
+      receipts.set(
+        channelId,
+        list.filter((r) => r.user_id !== this.me.id),
+      );
+      this.store.set({ receipts });
+    } catch {
+      // Receipts are a nicety: none shown.
+    }
+  }
+
+  /**
+   * Whether a call ringing in a conversation should stay silent (no ringtone, no desktop
+   * notification): a call counts as a mention, so only do-not-disturb and "nothing" silence it.
+   */
+  quietFor(channelId: number): boolean {
+    const channel = this.state.channels.get(channelId);
+    return !shouldNotify({
+      now: Date.now(),
+      prefs: this.state.preferences,
+      browserZone: browserTimeZone(),
+      channel: channel ?? { muted_until: null },
+      own: false,
+      mentioned: true,
+    });
+  }
+
   // ---- notifications ----------------------------------------------------
 
   async requestNotifications(): Promise<void> {
@@ -907,7 +1026,7 @@ export class ChatClient {
       const n = new Notification(where, { body: text.slice(0, 200), tag: `outpost-${channel.id}` });
       n.onclick = () => {
         window.focus();
-        this.onNotificationClick(channel.id);
+        this.onNotificationClick(channel.id, m);
         n.close();
       };
     } catch {

@@ -73,6 +73,15 @@ export const EMOJI: readonly (readonly [string, string])[] = [
   ['👉', 'point right'],
   ['➕', 'plus add'],
   ['🆗', 'ok button'],
+  ['🚗', 'car drive way commute'],
+  ['🤒', 'sick ill thermometer'],
+  ['🌴', 'palm leave vacation holiday'],
+  ['🍽️', 'lunch dinner food'],
+  ['🎧', 'headphones focus music'],
+  ['🏥', 'hospital doctor'],
+  ['✈️', 'plane travel flight'],
+  ['🛠️', 'tools repair work'],
+  ['📞', 'phone call'],
 ];
 
 /** Emoji offered first in the reaction picker. */

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Channel, Message, Person } from '../api';
 import {
   applyRead,
+  attentionCount,
+  attentionTotal,
   backoffDelay,
   buildRows,
   channelTitle,
@@ -165,6 +167,22 @@ describe('unread counts and the tab title', () => {
     expect(
       tabTitle([channel({ unread: 3, mentions: 1 }), channel({ kind: 'dm', unread: 2 }), channel({ kind: 'group', unread: 1 })], '#general'),
     ).toBe('(4) #general · Outpost');
+  });
+
+  it('leaves muted conversations out of the count unless they mention me', () => {
+    const now = 1_000_000;
+    const muted = { muted_until: now + 1 };
+    expect(attentionCount(channel({ kind: 'dm', unread: 2, ...muted }), now)).toBe(0);
+    expect(attentionCount(channel({ kind: 'dm', unread: 2, mentions: 1, ...muted }), now)).toBe(1);
+    // The mute has ended.
+    expect(attentionCount(channel({ kind: 'dm', unread: 2, muted_until: now }), now)).toBe(2);
+    expect(tabTitle([channel({ unread: 3, ...muted }), channel({ kind: 'dm', unread: 2, ...muted })], 'x', 'Outpost', now)).toBe(
+      'x · Outpost',
+    );
+    expect(tabTitle([channel({ unread: 3, mentions: 1, ...muted }), channel({ kind: 'dm', unread: 2 })], 'x', 'Outpost', now)).toBe(
+      '(3) x · Outpost',
+    );
+    expect(attentionTotal([channel({ unread: 3, mentions: 1, ...muted }), channel({ kind: 'dm', unread: 2 })], now)).toBe(3);
   });
 });
 

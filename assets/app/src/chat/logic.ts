@@ -115,27 +115,54 @@ export function channelTitle(
     .join(', ');
 }
 
-/** What counts as "needs attention": mentions in channels, every unread message in DMs. */
-export function attentionCount(channel: Pick<Channel, 'kind' | 'unread' | 'mentions'>): number {
+/** Whether a conversation is muted at `now` (`muted_until` in the future). */
+export function mutedNow(channel: Pick<Channel, 'muted_until'>, now: number = Date.now()): boolean {
+  return channel.muted_until != null && channel.muted_until > now;
+}
+
+/**
+ * What counts as "needs attention": mentions in channels, every unread message in DMs; in a
+ * muted conversation only mentions.
+ */
+export function attentionCount(
+  channel: Pick<Channel, 'kind' | 'unread' | 'mentions' | 'muted_until'>,
+  now: number = Date.now(),
+): number {
+  if (mutedNow(channel, now)) return channel.mentions;
   return isDirect(channel) ? channel.unread : channel.mentions;
 }
 
 /**
  * The browser tab title: `(3) general · Outpost` when 3 messages need
  * attention (mentions + direct messages), `• general · Outpost` when there is
- * only other unread activity, else `general · Outpost`.
+ * only other unread activity, else `general · Outpost`. Muted conversations count only
+ * with mentions.
  */
-export function tabTitle(channels: readonly Pick<Channel, 'kind' | 'unread' | 'mentions'>[], page: string, app = 'Outpost'): string {
-  let attention = 0;
+export function tabTitle(
+  channels: readonly Pick<Channel, 'kind' | 'unread' | 'mentions' | 'muted_until'>[],
+  page: string,
+  app = 'Outpost',
+  now: number = Date.now(),
+): string {
+  const attention = attentionTotal(channels, now);
   let unread = false;
   for (const c of channels) {
-    attention += attentionCount(c);
-    if (c.unread > 0) unread = true;
+    if (c.unread > 0 && (!mutedNow(c, now) || c.mentions > 0)) unread = true;
   }
   const base = page && page !== app ? `${page} · ${app}` : app;
   if (attention > 0) return `(${attention}) ${base}`;
   if (unread) return `• ${base}`;
   return base;
+}
+
+/** The number on the tab title and the app badge: everything that needs attention. */
+export function attentionTotal(
+  channels: readonly Pick<Channel, 'kind' | 'unread' | 'mentions' | 'muted_until'>[],
+  now: number = Date.now(),
+): number {
+  let n = 0;
+  for (const c of channels) n += attentionCount(c, now);
+  return n;
 }
 
 /**

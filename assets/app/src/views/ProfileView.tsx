@@ -12,7 +12,10 @@ import { describeUserAgent } from '../format';
 import { formatDateTime, t, type MessageKey } from '../i18n';
 import { isManaged, MAX_PHOTO_BYTES, PROFILE_LIMITS, profileChanges, profileForm, profileProblems, type ProfileForm } from '../profile';
 import { redirectIfSignedOut, useSession } from '../session';
+import { activeStatus, formatUntil, statusEmoji } from '../status';
 import { Avatar } from './chat/Avatar';
+import { openDialog } from './chat/ui';
+import { NotificationsCard } from './NotificationsCard';
 
 export function ProfileView() {
   // Changing the password ends the user's other sessions: reload the list then.
@@ -21,7 +24,9 @@ export function ProfileView() {
     <div class="page">
       <PageHeading title={t('profile.title')} />
       <AccountCard />
+      <StatusCard />
       <PhotoCard />
+      <NotificationsCard />
       <PasswordCard onChanged={() => setSessionsVersion((n) => n + 1)} />
       <TwoFactorCard />
       <SessionsCard version={sessionsVersion} />
@@ -135,6 +140,61 @@ function AccountCard() {
           </Button>
         </div>
       </form>
+    </section>
+  );
+}
+
+/** The custom status: what it is and until when, "Set a status" (the dialog), "Clear status". */
+function StatusCard() {
+  const { user, setUser } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const status = activeStatus(user.status);
+
+  async function clear() {
+    setBusy(true);
+    setResult(null);
+    try {
+      setUser(await api.clearStatus());
+      setResult({ ok: true, text: t('status.cleared') });
+    } catch (err) {
+      if (redirectIfSignedOut(err)) return;
+      setResult({ ok: false, text: describeError(err) });
+    }
+    setBusy(false);
+  }
+
+  return (
+    <section class="card" aria-labelledby="profile-status">
+      <h2 id="profile-status" class="card-title">
+        {t('status.cardTitle')}
+      </h2>
+      <p class="card-meta">{t('status.cardIntro')}</p>
+      {status ? (
+        <p class="status-current">
+          <span class="status-current-emoji">{statusEmoji(status)}</span>
+          {status.text && <span class="status-current-text">{status.text}</span>}
+          {status.expires_at !== null && <span class="muted">{formatUntil(status.expires_at)}</span>}
+        </p>
+      ) : (
+        <p class="muted status-current">{t('status.none')}</p>
+      )}
+      {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
+      <div class="form-actions">
+        <Button
+          onClick={() => {
+            setResult(null);
+            openDialog('status');
+          }}
+        >
+          {status ? t('status.edit') : t('status.set')}
+        </Button>
+        {status && (
+          <Button variant="secondary" busy={busy} onClick={() => void clear()}>
+            {t('status.clearNow')}
+          </Button>
+        )}
+      </div>
     </section>
   );
 }

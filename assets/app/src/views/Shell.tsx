@@ -6,7 +6,7 @@ import { IncomingCall } from '../calls/IncomingCall';
 import { CallManager } from '../calls/manager';
 import { describeCall } from '../calls/names';
 import { ChatClient, ChatContext } from '../chat/client';
-import { channelTitle, tabTitle } from '../chat/logic';
+import { attentionTotal, channelTitle, tabTitle } from '../chat/logic';
 import { useStore } from '../chat/store';
 import { Alert } from '../components/Alert';
 import { Button } from '../components/Button';
@@ -14,9 +14,11 @@ import { Link } from '../components/Link';
 import { Loading } from '../components/Loading';
 import { Logo } from '../components/Logo';
 import { describeError, isUnauthorized } from '../errors';
-import { t } from '../i18n';
+import { applyLanguage, onLocaleChange, t } from '../i18n';
 import { channelPath, currentPath, loginPath, navigate, type Route } from '../router';
-import { SessionContext } from '../session';
+import { SessionContext, useSession } from '../session';
+import { activeStatus, statusEmoji, statusLine } from '../status';
+import { useLocale } from '../useLocale';
 import { AdminView } from './AdminView';
 import { Avatar } from './chat/Avatar';
 import { ChannelView } from './chat/ChannelView';
@@ -26,12 +28,13 @@ import { ProfileCardHost } from './chat/ProfileCard';
 import { SidePanel } from './chat/SidePanel';
 import { Sidebar } from './chat/Sidebar';
 import { openDialog, openPanel, ui } from './chat/ui';
+import { PeopleView } from './PeopleView';
 import { HomeView } from './HomeView';
 import { NotFoundView } from './NotFoundView';
 import { ProfileView } from './ProfileView';
 import { TwoFactorRequiredView } from './TwoFactorRequiredView';
 
-type ShellRoute = Extract<Route, { name: 'home' | 'profile' | 'admin' | 'channel' | 'notFound' }>;
+type ShellRoute = Extract<Route, { name: 'home' | 'profile' | 'people' | 'admin' | 'channel' | 'notFound' }>;
 
 type LoadState =
   | { status: 'loading' }
@@ -115,9 +118,52 @@ export function Shell({ route }: { route: ShellRoute }) {
 function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
   const client = useMemo(() => new ChatClient(user), [user.id]);
   const calls = useMemo(() => new CallManager(client), [client]);
+  const { setUser } = useSession();
+  const latest = useRef({ user, setUser });
+  latest.current = { user, setUser };
+  // Everything re-renders in a newly chosen language (the chat client stays connected), and
+  // the page stays where it was scrolled to.
+  const locale = useLocale();
+  const scrolled = useRef<number | null>(null);
+  useEffect(
+    () =>
+      onLocaleChange(() => {
+        scrolled.current = document.getElementById('main')?.scrollTop ?? null;
+      }),
+    [],
+  );
+  useEffect(() => {
+    if (scrolled.current === null) return;
+    document.getElementById('main')?.scrollTo(0, scrolled.current);
+    scrolled.current = null;
+  }, [locale]);
   useEffect(() => {
     client.onSignedOut = () => navigate(loginPath(currentPath()), { replace: true });
-    client.onNotificationClick = (id) => navigate(channelPath(id));
+    client.onNotificationClick = (id, message) => {
+      // A thread reply opens its thread beside the conversation; any other message is shown in context.
+      if (message && message.thread_root !== null) {
+        navigate(channelPath(id));
+        openPanel({ type: 'thread', rootId: message.thread_root, channelId: id });
+      } else {
+        navigate(channelPath(id, message?.seq));
+      }
+    };
+    // How others see me changed (here or on another device): the header and profile follow.
+    client.onSelfUpdated = (p) => {
+      const { user: u, setUser: set } = latest.current;
+      set({
+        ...u,
+        display_name: p.display_name,
+        title: p.title ?? u.title,
+        department: p.department ?? u.department,
+        phone: p.phone ?? u.phone,
+        about: p.about ?? u.about,
+        photo_url: p.photo_url ?? null,
+        status: p.status ?? null,
+      });
+    };
+    client.onPreferences = (prefs) => applyLanguage(prefs.language);
+    calls.quiet = (call) => client.quietFor(call.channel_id);
     calls.describe = (call) => describeCall(call, user.id, client.state.people, client.state.channels);
     calls.start();
     client.start();
@@ -140,7 +186,7 @@ function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
   return (
     <ChatContext.Provider value={client}>
       <CallsContext.Provider value={calls}>
-        <ShellFrame user={user} route={route} client={client} />
+        <ShellFrame key={locale} user={user} route={route} client={client} />
       </CallsContext.Provider>
     </ChatContext.Provider>
   );
@@ -225,13 +271,31 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
         : ''
       : route.name === 'profile'
         ? t('profile.title')
-        : route.name === 'admin'
-          ? t('admin.title')
-          : '';
-  const title = tabTitle([...channels.values()], page, t('app.name'));
+        : route.name === 'people'
+          ? t('people.title')
+          : route.name === 'admin'
+            ? t('admin.title')
+            : '';
+  const now = Date.now();
+  const title = tabTitle([...channels.values()], page, t('app.name'), now);
+  const attention = attentionTotal([...channels.values()], now);
   useEffect(() => {
     document.title = title;
   });
+  // The installed app's icon shows the same count (where the browser supports badges).
+  useEffect(() => {
+    const nav = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & {
+      setAppBadge?: (n: number) => Promise<void>;
+      clearAppBadge?: () => Promise<void>;
+    });
+    try {
+      const done = attention > 0 ? nav?.setAppBadge?.(attention) : nav?.clearAppBadge?.();
+      done?.catch(() => {});
+    } catch {
+      // not allowed here
+    }
+  }, [attention]);
+  const status = activeStatus(user.status);
 
   async function signOut() {
     setSigningOut(true);
@@ -262,6 +326,9 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
       break;
     case 'profile':
       content = <ProfileView />;
+      break;
+    case 'people':
+      content = <PeopleView />;
       break;
     case 'admin':
       content = user.is_admin ? <AdminView /> : <NotFoundView />;
@@ -314,6 +381,27 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
         </form>
         <ConnectionStatus />
         <div class="topbar-user">
+          <button
+            type="button"
+            class="icon-btn status-btn"
+            aria-haspopup="dialog"
+            aria-label={status ? t('status.yours', { status: statusLine(status) }) : t('status.set')}
+            title={status ? statusLine(status) : t('status.set')}
+            onClick={() => openDialog('status')}
+          >
+            {status ? (
+              <span class="status-btn-emoji" aria-hidden="true">
+                {statusEmoji(status)}
+              </span>
+            ) : (
+              <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+                <circle cx="8" cy="8" r="6" class="icon-stroke" />
+                <path d="M5.5 9.5c1.2 1.6 3.8 1.6 5 0" class="icon-stroke" />
+                <circle cx="6" cy="6.5" r="0.8" class="icon-fill" />
+                <circle cx="10" cy="6.5" r="0.8" class="icon-fill" />
+              </svg>
+            )}
+          </button>
           <Avatar id={user.id} name={user.display_name || user.username} size="s" photo={user.photo_url} />
           <span class="topbar-name" title={t('shell.signedInAs', { name: user.username })}>
             {user.display_name || user.username}

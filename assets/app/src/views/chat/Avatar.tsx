@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
-import type { Person, Presence } from '../../api';
+import type { Person, Presence, Status } from '../../api';
 import { initials } from '../../format';
 import { t } from '../../i18n';
 import { photoSrc } from '../../profile';
+import { activeStatus, formatUntil, statusEmoji } from '../../status';
 
 /** The small photo of a person from the people list, or null (then initials). */
 export function photoOf(people: ReadonlyMap<number, Person>, id: number | null): string | null {
@@ -61,5 +62,31 @@ export function BotAvatar({ size = 'm' }: { size?: 's' | 'm' | 'l' }) {
 export function PresenceDot({ presence }: { presence: Presence }) {
   return (
     <span class={`presence-dot presence-${presence}`} role="img" aria-label={t(`presence.${presence}`)} />
+  );
+}
+
+/**
+ * A person's status emoji after their name (nothing without a status, or once it has
+ * expired); its text, and until when, as the tooltip.
+ */
+export function StatusEmoji({ status }: { status: Status | null | undefined }) {
+  const s = activeStatus(status);
+  if (!s) return null;
+  const emoji = statusEmoji(s);
+  const text = s.text || emoji;
+  const title = s.expires_at !== null ? `${text} (${formatUntil(s.expires_at)})` : text;
+  return (
+    <span class="status-emoji" role="img" aria-label={t('status.label', { text })} title={title}>
+      {emoji}
+    </span>
+  );
+}
+
+/** The subtle tag after the name of someone whose account is deactivated. */
+export function DeactivatedTag() {
+  return (
+    <span class="deactivated-tag" title={t('card.deactivated')}>
+      {t('message.deactivated')}
+    </span>
   );
 }

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, chatApi, type Channel } from '../../api';
+import { ApiError, chatApi, type Channel, type Person } from '../../api';
 import { CallButton } from '../../calls/CallButton';
 import { useChat } from '../../chat/client';
 import { conversationKey } from '../../chat/files';
-import { buildRows, channelTitle, isDirect, type Row } from '../../chat/logic';
+import { buildRows, channelTitle, isDirect, mutedNow, type Row } from '../../chat/logic';
+import { seenMessage, seenText, type Seen } from '../../chat/receipts';
 import type { MentionInfo } from '../../chat/Markdown';
 import { useStore } from '../../chat/store';
 import { Button } from '../../components/Button';
@@ -13,8 +14,8 @@ import { getLocale, t } from '../../i18n';
 import { navigate } from '../../router';
 import { useSession } from '../../session';
 import { Composer, TypingLine } from './Composer';
-import { MessageItem, PendingItem } from './MessageItem';
-import { ChannelIcon } from './Sidebar';
+import { formatTime, MessageItem, PendingItem, personName } from './MessageItem';
+import { ChannelIcon, MutedIcon } from './Sidebar';
 import { openDialog, openPanel, ui } from './ui';
 import { DropOverlay, useFileDrop } from './UploadTray';
 
@@ -41,6 +42,24 @@ function dayLabel(time: number): string {
     day: 'numeric',
     year: d.getFullYear() === today.getFullYear() ? undefined : 'numeric',
   }).format(d);
+}
+
+/** When someone read: the time today, else the date and time. */
+function readTime(time: number): string {
+  const d = new Date(time);
+  if (d.toDateString() === new Date().toDateString()) return formatTime(time);
+  return new Intl.DateTimeFormat(getLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+/** "Seen" / "Seen by N" under one's own latest message that others have read; who and when as the tooltip. */
+function SeenLine({ channel, seen, people }: { channel: Channel; seen: Seen; people: ReadonlyMap<number, Person> }) {
+  const { label, title } = seenText(channel.kind, seen.readers, (id) => personName(people, id), readTime);
+  return (
+    <p class="seen-line" title={title} data-readers={seen.readers.map((r) => r.user_id).join(',')}>
+      <span aria-hidden="true">{label}</span>
+      <span class="visually-hidden">{`${label}: ${title.split('\n').join(', ')}`}</span>
+    </p>
+  );
 }
 
 export function ChannelView({ channelId, seq }: { channelId: number; seq: number | null }) {
@@ -121,6 +140,13 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
   }, [id]);
 
   const online = useStore(client.store, (s) => s.connection === 'connected');
+  const receipts = useStore(client.store, (s) => s.receipts.get(id));
+  const direct = isDirect(channel);
+
+  // Read receipts of a direct conversation: loaded when it opens, then live.
+  useEffect(() => {
+    if (direct) void client.loadReceipts(id);
+  }, [id, direct, epoch]);
 
   // Load history: around a message (search result) or the latest page; again
   // after a failure once the connection is back.
@@ -146,8 +172,12 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
   const items = history?.items ?? [];
   const rows = useMemo(() => buildRows(items, readAtOpen, user.id), [items, readAtOpen, user.id]);
   const pending = outbox.filter((i) => i.channel_id === id && i.thread_root === null);
+  const seen = useMemo(
+    () => (direct && receipts && !history?.hasNewer ? seenMessage(items, user.id, receipts) : null),
+    [direct, receipts, items, history?.hasNewer, user.id],
+  );
+  const muted = mutedNow(channel);
   const title = channelTitle(channel, user.id, people);
-  const direct = isDirect(channel);
   const canModerate = channel.role === 'owner';
 
   const drop = useFileDrop((files) => client.uploads.add(conversationKey(id, null), files), !channel.archived);
@@ -182,7 +212,7 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
         </div>
       );
     }
-    return (
+    const item = (
       <MessageItem
         message={row.message}
         first={row.first}
@@ -195,6 +225,13 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
         editing={editing === row.message.id}
         onEdit={setEditing}
       />
+    );
+    if (seen?.messageId !== row.message.id) return item;
+    return (
+      <>
+        {item}
+        <SeenLine channel={channel} seen={seen} people={people} />
+      </>
     );
   };
 
@@ -220,6 +257,11 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
             {!direct && <ChannelIcon channel={channel} />}
             <span>{title}</span>
           </h1>
+          {muted && (
+            <span class="channel-muted" role="img" aria-label={t('channel.muted')} title={t('channel.muted')}>
+              <MutedIcon />
+            </span>
+          )}
           {channel.archived && <span class="badge">{t('channel.archived')}</span>}
           {channel.topic && <p class="channel-topic">{channel.topic}</p>}
         </div>

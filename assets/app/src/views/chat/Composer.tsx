@@ -78,7 +78,9 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
 
   const mention = mentionQuery(text, caret);
   const suggestions: Person[] =
-    mention && dismissed !== mention.start ? matchPeople([...people.values()], mention.query, 6) : [];
+    mention && dismissed !== mention.start
+      ? matchPeople([...people.values()].filter((p) => !p.deactivated), mention.query, 6)
+      : [];
   const open = suggestions.length > 0;
 
   function update(value: string, pos: number) {

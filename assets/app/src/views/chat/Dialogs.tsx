@@ -1,8 +1,7 @@
-import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { chatApi, type BrowseEntry, type Channel, type Person } from '../../api';
+import { chatApi, MUTED_FOR_GOOD, type BrowseEntry, type Channel, type MassMentions, type NotifyLevel, type Person } from '../../api';
 import { useChat } from '../../chat/client';
-import { attentionCount, channelTitle, isDirect, matchPeople } from '../../chat/logic';
+import { attentionCount, channelTitle, isDirect, matchPeople, mutedNow } from '../../chat/logic';
 import { useStore } from '../../chat/store';
 import { Alert } from '../../components/Alert';
 import { BotTag } from '../../components/BotTag';
@@ -13,8 +12,11 @@ import { describeError } from '../../errors';
 import { t } from '../../i18n';
 import { channelPath, navigate } from '../../router';
 import { useSession } from '../../session';
-import { Avatar, photoOf, PresenceDot } from './Avatar';
+import { formatUntil } from '../../status';
+import { Avatar, DeactivatedTag, photoOf, PresenceDot, StatusEmoji } from './Avatar';
+import { Modal } from './Modal';
 import { ChannelIcon } from './Sidebar';
+import { StatusDialog } from './StatusDialog';
 import { openDialog, openProfile, ui } from './ui';
 import { WebhooksSection } from './Webhooks';
 
@@ -38,56 +40,13 @@ export function Dialogs() {
       return <NewDirect onClose={close} />;
     case 'switcher':
       return <QuickSwitcher onClose={close} />;
+    case 'status':
+      return <StatusDialog onClose={close} />;
     case null:
       return null;
     default:
       return <ChannelDetails key={dialog.channelId} channelId={dialog.channelId} onClose={close} />;
   }
-}
-
-/** A modal dialog (native <dialog>: focus stays inside, Escape closes). */
-function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const opener = useRef<Element | null>(typeof document !== 'undefined' ? document.activeElement : null);
-  useEffect(() => {
-    const el = ref.current;
-    if (el && !el.open) {
-      if (typeof el.showModal === 'function') el.showModal();
-      else el.setAttribute('open', '');
-    }
-    return () => {
-      const prev = opener.current;
-      if (prev instanceof HTMLElement && prev.isConnected) prev.focus();
-    };
-  }, []);
-  return (
-    <dialog
-      ref={ref}
-      class={wide ? 'modal modal-wide' : 'modal'}
-      aria-labelledby="modal-title"
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-      onClick={(e) => {
-        if (e.target === ref.current) onClose();
-      }}
-    >
-      <div class="modal-box">
-        <header class="modal-head">
-          <h2 id="modal-title" class="modal-title">
-            {title}
-          </h2>
-          <button type="button" class="icon-btn" aria-label={t('panel.close')} onClick={onClose}>
-            <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
-              <path d="M3 3l10 10M13 3L3 13" class="icon-stroke" />
-            </svg>
-          </button>
-        </header>
-        {children}
-      </div>
-    </dialog>
-  );
 }
 
 function CreateChannel({ onClose }: { onClose: () => void }) {
@@ -205,7 +164,7 @@ function NewDirect({ onClose }: { onClose: () => void }) {
   const [picked, setPicked] = useState<Person[]>([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const others = [...people.values()].filter((p) => p.id !== user.id && !picked.some((x) => x.id === p.id));
+  const others = [...people.values()].filter((p) => p.id !== user.id && !p.deactivated && !picked.some((x) => x.id === p.id));
   const matches = matchPeople(others, query, 20);
   async function start() {
     if (!picked.length || busy) return;
@@ -251,6 +210,7 @@ function NewDirect({ onClose }: { onClose: () => void }) {
             >
               <Avatar id={p.id} name={p.display_name || p.username} size="s" photo={p.photo_url} />
               <span class="person-name">{p.display_name || p.username}</span>
+              <StatusEmoji status={p.status} />
               {p.is_bot && <BotTag kind="bot" />}
               <span class="muted">@{p.username}</span>
               <PresenceDot presence={p.presence} />
@@ -299,7 +259,7 @@ function QuickSwitcher({ onClose }: { onClose: () => void }) {
       if (!q || label.toLowerCase().includes(q)) list.push({ key: `c${c.id}`, label, channel: c, attention: attentionCount(c) + (c.unread ? 0.5 : 0) });
     }
     if (q) {
-      for (const p of matchPeople([...people.values()], q, 8)) {
+      for (const p of matchPeople([...people.values()].filter((x) => !x.deactivated), q, 8)) {
         if (p.id === user.id || directWith.has(p.id)) continue;
         list.push({ key: `p${p.id}`, label: p.display_name || p.username, person: p, attention: -1 });
       }
@@ -413,7 +373,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
   const title = channelTitle(channel, user.id, people);
   const memberSet = new Set(members ?? []);
   const candidates = query.trim()
-    ? matchPeople([...people.values()].filter((p) => !memberSet.has(p.id)), query, 6)
+    ? matchPeople([...people.values()].filter((p) => !memberSet.has(p.id) && !p.deactivated), query, 6)
     : [];
 
   async function run(action: () => Promise<unknown>, done: string) {
@@ -428,7 +388,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
     setBusy(false);
   }
 
-  const patch = (body: { name?: string; topic?: string; archived?: boolean }) =>
+  const patch = (body: { name?: string; topic?: string; archived?: boolean; mass_mentions?: MassMentions }) =>
     run(async () => {
       const info = await chatApi.updateChannel(channelId, body);
       const cur = client.state.channels.get(channelId);
@@ -466,6 +426,24 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
           </Button>
         </form>
       )}
+      {manage && (
+        <div class="field">
+          <label class="field-label" for="details-mass">
+            {t('details.massMentions')}
+          </label>
+          <select
+            id="details-mass"
+            class="input select"
+            value={channel.mass_mentions ?? 'everyone'}
+            disabled={busy}
+            onChange={(e) => void patch({ mass_mentions: e.currentTarget.value as MassMentions })}
+          >
+            <option value="everyone">{t('details.massEveryone')}</option>
+            <option value="owners">{t('details.massOwners')}</option>
+          </select>
+        </div>
+      )}
+      {!channel.archived && <NotificationSettings channel={channel} />}
       <section aria-labelledby="details-members">
         <h3 id="details-members" class="details-heading">
           {t('details.members', { n: members?.length ?? 0 })}
@@ -488,9 +466,11 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
                   >
                     <Avatar id={id} name={label} size="s" photo={photoOf(people, id)} />
                     <span class="person-name">{label}</span>
+                    {p && <StatusEmoji status={p.status} />}
                     {p?.is_bot && <BotTag kind="bot" />}
+                    {p?.deactivated && <DeactivatedTag />}
                     {p && <span class="muted">@{p.username}</span>}
-                    {p && <PresenceDot presence={p.presence} />}
+                    {p && !p.deactivated && <PresenceDot presence={p.presence} />}
                   </button>
                 </li>
               );
@@ -538,5 +518,82 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
         </div>
       )}
     </Modal>
+  );
+}
+
+const MUTE_FOR = [
+  { key: 'notify.mute1h', ms: 3_600_000 },
+  { key: 'notify.mute8h', ms: 8 * 3_600_000 },
+  { key: 'notify.mute24h', ms: 24 * 3_600_000 },
+] as const;
+
+/** This member's notifications for one conversation: the level, and a mute for a while or for good. */
+function NotificationSettings({ channel }: { channel: Channel }) {
+  const client = useChat();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const level = channel.notify ?? 'all';
+  const now = Date.now();
+  const muted = mutedNow(channel, now);
+  const mutedUntil = muted ? (channel.muted_until ?? null) : null;
+
+  async function save(notify: NotifyLevel, until: number | null) {
+    setBusy(true);
+    setError(null);
+    try {
+      await client.setNotifications(channel.id, notify, until);
+    } catch (err) {
+      setError(describeError(err));
+    }
+    setBusy(false);
+  }
+
+  return (
+    <section aria-labelledby="details-notify" class="notify-settings" data-notify={level} data-muted={muted ? 'true' : 'false'}>
+      <h3 id="details-notify" class="details-heading">
+        {t('notify.title')}
+      </h3>
+      {error && <Alert>{error}</Alert>}
+      <fieldset class="choices notify-levels" disabled={busy}>
+        <legend class="field-label">{t('notify.level')}</legend>
+        {(['all', 'mentions', 'none'] as const).map((l) => (
+          <label key={l} class="check">
+            <input
+              type="radio"
+              name={`notify-${channel.id}`}
+              value={l}
+              checked={level === l}
+              onChange={() => void save(l, mutedUntil)}
+            />
+            <span>{t(`notify.${l}`)}</span>
+          </label>
+        ))}
+      </fieldset>
+      {muted && mutedUntil !== null ? (
+        <div class="mute-row">
+          <p class="mute-state">
+            {mutedUntil >= MUTED_FOR_GOOD ? t('notify.mutedForever') : t('notify.mutedUntil', { until: formatUntil(mutedUntil, now) })}
+          </p>
+          <Button variant="secondary" size="small" busy={busy} onClick={() => void save(level, null)}>
+            {t('notify.unmute')}
+          </Button>
+        </div>
+      ) : (
+        <div class="mute-row" role="group" aria-labelledby={`mute-for-${channel.id}`}>
+          <span id={`mute-for-${channel.id}`} class="field-label">
+            {t('notify.muteFor')}
+          </span>
+          {MUTE_FOR.map((m) => (
+            <Button key={m.key} variant="secondary" size="small" disabled={busy} onClick={() => void save(level, Date.now() + m.ms)}>
+              {t(m.key)}
+            </Button>
+          ))}
+          <Button variant="secondary" size="small" disabled={busy} onClick={() => void save(level, MUTED_FOR_GOOD)}>
+            {t('notify.muteForever')}
+          </Button>
+        </div>
+      )}
+      <p class="field-hint">{t('notify.mutedHint')}</p>
+    </section>
   );
 }

@@ -12,7 +12,7 @@ import { BotTag } from '../../components/BotTag';
 import { describeError } from '../../errors';
 import { getLocale, t } from '../../i18n';
 import { Attachments } from './Attachments';
-import { Avatar, BotAvatar, photoOf } from './Avatar';
+import { Avatar, BotAvatar, DeactivatedTag, photoOf, StatusEmoji } from './Avatar';
 import { EmojiPicker } from './EmojiPicker';
 import { openPanel, openProfile } from './ui';
 
@@ -82,6 +82,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   const files = visibleFiles(m);
   // A person's name and avatar open their profile card (not a webhook's sender name).
   const authorId = tag === 'webhook' ? null : m.author_id;
+  const author = authorId !== null ? people.get(authorId) : undefined;
 
   async function act(fn: () => Promise<Message>) {
     setError(null);
@@ -174,6 +175,8 @@ export const MessageItem = memo(function MessageItem(props: Props) {
               <span class="msg-author">{name}</span>
             )}
             {tag && <BotTag kind={tag} />}
+            {author && <StatusEmoji status={author.status} />}
+            {author?.deactivated && <DeactivatedTag />}
             <time class="msg-time" dateTime={new Date(m.created_at).toISOString()} title={formatFull(m.created_at)}>
               {formatTime(m.created_at)}
             </time>

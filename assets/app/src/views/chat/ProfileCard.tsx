@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { api, chatApi, type User } from '../../api';
+import { api, chatApi, type PersonView } from '../../api';
 import { useChat } from '../../chat/client';
 import { useStore } from '../../chat/store';
 import { Alert } from '../../components/Alert';
@@ -9,6 +9,7 @@ import { Loading } from '../../components/Loading';
 import { describeError } from '../../errors';
 import { t } from '../../i18n';
 import { telHref } from '../../profile';
+import { activeStatus, formatUntil, statusEmoji } from '../../status';
 import { channelPath, navigate } from '../../router';
 import { useSession } from '../../session';
 import { Avatar } from './Avatar';
@@ -35,7 +36,7 @@ export function ProfileCard({ userId, anchor, onClose }: { userId: number; ancho
   const client = useChat();
   const { user: me } = useSession();
   const person = useStore(client.store, (s) => s.people.get(userId));
-  const [profile, setProfile] = useState<User | null>(null);
+  const [profile, setProfile] = useState<PersonView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const ref = useRef<HTMLDialogElement>(null);
@@ -83,22 +84,21 @@ export function ProfileCard({ userId, anchor, onClose }: { userId: number; ancho
     el.style.setProperty('--card-top', `${Math.round(top)}px`);
   });
 
-  const name = profile
-    ? profile.display_name || profile.username
-    : person
-      ? person.display_name || person.username
-      : '';
-  const username = profile?.username ?? person?.username ?? '';
-  const photo = profile ? (profile.photo_url ?? null) : (person?.photo_url ?? null);
-  const title = profile?.title ?? person?.title ?? '';
-  const department = profile?.department ?? person?.department ?? '';
-  const phone = profile?.phone ?? '';
-  const about = profile?.about ?? '';
-  const isBot = profile?.is_bot ?? person?.is_bot ?? false;
-  const disabled = profile?.disabled ?? false;
-  const presence = person?.presence;
-  // Known people (the list holds everyone who can be messaged), not oneself, not deactivated.
-  const canMessage = userId !== me.id && !disabled && (profile !== null || person !== undefined);
+  // The people list first: `user.updated` keeps it current while the card is open.
+  const shown = person ?? profile;
+  const name = shown ? shown.display_name || shown.username : '';
+  const username = shown?.username ?? '';
+  const photo = shown?.photo_url ?? null;
+  const title = person?.title ?? profile?.title ?? '';
+  const department = person?.department ?? profile?.department ?? '';
+  const phone = person?.phone ?? profile?.phone ?? '';
+  const about = person?.about ?? profile?.about ?? '';
+  const isBot = person?.is_bot ?? profile?.is_bot ?? false;
+  const deactivated = person?.deactivated ?? profile?.deactivated ?? false;
+  const status = activeStatus(person ? person.status : profile?.status);
+  const presence = deactivated ? undefined : person?.presence;
+  // Known people, not oneself, not deactivated.
+  const canMessage = userId !== me.id && !deactivated && (profile !== null || person !== undefined);
 
   async function message() {
     if (busy) return;
@@ -163,7 +163,14 @@ export function ProfileCard({ userId, anchor, onClose }: { userId: number; ancho
             </div>
           </div>
         )}
-        {disabled && <p class="pc-deactivated">{t('card.deactivated')}</p>}
+        {known && status && (
+          <p class="pc-status">
+            <span class="pc-status-emoji">{statusEmoji(status)}</span>
+            {status.text && <span class="pc-status-text">{status.text}</span>}
+            {status.expires_at !== null && <span class="pc-status-until">{formatUntil(status.expires_at)}</span>}
+          </p>
+        )}
+        {deactivated && <p class="pc-deactivated">{t('card.deactivated')}</p>}
         {error && <Alert>{error}</Alert>}
         {!profile && !error && <Loading />}
         {(title || department || phone || about) && (

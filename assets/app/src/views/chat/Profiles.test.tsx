@@ -5,7 +5,7 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Channel, type Message, type Person, type User } from '../../api';
+import { setFetch, type Channel, type Message, type Person, type PersonView, type User } from '../../api';
 import { ChatClient, ChatContext } from '../../chat/client';
 import { setLocale } from '../../i18n';
 import { SessionContext } from '../../session';
@@ -32,19 +32,20 @@ const people: Person[] = [
   { id: 3, username: 'carol', display_name: 'Carol', presence: 'offline' },
 ];
 
-const bob: User = {
+// `GET /users/{id}` answers with the person as everyone sees them.
+const bob: PersonView = {
   id: 2,
   username: 'bob',
   display_name: 'Bob Stone',
-  is_admin: false,
-  disabled: false,
-  created_at: '',
+  presence: 'away',
+  is_bot: false,
+  deactivated: false,
   title: 'Engineer',
   department: 'Networks',
   phone: '+7 (495) 123-45-67',
   about: 'Routers.\nAlso switches.',
   photo_url: bobPhoto,
-  from_directory: true,
+  status: null,
 };
 
 function message(extra: Partial<Message> = {}): Message {
@@ -296,9 +297,9 @@ describe('profile card', () => {
 
   it('has no "Message" for oneself or a deactivated account, which it says', async () => {
     fakeApi({
-      'GET /api/v1/users/1': () => json(200, me),
+      'GET /api/v1/users/1': () => json(200, { ...bob, id: 1, username: 'alice', display_name: 'Alice', photo_url: null }),
       'GET /api/v1/users/9': () =>
-        json(200, { ...bob, id: 9, username: 'old', display_name: 'Old Timer', disabled: true, phone: '', about: '' }),
+        json(200, { ...bob, id: 9, username: 'old', display_name: 'Old Timer', deactivated: true, phone: '', about: '' }),
     });
     await show(<ProfileCardHost />);
     await act(() => openProfile(1, null));

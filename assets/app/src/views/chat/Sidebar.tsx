@@ -1,12 +1,13 @@
 import type { Channel } from '../../api';
 import { useChat } from '../../chat/client';
-import { attentionCount, channelTitle, isDirect } from '../../chat/logic';
+import { attentionCount, channelTitle, isDirect, mutedNow } from '../../chat/logic';
 import { useStore } from '../../chat/store';
 import { Link } from '../../components/Link';
 import { t } from '../../i18n';
 import { channelPath, type Route } from '../../router';
 import { useSession } from '../../session';
-import { PresenceDot } from './Avatar';
+import { activeStatus } from '../../status';
+import { PresenceDot, StatusEmoji } from './Avatar';
 import { openDialog, openPanel } from './ui';
 
 function sortChannels(list: Channel[], title: (c: Channel) => string): Channel[] {
@@ -25,6 +26,16 @@ export function ChannelIcon({ channel }: { channel: Pick<Channel, 'kind'> }) {
   return null;
 }
 
+/** A bell with a line through it: the conversation is muted. */
+export function MutedIcon({ title }: { title?: string }) {
+  return (
+    <svg class="muted-icon" width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+      {title && <title>{title}</title>}
+      <path d="M4 11V7a4 4 0 0 1 6.5-3.1M12 7v4l1.5 1.5h-11M6.5 14h3M2 2l12 12" class="icon-stroke" />
+    </svg>
+  );
+}
+
 export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavigate: () => void; onSignOut: () => void }) {
   const client = useChat();
   const { user } = useSession();
@@ -41,14 +52,19 @@ export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavi
     .filter(isDirect)
     .sort((a, b) => b.last_seq - a.last_seq || title(a).localeCompare(title(b)));
 
+  const now = Date.now();
   const item = (c: Channel) => {
     const name = title(c);
-    const count = attentionCount(c);
-    const unread = c.unread > 0 && c.id !== current;
+    const count = attentionCount(c, now);
+    const muted = mutedNow(c, now);
+    // A muted conversation stands out only for mentions.
+    const unread = c.unread > 0 && c.id !== current && (!muted || c.mentions > 0);
     const other = c.kind === 'dm' ? c.member_ids.find((id) => id !== user.id) : undefined;
-    const presence = other !== undefined ? people.get(other)?.presence : undefined;
+    const otherPerson = other !== undefined ? people.get(other) : undefined;
+    const presence = otherPerson?.presence;
     const label = [
       c.kind === 'private' ? t('sidebar.privateChannel', { name }) : name,
+      muted ? t('sidebar.mutedLabel') : '',
       count > 0 && c.id !== current ? t('sidebar.mentionsLabel', { n: count }) : unread ? t('sidebar.unreadLabel') : '',
     ]
       .filter(Boolean)
@@ -57,7 +73,7 @@ export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavi
       <li key={c.id}>
         <Link
           href={channelPath(c.id)}
-          class={`ch-link${unread ? ' ch-unread' : ''}`}
+          class={`ch-link${unread ? ' ch-unread' : ''}${muted ? ' ch-muted' : ''}`}
           current={c.id === current}
           onNavigate={onNavigate}
           label={label}
@@ -75,6 +91,8 @@ export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavi
             <ChannelIcon channel={c} />
           )}
           <span class="ch-name">{name}</span>
+          {otherPerson && <StatusEmoji status={otherPerson.status} />}
+          {muted && <MutedIcon />}
           {count > 0 && c.id !== current && (
             <span class="ch-badge" aria-hidden="true">
               {count}
@@ -110,6 +128,11 @@ export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavi
           >
             {t('sidebar.mentions')}
           </button>
+        </li>
+        <li>
+          <Link href="/people" class="nav-link" current={route.name === 'people'} onNavigate={onNavigate}>
+            {t('shell.people')}
+          </Link>
         </li>
       </ul>
 
@@ -182,6 +205,18 @@ export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavi
             </Link>
           </li>
         )}
+        <li class="phone-only">
+          <button
+            type="button"
+            class="nav-link nav-btn"
+            onClick={() => {
+              openDialog('status');
+              onNavigate();
+            }}
+          >
+            {activeStatus(user.status) ? t('status.edit') : t('status.set')}
+          </button>
+        </li>
         <li class="phone-only">
           <button type="button" class="nav-link nav-btn" onClick={onSignOut}>
             {t('shell.signOut')}

@@ -9,7 +9,14 @@ export type Panel =
   | { type: 'mentions' }
   | null;
 
-export type Dialog = 'create' | 'browse' | 'direct' | 'switcher' | { type: 'details'; channelId: number } | null;
+export type Dialog =
+  | 'create'
+  | 'browse'
+  | 'direct'
+  | 'switcher'
+  | 'status'
+  | { type: 'details'; channelId: number }
+  | null;
 
 /** The profile card open over the page: whose, and the element it was opened from (it sits beside it). */
 export interface ProfileCardState {
