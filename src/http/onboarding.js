@@ -9,12 +9,12 @@
     tries += 1;
     fetch(target + '/healthz', { mode: 'no-cors', cache: 'no-store', credentials: 'omit' })
       .then(function () {
-        if (status) status.textContent = 'This device trusts the server. Opening sign-in…';
+        if (status) status.textContent = status.getAttribute('data-ok') || '';
         window.location.href = target + '/login';
       })
       .catch(function () {
         if (status && tries === 1) {
-          status.textContent = 'Not trusted yet: install the certificate below. This page checks again every few seconds.';
+          status.textContent = status.getAttribute('data-waiting') || '';
         }
         setTimeout(probe, 3000);
       });

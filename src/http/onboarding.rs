@@ -309,6 +309,153 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The page's words in one language (HTML, trusted: written here).
+struct Texts {
+    lang: &'static str,
+    connect: &'static str,
+    intro: &'static str,
+    ok: &'static str,
+    waiting: &'static str,
+    checking: &'static str,
+    qr_url_alt: &'static str,
+    on_phone: &'static str,
+    qr_fp_alt: &'static str,
+    fingerprint: &'static str,
+    download: &'static str,
+    also_as: &'static str,
+    der_for: &'static str,
+    profile_apple: &'static str,
+    check_fp: &'static str,
+    install_then: &'static str,
+    moves_on: &'static str,
+    windows: &'static str,
+    macos: &'static str,
+    linux: &'static str,
+    browsers: &'static str,
+    android: &'static str,
+    ios: &'static str,
+    ios_text: &'static str,
+    note: &'static str,
+}
+
+const EN: Texts = Texts {
+    lang: "en",
+    connect: "Connect to",
+    intro: "{site} runs on this network only. Your device must trust its certificate authority \
+            once; after that the secure address opens without warnings and calls work.",
+    ok: "This device trusts the server. Opening sign-in…",
+    waiting: "Not trusted yet: install the certificate below. This page checks again every few \
+              seconds.",
+    checking: "Checking whether this device already trusts {site}…",
+    qr_url_alt: "QR code of",
+    on_phone: "Open on a phone",
+    qr_fp_alt: "QR code of the fingerprint",
+    fingerprint: "Fingerprint",
+    download: "Download the certificate",
+    also_as: "also as",
+    der_for: "(Windows, Android) or a",
+    profile_apple: "profile for iPhone, iPad and Mac",
+    check_fp: "Check that the fingerprint your device shows is exactly:",
+    install_then: "Install it for your system (below), then open",
+    moves_on: "this page moves on by itself once it works.",
+    windows: "Open the downloaded <code>outpost-ca.crt</code>, choose <em>Install \
+              Certificate</em>, <em>Local Machine</em>, <em>Place all certificates in the \
+              following store</em>, <em>Trusted Root Certification Authorities</em>. Restart the \
+              browser. Or, in PowerShell as administrator (it checks the fingerprint first):",
+    macos: "Download the <a href=\"/outpost-ca.mobileconfig\" download>profile</a>, open \
+            <em>System Settings → Privacy &amp; Security → Profiles</em> and install it; or open \
+            <code>outpost-ca.pem</code> in Keychain Access, then under <em>Trust</em> set \
+            <em>When using this certificate</em> to <em>Always Trust</em>.",
+    linux: "This script checks the fingerprint, then installs the certificate (Debian, Ubuntu, \
+            Fedora, RHEL):",
+    browsers: "Firefox and Chromium keep their own lists: import <code>outpost-ca.pem</code> \
+               under <em>Settings → Certificates → Authorities</em>.",
+    android: "Open <em>Settings → Security → Encryption &amp; credentials → Install a \
+              certificate → CA certificate</em> and pick the downloaded DER file.",
+    ios: "iPhone and iPad",
+    ios_text: "Open this page in Safari and download the <a href=\"/outpost-ca.mobileconfig\" \
+               download>profile</a>; then <em>Settings → General → VPN &amp; Device \
+               Management</em> to install it, and <em>Settings → General → About → Certificate \
+               Trust Settings</em> to switch on full trust.",
+    note: "This certificate authority can only vouch for names and addresses on local networks \
+           (such as <code>.local</code>, <code>.lan</code> and private IP ranges); it cannot \
+           impersonate any public website.",
+};
+
+const RU: Texts = Texts {
+    lang: "ru",
+    connect: "Подключение к",
+    intro: "{site} работает только в этой сети. Устройство должно один раз довериться его \
+            центру сертификации; после этого защищённый адрес открывается без предупреждений и \
+            звонки работают.",
+    ok: "Устройство доверяет серверу. Открываем вход…",
+    waiting: "Пока нет доверия: установите сертификат ниже. Страница проверяет снова каждые \
+              несколько секунд.",
+    checking: "Проверяем, доверяет ли это устройство {site}…",
+    qr_url_alt: "QR-код адреса",
+    on_phone: "Открыть на телефоне",
+    qr_fp_alt: "QR-код отпечатка",
+    fingerprint: "Отпечаток",
+    download: "Скачать сертификат",
+    also_as: "также в формате",
+    der_for: "(Windows, Android) или",
+    profile_apple: "профиль для iPhone, iPad и Mac",
+    check_fp: "Проверьте, что устройство показывает в точности этот отпечаток:",
+    install_then: "Установите сертификат для вашей системы (ниже), затем откройте",
+    moves_on: "эта страница перейдёт дальше сама, как только всё заработает.",
+    windows: "Откройте скачанный <code>outpost-ca.crt</code>, выберите <em>Установить \
+              сертификат</em>, <em>Локальный компьютер</em>, <em>Поместить все сертификаты в \
+              следующее хранилище</em>, <em>Доверенные корневые центры сертификации</em>. \
+              Перезапустите браузер. Или в PowerShell от имени администратора (команда сначала \
+              проверит отпечаток):",
+    macos: "Скачайте <a href=\"/outpost-ca.mobileconfig\" download>профиль</a>, откройте \
+            <em>Системные настройки → Конфиденциальность и безопасность → Профили</em> и \
+            установите его; или откройте <code>outpost-ca.pem</code> в «Связке ключей» и в \
+            разделе <em>Доверие</em> выберите <em>Всегда доверять</em>.",
+    linux: "Этот скрипт проверяет отпечаток и устанавливает сертификат (Debian, Ubuntu, Fedora, \
+            RHEL):",
+    browsers: "Firefox и Chromium ведут собственные списки: импортируйте \
+               <code>outpost-ca.pem</code> в <em>Настройки → Сертификаты → Центры \
+               сертификации</em>.",
+    android: "Откройте <em>Настройки → Безопасность → Шифрование и учётные данные → Установить \
+              сертификат → Сертификат ЦС</em> и выберите скачанный файл DER.",
+    ios: "iPhone и iPad",
+    ios_text: "Откройте эту страницу в Safari и скачайте <a href=\"/outpost-ca.mobileconfig\" \
+               download>профиль</a>; затем <em>Настройки → Основные → VPN и управление \
+               устройством</em>, чтобы установить его, и <em>Настройки → Основные → Об этом \
+               устройстве → Доверие сертификатам</em>, чтобы включить полное доверие.",
+    note: "Этот центр сертификации может подтверждать только имена и адреса локальных сетей \
+           (например, <code>.local</code>, <code>.lan</code> и частные диапазоны IP); выдать \
+           себя за публичный сайт он не может.",
+};
+
+/// Whether the browser asks for Russian before English (`Accept-Language`, by q-value).
+fn prefers_russian(headers: &HeaderMap) -> bool {
+    let Some(raw) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mut best: Option<(f32, bool)> = None;
+    for part in raw.split(',') {
+        let mut it = part.trim().split(';');
+        let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        let lang = tag.split('-').next().unwrap_or("");
+        if (lang == "ru" || lang == "en") && q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, lang == "ru"));
+        }
+    }
+    best.is_some_and(|(_, ru)| ru)
+}
+
 async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let site = escape(&s.config.site_name);
     let https = https_base(&s, &headers);
@@ -325,67 +472,78 @@ async fn page(State(s): State<AppState>, headers: HeaderMap) -> Response {
         s.pki.fingerprint()
     ));
     let windows = escape(&powershell_line(&http_base, &s.pki.fingerprint()));
+    let t = if prefers_russian(&headers) { &RU } else { &EN };
     let html = format!(
         r#"<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Connect to {site}</title>
+<title>{connect} {site}</title>
 <link rel="stylesheet" href="/onboarding.css">
 <script src="/onboarding.js" defer></script>
 </head>
 <body data-https="{url}">
 <main class="card">
-<h1>Connect to {site}</h1>
-<p>{site} runs on this network only. Your device must trust its certificate authority once;
-after that the secure address opens without warnings and calls work.</p>
-<p class="status" id="status" role="status">Checking whether this device already trusts {site}…</p>
+<h1>{connect} {site}</h1>
+<p>{intro}</p>
+<p class="status" id="status" role="status" data-ok="{ok}" data-waiting="{waiting}">{checking}</p>
 <div class="qr">
-<figure><img src="/onboarding/qr-url.svg" width="160" height="160" alt="QR code of {url}/"><figcaption>Open on a phone</figcaption></figure>
-<figure><img src="/onboarding/qr-ca.svg" width="160" height="160" alt="QR code of the fingerprint"><figcaption>Fingerprint</figcaption></figure>
+<figure><img src="/onboarding/qr-url.svg" width="160" height="160" alt="{qr_url_alt} {url}/"><figcaption>{on_phone}</figcaption></figure>
+<figure><img src="/onboarding/qr-ca.svg" width="160" height="160" alt="{qr_fp_alt}"><figcaption>{fingerprint}</figcaption></figure>
 </div>
 <ol class="steps">
-<li><a class="button" href="/ca.pem" download>Download the certificate</a>
- — also as <a href="/ca.der" download>DER</a> (Windows, Android) or a
- <a href="/outpost-ca.mobileconfig" download>profile for iPhone, iPad and Mac</a></li>
-<li>Check that the fingerprint your device shows is exactly:
+<li><a class="button" href="/ca.pem" download>{download}</a>
+ — {also_as} <a href="/ca.der" download>DER</a> {der_for} <a href="/outpost-ca.mobileconfig" download>{profile_apple}</a></li>
+<li>{check_fp}
 <code class="fingerprint">{fp}</code></li>
-<li>Install it for your system (below), then open
-<a href="{url}/">{url}/</a> — this page moves on by itself once it works.</li>
+<li>{install_then} <a href="{url}/">{url}/</a> — {moves_on}</li>
 </ol>
 <section>
 <h2>Windows</h2>
-<p>Open the downloaded <code>outpost-ca.crt</code>, choose <em>Install Certificate</em>,
-<em>Local Machine</em>, <em>Place all certificates in the following store</em>,
-<em>Trusted Root Certification Authorities</em>. Restart the browser. Or, in PowerShell as
-administrator (it checks the fingerprint first):</p>
+<p>{windows_text}</p>
 <pre><code>{windows}</code></pre>
 <h2>macOS</h2>
-<p>Download the <a href="/outpost-ca.mobileconfig" download>profile</a>, open <em>System Settings →
-Privacy &amp; Security → Profiles</em> and install it; or open <code>outpost-ca.pem</code> in Keychain
-Access, then under <em>Trust</em> set <em>When using this certificate</em> to <em>Always Trust</em>.</p>
+<p>{macos_text}</p>
 <h2>Linux</h2>
-<p>This script checks the fingerprint, then installs the certificate (Debian, Ubuntu, Fedora,
-RHEL):</p>
+<p>{linux_text}</p>
 <pre><code>{linux}</code></pre>
-<p>Firefox and Chromium keep their own lists: import <code>outpost-ca.pem</code> under
-<em>Settings → Certificates → Authorities</em>.</p>
+<p>{browsers_text}</p>
 <h2>Android</h2>
-<p>Open <em>Settings → Security → Encryption &amp; credentials → Install a certificate →
-CA certificate</em> and pick the downloaded DER file.</p>
-<h2>iPhone and iPad</h2>
-<p>Open this page in Safari and download the <a href="/outpost-ca.mobileconfig" download>profile</a>;
-then <em>Settings → General → VPN &amp; Device Management</em> to install it, and <em>Settings →
-General → About → Certificate Trust Settings</em> to switch on full trust.</p>
+<p>{android_text}</p>
+<h2>{ios}</h2>
+<p>{ios_text}</p>
 </section>
-<p class="note">This certificate authority can only vouch for names and addresses on local
-networks (such as <code>.local</code>, <code>.lan</code> and private IP ranges); it cannot
-impersonate any public website.</p>
+<p class="note">{note}</p>
 </main>
 </body>
 </html>
-"#
+"#,
+        lang = t.lang,
+        connect = t.connect,
+        intro = t.intro.replace("{site}", &site),
+        ok = t.ok,
+        waiting = t.waiting,
+        checking = t.checking.replace("{site}", &site),
+        qr_url_alt = t.qr_url_alt,
+        on_phone = t.on_phone,
+        qr_fp_alt = t.qr_fp_alt,
+        fingerprint = t.fingerprint,
+        download = t.download,
+        also_as = t.also_as,
+        der_for = t.der_for,
+        profile_apple = t.profile_apple,
+        check_fp = t.check_fp,
+        install_then = t.install_then,
+        moves_on = t.moves_on,
+        windows_text = t.windows,
+        macos_text = t.macos,
+        linux_text = t.linux,
+        browsers_text = t.browsers,
+        android_text = t.android,
+        ios = t.ios,
+        ios_text = t.ios_text,
+        note = t.note,
     );
     // The page may reach out to this server's own HTTPS origin, to notice when it is trusted.
     let csp = format!(
@@ -433,6 +591,20 @@ mod tests {
         assert_eq!(decode(fp), fp);
         let svg = qr_svg(url).unwrap();
         assert!(svg.contains("<svg") && svg.contains("<path"), "{svg}");
+    }
+
+    #[test]
+    fn the_page_follows_the_browser_language() {
+        let h = |v: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(v).unwrap());
+            m
+        };
+        assert!(prefers_russian(&h("ru-RU,ru;q=0.9,en;q=0.8")));
+        assert!(prefers_russian(&h("de-DE, ru;q=0.5")));
+        assert!(!prefers_russian(&h("en-US,en;q=0.9,ru;q=0.8")));
+        assert!(!prefers_russian(&h("ru;q=0, en")));
+        assert!(!prefers_russian(&HeaderMap::new()));
     }
 
     #[test]

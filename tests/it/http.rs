@@ -39,7 +39,22 @@ async fn plain_http_serves_only_onboarding_and_the_ca_and_redirects_the_rest() {
         for platform in ["Windows", "macOS", "Linux", "Android", "iPhone"] {
             assert!(html.contains(platform), "{platform}");
         }
+        assert!(html.contains("<html lang=\"en\">") && html.contains("Download the certificate"));
     }
+    // A Russian-speaking browser gets the page in Russian, fingerprint and commands the same.
+    let ru = c
+        .get(format!("{}/", app.http_base()))
+        .header("accept-language", "ru-RU,ru;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ru.contains("<html lang=\"ru\">"), "{ru}");
+    assert!(ru.contains("Скачать сертификат") && ru.contains("Подключение к"));
+    assert!(ru.contains(&app.handle.ca_fingerprint));
+    assert!(!ru.contains("Download the certificate"));
     let pem = c
         .get(format!("{}/ca.pem", app.http_base()))
         .send()
