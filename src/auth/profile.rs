@@ -223,40 +223,25 @@ impl Auth {
 
     /// Sets a profile photo from an uploaded image (JPEG, PNG, WebP or GIF; cropped square).
     pub async fn set_photo(&self, actor: &User, target_id: i64, bytes: Vec<u8>) -> Result<User> {
-        let target = self
-            .store
-            .read(move |c| users::user_by_id(c, target_id))
-            .await?;
-        self.may_edit(actor, &target)?;
-        if self.managed_fields(&target).contains(&"photo") {
-            return Err(AuthError::ManagedByDirectory("photo"));
-        }
-        if self.locked_fields(actor).contains(&"photo") {
-            return Err(AuthError::NotEditable("photo"));
-        }
         if bytes.len() > MAX_PHOTO_BYTES {
             return Err(AuthError::BadPhoto(format!(
                 "it is larger than {} MiB",
                 MAX_PHOTO_BYTES >> 20
             )));
         }
-        let avatar = make_avatar(bytes).await?;
-        let entry = self.photo_entry(actor, &target);
-        let user = self
-            .store
-            .write(move |t| {
-                let user = users::set_avatar(t, target_id, Some(&avatar))?;
-                if let Some(e) = entry {
-                    audit::append(t, &e)?;
-                }
-                Ok(user)
-            })
-            .await?;
-        self.announce(&user);
-        Ok(user)
+        self.change_photo(actor, target_id, Some(bytes)).await
     }
 
     pub async fn remove_photo(&self, actor: &User, target_id: i64) -> Result<User> {
+        self.change_photo(actor, target_id, None).await
+    }
+
+    async fn change_photo(
+        &self,
+        actor: &User,
+        target_id: i64,
+        image: Option<Vec<u8>>,
+    ) -> Result<User> {
         let target = self
             .store
             .read(move |c| users::user_by_id(c, target_id))
@@ -268,11 +253,23 @@ impl Auth {
         if self.locked_fields(actor).contains(&"photo") {
             return Err(AuthError::NotEditable("photo"));
         }
-        let entry = self.photo_entry(actor, &target);
+        let avatar = match image {
+            Some(bytes) => Some(make_avatar(bytes).await?),
+            None => None,
+        };
+        // An administrator changing someone else's photo is audited; people's own changes
+        // are not.
+        let entry = (actor.id != target.id).then(|| Entry {
+            actor_id: Some(actor.id),
+            actor: actor.username.clone(),
+            action: "profile-photo-changed",
+            target: target.username.clone(),
+            ..Default::default()
+        });
         let user = self
             .store
             .write(move |t| {
-                let user = users::set_avatar(t, target_id, None)?;
+                let user = users::set_avatar(t, target_id, avatar.as_ref())?;
                 if let Some(e) = entry {
                     audit::append(t, &e)?;
                 }
@@ -288,17 +285,6 @@ impl Auth {
         if let Some(chat) = &self.chat {
             chat.announce_person(user.clone());
         }
-    }
-
-    /// An administrator changing someone else's photo is audited; people's own changes are not.
-    fn photo_entry(&self, actor: &User, target: &User) -> Option<Entry> {
-        (actor.id != target.id).then(|| Entry {
-            actor_id: Some(actor.id),
-            actor: actor.username.clone(),
-            action: "profile-photo-changed",
-            target: target.username.clone(),
-            ..Default::default()
-        })
     }
 }
 

@@ -430,6 +430,27 @@ pub async fn create_channel(app: &TestApp, token: &str, name: &str, private: boo
     r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
 }
 
+/// The signed-in user's id.
+pub async fn id_of(app: &TestApp, token: &str) -> i64 {
+    let me: Value = app
+        .get_with(token, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    me["id"].as_i64().unwrap()
+}
+
+/// Signs in with a password (no second factor).
+pub async fn login(app: &TestApp, name: &str, password: &str) -> reqwest::Response {
+    app.api_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"username": name, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
 pub async fn api(
     app: &TestApp,
     token: &str,

@@ -145,15 +145,6 @@ fn directory_config(c: &mut outpost::config::Config, url: &str) {
     };
 }
 
-async fn login(app: &TestApp, name: &str, password: &str) -> reqwest::Response {
-    app.api_client()
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"username": name, "password": password}))
-        .send()
-        .await
-        .unwrap()
-}
-
 fn ldapmodify(ldif: &str) {
     use std::io::Write;
     let mut child = std::process::Command::new("ldapmodify")

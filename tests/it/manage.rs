@@ -5,25 +5,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-async fn id_of(app: &TestApp, token: &str) -> i64 {
-    app.get_with(token, "/api/v1/me")
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn login(app: &TestApp, name: &str, password: &str) -> reqwest::Response {
-    app.api_client()
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({"username": name, "password": password}))
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_password_reset_link_works_once_and_only_admins_make_one() {
     let app = spawn_app().await;

@@ -6,16 +6,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-async fn id_of(app: &TestApp, token: &str) -> i64 {
-    app.get_with(token, "/api/v1/me")
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
 async fn send(app: &TestApp, token: &str, channel: i64, body: Value) -> reqwest::Response {
     api(
         app,

@@ -8,16 +8,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-async fn id_of(app: &TestApp, token: &str) -> i64 {
-    app.get_with(token, "/api/v1/me")
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
 async fn channel_view(app: &TestApp, token: &str, id: i64) -> Value {
     let list: Value = app
         .get_with(token, "/api/v1/channels")
