@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_upload))
         .routes(routes!(upload_status, append, cancel_upload))
         .routes(routes!(download))
+        .routes(routes!(view))
         .routes(routes!(thumb))
         .routes(routes!(preview))
         .routes(routes!(get_poster, set_poster))
@@ -185,6 +186,60 @@ async fn download(
         "application/octet-stream"
     };
     serve_blob(&path, &f.sha256, mime, disposition, &headers).await
+}
+
+/// A PDF or plain-text file to read in the browser instead of downloading it (other types:
+/// 415 `not-viewable`). Text comes as `text/plain` under a sandbox: nothing in it can run. A PDF
+/// is shown by the browser's own viewer, which renders it in its own process and origin; the
+/// page around it carries a policy that allows no script, so nothing in the file reaches the
+/// app's origin. HTML and SVG are never viewable: they stay downloads.
+#[utoipa::path(get, path = "/api/v1/files/{id}/view", responses((status = 200), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody)))]
+async fn view(
+    State(s): State<AppState>,
+    who: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let f = s.media.readable(who.user.id, &id).await?;
+    let (mime, policy) = match f.mime.as_str() {
+        "text/plain" => (
+            "text/plain; charset=utf-8",
+            "default-src 'none'; frame-ancestors 'self'; sandbox",
+        ),
+        "application/pdf" => (
+            "application/pdf",
+            "default-src 'none'; object-src 'self'; frame-ancestors 'self'",
+        ),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "not-viewable",
+                "only PDF and plain-text files can be read in the browser; download others",
+            ))
+        }
+    };
+    let path = s
+        .media
+        .blob_path(&f.sha256)
+        .ok_or_else(ApiError::not_found)?;
+    let mut resp = serve_blob(
+        &path,
+        &f.sha256,
+        mime,
+        content_disposition("inline", &f.name),
+        &headers,
+    )
+    .await?;
+    resp.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    // Shown in the app's own viewer frame, never framed by another site.
+    resp.headers_mut().insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    Ok(resp)
 }
 
 /// A photo's thumbnail (at most 480 pixels on the long side).

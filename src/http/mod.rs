@@ -224,7 +224,8 @@ async fn security_headers(req: Request, next: Next, hsts: bool) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     if hsts {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

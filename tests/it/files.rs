@@ -1117,3 +1117,68 @@ async fn a_voice_message_keeps_its_waveform_and_duration_and_bad_waveforms_are_r
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn pdf_and_text_files_can_be_read_in_the_browser_and_nothing_else() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let eve = app.invite_user(&admin, "eve", "eve-password-1").await;
+    let ch = create_channel(&app, &admin, "ops", true).await;
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+        .to_vec();
+    let cases: [(&str, Vec<u8>, Option<&str>); 3] = [
+        ("report.pdf", pdf, Some("application/pdf")),
+        (
+            "notes.txt",
+            "Колонна вышла\nConvoy left\n".as_bytes().to_vec(),
+            Some("text/plain; charset=utf-8"),
+        ),
+        (
+            "page.html",
+            b"<!doctype html><script>alert(1)</script>".to_vec(),
+            None,
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let f = upload(&app, &admin, name, &bytes).await;
+        let r = api(
+            &app,
+            &admin,
+            Method::POST,
+            &format!("/api/v1/channels/{ch}/messages"),
+            Some(json!({"attachments": [f["id"]]})),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+        let path = format!("/api/v1/files/{}/view", f["id"].as_str().unwrap());
+        let r = get_bytes(&app, &admin, &path, None).await;
+        match want {
+            Some(mime) => {
+                assert_eq!(r.status(), 200, "{name}");
+                assert_eq!(r.headers()["content-type"], mime);
+                assert!(r.headers()["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("inline"));
+                assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+                assert_eq!(r.headers()["x-frame-options"], "SAMEORIGIN");
+                let csp = r.headers()["content-security-policy"]
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                assert!(
+                    csp.contains("default-src 'none'") && !csp.contains("script-src"),
+                    "{csp}"
+                );
+                assert_eq!(r.bytes().await.unwrap().as_ref(), bytes.as_slice());
+            }
+            None => {
+                assert_eq!(r.status(), 415, "{name} stays a download");
+                assert_eq!(error_code(r).await, "not-viewable");
+            }
+        }
+        // Someone outside the channel reads nothing.
+        assert_eq!(get_bytes(&app, &eve, &path, None).await.status(), 404);
+    }
+    app.stop().await;
+}
