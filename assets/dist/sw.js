@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-7f2575a10267";
+const CACHE = "outpost-81438262ba15";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-zTIbyexH.js",
-  "/assets/style-ErTwJhfx.css"
+  "/assets/index-BH-tT52u.js",
+  "/assets/style-DFYhCpCw.css"
 ];
 
 self.addEventListener('install', (event) => {

@@ -164,6 +164,16 @@ export type TwoFactorPolicy = 'off' | 'admins' | 'everyone';
 /** `GET/PUT /admin/settings`. */
 export interface AdminSettings {
   two_factor_policy: TwoFactorPolicy;
+  /** Days messages are kept in channels without their own setting (0: forever; absent on older servers). */
+  retention_days?: number;
+  /** True while `retention_days` is the configuration file's value. */
+  retention_from_config?: boolean;
+}
+
+/** `PUT /admin/settings`: only the fields given change; `retention_days` null follows the configuration file. */
+export interface AdminSettingsUpdate {
+  two_factor_policy?: TwoFactorPolicy;
+  retention_days?: number | null;
 }
 
 export interface InviteInfo {
@@ -377,7 +387,7 @@ export const api = {
   setUserPhoto: (id: number, image: Blob) => request<User>('PUT', `/users/${seg(String(id))}/photo`, image),
   removeUserPhoto: (id: number) => request<User>('DELETE', `/users/${seg(String(id))}/photo`),
   adminSettings: () => request<AdminSettings>('GET', '/admin/settings'),
-  updateAdminSettings: (body: AdminSettings) => request<AdminSettings>('PUT', '/admin/settings', body),
+  updateAdminSettings: (body: AdminSettingsUpdate) => request<AdminSettings>('PUT', '/admin/settings', body),
   createInvite: (body: { expires_in_hours: number }) =>
     request<CreatedInvite>('POST', '/invites', body),
 
@@ -471,6 +481,12 @@ export interface Message {
   sender_name?: string;
   /** The webhook that posted it, while it still exists. */
   webhook_id?: number;
+  /** The message of this conversation it answers, as that message is now. */
+  quote?: QuoteView;
+  /** Where a forwarded message came from, as it was when forwarded. */
+  forwarded?: ForwardView;
+  /** A thread reply also listed in the channel. */
+  also_in_channel?: boolean;
 }
 
 /** How the UI presents a file: the server decides from the content, not the name. */
@@ -495,6 +511,10 @@ export interface FileView {
   preview_url: string | null;
   /** Video poster frame. */
   poster_url: string | null;
+  /** A recording's loudness over time (0-255 each), for its waveform. */
+  waveform?: number[];
+  /** Recorded as a voice message. */
+  voice?: boolean;
 }
 
 /** An upload in progress (`/api/v1/uploads`). */
@@ -517,6 +537,10 @@ export interface NewUpload {
   width?: number;
   height?: number;
   duration_ms?: number;
+  /** A voice message's loudness over time: at most 128 values of 0-255. */
+  waveform?: number[];
+  /** Recorded as a voice message. */
+  voice?: boolean;
 }
 
 export type Presence = 'online' | 'away' | 'offline';
@@ -593,6 +617,8 @@ export interface ServerInfo {
   version: string;
   ca_fingerprint: string;
   needs_setup: boolean;
+  /** The plain-HTTP port of the onboarding page (`http://HOST:PORT/`); null or absent: off. */
+  http_port?: number | null;
 }
 
 /** `GET /api/v1/admin/status` (administrators). */
@@ -668,7 +694,14 @@ export const chatApi = {
     request<unknown>('POST', `/channels/${id(channelId)}/read`, { seq }),
   postMessage: (
     channelId: number,
-    body: { body: string; client_id?: string; thread_root?: number | null; attachments?: string[] },
+    body: {
+      body: string;
+      client_id?: string;
+      thread_root?: number | null;
+      attachments?: string[];
+      quote_of?: number;
+      also_in_channel?: boolean;
+    },
   ) =>
     request<Message>('POST', `/channels/${id(channelId)}/messages`, body),
   editMessage: (messageId: number, body: string) =>
@@ -696,6 +729,52 @@ export const chatApi = {
   createOutgoingWebhook: (channelId: number, body: { name: string; trigger_words: string[]; url: string }) =>
     request<OutgoingWebhook>('POST', `/channels/${id(channelId)}/outgoing-webhooks`, body),
   deleteOutgoingWebhook: (hookId: number) => request<void>('DELETE', `/outgoing-webhooks/${id(hookId)}`),
+};
+
+// ---- Message actions: quote, forward, saved, edit history ------------------
+
+/** A compact preview of a quoted message, as it is now (`excerpt` empty once deleted). */
+export interface QuoteView {
+  id: number;
+  author_id: number | null;
+  sender_name: string | null;
+  excerpt: string;
+  deleted: boolean;
+  has_files: boolean;
+}
+
+/** The origin of a forwarded message (`message_id` null once the original is gone). */
+export interface ForwardView {
+  message_id: number | null;
+  channel_id: number;
+  author_id: number | null;
+  author_name: string;
+  /** When the original was sent (ms). */
+  created_at: number;
+}
+
+/** `GET /saved`: newest saved first. */
+export interface SavedMessage {
+  message: Message;
+  saved_at: number;
+}
+
+/** `GET /messages/{id}/edits`: an earlier text and when it was replaced (oldest first). */
+export interface EarlierVersion {
+  body: string;
+  replaced_at: number;
+}
+
+export const messagesApi = {
+  /** One message (members of its conversation only; 404 otherwise). */
+  get: (messageId: number) => request<Message>('GET', `/messages/${id(messageId)}`),
+  /** Forwards a message to a conversation; the comment, if any, is posted just before the copy. */
+  forward: (messageId: number, body: { channel_id: number; comment?: string }) =>
+    request<Message>('POST', `/messages/${id(messageId)}/forward`, body),
+  save: (messageId: number) => request<void>('PUT', `/messages/${id(messageId)}/saved`),
+  unsave: (messageId: number) => request<void>('DELETE', `/messages/${id(messageId)}/saved`),
+  saved: () => request<SavedMessage[]>('GET', '/saved'),
+  edits: (messageId: number) => request<EarlierVersion[]>('GET', `/messages/${id(messageId)}/edits`),
 };
 
 // ---- Files ---------------------------------------------------------------
@@ -800,3 +879,57 @@ export const callsApi = {
   /** Ongoing calls in my conversations. */
   list: () => request<Call[]>('GET', '/calls'),
 };
+
+// ---- Administration without a terminal (admin., setup., reset.) -----------
+
+/** `POST /users/{id}/password-reset`: a one-time link, valid for 24 hours. */
+export interface ResetLink {
+  /** `/reset/TOKEN` on this server. */
+  path: string;
+  token: string;
+  /** RFC 3339. */
+  expires_at: string;
+}
+
+/** `GET /password-resets/{token}`: whom a reset link is for. */
+export interface ResetStatus {
+  username: string;
+  display_name: string;
+}
+
+/** `GET /admin/channels`: every public and private channel, archived ones too. */
+export interface AdminChannel extends ChannelInfo {
+  kind: 'public' | 'private';
+  /** How many members. */
+  members: number;
+  owner_ids: number[];
+  /** When the last message was sent (ms); null if never. */
+  last_activity: number | null;
+  /** The channel's own retention in days (0: forever); null follows the site's. */
+  retention_days: number | null;
+}
+
+export const adminApi = {
+  createResetLink: (userId: number) => request<ResetLink>('POST', `/users/${id(userId)}/password-reset`),
+  endSessions: (userId: number) => request<void>('DELETE', `/users/${id(userId)}/sessions`),
+  setAdmin: (userId: number, isAdmin: boolean) =>
+    request<User>('PUT', `/users/${id(userId)}/admin`, { is_admin: isAdmin }),
+  channels: () => request<AdminChannel[]>('GET', '/admin/channels'),
+  removeMember: (channelId: number, userId: number) =>
+    request<void>('DELETE', `/channels/${id(channelId)}/members/${id(userId)}`),
+  setRole: (channelId: number, userId: number, role: 'owner' | 'member') =>
+    request<ChannelInfo>('PUT', `/channels/${id(channelId)}/members/${id(userId)}/role`, { role }),
+  /** Days to keep messages in the channel; null follows the site's setting. */
+  setRetention: (channelId: number, days: number | null) =>
+    request<void>('PUT', `/admin/channels/${id(channelId)}/retention`, { days }),
+  /** Whether a setup link still works (404 `invalid-token` once used or expired). */
+  setupStatus: (token: string) => request<{ valid: boolean }>('GET', `/auth/setup/${seg(token)}`),
+  resetStatus: (token: string) => request<ResetStatus>('GET', `/password-resets/${seg(token)}`),
+  useReset: (token: string, password: string) =>
+    request<void>('POST', `/password-resets/${seg(token)}`, { password }),
+};
+
+/** The address of a QR code image of `text`, drawn by the server (signed-in users; for `<img src>`). */
+export function qrSrc(text: string): string {
+  return `${API_BASE}/qr?text=${encodeURIComponent(text)}`;
+}

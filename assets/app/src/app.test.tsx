@@ -168,23 +168,50 @@ describe('app shell', () => {
 
 describe('setup', () => {
   it('checks that the passwords match before sending', async () => {
-    fakeApi({ 'POST /api/v1/auth/setup': () => json(200, {}) });
+    fakeApi({
+      'GET /api/v1/auth/setup/XYZ': () => json(200, { valid: true }),
+      'POST /api/v1/auth/setup': () => json(200, {}),
+      'POST /api/v1/invites': () => json(200, { token: 'INV', path: '/invite/INV', expires_at: '2030-01-04T10:00:00Z' }),
+      'GET /api/v1/server': () => json(200, { site_name: 'Outpost', version: '1', ca_fingerprint: 'AB', needs_setup: false, http_port: 8080 }),
+      'GET /api/v1/channels': () => json(200, [{ id: 5, kind: 'public', name: 'general', topic: '', archived: false, last_seq: 0, created_at: 0 }]),
+    });
     await open('/setup?token=XYZ');
+    await settle(() => expect(root.querySelector('label')).not.toBeNull());
     await type('User name', 'admin');
     await type('Display name', 'Admin');
     await type('Password', 'one-password');
     await type('Repeat password', 'another');
     await submit();
     expect(root.textContent).toContain('The passwords do not match.');
-    expect(calls).toHaveLength(0);
+    expect(calls.map((c) => c.key)).toEqual(['GET /api/v1/auth/setup/XYZ']);
 
     await type('Repeat password', 'one-password');
     await submit();
-    await settle(() => expect(location.pathname).toBe('/'));
-    expect(calls[0]).toEqual({
+    expect(calls[1]).toEqual({
       key: 'POST /api/v1/auth/setup',
       body: { token: 'XYZ', username: 'admin', display_name: 'Admin', password: 'one-password' },
     });
+    // The invite step: a link to copy with its QR code, and the address for phones with its own.
+    await settle(() => expect(root.querySelector('h1')?.textContent).toBe('Invite your people'));
+    await settle(() => expect(root.querySelectorAll('img.qr-image')).toHaveLength(2));
+    const inviteUrl = `${location.origin}/invite/INV`;
+    const phonesUrl = `http://${location.hostname}:8080/`;
+    expect(screenInput('Invitation link').value).toBe(inviteUrl);
+    expect(screenInput('Address for phones').value).toBe(phonesUrl);
+    const qrs = [...root.querySelectorAll('img.qr-image')].map((i) => i.getAttribute('src'));
+    expect(qrs).toEqual([`/api/v1/qr?text=${encodeURIComponent(inviteUrl)}`, `/api/v1/qr?text=${encodeURIComponent(phonesUrl)}`]);
+    expect(calls.find((c) => c.key === 'POST /api/v1/invites')?.body).toEqual({ expires_in_hours: 72 });
+    // Then into #general.
+    await click('Continue to Outpost');
+    await settle(() => expect(location.pathname).toBe('/c/5'));
+  });
+
+  it('says when the setup link was used or has expired, without a form', async () => {
+    fakeApi({ 'GET /api/v1/auth/setup/OLD': () => apiError(404, 'invalid-token', 'invalid or expired token') });
+    await open('/setup?token=OLD');
+    await settle(() => expect(alerts()).toEqual(['This setup link was already used or has expired.']));
+    expect(root.querySelector('form')).toBeNull();
+    expect(root.querySelector('a[href="/login"]')?.textContent).toBe('Go to sign in');
   });
 });
 
@@ -547,7 +574,8 @@ describe('two-step sign-in in the admin page', () => {
     expect(bobRow.querySelector('.badge-accent')).toBeNull();
     expect(calls.map((c) => c.key)).toContain('DELETE /api/v1/users/2/two-factor');
 
-    // The policy: three choices; requiring it of administrators asks first (alice has none).
+    // The policy (in Settings): three choices; requiring it of administrators asks first (alice has none).
+    await act(() => root.querySelector<HTMLAnchorElement>('.admin-tabs a[href="/admin/settings"]')!.click());
     await settle(() => expect(root.querySelectorAll('input[name="two_factor_policy"]')).toHaveLength(3));
     const radios = [...root.querySelectorAll<HTMLInputElement>('input[name="two_factor_policy"]')];
     expect(radios.map((r) => r.value)).toEqual(['off', 'admins', 'everyone']);

@@ -3,6 +3,7 @@ import { useRoute } from './router';
 import { useLocale } from './useLocale';
 import { InviteView } from './views/InviteView';
 import { LoginView } from './views/LoginView';
+import { ResetPasswordView } from './views/ResetPasswordView';
 import { SetupView } from './views/SetupView';
 import { Shell } from './views/Shell';
 
@@ -17,10 +18,13 @@ export function App() {
       page = <LoginView next={route.next} />;
       break;
     case 'setup':
-      page = <SetupView token={route.token} />;
+      page = <SetupView key={route.token} token={route.token} />;
       break;
     case 'invite':
       page = <InviteView key={route.token} token={route.token} />;
+      break;
+    case 'reset':
+      page = <ResetPasswordView key={route.token} token={route.token} />;
       break;
     default:
       page = <Shell route={route} />;

@@ -6,6 +6,8 @@ import './styles/layout.css';
 import './styles/components.css';
 import './styles/chat.css';
 import './styles/calls.css';
+import './styles/messages.css';
+import './styles/admin.css';
 
 setLocale(getLocale());
 

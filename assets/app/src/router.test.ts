@@ -9,6 +9,8 @@ describe('parseRoute', () => {
     expect(parseRoute('/setup', '')).toEqual({ name: 'setup', token: '' });
     expect(parseRoute('/invite/abc123', '')).toEqual({ name: 'invite', token: 'abc123' });
     expect(parseRoute('/invite/a%20b', '')).toEqual({ name: 'invite', token: 'a b' });
+    expect(parseRoute('/reset/tok_en-1', '')).toEqual({ name: 'reset', token: 'tok_en-1' });
+    expect(isPublicRoute(parseRoute('/reset/x', ''))).toBe(true);
   });
 
   it('parses the app pages', () => {
@@ -16,7 +18,10 @@ describe('parseRoute', () => {
     expect(parseRoute('', '')).toEqual({ name: 'home' });
     expect(parseRoute('/profile', '')).toEqual({ name: 'profile' });
     expect(parseRoute('/people', '')).toEqual({ name: 'people' });
-    expect(parseRoute('/admin', '?tab=users')).toEqual({ name: 'admin' });
+    expect(parseRoute('/admin', '?tab=users')).toEqual({ name: 'admin', tab: 'users' });
+    expect(parseRoute('/admin/channels', '')).toEqual({ name: 'admin', tab: 'channels' });
+    expect(parseRoute('/admin/audit/', '')).toEqual({ name: 'admin', tab: 'audit' });
+    expect(parseRoute('/admin/nope', '').name).toBe('notFound');
   });
 
   it('ignores one trailing slash', () => {
@@ -56,6 +61,7 @@ describe('safeNext', () => {
     expect(safeNext('/login?next=/login')).toBeNull();
     expect(safeNext('/invite/abc')).toBeNull();
     expect(safeNext('/setup?token=x')).toBeNull();
+    expect(safeNext('/reset/abc')).toBeNull();
   });
 });
 

@@ -6,22 +6,28 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
+/** The sections of the administration page: `/admin` (users), `/admin/channels`, … */
+export const ADMIN_TABS = ['users', 'channels', 'settings', 'server', 'audit'] as const;
+export type AdminTab = (typeof ADMIN_TABS)[number];
+
 export type Route =
   | { name: 'setup'; token: string }
+  | { name: 'reset'; token: string }
   | { name: 'login'; next: string | null }
   | { name: 'invite'; token: string }
   | { name: 'home' }
   | { name: 'profile' }
   | { name: 'people' }
-  | { name: 'admin' }
-  | { name: 'channel'; id: number; seq: number | null }
+  | { name: 'admin'; tab: AdminTab }
+  /** `seq`: one message shown in context (`?m=SEQ`); `thread`: the thread it is a reply in (`&t=ROOT`). */
+  | { name: 'channel'; id: number; seq: number | null; thread?: number | null }
   | { name: 'notFound'; path: string };
 
 /** Routes rendered without a signed-in user. Everything else lives in the app shell. */
-export type PublicRoute = Extract<Route, { name: 'setup' | 'login' | 'invite' }>;
+export type PublicRoute = Extract<Route, { name: 'setup' | 'login' | 'invite' | 'reset' }>;
 
 export function isPublicRoute(route: Route): route is PublicRoute {
-  return route.name === 'setup' || route.name === 'login' || route.name === 'invite';
+  return route.name === 'setup' || route.name === 'login' || route.name === 'invite' || route.name === 'reset';
 }
 
 function decodeSegment(segment: string): string | null {
@@ -67,17 +73,27 @@ export function parseRoute(pathname: string, search: string): Route {
     case '/people':
       return { name: 'people' };
     case '/admin':
-      return { name: 'admin' };
+      return { name: 'admin', tab: 'users' };
+  }
+
+  if (parts.length === 2 && parts[0] === 'admin' && (ADMIN_TABS as readonly string[]).includes(parts[1] ?? '')) {
+    return { name: 'admin', tab: parts[1] as AdminTab };
   }
 
   if (parts.length === 2 && parts[0] === 'c' && /^[1-9]\d{0,15}$/.test(parts[1] ?? '')) {
     const seqText = params.get('m');
     const seq = seqText && /^\d{1,16}$/.test(seqText) ? Number(seqText) : null;
-    return { name: 'channel', id: Number(parts[1]), seq };
+    const threadText = params.get('t');
+    const thread = seq !== null && threadText && /^[1-9]\d{0,15}$/.test(threadText) ? Number(threadText) : null;
+    return thread !== null ? { name: 'channel', id: Number(parts[1]), seq, thread } : { name: 'channel', id: Number(parts[1]), seq };
   }
   if (parts.length === 2 && parts[0] === 'invite' && parts[1]) {
     const token = decodeSegment(parts[1]);
     if (token) return { name: 'invite', token };
+  }
+  if (parts.length === 2 && parts[0] === 'reset' && parts[1]) {
+    const token = decodeSegment(parts[1]);
+    if (token) return { name: 'reset', token };
   }
   return { name: 'notFound', path: pathname };
 }
@@ -121,6 +137,11 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   else history.pushState(null, '', to);
   window.scrollTo(0, 0);
   notify();
+}
+
+/** The path of a section of the administration page. */
+export function adminPath(tab: AdminTab): string {
+  return tab === 'users' ? '/admin' : `/admin/${tab}`;
 }
 
 /** The path of a channel, optionally pointing at one message (`?m=SEQ`). */

@@ -8,6 +8,7 @@ import {
   ApiError,
   api,
   chatApi,
+  messagesApi,
   type Channel,
   type ChannelInfo,
   type FileView,
@@ -16,6 +17,7 @@ import {
   type Person,
   type Preferences,
   type Presence,
+  type QuoteView,
   type Receipt,
   type User,
 } from '../api';
@@ -31,13 +33,14 @@ import {
   ResumePosition,
   type KeyValueStore,
 } from './logic';
-import { messageSummary } from './files';
+import { conversationKey, messageSummary } from './files';
+import { refreshQuotes } from './messages';
 import { plainText } from './markdown';
 import { mentionsMe, shouldNotify } from './notify';
 import { isPermanentError, Outbox, type OutboxItem } from './outbox';
 import { applyReceipt } from './receipts';
 import { Store } from './store';
-import { Uploads } from './uploads';
+import { Uploads, type UploadMeta } from './uploads';
 
 export type Connection = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -82,6 +85,16 @@ export interface ChatState {
   preferences: Preferences | null;
   /** How far the others have read, for the direct conversations opened (read receipts). */
   receipts: ReadonlyMap<number, readonly Receipt[]>;
+  /** Ids of the messages this user saved (null until loaded). */
+  saved: ReadonlySet<number> | null;
+}
+
+/** How a message is sent besides its text and files. */
+export interface SendOptions {
+  /** The message of the same conversation it answers. */
+  quote?: QuoteView | null;
+  /** A thread reply also listed in the channel. */
+  alsoInChannel?: boolean;
 }
 
 export const PAGE = 50;
@@ -161,7 +174,10 @@ export class ChatClient {
       notifications: typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
       preferences: null,
       receipts: new Map(),
+      saved: null,
     });
+    // A recorded voice message is sent by itself as soon as its upload is complete.
+    this.uploads.store.subscribe(() => this.sendFinishedVoice());
     this.outbox.subscribe(() => this.store.set({ outbox: this.outbox.all() }));
     // Who is on screen changes with the channels, the open channel and its history.
     let last: [unknown, unknown] = [null, null];
@@ -419,6 +435,7 @@ export class ChatClient {
       (prefs) => this.setPreferences(prefs),
       () => {},
     );
+    void this.loadSaved();
     try {
       const [channels, people] = await Promise.all([chatApi.channels(), chatApi.people()]);
       const histories = resync ? new Map<number, History>() : this.state.histories;
@@ -625,7 +642,8 @@ export class ChatClient {
         threads.set(m.thread_root, { ...thread, items: mergeMessages(thread.items, [m]) });
         this.store.set({ threads });
       }
-      return;
+      // A reply also sent to the channel is listed there too.
+      if (!m.also_in_channel) return;
     }
     const h = this.state.histories.get(m.channel_id);
     if (!h || h.loading === 'initial') return;
@@ -642,16 +660,26 @@ export class ChatClient {
   private onMessageUpdated(m: Message): void {
     const h = this.state.histories.get(m.channel_id);
     const patch: Partial<ChatState> = {};
-    if (h && h.items.some((x) => x.id === m.id)) {
-      const histories = new Map(this.state.histories);
-      histories.set(m.channel_id, { ...h, items: h.items.map((x) => (x.id === m.id ? m : x)) });
-      patch.histories = histories;
+    // The message itself, and wherever it is quoted (a deleted message shows as deleted there).
+    const apply = (items: readonly Message[]): readonly Message[] =>
+      refreshQuotes(
+        items.some((x) => x.id === m.id) ? items.map((x) => (x.id === m.id ? m : x)) : items,
+        m,
+      );
+    if (h) {
+      const items = apply(h.items);
+      if (items !== h.items) {
+        const histories = new Map(this.state.histories);
+        histories.set(m.channel_id, { ...h, items: items as Message[] });
+        patch.histories = histories;
+      }
     }
     let threads: Map<number, Thread> | null = null;
     for (const [root, t] of this.state.threads) {
-      if (t.items.some((x) => x.id === m.id)) {
+      const items = apply(t.items);
+      if (items !== t.items) {
         threads ??= new Map(this.state.threads);
-        threads.set(root, { ...t, items: t.items.map((x) => (x.id === m.id ? m : x)) });
+        threads.set(root, { ...t, items: items as Message[] });
       }
     }
     if (threads) patch.threads = threads;
@@ -736,8 +764,21 @@ export class ChatClient {
    * Queues a message and sends it as soon as the connection allows. `files`
    * are finished uploads (the composer waits for them before sending).
    */
-  send(channelId: number, body: string, threadRoot: number | null = null, files: readonly FileView[] = []): OutboxItem {
-    const item = this.outbox.add({ channel_id: channelId, body, thread_root: threadRoot, files });
+  send(
+    channelId: number,
+    body: string,
+    threadRoot: number | null = null,
+    files: readonly FileView[] = [],
+    options: SendOptions = {},
+  ): OutboxItem {
+    const item = this.outbox.add({
+      channel_id: channelId,
+      body,
+      thread_root: threadRoot,
+      files,
+      quote: options.quote ?? null,
+      also_in_channel: options.alsoInChannel === true,
+    });
     // The next keystroke starts a new "typing" (the others cleared it on this message).
     this.typingSent.delete(`${channelId}:${threadRoot ?? ''}`);
     this.flushOutbox();
@@ -768,6 +809,8 @@ export class ChatClient {
       };
       if (item.thread_root !== null) frame.thread_root = item.thread_root;
       if (item.attachments?.length) frame.attachments = item.attachments;
+      if (item.quote_of !== undefined) frame.quote_of = item.quote_of;
+      if (item.also_in_channel && item.thread_root !== null) frame.also_in_channel = true;
       this.request(frame).then(
         (ack) => {
           const m = ack.message as Message | undefined;
@@ -959,6 +1002,69 @@ export class ChatClient {
 
   setPeople(list: Person[]): void {
     this.store.set({ people: new Map(list.map((p) => [p.id, p])) });
+  }
+
+  // ---- saved messages, voice messages -------------------------------------
+
+  /** Loads which messages this user saved (for the menu's Save / Remove from saved). */
+  async loadSaved(): Promise<void> {
+    try {
+      const list = await messagesApi.saved();
+      this.store.set({ saved: new Set(list.map((x) => x.message.id)) });
+    } catch {
+      // Shown as not saved; the saved list says why when opened.
+    }
+  }
+
+  /** Saves a message or takes it off the saved list. */
+  async setSaved(messageId: number, saved: boolean): Promise<void> {
+    if (saved) await messagesApi.save(messageId);
+    else await messagesApi.unsave(messageId);
+    const next = new Set(this.state.saved ?? []);
+    if (saved) next.add(messageId);
+    else next.delete(messageId);
+    this.store.set({ saved: next });
+  }
+
+  /** Voice recordings uploading, by upload key: where they go once uploaded. */
+  private voiceSends = new Map<string, { channelId: number; threadRoot: number | null; options: SendOptions }>();
+
+  /**
+   * Uploads a recorded voice message like any file (resuming after a dropped connection,
+   * the recording kept until it is complete) and sends it as a message of its own as soon as
+   * it is uploaded. Returns the upload's key.
+   */
+  sendVoice(
+    channelId: number,
+    threadRoot: number | null,
+    recording: { blob: Blob; name: string; mime: string; duration_ms: number; waveform: number[] },
+    options: SendOptions = {},
+  ): string | null {
+    const file =
+      typeof File !== 'undefined'
+        ? new File([recording.blob], recording.name, { type: recording.mime })
+        : Object.assign(recording.blob, { name: recording.name, lastModified: Date.now() });
+    const meta: UploadMeta = { voice: true, duration_ms: recording.duration_ms, waveform: recording.waveform };
+    const [key] = this.uploads.add(conversationKey(channelId, threadRoot), [file as File], meta);
+    if (!key) return null;
+    this.voiceSends.set(key, { channelId, threadRoot, options });
+    return key;
+  }
+
+  private sendFinishedVoice(): void {
+    if (!this.voiceSends.size) return;
+    const items = this.uploads.items;
+    for (const [key, target] of [...this.voiceSends]) {
+      const u = items.find((x) => x.key === key);
+      if (!u) {
+        this.voiceSends.delete(key); // cancelled
+        continue;
+      }
+      if (u.state !== 'done') continue;
+      this.voiceSends.delete(key);
+      const file = this.uploads.takeOne(key);
+      if (file) this.send(target.channelId, '', target.threadRoot, [file], target.options);
+    }
   }
 
   // ---- preferences, per-conversation notifications, read receipts -------

@@ -172,7 +172,7 @@ export function attentionTotal(
  */
 export function countIncoming(
   channel: Channel,
-  message: Pick<Message, 'seq' | 'author_id' | 'thread_root'>,
+  message: Pick<Message, 'seq' | 'author_id' | 'thread_root' | 'also_in_channel'>,
   me: number,
   mentionsMe: boolean,
 ): Channel {
@@ -184,9 +184,10 @@ export function countIncoming(
     next.unread = 0;
     next.mentions = 0;
   } else if (message.seq > channel.last_read_seq) {
-    // Like the server's counts: unread = top-level messages (thread replies
-    // share the channel's sequence but are not counted), mentions = any.
-    if (message.thread_root === null) next.unread = channel.unread + 1;
+    // Like the server's counts: unread = messages listed in the channel (thread replies
+    // share the channel's sequence but are not counted unless also sent to the channel),
+    // mentions = any.
+    if (message.thread_root === null || message.also_in_channel) next.unread = channel.unread + 1;
     if (mentionsMe) next.mentions = channel.mentions + 1;
   }
   return next;

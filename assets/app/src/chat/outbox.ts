@@ -5,7 +5,7 @@
 // first. Resending after a reconnect reuses the client id, so the server
 // stores it at most once.
 
-import type { FileView, Message } from '../api';
+import type { FileView, Message, QuoteView } from '../api';
 import type { KeyValueStore } from './logic';
 
 export type OutboxState = 'pending' | 'sending' | 'failed';
@@ -19,6 +19,12 @@ export interface OutboxItem {
   attachments?: string[];
   /** Those files, to show the message while it waits. */
   files?: FileView[];
+  /** The message of the same conversation it answers. */
+  quote_of?: number;
+  /** That message's preview, to show while this one waits. */
+  quote?: QuoteView;
+  /** A thread reply also listed in the channel. */
+  also_in_channel?: boolean;
   created_at: number;
   state: OutboxState;
   /** Why sending failed (server error code), for `failed` items. */
@@ -65,7 +71,9 @@ function isItem(value: unknown): value is OutboxItem {
     typeof v.created_at === 'number' &&
     (v.attachments === undefined ||
       (Array.isArray(v.attachments) && v.attachments.every((a) => typeof a === 'string'))) &&
-    (v.files === undefined || Array.isArray(v.files))
+    (v.files === undefined || Array.isArray(v.files)) &&
+    (v.quote_of === undefined || typeof v.quote_of === 'number') &&
+    (v.also_in_channel === undefined || typeof v.also_in_channel === 'boolean')
   );
 }
 
@@ -133,7 +141,14 @@ export class Outbox {
 
   /** Queues a new message and returns it (state `pending`). */
   add(
-    message: { channel_id: number; body: string; thread_root?: number | null; files?: readonly FileView[] },
+    message: {
+      channel_id: number;
+      body: string;
+      thread_root?: number | null;
+      files?: readonly FileView[];
+      quote?: QuoteView | null;
+      also_in_channel?: boolean;
+    },
     clientId: string = newClientId(),
     now: number = Date.now(),
   ): OutboxItem {
@@ -149,6 +164,11 @@ export class Outbox {
       item.attachments = message.files.map((f) => f.id);
       item.files = [...message.files];
     }
+    if (message.quote) {
+      item.quote_of = message.quote.id;
+      item.quote = message.quote;
+    }
+    if (message.also_in_channel && item.thread_root !== null) item.also_in_channel = true;
     this.items = [...this.items, item];
     this.save();
     return item;

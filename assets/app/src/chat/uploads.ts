@@ -48,6 +48,17 @@ export interface PendingUpload {
   file: FileView | null;
   /** An object URL of a local image, for the tray's thumbnail. */
   preview: string | null;
+  /** A recorded voice message: sent on its own once uploaded, never taken with the typed message. */
+  voice?: boolean;
+}
+
+/** What the uploader tells the server about a file besides its name, size and type. */
+export interface UploadMeta {
+  /** A voice message's length (ms). */
+  duration_ms?: number;
+  /** A voice message's loudness over time: at most 128 values of 0-255. */
+  waveform?: number[];
+  voice?: boolean;
 }
 
 export interface UploadsState {
@@ -156,6 +167,7 @@ interface Job {
   video: VideoInfo | null | undefined;
   controller: AbortController;
   running: boolean;
+  meta: UploadMeta | null;
 }
 
 let nextKey = 0;
@@ -193,8 +205,11 @@ export class Uploads {
    * MAX_ATTACHMENTS files fit in a tray; the rest are refused (and the tray
    * says so). Returns the keys of the files taken.
    */
-  add(conversation: string, files: readonly File[]): string[] {
-    const room = Math.max(0, MAX_ATTACHMENTS - this.forConversation(conversation).length);
+  add(conversation: string, files: readonly File[], meta: UploadMeta | null = null): string[] {
+    // A voice message goes on its own: it takes no room in the tray of the typed message.
+    const room = meta?.voice
+      ? files.length
+      : Math.max(0, MAX_ATTACHMENTS - this.forConversation(conversation).filter((u) => !u.voice).length);
     const taken = files.slice(0, room);
     const refused = files.length > taken.length;
     const added: PendingUpload[] = taken.map((file) => {
@@ -207,6 +222,7 @@ export class Uploads {
         video: file.type.startsWith('video/') ? undefined : null,
         controller: new AbortController(),
         running: false,
+        meta,
       });
       return {
         key,
@@ -219,6 +235,7 @@ export class Uploads {
         error: null,
         file: null,
         preview: this.opts.objectUrls && isPreviewableImage(file) ? this.opts.objectUrls.create(file) : null,
+        ...(meta?.voice ? { voice: true } : {}),
       };
     });
     this.watchUnload(true);
@@ -259,11 +276,20 @@ export class Uploads {
    * were added) and removes them from the tray. Failed files stay.
    */
   take(conversation: string): FileView[] {
-    const done = this.forConversation(conversation).filter((u) => u.state === 'done' && u.file);
+    const done = this.forConversation(conversation).filter((u) => u.state === 'done' && u.file && !u.voice);
     for (const u of done) this.jobs.delete(u.key);
     this.remove(done.map((u) => u.key));
     this.store.set((s) => ({ full: s.full.filter((c) => c !== conversation) }));
     return done.map((u) => u.file!);
+  }
+
+  /** Takes one finished file (a voice message, sent on its own) and removes it from the tray. */
+  takeOne(key: string): FileView | null {
+    const u = this.get(key);
+    if (!u || u.state !== 'done' || !u.file) return null;
+    this.jobs.delete(key);
+    this.remove([key]);
+    return u.file;
   }
 
   /** Stops everything (signing out). `remote`: also tell the server to drop unfinished uploads. */
@@ -419,6 +445,12 @@ export class Uploads {
       body.width = job.video.width;
       body.height = job.video.height;
       if (job.video.duration_ms !== null) body.duration_ms = job.video.duration_ms;
+    }
+    const meta = job.meta;
+    if (meta) {
+      if (meta.duration_ms !== undefined) body.duration_ms = Math.max(0, Math.round(meta.duration_ms));
+      if (meta.waveform?.length) body.waveform = meta.waveform.slice(0, 128).map((v) => Math.max(0, Math.min(255, Math.round(v))));
+      if (meta.voice) body.voice = true;
     }
     return body;
   }

@@ -5,43 +5,86 @@ import {
   chatApi,
   inviteLink,
   type AdminStatus,
-  type AuditEntry,
-  type ChannelInfo,
   type CreatedInvite,
   type ServerInfo,
   type TwoFactorPolicy,
-  type User,
 } from '../api';
 import { formatBytes, formatDuration } from '../format';
 import { useChat } from '../chat/client';
 import { useStore } from '../chat/store';
 import { Alert } from '../components/Alert';
-import { BotTag } from '../components/BotTag';
 import { Button } from '../components/Button';
 import { CopyField } from '../components/CopyField';
+import { Link } from '../components/Link';
 import { Loading } from '../components/Loading';
 import { PageHeading } from '../components/PageHeading';
 import { describeError } from '../errors';
 import { formatDateTime, getLocale, t, type MessageKey } from '../i18n';
+import { ADMIN_TABS, adminPath, type AdminTab } from '../router';
 import { redirectIfSignedOut, useSession } from '../session';
 import { policyApplies } from '../twoFactor';
 import { BotsCard } from './BotsCard';
-import { Avatar } from './chat/Avatar';
+import { AuditCard } from './admin/AuditCard';
+import { ChannelsCard } from './admin/ChannelsCard';
+import { SiteRetentionCard } from './admin/SiteRetentionCard';
+import { UsersCard } from './admin/UsersCard';
 
-export function AdminView() {
+const TAB_LABELS = {
+  users: 'admin.tab.users',
+  channels: 'admin.tab.channels',
+  settings: 'admin.tab.settings',
+  server: 'admin.tab.server',
+  audit: 'admin.tab.audit',
+} as const satisfies Record<AdminTab, MessageKey>;
+
+/** The administration page: users, channels, settings, the server, the audit log (`/admin/…`). */
+export function AdminView({ tab = 'users' }: { tab?: AdminTab }) {
   // Bots are user accounts too: a change in either card reloads both lists.
   const [accounts, setAccounts] = useState(0);
   const changed = () => setAccounts((n) => n + 1);
+  // Another section starts at its top (the main area, not the window, scrolls).
+  useEffect(() => {
+    document.getElementById('main')?.scrollTo?.(0, 0);
+  }, [tab]);
+  let content;
+  switch (tab) {
+    case 'channels':
+      content = <ChannelsCard />;
+      break;
+    case 'settings':
+      content = (
+        <>
+          <TwoFactorPolicyCard />
+          <SiteRetentionCard />
+        </>
+      );
+      break;
+    case 'server':
+      content = <ServerCard />;
+      break;
+    case 'audit':
+      content = <AuditCard />;
+      break;
+    default:
+      content = (
+        <>
+          <InviteCard />
+          <UsersCard version={accounts} onChanged={changed} />
+          <BotsCard version={accounts} onChanged={changed} />
+        </>
+      );
+  }
   return (
-    <div class="page">
-      <PageHeading title={t('admin.title')} />
-      <InviteCard />
-      <UsersCard version={accounts} onChanged={changed} />
-      <BotsCard version={accounts} onChanged={changed} />
-      <TwoFactorPolicyCard />
-      <ChannelsCard />
-      <ServerCard />
-      <AuditCard />
+    <div class="page page-admin">
+      <PageHeading title={t('admin.title')} docTitle={`${t(TAB_LABELS[tab])} · ${t('admin.title')}`} />
+      <nav class="admin-tabs" aria-label={t('admin.tabs')}>
+        {ADMIN_TABS.map((name) => (
+          <Link key={name} href={adminPath(name)} class="admin-tab" current={name === tab}>
+            {t(TAB_LABELS[name])}
+          </Link>
+        ))}
+      </nav>
+      {content}
     </div>
   );
 }
@@ -114,191 +157,6 @@ function InviteCard() {
           <p class="card-meta">{t('admin.invite.expires', { date: formatDateTime(invite.expires_at) })}</p>
         </div>
       )}
-    </section>
-  );
-}
-
-function UsersCard({ version, onChanged }: { version: number; onChanged: () => void }) {
-  const { user: me } = useSession();
-  const [users, setUsers] = useState<User[] | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [attempt, setAttempt] = useState(0);
-  const [busyId, setBusyId] = useState<number | null>(null);
-  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    setLoadError(null);
-    api.users().then(
-      (list) => {
-        if (!cancelled) setUsers(list);
-      },
-      (err) => {
-        if (cancelled || redirectIfSignedOut(err)) return;
-        setLoadError(describeError(err));
-      },
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [attempt, version]);
-
-  async function setDisabled(user: User, disabled: boolean) {
-    const confirmKey = user.is_bot ? 'bots.confirmDisable' : 'admin.users.confirmDisable';
-    if (disabled && !window.confirm(t(confirmKey, { username: user.username }))) {
-      return;
-    }
-    setBusyId(user.id);
-    setResult(null);
-    try {
-      await (disabled ? api.disableUser(user.id) : api.enableUser(user.id));
-      setUsers((list) => (list ?? []).map((u) => (u.id === user.id ? { ...u, disabled } : u)));
-      const done = user.is_bot
-        ? disabled
-          ? 'bots.disabledDone'
-          : 'bots.enabledDone'
-        : disabled
-          ? 'admin.users.disabledDone'
-          : 'admin.users.enabledDone';
-      setResult({ ok: true, text: t(done, { username: user.username }) });
-      if (user.is_bot) onChanged();
-    } catch (err) {
-      if (redirectIfSignedOut(err)) return;
-      setResult({ ok: false, text: describeError(err) });
-    }
-    setBusyId(null);
-  }
-
-  async function resetTwoFactor(user: User) {
-    if (!window.confirm(t('admin.users.confirmResetTwoFactor', { username: user.username }))) return;
-    setBusyId(user.id);
-    setResult(null);
-    try {
-      await api.resetTwoFactor(user.id);
-      setUsers((list) => (list ?? []).map((u) => (u.id === user.id ? { ...u, two_factor: false } : u)));
-      setResult({ ok: true, text: t('admin.users.resetTwoFactorDone', { username: user.username }) });
-    } catch (err) {
-      if (redirectIfSignedOut(err)) return;
-      setResult({ ok: false, text: describeError(err) });
-    }
-    setBusyId(null);
-  }
-
-  let body;
-  if (loadError) {
-    body = (
-      <>
-        <Alert>{loadError}</Alert>
-        <Button variant="secondary" onClick={() => setAttempt((n) => n + 1)}>
-          {t('common.retry')}
-        </Button>
-      </>
-    );
-  } else if (!users) {
-    body = <Loading />;
-  } else if (users.length === 0) {
-    body = <p class="muted">{t('admin.users.empty')}</p>;
-  } else {
-    body = (
-      <div class="table-wrap">
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">{t('admin.users.username')}</th>
-              <th scope="col">{t('admin.users.displayName')}</th>
-              <th scope="col">{t('admin.users.role')}</th>
-              <th scope="col">{t('admin.users.status')}</th>
-              <th scope="col">{t('admin.users.created')}</th>
-              <th scope="col">
-                <span class="visually-hidden">{t('admin.users.actions')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.map((u) => (
-              <tr key={u.id} class={u.disabled ? 'row-disabled' : undefined}>
-                <th scope="row" class="mono">
-                  <span class="user-cell">
-                    <Avatar id={u.id} name={u.display_name || u.username} size="s" photo={u.photo_url} />
-                    <span>
-                      {u.username}
-                      {u.is_bot && <> <BotTag kind="bot" /></>}
-                      {u.id === me.id && <span class="muted"> ({t('admin.users.you')})</span>}
-                    </span>
-                  </span>
-                </th>
-                <td>{u.display_name}</td>
-                <td>{u.is_admin ? t('admin.users.admin') : t('admin.users.member')}</td>
-                <td>
-                  <span class="badges">
-                    <span class={u.disabled ? 'badge badge-danger' : 'badge badge-ok'}>
-                      {u.disabled ? t('admin.users.disabled') : t('admin.users.active')}
-                    </span>
-                    {u.two_factor && (
-                      <span class="badge badge-accent" title={t('admin.users.twoFactorTitle')}>
-                        {t('admin.users.twoFactor')}
-                      </span>
-                    )}
-                    {u.from_directory && (
-                      <span class="badge badge-directory" title={t('admin.users.directoryTitle')}>
-                        {t('admin.users.directory')}
-                      </span>
-                    )}
-                  </span>
-                </td>
-                <td class="nowrap">{formatDateTime(u.created_at)}</td>
-                <td class="cell-actions">
-                  {u.id !== me.id && u.two_factor && (
-                    <>
-                      <Button
-                        variant="secondary"
-                        size="small"
-                        busy={busyId === u.id}
-                        label={t('admin.users.resetTwoFactorLabel', { username: u.username })}
-                        onClick={() => void resetTwoFactor(u)}
-                      >
-                        {t('admin.users.resetTwoFactor')}
-                      </Button>{' '}
-                    </>
-                  )}
-                  {u.id !== me.id &&
-                    (u.disabled ? (
-                      <Button
-                        variant="secondary"
-                        size="small"
-                        busy={busyId === u.id}
-                        label={t('admin.users.enableLabel', { username: u.username })}
-                        onClick={() => setDisabled(u, false)}
-                      >
-                        {t('admin.users.enable')}
-                      </Button>
-                    ) : (
-                      <Button
-                        variant="danger"
-                        size="small"
-                        busy={busyId === u.id}
-                        label={t('admin.users.disableLabel', { username: u.username })}
-                        onClick={() => setDisabled(u, true)}
-                      >
-                        {t('admin.users.disable')}
-                      </Button>
-                    ))}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    );
-  }
-
-  return (
-    <section class="card" aria-labelledby="admin-users">
-      <h2 id="admin-users" class="card-title">
-        {t('admin.users.title')}
-      </h2>
-      {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
-      {body}
     </section>
   );
 }
@@ -416,149 +274,6 @@ function TwoFactorPolicyCard() {
   );
 }
 
-interface AdminChannel extends ChannelInfo {
-  member_count: number | null;
-}
-
-/**
- * Channels an administrator can manage. The API has no admin-wide channel
- * list yet, so this shows the public channels (browse) plus the private
- * channels the admin belongs to.
- */
-function ChannelsCard() {
-  const client = useChat();
-  const mine = useStore(client.store, (s) => s.channels);
-  const [list, setList] = useState<AdminChannel[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
-  const [busyId, setBusyId] = useState<number | null>(null);
-  const [attempt, setAttempt] = useState(0);
-
-  useEffect(() => {
-    let cancelled = false;
-    chatApi.browse().then(
-      (browse) => {
-        if (cancelled) return;
-        const byId = new Map<number, AdminChannel>();
-        for (const c of browse) byId.set(c.id, { ...c, member_count: c.member_count });
-        for (const c of mine.values()) {
-          if (c.kind === 'private' && !byId.has(c.id)) byId.set(c.id, { ...c, member_count: null });
-        }
-        setList([...byId.values()].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')));
-      },
-      (err) => {
-        if (cancelled || redirectIfSignedOut(err)) return;
-        setError(describeError(err));
-      },
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [attempt]);
-
-  async function update(c: AdminChannel, patch: { name?: string; archived?: boolean }) {
-    setBusyId(c.id);
-    setResult(null);
-    try {
-      const info = await chatApi.updateChannel(c.id, patch);
-      setList((l) => (l ?? []).map((x) => (x.id === c.id ? { ...x, ...info } : x)));
-      setResult({ ok: true, text: t('admin.channels.saved') });
-    } catch (err) {
-      if (redirectIfSignedOut(err)) return;
-      setResult({ ok: false, text: describeError(err) });
-    }
-    setBusyId(null);
-  }
-
-  let body;
-  if (error) {
-    body = (
-      <>
-        <Alert>{error}</Alert>
-        <Button variant="secondary" onClick={() => setAttempt((n) => n + 1)}>
-          {t('common.retry')}
-        </Button>
-      </>
-    );
-  } else if (!list) {
-    body = <Loading />;
-  } else if (!list.length) {
-    body = <p class="muted">{t('admin.channels.empty')}</p>;
-  } else {
-    body = (
-      <div class="table-wrap">
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">{t('admin.channels.name')}</th>
-              <th scope="col">{t('admin.channels.kind')}</th>
-              <th scope="col">{t('admin.channels.members')}</th>
-              <th scope="col">{t('admin.channels.status')}</th>
-              <th scope="col">
-                <span class="visually-hidden">{t('admin.users.actions')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((c) => (
-              <tr key={c.id} class={c.archived ? 'row-disabled' : undefined}>
-                <th scope="row" class="mono">
-                  {c.name}
-                </th>
-                <td>{c.kind === 'private' ? t('kind.private') : t('kind.public')}</td>
-                <td>{c.member_count ?? '—'}</td>
-                <td>
-                  <span class={c.archived ? 'badge' : 'badge badge-ok'}>
-                    {c.archived ? t('admin.channels.archived') : t('admin.channels.active')}
-                  </span>
-                </td>
-                <td class="cell-actions">
-                  <Button
-                    variant="secondary"
-                    size="small"
-                    busy={busyId === c.id}
-                    label={t('admin.channels.renameLabel', { name: c.name ?? '' })}
-                    onClick={() => {
-                      const name = window.prompt(t('admin.channels.renamePrompt', { name: c.name ?? '' }), c.name ?? '');
-                      if (name && name.trim() && name.trim() !== c.name) void update(c, { name: name.trim() });
-                    }}
-                  >
-                    {t('admin.channels.rename')}
-                  </Button>{' '}
-                  <Button
-                    variant={c.archived ? 'secondary' : 'danger'}
-                    size="small"
-                    busy={busyId === c.id}
-                    label={
-                      c.archived
-                        ? t('admin.channels.unarchiveLabel', { name: c.name ?? '' })
-                        : t('admin.channels.archiveLabel', { name: c.name ?? '' })
-                    }
-                    onClick={() => void update(c, { archived: !c.archived })}
-                  >
-                    {c.archived ? t('admin.channels.unarchive') : t('admin.channels.archive')}
-                  </Button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    );
-  }
-
-  return (
-    <section class="card admin-channels" aria-labelledby="admin-channels">
-      <h2 id="admin-channels" class="card-title">
-        {t('admin.channels.title')}
-      </h2>
-      <p class="card-meta">{t('admin.channels.intro')}</p>
-      {result && <Alert kind={result.ok ? 'success' : 'error'}>{result.text}</Alert>}
-      {body}
-    </section>
-  );
-}
-
 function ServerCard() {
   const client = useChat();
   const connection = useStore(client.store, (s) => s.connection);
@@ -628,62 +343,6 @@ function ServerCard() {
             </>
           )}
         </dl>
-      )}
-    </section>
-  );
-}
-
-/** The newest audit entries, with the full log as CSV. Hidden when the server has no audit log. */
-function AuditCard() {
-  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
-  const [missing, setMissing] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    chatApi.audit({ limit: 50 }).then(setEntries, (err) => {
-      if (err instanceof ApiError && err.status === 404) setMissing(true);
-      else setError(describeError(err));
-    });
-  }, []);
-  if (missing) return null;
-  return (
-    <section class="card" aria-labelledby="admin-audit">
-      <h2 id="admin-audit" class="card-title">
-        {t('admin.audit.title')}
-      </h2>
-      <p class="card-meta">
-        {t('admin.audit.intro')}{' '}
-        <a href="/api/v1/admin/audit?format=csv&limit=10000" download>
-          {t('admin.audit.csv')}
-        </a>
-      </p>
-      {error && <Alert>{error}</Alert>}
-      {!entries && !error && <Loading />}
-      {entries && entries.length === 0 && <p class="muted">{t('admin.audit.empty')}</p>}
-      {entries && entries.length > 0 && (
-        <div class="table-wrap">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.audit.at')}</th>
-                <th scope="col">{t('admin.audit.actor')}</th>
-                <th scope="col">{t('admin.audit.action')}</th>
-                <th scope="col">{t('admin.audit.target')}</th>
-                <th scope="col">{t('admin.audit.address')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
-                <tr key={e.id}>
-                  <td class="nowrap">{formatDateTime(e.at)}</td>
-                  <td>{e.actor}</td>
-                  <td class="mono">{e.action}</td>
-                  <td title={e.details || undefined}>{e.target}</td>
-                  <td class="mono">{e.address}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
       )}
     </section>
   );

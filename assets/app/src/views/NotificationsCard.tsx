@@ -14,6 +14,9 @@ import { browserTimeZone, effectiveZone, parseClock, timeZoneList, tomorrowAt } 
 const MAX_KEYWORDS = 20;
 const MAX_KEYWORD_CHARS = 40;
 
+/** Choices made with a switch or a list: shown as chosen while saved (they would spring back). */
+const SHOWN_WHILE_SAVING: readonly (keyof PreferencesUpdate)[] = ['read_receipts', 'time_zone', 'language'];
+
 const DND_FOR: readonly { key: MessageKey; ms: number }[] = [
   { key: 'prefs.dnd30m', ms: 30 * 60_000 },
   { key: 'prefs.dnd1h', ms: 60 * 60_000 },
@@ -52,6 +55,8 @@ export function NotificationsCard() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [busy, setBusy] = useState<string | null>(null);
+  // Part of the change being saved (see SHOWN_WHILE_SAVING).
+  const [pending, setPending] = useState<PreferencesUpdate | null>(null);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(
     typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
@@ -81,6 +86,7 @@ export function NotificationsCard() {
 
   async function save(body: PreferencesUpdate, key: string): Promise<boolean> {
     setBusy(key);
+    setPending(Object.fromEntries(Object.entries(body).filter(([k]) => SHOWN_WHILE_SAVING.includes(k as keyof PreferencesUpdate))));
     setResult(null);
     try {
       const p = await api.updatePreferences(body);
@@ -88,12 +94,14 @@ export function NotificationsCard() {
       client?.setPreferences(p);
       setResult({ ok: true, text: t('prefs.saved') });
       setBusy(null);
+      setPending(null);
       if (body.language !== undefined) applyLanguage(p.language);
       return true;
     } catch (err) {
       if (redirectIfSignedOut(err)) return false;
       setResult({ ok: false, text: describeError(err) });
       setBusy(null);
+      setPending(null);
       return false;
     }
   }
@@ -116,7 +124,7 @@ export function NotificationsCard() {
     body = (
       <PreferencesForm
         key={attempt}
-        prefs={prefs}
+        prefs={pending ? { ...prefs, ...pending } : prefs}
         busy={busy}
         save={save}
         idBase={id}

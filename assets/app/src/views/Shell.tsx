@@ -24,6 +24,7 @@ import { Avatar } from './chat/Avatar';
 import { ChannelView } from './chat/ChannelView';
 import { ConnectionStatus } from './chat/ConnectionStatus';
 import { Dialogs } from './chat/Dialogs';
+import { Toast } from './chat/Toast';
 import { ProfileCardHost } from './chat/ProfileCard';
 import { SidePanel } from './chat/SidePanel';
 import { Sidebar } from './chat/Sidebar';
@@ -322,7 +323,7 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
       content = <HomeView />;
       break;
     case 'channel':
-      content = <ChannelView key={route.id} channelId={route.id} seq={route.seq} />;
+      content = <ChannelView key={route.id} channelId={route.id} seq={route.seq} thread={route.thread ?? null} />;
       break;
     case 'profile':
       content = <ProfileView />;
@@ -331,7 +332,7 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
       content = <PeopleView />;
       break;
     case 'admin':
-      content = user.is_admin ? <AdminView /> : <NotFoundView />;
+      content = user.is_admin ? <AdminView tab={route.tab} /> : <NotFoundView />;
       break;
     default:
       content = <NotFoundView />;
@@ -422,6 +423,7 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
       </main>
       <SidePanel />
       <Dialogs />
+      <Toast />
       <ProfileCardHost />
       <IncomingCall />
     </div>

@@ -1,14 +1,20 @@
 // A message's files: photos as thumbnails (space reserved from their size, a
 // click opens the viewer), videos and audio in the browser's own players,
-// anything else as a download card.
+// anything else as a download card; voice messages in the voice player.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { FileView } from '../../api';
+import type { FileView, Message } from '../../api';
 import { fileTypeLabel, fitWithin } from '../../chat/files';
+import { isVoice } from '../../chat/voice';
 import { formatFileSize } from '../../format';
 import { getLocale, t } from '../../i18n';
+import { VoicePlayer } from './Voice';
 
-export function Attachments({ files }: { files: readonly FileView[] }) {
+/**
+ * `message` (and `inThread`, when shown in its thread): the message the files belong to, so
+ * a voice message that ends starts the next one below it.
+ */
+export function Attachments({ files, message, inThread }: { files: readonly FileView[]; message?: Message; inThread?: boolean }) {
   const [viewing, setViewing] = useState<FileView | null>(null);
   if (!files.length) return null;
   return (
@@ -20,7 +26,11 @@ export function Attachments({ files }: { files: readonly FileView[] }) {
           case 'video':
             return <VideoPlayer key={f.id} file={f} />;
           case 'audio':
-            return <AudioPlayer key={f.id} file={f} />;
+            return isVoice(f) ? (
+              <VoicePlayer key={f.id} file={f} message={message} inThread={inThread} />
+            ) : (
+              <AudioPlayer key={f.id} file={f} />
+            );
           default:
             return <FileCard key={f.id} file={f} />;
         }

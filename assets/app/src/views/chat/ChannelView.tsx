@@ -16,7 +16,7 @@ import { useSession } from '../../session';
 import { Composer, TypingLine } from './Composer';
 import { formatTime, MessageItem, PendingItem, personName } from './MessageItem';
 import { ChannelIcon, MutedIcon } from './Sidebar';
-import { openDialog, openPanel, ui } from './ui';
+import { openDialog, openPanel, showToast, ui } from './ui';
 import { DropOverlay, useFileDrop } from './UploadTray';
 
 export function useMentionInfo(): MentionInfo {
@@ -62,7 +62,7 @@ function SeenLine({ channel, seen, people }: { channel: Channel; seen: Seen; peo
   );
 }
 
-export function ChannelView({ channelId, seq }: { channelId: number; seq: number | null }) {
+export function ChannelView({ channelId, seq, thread = null }: { channelId: number; seq: number | null; thread?: number | null }) {
   const client = useChat();
   const ready = useStore(client.store, (s) => s.ready);
   const channel = useStore(client.store, (s) => s.channels.get(channelId));
@@ -81,15 +81,24 @@ export function ChannelView({ channelId, seq }: { channelId: number; seq: number
     );
   }, [ready, channelId, !!channel]);
 
+  // A link to a reply that lives only in its thread: the thread opens beside the channel.
+  useEffect(() => {
+    if (thread !== null && seq !== null && channel) openPanel({ type: 'thread', rootId: thread, channelId, seq });
+  }, [thread, seq, !!channel]);
+
   if (!ready || (!channel && missing !== 'missing')) return <Loading />;
-  if (!channel) return <ChannelNotFound channelId={channelId} />;
-  return <ChannelPane channel={channel} seq={seq} />;
+  if (!channel) return <ChannelNotFound channelId={channelId} seq={seq} />;
+  return <ChannelPane channel={channel} seq={thread !== null ? null : seq} />;
 }
 
-function ChannelNotFound({ channelId }: { channelId: number }) {
+function ChannelNotFound({ channelId, seq = null }: { channelId: number; seq?: number | null }) {
   const client = useChat();
   const [joinable, setJoinable] = useState(false);
   const [busy, setBusy] = useState(false);
+  // A link to a message of a conversation one cannot read.
+  useEffect(() => {
+    if (seq !== null) showToast(t('msg.notFound'));
+  }, [channelId, seq]);
   useEffect(() => {
     chatApi.browse().then((list) => setJoinable(list.some((c) => c.id === channelId && !c.archived)), () => {});
   }, [channelId]);
@@ -126,6 +135,7 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
   const people = useStore(client.store, (s) => s.people);
   const outbox = useStore(client.store, (s) => s.outbox);
   const highlight = useStore(ui, (s) => s.highlight);
+  const jumpRequest = useStore(ui, (s) => s.jumpRequest);
   const mentions = useMentionInfo();
   const [editing, setEditing] = useState<number | null>(null);
   const [atBottom, setAtBottom] = useState(true);
@@ -153,16 +163,21 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
   const jumped = useRef('');
   useEffect(() => {
     if (seq !== null) {
-      const key = `${id}:${seq}:${epoch}`;
+      const key = `${id}:${seq}:${epoch}:${jumpRequest}`;
       const h = client.state.histories.get(id);
       if (jumped.current === key && h && !h.error) return;
       jumped.current = key;
-      void client.loadAround(id, seq).then(() => setJumpNonce((n) => n + 1));
+      void client.loadAround(id, seq).then(() => {
+        setJumpNonce((n) => n + 1);
+        // A link to a message that is not (or no longer) in the conversation.
+        const loaded = client.state.histories.get(id);
+        if (loaded && !loaded.error && !loaded.items.some((m) => m.seq === seq)) showToast(t('msg.notFound'));
+      });
     } else {
       const h = client.state.histories.get(id);
       if (!h || h.hasNewer || h.error) void client.loadLatest(id).catch(() => {});
     }
-  }, [id, seq, epoch, online]);
+  }, [id, seq, epoch, online, jumpRequest]);
 
   const target = seq !== null ? history?.items.find((m) => m.seq === seq) : undefined;
   useEffect(() => {

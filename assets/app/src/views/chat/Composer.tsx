@@ -2,13 +2,35 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { Person } from '../../api';
 import { useChat } from '../../chat/client';
 import { conversationKey } from '../../chat/files';
-import { matchPeople, mentionQuery } from '../../chat/logic';
+import { channelTitle, isDirect, matchPeople, mentionQuery } from '../../chat/logic';
+import { quoteOf } from '../../chat/messages';
+import { VoiceRecorder } from '../../chat/recorder';
 import { useStore } from '../../chat/store';
 import { ACTIVE_STATES } from '../../chat/uploads';
+import { recordingName, releaseAction } from '../../chat/voice';
+import { describeError } from '../../errors';
 import { t } from '../../i18n';
 import { useSession } from '../../session';
+import { clearQuote, compose } from './compose';
 import { EmojiPicker } from './EmojiPicker';
+import { QuoteBlock } from './MessageItem';
+import { showToast } from './ui';
 import { UploadTray, useUploads } from './UploadTray';
+import { MicIcon, VoiceRecorderBar } from './Voice';
+
+/** Recordings shorter than this are dropped (a slip of the finger). */
+const MIN_VOICE_MS = 500;
+
+/** A recording in progress: `holding` while the finger stays on the button (phones). */
+interface VoiceSession {
+  recorder: VoiceRecorder | null;
+  holding: boolean;
+  dx: number;
+}
+
+function coarsePointer(): boolean {
+  return typeof window !== 'undefined' && window.matchMedia?.('(pointer: coarse)').matches === true;
+}
 
 function draftKey(userId: number, channelId: number, threadRoot: number | null): string {
   return `outpost.draft.${userId}.${channelId}${threadRoot !== null ? `.${threadRoot}` : ''}`;
@@ -58,10 +80,28 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
   const people = useStore(client.store, (s) => s.people);
   const conversation = conversationKey(channelId, threadRoot);
   const uploads = useUploads(conversation);
-  // Send waits until every file is uploaded; failed ones stay behind (retry or remove).
-  const uploading = uploads.some((u) => ACTIVE_STATES.has(u.state));
-  const filesReady = uploads.some((u) => u.state === 'done');
+  // Send waits until every file is uploaded; failed ones stay behind (retry or remove). A voice
+  // message uploads and goes on its own.
+  const uploading = uploads.some((u) => !u.voice && ACTIVE_STATES.has(u.state));
+  const filesReady = uploads.some((u) => !u.voice && u.state === 'done');
   const canSend = !disabled && !uploading && (text.trim() !== '' || filesReady);
+  const quote = useStore(compose, (s) => s.quotes.get(conversation) ?? null);
+  const focusRequest = useStore(compose, (s) => (s.focus?.conversation === conversation ? s.focus.n : 0));
+  const channel = useStore(client.store, (s) => s.channels.get(channelId));
+  const [alsoInChannel, setAlsoInChannel] = useState(false);
+  const [voice, setVoice] = useState<VoiceSession | null>(null);
+  const [voiceError, setVoiceError] = useState<string | null>(null);
+  const voiceRef = useRef<VoiceSession | null>(null);
+  voiceRef.current = voice;
+  const canRecord = VoiceRecorder.supported();
+
+  // "Quote reply" from a message's menu: the preview shows here and the text box takes the focus.
+  useEffect(() => {
+    if (focusRequest) ref.current?.focus();
+  }, [focusRequest]);
+
+  // Leaving the conversation throws an unfinished recording away.
+  useEffect(() => () => voiceRef.current?.recorder?.cancel(), []);
 
   useEffect(() => {
     if (autoFocus && window.matchMedia?.('(min-width: 768px)').matches !== false) ref.current?.focus();
@@ -109,16 +149,140 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
     insert(`@${p.username} `, mention.start, caret);
   }
 
+  /** How the next message goes: the quote it answers, and whether a thread reply also goes to the channel. */
+  function sendOptions() {
+    return { quote: quote ? quoteOf(quote) : null, alsoInChannel: threadRoot !== null && alsoInChannel };
+  }
+
+  function afterSend() {
+    clearQuote(conversation);
+    setAlsoInChannel(false);
+    onSent?.();
+  }
+
   function send() {
     const body = text.trim();
     if (!canSend) return;
     const files = client.uploads.take(conversation);
     if (!body && !files.length) return;
-    client.send(channelId, body, threadRoot, files);
+    client.send(channelId, body, threadRoot, files, sendOptions());
     setText('');
     setCaret(0);
     saveDraft(key, '');
-    onSent?.();
+    afterSend();
+  }
+
+  // ---- voice messages ----
+
+  async function startVoice(holding: boolean) {
+    if (voiceRef.current || disabled) return;
+    setVoiceError(null);
+    const session: VoiceSession = { recorder: null, holding, dx: 0 };
+    setVoice(session);
+    voiceRef.current = session;
+    const recorder = new VoiceRecorder();
+    try {
+      await recorder.start();
+    } catch (err) {
+      recorder.cancel();
+      if (voiceRef.current === session) setVoice(null);
+      const name = (err as { name?: string } | null)?.name;
+      if (name === 'AbortError') return;
+      setVoiceError(
+        name === 'NotAllowedError' || name === 'SecurityError'
+          ? t('voice.micBlocked')
+          : name === 'NotFoundError' || name === 'OverconstrainedError'
+            ? t('voice.noMic')
+            : describeError(err),
+      );
+      return;
+    }
+    const current = voiceRef.current;
+    if (!current) {
+      recorder.cancel(); // cancelled while asking for the microphone
+      return;
+    }
+    const next = { ...current, recorder };
+    voiceRef.current = next;
+    setVoice(next);
+    holdStarted.current = performance.now();
+  }
+
+  function cancelVoice() {
+    const v = voiceRef.current;
+    voiceRef.current = null;
+    setVoice(null);
+    v?.recorder?.cancel();
+  }
+
+  async function finishVoice() {
+    const v = voiceRef.current;
+    if (!v?.recorder) {
+      cancelVoice();
+      return;
+    }
+    voiceRef.current = null;
+    setVoice(null);
+    const options = sendOptions();
+    try {
+      const rec = await v.recorder.stop();
+      if (rec.duration_ms < MIN_VOICE_MS || rec.blob.size === 0) {
+        showToast(t('voice.tooShort'));
+        return;
+      }
+      client.sendVoice(
+        channelId,
+        threadRoot,
+        { blob: rec.blob, name: recordingName(rec.mime, Date.now()), mime: rec.mime, duration_ms: rec.duration_ms, waveform: rec.waveform },
+        options,
+      );
+      afterSend();
+    } catch (err) {
+      setVoiceError(describeError(err));
+    }
+  }
+
+  // Phones: press and hold records, letting go sends, sliding left cancels; a tap keeps recording.
+  const holdStarted = useRef(0);
+  /** When the last press on the microphone ended (the click that may follow is not a second start). */
+  const gestureEnded = useRef(-Infinity);
+  function onMicPointerDown(e: PointerEvent) {
+    if (!coarsePointer() || e.button !== 0 || voiceRef.current) return;
+    e.preventDefault();
+    gestureEnded.current = Infinity;
+    const startX = e.clientX;
+    holdStarted.current = Infinity; // until the recording has really started
+    void startVoice(true);
+    const move = (ev: PointerEvent) => {
+      const v = voiceRef.current;
+      if (!v || !v.holding) return;
+      const dx = Math.min(0, ev.clientX - startX);
+      if (dx !== v.dx) {
+        const next = { ...v, dx };
+        voiceRef.current = next;
+        setVoice(next);
+      }
+    };
+    const up = (ev: PointerEvent) => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+      window.removeEventListener('pointercancel', up);
+      gestureEnded.current = performance.now();
+      const v = voiceRef.current;
+      if (!v) return;
+      const action = ev.type === 'pointercancel' ? 'cancel' : releaseAction(Math.min(0, ev.clientX - startX), performance.now() - holdStarted.current);
+      if (action === 'cancel') cancelVoice();
+      else if (action === 'send' && v.recorder) void finishVoice();
+      else {
+        // A tap (or let go before the microphone was ready): go on with Send and Cancel.
+        const next = { ...v, holding: false, dx: 0 };
+        voiceRef.current = next;
+        setVoice(next);
+      }
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+    window.addEventListener('pointercancel', up);
   }
 
   function addFiles(files: File[]) {
@@ -156,6 +320,12 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
         return;
       }
     }
+    if (e.key === 'Escape' && quote) {
+      e.preventDefault();
+      e.stopPropagation();
+      clearQuote(conversation);
+      return;
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       send();
@@ -168,6 +338,12 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
   }
 
   const rows = Math.min(10, Math.max(1, text.split('\n').length));
+  const alsoLabel =
+    threadRoot !== null && channel
+      ? isDirect(channel)
+        ? t('msg.alsoSendToDirect')
+        : t('msg.alsoSendTo', { name: `#${channelTitle(channel, user.id, people)}` })
+      : null;
 
   return (
     <div class="composer">
@@ -192,80 +368,142 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
         </ul>
       )}
       <UploadTray conversation={conversation} />
-      <div class="composer-box">
-        <textarea
-          ref={ref}
-          class="composer-input"
-          rows={rows}
-          value={text}
-          placeholder={placeholder}
-          aria-label={placeholder}
-          disabled={disabled}
-          aria-autocomplete="list"
-          aria-controls={open ? listId : undefined}
-          aria-activedescendant={open ? `${listId}-${active}` : undefined}
-          onInput={(e) => update(e.currentTarget.value, e.currentTarget.selectionStart)}
-          onKeyDown={onKeyDown}
-          onPaste={onPaste}
-          onKeyUp={(e) => setCaret(e.currentTarget.selectionStart)}
-          onClick={(e) => setCaret(e.currentTarget.selectionStart)}
-        />
-        <div class="composer-tools">
-          <input
-            ref={fileInput}
-            type="file"
-            multiple
-            hidden
-            tabIndex={-1}
-            class="composer-file"
-            aria-label={t('composer.attach')}
-            onChange={(e) => {
-              const input = e.currentTarget;
-              addFiles(Array.from(input.files ?? []));
-              input.value = ''; // the same file can be picked again
+      {quote && (
+        <div class="composer-quote" role="group" aria-label={t('msg.replyingTo')}>
+          <span class="composer-quote-label">{t('msg.replyingTo')}</span>
+          <QuoteBlock quote={quoteOf(quote)} people={people} />
+          <button
+            type="button"
+            class="icon-btn composer-quote-x"
+            aria-label={t('msg.quoteCancel')}
+            title={t('msg.quoteCancel')}
+            onClick={() => {
+              clearQuote(conversation);
+              ref.current?.focus();
             }}
+          >
+            <svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+              <path d="M3 3l10 10M13 3L3 13" class="icon-stroke" />
+            </svg>
+          </button>
+        </div>
+      )}
+      {voiceError && (
+        <p class="msg-error composer-voice-error" role="alert">
+          {voiceError}
+        </p>
+      )}
+      <div class={voice ? 'composer-box composer-recording' : 'composer-box'}>
+        {voice ? (
+          <VoiceRecorderBar
+            recorder={voice.recorder}
+            holding={voice.holding}
+            dx={voice.dx}
+            onSend={() => void finishVoice()}
+            onCancel={cancelVoice}
           />
-          <button
-            type="button"
-            class="icon-btn composer-btn"
-            aria-label={t('composer.attach')}
-            title={t('composer.attach')}
+        ) : (
+          <textarea
+            ref={ref}
+            class="composer-input"
+            rows={rows}
+            value={text}
+            placeholder={placeholder}
+            aria-label={placeholder}
             disabled={disabled}
-            onClick={() => fileInput.current?.click()}
-          >
-            <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
-              <path d="M13.5 7.5l-5.6 5.6a3.3 3.3 0 01-4.7-4.7l6-6a2.2 2.2 0 013.1 3.1l-6 6a1.1 1.1 0 01-1.6-1.6l5.5-5.5" class="icon-stroke" />
-            </svg>
-          </button>
-          <button
-            type="button"
-            class="icon-btn composer-btn"
-            aria-label={t('composer.emoji')}
-            title={t('composer.emoji')}
-            aria-expanded={emoji}
-            disabled={disabled}
-            onClick={() => setEmoji(!emoji)}
-          >
-            <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
-              <circle cx="8" cy="8" r="6" class="icon-stroke" />
-              <path d="M5.5 9.5c1.2 1.6 3.8 1.6 5 0" class="icon-stroke" />
-              <circle cx="6" cy="6.5" r="0.8" class="icon-fill" />
-              <circle cx="10" cy="6.5" r="0.8" class="icon-fill" />
-            </svg>
-          </button>
-          <button
-            type="button"
-            class="icon-btn composer-send"
-            aria-label={t('composer.send')}
-            title={uploading ? t('composer.waitForUploads') : t('composer.send')}
-            disabled={!canSend}
-            onClick={send}
-          >
-            <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
-              <path d="M2 8l12-6-4 13-2.5-5.5z" class="icon-fill" />
-            </svg>
-          </button>
-          {emoji && (
+            aria-autocomplete="list"
+            aria-controls={open ? listId : undefined}
+            aria-activedescendant={open ? `${listId}-${active}` : undefined}
+            onInput={(e) => update(e.currentTarget.value, e.currentTarget.selectionStart)}
+            onKeyDown={onKeyDown}
+            onPaste={onPaste}
+            onKeyUp={(e) => setCaret(e.currentTarget.selectionStart)}
+            onClick={(e) => setCaret(e.currentTarget.selectionStart)}
+          />
+        )}
+        <div class="composer-tools">
+          {!voice && (
+            <input
+              ref={fileInput}
+              type="file"
+              multiple
+              hidden
+              tabIndex={-1}
+              class="composer-file"
+              aria-label={t('composer.attach')}
+              onChange={(e) => {
+                const input = e.currentTarget;
+                addFiles(Array.from(input.files ?? []));
+                input.value = ''; // the same file can be picked again
+              }}
+            />
+          )}
+          {!voice && (
+            <button
+              type="button"
+              class="icon-btn composer-btn"
+              aria-label={t('composer.attach')}
+              title={t('composer.attach')}
+              disabled={disabled}
+              onClick={() => fileInput.current?.click()}
+            >
+              <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+                <path d="M13.5 7.5l-5.6 5.6a3.3 3.3 0 01-4.7-4.7l6-6a2.2 2.2 0 013.1 3.1l-6 6a1.1 1.1 0 01-1.6-1.6l5.5-5.5" class="icon-stroke" />
+              </svg>
+            </button>
+          )}
+          {!voice && (
+            <button
+              type="button"
+              class="icon-btn composer-btn"
+              aria-label={t('composer.emoji')}
+              title={t('composer.emoji')}
+              aria-expanded={emoji}
+              disabled={disabled}
+              onClick={() => setEmoji(!emoji)}
+            >
+              <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+                <circle cx="8" cy="8" r="6" class="icon-stroke" />
+                <path d="M5.5 9.5c1.2 1.6 3.8 1.6 5 0" class="icon-stroke" />
+                <circle cx="6" cy="6.5" r="0.8" class="icon-fill" />
+                <circle cx="10" cy="6.5" r="0.8" class="icon-fill" />
+              </svg>
+            </button>
+          )}
+          {canRecord && (!voice || voice.holding) && (
+            <button
+              key="mic"
+              type="button"
+              class={voice ? 'icon-btn composer-btn composer-mic composer-mic-on' : 'icon-btn composer-btn composer-mic'}
+              aria-label={t('voice.record')}
+              title={coarsePointer() ? t('voice.recordHold') : t('voice.record')}
+              disabled={disabled}
+              onPointerDown={onMicPointerDown}
+              onContextMenu={(e) => e.preventDefault()}
+              onClick={() => {
+                // On phones the press itself records (see onMicPointerDown).
+                if (performance.now() - gestureEnded.current < 1000) return;
+                void startVoice(false);
+              }}
+            >
+              <MicIcon />
+            </button>
+          )}
+          {!voice && (
+            <button
+              type="button"
+              class="icon-btn composer-send"
+              aria-label={t('composer.send')}
+              title={uploading ? t('composer.waitForUploads') : t('composer.send')}
+              disabled={!canSend}
+              onClick={send}
+            >
+              <svg width="18" height="18" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+                <path d="M2 8l12-6-4 13-2.5-5.5z" class="icon-fill" />
+              </svg>
+            </button>
+          )}
+          {emoji && !voice && (
             <EmojiPicker
               align="right"
               onPick={(e) => {
@@ -280,6 +518,12 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
           )}
         </div>
       </div>
+      {alsoLabel && (
+        <label class="check composer-also">
+          <input type="checkbox" checked={alsoInChannel} onChange={(e) => setAlsoInChannel(e.currentTarget.checked)} />
+          <span>{alsoLabel}</span>
+        </label>
+      )}
       <p class="composer-hint" aria-hidden="true">
         {uploading ? t('composer.waitForUploads') : t('composer.hint')}
       </p>

@@ -14,6 +14,7 @@ import { channelPath, navigate } from '../../router';
 import { useSession } from '../../session';
 import { formatUntil } from '../../status';
 import { Avatar, DeactivatedTag, photoOf, PresenceDot, StatusEmoji } from './Avatar';
+import { EditHistoryDialog, ForwardDialog } from './MessageDialogs';
 import { Modal } from './Modal';
 import { ChannelIcon } from './Sidebar';
 import { StatusDialog } from './StatusDialog';
@@ -25,7 +26,7 @@ export function Dialogs() {
   const dialog = useStore(ui, (s) => s.dialog);
   const close = () => openDialog(null);
   // People pickers show everyone's presence: watch all while one is open.
-  const picking = dialog === 'direct' || dialog === 'switcher' || (dialog !== null && typeof dialog === 'object');
+  const picking = dialog === 'direct' || dialog === 'switcher' || (dialog !== null && typeof dialog === 'object' && dialog.type === 'details');
   useEffect(() => {
     if (!picking) return;
     client.watchAllPresence(true);
@@ -44,6 +45,12 @@ export function Dialogs() {
       return <StatusDialog onClose={close} />;
     case null:
       return null;
+  }
+  switch (dialog.type) {
+    case 'forward':
+      return <ForwardDialog key={dialog.message.id} message={dialog.message} onClose={close} />;
+    case 'edits':
+      return <EditHistoryDialog key={dialog.message.id} message={dialog.message} onClose={close} />;
     default:
       return <ChannelDetails key={dialog.channelId} channelId={dialog.channelId} onClose={close} />;
   }

@@ -1,20 +1,25 @@
 import { memo } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { chatApi, type Message, type Person } from '../../api';
+import { chatApi, type ForwardView, type Message, type Person, type QuoteView } from '../../api';
 import { CallRecordItem } from '../../calls/CallRecord';
 import { useChat } from '../../chat/client';
+import { useStore } from '../../chat/store';
 import { QUICK_REACTIONS } from '../../chat/emoji';
 import { visibleFiles } from '../../chat/files';
 import { isWebhookMessage } from '../../chat/logic';
 import { Markdown, type MentionInfo } from '../../chat/Markdown';
+import { parseMessageLink, quotePreviewText } from '../../chat/messages';
 import type { OutboxItem } from '../../chat/outbox';
 import { BotTag } from '../../components/BotTag';
 import { describeError } from '../../errors';
 import { getLocale, t } from '../../i18n';
+import { navigate, shouldInterceptClick } from '../../router';
 import { Attachments } from './Attachments';
 import { Avatar, BotAvatar, DeactivatedTag, photoOf, StatusEmoji } from './Avatar';
 import { EmojiPicker } from './EmojiPicker';
-import { openPanel, openProfile } from './ui';
+import { openMessageById } from './jump';
+import { MessageMenu } from './MessageMenu';
+import { openDialog, openPanel, openProfile, ui } from './ui';
 
 // Creating an Intl.DateTimeFormat is slow; thousands of rows share these.
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -74,6 +79,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   const { message: m, first, meId, people } = props;
   const client = useChat();
   const [picker, setPicker] = useState(false);
+  const [menuOpen, setMenuOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const name = senderName(people, m);
   const tag = senderTag(people, m);
@@ -121,6 +127,28 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   if (props.highlight) classes.push('msg-highlight');
   if (m.deleted) classes.push('msg-deleted');
   if (m.pinned) classes.push('msg-pinned');
+  if (m.forwarded) classes.push('msg-forward');
+
+  // A quote opens the message it answers: in this thread when it is here, else wherever it is.
+  const openQuote = (id: number) => {
+    if (props.inThread) {
+      const root = m.thread_root ?? m.id;
+      if (client.state.threads.get(root)?.items.some((x) => x.id === id)) {
+        ui.set({ highlight: id });
+        return;
+      }
+    }
+    void openMessageById(client, id);
+  };
+  // Links to messages of this server open in the app, not a new tab.
+  const onBodyClick = (e: MouseEvent) => {
+    const a = (e.target as Element | null)?.closest?.('a[href]');
+    if (!a || !shouldInterceptClick(e)) return;
+    const target = parseMessageLink(a.getAttribute('href') ?? '', location.origin);
+    if (!target) return;
+    e.preventDefault();
+    navigate(`/c/${target.channelId}?m=${target.seq}${target.thread !== null ? `&t=${target.thread}` : ''}`);
+  };
 
   return (
     <article
@@ -183,28 +211,51 @@ export const MessageItem = memo(function MessageItem(props: Props) {
             {m.pinned && <span class="msg-pin-tag">{t('message.pinned')}</span>}
           </div>
         )}
+        {!m.deleted && m.forwarded && <ForwardedLabel forwarded={m.forwarded} />}
+        {!m.deleted && m.thread_root !== null && m.also_in_channel && !props.inThread && (
+          <button
+            type="button"
+            class="msg-also-link"
+            onClick={() => openPanel({ type: 'thread', rootId: m.thread_root!, channelId: m.channel_id })}
+          >
+            {t('msg.repliedInThread')}
+          </button>
+        )}
+        {!m.deleted && m.quote && (
+          <QuoteBlock quote={m.quote} people={people} onOpen={() => openQuote(m.quote!.id)} />
+        )}
         {m.deleted ? (
           <p class="msg-body msg-tombstone">{t('message.deleted')}</p>
         ) : props.editing ? (
           <EditBox message={m} onDone={() => props.onEdit(null)} />
         ) : (
           (m.body !== '' || m.edited || !files.length) && (
-            <div class="msg-body">
+            <div class="msg-body" onClick={onBodyClick}>
               <Markdown
                 source={m.body}
                 mentions={props.mentions}
                 suffix={
                   m.edited ? (
-                    <span class="msg-edited" title={m.edited_at ? formatFull(m.edited_at) : undefined}>
+                    <button
+                      type="button"
+                      class="msg-edited"
+                      aria-haspopup="dialog"
+                      aria-label={t('msg.editHistoryOpen')}
+                      title={m.edited_at ? t('msg.editedAt', { time: formatFull(m.edited_at) }) : t('msg.editHistoryOpen')}
+                      onClick={() => openDialog({ type: 'edits', message: m })}
+                    >
                       {t('message.edited')}
-                    </span>
+                    </button>
                   ) : undefined
                 }
               />
             </div>
           )
         )}
-        {files.length > 0 && <Attachments files={files} />}
+        {files.length > 0 && <Attachments files={files} message={m} inThread={props.inThread} />}
+        {props.inThread && !m.deleted && m.thread_root !== null && m.also_in_channel && (
+          <p class="msg-also-note">{t('msg.alsoSentToChannel')}</p>
+        )}
         {!m.deleted && m.reactions.length > 0 && (
           <div class="reactions" role="group" aria-label={t('message.reactions')}>
             {m.reactions.map((r) => {
@@ -244,7 +295,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
         )}
       </div>
       {!m.deleted && !props.editing && (
-        <div class="msg-actions" role="toolbar" aria-label={t('message.actions')}>
+        <div class={menuOpen ? 'msg-actions msg-actions-open' : 'msg-actions'} role="toolbar" aria-label={t('message.actions')}>
           {QUICK_REACTIONS.slice(0, 3).map((e) => (
             <button key={e} type="button" class="msg-act" aria-label={t('message.reactWith', { emoji: e })} onClick={() => react(e)}>
               {e}
@@ -289,6 +340,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
               <path d="M6 2h4l-.5 4 2.5 2v1H4V8l2.5-2zM8 9v5" class="icon-stroke" />
             </svg>
           </button>
+          <MessageMenu message={m} inThread={!!props.inThread} onOpenChange={setMenuOpen} />
           {mine && (
             <button
               type="button"
@@ -331,6 +383,64 @@ export const MessageItem = memo(function MessageItem(props: Props) {
     </article>
   );
 });
+
+/** "Forwarded from Alice · date": opens the original for those who may read it. */
+function ForwardedLabel({ forwarded: f }: { forwarded: ForwardView }) {
+  const client = useChat();
+  const label = t('msg.forwardedFrom', { name: f.author_name });
+  return (
+    <div class="msg-forwarded">
+      <svg class="msg-forwarded-icon" width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+        <path d="M9 3l5 5-5 5M14 8H6a4 4 0 00-4 4v1" class="icon-stroke" />
+      </svg>
+      {f.message_id !== null ? (
+        <button
+          type="button"
+          class="msg-forwarded-link"
+          title={t('msg.openOriginal')}
+          onClick={() => void openMessageById(client, f.message_id!, t('msg.originalHidden'))}
+        >
+          {label}
+        </button>
+      ) : (
+        <span class="msg-forwarded-link">{label}</span>
+      )}
+      <time class="msg-forwarded-time" dateTime={new Date(f.created_at).toISOString()}>
+        {formatFull(f.created_at)}
+      </time>
+    </div>
+  );
+}
+
+/** The message a reply answers, as it is now; a click shows it. */
+export function QuoteBlock({ quote, people, onOpen }: { quote: QuoteView; people: ReadonlyMap<number, Person>; onOpen?: () => void }) {
+  const name = senderName(people, { author_id: quote.author_id, sender_name: quote.sender_name ?? undefined });
+  const text = quotePreviewText(quote);
+  const body = (
+    <>
+      <span class="msg-quote-author">{name}</span>
+      <span class="msg-quote-text">{text}</span>
+    </>
+  );
+  if (quote.deleted || !onOpen) {
+    return (
+      <div class={quote.deleted ? 'msg-quote msg-quote-deleted' : 'msg-quote'} data-quote-id={quote.id}>
+        {body}
+      </div>
+    );
+  }
+  return (
+    <button
+      type="button"
+      class="msg-quote"
+      data-quote-id={quote.id}
+      aria-label={t('msg.quoteOpen', { name, text })}
+      onClick={onOpen}
+    >
+      {body}
+    </button>
+  );
+}
 
 function EditBox({ message, onDone }: { message: Message; onDone: () => void }) {
   const client = useChat();
@@ -409,6 +519,7 @@ export function PendingItem({ item, name, meId, photo }: { item: OutboxItem; nam
             {item.state === 'failed' ? t('message.failed') : item.state === 'sending' ? t('message.sending') : t('message.queued')}
           </span>
         </div>
+        {item.quote && <PendingQuote item={item} />}
         {item.body !== '' && (
           <div class="msg-body">
             <Markdown source={item.body} />
@@ -433,4 +544,10 @@ export function PendingItem({ item, name, meId, photo }: { item: OutboxItem; nam
       </div>
     </article>
   );
+}
+
+function PendingQuote({ item }: { item: OutboxItem }) {
+  const client = useChat();
+  const people = useStore(client.store, (s) => s.people);
+  return <QuoteBlock quote={item.quote!} people={people} />;
 }

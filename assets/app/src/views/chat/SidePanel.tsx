@@ -14,7 +14,8 @@ import { useSession } from '../../session';
 import { useMentionInfo } from './ChannelView';
 import { Composer, TypingLine } from './Composer';
 import { formatFull, MessageItem, PendingItem, senderName, senderTag } from './MessageItem';
-import { openPanel, ui, type Panel } from './ui';
+import { openPanel, showToast, ui, type Panel } from './ui';
+import { SavedBody } from './Saved';
 import { DropOverlay, useFileDrop } from './UploadTray';
 
 export function SidePanel() {
@@ -51,6 +52,10 @@ export function SidePanel() {
     case 'mentions':
       title = t('mentions.title');
       body = <MentionsBody />;
+      break;
+    case 'saved':
+      title = t('saved.title');
+      body = <SavedBody />;
       break;
   }
   return (
@@ -99,6 +104,26 @@ function ThreadBody({ panel }: { panel: Extract<Panel, { type: 'thread' }> }) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [items.length, pending.length]);
 
+  // A reply opened from a link (`seq`), or a message shown from a quote: highlighted, in view.
+  const highlight = useStore(ui, (s) => s.highlight);
+  const loaded = !!thread && !thread.loading && !thread.error;
+  const sought = useRef<string>('');
+  useEffect(() => {
+    if (panel.seq === undefined || !loaded) return;
+    const key = `${panel.rootId}:${panel.seq}`;
+    if (sought.current === key) return;
+    sought.current = key;
+    const m = items.find((x) => x.seq === panel.seq);
+    if (m) ui.set({ highlight: m.id });
+    else showToast(t('msg.notFound'));
+  }, [panel.seq, panel.rootId, loaded]);
+  useEffect(() => {
+    if (highlight === null || !items.some((m) => m.id === highlight)) return;
+    listRef.current
+      ?.querySelector<HTMLElement>(`.msg[data-id="${highlight}"]`)
+      ?.scrollIntoView?.({ block: 'center' });
+  }, [highlight, loaded, items.length]);
+
   if (!thread || (thread.loading && !items.length)) return <Loading />;
   if (thread.error) return <p class="alert alert-error">{t('thread.loadFailed')}</p>;
   const [root, ...replies] = items;
@@ -120,7 +145,7 @@ function ThreadBody({ panel }: { panel: Extract<Panel, { type: 'thread' }> }) {
       canModerate={channel?.role === 'owner'}
       people={people}
       mentions={mentions}
-      highlight={false}
+      highlight={highlight === m.id}
       editing={editing === m.id}
       inThread
       onEdit={setEditing}

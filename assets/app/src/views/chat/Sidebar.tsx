@@ -130,6 +130,19 @@ export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavi
           </button>
         </li>
         <li>
+          <button
+            type="button"
+            class="nav-link nav-btn"
+            data-nav="saved"
+            onClick={() => {
+              openPanel({ type: 'saved' });
+              onNavigate();
+            }}
+          >
+            {t('saved.title')}
+          </button>
+        </li>
+        <li>
           <Link href="/people" class="nav-link" current={route.name === 'people'} onNavigate={onNavigate}>
             {t('shell.people')}
           </Link>

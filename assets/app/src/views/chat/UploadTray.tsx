@@ -70,7 +70,7 @@ function UploadRow({ upload: u }: { upload: PendingUpload }) {
       <div class="upload-main">
         <div class="upload-head">
           <span class="upload-name" title={u.name}>
-            {u.name}
+            {u.voice ? t('voice.message') : u.name}
           </span>
           <span class="upload-size">{formatFileSize(u.size, locale)}</span>
         </div>
