@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-81438262ba15";
+const CACHE = "outpost-048edb3d7159";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BH-tT52u.js",
-  "/assets/style-DFYhCpCw.css"
+  "/assets/index-B00ZYK3i.js",
+  "/assets/style-BAdoNbt-.css"
 ];
 
 self.addEventListener('install', (event) => {

@@ -278,6 +278,7 @@ const en = {
 
   'file.open': 'Open {name}',
   'file.download': 'Download',
+  'file.read': 'Read',
   'file.downloadName': 'Download {name}',
   'file.video': 'Video: {name}',
   'file.audio': 'Audio: {name}',
@@ -1405,6 +1406,7 @@ const ru: Catalog = {
 
   'file.open': 'Открыть {name}',
   'file.download': 'Скачать',
+  'file.read': 'Читать',
   'file.downloadName': 'Скачать {name}',
   'file.video': 'Видео: {name}',
   'file.audio': 'Аудио: {name}',

@@ -108,6 +108,21 @@ afterEach(async () => {
 });
 
 describe('files in messages', () => {
+  it('offers to read PDF and text files in the browser, and only those', async () => {
+    await show(
+      <Attachments
+        files={[
+          fileView('file', { id: 'pdf1', name: 'report.pdf', mime: 'application/pdf', url: '/api/v1/files/pdf1' }),
+          fileView('file', { id: 'zip1', name: 'data.zip', mime: 'application/zip', url: '/api/v1/files/zip1' }),
+        ]}
+      />,
+    );
+    const read = Array.from(document.querySelectorAll<HTMLAnchorElement>('a.att-view'));
+    expect(read.map((a) => a.getAttribute('href'))).toEqual(['/api/v1/files/pdf1/view']);
+    expect(read[0]!.getAttribute('rel')).toBe('noopener');
+    expect(document.querySelectorAll('a.att-card[download]').length).toBe(2);
+  });
+
   it('shows a photo thumbnail with its space reserved, and opens the viewer', async () => {
     await show(<Attachments files={[photo]} />);
     const img = $<HTMLImageElement>('.att-image img')!;

@@ -108,12 +108,29 @@ function Caption({ file }: { file: FileView }) {
   );
 }
 
+/** Types the server shows in the browser (`/view`): PDF in the browser's own viewer, text as text. */
+export function readableInBrowser(mime: string): boolean {
+  return mime === 'application/pdf' || mime === 'text/plain';
+}
+
 function FileCard({ file }: { file: FileView }) {
+  if (!readableInBrowser(file.mime)) return <FileLink file={file} />;
+  return (
+    <span class="att-card-wrap" data-file-id={file.id}>
+      <FileLink file={file} inWrap />
+      <a class="btn btn-secondary btn-small att-view" href={`${file.url}/view`} target="_blank" rel="noopener">
+        {t('file.read')}
+      </a>
+    </span>
+  );
+}
+
+function FileLink({ file, inWrap = false }: { file: FileView; inWrap?: boolean }) {
   const type = fileTypeLabel(file.name, file.mime) ?? t('file.generic');
   return (
     <a
       class="att-card"
-      data-file-id={file.id}
+      data-file-id={inWrap ? undefined : file.id}
       href={file.url}
       download={file.name}
       aria-label={t('file.downloadName', { name: file.name })}
