@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-048edb3d7159";
+const CACHE = "outpost-5e0eba11691c";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-B00ZYK3i.js",
+  "/assets/index-8w9Tm37P.js",
   "/assets/style-BAdoNbt-.css"
 ];
 

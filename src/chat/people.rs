@@ -277,15 +277,23 @@ impl Chat {
         change: PreferencesChange,
     ) -> Result<Preferences> {
         let keywords_changed = change.keywords.is_some();
-        let prefs = self
+        let (prefs, zone_changed) = self
             .commit(move |c, _log| {
-                let p = apply(users::preferences(c, user_id)?, change, now_ms())?;
+                let before = users::preferences(c, user_id)?;
+                let p = apply(before.clone(), change, now_ms())?;
                 users::set_preferences(c, user_id, &p)?;
-                Ok(p)
+                Ok((p.clone(), p.time_zone != before.time_zone))
             })
             .await?;
         if keywords_changed {
             self.load_keywords().await?;
+        }
+        if zone_changed {
+            // Others show this person's local time on their profile card.
+            let user = self
+                .read(move |c| Ok(users::user_by_id(c, user_id)?))
+                .await?;
+            self.announce_person(user);
         }
         Ok(prefs)
     }

@@ -61,6 +61,8 @@ pub struct PersonView {
     /// The small profile photo (`&size=large` for the large one); null when there is none.
     pub photo_url: Option<String>,
     pub status: Option<StatusView>,
+    /// The IANA time zone the person chose, for showing their local time; empty if none.
+    pub time_zone: String,
 }
 
 /// Where a user's profile photo is served; the version makes every change a new address.
@@ -87,6 +89,7 @@ impl PersonView {
             phone: u.profile.phone,
             about: u.profile.about,
             status: u.status.map(Into::into),
+            time_zone: u.time_zone,
         }
     }
 }

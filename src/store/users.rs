@@ -24,6 +24,8 @@ pub struct User {
     /// The custom status, if set and not expired.
     pub status: Option<Status>,
     pub last_sign_in_at: Option<i64>,
+    /// The IANA time zone the person chose (empty: not shared).
+    pub time_zone: String,
 }
 
 /// A custom status: an emoji and a few words, until a time or for good.
@@ -101,9 +103,9 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
 const USER_COLS: &str =
     "id, username, display_name, is_admin, disabled, created_at, totp_secret IS NOT NULL, is_bot, \
      directory_dn IS NOT NULL, title, department, phone, about, avatar_version, status_emoji, \
-     status_text, status_expires_at, last_sign_in_at";
+     status_text, status_expires_at, last_sign_in_at, time_zone";
 /// The column after `USER_COLS`.
-const AFTER_USER_COLS: usize = 18;
+const AFTER_USER_COLS: usize = 19;
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -134,6 +136,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
             })
         },
         last_sign_in_at: r.get(17)?,
+        time_zone: r.get(18)?,
     })
 }
 

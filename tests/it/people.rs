@@ -68,8 +68,11 @@ async fn a_custom_status_reaches_everyone_live_and_bad_ones_are_refused() {
         .as_millis() as i64;
     assert!(expires > now && expires <= now + 24 * 3600 * 1000);
 
+    // First her time zone (others show her local time), then her status.
     let f = bob_ws.wait_for("user.updated").await;
     assert_eq!(f["person"]["username"], "ann");
+    assert_eq!(f["person"]["time_zone"], "Europe/Moscow");
+    let f = bob_ws.wait_for("user.updated").await;
     assert_eq!(f["person"]["status"]["emoji"], "🚗");
     let people: Value = app
         .get_with(&bob, "/api/v1/people")

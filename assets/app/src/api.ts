@@ -567,6 +567,8 @@ export interface Person {
   photo_url?: string | null;
   /** The custom status; null or absent: none. */
   status?: Status | null;
+  /** The IANA time zone the person chose, for their local time; empty or absent: none. */
+  time_zone?: string;
 }
 
 /** The server's name for a person's public view. */

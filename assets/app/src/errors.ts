@@ -24,6 +24,8 @@ export const COMMON_ERRORS: ErrorMessages = {
   'bad-photo': 'error.badPhoto',
   'payload-too-large': 'error.payloadTooLarge',
   'account-disabled': 'error.accountDisabled',
+  'not-editable': 'error.notEditable',
+  'not-viewable': 'error.notViewable',
 };
 
 /** Server sentences are lower-case fragments ("sign in to continue"): make them read as sentences. */

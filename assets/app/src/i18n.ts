@@ -702,6 +702,8 @@ const en = {
   'profile.photo.tooLarge': 'This picture is larger than 10 MB. Choose a smaller one.',
 
   'card.message': 'Message',
+  'card.call': 'Call',
+  'card.localTime': 'Local time: {time}',
   'card.deactivated': 'This account is deactivated.',
   'card.open': 'Show the profile of {name}',
 
@@ -709,6 +711,8 @@ const en = {
   'admin.users.directoryTitle': 'An account from the organisation’s directory: signs in with the directory password',
 
   'error.accountDisabled': 'This account is deactivated. Ask an administrator to enable it again.',
+  'error.notEditable': 'Only an administrator can change this here.',
+  'error.notViewable': 'This file cannot be shown in the browser; download it instead.',
 
   'shell.people': 'People',
   'sidebar.mutedLabel': 'muted',
@@ -1839,6 +1843,8 @@ const ru: Catalog = {
   'profile.photo.tooLarge': 'Это изображение больше 10 МБ. Выберите файл поменьше.',
 
   'card.message': 'Написать',
+  'card.call': 'Позвонить',
+  'card.localTime': 'Местное время: {time}',
   'card.deactivated': 'Эта учётная запись отключена.',
   'card.open': 'Показать профиль: {name}',
 
@@ -1846,6 +1852,8 @@ const ru: Catalog = {
   'admin.users.directoryTitle': 'Учётная запись из каталога организации: входит с паролем каталога',
 
   'error.accountDisabled': 'Эта учётная запись отключена. Попросите администратора снова её включить.',
+  'error.notEditable': 'Здесь это может изменить только администратор.',
+  'error.notViewable': 'Этот файл нельзя показать в браузере; скачайте его.',
 
   'shell.people': 'Люди',
   'sidebar.mutedLabel': 'заглушено',

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, chatApi, type PersonView } from '../../api';
 import { useChat } from '../../chat/client';
 import { useStore } from '../../chat/store';
@@ -6,8 +6,9 @@ import { Alert } from '../../components/Alert';
 import { BotTag } from '../../components/BotTag';
 import { Button } from '../../components/Button';
 import { Loading } from '../../components/Loading';
+import { CallsContext } from '../../calls/context';
 import { describeError } from '../../errors';
-import { t } from '../../i18n';
+import { getLocale, t } from '../../i18n';
 import { telHref } from '../../profile';
 import { activeStatus, formatUntil, statusEmoji } from '../../status';
 import { channelPath, navigate } from '../../router';
@@ -22,6 +23,16 @@ export function ProfileCardHost() {
   return <ProfileCard key={open.userId} userId={open.userId} anchor={open.anchor} onClose={() => openProfile(null)} />;
 }
 
+/** The time now in a person's time zone ("14:05"), or null when they share none or it is unknown. */
+export function localTime(timeZone: string | undefined, now: Date = new Date(), locale = getLocale()): string | null {
+  if (!timeZone) return null;
+  try {
+    return new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone }).format(now);
+  } catch {
+    return null;
+  }
+}
+
 /** Space kept between the card and the window's edges, and the element it was opened from. */
 const MARGIN = 8;
 const GAP = 6;
@@ -34,6 +45,7 @@ const GAP = 6;
  */
 export function ProfileCard({ userId, anchor, onClose }: { userId: number; anchor: HTMLElement | null; onClose: () => void }) {
   const client = useChat();
+  const calls = useContext(CallsContext);
   const { user: me } = useSession();
   const person = useStore(client.store, (s) => s.people.get(userId));
   const [profile, setProfile] = useState<PersonView | null>(null);
@@ -100,7 +112,11 @@ export function ProfileCard({ userId, anchor, onClose }: { userId: number; ancho
   // Known people, not oneself, not deactivated.
   const canMessage = userId !== me.id && !deactivated && (profile !== null || person !== undefined);
 
-  async function message() {
+  const zone = (person as PersonView | undefined)?.time_zone || profile?.time_zone || '';
+  const local = localTime(zone);
+
+  /** Opens the direct conversation with this person, and with `call` rings them there. */
+  async function message(call = false) {
     if (busy) return;
     setBusy(true);
     setError(null);
@@ -110,6 +126,7 @@ export function ProfileCard({ userId, anchor, onClose }: { userId: number; ancho
       onClose();
       openDialog(null);
       navigate(channelPath(c.id));
+      if (call && calls) void calls.startCall(c.id);
     } catch (err) {
       setError(describeError(err));
       setBusy(false);
@@ -170,6 +187,9 @@ export function ProfileCard({ userId, anchor, onClose }: { userId: number; ancho
             {status.expires_at !== null && <span class="pc-status-until">{formatUntil(status.expires_at)}</span>}
           </p>
         )}
+        {known && local && !deactivated && (
+          <p class="pc-local-time">{t('card.localTime', { time: local })}</p>
+        )}
         {deactivated && <p class="pc-deactivated">{t('card.deactivated')}</p>}
         {error && <Alert>{error}</Alert>}
         {!profile && !error && <Loading />}
@@ -210,6 +230,11 @@ export function ProfileCard({ userId, anchor, onClose }: { userId: number; ancho
             <Button busy={busy} onClick={() => void message()}>
               {t('card.message')}
             </Button>
+            {calls && !isBot && (
+              <Button variant="secondary" disabled={busy} onClick={() => void message(true)}>
+                {t('card.call')}
+              </Button>
+            )}
           </div>
         )}
       </div>

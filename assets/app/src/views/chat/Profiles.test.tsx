@@ -12,7 +12,7 @@ import { SessionContext } from '../../session';
 import { Avatar } from './Avatar';
 import { Dialogs } from './Dialogs';
 import { MessageItem } from './MessageItem';
-import { ProfileCardHost } from './ProfileCard';
+import { localTime, ProfileCardHost } from './ProfileCard';
 import { openDialog, openProfile, ui } from './ui';
 
 const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
@@ -172,6 +172,14 @@ describe('avatars', () => {
 });
 
 describe('profile card', () => {
+  it('tells the person’s local time in their own zone, and nothing for an unknown one', () => {
+    const noonUtc = new Date(Date.UTC(2026, 11, 5, 12, 0));
+    expect(localTime('Europe/Moscow', noonUtc, 'en')).toBe('03:00 PM');
+    expect(localTime('Asia/Vladivostok', noonUtc, 'ru')).toBe('22:00');
+    expect(localTime('', noonUtc)).toBeNull();
+    expect(localTime('Mars/Olympus', noonUtc)).toBeNull();
+  });
+
   it('opens from the author’s name with the profile, and closes with Escape', async () => {
     fakeApi({ 'GET /api/v1/users/2': () => json(200, bob) });
     await show(
