@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-5e0eba11691c";
+const CACHE = "outpost-7fdb9e30568f";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-8w9Tm37P.js",
+  "/assets/index-Ble2Mvtg.js",
   "/assets/style-BAdoNbt-.css"
 ];
 

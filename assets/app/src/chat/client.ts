@@ -22,6 +22,7 @@ import {
   type User,
 } from '../api';
 import { browserTimeZone } from '../timezone';
+import { playChime } from './chime';
 import {
   applyRead,
   backoffDelay,
@@ -1122,8 +1123,9 @@ export class ChatClient {
   }
 
   private notify(channel: Channel, m: Message): void {
-    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     if (document.visibilityState === 'visible' && document.hasFocus() && channel.id === this.current) return;
+    playChime();
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     const author = m.author_id !== null ? this.state.people.get(m.author_id) : undefined;
     const who = author ? author.display_name || author.username : isWebhookMessage(m) ? m.sender_name! : '';
     const where = isDirect(channel) ? who : `${who} · #${channelTitle(channel, this.me.id, this.state.people)}`;
