@@ -19,14 +19,16 @@ use crate::chat::protocol::PersonView;
 use crate::store::users;
 
 pub fn router() -> OpenApiRouter<AppState> {
+    // A photo is sent as the raw image, larger than a JSON body may be; its handlers refuse
+    // anything over the photo limit with a clear error. Only they get the larger limit.
+    let photos = OpenApiRouter::new()
+        .routes(routes!(photo, set_photo, remove_photo))
+        .routes(routes!(set_my_photo, remove_my_photo))
+        .layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES + 1));
     OpenApiRouter::new()
         .routes(routes!(person))
         .routes(routes!(update_profile))
-        .routes(routes!(photo, set_photo, remove_photo))
-        .routes(routes!(set_my_photo, remove_my_photo))
-        // A photo is sent as the raw image, larger than a JSON body may be; the handler refuses
-        // anything over the photo limit with a clear error.
-        .layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES + 1))
+        .merge(photos)
 }
 
 /// Someone's profile card (anyone signed in may look, as in the people directory).

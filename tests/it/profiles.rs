@@ -250,3 +250,21 @@ async fn the_site_decides_which_fields_people_edit_themselves() {
     assert_eq!(r.status(), 200, "administrators change any field");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn only_photos_may_be_large() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let id = id_of(&app, &admin).await;
+    // A profile change is JSON like any other: held to the JSON body limit, not the photo's.
+    let huge = json!({"about": "x".repeat(2 << 20)});
+    for path in [
+        "/api/v1/me".to_string(),
+        format!("/api/v1/users/{id}/profile"),
+    ] {
+        let r = api(&app, &admin, Method::PATCH, &path, Some(huge.clone())).await;
+        assert_eq!(r.status(), 413, "{path}");
+        assert_eq!(error_code(r).await, "payload-too-large");
+    }
+    app.stop().await;
+}
