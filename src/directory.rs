@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ldap3::{ldap_escape, Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
+use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+use ldap3::{ldap_escape, Ldap, LdapConnAsync, LdapConnSettings, ResultEntry, Scope, SearchEntry};
 
 use crate::config::LdapConfig;
 
@@ -22,6 +23,10 @@ pub enum DirectoryError {
 }
 
 type Result<T, E = DirectoryError> = std::result::Result<T, E>;
+
+/// Entries asked for per page: directories cap how many one search may return (OpenLDAP 500,
+/// Active Directory 1,000 by default), so lists of everyone are read page by page.
+const PAGE_SIZE: i32 = 200;
 
 /// A photo larger than this in the directory is ignored (directories hold thumbnails; this is
 /// far above any sane one).
@@ -257,7 +262,7 @@ impl Directory {
         filter: &str,
         limit: usize,
     ) -> Result<Vec<DirectoryUser>> {
-        let attrs: Vec<&str> = [
+        let attrs: Vec<String> = [
             &self.config.username_attribute,
             &self.config.display_name_attribute,
             &self.config.title_attribute,
@@ -266,20 +271,50 @@ impl Directory {
             &self.config.photo_attribute,
         ]
         .into_iter()
-        .map(String::as_str)
         .filter(|a| !a.is_empty())
+        .cloned()
         .collect();
-        let (entries, _res) = ldap
-            .search(&self.config.user_base, Scope::Subtree, filter, attrs)
-            .await
-            .map_err(|e| DirectoryError::Search(e.to_string()))?
-            .success()
-            .map_err(|e| DirectoryError::Search(e.to_string()))?;
+        let entries = self
+            .paged(ldap, &self.config.user_base, filter, attrs)
+            .await?;
         Ok(entries
             .into_iter()
             .take(limit)
             .filter_map(|e| self.person(e))
             .collect())
+    }
+
+    /// Every entry a search finds, read in pages (RFC 2696), so a directory's cap on one
+    /// answer does not cut the list short.
+    async fn paged(
+        &self,
+        ldap: &mut Ldap,
+        base: &str,
+        filter: &str,
+        attrs: Vec<String>,
+    ) -> Result<Vec<ResultEntry>> {
+        let adapters: Vec<Box<dyn Adapter<String, Vec<String>>>> = vec![
+            Box::new(EntriesOnly::new()),
+            Box::new(PagedResults::new(PAGE_SIZE)),
+        ];
+        let mut stream = ldap
+            .streaming_search_with(adapters, base, Scope::Subtree, filter, attrs)
+            .await
+            .map_err(|e| DirectoryError::Search(e.to_string()))?;
+        let mut out = Vec::new();
+        while let Some(entry) = stream
+            .next()
+            .await
+            .map_err(|e| DirectoryError::Search(e.to_string()))?
+        {
+            out.push(entry);
+        }
+        stream
+            .finish()
+            .await
+            .success()
+            .map_err(|e| DirectoryError::Search(e.to_string()))?;
+        Ok(out)
     }
 
     fn groups_used(&self) -> bool {
@@ -293,15 +328,13 @@ impl Directory {
         } else {
             format!("(&{}{extra})", self.config.group_filter)
         };
-        let attrs = [
-            self.config.group_name_attribute.as_str(),
-            self.config.group_member_attribute.as_str(),
+        let attrs = vec![
+            self.config.group_name_attribute.clone(),
+            self.config.group_member_attribute.clone(),
         ];
-        let (entries, _res) = ldap
-            .search(&self.config.group_base, Scope::Subtree, &filter, attrs)
+        let entries = self
+            .paged(ldap, &self.config.group_base, &filter, attrs)
             .await
-            .map_err(|e| DirectoryError::Search(format!("groups: {e}")))?
-            .success()
             .map_err(|e| DirectoryError::Search(format!("groups: {e}")))?;
         Ok(entries
             .into_iter()

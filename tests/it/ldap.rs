@@ -38,7 +38,9 @@ fn test_jpeg(w: u32, h: u32) -> Vec<u8> {
     out.into_inner()
 }
 
-/// The test run's directory server, started at first use.
+/// The test run's directory server, started at first use. Like a real directory, it answers
+/// the service account at most a few entries per search (3 here, 500 in OpenLDAP by default):
+/// lists of everyone must be read page by page.
 fn slapd() -> &'static Slapd {
     static SLAPD: OnceLock<Slapd> = OnceLock::new();
     SLAPD.get_or_init(|| {
@@ -55,7 +57,8 @@ fn slapd() -> &'static Slapd {
              modulepath /usr/lib/ldap\nmoduleload back_mdb\n\
              pidfile {d}/slapd.pid\n\
              database mdb\nsuffix \"{BASE}\"\nrootdn \"{ROOT_DN}\"\nrootpw {ROOT_PASSWORD}\n\
-             directory {d}/db\nmaxsize 10485760\n",
+             directory {d}/db\nmaxsize 10485760\n\
+             limits dn.exact=\"{SERVICE_DN}\" size.soft=3 size.hard=3 size.pr=200 size.prtotal=unlimited\n",
             d = dir.display()
         );
         std::fs::write(dir.join("slapd.conf"), conf).unwrap();
