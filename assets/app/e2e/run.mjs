@@ -1433,7 +1433,8 @@ try {
     assert(await admin.evaluate(() => !!document.activeElement?.closest('.msg-actions')), 'Tab reaches the actions');
   });
 
-  await peopleScenarios({
+  // What the scenario modules use from this harness; each takes the parts it needs.
+  const harness = {
     scenario,
     wants: (name) => !ONLY || name.includes(ONLY),
     assert,
@@ -1451,61 +1452,11 @@ try {
     send,
     composer,
     messageByText,
-  });
-
-  await adminScenarios({
-    scenario,
-    wants: (name) => !ONLY || name.includes(ONLY),
-    assert,
-    eventually,
-    startServer,
-    stopServer,
-    addUser,
-    tempDir,
-    newUserPage,
-    signIn,
-    api,
-    shot,
-    sidebarLink,
-    openChannel,
-    send,
-  });
-
-  await callScenarios({
-    scenario,
-    wants: (name) => !ONLY || name.includes(ONLY),
-    assert,
-    eventually,
-    startServer,
-    stopServer,
-    addUser,
-    tempDir,
-    newUserPage,
-    signIn,
-    api,
-    shot,
-    sidebarLink,
-  });
-
-  await messageScenarios({
-    scenario,
-    wants: (name) => !ONLY || name.includes(ONLY),
-    assert,
-    eventually,
-    startServer,
-    stopServer,
-    addUser,
-    tempDir,
-    newUserPage,
-    signIn,
-    api,
-    shot,
-    sidebarLink,
-    openChannel,
-    send,
-    composer,
-    messageByText,
-  });
+  };
+  await peopleScenarios(harness);
+  await adminScenarios(harness);
+  await callScenarios(harness);
+  await messageScenarios(harness);
 
   await scenario('no script errors or CSP violations', async () => {
     assert(pageErrors.length === 0, `page errors:\n${pageErrors.join('\n')}`);
