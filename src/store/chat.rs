@@ -764,19 +764,6 @@ pub fn saved(c: &Connection, user_id: i64, limit: i64) -> Result<Vec<(Message, i
     Ok(msgs.into_iter().zip(times).collect())
 }
 
-/// The ids among `ids` that this person saved.
-pub fn saved_among(c: &Connection, user_id: i64, ids: &[i64]) -> Result<Vec<i64>> {
-    let mut st =
-        c.prepare_cached("SELECT 1 FROM saved_messages WHERE user_id = ?1 AND message_id = ?2")?;
-    let mut out = Vec::new();
-    for id in ids {
-        if st.exists(params![user_id, id])? {
-            out.push(*id);
-        }
-    }
-    Ok(out)
-}
-
 /// A value that is there but cannot be decoded as its column's type (damaged row data), as
 /// opposed to the query itself failing.
 fn is_decode_error(e: &rusqlite::Error) -> bool {
