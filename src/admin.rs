@@ -191,14 +191,17 @@ pub fn user_reset_password(
     let user = find(&store, name)?;
     if user.is_bot || user.from_directory {
         store.close();
-        return Err(AuthError::Validation(format!(
-            "{} has no password here: {}",
-            user.username,
-            if user.is_bot {
-                "a bot acts only through API tokens"
-            } else {
-                "it signs in with the agency's directory, where its password is kept"
-            }
+        return Err(AuthError::Validation(crate::problem::Problem::new(
+            "no-local-password",
+            format!(
+                "{} has no password here: {}",
+                user.username,
+                if user.is_bot {
+                    "a bot acts only through API tokens"
+                } else {
+                    "it signs in with the agency's directory, where its password is kept"
+                }
+            ),
         ))
         .into());
     }

@@ -26,6 +26,7 @@ pub mod hub;
 pub mod media;
 pub mod metrics;
 pub mod pki;
+pub mod problem;
 pub mod release;
 pub mod server;
 pub mod store;

@@ -25,6 +25,28 @@ pub enum TextError {
     Spacing { what: &'static str, code: u32 },
 }
 
+impl TextError {
+    /// The refusal as a client translates it; `field` is the request field that held the name.
+    pub fn problem(&self, field: &'static str) -> crate::problem::Problem {
+        use crate::problem::Problem;
+        let code = |c: u32| format!("U+{c:04X}");
+        match self {
+            TextError::Hidden { code: c, .. } => {
+                Problem::new("hidden-characters", self.to_string()).param("char", code(*c))
+            }
+            TextError::MixedScript { first, second, .. } => {
+                Problem::new("mixed-script", self.to_string())
+                    .param("first", *first)
+                    .param("second", *second)
+            }
+            TextError::Spacing { code: c, .. } => {
+                Problem::new("odd-spacing", self.to_string()).param("char", code(*c))
+            }
+        }
+        .field(field)
+    }
+}
+
 /// Characters that display as nothing, or that change the direction or shaping of the text
 /// around them. This is the Unicode "Cf" (format) category, plus the invisible characters of
 /// other categories: variation selectors, the combining grapheme joiner, Hangul fillers, line

@@ -5,6 +5,7 @@
 //! own messages, joining), `admin` (administration, if the bot account is an administrator).
 
 use super::{validate_display_name, validate_username, Auth, AuthError, Result};
+use crate::problem::Problem;
 use crate::store::audit::{self, Entry};
 use crate::store::tokens::{self as t, ApiToken};
 use crate::store::{users, StoreError, User};
@@ -26,15 +27,19 @@ impl Scopes {
                 "write" => s.write = true,
                 "admin" => s.admin = true,
                 other => {
-                    return Err(AuthError::Validation(format!(
-                        "unknown scope {other:?}: use read, write or admin"
-                    )))
+                    return Err(AuthError::Validation(
+                        Problem::new(
+                            "unknown-scope",
+                            format!("unknown scope {other:?}: use read, write or admin"),
+                        )
+                        .field("scopes"),
+                    ))
                 }
             }
         }
         if s == Scopes::default() {
             return Err(AuthError::Validation(
-                "a token needs at least one scope".into(),
+                Problem::new("no-scope", "a token needs at least one scope").field("scopes"),
             ));
         }
         // Writing and administering need reading.
@@ -122,7 +127,12 @@ impl Auth {
         let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
             return Err(AuthError::Validation(
-                "a token's name is 1 to 64 characters, without control characters".into(),
+                Problem::new(
+                    "bad-length",
+                    "a token's name is 1 to 64 characters, without control characters",
+                )
+                .field("name")
+                .param("max", 64),
             ));
         }
         let secret = format!("otb_{}", super::new_token(32));

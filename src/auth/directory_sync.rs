@@ -5,6 +5,7 @@
 //! when it lists them again. Every change is audited. A directory that cannot be reached, or
 //! that lists nobody at all, changes nothing: it must never lock people out.
 
+use crate::problem::Problem;
 use std::collections::{BTreeSet, HashMap};
 
 use super::profile::{from_directory, make_avatar};
@@ -224,19 +225,24 @@ impl Auth {
     /// Compares every directory account with the directory (see the module's text).
     pub async fn sync_directory(&self, actor: &str) -> Result<SyncReport> {
         let Some(dir) = self.directory.clone() else {
-            return Err(AuthError::Validation("no directory is configured".into()));
+            return Err(AuthError::Validation(Problem::new(
+                "no-directory",
+                "no directory is configured",
+            )));
         };
-        let people = dir
-            .people()
-            .await
-            .map_err(|e| AuthError::Validation(format!("nothing changed: {e}")))?;
+        let people = dir.people().await.map_err(|e| {
+            AuthError::Validation(Problem::new(
+                "directory-failed",
+                format!("nothing changed: {e}"),
+            ))
+        })?;
         let ours = self.store.read(users::directory_accounts).await?;
         if people.is_empty() && !ours.is_empty() {
-            return Err(AuthError::Validation(
+            return Err(AuthError::Validation(Problem::new(
+                "directory-empty",
                 "nothing changed: the directory listed nobody, which looks like a wrong \
-                 ldap.user_base or ldap.user_filter rather than everyone leaving"
-                    .into(),
-            ));
+                 ldap.user_base or ldap.user_filter rather than everyone leaving",
+            )));
         }
         let mut report = SyncReport {
             listed: people.len(),

@@ -18,9 +18,10 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::config::AuthConfig;
+use crate::problem::Problem;
 use crate::store::audit::{self, Entry};
 use crate::store::users::{self, ClientInfo};
-use crate::store::{now_ms, Session, Store, StoreError, User};
+use crate::store::{now_ms, Conflict, Session, Store, StoreError, User};
 
 /// How long the printed setup URL stays valid.
 pub const SETUP_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -41,7 +42,7 @@ pub enum AuthError {
     #[error("this link is invalid, used or expired")]
     InvalidToken,
     #[error("{0}")]
-    Validation(String),
+    Validation(Problem),
     #[error("the current password is wrong")]
     WrongPassword,
     #[error("password hashing failed")]
@@ -272,7 +273,12 @@ pub fn validate_username(name: &str) -> Result<String> {
         Ok(name)
     } else {
         Err(AuthError::Validation(
-            "a user name is 1 to 32 characters: letters, digits, dot, dash or underscore, starting with a letter or digit".into(),
+            Problem::new(
+                "bad-username",
+                "a user name is 1 to 32 characters: letters, digits, dot, dash or underscore, starting with a letter or digit",
+            )
+            .field("username")
+            .param("max", 32),
         ))
     }
 }
@@ -281,7 +287,13 @@ pub fn validate_password(password: &str) -> Result<()> {
     let n = password.chars().count();
     if !(8..=1024).contains(&n) {
         return Err(AuthError::Validation(
-            "a password is 8 to 1024 characters long".into(),
+            Problem::new(
+                "bad-password-length",
+                "a password is 8 to 1024 characters long",
+            )
+            .field("password")
+            .param("min", 8)
+            .param("max", 1024),
         ));
     }
     Ok(())
@@ -294,11 +306,16 @@ pub fn validate_display_name(name: &str, fallback: &str) -> Result<String> {
     }
     if name.chars().count() > 64 || name.chars().any(char::is_control) {
         return Err(AuthError::Validation(
-            "a display name is at most 64 characters, without control characters".into(),
+            Problem::new(
+                "too-long",
+                "a display name is at most 64 characters, without control characters",
+            )
+            .field("display_name")
+            .param("max", 64),
         ));
     }
     crate::text::check_name("a display name", name, true)
-        .map_err(|e| AuthError::Validation(e.to_string()))?;
+        .map_err(|e| AuthError::Validation(e.problem("display_name")))?;
     Ok(name.to_string())
 }
 
@@ -866,7 +883,12 @@ impl Auth {
         let hours = hours.unwrap_or(self.config.invite_hours);
         if !(1..=24 * 90).contains(&hours) {
             return Err(AuthError::Validation(
-                "an invite lasts between 1 hour and 90 days".into(),
+                Problem::new(
+                    "bad-invite-lifetime",
+                    "an invite lasts between 1 hour and 90 days",
+                )
+                .field("hours")
+                .param("max", 24 * 90),
             ));
         }
         let token = new_token(32);
@@ -922,7 +944,7 @@ impl Auth {
                 let user = users::create_user(t, &username, &display, &hash, false)?;
                 if !users::consume_invite(t, &token_hash, user.id)? {
                     // Rolls back the new user with this job's savepoint.
-                    return Err(StoreError::Conflict("invite-used"));
+                    return Err(StoreError::Conflict(Conflict::InviteUsed));
                 }
                 for action in ["invite-used", "user-created"] {
                     audit::append(
@@ -941,7 +963,7 @@ impl Auth {
             })
             .await
             .map_err(|e| match e {
-                StoreError::Conflict("invite-used") => AuthError::InvalidToken,
+                StoreError::Conflict(Conflict::InviteUsed) => AuthError::InvalidToken,
                 other => AuthError::Store(other),
             })?;
         self.start_session(user, client).await
@@ -955,9 +977,10 @@ impl Auth {
         new: &str,
     ) -> Result<()> {
         if user.from_directory {
-            return Err(AuthError::Validation(
-                "this account's password is kept in the agency's directory: change it there".into(),
-            ));
+            return Err(AuthError::Validation(Problem::new(
+                "password-in-directory",
+                "this account's password is kept in the agency's directory: change it there",
+            )));
         }
         validate_password(new)?;
         self.check_password(user, current).await?;

@@ -2,12 +2,13 @@
 //! password and hands it over (in person, by phone); the person opens it and chooses a new
 //! password. No password is ever shown to anyone but the one who types it.
 
+use crate::problem::Problem;
 use std::time::Duration;
 
 use super::{new_token, token_hash, validate_password, Auth, AuthError, Result};
 use crate::store::audit::{self, Entry};
 use crate::store::users::{self, User};
-use crate::store::{now_ms, StoreError};
+use crate::store::{now_ms, Conflict, StoreError};
 
 /// How long a reset link works.
 pub const RESET_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -25,9 +26,9 @@ impl Auth {
             .read(move |c| users::user_by_id(c, target_id))
             .await?;
         if target.is_bot || target.from_directory {
-            return Err(AuthError::Validation(format!(
-                "{} has no password here to reset",
-                target.username
+            return Err(AuthError::Validation(Problem::new(
+                "no-local-password",
+                format!("{} has no password here to reset", target.username),
             )));
         }
         let token = new_token(32);
@@ -82,7 +83,7 @@ impl Auth {
         self.store
             .write(move |t| {
                 if !users::consume_password_reset(t, &link)? {
-                    return Err(StoreError::Conflict("reset-used"));
+                    return Err(StoreError::Conflict(Conflict::ResetUsed));
                 }
                 users::set_password(t, id, &hash, None)?;
                 audit::append(t, &entry)?;
@@ -90,7 +91,7 @@ impl Auth {
             })
             .await
             .map_err(|e| match e {
-                StoreError::Conflict("reset-used") => AuthError::InvalidToken,
+                StoreError::Conflict(Conflict::ResetUsed) => AuthError::InvalidToken,
                 other => AuthError::Store(other),
             })
     }
@@ -126,9 +127,10 @@ impl Auth {
     /// accounts.
     pub async fn set_admin(&self, admin: &User, target_id: i64, is_admin: bool) -> Result<User> {
         if admin.id == target_id && !is_admin {
-            return Err(AuthError::Validation(
-                "you cannot remove your own administrator role".into(),
-            ));
+            return Err(AuthError::Validation(Problem::new(
+                "own-admin-role",
+                "you cannot remove your own administrator role",
+            )));
         }
         let target = self
             .store

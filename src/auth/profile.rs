@@ -2,6 +2,7 @@
 //! administrators anyone's; on a directory account the fields the directory provides
 //! (`ldap.*_attribute`) are the directory's alone.
 
+use crate::problem::Problem;
 use sha2::{Digest, Sha256};
 
 use super::{validate_display_name, Auth, AuthError, Result};
@@ -21,12 +22,17 @@ pub struct ProfileChange {
     pub about: Option<String>,
 }
 
-fn field(label: &str, value: &str, max_chars: usize) -> Result<String> {
+fn field(label: &str, key: &'static str, value: &str, max_chars: usize) -> Result<String> {
     let value = value.trim();
     if value.chars().count() > max_chars || value.chars().any(char::is_control) {
-        return Err(AuthError::Validation(format!(
-            "{label} is at most {max_chars} characters, without control characters"
-        )));
+        return Err(AuthError::Validation(
+            Problem::new(
+                "too-long",
+                format!("{label} is at most {max_chars} characters, without control characters"),
+            )
+            .field(key)
+            .param("max", max_chars),
+        ));
     }
     Ok(value.to_string())
 }
@@ -36,21 +42,29 @@ fn about(value: &str) -> Result<String> {
     // Line breaks are fine in a few lines about oneself; other control characters are not.
     if value.chars().count() > 500 || value.chars().any(|c| c.is_control() && c != '\n') {
         return Err(AuthError::Validation(
-            "\"about\" is at most 500 characters, without control characters".into(),
+            Problem::new(
+                "too-long",
+                "\"about\" is at most 500 characters, without control characters",
+            )
+            .field("about")
+            .param("max", 500),
         ));
     }
     Ok(value.to_string())
 }
 
 fn phone(value: &str) -> Result<String> {
-    let value = field("a phone number", value, 40)?;
+    let value = field("a phone number", "phone", value, 40)?;
     if !value
         .chars()
         .all(|c| c.is_ascii_digit() || " +-().#*/".contains(c) || c.is_alphabetic())
     {
         return Err(AuthError::Validation(
-            "a phone number holds digits, spaces and + - ( ) . # * / (and an extension's letters)"
-                .into(),
+            Problem::new(
+                "bad-phone",
+                "a phone number holds digits, spaces and + - ( ) . # * / (and an extension's letters)",
+            )
+            .field("phone"),
         ));
     }
     Ok(value)
@@ -187,10 +201,10 @@ impl Auth {
         };
         let mut profile = target.profile.clone();
         if let Some(t) = &change.title {
-            profile.title = field("a job title", t, 100)?;
+            profile.title = field("a job title", "title", t, 100)?;
         }
         if let Some(d) = &change.department {
-            profile.department = field("a department", d, 100)?;
+            profile.department = field("a department", "department", d, 100)?;
         }
         if let Some(p) = &change.phone {
             profile.phone = phone(p)?;
@@ -299,8 +313,8 @@ mod tests {
             "+7 (495) 123-45-67 ext 2"
         );
         assert!(phone("<script>").is_err());
-        assert!(field("a job title", &"x".repeat(101), 100).is_err());
-        assert!(field("a job title", "a\u{7}b", 100).is_err());
+        assert!(field("a job title", "title", &"x".repeat(101), 100).is_err());
+        assert!(field("a job title", "title", "a\u{7}b", 100).is_err());
         assert_eq!(about("line one\nline two").unwrap(), "line one\nline two");
         assert!(about(&"я".repeat(501)).is_err());
     }

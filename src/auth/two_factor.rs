@@ -3,6 +3,7 @@
 //! a code accepted once per step, ten one-time recovery codes, and the site's policy of who
 //! must use it. Needs no network: the QR code is drawn here and the app computes codes offline.
 
+use crate::problem::Problem;
 use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
@@ -80,8 +81,12 @@ pub struct Enrolment {
 }
 
 fn totp(secret: &[u8]) -> Result<TOTP> {
-    TOTP::new(Algorithm::SHA1, DIGITS, 1, STEP_SECS, secret.to_vec())
-        .map_err(|e| AuthError::Validation(format!("unusable authenticator secret: {e}")))
+    TOTP::new(Algorithm::SHA1, DIGITS, 1, STEP_SECS, secret.to_vec()).map_err(|e| {
+        AuthError::Validation(Problem::new(
+            "bad-secret",
+            format!("unusable authenticator secret: {e}"),
+        ))
+    })
 }
 
 fn now_secs() -> u64 {
@@ -111,8 +116,12 @@ fn matching_step(secret: &[u8], code: &str, now: u64) -> Result<Option<i64>> {
 
 fn random_bytes(n: usize) -> Result<Vec<u8>> {
     let mut buf = vec![0u8; n];
-    getrandom::fill(&mut buf)
-        .map_err(|_| AuthError::Validation("the system random number generator failed".into()))?;
+    getrandom::fill(&mut buf).map_err(|_| {
+        AuthError::Validation(Problem::new(
+            "random-failed",
+            "the system random number generator failed",
+        ))
+    })?;
     Ok(buf)
 }
 

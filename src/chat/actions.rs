@@ -3,6 +3,7 @@
 
 use super::protocol::MessageView;
 use super::{live_message_of_member, require_member, Actor, Chat, ChatError, Result};
+use crate::problem::Problem;
 use crate::store::chat::{self as q, Forward, NewMessage};
 use crate::store::files;
 use crate::store::users;
@@ -40,7 +41,10 @@ impl Chat {
             .commit(move |c, log| {
                 let original = live_message_of_member(c, message_id, actor.id)?;
                 if original.kind != "text" {
-                    return Err(ChatError::Invalid("only messages can be forwarded".into()));
+                    return Err(ChatError::Invalid(Problem::new(
+                        "not-forwardable",
+                        "only messages can be forwarded",
+                    )));
                 }
                 let target = super::channel_or_not_found(c, to_channel)?;
                 require_member(c, to_channel, actor.id)?;
@@ -89,8 +93,9 @@ impl Chat {
                     },
                 )?;
                 for f in &original.files {
-                    let id = crate::media::random_id()
-                        .map_err(|e| ChatError::Invalid(format!("a file id: {e}")))?;
+                    let id = crate::media::random_id().map_err(|e| {
+                        ChatError::Invalid(Problem::new("random-failed", format!("a file id: {e}")))
+                    })?;
                     files::copy_to(c, &f.id, &id, copy.id)?;
                 }
                 let view = MessageView::from(q::message(c, copy.id)?);

@@ -13,6 +13,7 @@ pub mod people;
 pub mod protocol;
 mod webhooks;
 
+use crate::problem::Problem;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -54,7 +55,7 @@ pub enum ChatError {
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Problem),
     #[error("this channel is archived")]
     Archived,
     #[error("the message is longer than {0} bytes")]
@@ -338,11 +339,16 @@ pub fn validate_channel_name(name: &str) -> Result<String> {
             .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.');
     if !ok {
         return Err(ChatError::Invalid(
-            "a channel name is 1 to 64 letters, digits, dashes, dots or underscores".into(),
+            Problem::new(
+                "bad-channel-name",
+                "a channel name is 1 to 64 letters, digits, dashes, dots or underscores",
+            )
+            .field("name")
+            .param("max", 64),
         ));
     }
     crate::text::check_name("a channel name", &name, false)
-        .map_err(|e| ChatError::Invalid(e.to_string()))?;
+        .map_err(|e| ChatError::Invalid(e.problem("name")))?;
     Ok(name)
 }
 
@@ -350,7 +356,9 @@ fn validate_topic(topic: &str) -> Result<String> {
     let t = topic.trim();
     if t.chars().count() > 250 || t.chars().any(|c| c.is_control() && c != '\n') {
         return Err(ChatError::Invalid(
-            "a topic is at most 250 characters".into(),
+            Problem::new("too-long", "a topic is at most 250 characters")
+                .field("topic")
+                .param("max", 250),
         ));
     }
     Ok(t.to_string())
@@ -361,7 +369,11 @@ fn validate_topic(topic: &str) -> Result<String> {
 fn validate_emoji(e: &str) -> Result<String> {
     crate::text::single_emoji(e.trim())
         .map(str::to_string)
-        .ok_or_else(|| ChatError::Invalid("a reaction is a single emoji".into()))
+        .ok_or_else(|| {
+            ChatError::Invalid(
+                Problem::new("not-one-emoji", "a reaction is a single emoji").field("emoji"),
+            )
+        })
 }
 
 fn validate_client_id(id: &str) -> Result<()> {
@@ -373,7 +385,11 @@ fn validate_client_id(id: &str) -> Result<()> {
         Ok(())
     } else {
         Err(ChatError::Invalid(
-            "client_id is 1 to 64 letters, digits, dashes or underscores".into(),
+            Problem::new(
+                "bad-client-id",
+                "client_id is 1 to 64 letters, digits, dashes or underscores",
+            )
+            .field("client_id"),
         ))
     }
 }
@@ -683,9 +699,14 @@ impl Chat {
         ids.sort_unstable();
         ids.dedup();
         let valid = if ids.len() > MAX_GROUP_MEMBERS {
-            Err(ChatError::Invalid(format!(
-                "a group conversation has at most {MAX_GROUP_MEMBERS} people"
-            )))
+            Err(ChatError::Invalid(
+                Problem::new(
+                    "group-too-large",
+                    format!("a group conversation has at most {MAX_GROUP_MEMBERS} people"),
+                )
+                .field("user_ids")
+                .param("max", MAX_GROUP_MEMBERS),
+            ))
         } else {
             Ok(())
         };
@@ -807,7 +828,9 @@ impl Chat {
                 return Err(ChatError::Archived);
             }
             if !q::enabled_users_exist(c, &[user_id])? {
-                return Err(ChatError::Invalid("no such user".into()));
+                return Err(ChatError::Invalid(
+                    Problem::new("no-such-user", "no such user").field("user_id"),
+                ));
             }
             if q::add_member(c, channel_id, user_id, "member")? {
                 log.joined(c, &ch, user_id)?;
@@ -885,7 +908,8 @@ impl Chat {
                 .is_some_and(|m| m != "everyone" && m != "owners")
             {
                 return Err(ChatError::Invalid(
-                    "mass_mentions is \"everyone\" or \"owners\"".into(),
+                    Problem::new("bad-choice", "mass_mentions is \"everyone\" or \"owners\"")
+                        .field("mass_mentions"),
                 ));
             }
             Ok::<_, ChatError>((name, topic))
@@ -948,12 +972,19 @@ impl Chat {
                 validate_client_id(id)?;
             }
             if body.trim().is_empty() && attachments.is_empty() {
-                return Err(ChatError::Invalid("a message cannot be empty".into()));
+                return Err(ChatError::Invalid(
+                    Problem::new("empty-message", "a message cannot be empty").field("body"),
+                ));
             }
             if attachments.len() > MAX_ATTACHMENTS {
-                return Err(ChatError::Invalid(format!(
-                    "a message carries at most {MAX_ATTACHMENTS} files"
-                )));
+                return Err(ChatError::Invalid(
+                    Problem::new(
+                        "too-many-files",
+                        format!("a message carries at most {MAX_ATTACHMENTS} files"),
+                    )
+                    .field("attachments")
+                    .param("max", MAX_ATTACHMENTS),
+                ));
             }
             if body.len() > self.limits.max_message_bytes {
                 return Err(ChatError::TooLarge(self.limits.max_message_bytes));
@@ -971,7 +1002,11 @@ impl Chat {
                     if let Some(existing) = q::message_by_client_id(c, actor.id, cid)? {
                         if existing.channel_id != channel_id {
                             return Err(ChatError::Invalid(
-                                "client_id was already used for another message".into(),
+                                Problem::new(
+                                    "client-id-used",
+                                    "client_id was already used for another message",
+                                )
+                                .field("client_id"),
                             ));
                         }
                         return Ok((MessageView::from(existing), false));
@@ -987,7 +1022,11 @@ impl Chat {
                     // must be told apart by nothing, or ids would probe other channels.
                     let bad_root = || {
                         ChatError::Invalid(
-                            "replies go to a top-level message of the same channel".into(),
+                            Problem::new(
+                                "bad-thread",
+                                "replies go to a top-level message of the same channel",
+                            )
+                            .field("thread_root"),
                         )
                     };
                     let r = match q::message(c, root) {
@@ -1001,7 +1040,11 @@ impl Chat {
                 }
                 if also_in_channel && thread_root.is_none() {
                     return Err(ChatError::Invalid(
-                        "only a thread reply can also be sent to the channel".into(),
+                        Problem::new(
+                            "not-a-thread-reply",
+                            "only a thread reply can also be sent to the channel",
+                        )
+                        .field("also_in_channel"),
                     ));
                 }
                 if let Some(quoted) = quote_of {
@@ -1011,7 +1054,11 @@ impl Chat {
                         Ok(m) if m.channel_id == channel_id && !m.deleted => {}
                         Ok(_) | Err(StoreError::NotFound) => {
                             return Err(ChatError::Invalid(
-                                "a quote answers a message of the same conversation".into(),
+                                Problem::new(
+                                    "bad-quote",
+                                    "a quote answers a message of the same conversation",
+                                )
+                                .field("quote_of"),
                             ))
                         }
                         Err(e) => return Err(e.into()),
@@ -1045,7 +1092,9 @@ impl Chat {
                 } else {
                     crate::store::files::attach(c, actor.id, msg.id, &attachments).map_err(
                         |e| match e {
-                            StoreError::Conflict(m) => ChatError::Invalid(m.into()),
+                            StoreError::Conflict(c) => {
+                                ChatError::Invalid(Problem::new(c.code(), c.to_string()))
+                            }
                             other => other.into(),
                         },
                     )?;
@@ -1103,7 +1152,9 @@ impl Chat {
         body: String,
     ) -> impl Future<Output = Result<MessageView>> + Send + 'static {
         let checked = if body.trim().is_empty() {
-            Err(ChatError::Invalid("a message cannot be empty".into()))
+            Err(ChatError::Invalid(
+                Problem::new("empty-message", "a message cannot be empty").field("body"),
+            ))
         } else if body.len() > self.limits.max_message_bytes {
             Err(ChatError::TooLarge(self.limits.max_message_bytes))
         } else {
@@ -1399,7 +1450,12 @@ impl Chat {
     pub async fn set_site_retention(&self, actor: Actor, days: Option<u32>) -> Result<()> {
         if days.is_some_and(|d| d > 36_500) {
             return Err(ChatError::Invalid(
-                "retention is at most 36500 days (0: keep forever)".into(),
+                Problem::new(
+                    "too-long",
+                    "retention is at most 36500 days (0: keep forever)",
+                )
+                .field("retention_days")
+                .param("max", 36_500),
             ));
         }
         self.commit(move |c, _log| {

@@ -5,6 +5,7 @@
 //! only by administrators' choice, each call audited, with a time limit and a size limit on the
 //! answer. Calls run in the background: a slow or dead receiver never delays a send.
 
+use crate::problem::Problem;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
@@ -78,7 +79,11 @@ impl OutgoingIndex {
 fn receiver(url: &str) -> Result<(SocketAddr, String)> {
     let bad = || {
         ChatError::Invalid(
-            "the URL must be http://IP-ADDRESS[:PORT]/PATH (Outpost resolves no names)".into(),
+            Problem::new(
+                "bad-receiver-url",
+                "the URL must be http://IP-ADDRESS[:PORT]/PATH (Outpost resolves no names)",
+            )
+            .field("url"),
         )
     };
     let uri: http::Uri = url.parse().map_err(|_| bad())?;
@@ -159,7 +164,7 @@ impl Chat {
                 "only administrators make Outpost call other systems",
             ));
         }
-        let name = super::webhooks::valid_name(name, "a webhook's name")?;
+        let name = super::webhooks::valid_name(name, "a webhook's name", "name")?;
         receiver(url)?;
         let words: Vec<&str> = trigger_words
             .iter()
@@ -172,9 +177,16 @@ impl Chat {
                 t.chars().count() > 32 || t.chars().any(|c| c.is_whitespace() || c.is_control())
             })
         {
-            return Err(ChatError::Invalid(format!(
-                "give 1 to {MAX_TRIGGERS} trigger words of at most 32 characters, without spaces"
-            )));
+            return Err(ChatError::Invalid(
+                Problem::new(
+                    "bad-triggers",
+                    format!(
+                        "give 1 to {MAX_TRIGGERS} trigger words of at most 32 characters, without spaces"
+                    ),
+                )
+                .field("triggers")
+                .param("max", MAX_TRIGGERS),
+            ));
         }
         let words = words.join(" ");
         let url = url.to_string();
@@ -183,9 +195,10 @@ impl Chat {
             .commit(move |c, _| {
                 let ch = channel_or_not_found(c, channel_id)?;
                 if ch.kind.is_direct() {
-                    return Err(ChatError::Invalid(
-                        "outgoing webhooks listen in channels, not direct conversations".into(),
-                    ));
+                    return Err(ChatError::Invalid(Problem::new(
+                        "not-in-direct",
+                        "outgoing webhooks listen in channels, not direct conversations",
+                    )));
                 }
                 let hook =
                     w::create_outgoing(c, channel_id, &name, &words, &url, &secret, actor.id)?;

@@ -3,6 +3,7 @@
 //! notification level and mute, and the `user.updated` frame that tells everyone connected
 //! that someone's name, photo or status changed.
 
+use crate::problem::Problem;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -84,7 +85,8 @@ fn expiry(after: ClearAfter, time_zone: &str, now_ms: i64) -> Result<Option<i64>
         ClearAfter::FourHours => mins(240),
         ClearAfter::Today | ClearAfter::Week => {
             let tz = zone(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-            let bad = |e: jiff::Error| ChatError::Invalid(format!("time: {e}"));
+            let bad =
+                |e: jiff::Error| ChatError::Invalid(Problem::new("bad-time", format!("time: {e}")));
             let now = jiff::Timestamp::from_millisecond(now_ms)
                 .map_err(bad)?
                 .to_zoned(tz);
@@ -137,9 +139,13 @@ fn apply(mut p: Preferences, ch: PreferencesChange, now: i64) -> Result<Preferen
     if let Some(tz) = ch.time_zone {
         let tz = tz.trim().to_string();
         if !tz.is_empty() && zone(&tz).is_none() {
-            return Err(ChatError::Invalid(format!(
-                "{tz:?} is not a time zone (use a name such as Europe/Moscow)"
-            )));
+            return Err(ChatError::Invalid(
+                Problem::new(
+                    "bad-time-zone",
+                    format!("{tz:?} is not a time zone (use a name such as Europe/Moscow)"),
+                )
+                .field("time_zone"),
+            ));
         }
         p.time_zone = tz;
     }
@@ -147,7 +153,8 @@ fn apply(mut p: Preferences, ch: PreferencesChange, now: i64) -> Result<Preferen
         if let Some(t) = until {
             if t <= now || t > now + MAX_DND_MS {
                 return Err(ChatError::Invalid(
-                    "do not disturb lasts from now up to a week".into(),
+                    Problem::new("bad-dnd", "do not disturb lasts from now up to a week")
+                        .field("dnd_until"),
                 ));
             }
         }
@@ -159,7 +166,11 @@ fn apply(mut p: Preferences, ch: PreferencesChange, now: i64) -> Result<Preferen
         let valid = valid_clock(&start) && valid_clock(&end) && start != end;
         if !none && !valid {
             return Err(ChatError::Invalid(
-                "a quiet time is two different times as HH:MM, e.g. 19:00 and 08:00".into(),
+                Problem::new(
+                    "bad-quiet-time",
+                    "a quiet time is two different times as HH:MM, e.g. 19:00 and 08:00",
+                )
+                .field("dnd_schedule"),
             ));
         }
         p.dnd_start = start;
@@ -174,9 +185,15 @@ fn apply(mut p: Preferences, ch: PreferencesChange, now: i64) -> Result<Preferen
         clean.sort();
         clean.dedup();
         if clean.len() > MAX_KEYWORDS || clean.iter().any(|w| w.chars().count() > 40) {
-            return Err(ChatError::Invalid(format!(
-                "at most {MAX_KEYWORDS} keywords of up to 40 characters"
-            )));
+            return Err(ChatError::Invalid(
+                Problem::new(
+                    "bad-keywords",
+                    format!("at most {MAX_KEYWORDS} keywords of up to 40 characters"),
+                )
+                .field("keywords")
+                .param("max", MAX_KEYWORDS)
+                .param("chars", 40),
+            ));
         }
         p.keywords = clean;
     }
@@ -186,7 +203,11 @@ fn apply(mut p: Preferences, ch: PreferencesChange, now: i64) -> Result<Preferen
     if let Some(lang) = ch.language {
         if !["", "en", "ru"].contains(&lang.as_str()) {
             return Err(ChatError::Invalid(
-                "the language is \"en\", \"ru\" or \"\" (the browser's)".into(),
+                Problem::new(
+                    "bad-choice",
+                    "the language is \"en\", \"ru\" or \"\" (the browser's)",
+                )
+                .field("language"),
             ));
         }
         p.language = lang;
@@ -312,16 +333,27 @@ impl Chat {
         let device_zone = device_zone.filter(|z| zone(z).is_some());
         let text = text.trim().to_string();
         if text.chars().count() > MAX_STATUS_CHARS || text.chars().any(char::is_control) {
-            return Err(ChatError::Invalid(format!(
-                "a status is at most {MAX_STATUS_CHARS} characters, without control characters"
-            )));
+            return Err(ChatError::Invalid(
+                Problem::new(
+                    "too-long",
+                    format!(
+                        "a status is at most {MAX_STATUS_CHARS} characters, without control characters"
+                    ),
+                )
+                .field("text")
+                .param("max", MAX_STATUS_CHARS),
+            ));
         }
         crate::text::check_name("a status", &text, true)
-            .map_err(|e| ChatError::Invalid(e.to_string()))?;
+            .map_err(|e| ChatError::Invalid(e.problem("text")))?;
         let emoji = match emoji.trim() {
             "" => String::new(),
             e => crate::text::single_emoji(e)
-                .ok_or_else(|| ChatError::Invalid("a status emoji is one emoji".into()))?
+                .ok_or_else(|| {
+                    ChatError::Invalid(
+                        Problem::new("not-one-emoji", "a status emoji is one emoji").field("emoji"),
+                    )
+                })?
                 .to_string(),
         };
         let user = self
@@ -357,11 +389,14 @@ impl Chat {
     ) -> Result<()> {
         if !["all", "mentions", "none"].contains(&level.as_str()) {
             return Err(ChatError::Invalid(
-                "notify is \"all\", \"mentions\" or \"none\"".into(),
+                Problem::new("bad-choice", "notify is \"all\", \"mentions\" or \"none\"")
+                    .field("notify"),
             ));
         }
         if muted_until.is_some_and(|t| t <= now_ms()) {
-            return Err(ChatError::Invalid("muted_until is in the past".into()));
+            return Err(ChatError::Invalid(
+                Problem::new("in-the-past", "muted_until is in the past").field("muted_until"),
+            ));
         }
         self.commit(move |c, _log| {
             require_member(c, channel_id, user_id)?;
@@ -381,9 +416,10 @@ impl Chat {
             let ch = super::channel_or_not_found(c, channel_id)?;
             require_member(c, channel_id, user_id)?;
             if !ch.kind.is_direct() {
-                return Err(ChatError::Invalid(
-                    "read receipts are kept for direct conversations".into(),
-                ));
+                return Err(ChatError::Invalid(Problem::new(
+                    "not-direct",
+                    "read receipts are kept for direct conversations",
+                )));
             }
             let mut out = Vec::new();
             for (member, seq, at) in q::read_positions(c, channel_id)? {

@@ -3,6 +3,7 @@
 //! appears in the channel under the webhook's name, marked as not a person. The URL is the
 //! only credential, shown once, stored as SHA-256; deleting the webhook revokes it at once.
 
+use crate::problem::Problem;
 use std::future::Future;
 
 use super::protocol::MessageView;
@@ -20,14 +21,19 @@ const POSTS_PER_SECOND: f64 = 5.0;
 const POST_BURST: f64 = 30.0;
 
 /// A webhook's name (also the default sender name): a display name's rules.
-pub(super) fn valid_name(name: &str, what: &'static str) -> Result<String> {
+pub(super) fn valid_name(name: &str, what: &'static str, field: &'static str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(ChatError::Invalid(format!(
-            "{what} must be 1 to 64 characters, without control characters"
-        )));
+        return Err(ChatError::Invalid(
+            Problem::new(
+                "bad-length",
+                format!("{what} must be 1 to 64 characters, without control characters"),
+            )
+            .field(field)
+            .param("max", 64),
+        ));
     }
-    crate::text::check_name(what, name, true).map_err(|e| ChatError::Invalid(e.to_string()))?;
+    crate::text::check_name(what, name, true).map_err(|e| ChatError::Invalid(e.problem(field)))?;
     Ok(name.to_string())
 }
 
@@ -41,13 +47,14 @@ impl Chat {
     ) -> impl Future<Output = Result<(Webhook, String)>> + Send + 'static {
         let token = crate::auth::new_token(32);
         let hash = crate::auth::token_hash(&token);
-        let work = valid_name(name, "a webhook's name").map(|name| {
+        let work = valid_name(name, "a webhook's name", "name").map(|name| {
             self.commit(move |c, _| {
                 let ch = channel_or_not_found(c, channel_id)?;
                 if ch.kind.is_direct() {
-                    return Err(ChatError::Invalid(
-                        "webhooks post into channels, not direct conversations".into(),
-                    ));
+                    return Err(ChatError::Invalid(Problem::new(
+                        "not-in-direct",
+                        "webhooks post into channels, not direct conversations",
+                    )));
                 }
                 require_manager(c, &ch, actor)?;
                 let hook = w::create(c, channel_id, &name, &hash, actor.id)?;
@@ -92,14 +99,16 @@ impl Chat {
         let hash = crate::auth::token_hash(token);
         let checked = (|| {
             if text.trim().is_empty() {
-                return Err(ChatError::Invalid("text cannot be empty".into()));
+                return Err(ChatError::Invalid(
+                    Problem::new("empty-message", "text cannot be empty").field("text"),
+                ));
             }
             if text.len() > self.limits.max_message_bytes {
                 return Err(ChatError::TooLarge(self.limits.max_message_bytes));
             }
             sender
                 .as_deref()
-                .map(|s| valid_name(s, "display_name"))
+                .map(|s| valid_name(s, "display_name", "display_name"))
                 .transpose()
         })();
         let this = self.clone();

@@ -186,10 +186,9 @@ async fn audit_log(
             )
                 .into_response())
         }
-        Some(_) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "format is \"json\" or \"csv\"",
+        Some(_) => Err(ApiError::invalid(
+            crate::problem::Problem::new("bad-choice", "format is \"json\" or \"csv\"")
+                .field("format"),
         )),
     }
 }

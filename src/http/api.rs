@@ -529,7 +529,10 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<User, ApiError> {
     if disabled && admin.0.user.id == id {
-        return Err(ApiError::bad_request("you cannot disable your own account"));
+        return Err(ApiError::invalid(crate::problem::Problem::new(
+            "own-account",
+            "you cannot disable your own account",
+        )));
     }
     let entry = crate::store::audit::Entry {
         actor_id: Some(admin.0.user.id),

@@ -237,7 +237,10 @@ async fn open_direct(
     Json(req): Json<OpenDirect>,
 ) -> Result<Json<ChannelView>, ApiError> {
     if req.user_ids.is_empty() {
-        return Err(ApiError::bad_request("name at least one other person"));
+        return Err(ApiError::invalid(
+            crate::problem::Problem::new("no-people", "name at least one other person")
+                .field("user_ids"),
+        ));
     }
     Ok(Json(s.chat.open_direct(actor(&who), req.user_ids).await?))
 }
@@ -467,7 +470,11 @@ async fn search(
     Query(p): Query<SearchParams>,
 ) -> Result<Json<Vec<SearchHit>>, ApiError> {
     if p.q.chars().count() > 256 {
-        return Err(ApiError::bad_request("a search is at most 256 characters"));
+        return Err(ApiError::invalid(
+            crate::problem::Problem::new("too-long", "a search is at most 256 characters")
+                .field("q")
+                .param("max", 256),
+        ));
     }
     let hits = s
         .chat

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::AuthError;
+use crate::problem::Problem;
 use crate::store::StoreError;
 
 #[derive(Debug)]
@@ -18,6 +19,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// The request field at fault and the values a translated sentence needs (see `Problem`);
+    /// boxed because most errors have none and every `Result` pays for the size.
+    pub detail: Option<Box<Problem>>,
     pub retry_after: Option<u64>,
     /// Logged by the error layer for 5xx responses; never serialized.
     pub internal: Option<String>,
@@ -32,6 +36,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            detail: None,
             retry_after: None,
             internal: None,
             headers: Vec::new(),
@@ -43,8 +48,30 @@ impl ApiError {
         self
     }
 
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad-request", message)
+    /// A refused input: 400 with the problem's own code, field and values.
+    pub fn invalid(problem: Problem) -> Self {
+        Self::problem(StatusCode::BAD_REQUEST, problem)
+    }
+
+    pub fn problem(status: StatusCode, mut problem: Problem) -> Self {
+        let (code, message) = (problem.code, std::mem::take(&mut problem.message));
+        ApiError {
+            detail: Some(Box::new(problem)),
+            ..Self::new(status, code, message)
+        }
+    }
+
+    pub fn field(&self) -> Option<&'static str> {
+        self.detail.as_ref().and_then(|d| d.field)
+    }
+
+    /// The values for a translated sentence, as the JSON object clients receive.
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.detail
+            .iter()
+            .flat_map(|d| d.params.iter())
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     pub fn unauthorized() -> Self {
@@ -84,8 +111,15 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable, machine-readable kebab-case code.
     pub code: String,
-    /// A human-readable sentence.
+    /// An English sentence for people reading raw responses; clients translate `code`.
     pub message: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Values a translated sentence needs, e.g. `{"max": 64}`.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Marks a response as a server error whose cause the logging layer should record.
@@ -94,10 +128,13 @@ pub struct InternalCause(pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let (field, params) = (self.field().map(str::to_string), self.params());
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),
                 message: self.message,
+                field,
+                params,
             },
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
@@ -118,7 +155,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found(),
-            StoreError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
+            StoreError::Conflict(c) => ApiError::new(StatusCode::CONFLICT, c.code(), c.to_string()),
             StoreError::DiskFull => ApiError {
                 internal: Some("disk full".into()),
                 ..ApiError::new(
@@ -147,7 +184,7 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidToken => {
                 ApiError::new(StatusCode::NOT_FOUND, "invalid-token", e.to_string())
             }
-            AuthError::Validation(msg) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", msg),
+            AuthError::Validation(p) => ApiError::invalid(p),
             AuthError::WrongPassword => {
                 ApiError::new(StatusCode::FORBIDDEN, "wrong-password", e.to_string())
             }
@@ -237,7 +274,7 @@ fn json_rejection(r: JsonRejection) -> ApiError {
                 "the request body is too large",
             )
         }
-        other => ApiError::bad_request(other.body_text()),
+        other => ApiError::new(StatusCode::BAD_REQUEST, "bad-request", other.body_text()),
     }
 }
 
@@ -323,7 +360,11 @@ where
                     format!("the query string does not fit this request: {detail}"),
                 ))
             }
-            Err(other) => Err(ApiError::bad_request(other.body_text())),
+            Err(other) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                other.body_text(),
+            )),
         }
     }
 }
@@ -340,7 +381,7 @@ impl From<crate::chat::ChatError> for ApiError {
         match e {
             ChatError::NotFound => ApiError::not_found(),
             ChatError::Forbidden(m) => ApiError::forbidden(m),
-            ChatError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", m),
+            ChatError::Invalid(p) => ApiError::invalid(p),
             ChatError::Archived => ApiError::new(StatusCode::CONFLICT, "archived", e.to_string()),
             ChatError::TooLarge(_) => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,

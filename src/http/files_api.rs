@@ -135,8 +135,12 @@ async fn append(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .ok_or_else(|| {
-            ApiError::bad_request(
-                "send the Upload-Offset header with the byte position these bytes start at",
+            ApiError::invalid(
+                crate::problem::Problem::new(
+                    "bad-offset",
+                    "send the Upload-Offset header with the byte position these bytes start at",
+                )
+                .field("Upload-Offset"),
             )
         })?;
     let declared = headers
@@ -480,7 +484,7 @@ impl From<MediaError> for ApiError {
     fn from(e: MediaError) -> Self {
         match e {
             MediaError::NotFound => ApiError::not_found(),
-            MediaError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", m),
+            MediaError::Invalid(p) => ApiError::invalid(p),
             MediaError::TooLarge { .. } => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "file-too-large",

@@ -48,10 +48,18 @@ async fn qr(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     if q.text.is_empty() || q.text.len() > 1024 {
-        return Err(ApiError::bad_request("text is 1 to 1024 bytes"));
+        return Err(ApiError::invalid(
+            crate::problem::Problem::new("bad-length", "text is 1 to 1024 bytes")
+                .field("text")
+                .param("max", 1024),
+        ));
     }
-    let svg = super::onboarding::qr_svg(&q.text)
-        .ok_or_else(|| ApiError::bad_request("that text does not fit in a QR code"))?;
+    let svg = super::onboarding::qr_svg(&q.text).ok_or_else(|| {
+        ApiError::invalid(
+            crate::problem::Problem::new("too-long", "that text does not fit in a QR code")
+                .field("text"),
+        )
+    })?;
     Ok(([(axum::http::header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
@@ -223,7 +231,12 @@ async fn set_role(
     let owner = match req.role.as_str() {
         "owner" => true,
         "member" => false,
-        _ => return Err(ApiError::bad_request("role is \"owner\" or \"member\"")),
+        _ => {
+            return Err(ApiError::invalid(
+                crate::problem::Problem::new("bad-choice", "role is \"owner\" or \"member\"")
+                    .field("role"),
+            ))
+        }
     };
     Ok(Json(
         s.chat.set_role(actor(&who), id, user_id, owner).await?,

@@ -105,8 +105,12 @@ async fn update_preferences(
         (Some(Some(a)), Some(Some(b))) => Some(Some((a, b))),
         (Some(None), Some(None)) => Some(None),
         _ => {
-            return Err(ApiError::bad_request(
-                "dnd_start and dnd_end are set (or cleared) together",
+            return Err(ApiError::invalid(
+                crate::problem::Problem::new(
+                    "bad-quiet-time",
+                    "dnd_start and dnd_end are set (or cleared) together",
+                )
+                .field("dnd_start"),
             ))
         }
     };

@@ -83,7 +83,11 @@ async fn photo(
     let large = match q.size.as_deref() {
         None | Some("small") => false,
         Some("large") => true,
-        Some(_) => return Err(ApiError::bad_request("size is small or large")),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                crate::problem::Problem::new("bad-choice", "size is small or large").field("size"),
+            ))
+        }
     };
     let image = s
         .store
@@ -172,13 +176,22 @@ fn checked(body: Result<Bytes, BytesRejection>) -> Result<Vec<u8>, ApiError> {
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-        Err(e) => return Err(ApiError::bad_request(e.body_text())),
+        Err(e) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                e.body_text(),
+            ))
+        }
     };
     if body.len() > MAX_PHOTO_BYTES {
         return Err(too_large());
     }
     if body.is_empty() {
-        return Err(ApiError::bad_request("send the image as the request body"));
+        return Err(ApiError::invalid(crate::problem::Problem::new(
+            "empty-file",
+            "send the image as the request body",
+        )));
     }
     Ok(body.to_vec())
 }

@@ -287,7 +287,15 @@ fn error_frame(req: Option<&str>, err: ApiError) -> String {
     if let Some(cause) = &err.internal {
         tracing::error!(code = err.code, cause = %cause, "a WebSocket request failed");
     }
-    json!({"type": "error", "req": req, "code": err.code, "message": err.message}).to_string()
+    let mut frame = json!({"type": "error", "req": req, "code": err.code, "message": err.message});
+    if let Some(field) = err.field() {
+        frame["field"] = field.into();
+    }
+    let params = err.params();
+    if !params.is_empty() {
+        frame["params"] = params.into();
+    }
+    frame.to_string()
 }
 
 fn chat_error_frame(req: Option<&str>, err: ChatError) -> String {
@@ -706,7 +714,13 @@ fn handle(
                 _ => {
                     return Some(error_frame(
                         None,
-                        ApiError::bad_request("status is \"online\" or \"away\""),
+                        ApiError::invalid(
+                            crate::problem::Problem::new(
+                                "bad-choice",
+                                "status is \"online\" or \"away\"",
+                            )
+                            .field("status"),
+                        ),
                     ))
                 }
             };

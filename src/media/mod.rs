@@ -8,6 +8,7 @@
 pub mod image;
 pub mod sniff;
 
+use crate::problem::Problem;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ pub enum MediaError {
     #[error("not found")]
     NotFound,
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Problem),
     #[error("the file is larger than the server accepts ({limit} bytes)")]
     TooLarge { limit: u64 },
     #[error("this upload would exceed your storage quota of {limit} bytes ({used} bytes used)")]
@@ -213,7 +214,9 @@ impl Media {
     pub async fn create_upload(&self, user_id: i64, req: NewUpload) -> Result<UploadStatus> {
         let cfg = &self.inner.config;
         if req.size == 0 {
-            return Err(MediaError::Invalid("an empty file cannot be sent".into()));
+            return Err(MediaError::Invalid(
+                Problem::new("empty-file", "an empty file cannot be sent").field("size"),
+            ));
         }
         if req.size > cfg.max_file_bytes {
             return Err(MediaError::TooLarge {
@@ -225,9 +228,14 @@ impl Media {
             .as_ref()
             .is_some_and(|w| w.len() > MAX_WAVEFORM)
         {
-            return Err(MediaError::Invalid(format!(
-                "a waveform has at most {MAX_WAVEFORM} values"
-            )));
+            return Err(MediaError::Invalid(
+                Problem::new(
+                    "too-long",
+                    format!("a waveform has at most {MAX_WAVEFORM} values"),
+                )
+                .field("waveform")
+                .param("max", MAX_WAVEFORM),
+            ));
         }
         let id = random_id()?;
         let dims = |v: Option<u32>| v.filter(|d| (1..=65_536).contains(d)).map(i64::from);
@@ -336,8 +344,15 @@ impl Media {
         if offset != have || have > size {
             return Err(MediaError::Offset { expected: have });
         }
-        let too_many =
-            || MediaError::Invalid(format!("more bytes than the {size} this upload announced"));
+        let too_many = || {
+            MediaError::Invalid(
+                Problem::new(
+                    "upload-overflow",
+                    format!("more bytes than the {size} this upload announced"),
+                )
+                .param("size", size),
+            )
+        };
         if declared_len.is_some_and(|n| have + n > size) {
             return Err(too_many());
         }
@@ -356,7 +371,10 @@ impl Media {
             let Some(chunk) = chunk else { break };
             let Ok(chunk) = chunk else {
                 // The client went away; what arrived is kept for it to resume from.
-                failure = Some(MediaError::Invalid("the upload was interrupted".into()));
+                failure = Some(MediaError::Invalid(Problem::new(
+                    "upload-interrupted",
+                    "the upload was interrupted",
+                )));
                 break;
             };
             if received + chunk.len() as u64 > size {
@@ -669,7 +687,10 @@ impl Media {
             return Err(MediaError::NotFound);
         }
         if file.kind != "video" {
-            return Err(MediaError::Invalid("only a video has a poster".into()));
+            return Err(MediaError::Invalid(Problem::new(
+                "not-a-video",
+                "only a video has a poster",
+            )));
         }
         if bytes.len() > MAX_POSTER_BYTES {
             return Err(MediaError::TooLarge {
@@ -682,7 +703,9 @@ impl Media {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| MediaError::Invalid("the server is shutting down".into()))?;
+            .map_err(|_| {
+                MediaError::Invalid(Problem::new("shutting-down", "the server is shutting down"))
+            })?;
         let decoded = tokio::time::timeout(
             DECODE_TIMEOUT,
             tokio::task::spawn_blocking(move || {
@@ -694,9 +717,10 @@ impl Media {
         let (encoded, w, h) = match decoded {
             Ok(Ok(Ok(p))) => p,
             _ => {
-                return Err(MediaError::Invalid(
-                    "the poster is not a readable image".into(),
-                ))
+                return Err(MediaError::Invalid(Problem::new(
+                    "bad-poster",
+                    "the poster is not a readable image",
+                )))
             }
         };
         let sha = self.put_bytes(encoded.bytes).await?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
-use super::{now_ms, Result, StoreError};
+use super::{now_ms, Conflict, Result, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -218,9 +218,9 @@ fn readable_messages(
     Ok(out)
 }
 
-fn conflict_on_unique(e: rusqlite::Error, msg: &'static str) -> StoreError {
+fn conflict_on_unique(e: rusqlite::Error, conflict: Conflict) -> StoreError {
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(msg),
+        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(conflict),
         _ => e.into(),
     }
 }
@@ -245,7 +245,7 @@ pub fn create_channel(
         now_ms(),
         dm_key
     ])
-    .map_err(|e| conflict_on_unique(e, "a channel with that name exists"))?;
+    .map_err(|e| conflict_on_unique(e, Conflict::ChannelNameTaken))?;
     channel(c, c.last_insert_rowid())
 }
 
@@ -283,7 +283,7 @@ pub fn update_channel(
     if let Some(name) = name {
         c.prepare_cached("UPDATE channels SET name = ?2 WHERE id = ?1")?
             .execute(params![id, name])
-            .map_err(|e| conflict_on_unique(e, "a channel with that name exists"))?;
+            .map_err(|e| conflict_on_unique(e, Conflict::ChannelNameTaken))?;
     }
     if let Some(topic) = topic {
         c.prepare_cached("UPDATE channels SET topic = ?2 WHERE id = ?1")?

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{now_ms, Result, StoreError};
+use super::{now_ms, Conflict, Result, StoreError};
 
 /// A stored file. Blobs are named by the SHA-256 of their bytes; several rows may share one.
 #[derive(Debug, Clone)]
@@ -119,9 +119,7 @@ pub fn attach(c: &Connection, uploader: i64, message_id: i64, ids: &[String]) ->
     )?;
     for (pos, id) in ids.iter().enumerate() {
         if stmt.execute(params![id, uploader, message_id, pos as i64])? != 1 {
-            return Err(StoreError::Conflict(
-                "an attachment is unknown, not yours, or already posted",
-            ));
+            return Err(StoreError::Conflict(Conflict::AttachmentUnusable));
         }
     }
     Ok(())

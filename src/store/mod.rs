@@ -48,11 +48,63 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     #[error("{0}")]
-    Conflict(&'static str),
+    Conflict(Conflict),
     #[error("the database is shut down")]
     Closed,
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+}
+
+/// A change the stored data refuses. Each kind has a stable code for clients (see `Problem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    ChannelNameTaken,
+    UserNameTaken,
+    LocalAccountHasName,
+    AttachmentUnusable,
+    TwoFactorAlreadyOn,
+    InviteUsed,
+    ResetUsed,
+    /// A group commit failed because of another job in it; this job did not run alone.
+    NotSaved,
+    #[cfg(test)]
+    Deliberate,
+}
+
+impl Conflict {
+    pub fn code(self) -> &'static str {
+        match self {
+            Conflict::ChannelNameTaken => "channel-name-taken",
+            Conflict::UserNameTaken => "username-taken",
+            Conflict::LocalAccountHasName => "local-account-has-name",
+            Conflict::AttachmentUnusable => "attachment-unusable",
+            Conflict::TwoFactorAlreadyOn => "already-enabled",
+            Conflict::InviteUsed => "invite-used",
+            Conflict::ResetUsed => "reset-used",
+            Conflict::NotSaved => "not-saved",
+            #[cfg(test)]
+            Conflict::Deliberate => "deliberate",
+        }
+    }
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Conflict::ChannelNameTaken => "a channel with that name exists",
+            Conflict::UserNameTaken => "that user name is taken",
+            Conflict::LocalAccountHasName => "a local account has that user name",
+            Conflict::AttachmentUnusable => {
+                "an attachment is unknown, not yours, or already posted"
+            }
+            Conflict::TwoFactorAlreadyOn => "two-step sign-in is already on",
+            Conflict::InviteUsed => "this invite was already used",
+            Conflict::ResetUsed => "this reset link was already used",
+            Conflict::NotSaved => "the change could not be saved",
+            #[cfg(test)]
+            Conflict::Deliberate => "deliberate",
+        })
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -604,7 +656,7 @@ fn answer((outcome, completions): Answered) {
         let shared = match &outcome {
             Ok(()) => Ok(()),
             Err(StoreError::DiskFull) => Err(StoreError::DiskFull),
-            Err(_) => Err(StoreError::Conflict("the change could not be saved")),
+            Err(_) => Err(StoreError::Conflict(Conflict::NotSaved)),
         };
         complete(shared);
     }
@@ -754,7 +806,7 @@ mod tests {
                         [format!("k{i}")],
                     )?;
                     if i % 10 == 0 {
-                        return Err(StoreError::Conflict("deliberate"));
+                        return Err(StoreError::Conflict(Conflict::Deliberate));
                     }
                     Ok(())
                 })

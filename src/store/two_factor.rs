@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{now_ms, Result, StoreError};
+use super::{now_ms, Conflict, Result, StoreError};
 
 /// The authenticator secret and the last time step a code was accepted for, if enrolled.
 pub fn secret(c: &Connection, user_id: i64) -> Result<Option<(Vec<u8>, i64)>> {
@@ -62,7 +62,7 @@ pub fn enable(
         )?
         .execute(params![user_id, secret, step])?;
     if n == 0 {
-        return Err(StoreError::Conflict("two-step sign-in is already on"));
+        return Err(StoreError::Conflict(Conflict::TwoFactorAlreadyOn));
     }
     c.prepare_cached("DELETE FROM totp_enrolments WHERE user_id = ?1")?
         .execute([user_id])?;

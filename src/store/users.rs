@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{now_ms, Result, StoreError};
+use super::{now_ms, Conflict, Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -173,7 +173,7 @@ pub fn create_user(
     ])
     .map_err(|e| {
         if unique_violation(&e) {
-            StoreError::Conflict("that user name is taken")
+            StoreError::Conflict(Conflict::UserNameTaken)
         } else {
             e.into()
         }
@@ -221,7 +221,7 @@ pub fn upsert_directory_user(
         })
         .optional()?;
     match existing {
-        Some((_, false)) => Err(StoreError::Conflict("a local account has that user name")),
+        Some((_, false)) => Err(StoreError::Conflict(Conflict::LocalAccountHasName)),
         Some((id, true)) => {
             c.prepare_cached(
                 "UPDATE users SET display_name = ?2, directory_dn = ?3 WHERE id = ?1",

@@ -424,7 +424,13 @@ async fn display_names_could_hide_text_direction_and_look_alike_letters() {
         let r = set(bad).await.unwrap();
         assert_eq!(r.status(), 400, "{bad:?}");
         let body: Value = r.json().await.unwrap();
-        assert_eq!(body["error"]["code"], "invalid", "{bad:?}");
+        // A stable code and the field let the web UI say it in the reader's language.
+        let code = body["error"]["code"].as_str().unwrap();
+        assert!(
+            ["hidden-characters", "mixed-script"].contains(&code),
+            "{bad:?}: {code}"
+        );
+        assert_eq!(body["error"]["field"], "display_name", "{bad:?}");
         let msg = body["error"]["message"].as_str().unwrap();
         assert!(
             msg.contains("invisible or text-direction") || msg.contains("letters in one word"),

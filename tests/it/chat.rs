@@ -942,7 +942,13 @@ async fn channel_names_could_pass_for_other_channels() {
         )
         .await;
         assert_eq!(r.status(), 400, "{bad:?}");
-        assert_eq!(error_code(r).await, "invalid", "{bad:?}");
+        let body: Value = r.json().await.unwrap();
+        let code = body["error"]["code"].as_str().unwrap();
+        assert!(
+            ["bad-channel-name", "hidden-characters", "mixed-script"].contains(&code),
+            "{bad:?}: {code}"
+        );
+        assert_eq!(body["error"]["field"], "name", "{bad:?}");
     }
     let r = api(
         app,
@@ -1099,4 +1105,52 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Issue 21: a refusal carries a stable code, the field and the numbers a translated sentence
+/// needs, over HTTP and over the WebSocket, so no English reaches a Russian-speaking person.
+#[tokio::test]
+async fn refusals_carry_a_code_the_field_and_the_limit() {
+    let t = team().await;
+    let app = &t.app;
+    let ch = create_channel(app, &t.alice, "codes", false).await;
+    let r = api(
+        app,
+        &t.alice,
+        Method::PATCH,
+        &format!("/api/v1/channels/{ch}"),
+        Some(json!({"topic": "x".repeat(251)})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too-long");
+    assert_eq!(body["error"]["field"], "topic");
+    assert_eq!(body["error"]["params"]["max"], 250);
+    assert!(body["error"]["message"].as_str().unwrap().contains("250"));
+
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/messages"),
+        Some(json!({"body": "  "})),
+    )
+    .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "empty-message");
+    assert_eq!(body["error"]["field"], "body");
+    // Without numbers to give, `params` is left out rather than sent empty.
+    assert!(body["error"].get("params").is_none(), "{body}");
+
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        "/api/v1/channels",
+        Some(json!({"name": "codes"})),
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(error_code(r).await, "channel-name-taken");
 }

@@ -624,7 +624,7 @@ async fn sizes_and_quotas_are_refused_before_any_byte_is_sent() {
     assert_eq!(r.status(), 413);
     assert_eq!(error_code(r).await, "file-too-large");
     let r = post(admin.clone(), json!({"name": "empty", "size": 0})).await;
-    assert_eq!(error_code(r).await, "invalid");
+    assert_eq!(error_code(r).await, "empty-file");
     let r = post(admin.clone(), json!({"name": "x", "size": "ten"})).await;
     assert_eq!(r.status(), 400);
     upload(&app, &admin, "a", &[1; 900]).await;
@@ -649,7 +649,7 @@ async fn sizes_and_quotas_are_refused_before_any_byte_is_sent() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_code(r).await, "bad-request");
+    assert_eq!(error_code(r).await, "bad-offset");
     // Someone else's upload does not exist for you.
     assert_eq!(patch(&app, &admin, &id, 0, vec![0; 10]).await.status(), 404);
     assert_eq!(

@@ -299,7 +299,11 @@ async fn bad_posts_get_clear_errors_and_store_nothing() {
         ("{\"text\": \"unterminated".to_string(), 400, None),
         (json!({"text": 5}).to_string(), 400, None),
         (json!({"body": "wrong field"}).to_string(), 400, None),
-        (json!({"text": "   "}).to_string(), 400, Some("invalid")),
+        (
+            json!({"text": "   "}).to_string(),
+            400,
+            Some("empty-message"),
+        ),
         (
             json!({"text": "x".repeat(17 * 1024)}).to_string(),
             413,
@@ -308,7 +312,7 @@ async fn bad_posts_get_clear_errors_and_store_nothing() {
         (
             json!({"text": "hi", "display_name": "a\u{200b}dmin"}).to_string(),
             400,
-            Some("invalid"),
+            Some("hidden-characters"),
         ),
         (
             json!({"text": "x".repeat(300 * 1024)}).to_string(),
