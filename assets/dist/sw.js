@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-7fdb9e30568f";
+const CACHE = "outpost-f8bedcfb72a8";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-Ble2Mvtg.js",
-  "/assets/style-BAdoNbt-.css"
+  "/assets/index-BuBzGLw6.js",
+  "/assets/style-5teXGfkL.css"
 ];
 
 self.addEventListener('install', (event) => {

@@ -1,6 +1,7 @@
-// End-to-end scenarios of administration without a terminal and of the first run, run by
-// run.mjs (`E2E_ONLY=admin:` or `E2E_ONLY='first run'`). Each scenario starts a server of its
-// own, so it depends on no other scenario.
+// End-to-end scenarios of administration without a terminal, of the first run, and of the phone
+// layout (the conversation header's "More" menu, admin tables as cards, no keyboard hints), run
+// by run.mjs (`E2E_ONLY=admin:`, `E2E_ONLY='first run'` or `E2E_ONLY=phone:`). Each scenario
+// starts a server of its own, so it depends on no other scenario.
 
 /** English words of the administration page that must not show in Russian. */
 const ENGLISH_LABELS = [
@@ -45,6 +46,7 @@ export async function adminScenarios(h) {
     'admin: users and channels without a terminal',
     'admin: Russian, phone-sized',
     'first run: setup link, #general and the invite step',
+    'phone: the header menu, admin cards, no keyboard hints (390×844, touch)',
   ];
   if (!names.some(wants)) return;
 
@@ -274,6 +276,153 @@ export async function adminScenarios(h) {
       await ru.getByRole('heading', { name: 'Хранение сообщений' }).waitFor();
       english = await englishIn();
       assert(english.length === 0, `English on the settings page: ${english.join(', ')}`);
+    });
+  });
+
+  await scenario('phone: the header menu, admin cards, no keyboard hints (390×844, touch)', async () => {
+    await withServer('phone', ['admin', 'boris'], async (s, page) => {
+      const phone = await page({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      await signIn(phone, s.base, 'admin', 'admin-pass-12345');
+      assert(await phone.evaluate(() => matchMedia('(hover: none) and (pointer: coarse)').matches), 'the browser is a touch screen');
+      // A 12-character name, and enough messages to scroll away from the latest.
+      const created = await api(phone, 'POST', '/channels', { name: 'field-office' });
+      assert(created.status === 201 || created.status === 200, `channel made: ${created.status}`);
+      const id = created.body.id;
+      for (let i = 1; i <= 40; i++) await api(phone, 'POST', `/channels/${id}/messages`, { body: `Radio check ${i}: all stations report in, one after another, in the order of the list.` });
+      await phone.goto(`${s.base}/c/${id}`);
+      await phone.locator('.channel .messages:not(.messages-loading)').waitFor();
+      await phone.locator('.channel .msg', { hasText: 'Radio check 40:' }).waitFor();
+
+      // The name is whole: no ellipsis, and at least 40% of the header.
+      const head = phone.locator('.channel-head');
+      const name = phone.locator('.channel-title span:last-child');
+      assert((await name.textContent()) === 'field-office', 'the channel name');
+      const title = await name.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+      assert(title.scroll <= title.client, `the name is not cut: ${JSON.stringify(title)}`);
+      const headBox = await head.boundingBox();
+      const rowBox = await phone.locator('.channel-title-row').boundingBox();
+      assert(rowBox.width >= headBox.width * 0.4 - 1, `the name keeps 40% of the header: ${rowBox.width} of ${headBox.width}`);
+      assert(headBox.height < 70, `the header stays one line: ${headBox.height}px`);
+
+      // Its buttons are in the "More" menu.
+      for (const label of ['Details', 'Pinned', 'Leave']) {
+        assert((await head.getByRole('button', { name: label, exact: true }).count()) === 0, `no ${label} button in the header`);
+      }
+      const more = head.getByRole('button', { name: 'More', exact: true });
+      assert((await more.getAttribute('aria-haspopup')) === 'menu' && (await more.getAttribute('aria-expanded')) === 'false', 'a closed menu button');
+      await more.tap();
+      const menu = phone.getByRole('menu', { name: 'Actions for field-office' });
+      await menu.waitFor();
+      assert((await more.getAttribute('aria-expanded')) === 'true', 'expanded');
+      const items = await menu.getByRole('menuitem').allTextContents();
+      assert(JSON.stringify(items) === JSON.stringify(['Call', 'Details', 'Pinned', 'Leave']), `the menu: ${items}`);
+      assert(await menu.getByRole('menuitem', { name: 'Call' }).evaluate((el) => el === document.activeElement), 'the first item has the focus');
+      const menuBox = await menu.boundingBox();
+      assert(menuBox.x >= 0 && menuBox.x + menuBox.width <= 390, `the menu is on the screen: ${JSON.stringify(menuBox)}`);
+      await shot(phone, 'phone-header');
+      await phone.keyboard.press('ArrowDown');
+      assert(await menu.getByRole('menuitem', { name: 'Details' }).evaluate((el) => el === document.activeElement), 'ArrowDown moves on');
+      await phone.keyboard.press('Escape');
+      await menu.waitFor({ state: 'detached' });
+      assert(await more.evaluate((el) => el === document.activeElement), 'Escape gives the focus back to the button');
+      await more.tap();
+      await menu.getByRole('menuitem', { name: 'Pinned' }).tap();
+      await phone.locator('.side-panel[data-panel=pins]').waitFor();
+      assert((await menu.count()) === 0, 'the menu closed');
+      await phone.locator('.side-panel').getByRole('button', { name: 'Close' }).first().tap();
+      await phone.locator('.side-panel').waitFor({ state: 'detached' });
+      await more.tap();
+      await menu.getByRole('menuitem', { name: 'Details' }).tap();
+      await phone.getByRole('dialog').waitFor();
+      await phone.keyboard.press('Escape');
+      await phone.getByRole('dialog').waitFor({ state: 'detached' });
+
+      // No keyboard hints: under the composer, in the drawer, in the quick switcher, in the editor.
+      const hintsShown = () =>
+        phone.evaluate(() => {
+          const visible = (el) => el.checkVisibility();
+          const hints = [...document.querySelectorAll('.kbd-hint, kbd, .composer-hint')].filter(visible).map((el) => el.textContent);
+          const titles = [...document.querySelectorAll('[title]')].map((el) => el.getAttribute('title')).filter((t) => /Alt\+|Ctrl|Shift\+|Enter to|Escape to/.test(t));
+          const text = /Shift\+Enter|Ctrl K|Escape to|Enter to/.test(document.body.innerText) ? [document.body.innerText.match(/.*(Shift\+Enter|Ctrl K|Escape to|Enter to).*/)[0]] : [];
+          return [...hints, ...titles, ...text];
+        });
+      let hints = await hintsShown();
+      assert(hints.length === 0, `keyboard hints on a touch screen: ${hints.join(' | ')}`);
+      await phone.getByRole('button', { name: 'Open menu' }).tap();
+      const jump = phone.locator('#sidebar').getByRole('button', { name: 'Jump to…' });
+      await jump.waitFor({ state: 'visible' });
+      hints = await hintsShown();
+      assert(hints.length === 0, `keyboard hints in the drawer: ${hints.join(' | ')}`);
+      await jump.tap();
+      await phone.getByRole('combobox', { name: 'Channel or person' }).waitFor();
+      hints = await hintsShown();
+      assert(hints.length === 0, `keyboard hints in the quick switcher: ${hints.join(' | ')}`);
+      await phone.keyboard.press('Escape');
+      await phone.getByRole('combobox', { name: 'Channel or person' }).waitFor({ state: 'detached' });
+      await phone.goto(`${s.base}/c/${id}`);
+      await phone.locator('.channel .msg', { hasText: 'Radio check 40:' }).waitFor();
+      await phone.locator('.channel .composer-input').tap();
+      await phone.locator('.channel .composer-input').press('ArrowUp');
+      const editor = phone.locator('.channel .edit-actions');
+      await editor.waitFor();
+      hints = await hintsShown();
+      assert(hints.length === 0, `keyboard hints in the message editor: ${hints.join(' | ')}`);
+      await editor.getByRole('button', { name: 'Cancel', exact: true }).tap();
+      await editor.waitFor({ state: 'detached' });
+
+      // "Jump to the latest messages" sits under the list: no message text behind it.
+      const list = phone.locator('.channel .messages');
+      await list.evaluate((el) => (el.scrollTop = 0));
+      const pill = phone.getByRole('button', { name: 'Jump to the latest messages' });
+      await pill.waitFor();
+      const pillBox = await pill.boundingBox();
+      const listBox = await list.boundingBox();
+      assert(pillBox.y >= listBox.y + listBox.height - 1, `the pill is below the list: pill ${JSON.stringify(pillBox)}, list ${JSON.stringify(listBox)}`);
+      await shot(phone, 'phone-jump-latest');
+      await pill.tap();
+      await pill.waitFor({ state: 'detached' });
+
+      // The administration's tables are cards with labels.
+      await phone.goto(`${s.base}/admin`);
+      const users = phone.locator('table.admin-users');
+      await users.locator('tr[data-username="boris"]').waitFor();
+      const cards = (table) =>
+        phone.locator(table).evaluate((t) => {
+          const rows = [...t.querySelectorAll('tbody tr')];
+          const head = t.querySelector('thead').getBoundingClientRect().height;
+          const labels = [...t.querySelectorAll('tbody td[data-label]')].map((td) => getComputedStyle(td, '::before').content);
+          return { grid: rows.every((r) => getComputedStyle(r).display === 'grid'), head, labels, wide: t.scrollWidth > t.clientWidth + 1 };
+        });
+      let c = await cards('table.admin-users');
+      assert(c.grid && c.head <= 1 && !c.wide, `users as cards: ${JSON.stringify(c)}`);
+      assert(c.labels.some((l) => l.includes('Last sign-in')) && c.labels.some((l) => l.includes('Status')), `users' labels: ${c.labels}`);
+      assert(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'nothing sticks out');
+      await users.locator('tr[data-username="boris"]').scrollIntoViewIfNeeded();
+      await shot(phone, 'phone-admin-cards');
+      hints = await hintsShown();
+      assert(hints.length === 0, `keyboard hints on the admin page: ${hints.join(' | ')}`);
+      await phone.locator('.admin-tabs').getByRole('link', { name: 'Channels' }).tap();
+      await phone.locator('tr[data-channel="field-office"]').waitFor();
+      c = await cards('table.admin-channel-table');
+      assert(c.grid && c.head <= 1 && !c.wide && c.labels.some((l) => l.includes('Members')), `channels as cards: ${JSON.stringify(c)}`);
+      await phone.locator('.admin-tabs').getByRole('link', { name: 'Audit log' }).tap();
+      await phone.locator('.audit-sentence').first().waitFor();
+      c = await cards('table.admin-audit');
+      assert(c.grid && c.head <= 1 && !c.wide && c.labels.some((l) => l.includes('Time')) && c.labels.some((l) => l.includes('Event')), `audit as cards: ${JSON.stringify(c)}`);
+
+      // At desktop width with a mouse: the buttons themselves, and the hints.
+      const desk = await page();
+      await signIn(desk, s.base, 'admin', 'admin-pass-12345');
+      await desk.goto(`${s.base}/c/${id}`);
+      await desk.locator('.channel .messages:not(.messages-loading)').waitFor();
+      const deskHead = desk.locator('.channel-head');
+      assert(await deskHead.getByRole('button', { name: 'Start a call in field-office' }).isVisible(), 'Call in the desktop header');
+      for (const label of ['Details', 'Pinned', 'Leave']) {
+        assert(await deskHead.getByRole('button', { name: label, exact: true }).isVisible(), `${label} in the desktop header`);
+      }
+      assert((await deskHead.getByRole('button', { name: 'More', exact: true }).count()) === 0, 'no menu on the desktop');
+      assert(await desk.locator('.composer-hint.kbd-hint').isVisible(), 'the composer hint on the desktop');
+      assert(await desk.locator('#sidebar kbd').isVisible(), 'Ctrl K on the desktop');
     });
   });
 

@@ -629,7 +629,9 @@ export async function peopleScenarios(h) {
       await ru.getByRole('button', { name: 'Открыть меню' }).click();
       await sidebarLink(ru, 'склад').click();
       await ru.locator('.channel-title', { hasText: 'склад' }).waitFor();
-      await ru.getByRole('button', { name: 'О канале' }).click();
+      // On a phone the header's buttons are in its "Ещё" (More) menu.
+      await ru.locator('.channel-head').getByRole('button', { name: 'Ещё', exact: true }).click();
+      await ru.getByRole('menuitem', { name: 'О канале' }).click();
       const details = ru.getByRole('dialog');
       await details.locator('.notify-settings').getByRole('heading', { name: 'Уведомления' }).waitFor();
       await details.getByRole('radio', { name: 'Только об упоминаниях' }).waitFor();

@@ -18,7 +18,9 @@ import { chromium } from 'playwright-core';
 import { adminScenarios } from './admin.mjs';
 import { callScenarios } from './calls.mjs';
 import { messageScenarios } from './messages.mjs';
+import { offlineScenarios } from './offline.mjs';
 import { peopleScenarios } from './people.mjs';
+import { russianScenarios } from './russian.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
@@ -206,6 +208,19 @@ function caSpki(pemPath) {
   const der = spawnSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: pub.stdout });
   if (der.status !== 0) return null;
   return createHash('sha256').update(der.stdout).digest('base64');
+}
+
+/**
+ * A Chromium of its own that trusts the CA of `dataDir` (as a device with the CA installed
+ * does), so service workers run there; null when openssl is missing. The caller closes it.
+ */
+async function trustingBrowser(dataDir) {
+  const spki = caSpki(join(dataDir, 'certs', 'ca.pem'));
+  if (!spki) return null;
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${spki}`],
+  });
 }
 
 const pageErrors = [];
@@ -1374,7 +1389,7 @@ try {
     assert(page.body.filter((m) => m.body.includes('kangaroo')).length === 1, 'stored exactly once');
   });
 
-  await scenario('a reload while offline keeps the queue and sends it once', async () => {
+  await scenario('a reload while the server is down keeps the queue and sends it once', async () => {
     const { https, http } = server;
     await stopServer(server);
     await eventually(async () => (await bob.locator('.conn').getAttribute('data-connection')) !== 'connected', 'disconnect seen');
@@ -1452,11 +1467,14 @@ try {
     send,
     composer,
     messageByText,
+    trustingBrowser,
   };
   await peopleScenarios(harness);
   await adminScenarios(harness);
   await callScenarios(harness);
   await messageScenarios(harness);
+  await offlineScenarios(harness);
+  await russianScenarios(harness);
 
   await scenario('no script errors or CSP violations', async () => {
     assert(pageErrors.length === 0, `page errors:\n${pageErrors.join('\n')}`);

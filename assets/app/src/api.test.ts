@@ -64,6 +64,36 @@ describe('parseApiError', () => {
     const err = parseApiError(400, '{"error":{"code":7,"message":["a"]}}');
     expect(err.code).toBe('http-400');
     expect(err.message).toBe('');
+    expect(err.field).toBeNull();
+    expect(err.params).toEqual({});
+  });
+
+  it('reads the field at fault and the params of the sentence', () => {
+    const err = parseApiError(
+      400,
+      '{"error":{"code":"too-long","message":"a topic is at most 250 characters","field":"topic","params":{"max":250}}}',
+    );
+    expect(err).toMatchObject({ code: 'too-long', field: 'topic', params: { max: 250 } });
+    const mixed = parseApiError(
+      400,
+      '{"error":{"code":"mixed-script","message":"x","field":"name","params":{"first":"Latin","second":"Cyrillic"}}}',
+    );
+    expect(mixed.params).toEqual({ first: 'Latin', second: 'Cyrillic' });
+  });
+
+  it('keeps only string and number params, and a non-empty string field', () => {
+    const err = parseApiError(
+      400,
+      '{"error":{"code":"x","message":"","field":"","params":{"a":1,"b":"s","c":null,"d":[1],"e":{"f":1},"g":true}}}',
+    );
+    expect(err.field).toBeNull();
+    expect(err.params).toEqual({ a: 1, b: 's' });
+    expect(parseApiError(400, '{"error":{"code":"x","field":3,"params":[1,2]}}')).toMatchObject({ field: null, params: {} });
+  });
+
+  it('keeps the old four-argument constructor', () => {
+    const err = new ApiError(409, 'archived', 'the channel is archived', 3);
+    expect(err).toMatchObject({ status: 409, code: 'archived', retryAfter: 3, field: null, params: {} });
   });
 });
 

@@ -2,7 +2,7 @@
 //
 // Every call goes through `request()`: same-origin cookies, JSON in and out.
 // A non-2xx answer becomes an `ApiError` carrying the HTTP status and the
-// server's `{"error":{"code","message"}}` body; a request that never got an
+// server's `{"error":{"code","message","field"?,"params"?}}` body; a request that never got an
 // answer (server down, connection lost) becomes a `NetworkError`.
 
 export const API_BASE = '/api/v1';
@@ -200,21 +200,44 @@ export function inviteLink(invite: CreatedInvite, origin: string): string {
   return origin.replace(/\/+$/, '') + path;
 }
 
-/** The server answered with a non-success status. */
+/** The values a translated error sentence needs (`max`, `char`, `first`/`second`, …). */
+export type ErrorParams = Record<string, string | number>;
+
+/** The server answered with a non-success status (or refused a WebSocket request: status 0). */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
-    /** HTTP status code. */
+    /** HTTP status code; 0 for a WebSocket error frame, which has none. */
     readonly status: number,
     /** Machine-readable kebab-case code from the error body (or `http-<status>`). */
     readonly code: string,
-    /** Human sentence from the server (English); may be empty. */
+    /** Human sentence from the server (English; never shown to someone reading another language); may be empty. */
     message: string,
     /** Seconds from the `Retry-After` header, when present and valid. */
     readonly retryAfter: number | null = null,
+    /** The request field at fault (`topic`, `display_name`, …), when the server named one. */
+    readonly field: string | null = null,
+    /** The values the translated sentence needs; empty when none. */
+    readonly params: ErrorParams = {},
   ) {
     super(message);
   }
+}
+
+/**
+ * The `field` and `params` of an error body or WebSocket error frame, tolerating any shape:
+ * only a non-empty string field and string or finite number values are kept.
+ */
+export function parseErrorDetail(detail: unknown): { field: string | null; params: ErrorParams } {
+  const params: ErrorParams = {};
+  if (!detail || typeof detail !== 'object') return { field: null, params };
+  const { field, params: raw } = detail as { field?: unknown; params?: unknown };
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    for (const [name, value] of Object.entries(raw)) {
+      if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) params[name] = value;
+    }
+  }
+  return { field: typeof field === 'string' && field !== '' ? field : null, params };
 }
 
 /** The request did not get any HTTP answer. */
@@ -254,6 +277,7 @@ export function parseApiError(
 ): ApiError {
   let code = `http-${status}`;
   let message = '';
+  let detail: ReturnType<typeof parseErrorDetail> = { field: null, params: {} };
   if (bodyText) {
     try {
       const body: unknown = JSON.parse(bodyText);
@@ -263,12 +287,13 @@ export function parseApiError(
         const m = (err as { message?: unknown }).message;
         if (typeof c === 'string' && c !== '') code = c;
         if (typeof m === 'string') message = m;
+        detail = parseErrorDetail(err);
       }
     } catch {
       // Not JSON: keep the generic code.
     }
   }
-  return new ApiError(status, code, message, parseRetryAfter(retryAfterHeader, now));
+  return new ApiError(status, code, message, parseRetryAfter(retryAfterHeader, now), detail.field, detail.params);
 }
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

@@ -3,6 +3,7 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import type { User } from './api';
+import { forgetSignedInUser } from './chat/offline';
 import { isUnauthorized } from './errors';
 import { currentPath, loginPath, navigate } from './router';
 
@@ -20,11 +21,13 @@ export function useSession(): SessionContextValue {
 }
 
 /**
- * If the error says the session is gone (401), sends the user to the sign-in
- * page (coming back here afterwards) and returns true.
+ * If the error says the session is gone (401), erases the device's saved copy of it, sends
+ * the user to the sign-in page (coming back here afterwards) and returns true.
  */
 export function redirectIfSignedOut(err: unknown): boolean {
   if (!isUnauthorized(err)) return false;
+  // The session ended: the conversations this device saved of it go too.
+  void forgetSignedInUser();
   navigate(loginPath(currentPath()), { replace: true });
   return true;
 }

@@ -4,8 +4,11 @@ import { t } from '../i18n';
 import { useCalls } from './context';
 import { PhoneIcon } from './icons';
 
-/** The call button of a conversation's header: call, join the ongoing call, or "in call". */
-export function CallButton({ channel, title }: { channel: Channel; title: string }) {
+/**
+ * The call button of a conversation's header: call, join the ongoing call, or "in call".
+ * `statusOnly` (a phone's header, where "Call" is in the "More" menu): nothing while no call is on.
+ */
+export function CallButton({ channel, title, statusOnly = false }: { channel: Channel; title: string; statusOnly?: boolean }) {
   const calls = useCalls();
   const ongoing = useStore(calls.store, (s) => s.calls.get(channel.id));
   const here = useStore(calls.store, (s) => s.active?.channelId === channel.id);
@@ -33,7 +36,7 @@ export function CallButton({ channel, title }: { channel: Channel; title: string
       </button>
     );
   }
-  if (channel.archived) return null;
+  if (channel.archived || statusOnly) return null;
   return (
     <button
       type="button"

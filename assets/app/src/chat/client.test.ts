@@ -230,12 +230,40 @@ describe('ChatClient', () => {
     const item = client.send(4, 'too late');
     const frame = ws.sent.find((f) => f.type === 'send')!;
     ws.receive({ type: 'error', req: frame.req, code: 'archived', message: 'the channel is archived' });
+    // The code, not the English sentence: it is translated when shown.
     await settle(() =>
-      expect(client.state.outbox[0]).toMatchObject({ client_id: item.client_id, state: 'failed', error: 'the channel is archived' }),
+      expect(client.state.outbox[0]).toMatchObject({ client_id: item.client_id, state: 'failed', error: 'archived' }),
     );
     client.retrySend(item.client_id);
     expect(ws.sent.filter((f) => f.type === 'send')).toHaveLength(2);
     expect(client.state.outbox[0]!.state).toBe('sending');
+    expect(client.state.outbox[0]).not.toHaveProperty('error');
+    client.stop();
+  });
+
+  it('keeps the field and params of a refused message, to say why in the current language', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    const ws = await connected(client);
+    const item = client.send(4, 'x'.repeat(20));
+    const frame = ws.sent.find((f) => f.type === 'send')!;
+    ws.receive({
+      type: 'error',
+      req: frame.req,
+      code: 'too-long',
+      message: 'a message is at most 10 characters',
+      field: 'body',
+      params: { max: 10 },
+    });
+    await settle(() =>
+      expect(client.state.outbox[0]).toMatchObject({
+        client_id: item.client_id,
+        state: 'failed',
+        error: 'too-long',
+        error_field: 'body',
+        error_params: { max: 10 },
+      }),
+    );
     client.stop();
   });
 

@@ -6,9 +6,11 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import {
   ApiError,
+  NetworkError,
   api,
   chatApi,
   messagesApi,
+  parseErrorDetail,
   type Channel,
   type ChannelInfo,
   type FileView,
@@ -88,6 +90,11 @@ export interface ChatState {
   receipts: ReadonlyMap<number, readonly Receipt[]>;
   /** Ids of the messages this user saved (null until loaded). */
   saved: ReadonlySet<number> | null;
+  /**
+   * Something shown came from the device's saved copy (`offline.ts`): the server could not be
+   * reached. Cleared when the server answers again, which replaces it.
+   */
+  cached: boolean;
 }
 
 /** How a message is sent besides its text and files. */
@@ -129,6 +136,10 @@ export class ChatClient {
   private pending = new Map<string, PendingRequest>();
   private sendReqs = new Map<string, string>();
   private snapshotLoaded = false;
+  /** Histories shown from the saved copy: replaced by the server's once it answers. */
+  private savedShown = new Set<number>();
+  /** Reads a conversation's saved messages (set by the offline copy, `offline.ts`). */
+  savedHistory: ((channelId: number) => Promise<Message[] | null>) | null = null;
   private loadingSnapshot = false;
   private buffered: Frame[] = [];
   private live = false;
@@ -176,6 +187,7 @@ export class ChatClient {
       preferences: null,
       receipts: new Map(),
       saved: null,
+      cached: false,
     });
     // A recorded voice message is sent by itself as soon as its upload is complete.
     this.uploads.store.subscribe(() => this.sendFinishedVoice());
@@ -367,7 +379,9 @@ export class ChatClient {
       const p = this.pending.get(req)!;
       this.pending.delete(req);
       if (frame.type === 'error') {
-        p.reject(new ApiError(0, String(frame.code ?? 'error'), String(frame.message ?? '')));
+        // A frame has no HTTP status (0); its field and params translate it like an HTTP error.
+        const { field, params } = parseErrorDetail(frame);
+        p.reject(new ApiError(0, String(frame.code ?? 'error'), String(frame.message ?? ''), null, field, params));
       } else {
         p.resolve(frame);
       }
@@ -416,6 +430,7 @@ export class ChatClient {
     if (!this.snapshotLoaded || resync) {
       void this.loadSnapshot(resync);
     } else {
+      this.dropSavedHistories();
       this.afterSync();
     }
   }
@@ -439,7 +454,8 @@ export class ChatClient {
     void this.loadSaved();
     try {
       const [channels, people] = await Promise.all([chatApi.channels(), chatApi.people()]);
-      const histories = resync ? new Map<number, History>() : this.state.histories;
+      const hadSaved = this.savedShown.size > 0;
+      const histories = resync ? new Map<number, History>() : this.withoutSaved(this.state.histories);
       const threads = resync ? new Map<number, Thread>() : this.state.threads;
       this.store.set((s) => ({
         ready: true,
@@ -448,7 +464,8 @@ export class ChatClient {
         histories,
         threads,
         receipts: resync ? new Map() : s.receipts,
-        epoch: resync ? s.epoch + 1 : s.epoch,
+        epoch: resync || hadSaved ? s.epoch + 1 : s.epoch,
+        cached: false,
       }));
       this.snapshotLoaded = true;
     } catch (err) {
@@ -822,7 +839,9 @@ export class ChatClient {
         (err: ApiError) => {
           if (err.code === 'disconnected') return; // back to pending on close
           if (isPermanentError(err.code)) {
-            this.outbox.markFailed(item.client_id, err.message || err.code);
+            // The code, field and params, not the English sentence: the item is described in
+            // whatever language the UI has when it is shown.
+            this.outbox.markFailed(item.client_id, err.code, { field: err.field, params: err.params });
           } else {
             this.outbox.retry(item.client_id);
             this.scheduleRetry();
@@ -861,12 +880,57 @@ export class ChatClient {
     this.store.set({ histories });
   }
 
+  // ---- the saved copy, while the server cannot be reached ---------------
+
+  /**
+   * Shows what the device saved because the server could not be reached at start: the
+   * channels, people and preferences (histories are read as conversations open). The server's
+   * first answer replaces all of it.
+   */
+  seed(saved: { channels: readonly Channel[]; people: readonly Person[]; preferences: Preferences | null }): void {
+    this.store.set((s) => ({
+      ready: true,
+      cached: true,
+      channels: new Map(saved.channels.map((c) => [c.id, c])),
+      people: new Map(saved.people.map((p) => [p.id, p])),
+      preferences: saved.preferences ?? s.preferences,
+    }));
+  }
+
+  /** Shows a conversation's saved messages instead of the server's; false when none are saved. */
+  private async showSaved(channelId: number): Promise<boolean> {
+    const items = this.savedHistory ? await this.savedHistory(channelId).catch(() => null) : null;
+    if (!items?.length) return false;
+    this.savedShown.add(channelId);
+    // Older messages are not saved; asking the server for them would only fail.
+    this.setHistory(channelId, { items, hasOlder: false, hasNewer: false, loading: null, error: null });
+    if (!this.state.cached) this.store.set({ cached: true });
+    return true;
+  }
+
+  private withoutSaved(histories: ReadonlyMap<number, History>): Map<number, History> {
+    const next = new Map(histories);
+    for (const id of this.savedShown) next.delete(id);
+    this.savedShown.clear();
+    return next;
+  }
+
+  /** The server is back: saved histories give way to its own (views reload on the new epoch). */
+  private dropSavedHistories(): void {
+    if (!this.savedShown.size && !this.state.cached) return;
+    const histories = this.withoutSaved(this.state.histories);
+    this.store.set((s) => ({ histories, cached: false, epoch: s.epoch + 1 }));
+  }
+
   async loadLatest(channelId: number): Promise<void> {
     this.setHistory(channelId, { loading: 'initial', error: null, items: [], hasNewer: false });
+    // Reading the saved copy: the server did not answer a moment ago, so it comes first.
+    if (this.state.cached && !this.live && (await this.showSaved(channelId))) return;
     try {
       const items = await chatApi.messages(channelId, { limit: PAGE });
       this.setHistory(channelId, { items, hasOlder: items.length >= PAGE, hasNewer: false, loading: null });
     } catch (err) {
+      if (err instanceof NetworkError && (await this.showSaved(channelId))) return;
       this.setHistory(channelId, { loading: null, error: errorCode(err) });
       throw err;
     }
@@ -913,6 +977,7 @@ export class ChatClient {
       return;
     }
     this.setHistory(channelId, { loading: 'initial', error: null, items: [] });
+    if (this.state.cached && !this.live && (await this.showSaved(channelId))) return;
     try {
       const after = Math.max(0, seq - 25);
       const items = await chatApi.messages(channelId, { after, limit: PAGE });
@@ -925,6 +990,7 @@ export class ChatClient {
         loading: null,
       });
     } catch (err) {
+      if (err instanceof NetworkError && (await this.showSaved(channelId))) return;
       this.setHistory(channelId, { loading: null, error: errorCode(err) });
     }
   }

@@ -5,7 +5,7 @@
 // first. Resending after a reconnect reuses the client id, so the server
 // stores it at most once.
 
-import type { FileView, Message, QuoteView } from '../api';
+import type { ErrorParams, FileView, Message, QuoteView } from '../api';
 import type { KeyValueStore } from './logic';
 
 export type OutboxState = 'pending' | 'sending' | 'failed';
@@ -27,18 +27,41 @@ export interface OutboxItem {
   also_in_channel?: boolean;
   created_at: number;
   state: OutboxState;
-  /** Why sending failed (server error code), for `failed` items. */
+  /**
+   * Why sending failed, for `failed` items: the server's error code (translated when shown, in
+   * the language of that moment). Items stored by older versions hold the English sentence here.
+   */
   error?: string;
+  /** The request field the refusal named (`body`, `attachments`, …). */
+  error_field?: string;
+  /** The values its sentence needs (`max`, …). */
+  error_params?: ErrorParams;
 }
 
 /** Server error codes after which retrying the same message cannot succeed. */
 const PERMANENT = new Set([
   'not-found',
   'forbidden',
+  // Older servers: every refused field.
   'invalid',
   'archived',
   'message-too-large',
   'malformed-frame',
+  // Newer servers name what is wrong with the message (docs/protocol.md, "Errors").
+  'bad-request',
+  'too-long',
+  'empty-message',
+  'too-many-files',
+  'bad-thread',
+  'bad-quote',
+  'not-a-thread-reply',
+  'bad-client-id',
+  'client-id-used',
+  'attachment-unusable',
+  'hidden-characters',
+  'mixed-script',
+  'odd-spacing',
+  'insufficient-scope',
 ]);
 
 export function isPermanentError(code: string): boolean {
@@ -190,14 +213,15 @@ export class Outbox {
     this.save();
   }
 
-  /** The server refused it for good (e.g. archived channel, too large). */
-  markFailed(clientId: string, error: string): void {
-    this.update(clientId, { state: 'failed', error });
+  /** The server refused it for good (e.g. archived channel, too large), with its error code. */
+  markFailed(clientId: string, error: string, detail: { field?: string | null; params?: ErrorParams } = {}): void {
+    const params = detail.params && Object.keys(detail.params).length ? detail.params : undefined;
+    this.update(clientId, { state: 'failed', error, error_field: detail.field ?? undefined, error_params: params });
   }
 
   /** Puts a failed item back in the queue. */
   retry(clientId: string): void {
-    this.update(clientId, { state: 'pending', error: undefined });
+    this.update(clientId, { state: 'pending', error: undefined, error_field: undefined, error_params: undefined });
   }
 
   private update(clientId: string, patch: Partial<OutboxItem>): void {
@@ -206,7 +230,10 @@ export class Outbox {
       if (i.client_id !== clientId) return i;
       changed = true;
       const next = { ...i, ...patch };
-      if (patch.error === undefined && 'error' in patch) delete next.error;
+      // A cleared property leaves the stored item rather than being kept as undefined.
+      for (const key of ['error', 'error_field', 'error_params'] as const) {
+        if (key in patch && patch[key] === undefined) delete next[key];
+      }
       return next;
     });
     if (changed) this.save();

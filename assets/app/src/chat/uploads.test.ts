@@ -311,7 +311,8 @@ describe('Uploads', () => {
     const u = uploads();
     const [key] = u.add('4:', [file()]);
     await settle(() => expect(u.get(key!)?.state).toBe('failed'));
-    expect(u.get(key!)!.error).toBe('The file is larger than the server accepts (2147483648 bytes).');
+    // The code's own sentence, in the UI's language (not the server's English one).
+    expect(u.get(key!)!.error).toBe('This file is larger than the server accepts.');
     expect(FakeXHR.all).toHaveLength(0); // not a byte was sent
     expect(u.busy('4:')).toBe(false);
     server.createError = null;
@@ -325,7 +326,7 @@ describe('Uploads', () => {
     const u = uploads();
     const [key] = u.add('4:', [file()]);
     await settle(() => expect(u.get(key!)?.state).toBe('failed'));
-    expect(u.get(key!)!.error).toBe("The server's disk is full.");
+    expect(u.get(key!)!.error).toBe('The server’s disk is full and nothing was stored. Tell your administrator.');
     expect(u.get(key!)!.sent).toBe(4);
     u.retry(key!);
     await settle(() => expect(u.get(key!)?.state).toBe('done'));

@@ -6,6 +6,15 @@ import { IncomingCall } from '../calls/IncomingCall';
 import { CallManager } from '../calls/manager';
 import { describeCall } from '../calls/names';
 import { ChatClient, ChatContext } from '../chat/client';
+import {
+  eraseOfflineData,
+  eraseOtherUsers,
+  forgetSignedInUser,
+  openOfflineCache,
+  readOfflineSnapshot,
+  rememberSignedInUser,
+  type OfflineSnapshot,
+} from '../chat/offline';
 import { attentionTotal, channelTitle, tabTitle } from '../chat/logic';
 import { useStore } from '../chat/store';
 import { Alert } from '../components/Alert';
@@ -32,6 +41,7 @@ import { openDialog, openPanel, ui } from './chat/ui';
 import { PeopleView } from './PeopleView';
 import { HomeView } from './HomeView';
 import { NotFoundView } from './NotFoundView';
+import { OfflineBanner } from './chat/OfflineBanner';
 import { ProfileView } from './ProfileView';
 import { TwoFactorRequiredView } from './TwoFactorRequiredView';
 
@@ -39,7 +49,8 @@ type ShellRoute = Extract<Route, { name: 'home' | 'profile' | 'people' | 'admin'
 
 type LoadState =
   | { status: 'loading' }
-  | { status: 'ready'; user: User }
+  /** `saved`: the server could not be reached, so the app opened the device's copy (until it answers). */
+  | { status: 'ready'; user: User; saved?: OfflineSnapshot }
   | { status: 'error'; message: string };
 
 /**
@@ -51,6 +62,8 @@ type LoadState =
 export function Shell({ route }: { route: ShellRoute }) {
   const [state, setState] = useState<LoadState>({ status: 'loading' });
   const [attempt, setAttempt] = useState(0);
+  const current = useRef(state);
+  current.current = state;
 
   useEffect(() => {
     let cancelled = false;
@@ -61,12 +74,25 @@ export function Shell({ route }: { route: ShellRoute }) {
       },
       (err) => {
         if (cancelled) return;
-        if (isUnauthorized(err)) navigate(loginPath(currentPath()), { replace: true });
-        else {
-          setState({ status: 'error', message: describeError(err) });
-          // Server unreachable (e.g. the app opened offline from its cache): keep trying.
-          if (err instanceof NetworkError) retryTimer = setTimeout(() => setAttempt((n) => n + 1), 5000);
+        if (isUnauthorized(err)) {
+          // The session ended: what this device saved of it goes too.
+          void forgetSignedInUser();
+          navigate(loginPath(currentPath()), { replace: true });
+          return;
         }
+        if (!(err instanceof NetworkError)) {
+          setState({ status: 'error', message: describeError(err) });
+          return;
+        }
+        // Server unreachable (e.g. the app opened offline from its cache): keep trying, and
+        // meanwhile show the conversations this device saved, if any.
+        retryTimer = setTimeout(() => setAttempt((n) => n + 1), 5000);
+        if (current.current.status === 'ready') return;
+        void readOfflineSnapshot().then((saved) => {
+          if (cancelled || current.current.status === 'ready') return;
+          if (saved) setState({ status: 'ready', user: saved.me, saved });
+          else setState({ status: 'error', message: describeError(err) });
+        });
       },
     );
     return () => {
@@ -109,15 +135,21 @@ export function Shell({ route }: { route: ShellRoute }) {
   if (user.two_factor_required) {
     return <TwoFactorRequiredView user={user} onEnrolled={() => setAttempt((n) => n + 1)} />;
   }
+  const saved = state.saved;
   return (
     <SessionContext.Provider value={{ user, setUser: (u) => setState({ status: 'ready', user: u }) }}>
-      <ChatShell key={user.id} user={user} route={route} />
+      <ChatShell key={user.id} user={user} route={route} saved={saved ?? null} />
     </SessionContext.Provider>
   );
 }
 
-function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
-  const client = useMemo(() => new ChatClient(user), [user.id]);
+function ChatShell({ user, route, saved }: { user: User; route: ShellRoute; saved: OfflineSnapshot | null }) {
+  const client = useMemo(() => {
+    const c = new ChatClient(user);
+    if (saved) c.seed(saved);
+    return c;
+  }, [user.id]);
+  const offline = useMemo(() => openOfflineCache(user.id), [user.id]);
   const calls = useMemo(() => new CallManager(client), [client]);
   const { setUser } = useSession();
   const latest = useRef({ user, setUser });
@@ -138,8 +170,30 @@ function ChatShell({ user, route }: { user: User; route: ShellRoute }) {
     document.getElementById('main')?.scrollTo(0, scrolled.current);
     scrolled.current = null;
   }, [locale]);
+  // The device keeps a copy of the recent conversations for reading without the server.
+  useEffect(() => offline.attach(client), [offline, client]);
+  const signedIn = !saved;
   useEffect(() => {
-    client.onSignedOut = () => navigate(loginPath(currentPath()), { replace: true });
+    if (!signedIn) return;
+    // The server said who is signed in: whose copy to open next time it cannot answer, and
+    // the only one this browser keeps.
+    rememberSignedInUser(user.id);
+    void eraseOtherUsers(user.id);
+  }, [user.id, signedIn]);
+  useEffect(() => {
+    if (signedIn) offline.saveMe(user);
+  }, [user, signedIn]);
+  // The server answered again after the app opened from the saved copy: connect now.
+  const wasSaved = useRef(saved !== null);
+  useEffect(() => {
+    if (wasSaved.current && !saved) client.reconnectNow();
+    wasSaved.current = saved !== null;
+  }, [saved]);
+  useEffect(() => {
+    client.onSignedOut = () => {
+      void eraseOfflineData(user.id);
+      navigate(loginPath(currentPath()), { replace: true });
+    };
     client.onNotificationClick = (id, message) => {
       // A thread reply opens its thread beside the conversation; any other message is shown in context.
       if (message && message.thread_root !== null) {
@@ -312,6 +366,8 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
       // Any other answer (e.g. 401: already signed out) still ends here.
     }
     client.stop();
+    // The conversations this device saved for reading offline go with the session.
+    await eraseOfflineData(user.id);
     navigate('/login', { replace: true });
   }
 
@@ -418,6 +474,7 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
 
       <main id="main" class={chatLayout ? 'main main-chat' : 'main'} tabIndex={-1}>
         <CallBar />
+        <OfflineBanner />
         {signOutError && <Alert>{signOutError}</Alert>}
         {content}
       </main>

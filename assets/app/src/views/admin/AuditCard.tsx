@@ -63,10 +63,10 @@ export function AuditCard() {
                 const tip = details ? `${code}\n${details}` : code;
                 return (
                   <tr key={e.id} data-action={e.action}>
-                    <td class="nowrap audit-at">
+                    <td class="nowrap audit-at" data-label={t('admin.audit.at')}>
                       <time dateTime={e.at}>{formatDateTime(e.at)}</time>
                     </td>
-                    <td class="audit-event">
+                    <td class="audit-event" data-label={t('audit.event')}>
                       <span class="audit-sentence" title={tip}>
                         {auditSentence(e, names)}
                       </span>{' '}

@@ -249,6 +249,7 @@ function UserRow({ user: u, self, busy, now, ...on }: RowProps) {
   const name = u.display_name || u.username;
   const job = jobLine(u);
   const small = { variant: 'secondary', size: 'small', busy } as const;
+  const badged = u.is_admin || u.is_bot || u.from_directory || u.two_factor || u.disabled;
   return (
     <tr class={u.disabled ? 'row-disabled' : undefined} data-username={u.username}>
       <th scope="row">
@@ -264,7 +265,8 @@ function UserRow({ user: u, self, busy, now, ...on }: RowProps) {
           </span>
         </span>
       </th>
-      <td data-label={t('admin.users.status')}>
+      {/* On a phone's card, "Status:" with nothing after it would only be noise. */}
+      <td data-label={badged ? t('admin.users.status') : undefined}>
         <span class="badges">
           {u.is_admin && <span class="badge badge-admin">{t('admin.users.adminBadge')}</span>}
           {u.is_bot && <BotTag kind="bot" />}

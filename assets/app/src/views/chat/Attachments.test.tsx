@@ -326,7 +326,7 @@ describe('composer with files', () => {
     await show(<Composer channelId={4} placeholder="Message #general" />);
     await act(() => pick([new File(['0123456789abcdef'], 'big.bin')]));
     await vi.waitFor(() => expect($('.upload[data-state=failed]')).not.toBeNull());
-    expect($('.upload-status')!.textContent).toBe('This upload would exceed your storage quota of 100 bytes (90 bytes used).');
+    expect($('.upload-status')!.textContent).toBe('There is no room left for your files on the server.');
     expect($('.upload-status')!.getAttribute('role')).toBe('alert');
     // A failed file does not hold back sending (it stays in the tray), but nothing is ready yet.
     expect(sendButton().disabled).toBe(true);

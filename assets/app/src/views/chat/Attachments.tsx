@@ -2,9 +2,12 @@
 // click opens the viewer), videos and audio in the browser's own players,
 // anything else as a download card; voice messages in the voice player.
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { FileView, Message } from '../../api';
+import { ChatContext } from '../../chat/client';
 import { fileTypeLabel, fitWithin } from '../../chat/files';
+import { useSavedThumbnail } from '../../chat/offline';
+import { Store, useStore } from '../../chat/store';
 import { isVoice } from '../../chat/voice';
 import { formatFileSize } from '../../format';
 import { getLocale, t } from '../../i18n';
@@ -40,8 +43,18 @@ export function Attachments({ files, message, inThread }: { files: readonly File
   );
 }
 
+/** Stands in for the chat client where there is none (a view rendered on its own, in tests). */
+const noChat = new Store({ cached: false });
+
 function ImageThumb({ file, onOpen }: { file: FileView; onOpen: () => void }) {
   const box = fitWithin(file.width, file.height);
+  // Without the server (the app shows its saved copy, or this image failed to load) the
+  // thumbnail this device saved stands in.
+  const client = useContext(ChatContext);
+  const reading = useStore(client?.store ?? noChat, (s) => s.cached);
+  const [failed, setFailed] = useState(false);
+  const saved = useSavedThumbnail(file, reading || failed);
+  const src = saved === undefined ? undefined : (saved ?? file.thumb_url ?? file.url);
   return (
     <button
       type="button"
@@ -53,8 +66,10 @@ function ImageThumb({ file, onOpen }: { file: FileView; onOpen: () => void }) {
     >
       <img
         class="att-img"
-        src={file.thumb_url ?? file.url}
+        src={src}
         alt={file.name}
+        data-saved={saved ? '' : undefined}
+        onError={() => setFailed(true)}
         width={box?.width}
         height={box?.height}
         loading="lazy"

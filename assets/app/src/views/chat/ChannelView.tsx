@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, chatApi, type Channel, type Person } from '../../api';
+import { chatApi, type Channel, type Person } from '../../api';
 import { CallButton } from '../../calls/CallButton';
+import { useCalls } from '../../calls/context';
 import { useChat } from '../../chat/client';
 import { conversationKey } from '../../chat/files';
 import { buildRows, channelTitle, isDirect, mutedNow, type Row } from '../../chat/logic';
@@ -9,8 +10,11 @@ import type { MentionInfo } from '../../chat/Markdown';
 import { useStore } from '../../chat/store';
 import { Button } from '../../components/Button';
 import { Loading } from '../../components/Loading';
+import { OverflowMenu, type OverflowItem } from '../../components/OverflowMenu';
 import { VirtualList, type VirtualListHandle } from '../../components/VirtualList';
+import { describeError } from '../../errors';
 import { getLocale, t } from '../../i18n';
+import { NARROW_HEADER, useMediaQuery } from '../../media';
 import { navigate } from '../../router';
 import { useSession } from '../../session';
 import { Composer, TypingLine } from './Composer';
@@ -150,6 +154,10 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
   }, [id]);
 
   const online = useStore(client.store, (s) => s.connection === 'connected');
+  const calls = useCalls();
+  const callOngoing = useStore(calls.store, (s) => s.calls.has(id));
+  const inCallHere = useStore(calls.store, (s) => s.active?.channelId === id);
+  const narrow = useMediaQuery(NARROW_HEADER);
   const receipts = useStore(client.store, (s) => s.receipts.get(id));
   const direct = isDirect(channel);
 
@@ -194,6 +202,31 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
   const muted = mutedNow(channel);
   const title = channelTitle(channel, user.id, people);
   const canModerate = channel.role === 'owner';
+
+  const leave = async () => {
+    if (!window.confirm(t('channel.confirmLeave', { name: title }))) return;
+    try {
+      await chatApi.leave(id);
+      client.removeChannel(id);
+      navigate('/', { replace: true });
+    } catch (err) {
+      window.alert(describeError(err));
+    }
+  };
+  // One list for both layouts: buttons in the header, or the "More" menu on phones, where
+  // calling moves into the menu too unless a call is on (then its button shows the call).
+  const headerActions: OverflowItem[] = [
+    ...(!channel.archived && !callOngoing && !inCallHere
+      ? [{ key: 'call', label: t('call.start'), onSelect: () => void calls.startCall(id) }]
+      : []),
+    {
+      key: 'details',
+      label: direct ? t('channel.members') : t('channel.details'),
+      onSelect: () => openDialog({ type: 'details', channelId: id }),
+    },
+    { key: 'pins', label: t('channel.pins'), onSelect: () => openPanel({ type: 'pins', channelId: id }) },
+    ...(direct ? [] : [{ key: 'leave', label: t('channel.leave'), onSelect: () => void leave(), danger: true }]),
+  ];
 
   const drop = useFileDrop((files) => client.uploads.add(conversationKey(id, null), files), !channel.archived);
 
@@ -266,7 +299,7 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
   return (
     <div class="channel" data-channel-id={id} {...drop.props}>
       {drop.over && <DropOverlay />}
-      <header class="channel-head">
+      <header class={narrow ? 'channel-head channel-head-narrow' : 'channel-head'}>
         <div class="channel-title-row">
           <h1 class="channel-title" tabIndex={-1}>
             {!direct && <ChannelIcon channel={channel} />}
@@ -280,37 +313,23 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
           {channel.archived && <span class="badge">{t('channel.archived')}</span>}
           {channel.topic && <p class="channel-topic">{channel.topic}</p>}
         </div>
-        <div class="channel-tools">
-          <CallButton channel={channel} title={title} />
-          <button
-            type="button"
-            class="btn btn-ghost btn-small"
-            onClick={() => openDialog({ type: 'details', channelId: id })}
-          >
-            {direct ? t('channel.members') : t('channel.details')}
-          </button>
-          <button type="button" class="btn btn-ghost btn-small" onClick={() => openPanel({ type: 'pins', channelId: id })}>
-            {t('channel.pins')}
-          </button>
-          {!direct && (
-            <button
-              type="button"
-              class="btn btn-ghost btn-small"
-              onClick={async () => {
-                if (!window.confirm(t('channel.confirmLeave', { name: title }))) return;
-                try {
-                  await chatApi.leave(id);
-                  client.removeChannel(id);
-                  navigate('/', { replace: true });
-                } catch (err) {
-                  if (err instanceof ApiError) window.alert(err.message);
-                }
-              }}
-            >
-              {t('channel.leave')}
-            </button>
-          )}
-        </div>
+        {narrow ? (
+          <div class="channel-tools">
+            <CallButton channel={channel} title={title} statusOnly />
+            <OverflowMenu label={t('channel.more')} menuLabel={t('channel.actions', { name: title })} items={headerActions} />
+          </div>
+        ) : (
+          <div class="channel-tools">
+            <CallButton channel={channel} title={title} />
+            {headerActions
+              .filter((a) => a.key !== 'call')
+              .map((a) => (
+                <button key={a.key} type="button" class="btn btn-ghost btn-small" data-action={a.key} onClick={a.onSelect}>
+                  {a.label}
+                </button>
+              ))}
+          </div>
+        )}
       </header>
 
       {history?.loading === 'initial' || !history ? (
@@ -348,17 +367,20 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
         />
       )}
       {(!atBottom || history?.hasNewer) && history && history.loading !== 'initial' && (
-        <button
-          type="button"
-          class="jump-latest"
-          onClick={() => {
-            if (seq !== null) navigate(`/c/${id}`, { replace: true });
-            else if (history.hasNewer) void client.loadLatest(id);
-            listHandle.current?.scrollToBottom();
-          }}
-        >
-          {t('channel.jumpLatest')}
-        </button>
+        // A row of its own under the list, not floating over it, so it never hides a message.
+        <div class="jump-latest-dock">
+          <button
+            type="button"
+            class="jump-latest"
+            onClick={() => {
+              if (seq !== null) navigate(`/c/${id}`, { replace: true });
+              else if (history.hasNewer) void client.loadLatest(id);
+              listHandle.current?.scrollToBottom();
+            }}
+          >
+            {t('channel.jumpLatest')}
+          </button>
+        </div>
       )}
       {history?.error && (
         <p class="alert alert-error channel-error" role="alert">

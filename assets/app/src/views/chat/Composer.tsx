@@ -10,6 +10,7 @@ import { ACTIVE_STATES } from '../../chat/uploads';
 import { recordingName, releaseAction } from '../../chat/voice';
 import { describeError } from '../../errors';
 import { t } from '../../i18n';
+import { useKeyboardHints } from '../../media';
 import { useSession } from '../../session';
 import { clearQuote, compose } from './compose';
 import { EmojiPicker } from './EmojiPicker';
@@ -94,6 +95,7 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
   const voiceRef = useRef<VoiceSession | null>(null);
   voiceRef.current = voice;
   const canRecord = VoiceRecorder.supported();
+  const keyboardHints = useKeyboardHints();
 
   // "Quote reply" from a message's menu: the preview shows here and the text box takes the focus.
   useEffect(() => {
@@ -524,9 +526,17 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
           <span>{alsoLabel}</span>
         </label>
       )}
-      <p class="composer-hint" aria-hidden="true">
-        {uploading ? t('composer.waitForUploads') : t('composer.hint')}
-      </p>
+      {uploading ? (
+        <p class="composer-hint" aria-hidden="true">
+          {t('composer.waitForUploads')}
+        </p>
+      ) : (
+        keyboardHints && (
+          <p class="composer-hint kbd-hint" aria-hidden="true">
+            {t('composer.hint')}
+          </p>
+        )
+      )}
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { Field } from '../../components/Field';
 import { Loading } from '../../components/Loading';
 import { describeError } from '../../errors';
 import { t } from '../../i18n';
+import { useKeyboardHints } from '../../media';
 import { channelPath, navigate } from '../../router';
 import { useSession } from '../../session';
 import { formatUntil } from '../../status';
@@ -252,6 +253,7 @@ function QuickSwitcher({ onClose }: { onClose: () => void }) {
   const people = useStore(client.store, (s) => s.people);
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
+  const keyboardHints = useKeyboardHints();
   const input = useRef<HTMLInputElement>(null);
 
   type Entry = { key: string; label: string; channel?: Channel; person?: Person; attention: number };
@@ -351,7 +353,7 @@ function QuickSwitcher({ onClose }: { onClose: () => void }) {
           </li>
         ))}
       </ul>
-      <p class="muted switcher-hint">{t('switcher.hint')}</p>
+      {keyboardHints && <p class="muted switcher-hint kbd-hint">{t('switcher.hint')}</p>}
     </Modal>
   );
 }

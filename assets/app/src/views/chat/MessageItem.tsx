@@ -11,8 +11,9 @@ import { Markdown, type MentionInfo } from '../../chat/Markdown';
 import { parseMessageLink, quotePreviewText } from '../../chat/messages';
 import type { OutboxItem } from '../../chat/outbox';
 import { BotTag } from '../../components/BotTag';
-import { describeError } from '../../errors';
+import { describeError, describeProblem } from '../../errors';
 import { getLocale, t } from '../../i18n';
+import { useKeyboardHints } from '../../media';
 import { navigate, shouldInterceptClick } from '../../router';
 import { Attachments } from './Attachments';
 import { Avatar, BotAvatar, DeactivatedTag, photoOf, StatusEmoji } from './Avatar';
@@ -447,6 +448,7 @@ function EditBox({ message, onDone }: { message: Message; onDone: () => void }) 
   const [text, setText] = useState(message.body);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const keyboardHints = useKeyboardHints();
   const ref = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
     const el = ref.current;
@@ -492,7 +494,7 @@ function EditBox({ message, onDone }: { message: Message; onDone: () => void }) 
       />
       {error && <p class="msg-error" role="alert">{error}</p>}
       <div class="edit-actions">
-        <span class="muted edit-hint">{t('message.editHint')}</span>
+        {keyboardHints && <span class="muted edit-hint kbd-hint">{t('message.editHint')}</span>}
         <button type="button" class="btn btn-secondary btn-small" onClick={onDone}>
           {t('common.cancel')}
         </button>
@@ -532,7 +534,12 @@ export function PendingItem({ item, name, meId, photo }: { item: OutboxItem; nam
         )}
         {item.state === 'failed' && (
           <div class="pending-actions">
-            {item.error && <span class="msg-error">{item.error}</span>}
+            {item.error && (
+              <span class="msg-error">
+                {/* Translated now, in the current language (the outbox keeps the server's code). */}
+                {describeProblem({ code: item.error, field: item.error_field, params: item.error_params })}
+              </span>
+            )}
             <button type="button" class="btn btn-secondary btn-small" onClick={() => client.retrySend(item.client_id)}>
               {t('common.retry')}
             </button>

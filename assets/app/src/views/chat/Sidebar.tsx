@@ -4,6 +4,7 @@ import { attentionCount, channelTitle, isDirect, mutedNow } from '../../chat/log
 import { useStore } from '../../chat/store';
 import { Link } from '../../components/Link';
 import { t } from '../../i18n';
+import { useKeyboardHints } from '../../media';
 import { channelPath, type Route } from '../../router';
 import { useSession } from '../../session';
 import { activeStatus } from '../../status';
@@ -44,6 +45,7 @@ export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavi
   const ready = useStore(client.store, (s) => s.ready);
   const notifications = useStore(client.store, (s) => s.notifications);
   const current = route.name === 'channel' ? route.id : null;
+  const keyboardHints = useKeyboardHints();
 
   const all = [...channels.values()].filter((c) => !c.archived || c.id === current);
   const title = (c: Channel) => channelTitle(c, user.id, people);
@@ -110,11 +112,11 @@ export function Sidebar({ route, onNavigate, onSignOut }: { route: Route; onNavi
           <button
             type="button"
             class="nav-link nav-btn"
-            title={t('shell.keyboardHint')}
+            title={keyboardHints ? t('shell.keyboardHint') : undefined}
             onClick={() => openDialog('switcher')}
           >
             {t('sidebar.jump')}
-            <kbd class="kbd">{t('sidebar.jumpKey')}</kbd>
+            {keyboardHints && <kbd class="kbd kbd-hint">{t('sidebar.jumpKey')}</kbd>}
           </button>
         </li>
         <li>

@@ -10,6 +10,7 @@ import { useStore } from '../../chat/store';
 import { displayWaveform, formatClock, nextVoiceFile, speedLabel } from '../../chat/voice';
 import { voicePlayback, type Queued } from '../../chat/voicePlayer';
 import { t } from '../../i18n';
+import { useKeyboardHints } from '../../media';
 
 /** What plays after `fileId` of `messageId`: the next voice message below it in the same list. */
 function nextFrom(client: ChatClient | null, scope: { channelId: number; threadRoot: number | null }, messageId: number, fileId: string): Queued | null {
@@ -155,6 +156,7 @@ export function VoiceRecorderBar({
   onCancel: () => void;
 }) {
   const [seconds, setSeconds] = useState(0);
+  const keyboardHints = useKeyboardHints();
   const fill = useRef<HTMLSpanElement>(null);
   const meter = useRef<HTMLSpanElement>(null);
   const latest = useRef({ onSend, onCancel });
@@ -213,9 +215,12 @@ export function VoiceRecorderBar({
       <span ref={meter} class="voice-level" aria-hidden="true">
         <span ref={fill} class="voice-level-fill" />
       </span>
-      <span class="voice-rec-hint">
-        {holding ? (cancelling ? t('voice.releaseToCancel') : t('voice.slideToCancel')) : t('voice.escapeToCancel')}
-      </span>
+      {holding ? (
+        <span class="voice-rec-hint">{cancelling ? t('voice.releaseToCancel') : t('voice.slideToCancel')}</span>
+      ) : (
+        // A tap on a touch screen: the Cancel and Send buttons say it all.
+        keyboardHints && <span class="voice-rec-hint kbd-hint">{t('voice.escapeToCancel')}</span>
+      )}
       {!holding && (
         <button type="button" class="btn btn-primary btn-small voice-rec-send" disabled={!recorder} onClick={onSend}>
           {t('voice.send')}
