@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-f8bedcfb72a8";
+const CACHE = "outpost-112e26b99ff2";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BuBzGLw6.js",
+  "/assets/index-BgUzKccY.js",
   "/assets/style-5teXGfkL.css"
 ];
 

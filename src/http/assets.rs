@@ -64,17 +64,30 @@ async fn spa(req: Request) -> Response {
         }
     }
     match Bundle::get("index.html") {
-        Some(file) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            ],
-            file.data,
-        )
-            .into_response(),
+        Some(file) => {
+            // The page is in the browser's language before the app's script runs (the title,
+            // screen readers, the no-script note); the app then follows the person's setting.
+            let body = if super::onboarding::prefers_russian(req.headers()) {
+                String::from_utf8_lossy(&file.data)
+                    .replacen(r#"<html lang="en">"#, r#"<html lang="ru">"#, 1)
+                    .into_bytes()
+                    .into()
+            } else {
+                file.data
+            };
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/html; charset=utf-8"),
+                    ),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                    (header::VARY, HeaderValue::from_static("Accept-Language")),
+                ],
+                body,
+            )
+                .into_response()
+        }
         None => (
             StatusCode::NOT_FOUND,
             "the web UI is not built into this binary",

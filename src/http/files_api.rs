@@ -15,6 +15,7 @@ use super::error::{ApiError, ErrorBody, Json, Path};
 use super::{AppState, CurrentUser};
 use crate::chat::protocol::FileView;
 use crate::media::{sniff, MediaError, NewUpload, UploadStatus, MAX_POSTER_BYTES};
+use crate::problem::Problem;
 use crate::store::files::FileRow;
 
 /// How long a browser may keep a file without asking again (see `serve_blob`).
@@ -485,19 +486,20 @@ impl From<MediaError> for ApiError {
         match e {
             MediaError::NotFound => ApiError::not_found(),
             MediaError::Invalid(p) => ApiError::invalid(p),
-            MediaError::TooLarge { .. } => ApiError::new(
+            MediaError::TooLarge { limit } => ApiError::problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "file-too-large",
-                e.to_string(),
+                Problem::new("file-too-large", e.to_string()).param("max_bytes", limit),
             ),
-            MediaError::Quota { .. } => ApiError::new(
+            MediaError::Quota { limit, used } => ApiError::problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "quota-exceeded",
-                e.to_string(),
+                Problem::new("quota-exceeded", e.to_string())
+                    .param("max_bytes", limit)
+                    .param("used_bytes", used),
             ),
-            MediaError::Offset { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "offset-mismatch", e.to_string())
-            }
+            MediaError::Offset { expected } => ApiError::problem(
+                StatusCode::CONFLICT,
+                Problem::new("offset-mismatch", e.to_string()).param("offset", expected),
+            ),
             MediaError::Busy | MediaError::Superseded => {
                 ApiError::new(StatusCode::CONFLICT, "upload-busy", e.to_string())
             }

@@ -430,7 +430,7 @@ const RU: Texts = Texts {
 };
 
 /// Whether the browser asks for Russian before English (`Accept-Language`, by q-value).
-fn prefers_russian(headers: &HeaderMap) -> bool {
+pub(super) fn prefers_russian(headers: &HeaderMap) -> bool {
     let Some(raw) = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())

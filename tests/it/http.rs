@@ -595,3 +595,29 @@ async fn api_answers_could_be_kept_by_browser_caches() {
     }
     app.stop().await;
 }
+
+/// Issue 21: the app's own page is in the browser's language before its script runs.
+#[tokio::test]
+async fn the_app_page_follows_the_browser_language() {
+    let app = spawn_app().await;
+    let c = app.api_client();
+    for (accept, lang) in [
+        (None, "en"),
+        (Some("ru-RU,ru;q=0.9,en;q=0.5"), "ru"),
+        (Some("en-US,en;q=0.9,ru;q=0.5"), "en"),
+    ] {
+        let mut req = c.get(app.url("/people"));
+        if let Some(a) = accept {
+            req = req.header("accept-language", a);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["vary"], "Accept-Language");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\">")),
+            "{accept:?}"
+        );
+    }
+    app.stop().await;
+}

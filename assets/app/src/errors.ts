@@ -2,6 +2,7 @@
 
 import { ApiError, NetworkError, parseErrorDetail, type ErrorParams } from './api';
 import { catalogs, getLocale, t, type Message, type MessageKey } from './i18n';
+import { formatFileSize } from './format';
 
 /**
  * Per-view messages, keyed by the error body's `code` (checked first) or by
@@ -161,6 +162,11 @@ function localParams(code: string, params: ErrorParams): ErrorParams {
       // An alphabet this client does not know: its English name is fine in English only.
       local[name] = script ? t(script) : getLocale() === 'en' ? value : t('script.other');
     }
+  }
+  // Sizes in the reader's units ("25 MB" / "25 МБ"), not raw byte counts.
+  for (const name of ['max_bytes', 'used_bytes']) {
+    const bytes = Number(params[name]);
+    if (params[name] !== undefined && Number.isFinite(bytes)) local[name] = formatFileSize(bytes, getLocale());
   }
   const max = Number(params.max);
   if (Number.isFinite(max)) local.n = max;
