@@ -231,6 +231,37 @@ pub fn single_emoji(s: &str) -> Option<&'static str> {
     emojis::get(s).map(|e| e.as_str())
 }
 
+/// What a message says without its Markdown: `**urgent**` reads "urgent" and
+/// `[the map](https://…)` reads "the map". For excerpts shown as plain text (search snippets),
+/// where the markup would be noise and a cut could leave half of it. Markup that the web UI
+/// shows as typed (HTML) stays text.
+pub fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, TagEnd};
+    let mut out = String::with_capacity(markdown.len());
+    let space = |out: &mut String| {
+        if !out.is_empty() && !out.ends_with(char::is_whitespace) {
+            out.push(' ');
+        }
+    };
+    for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                out.push_str(&t)
+            }
+            Event::SoftBreak | Event::HardBreak | Event::Rule => space(&mut out),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::Heading(_)
+                | TagEnd::BlockQuote(_),
+            ) => space(&mut out),
+            _ => {}
+        }
+    }
+    out.trim_end().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,5 +434,22 @@ mod tests {
         )
         .is_ok());
         assert_eq!(strip_hidden("a\u{2009}b.txt"), "a b.txt");
+    }
+
+    #[test]
+    fn plain_text_reads_the_markdown() {
+        assert_eq!(
+            plain_text("**urgent**: see _the_ ~~old~~ map"),
+            "urgent: see the old map"
+        );
+        assert_eq!(
+            plain_text("[the map](https://10.0.0.5/m) `grid-7`"),
+            "the map grid-7"
+        );
+        assert_eq!(plain_text("> quoted\n\n- one\n- two"), "quoted one two");
+        assert_eq!(plain_text("```\nlet x = 1;\n```"), "let x = 1;");
+        assert_eq!(plain_text("a\\*b\\* <b>bold?</b>"), "a*b* <b>bold?</b>");
+        assert_eq!(plain_text("<script>x</script>"), "<script>x</script>");
+        assert_eq!(plain_text(""), "");
     }
 }

@@ -478,10 +478,11 @@ fn rank(candidates: Vec<q::Message>, terms: &[String], limit: usize) -> Vec<q::M
     scored.into_iter().map(|(_, m)| m).collect()
 }
 
-/// A short excerpt of `body` around the first matching word, matches between the markers. The
-/// last term matches as a prefix, like the search itself.
+/// A short plain-text excerpt of `body` (its Markdown read, see `text::plain_text`) around the
+/// first matching word, matches between the markers. The last term matches as a prefix, like the
+/// search itself.
 pub fn snippet(body: &str, terms: &[String]) -> String {
-    let clean: String = body
+    let clean: String = crate::text::plain_text(body)
         .chars()
         .filter(|c| *c != MARK_START && *c != MARK_END)
         .collect();
@@ -518,6 +519,8 @@ pub fn snippet(body: &str, terms: &[String]) -> String {
     let from_word = first.saturating_sub(SNIPPET_CONTEXT);
     let to_word = (first + SNIPPET_CONTEXT * 2).min(word_idx.len().saturating_sub(1));
     let (from, to) = match (word_idx.get(from_word), word_idx.get(to_word)) {
+        // Up to the end, the text's closing punctuation is kept ("3.", "</b>").
+        (Some(a), Some(_)) if to_word + 1 == word_idx.len() => (*a, pieces.len() - 1),
         (Some(a), Some(b)) => (*a, *b),
         _ => return clean.chars().take(200).collect(),
     };
@@ -1761,12 +1764,15 @@ mod tests {
     #[test]
     fn every_emoji_the_web_ui_offers_is_a_valid_reaction() {
         let source = include_str!("../../assets/app/src/chat/emoji.ts");
-        let offered: Vec<&str> = source
-            .split('\'')
-            .skip(1)
-            .step_by(2)
-            .filter(|s| !s.is_ascii())
-            .collect();
+        // The picker's entries (`emoji: '…'`, beside their search words) and the quick reactions.
+        let quoted = |s: &'static str| s.split('\'').next().unwrap_or_default();
+        let mut offered: Vec<&str> = source.split("emoji: '").skip(1).map(quoted).collect();
+        let quick = source
+            .split("QUICK_REACTIONS = [")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .unwrap_or_default();
+        offered.extend(quick.split('\'').skip(1).step_by(2));
         assert!(offered.len() > 70, "{}", offered.len());
         for e in offered {
             assert_eq!(validate_emoji(e).ok().as_deref(), Some(e), "{e}");

@@ -1068,6 +1068,13 @@ async fn search_finds_russian_and_english_word_forms() {
     let ch = create_channel(app, &t.alice, "ops", false).await;
     post_message(app, &t.alice, ch, "Колонна вышла из Твери в 06:00").await;
     post_message(app, &t.alice, ch, "Нужны новые рации для **поста** 3").await;
+    post_message(
+        app,
+        &t.alice,
+        ch,
+        "Маршрут: [карта](https://10.0.0.5/map) и `grid-7`, ~~отменено~~ <b>как есть</b>",
+    )
+    .await;
     post_message(app, &t.alice, ch, "Two convoy trucks are late").await;
     post_message(app, &t.alice, ch, "Колено болит").await;
     let alice = &t.alice;
@@ -1092,9 +1099,18 @@ async fn search_finds_russian_and_english_word_forms() {
     assert_eq!(search("рация").await.len(), 1);
     assert_eq!(search("convoys").await.len(), 1);
     assert_eq!(search("колон").await.len(), 1, "a half-typed word");
-    // Snippets are plain text: Markdown stays as typed, never rendered or half-cut.
+    // Snippets are plain text: the Markdown is read, never shown as markup or cut in half;
+    // HTML, which the web UI shows as typed, stays as typed.
     let hits = search("поста").await;
-    assert!(hits[0]["snippet"].as_str().unwrap().contains("**"));
+    assert_eq!(
+        hits[0]["snippet"].as_str().unwrap(),
+        "Нужны новые рации для \u{E000}поста\u{E001} 3"
+    );
+    let hits = search("маршрут").await;
+    assert_eq!(
+        hits[0]["snippet"].as_str().unwrap(),
+        "\u{E000}Маршрут\u{E001}: карта и grid-7, отменено <b>как есть</b>"
+    );
     t.app.stop().await;
 }
 
