@@ -74,6 +74,21 @@ async fn messages_reach_every_member_and_no_one_else() {
     wc.send(json!({"type": "typing", "channel_id": ch})).await;
     let answer = wc.next().await.unwrap();
     assert_eq!(answer["code"], "not-found");
+
+    // A refusal over the WebSocket carries the field and the values, as over HTTP, for the
+    // client to say in the reader's language.
+    let answer = wa
+        .request(json!({"type": "react", "message_id": id, "emoji": "yes"}))
+        .await;
+    assert_eq!(answer["type"], "error");
+    assert_eq!(answer["code"], "not-one-emoji");
+    assert_eq!(answer["field"], "emoji");
+    let answer = wa
+        .request(json!({"type": "send", "channel_id": ch, "client_id": "bad id!", "body": "x"}))
+        .await;
+    assert_eq!(answer["code"], "bad-client-id");
+    assert_eq!(answer["field"], "client_id");
+    assert!(answer.get("params").is_none(), "{answer}");
     app.stop().await;
 }
 
