@@ -49,6 +49,22 @@ async fn spa(req: Request) -> Response {
     let path = req.uri().path().trim_start_matches('/');
     // Top-level files of the bundle (icons, manifest) are served as they are.
     if !path.is_empty() && !path.contains('/') {
+        if path == "manifest.webmanifest" && super::onboarding::prefers_russian(req.headers()) {
+            if let Some(russian) = Bundle::get(path).and_then(|f| russian_manifest(&f.data)) {
+                return (
+                    [
+                        (
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static(mime_for(path)),
+                        ),
+                        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                        (header::VARY, HeaderValue::from_static("Accept-Language")),
+                    ],
+                    russian,
+                )
+                    .into_response();
+            }
+        }
         if let Some(file) = Bundle::get(path) {
             return (
                 [
@@ -94,6 +110,16 @@ async fn spa(req: Request) -> Response {
         )
             .into_response(),
     }
+}
+
+/// The web app manifest for a Russian-speaking browser: what the system shows when the app is
+/// installed (its description) in Russian, the rest as built.
+fn russian_manifest(data: &[u8]) -> Option<Vec<u8>> {
+    let mut manifest: serde_json::Value = serde_json::from_slice(data).ok()?;
+    let fields = manifest.as_object_mut()?;
+    fields.insert("lang".into(), "ru".into());
+    fields.insert("description".into(), "Чат команды в своей сети".into());
+    serde_json::to_vec(&manifest).ok()
 }
 
 pub fn mime_for(path: &str) -> &'static str {

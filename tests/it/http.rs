@@ -619,5 +619,18 @@ async fn the_app_page_follows_the_browser_language() {
             "{accept:?}"
         );
     }
+    // The installed app's description too.
+    let manifest: Value = c
+        .get(app.url("/manifest.webmanifest"))
+        .header("accept-language", "ru")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manifest["lang"], "ru");
+    assert_eq!(manifest["description"], "Чат команды в своей сети");
+    assert_eq!(manifest["name"], "Outpost");
     app.stop().await;
 }
