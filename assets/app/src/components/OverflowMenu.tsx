@@ -2,7 +2,8 @@
 // The WAI-ARIA menu button pattern: the first item takes the focus when the menu opens, arrows,
 // Home and End move between items, Escape closes it and gives the focus back to the button.
 
-import { useEffect, useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { menuKeyDown, useOutsidePress } from './menu';
 
 export interface OverflowItem {
   key: string;
@@ -26,39 +27,8 @@ export function OverflowMenu({ label, menuLabel, items }: { label: string; menuL
     if (open) menu.current?.querySelector<HTMLElement>('[role=menuitem]')?.focus();
   }, [open]);
 
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: Event) => {
-      const target = e.target as Node;
-      if (!menu.current?.contains(target) && !button.current?.contains(target)) close(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    document.addEventListener('touchstart', onDown);
-    return () => {
-      document.removeEventListener('mousedown', onDown);
-      document.removeEventListener('touchstart', onDown);
-    };
-  }, [open]);
-
-  const onKeyDown = (e: KeyboardEvent) => {
-    const list = [...(menu.current?.querySelectorAll<HTMLElement>('[role=menuitem]') ?? [])];
-    const at = list.indexOf(document.activeElement as HTMLElement);
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      // Only the menu closes, not the dialog or panel around it.
-      e.stopPropagation();
-      close(true);
-    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-      e.preventDefault();
-      const next = e.key === 'ArrowDown' ? (at + 1) % list.length : (at - 1 + list.length) % list.length;
-      list[next]?.focus();
-    } else if (e.key === 'Home' || e.key === 'End') {
-      e.preventDefault();
-      list[e.key === 'Home' ? 0 : list.length - 1]?.focus();
-    } else if (e.key === 'Tab') {
-      close(false);
-    }
-  };
+  useOutsidePress(open, menu, button, close);
+  const onKeyDown = (e: KeyboardEvent) => menuKeyDown(e, menu.current, close);
 
   if (!items.length) return null;
   return (
@@ -87,14 +57,14 @@ export function OverflowMenu({ label, menuLabel, items }: { label: string; menuL
         <span>{label}</span>
       </button>
       {open && (
-        <div ref={menu} id={id} class="overflow-menu" role="menu" aria-label={menuLabel} onKeyDown={onKeyDown}>
+        <div ref={menu} id={id} class="popup-menu overflow-menu" role="menu" aria-label={menuLabel} onKeyDown={onKeyDown}>
           {items.map((item) => (
             <button
               key={item.key}
               type="button"
               role="menuitem"
               tabIndex={-1}
-              class={item.danger ? 'overflow-item overflow-item-danger' : 'overflow-item'}
+              class={item.danger ? 'popup-menu-item overflow-item overflow-item-danger' : 'popup-menu-item overflow-item'}
               data-action={item.key}
               onClick={() => {
                 close(false);

@@ -1,12 +1,13 @@
 // The "More actions" menu of a message: quote reply, forward, save, copy link, edit history.
 
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Message } from '../../api';
 import { useChat } from '../../chat/client';
 import { conversationKey } from '../../chat/files';
 import { messageLink } from '../../chat/messages';
 import { useStore } from '../../chat/store';
 import { copyText } from '../../components/CopyField';
+import { menuKeyDown, useOutsidePress } from '../../components/menu';
 import { describeError } from '../../errors';
 import { t } from '../../i18n';
 import { startQuote } from './compose';
@@ -63,19 +64,7 @@ export function MessageMenu({ message: m, inThread, onOpenChange }: { message: M
     el.querySelector<HTMLElement>('[role=menuitem]')?.focus();
   }, [open]);
 
-  useEffect(() => {
-    if (!open) return;
-    const onDown = (e: Event) => {
-      const target = e.target as Node;
-      if (!menu.current?.contains(target) && !button.current?.contains(target)) close(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    document.addEventListener('touchstart', onDown);
-    return () => {
-      document.removeEventListener('mousedown', onDown);
-      document.removeEventListener('touchstart', onDown);
-    };
-  }, [open]);
+  useOutsidePress(open, menu, button, close);
 
   const run = (fn: () => void | Promise<void>) => () => {
     close(false);
@@ -116,24 +105,8 @@ export function MessageMenu({ message: m, inThread, onOpenChange }: { message: M
     items.push({ key: 'edits', label: t('msg.editHistory'), action: run(() => openDialog({ type: 'edits', message: m })) });
   }
 
-  const onKeyDown = (e: KeyboardEvent) => {
-    const list = [...(menu.current?.querySelectorAll<HTMLElement>('[role=menuitem]') ?? [])];
-    const at = list.indexOf(document.activeElement as HTMLElement);
-    if (e.key === 'Escape') {
-      e.preventDefault();
-      e.stopPropagation();
-      close();
-    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
-      e.preventDefault();
-      const next = e.key === 'ArrowDown' ? (at + 1) % list.length : (at - 1 + list.length) % list.length;
-      list[next]?.focus();
-    } else if (e.key === 'Home' || e.key === 'End') {
-      e.preventDefault();
-      list[e.key === 'Home' ? 0 : list.length - 1]?.focus();
-    } else if (e.key === 'Tab') {
-      close(false);
-    }
-  };
+  const onKeyDown = (e: KeyboardEvent) => menuKeyDown(e, menu.current, close);
+
 
   return (
     <>
@@ -154,9 +127,9 @@ export function MessageMenu({ message: m, inThread, onOpenChange }: { message: M
         </svg>
       </button>
       {open && (
-        <div ref={menu} class={up ? 'msg-menu msg-menu-up' : 'msg-menu'} role="menu" aria-label={t('msg.more')} onKeyDown={onKeyDown}>
+        <div ref={menu} class={up ? 'popup-menu msg-menu msg-menu-up' : 'popup-menu msg-menu'} role="menu" aria-label={t('msg.more')} onKeyDown={onKeyDown}>
           {items.map((item) => (
-            <button key={item.key} type="button" role="menuitem" class="msg-menu-item" data-action={item.key} tabIndex={-1} onClick={item.action}>
+            <button key={item.key} type="button" role="menuitem" class="popup-menu-item msg-menu-item" data-action={item.key} tabIndex={-1} onClick={item.action}>
               {item.label}
             </button>
           ))}
