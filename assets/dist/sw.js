@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-112e26b99ff2";
+const CACHE = "outpost-26026fcd9b83";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BgUzKccY.js",
-  "/assets/style-5teXGfkL.css"
+  "/assets/index-CkHfVUV_.js",
+  "/assets/style-DuVu0kxH.css"
 ];
 
 self.addEventListener('install', (event) => {

@@ -150,7 +150,20 @@ export async function offlineScenarios(h) {
 
       // The server comes back on the same address: fresh data replaces the copy, the message goes once.
       server = await startServer(data, { https, http });
-      await eventually(async () => (await msg('heron').count()) === 1 && (await erin.locator('.msg-pending').count()) === 0, 'queued message delivered', 40_000);
+      try {
+        await eventually(async () => (await msg('heron').count()) === 1 && (await erin.locator('.msg-pending').count()) === 0, 'queued message delivered', 40_000);
+      } catch (err) {
+        // Say what the page showed, so a failure here can be told apart from a slow reconnect.
+        const state = await erin.evaluate(() => ({
+          heron: [...document.querySelectorAll('.msg')].filter((m) => m.textContent.includes('heron')).length,
+          pending: [...document.querySelectorAll('.msg-pending')].map((m) => m.getAttribute('data-state')),
+          banner: document.querySelector('[data-testid=offline-banner]')?.textContent ?? null,
+          conn: document.querySelector('.conn')?.getAttribute('data-connection') ?? null,
+        }));
+        const outbox = await erin.evaluate((id) => localStorage.getItem(`outpost.outbox.${id}`), erinId);
+        const onServer = (await api(frank, 'GET', `/channels/${channelId}/messages?limit=50`)).body.filter((m) => m.body.includes('heron')).length;
+        throw new Error(`${err.message}: ${JSON.stringify({ ...state, outbox, onServer })}`);
+      }
       await eventually(async () => (await banner.count()) === 0, 'banner gone once connected', 20_000);
       await eventually(async () => ((await erin.locator('.channel .att-image img').getAttribute('src')) ?? '').endsWith('/thumb'), 'the server’s thumbnail again');
       const stored = await api(frank, 'GET', `/channels/${channelId}/messages?limit=50`);

@@ -292,6 +292,97 @@ describe('ChatClient', () => {
   });
 });
 
+describe('ChatClient: the saved copy gives way to the server', () => {
+  /** Message pages wait for the test to answer them, in any order. */
+  function heldPages() {
+    const pages: { answer: (items: Message[]) => void }[] = [];
+    setFetch(async (url) => {
+      const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200 });
+      if (url === '/api/v1/channels') return json([general]);
+      if (url === '/api/v1/people') return json([{ id: 2, username: 'bob', display_name: 'Bob', presence: 'online' }]);
+      if (url.startsWith('/api/v1/channels/4/messages')) {
+        return new Promise<Response>((resolve) => pages.push({ answer: (items) => resolve(json(items)) }));
+      }
+      return new Response('{}', { status: 404 });
+    });
+    return pages;
+  }
+
+  function openedOffline(saved: () => Promise<Message[] | null> = async () => [message(10, 1), message(11, 2)]) {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.savedHistory = saved;
+    client.seed({ channels: [general], people: [], preferences: null });
+    client.start();
+    client.setCurrent(4);
+    return client;
+  }
+
+  const ids = (client: ChatClient) => client.state.histories.get(4)?.items.map((m) => m.id);
+
+  it('shows a queued message acknowledged while the server’s page is loading, though the server read that page before storing it', async () => {
+    const pages = heldPages();
+    const client = openedOffline();
+    await client.loadLatest(4);
+    expect(ids(client)).toEqual([10, 11]);
+    const item = client.send(4, 'heron');
+
+    // The server is back: the saved history gives way to the server's page, and the queued message goes.
+    const ws = FakeSocket.last();
+    ws.open();
+    ws.receive({ type: 'ready', v: 1, position: 100, replayed: 0, resync: false, user_id: 1 });
+    await settle(() => expect(pages).toHaveLength(1));
+    const sendFrame = ws.sent.find((f) => f.type === 'send')!;
+    expect(sendFrame).toMatchObject({ body: 'heron', client_id: item.client_id });
+    expect(client.state.histories.get(4)?.loading).toBe('initial');
+
+    const stored = message(12, 3, { author_id: 1, client_id: item.client_id, body: 'heron' });
+    ws.receive({ type: 'ack', req: sendFrame.req, message: stored });
+    ws.receive({ type: 'event', pos: 101, event: { kind: 'message.new', message: stored } });
+    await settle(() => expect(client.state.outbox).toHaveLength(0));
+    // The page was read before the message was stored.
+    pages[0]!.answer([message(10, 1), message(11, 2)]);
+    await settle(() => expect(client.state.histories.get(4)?.loading).toBeNull());
+    expect(ids(client)).toEqual([10, 11, 12]);
+    expect(client.state.cached).toBe(false);
+    client.stop();
+  });
+
+  it('applies only the latest load of a history: an earlier request answering late does not bring back its older page', async () => {
+    const pages = heldPages();
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    await connected(client);
+    const first = client.loadLatest(4);
+    const second = client.loadLatest(4);
+    await settle(() => expect(pages).toHaveLength(2));
+    pages[1]!.answer([message(10, 1), message(11, 2), message(12, 3)]);
+    await second;
+    expect(ids(client)).toEqual([10, 11, 12]);
+    pages[0]!.answer([message(10, 1), message(11, 2)]);
+    await first;
+    expect(ids(client)).toEqual([10, 11, 12]);
+    client.stop();
+  });
+
+  it('does not show the saved copy once the server answered while it was being read', async () => {
+    const pages = heldPages();
+    let readSaved: (items: Message[]) => void = () => {};
+    const client = openedOffline(() => new Promise((resolve) => (readSaved = resolve)));
+    const loading = client.loadLatest(4);
+    const ws = FakeSocket.last();
+    ws.open();
+    ws.receive({ type: 'ready', v: 1, position: 100, replayed: 0, resync: false, user_id: 1 });
+    await settle(() => expect(client.state.cached).toBe(false));
+    readSaved([message(10, 1)]);
+    await settle(() => expect(pages).toHaveLength(1));
+    pages[0]!.answer([message(10, 1), message(11, 2)]);
+    await loading;
+    expect(ids(client)).toEqual([10, 11]);
+    expect(client.state.cached).toBe(false);
+    client.stop();
+  });
+});
+
 describe('ChatClient with attachments', () => {
   const file = {
     id: 'f1',

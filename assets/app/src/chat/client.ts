@@ -138,6 +138,17 @@ export class ChatClient {
   private snapshotLoaded = false;
   /** Histories shown from the saved copy: replaced by the server's once it answers. */
   private savedShown = new Set<number>();
+  /**
+   * The latest first-page load of each history (`loadLatest`, `loadAround`): only its answer
+   * is applied, so an earlier request that answers late cannot bring back an older page.
+   */
+  private historyLoads = new Map<number, number>();
+  private historyLoadSeq = 0;
+  /**
+   * Messages that arrived (ack, `message.new`) while a history's first page was loading: the
+   * server may have read that page before storing them, so they are added to it when it comes.
+   */
+  private arrivedWhileLoading = new Map<number, Message[]>();
   /** Reads a conversation's saved messages (set by the offline copy, `offline.ts`). */
   savedHistory: ((channelId: number) => Promise<Message[] | null>) | null = null;
   private loadingSnapshot = false;
@@ -664,14 +675,17 @@ export class ChatClient {
       if (!m.also_in_channel) return;
     }
     const h = this.state.histories.get(m.channel_id);
-    if (!h || h.loading === 'initial') return;
-    const first = h.items[0];
-    const last = h.items[h.items.length - 1];
-    // Only extend the loaded window where it is contiguous with the message.
-    if (first && m.seq < first.seq && h.hasOlder) return;
-    if (last && m.seq > last.seq && h.hasNewer) return;
+    if (!h) return;
+    if (h.loading === 'initial') {
+      const arrived = this.arrivedWhileLoading.get(m.channel_id) ?? [];
+      arrived.push(m);
+      this.arrivedWhileLoading.set(m.channel_id, arrived);
+      return;
+    }
+    const items = withArrived(h, [m]);
+    if (items === h.items) return;
     const histories = new Map(this.state.histories);
-    histories.set(m.channel_id, { ...h, items: mergeMessages(h.items, [m]) });
+    histories.set(m.channel_id, { ...h, items });
     this.store.set({ histories });
   }
 
@@ -897,13 +911,19 @@ export class ChatClient {
     }));
   }
 
-  /** Shows a conversation's saved messages instead of the server's; false when none are saved. */
-  private async showSaved(channelId: number): Promise<boolean> {
+  /**
+   * Shows a conversation's saved messages instead of the server's, for the first-page load
+   * `load`; false when none are saved, or when the server answers again meanwhile (its page is
+   * wanted then, not the copy).
+   */
+  private async showSaved(channelId: number, load: number): Promise<boolean> {
     const items = this.savedHistory ? await this.savedHistory(channelId).catch(() => null) : null;
-    if (!items?.length) return false;
+    // A newer load of this history decides what it shows.
+    if (!this.isLatestLoad(channelId, load)) return true;
+    if (!items?.length || this.live) return false;
     this.savedShown.add(channelId);
     // Older messages are not saved; asking the server for them would only fail.
-    this.setHistory(channelId, { items, hasOlder: false, hasNewer: false, loading: null, error: null });
+    this.finishLoad(channelId, load, { items, hasOlder: false, hasNewer: false });
     if (!this.state.cached) this.store.set({ cached: true });
     return true;
   }
@@ -922,16 +942,49 @@ export class ChatClient {
     this.store.set((s) => ({ histories, cached: false, epoch: s.epoch + 1 }));
   }
 
+  /** Starts loading a history's first page (replacing what it shows); returns the load's token. */
+  private beginLoad(channelId: number, patch: Partial<History>): number {
+    const load = ++this.historyLoadSeq;
+    this.historyLoads.set(channelId, load);
+    // Whatever arrived before this request is in its answer.
+    this.arrivedWhileLoading.delete(channelId);
+    this.setHistory(channelId, { ...patch, loading: 'initial', error: null, items: [] });
+    return load;
+  }
+
+  private isLatestLoad(channelId: number, load: number): boolean {
+    return this.historyLoads.get(channelId) === load && this.state.histories.has(channelId);
+  }
+
+  /**
+   * Shows the page a first-page load answered, with the messages that arrived meanwhile; nothing
+   * when a newer load superseded it or the history was dropped.
+   */
+  private finishLoad(channelId: number, load: number, page: Pick<History, 'items' | 'hasOlder' | 'hasNewer'>): void {
+    if (!this.isLatestLoad(channelId, load)) return;
+    const inPage = new Set(page.items.map((m) => m.id));
+    // The page is what the server read: it wins over the copy of a message that arrived.
+    const arrived = (this.arrivedWhileLoading.get(channelId) ?? []).filter((m) => !inPage.has(m.id));
+    this.arrivedWhileLoading.delete(channelId);
+    this.setHistory(channelId, { ...page, items: withArrived(page, arrived), loading: null, error: null });
+  }
+
+  private failLoad(channelId: number, load: number, err: unknown): void {
+    if (!this.isLatestLoad(channelId, load)) return;
+    this.arrivedWhileLoading.delete(channelId);
+    this.setHistory(channelId, { loading: null, error: errorCode(err) });
+  }
+
   async loadLatest(channelId: number): Promise<void> {
-    this.setHistory(channelId, { loading: 'initial', error: null, items: [], hasNewer: false });
+    const load = this.beginLoad(channelId, { hasNewer: false });
     // Reading the saved copy: the server did not answer a moment ago, so it comes first.
-    if (this.state.cached && !this.live && (await this.showSaved(channelId))) return;
+    if (this.state.cached && !this.live && (await this.showSaved(channelId, load))) return;
     try {
       const items = await chatApi.messages(channelId, { limit: PAGE });
-      this.setHistory(channelId, { items, hasOlder: items.length >= PAGE, hasNewer: false, loading: null });
+      this.finishLoad(channelId, load, { items, hasOlder: items.length >= PAGE, hasNewer: false });
     } catch (err) {
-      if (err instanceof NetworkError && (await this.showSaved(channelId))) return;
-      this.setHistory(channelId, { loading: null, error: errorCode(err) });
+      if (err instanceof NetworkError && (await this.showSaved(channelId, load))) return;
+      this.failLoad(channelId, load, err);
       throw err;
     }
   }
@@ -939,34 +992,43 @@ export class ChatClient {
   async loadOlder(channelId: number): Promise<void> {
     const h = this.state.histories.get(channelId);
     if (!h || h.loading || !h.hasOlder || !h.items.length) return;
+    const load = this.historyLoads.get(channelId);
     this.setHistory(channelId, { loading: 'older' });
     try {
       const items = await chatApi.messages(channelId, { before: h.items[0]!.seq, limit: PAGE });
-      const cur = this.state.histories.get(channelId)!;
+      // Reloaded or dropped meanwhile: this page may not fit what is shown now.
+      const cur = this.state.histories.get(channelId);
+      if (!cur || this.historyLoads.get(channelId) !== load) return;
       this.setHistory(channelId, {
         items: mergeMessages(cur.items, items),
         hasOlder: items.length >= PAGE,
         loading: null,
       });
     } catch (err) {
-      this.setHistory(channelId, { loading: null, error: errorCode(err) });
+      if (this.state.histories.has(channelId) && this.historyLoads.get(channelId) === load) {
+        this.setHistory(channelId, { loading: null, error: errorCode(err) });
+      }
     }
   }
 
   async loadNewer(channelId: number): Promise<void> {
     const h = this.state.histories.get(channelId);
     if (!h || h.loading || !h.hasNewer || !h.items.length) return;
+    const load = this.historyLoads.get(channelId);
     this.setHistory(channelId, { loading: 'newer' });
     try {
       const items = await chatApi.messages(channelId, { after: h.items[h.items.length - 1]!.seq, limit: PAGE });
-      const cur = this.state.histories.get(channelId)!;
+      const cur = this.state.histories.get(channelId);
+      if (!cur || this.historyLoads.get(channelId) !== load) return;
       this.setHistory(channelId, {
         items: mergeMessages(cur.items, items),
         hasNewer: items.length >= PAGE,
         loading: null,
       });
     } catch (err) {
-      this.setHistory(channelId, { loading: null, error: errorCode(err) });
+      if (this.state.histories.has(channelId) && this.historyLoads.get(channelId) === load) {
+        this.setHistory(channelId, { loading: null, error: errorCode(err) });
+      }
     }
   }
 
@@ -976,22 +1038,21 @@ export class ChatClient {
     if (h && !h.loading && h.items.length && h.items[0]!.seq <= seq && h.items[h.items.length - 1]!.seq >= seq) {
       return;
     }
-    this.setHistory(channelId, { loading: 'initial', error: null, items: [] });
-    if (this.state.cached && !this.live && (await this.showSaved(channelId))) return;
+    const load = this.beginLoad(channelId, {});
+    if (this.state.cached && !this.live && (await this.showSaved(channelId, load))) return;
     try {
       const after = Math.max(0, seq - 25);
       const items = await chatApi.messages(channelId, { after, limit: PAGE });
       const last = this.state.channels.get(channelId)?.last_seq ?? 0;
       const lastLoaded = items.length ? items[items.length - 1]!.seq : after;
-      this.setHistory(channelId, {
+      this.finishLoad(channelId, load, {
         items,
         hasOlder: after > 0,
         hasNewer: items.length >= PAGE && lastLoaded < last,
-        loading: null,
       });
     } catch (err) {
-      if (err instanceof NetworkError && (await this.showSaved(channelId))) return;
-      this.setHistory(channelId, { loading: null, error: errorCode(err) });
+      if (err instanceof NetworkError && (await this.showSaved(channelId, load))) return;
+      this.failLoad(channelId, load, err);
     }
   }
 
@@ -1207,6 +1268,16 @@ export class ChatClient {
       // Some browsers only allow notifications from a service worker.
     }
   }
+}
+
+/** The history's messages with `arrived` added where the loaded window is contiguous with them. */
+function withArrived(h: Pick<History, 'items' | 'hasOlder' | 'hasNewer'>, arrived: readonly Message[]): Message[] {
+  const first = h.items[0];
+  const last = h.items[h.items.length - 1];
+  const fitting = arrived.filter(
+    (m) => !(first && m.seq < first.seq && h.hasOlder) && !(last && m.seq > last.seq && h.hasNewer),
+  );
+  return mergeMessages(h.items, fitting);
 }
 
 function errorCode(err: unknown): string {
