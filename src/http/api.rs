@@ -177,6 +177,9 @@ pub struct ServerInfo {
     /// The plain-HTTP port of the onboarding page (`http://HOST:PORT/`, where phones install
     /// the CA), if it is on.
     http_port: Option<u16>,
+    /// Days an unused session lasts: how long a device may keep showing its offline copy of a
+    /// session's conversations without hearing from the server.
+    session_idle_days: u32,
 }
 
 /// Public facts about this server.
@@ -188,6 +191,7 @@ async fn server_info(State(s): State<AppState>) -> Result<Json<ServerInfo>, ApiE
         version: env!("CARGO_PKG_VERSION").to_string(),
         ca_fingerprint: s.pki.fingerprint(),
         needs_setup: users == 0,
+        session_idle_days: s.config.auth.session_idle_days,
         http_port: s.http_port,
     }))
 }

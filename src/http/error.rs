@@ -1,6 +1,7 @@
 //! The one mapping from errors to HTTP responses. Every error body has the same shape,
-//! `{"error":{"code":"kebab-case","message":"a sentence"}}`; internal causes are logged once by
-//! the server-error layer and never sent to clients.
+//! `{"error":{"code":"kebab-case","message":"a sentence","field":…,"params":{…}}}` (the last two
+//! only when a `Problem` gives them); internal causes are logged once by the server-error layer
+//! and never sent to clients.
 
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};

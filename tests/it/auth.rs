@@ -18,6 +18,8 @@ async fn setup_token_creates_the_first_admin_once() {
         .unwrap();
     assert_eq!(info["needs_setup"], true);
     assert_eq!(info["ca_fingerprint"], app.handle.ca_fingerprint.as_str());
+    // How long a device may keep showing its offline copy without hearing from the server.
+    assert_eq!(info["session_idle_days"], 30);
 
     let wrong = app
         .api_client()
