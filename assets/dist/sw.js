@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-26026fcd9b83";
+const CACHE = "outpost-a42ce18a9cfc";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-CkHfVUV_.js",
-  "/assets/style-DuVu0kxH.css"
+  "/assets/index-BDtfVw__.js",
+  "/assets/style-BzznQvBx.css"
 ];
 
 self.addEventListener('install', (event) => {

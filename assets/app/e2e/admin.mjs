@@ -46,7 +46,7 @@ export async function adminScenarios(h) {
     'admin: users and channels without a terminal',
     'admin: Russian, phone-sized',
     'first run: setup link, #general and the invite step',
-    'phone: the header menu, admin cards, no keyboard hints (390×844, touch)',
+    'phone: the header menu, admin cards, no keyboard hints (390×844, touch), a call at 320px',
   ];
   if (!names.some(wants)) return;
 
@@ -279,8 +279,8 @@ export async function adminScenarios(h) {
     });
   });
 
-  await scenario('phone: the header menu, admin cards, no keyboard hints (390×844, touch)', async () => {
-    await withServer('phone', ['admin', 'boris'], async (s, page) => {
+  await scenario('phone: the header menu, admin cards, no keyboard hints (390×844, touch), a call at 320px', async () => {
+    await withServer('phone', ['admin', 'boris', 'carol'], async (s, page) => {
       const phone = await page({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
       await signIn(phone, s.base, 'admin', 'admin-pass-12345');
       assert(await phone.evaluate(() => matchMedia('(hover: none) and (pointer: coarse)').matches), 'the browser is a touch screen');
@@ -423,6 +423,54 @@ export async function adminScenarios(h) {
       assert((await deskHead.getByRole('button', { name: 'More', exact: true }).count()) === 0, 'no menu on the desktop');
       assert(await desk.locator('.composer-hint.kbd-hint').isVisible(), 'the composer hint on the desktop');
       assert(await desk.locator('#sidebar kbd').isVisible(), 'Ctrl K on the desktop');
+
+      // A call on, on a 320px phone: joining is an icon and the count (its words are the button's
+      // name), and "More" stays on the screen, before joining and in the call.
+      const boris = await page();
+      const carol = await page();
+      for (const [p, name] of [[boris, 'boris'], [carol, 'carol']]) {
+        await signIn(p, s.base, name, `${name}-pass-12345`);
+        assert((await api(p, 'POST', `/channels/${id}/join`)).status < 300, `${name} joined the channel`);
+        await p.goto(`${s.base}/c/${id}`);
+      }
+      const small = await page({ viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true });
+      await signIn(small, s.base, 'admin', 'admin-pass-12345');
+      await small.goto(`${s.base}/c/${id}`);
+      await small.locator('.channel .messages:not(.messages-loading)').waitFor();
+      await boris.getByRole('button', { name: 'Start a call in field-office' }).click();
+      // Carol answers first: were every member rung to decline, the call would end.
+      const carolRing = carol.locator('.call-incoming');
+      await carolRing.waitFor({ timeout: 20_000 });
+      await carolRing.getByRole('button', { name: 'Accept' }).click();
+      await carol.getByTestId('call-here').waitFor();
+      // The ring covers the header on so small a screen.
+      const ring = small.locator('.call-incoming');
+      await ring.waitFor({ timeout: 20_000 });
+      await ring.getByRole('button', { name: 'Decline' }).tap();
+      await ring.waitFor({ state: 'detached' });
+      const smallHead = small.locator('.channel-head');
+      const join = smallHead.locator('.call-join-btn');
+      await eventually(async () => (await join.getAttribute('aria-label')) === 'Join the call (2 people in it)', 'the join button named with the call’s two people');
+      assert((await join.textContent()).trim() === '2', `joining shows the count, not the words: ${await join.textContent()}`);
+      const moreOnScreen = async (when) => {
+        const moreBox = await smallHead.getByRole('button', { name: 'More', exact: true }).boundingBox();
+        assert(moreBox && moreBox.x >= 0 && moreBox.x + moreBox.width <= 320, `"More" on the screen ${when}: ${JSON.stringify(moreBox)}`);
+        const box = await smallHead.boundingBox();
+        assert(box.height < 70, `the header stays one line ${when}: ${box.height}px`);
+        assert(await smallHead.evaluate((el) => el.scrollWidth <= el.clientWidth + 1), `nothing sticks out of the header ${when}`);
+      };
+      await moreOnScreen('with a call on');
+      await shot(small, 'phone-320-call');
+      await join.tap();
+      const here = smallHead.getByTestId('call-here');
+      await here.waitFor();
+      assert((await here.textContent()).trim() === 'In call', 'in the call, said to screen readers');
+      await moreOnScreen('in the call');
+      await smallHead.getByRole('button', { name: 'More', exact: true }).tap();
+      await small.getByRole('menu', { name: 'Actions for field-office' }).waitFor();
+      await small.keyboard.press('Escape');
+      await small.getByRole('button', { name: 'Leave the call' }).first().tap();
+      await here.waitFor({ state: 'detached' });
     });
   });
 

@@ -4,15 +4,16 @@
 // Erin reads a channel where Frank posted text and a photo; the server stops; Erin reloads
 // and still reads them (the app from the service worker's cache, the messages and the
 // thumbnail from IndexedDB) under the offline banner, and writes a message that waits in the
-// outbox; the server comes back on the same address and the message is delivered once;
-// signing out leaves no IndexedDB database behind.
+// outbox; the server comes back on the same address and the message is delivered once.
+// Signing out while the server is away again erases the device's data at once and the logout
+// goes when it is back (the old session then ends); signing out online leaves nothing either.
 
 const PASS = (name) => `${name}-pass-12345`;
 const T = 10_000;
 
 export async function offlineScenarios(h) {
   const { scenario, wants, assert, eventually, startServer, stopServer, addUser, tempDir, newUserPage, signIn, api, shot, trustingBrowser } = h;
-  const name = 'offline: saved conversations are read without the server, a queued message is sent when it is back, sign-out erases them';
+  const name = 'offline: saved conversations are read without the server, a queued message is sent when it is back, sign-out erases them (server away or not)';
   if (!wants(name)) return;
 
   await scenario(name, async () => {
@@ -131,6 +132,7 @@ export async function offlineScenarios(h) {
       const banner = erin.getByTestId('offline-banner');
       await banner.waitFor();
       assert((await banner.textContent()).includes('The server cannot be reached.'), 'the banner says why');
+      assert(/Saved \d{1,2}:\d{2}/.test(await banner.textContent()), `the banner says how old the copy is: ${await banner.textContent()}`);
       await msg('Ridge trail is open again').waitFor();
       await msg('Bring water, the spring is dry').waitFor();
       const savedImg = msg('Photo of the ridge').locator('.att-image img');
@@ -169,14 +171,38 @@ export async function offlineScenarios(h) {
       const stored = await api(frank, 'GET', `/channels/${channelId}/messages?limit=50`);
       assert(stored.body.filter((m) => m.body.includes('heron')).length === 1, 'stored exactly once');
 
-      // Signing out leaves nothing of Erin's conversations on the device.
+      // Signing out while the server is away again: nothing of Erin's stays on the device, at once.
+      const outpostDatabases = () =>
+        erin.evaluate(async () => (await indexedDB.databases()).filter((d) => d.name.startsWith('outpost-offline-')).length);
+      const userKeys = () =>
+        erin.evaluate(() => Object.keys(localStorage).filter((k) => /^outpost\.(outbox|pos|draft|lastChannel)\./.test(k)));
+      assert((await userKeys()).length > 0, 'the user has local data before signing out');
+      await stopServer(server);
       await erin.getByRole('button', { name: 'Sign out' }).first().click();
       await erin.getByRole('heading', { name: 'Sign in to Outpost' }).waitFor();
-      await eventually(
-        async () => (await erin.evaluate(async () => (await indexedDB.databases()).filter((d) => d.name.startsWith('outpost-offline-')).length)) === 0,
-        'IndexedDB erased on sign-out',
-      );
+      await eventually(async () => (await outpostDatabases()) === 0, 'IndexedDB erased on sign-out without the server');
+      assert((await userKeys()).length === 0, `per-user keys erased: ${await userKeys()}`);
       assert((await erin.evaluate(() => localStorage.getItem('outpost.offline.user'))) === null, 'last-user marker removed');
+      assert((await erin.evaluate(() => localStorage.getItem('outpost.logoutPending'))) === '1', 'the logout is owed');
+      await erin.getByText('your session there ends as soon as it can be', { exact: false }).waitFor();
+
+      // The server is back: the next start sends the logout, and the old session is over there.
+      server = await startServer(data, { https, http });
+      await erin.reload();
+      await erin.getByRole('heading', { name: 'Sign in to Outpost' }).waitFor();
+      await eventually(async () => (await erin.evaluate(() => localStorage.getItem('outpost.logoutPending'))) === null, 'the owed logout sent');
+      assert((await api(erin, 'GET', '/me')).status === 401, 'the old session ended on the server');
+
+      // Signing out with the server there leaves nothing of Erin's conversations on the device either.
+      await signIn(erin, base, 'erin', PASS('erin'));
+      await erin.goto(`${base}/c/${channelId}`);
+      await msg('heron').waitFor();
+      await eventually(async () => (await outpostDatabases()) === 1, 'a copy written again');
+      await erin.getByRole('button', { name: 'Sign out' }).first().click();
+      await erin.getByRole('heading', { name: 'Sign in to Outpost' }).waitFor();
+      await eventually(async () => (await outpostDatabases()) === 0, 'IndexedDB erased on sign-out');
+      assert((await erin.evaluate(() => localStorage.getItem('outpost.offline.user'))) === null, 'last-user marker removed');
+      assert((await erin.evaluate(() => localStorage.getItem('outpost.logoutPending'))) === null, 'nothing owed');
       assert(errors.length === 0, `page errors:\n${errors.join('\n')}`);
       await context.close();
     } finally {

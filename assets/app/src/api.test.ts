@@ -1,9 +1,13 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ApiError,
+  LOGOUT_PENDING_KEY,
   NetworkError,
   api,
   chatApi,
+  endPendingLogout,
+  endServerSession,
+  logoutPending,
   inviteLink,
   onEnrolmentRequired,
   parseApiError,
@@ -222,5 +226,74 @@ describe('inviteLink', () => {
       'https://outpost.lan:8443/invite/T0K',
     );
     expect(inviteLink(base, 'https://outpost.lan/')).toBe('https://outpost.lan/invite/T0K');
+  });
+});
+
+describe('a logout the server has not heard of', () => {
+  const store = new Map<string, string>();
+  const asked: string[] = [];
+  let logout: () => Promise<Response>;
+
+  beforeEach(() => {
+    store.clear();
+    asked.length = 0;
+    vi.stubGlobal('localStorage', {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+      removeItem: (k: string) => void store.delete(k),
+    });
+    setFetch(async (url, init) => {
+      asked.push(`${init.method} ${url}`);
+      if (url.endsWith('/auth/logout')) return logout();
+      return new Response('{"user":{"id":1}}', { status: 200 });
+    });
+  });
+
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    setFetch((input, init) => globalThis.fetch(input, init));
+  });
+
+  const unreachable = () => Promise.reject(new TypeError('Failed to fetch'));
+
+  it('is owed while the server cannot be reached (or fails), and settled by any answer of its', async () => {
+    logout = unreachable;
+    expect(await endServerSession()).toBe(false);
+    expect(store.get(LOGOUT_PENDING_KEY)).toBe('1');
+    expect(logoutPending()).toBe(true);
+    logout = async () => new Response('', { status: 502 });
+    expect(await endPendingLogout()).toBe(false);
+    expect(logoutPending()).toBe(true);
+    // 401: the session is already gone there.
+    logout = async () => new Response('{"error":{"code":"unauthorized","message":""}}', { status: 401 });
+    expect(await endPendingLogout()).toBe(true);
+    expect(logoutPending()).toBe(false);
+    asked.length = 0;
+    expect(await endPendingLogout()).toBe(true);
+    expect(asked).toEqual([]);
+  });
+
+  it('goes once however many ask at the same time', async () => {
+    logout = async () => new Response(null, { status: 204 });
+    store.set(LOGOUT_PENDING_KEY, '1');
+    expect(await Promise.all([endPendingLogout(), endPendingLogout(), endServerSession()])).toEqual([true, true, true]);
+    expect(asked).toEqual(['POST /api/v1/auth/logout']);
+  });
+
+  it('goes before signing in, while the old session’s cookie is the one sent; a new session clears it', async () => {
+    store.set(LOGOUT_PENDING_KEY, '1');
+    logout = async () => new Response(null, { status: 204 });
+    await api.login({ username: 'alice', password: 'pw' });
+    expect(asked).toEqual(['POST /api/v1/auth/logout', 'POST /api/v1/auth/login']);
+    expect(logoutPending()).toBe(false);
+
+    // Still unreachable for the logout, but the sign-in got through: the cookie is the new
+    // session's now, and a logout sent later would end that one.
+    store.set(LOGOUT_PENDING_KEY, '1');
+    logout = unreachable;
+    asked.length = 0;
+    await api.acceptInvite({ token: 't', username: 'alice', display_name: 'Alice', password: 'pw' });
+    expect(asked).toEqual(['POST /api/v1/auth/logout', 'POST /api/v1/auth/invite']);
+    expect(logoutPending()).toBe(false);
   });
 });

@@ -368,14 +368,93 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
 
 const seg = encodeURIComponent;
 
+// ---- a sign-out the server has not heard of yet -------------------------------------------
+//
+// Signing out while the server cannot be reached ends the session on this device at once, but
+// the server keeps it until told. The session cookie is HttpOnly and stays in the browser, so
+// the logout can still be sent later: the marker below (which holds no secret) says one is owed.
+// It goes before anything else the next time the app starts or someone signs in here, since a
+// new session replaces the cookie and the old one could then never be ended from here.
+
+export const LOGOUT_PENDING_KEY = 'outpost.logoutPending';
+
+function markerStore(): Storage | null {
+  try {
+    return typeof localStorage !== 'undefined' ? localStorage : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether this browser owes the server a logout (signed out while it could not be reached). */
+export function logoutPending(): boolean {
+  try {
+    return (markerStore()?.getItem(LOGOUT_PENDING_KEY) ?? null) !== null;
+  } catch {
+    return false;
+  }
+}
+
+function setLogoutPending(pending: boolean): void {
+  try {
+    if (pending) markerStore()?.setItem(LOGOUT_PENDING_KEY, '1');
+    else markerStore()?.removeItem(LOGOUT_PENDING_KEY);
+  } catch {
+    // Storage refused: the session then simply lapses after the server's idle time.
+  }
+}
+
+/** No answer, or a proxy or server failure: the session may still be there. */
+function unreached(err: unknown): boolean {
+  return err instanceof NetworkError || (err instanceof ApiError && err.status >= 500);
+}
+
+let ending: Promise<boolean> | null = null;
+
+/**
+ * Ends the server session (POST logout). True once it is over: ended now, or already gone
+ * (401 and other refusals say the server has no such session to keep). False when the server
+ * could not be reached: the logout is then remembered and `endPendingLogout` sends it again.
+ */
+export function endServerSession(): Promise<boolean> {
+  // One request at a time: the start-up, the sign-in page and a sign-in may all ask at once.
+  ending ??= request<void>('POST', '/auth/logout')
+    .then(
+      () => true,
+      (err: unknown) => !unreached(err),
+    )
+    .then((ended) => {
+      setLogoutPending(!ended);
+      return ended;
+    })
+    .finally(() => {
+      ending = null;
+    });
+  return ending;
+}
+
+/** Sends the logout this browser owes, if any; true when none is owed any more. */
+export function endPendingLogout(): Promise<boolean> {
+  return logoutPending() ? endServerSession() : Promise.resolve(true);
+}
+
+/** Starts a session: the logout owed for the earlier one first, while its cookie is still the one sent. */
+async function signingIn<T>(send: () => Promise<T>): Promise<T> {
+  await endPendingLogout();
+  const answer = await send();
+  // The new session's cookie replaced the old one, which can no longer be ended from here.
+  setLogoutPending(false);
+  return answer;
+}
+
 /** The API endpoints used by the web app. */
 export const api = {
   setup: (body: { token: string; username: string; display_name: string; password: string }) =>
-    request<unknown>('POST', '/auth/setup', body),
-  login: (body: LoginRequest) => request<LoginResponse>('POST', '/auth/login', body),
+    signingIn(() => request<unknown>('POST', '/auth/setup', body)),
+  login: (body: LoginRequest) => signingIn(() => request<LoginResponse>('POST', '/auth/login', body)),
   logout: () => request<void>('POST', '/auth/logout'),
   acceptInvite: (body: { token: string; username: string; display_name: string; password: string }) =>
-    request<LoginResponse>('POST', '/auth/invite', body),
+    signingIn(() => request<LoginResponse>('POST', '/auth/invite', body)),
   getInvite: (token: string) => request<InviteInfo>('GET', `/invites/${seg(token)}`),
 
   me: () => request<User>('GET', '/me'),
@@ -646,6 +725,11 @@ export interface ServerInfo {
   needs_setup: boolean;
   /** The plain-HTTP port of the onboarding page (`http://HOST:PORT/`); null or absent: off. */
   http_port?: number | null;
+  /**
+   * Days an unused session lasts: how long this device may show its offline copy without
+   * hearing from the server (absent from older servers).
+   */
+  session_idle_days?: number;
 }
 
 /** `GET /api/v1/admin/status` (administrators). */

@@ -219,6 +219,8 @@ const en = {
   'login.submit': 'Sign in',
   'login.submitting': 'Signing in…',
   'login.wrongCredentials': 'Wrong user name or password.',
+  'login.logoutPending':
+    'You are signed out on this device, and what it kept is erased. The server cannot be reached yet: your session there ends as soon as it can be.',
   'login.noAccount': 'No account yet? Ask an administrator for an invitation link.',
 
   'setup.title': 'Set up Outpost',
@@ -250,6 +252,10 @@ const en = {
   'shell.signOut': 'Sign out',
   'shell.signingOut': 'Signing out…',
   'shell.signedInAs': 'Signed in as {name}',
+  'shell.confirmSignOutUnsent': {
+    one: '{n} unsent message will be lost. Sign out anyway?',
+    other: '{n} unsent messages will be lost. Sign out anyway?',
+  },
   'shell.loadFailed': 'Could not load your account.',
 
   'home.title': 'Welcome, {name}',
@@ -335,6 +341,7 @@ const en = {
   'offline.title': 'The server cannot be reached.',
   'offline.text':
     'You are reading the messages saved on this device. New messages wait here and are sent when the connection is back.',
+  'offline.savedAt': 'Saved {time}',
   'conn.queued': {
     one: '{n} message waiting to be sent',
     other: '{n} messages waiting to be sent',
@@ -1557,6 +1564,8 @@ const ru: Catalog = {
   'login.submit': 'Войти',
   'login.submitting': 'Вход…',
   'login.wrongCredentials': 'Неверное имя пользователя или пароль.',
+  'login.logoutPending':
+    'Вы вышли на этом устройстве, сохранённые на нём данные стёрты. Сервер пока недоступен: сеанс на сервере завершится, как только он станет доступен.',
   'login.noAccount': 'Ещё нет учётной записи? Попросите у администратора ссылку-приглашение.',
 
   'setup.title': 'Настройка Outpost',
@@ -1589,6 +1598,12 @@ const ru: Catalog = {
   'shell.signOut': 'Выйти',
   'shell.signingOut': 'Выход…',
   'shell.signedInAs': 'Вы вошли как {name}',
+  'shell.confirmSignOutUnsent': {
+    one: '{n} неотправленное сообщение будет потеряно. Всё равно выйти?',
+    few: '{n} неотправленных сообщения будут потеряны. Всё равно выйти?',
+    many: '{n} неотправленных сообщений будут потеряны. Всё равно выйти?',
+    other: '{n} неотправленного сообщения будут потеряны. Всё равно выйти?',
+  },
   'shell.loadFailed': 'Не удалось загрузить вашу учётную запись.',
 
   'home.title': 'Добро пожаловать, {name}',
@@ -1678,6 +1693,7 @@ const ru: Catalog = {
   'offline.title': 'Сервер недоступен.',
   'offline.text':
     'Вы читаете сообщения, сохранённые на этом устройстве. Новые сообщения ждут здесь и уйдут, когда связь восстановится.',
+  'offline.savedAt': 'Сохранено {time}',
   'conn.queued': {
     one: '{n} сообщение ждёт отправки',
     few: '{n} сообщения ждут отправки',

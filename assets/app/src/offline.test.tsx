@@ -7,10 +7,12 @@ import 'fake-indexeddb/auto';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Channel, type Message, type User } from './api';
+import { LOGOUT_PENDING_KEY, setFetch, type Channel, type Message, type User } from './api';
 import { App } from './app';
 import { LAST_USER_KEY, OfflineCache, offlineDbName, rememberSignedInUser } from './chat/offline';
+import { draftKey, outboxKey } from './chat/userData';
 import { setLocale } from './i18n';
+import { formatWhen } from './views/chat/MessageItem';
 
 const alice: User = { id: 1, username: 'alice', display_name: 'Alice Liddell', is_admin: false, disabled: false, created_at: '' };
 
@@ -65,6 +67,7 @@ let root: HTMLElement;
 async function saveCopy(): Promise<void> {
   const cache = new OfflineCache(alice.id, { writeDelayMs: 0, fetchThumb: async () => null });
   cache.saveMe(alice);
+  cache.saveVerified(Date.now() - 60_000);
   cache.saveChannels([general]);
   cache.savePeople(new Map([[2, { id: 2, username: 'bob', display_name: 'Bob', presence: 'online' }]]));
   cache.saveHistory(5, { items: [hello], hasOlder: false, hasNewer: false, loading: null, error: null });
@@ -106,6 +109,12 @@ describe('reading without the server', () => {
     await open('/c/5');
     await settle(() => expect(root.querySelector('[data-testid="offline-banner"]')?.textContent).toContain('The server cannot be reached.'));
     await settle(() => expect(root.querySelector('.channel')?.textContent).toContain('Saved hello from Bob'));
+    // How old the copy is: when it last took in the server's data (just now, in saveCopy).
+    const age = root.querySelector<HTMLElement>('.offline-banner-age')!;
+    const savedAt = Number(age.dataset.syncedAt);
+    expect(Date.now() - savedAt).toBeLessThan(60_000);
+    expect(age.textContent).toBe(`Saved ${formatWhen(savedAt)}`);
+    expect(root.querySelector('[role=status] [data-testid="offline-banner"]')).not.toBeNull();
     expect(root.querySelector('#sidebar')?.textContent).toContain('general');
     expect(root.querySelector('.topbar-name')?.textContent).toBe('Alice Liddell');
   });
@@ -127,8 +136,10 @@ describe('reading without the server', () => {
 
   it('signing out erases the saved copy', async () => {
     await saveCopy();
+    const asked: string[] = [];
     setFetch(async (url, init) => {
       const key = `${init.method} ${url}`;
+      asked.push(key);
       if (key === 'GET /api/v1/me') return json(200, alice);
       if (key === 'GET /api/v1/sessions') return json(200, []);
       if (key === 'POST /api/v1/auth/logout') return new Response(null, { status: 204 });
@@ -136,11 +147,94 @@ describe('reading without the server', () => {
     });
     await open('/profile');
     await settle(() => expect(root.querySelector('h1')?.textContent).toBe('Profile'));
+    // Started: the app asked for the session lifetime, as it does once the server confirmed the session.
+    await settle(() => expect(asked).toContain('GET /api/v1/server'));
     expect(localStorage.getItem(LAST_USER_KEY)).toBe('1');
     const signOut = [...root.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Sign out')!;
     await act(() => signOut.click());
     await settle(() => expect(location.pathname).toBe('/login'));
     await settle(async () => expect(await databaseNames()).not.toContain(offlineDbName(alice.id)));
     expect(localStorage.getItem(LAST_USER_KEY)).toBeNull();
+  });
+
+  /** The server answers the app's start as usual; `logout` decides how the logout goes. */
+  function server(logout: () => Promise<Response>, asked: string[] = []) {
+    setFetch(async (url, init) => {
+      const key = `${init.method} ${url}`;
+      asked.push(key);
+      if (key === 'GET /api/v1/me') return json(200, alice);
+      if (key === 'GET /api/v1/sessions') return json(200, []);
+      if (key === 'GET /api/v1/server') return json(200, { site_name: 'Outpost', version: '1', ca_fingerprint: '', needs_setup: false, session_idle_days: 7 });
+      if (key === 'POST /api/v1/auth/logout') return logout();
+      return json(404, { error: { code: 'not-found', message: '' } });
+    });
+    return asked;
+  }
+
+  async function signOutFromProfile(asked: string[]): Promise<void> {
+    await open('/profile');
+    await settle(() => expect(root.querySelector('h1')?.textContent).toBe('Profile'));
+    await settle(() => expect(asked).toContain('GET /api/v1/server'));
+    const signOut = [...root.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Sign out')!;
+    await act(() => signOut.click());
+  }
+
+  it('signing out while the server cannot be reached erases the device’s data all the same, and owes the logout', async () => {
+    await saveCopy();
+    localStorage.setItem(draftKey(alice.id, 5, null), 'half a sentence');
+    const asked = server(() => Promise.reject(new TypeError('Failed to fetch')));
+    await signOutFromProfile(asked);
+    await settle(() => expect(location.pathname).toBe('/login'));
+    await settle(async () => expect(await databaseNames()).not.toContain(offlineDbName(alice.id)));
+    expect(localStorage.getItem(LAST_USER_KEY)).toBeNull();
+    expect(localStorage.getItem(draftKey(alice.id, 5, null))).toBeNull();
+    expect(asked).toContain('POST /api/v1/auth/logout');
+    expect(localStorage.getItem(LOGOUT_PENDING_KEY)).toBe('1');
+    // The sign-in page says the server session ends once the server can be reached.
+    await settle(() => expect(root.querySelector('.alert')?.textContent).toContain('your session there ends as soon as it can be'));
+  });
+
+  it('the next start sends the owed logout before anything else, and opens the sign-in page', async () => {
+    localStorage.setItem(LOGOUT_PENDING_KEY, '1');
+    const asked = server(async () => new Response(null, { status: 204 }));
+    await open('/c/5');
+    await settle(() => expect(location.pathname).toBe('/login'));
+    expect(asked[0]).toBe('POST /api/v1/auth/logout');
+    expect(asked).not.toContain('GET /api/v1/me');
+    await settle(() => expect(localStorage.getItem(LOGOUT_PENDING_KEY)).toBeNull());
+    await settle(() => expect(root.querySelector('.alert')).toBeNull());
+  });
+
+  it('a server that is still away at the next start: the sign-in page, the logout still owed', async () => {
+    localStorage.setItem(LOGOUT_PENDING_KEY, '1');
+    const asked = server(() => Promise.reject(new TypeError('Failed to fetch')));
+    await open('/c/5');
+    await settle(() => expect(location.pathname).toBe('/login'));
+    expect(asked).not.toContain('GET /api/v1/me');
+    expect(localStorage.getItem(LOGOUT_PENDING_KEY)).toBe('1');
+    await settle(() => expect(root.querySelector('.alert')?.textContent).toContain('You are signed out on this device'));
+  });
+
+  it('asks before signing out while messages wait in the outbox, which goes with the rest', async () => {
+    await saveCopy();
+    const waiting = { client_id: 'c1', channel_id: 5, thread_root: null, body: 'Not sent yet', created_at: 1, state: 'pending' };
+    localStorage.setItem(outboxKey(alice.id), JSON.stringify([waiting]));
+    const confirm = vi.fn(() => false);
+    vi.stubGlobal('confirm', confirm);
+    const asked = server(async () => new Response(null, { status: 204 }));
+    await signOutFromProfile(asked);
+    expect(confirm).toHaveBeenCalledWith('1 unsent message will be lost. Sign out anyway?');
+    // Declined: nothing happened.
+    expect(location.pathname).toBe('/profile');
+    expect(asked).not.toContain('POST /api/v1/auth/logout');
+    expect(localStorage.getItem(outboxKey(alice.id))).not.toBeNull();
+    expect(await databaseNames()).toContain(offlineDbName(alice.id));
+
+    confirm.mockReturnValue(true);
+    const signOut = [...root.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Sign out')!;
+    await act(() => signOut.click());
+    await settle(() => expect(location.pathname).toBe('/login'));
+    expect(localStorage.getItem(outboxKey(alice.id))).toBeNull();
+    await settle(async () => expect(await databaseNames()).not.toContain(offlineDbName(alice.id)));
   });
 });

@@ -2,8 +2,8 @@
 
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import type { User } from './api';
-import { forgetSignedInUser } from './chat/offline';
+import { endServerSession, type User } from './api';
+import { eraseOfflineData, forgetSignedInUser } from './chat/offline';
 import { isUnauthorized } from './errors';
 import { currentPath, loginPath, navigate } from './router';
 
@@ -30,4 +30,14 @@ export function redirectIfSignedOut(err: unknown): boolean {
   void forgetSignedInUser();
   navigate(loginPath(currentPath()), { replace: true });
   return true;
+}
+
+/**
+ * Signs `userId` out of this browser. What the device keeps of them goes first, whatever
+ * happens next: the server may never answer. Then the server session ends, or, while the
+ * server cannot be reached, the logout waits for the next start (the sign-in page says so).
+ */
+export async function signOutHere(userId: number): Promise<void> {
+  await eraseOfflineData(userId);
+  await endServerSession();
 }

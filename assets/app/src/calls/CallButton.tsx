@@ -7,16 +7,32 @@ import { PhoneIcon } from './icons';
 /**
  * The call button of a conversation's header: call, join the ongoing call, or "in call".
  * `statusOnly` (a phone's header, where "Call" is in the "More" menu): nothing while no call is on.
+ * `compact` (a phone's header): the icon and the count only, named by the aria-label, so the
+ * "More" button beside it stays on screen ("Присоединиться 3" alone is wider than half a phone).
  */
-export function CallButton({ channel, title, statusOnly = false }: { channel: Channel; title: string; statusOnly?: boolean }) {
+export function CallButton({
+  channel,
+  title,
+  statusOnly = false,
+  compact = false,
+}: {
+  channel: Channel;
+  title: string;
+  statusOnly?: boolean;
+  compact?: boolean;
+}) {
   const calls = useCalls();
   const ongoing = useStore(calls.store, (s) => s.calls.get(channel.id));
   const here = useStore(calls.store, (s) => s.active?.channelId === channel.id);
   if (here) {
     return (
-      <span class="call-here" data-testid="call-here">
+      <span
+        class={compact ? 'call-here call-here-compact' : 'call-here'}
+        data-testid="call-here"
+        title={compact ? t('call.inCall') : undefined}
+      >
         <PhoneIcon />
-        {t('call.inCall')}
+        <span class={compact ? 'visually-hidden' : undefined}>{t('call.inCall')}</span>
       </span>
     );
   }
@@ -25,13 +41,13 @@ export function CallButton({ channel, title, statusOnly = false }: { channel: Ch
     return (
       <button
         type="button"
-        class="btn btn-small call-join-btn"
+        class={compact ? 'btn btn-small call-join-btn call-join-compact' : 'btn btn-small call-join-btn'}
         aria-label={t('call.joinLabel', { n })}
         title={t('call.joinLabel', { n })}
         onClick={() => void calls.joinCall(ongoing.id, channel.id)}
       >
         <PhoneIcon />
-        {t('call.join')}
+        {!compact && t('call.join')}
         {n > 0 && <span class="call-join-count">{n}</span>}
       </button>
     );

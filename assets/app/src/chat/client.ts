@@ -34,7 +34,6 @@ import {
   isWebhookMessage,
   mergeMessages,
   ResumePosition,
-  type KeyValueStore,
 } from './logic';
 import { conversationKey, messageSummary } from './files';
 import { refreshQuotes } from './messages';
@@ -44,6 +43,7 @@ import { isPermanentError, Outbox, type OutboxItem } from './outbox';
 import { applyReceipt } from './receipts';
 import { Store } from './store';
 import { Uploads, type UploadMeta } from './uploads';
+import { outboxKey, positionKey, userStorage } from './userData';
 
 export type Connection = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -95,6 +95,11 @@ export interface ChatState {
    * reached. Cleared when the server answers again, which replaces it.
    */
   cached: boolean;
+  /**
+   * Until when what is shown matched the server (ms): the saved copy's time while it is shown,
+   * else when the live connection was lost; null while that is not known.
+   */
+  syncedAt: number | null;
 }
 
 /** How a message is sent besides its text and files. */
@@ -112,14 +117,6 @@ type Frame = Record<string, unknown> & { type: string };
 interface PendingRequest {
   resolve: (frame: Frame) => void;
   reject: (err: ApiError) => void;
-}
-
-function storage(): KeyValueStore | null {
-  try {
-    return typeof localStorage !== 'undefined' ? localStorage : null;
-  } catch {
-    return null;
-  }
 }
 
 export class ChatClient {
@@ -181,9 +178,9 @@ export class ChatClient {
     readonly me: User,
     private readonly wsUrl: () => string = defaultWsUrl,
   ) {
-    const store = storage();
-    this.outbox = new Outbox(store, `outpost.outbox.${me.id}`);
-    this.pos = new ResumePosition(store, `outpost.pos.${me.id}`);
+    const store = userStorage(me.id);
+    this.outbox = new Outbox(store, outboxKey(me.id));
+    this.pos = new ResumePosition(store, positionKey(me.id));
     this.store = new Store<ChatState>({
       connection: 'connecting',
       ready: false,
@@ -199,6 +196,7 @@ export class ChatClient {
       receipts: new Map(),
       saved: null,
       cached: false,
+      syncedAt: null,
     });
     // A recorded voice message is sent by itself as soon as its upload is complete.
     this.uploads.store.subscribe(() => this.sendFinishedVoice());
@@ -231,7 +229,7 @@ export class ChatClient {
       if (!this.ws) this.reconnectNow();
     };
     const onStorage = (e: StorageEvent) => {
-      if (e.key === `outpost.outbox.${this.me.id}`) this.outbox.reload();
+      if (e.key === outboxKey(this.me.id)) this.outbox.reload();
     };
     document.addEventListener('visibilitychange', onVisible);
     window.addEventListener('focus', onVisible);
@@ -269,8 +267,14 @@ export class ChatClient {
   }
 
   private onOffline = () => {
+    this.noteSyncEnd();
     this.store.set({ connection: 'offline' });
   };
+
+  /** The live connection ends: what is shown matched the server until now. */
+  private noteSyncEnd(): void {
+    if (this.live && this.state.connection === 'connected' && !this.state.cached) this.store.set({ syncedAt: Date.now() });
+  }
 
   private connect(): void {
     if (this.stopped) return;
@@ -295,6 +299,7 @@ export class ChatClient {
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
+      this.noteSyncEnd();
       this.ws = null;
       this.live = false;
       this.failPending();
@@ -901,10 +906,16 @@ export class ChatClient {
    * channels, people and preferences (histories are read as conversations open). The server's
    * first answer replaces all of it.
    */
-  seed(saved: { channels: readonly Channel[]; people: readonly Person[]; preferences: Preferences | null }): void {
+  seed(saved: {
+    channels: readonly Channel[];
+    people: readonly Person[];
+    preferences: Preferences | null;
+    savedAt?: number | null;
+  }): void {
     this.store.set((s) => ({
       ready: true,
       cached: true,
+      syncedAt: saved.savedAt ?? null,
       channels: new Map(saved.channels.map((c) => [c.id, c])),
       people: new Map(saved.people.map((p) => [p.id, p])),
       preferences: saved.preferences ?? s.preferences,

@@ -1,8 +1,10 @@
-import { IDBFactory } from 'fake-indexeddb';
+import { IDBFactory, IDBObjectStore as FakeObjectStore } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Channel, type FileView, type Message, type Person, type User } from '../api';
+import { LOGOUT_PENDING_KEY, setFetch, type Channel, type FileView, type Message, type Person, type User } from '../api';
 import { ChatClient, type History } from './client';
 import {
+  copyUsable,
+  DEFAULT_SESSION_IDLE_DAYS,
   eraseOfflineData,
   eraseOtherUsers,
   estimateBytes,
@@ -20,13 +22,22 @@ import {
   planEviction,
   readOfflineSnapshot,
   rememberSignedInUser,
+  shrunkBudget,
   type OfflineBudget,
 } from './offline';
+import { allowUserData, draftKey, lastChannelKey, outboxKey, positionKey } from './userData';
 
 const MiB = 1024 * 1024;
 
+/** localStorage as the browser has it: keys enumerable by index. */
 class MemoryStorage {
   data = new Map<string, string>();
+  get length() {
+    return this.data.size;
+  }
+  key(i: number) {
+    return [...this.data.keys()][i] ?? null;
+  }
   getItem(k: string) {
     return this.data.get(k) ?? null;
   }
@@ -131,9 +142,24 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
   vi.unstubAllGlobals();
   setFetch((input, init) => globalThis.fetch(input, init));
+  for (const id of [3, 7, 8]) allowUserData(id);
 });
+
+const DAY = 86_400_000;
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+/** Everything a user leaves in localStorage besides the copy. */
+function localData(userId: number): string[] {
+  const keys = [outboxKey(userId), positionKey(userId), lastChannelKey(userId), draftKey(userId, 5, null), draftKey(userId, 5, 9)];
+  for (const key of keys) storage.setItem(key, 'x');
+  return keys;
+}
 
 describe('the budget', () => {
   it('is 30 conversations of 200 messages in 25 MiB, thumbnails at most 15 MiB of it', () => {
@@ -221,6 +247,7 @@ describe('the saved copy', () => {
     cache.saveChannels([channel(5, { last_seq: 251 }), channel(6, { kind: 'dm', name: null, member_ids: [7, 8] })]);
     cache.savePeople(new Map([2, 3, 4, 7, 8, 9].map((id) => [id, person(id, `p${id}`)])));
     cache.saveHistory(5, history(messages, { hasOlder: true }));
+    cache.saveVerified();
     await cache.settled();
     rememberSignedInUser(me.id);
 
@@ -383,5 +410,325 @@ describe('with the chat client', () => {
     // A conversation never saved fails as before.
     await offline.loadLatest(6).catch(() => {});
     expect(offline.state.histories.get(6)?.error).toBe('network');
+  });
+});
+
+describe('the copy’s age', () => {
+  it('is usable for the session lifetime from the server’s last confirmation, 30 days when unknown, never without one', () => {
+    const now = 100 * DAY;
+    expect(DEFAULT_SESSION_IDLE_DAYS).toBe(30);
+    expect(copyUsable(now - 6 * DAY, 7, now)).toBe(true);
+    expect(copyUsable(now - 8 * DAY, 7, now)).toBe(false);
+    expect(copyUsable(now - 29 * DAY, undefined, now)).toBe(true);
+    expect(copyUsable(now - 31 * DAY, null, now)).toBe(false);
+    expect(copyUsable(now - 31 * DAY, 0, now)).toBe(false);
+    expect(copyUsable(null, 30, now)).toBe(false);
+    expect(copyUsable(undefined, 30, now)).toBe(false);
+  });
+
+  async function saved(verifiedAt: number | null, idleDays?: number): Promise<void> {
+    const cache = new OfflineCache(me.id, { idb, fetchThumb: thumbs().fetchThumb, writeDelayMs: 0 });
+    cache.saveMe(me);
+    cache.saveChannels([channel(5)]);
+    cache.saveHistory(5, history([message(5, 1)]));
+    if (verifiedAt !== null) cache.saveVerified(verifiedAt);
+    cache.saveSessionLifetime(idleDays);
+    await cache.settled();
+    cache.close();
+    rememberSignedInUser(me.id);
+  }
+
+  it('opens within the server’s session lifetime, and says when it was saved', async () => {
+    const before = Date.now();
+    await saved(Date.now() - 6 * DAY, 7);
+    const snapshot = await readOfflineSnapshot(idb);
+    expect(snapshot?.me).toEqual(me);
+    expect(snapshot?.savedAt).toBeGreaterThanOrEqual(before);
+  });
+
+  it('an older copy is refused and erased, with the user’s local data', async () => {
+    await saved(Date.now() - 8 * DAY, 7);
+    const keys = localData(me.id);
+    expect(await readOfflineSnapshot(idb)).toBeNull();
+    expect(await databaseNames(idb)).toEqual([]);
+    expect(lastSignedInUser()).toBeNull();
+    for (const key of keys) expect(storage.getItem(key), key).toBeNull();
+  });
+
+  it('counts 30 days where the server does not say (an older server), and refuses a copy that cannot say its age', async () => {
+    await saved(Date.now() - 29 * DAY);
+    expect(await readOfflineSnapshot(idb)).not.toBeNull();
+    expect(await readOfflineSnapshot(idb, Date.now() + 2 * DAY)).toBeNull();
+    expect(await databaseNames(idb)).toEqual([]);
+
+    await saved(null, 30);
+    expect(await readOfflineSnapshot(idb)).toBeNull();
+    expect(await databaseNames(idb)).toEqual([]);
+  });
+
+  it('keeps the lifetime the server gave, ignoring nonsense', async () => {
+    await saved(Date.now() - 3 * DAY, 2);
+    const cache = new OfflineCache(me.id, { idb, fetchThumb: thumbs().fetchThumb, writeDelayMs: 0 });
+    cache.saveSessionLifetime(Number.NaN);
+    cache.saveSessionLifetime(-1);
+    await cache.settled();
+    cache.close();
+    expect(await readOfflineSnapshot(idb)).toBeNull();
+  });
+});
+
+describe('erasing what else the user left', () => {
+  async function filled(userId: number): Promise<void> {
+    const cache = new OfflineCache(userId, { idb, fetchThumb: thumbs().fetchThumb, writeDelayMs: 0 });
+    cache.saveMe({ ...me, id: userId });
+    cache.saveHistory(5, history([message(5, 1)]));
+    await cache.settled();
+    cache.close();
+  }
+
+  it('signing out removes the outbox, drafts, position and last channel, and nobody else’s or the device’s keys', async () => {
+    await filled(me.id);
+    const mine = localData(me.id);
+    const theirs = localData(8);
+    storage.setItem('outpost.language', 'ru');
+    await eraseOfflineData(me.id, idb);
+    for (const key of mine) expect(storage.getItem(key), key).toBeNull();
+    for (const key of theirs) expect(storage.getItem(key), key).toBe('x');
+    expect(storage.getItem('outpost.language')).toBe('ru');
+  });
+
+  it('a 401 deletes every copy on the device, not only the one the marker names, and everyone’s local data', async () => {
+    await filled(3);
+    await filled(me.id);
+    await filled(8);
+    const keys = [...localData(3), ...localData(me.id)];
+    rememberSignedInUser(me.id);
+    storage.setItem(LOGOUT_PENDING_KEY, '1');
+    await forgetSignedInUser(idb);
+    expect(await databaseNames(idb)).toEqual([]);
+    for (const key of keys) expect(storage.getItem(key), key).toBeNull();
+    expect(lastSignedInUser()).toBeNull();
+    // A device setting, not the user's data.
+    expect(storage.getItem(LOGOUT_PENDING_KEY)).toBe('1');
+  });
+
+  it('a 401 with no marker left still deletes the copies', async () => {
+    await filled(3);
+    await forgetSignedInUser(idb);
+    expect(await databaseNames(idb)).toEqual([]);
+  });
+
+  it('someone else signing in erases the others’ local data too, even where databases cannot be listed', async () => {
+    await filled(3);
+    await filled(me.id);
+    const theirs = localData(3);
+    const mine = localData(me.id);
+    const unlisted = {
+      open: idb.open.bind(idb),
+      deleteDatabase: idb.deleteDatabase.bind(idb),
+      cmp: idb.cmp.bind(idb),
+    } as unknown as IDBFactory;
+    await eraseOtherUsers(me.id, unlisted);
+    for (const key of theirs) expect(storage.getItem(key), key).toBeNull();
+    for (const key of mine) expect(storage.getItem(key), key).toBe('x');
+    // The owner of the keys had a copy: it went as well.
+    expect(await databaseNames(idb)).toEqual([offlineDbName(me.id)]);
+  });
+});
+
+describe('a write the browser refuses', () => {
+  const quota = () => new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+
+  /** `put` into `store` throws as a full disk makes it, `times` times (every time when omitted). */
+  function refuse(store: 'conversations' | 'thumbs', times = Infinity) {
+    let left = times;
+    const put = FakeObjectStore.prototype.put;
+    return vi.spyOn(FakeObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      if (this.name === store && left > 0) {
+        left--;
+        throw quota();
+      }
+      return put.call(this, value, key);
+    });
+  }
+
+  const channels = [1, 2, 3, 4, 5].map((id) => channel(id, { last_seq: id === 5 ? 60 : 30 }));
+
+  /** Four older conversations of 30 long messages, and channel 5 saved up to seq 10. */
+  async function filledCache(budget?: OfflineBudget): Promise<OfflineCache> {
+    const cache = new OfflineCache(me.id, { idb, fetchThumb: thumbs(400).fetchThumb, writeDelayMs: 0, budget });
+    for (const id of [1, 2, 3, 4]) {
+      const items = range(1, 30).map((s) => message(id, s, { body: 'y'.repeat(300), created_at: id * 1000 + s }));
+      cache.saveLatest(id, items, 30);
+    }
+    cache.saveLatest(5, range(1, 10).map((s) => message(5, s, { created_at: 9_000_000 + s })), 10);
+    await cache.settled();
+    return cache;
+  }
+
+  /** What a page opening the database now would believe. */
+  async function reloaded(): Promise<OfflineCache> {
+    const again = new OfflineCache(me.id, { idb, fetchThumb: thumbs().fetchThumb, writeDelayMs: 0 });
+    await again.usage();
+    return again;
+  }
+
+  const latest = range(50, 60).map((s) => message(5, s, { created_at: 9_000_000 + s }));
+
+  it('leaves the copy as the database has it: still behind the server, no hidden gap', async () => {
+    const cache = await filledCache();
+    expect(cache.staleChannels(channels).map((c) => c.id)).toEqual([5]);
+    const spy = refuse('conversations');
+    // The server's latest page after the app was closed a while: 11–49 are not in it.
+    cache.saveLatest(5, latest, 60);
+    await cache.settled();
+    spy.mockRestore();
+
+    // Not counted as up to date: the next refresh asks again rather than believe 11–60 are here.
+    expect(cache.staleChannels(channels).map((c) => c.id)).toEqual([5]);
+    expect((await cache.conversation(5))?.map((m) => m.seq)).toEqual(range(1, 10));
+    // What this page believes is what the database says, byte for byte.
+    const again = await reloaded();
+    expect(await cache.usage()).toEqual(await again.usage());
+    expect(again.staleChannels(channels).map((c) => c.id)).toEqual([5]);
+
+    // The disk has room again: the same refresh goes through.
+    cache.saveLatest(5, latest, 60);
+    await cache.settled();
+    expect((await cache.conversation(5))?.map((m) => m.seq)).toEqual(range(50, 60));
+    expect(cache.staleChannels(channels)).toEqual([]);
+  });
+
+  it('makes room under a smaller budget and tries once more', async () => {
+    const cache = await filledCache();
+    const before = await cache.usage();
+    expect(before.conversations).toBe(5);
+    const spy = refuse('conversations', 1);
+    cache.saveLatest(5, latest, 60);
+    await cache.settled();
+    expect(spy).toHaveBeenCalled();
+    spy.mockRestore();
+
+    expect((await cache.conversation(5))?.map((m) => m.seq)).toEqual(range(50, 60));
+    expect(cache.staleChannels(channels)).toEqual([]);
+    const after = await cache.usage();
+    // Half of what was kept when the browser refused, the least recently active going first.
+    expect(after.total).toBeLessThanOrEqual(before.total / 2);
+    expect(after.conversations).toBeLessThan(5);
+    expect(await cache.conversation(1)).toBeNull();
+    expect(await cache.usage()).toEqual(await (await reloaded()).usage());
+
+    // And it keeps to that budget afterwards.
+    cache.saveLatest(1, range(1, 30).map((s) => message(1, s, { body: 'y'.repeat(300), created_at: 10_000_000 + s })), 30);
+    await cache.settled();
+    expect((await cache.usage()).total).toBeLessThanOrEqual(before.total / 2);
+  });
+
+  it('a thumbnail the browser refuses is not counted as kept', async () => {
+    const cache = new OfflineCache(me.id, { idb, fetchThumb: thumbs(400).fetchThumb, writeDelayMs: 0 });
+    const spy = refuse('thumbs');
+    cache.saveLatest(5, [message(5, 1, { files: [image('f1')] })], 1);
+    await cache.settled();
+    spy.mockRestore();
+    expect(await cache.thumbnail('f1')).toBeNull();
+    expect((await cache.usage()).thumbs).toBe(0);
+    expect(await cache.usage()).toEqual(await (await reloaded()).usage());
+  });
+
+  it('the smaller budget is half of what is kept, thumbnails in proportion', () => {
+    expect(shrunkBudget(OFFLINE_BUDGET, 10 * MiB)).toMatchObject({ totalBytes: 5 * MiB, thumbBytes: 3 * MiB, conversations: 30 });
+    expect(shrunkBudget(OFFLINE_BUDGET, 100 * MiB).totalBytes).toBe(OFFLINE_TOTAL_BYTES);
+  });
+});
+
+describe('the refresh after connecting', () => {
+  /** A client connected with these channels, followed by `cache`; the refresh timer run. */
+  async function connect(cache: OfflineCache, channels: Channel[]): Promise<{ client: ChatClient; detach: () => void }> {
+    const client = new ChatClient(me);
+    const detach = cache.attach(client);
+    client.store.set({ ready: true, connection: 'connected', channels: new Map(channels.map((c) => [c.id, c])) });
+    await vi.advanceTimersByTimeAsync(10_000);
+    return { client, detach };
+  }
+
+  it('replaces each saved conversation with the server’s latest page: deletions, edits and expiry apply', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const cache = new OfflineCache(me.id, { idb, fetchThumb: thumbs().fetchThumb, writeDelayMs: 0 });
+    cache.saveLatest(5, range(1, 5).map((s) => message(5, s)), 5);
+    cache.saveLatest(6, [message(6, 1)], 1);
+    await cache.settled();
+    // While the app was closed: 1 expired, 3 was deleted, 4 edited. Nothing new: last_seq is the same.
+    const page = [message(5, 2), { ...message(5, 3), deleted: true, body: '' }, { ...message(5, 4), body: 'edited', edited: true }, message(5, 5)];
+    const asked: string[] = [];
+    setFetch(async (url) => {
+      asked.push(url);
+      if (url.includes('/channels/5/messages')) return json(page);
+      if (url.includes('/channels/6/messages')) return json([message(6, 1)]);
+      return json({ error: { code: 'not-found', message: '' } }, 404);
+    });
+    const { detach } = await connect(cache, [channel(5, { last_seq: 5 }), channel(6, { last_seq: 1 })]);
+    await vi.waitFor(() => expect(asked.filter((u) => u.includes('/messages')).length).toBe(2));
+    await cache.settled();
+    detach();
+    expect(asked.filter((u) => u.includes('/messages')).every((u) => !u.includes('after'))).toBe(true);
+    expect(await cache.conversation(5)).toEqual(page);
+  });
+
+  it('a refusal for one channel (404: left meanwhile) does not stop the others; no answer at all does', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const cache = new OfflineCache(me.id, { idb, fetchThumb: thumbs().fetchThumb, writeDelayMs: 0 });
+    cache.saveLatest(5, [message(5, 1)], 1);
+    // Channel 6 is the more recently active: refreshed first.
+    cache.saveLatest(6, [message(6, 1, { created_at: 2_000_000 })], 1);
+    await cache.settled();
+    const asked: number[] = [];
+    let answer: (id: number) => Promise<Response> = async (id) =>
+      id === 6 ? json({ error: { code: 'not-found', message: '' } }, 404) : json([message(id, 1), message(id, 2)]);
+    setFetch((url) => {
+      const id = Number(/\/channels\/(\d+)\/messages/.exec(url)?.[1]);
+      if (!id) return Promise.resolve(json([]));
+      asked.push(id);
+      return answer(id);
+    });
+    const channels = [channel(5, { last_seq: 2 }), channel(6, { last_seq: 2 })];
+    const { client, detach } = await connect(cache, channels);
+    await vi.waitFor(() => expect(asked).toEqual([6, 5]));
+    await cache.settled();
+    expect((await cache.conversation(5))?.map((m) => m.seq)).toEqual([1, 2]);
+
+    // Reconnected with both behind; the server is gone again at the first request.
+    asked.length = 0;
+    answer = () => Promise.reject(new TypeError('Failed to fetch'));
+    client.store.set({ connection: 'reconnecting' });
+    client.store.set({ connection: 'connected', channels: new Map([channel(5, { last_seq: 4 }), channel(6, { last_seq: 4 })].map((c) => [c.id, c])) });
+    await vi.advanceTimersByTimeAsync(10_000);
+    await cache.settled();
+    detach();
+    expect(asked).toEqual([6]);
+  });
+});
+
+describe('thumbnails', () => {
+  it('are not fetched for a conversation no longer kept', async () => {
+    const cache = new OfflineCache(me.id, {
+      idb,
+      writeDelayMs: 0,
+      fetchThumb: async (url) => {
+        asked.push(url);
+        if (asked.length === 1) {
+          // Meanwhile the user left channel 5: its copy goes.
+          cache.saveChannels([channel(6)]);
+          await cache.flush();
+        }
+        return new Blob([new Uint8Array(100)]);
+      },
+    });
+    const asked: string[] = [];
+    cache.saveChannels([channel(5), channel(6)]);
+    cache.saveHistory(5, history([message(5, 1, { files: [image('f1')] }), message(5, 2, { files: [image('f2')] })]));
+    await cache.settled();
+    expect(asked).toEqual(['/api/v1/files/f2/thumb']);
+    expect(await cache.conversation(5)).toBeNull();
+    expect((await cache.usage()).thumbs).toBe(0);
   });
 });

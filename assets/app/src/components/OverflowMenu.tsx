@@ -1,9 +1,11 @@
 // A "⋯ More" button with a menu of actions, for places too narrow for a row of buttons.
 // The WAI-ARIA menu button pattern: the first item takes the focus when the menu opens, arrows,
-// Home and End move between items, Escape closes it and gives the focus back to the button.
+// Home and End move between items, Escape closes it and gives the focus back to the button, as
+// does choosing an item (else the focus would be lost with the item); the focus moving
+// elsewhere closes it.
 
 import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { menuKeyDown, useOutsidePress } from './menu';
+import { menuFocusOut, menuKeyDown, useOutsidePress } from './menu';
 
 export interface OverflowItem {
   key: string;
@@ -57,7 +59,15 @@ export function OverflowMenu({ label, menuLabel, items }: { label: string; menuL
         <span>{label}</span>
       </button>
       {open && (
-        <div ref={menu} id={id} class="popup-menu overflow-menu" role="menu" aria-label={menuLabel} onKeyDown={onKeyDown}>
+        <div
+          ref={menu}
+          id={id}
+          class="popup-menu overflow-menu"
+          role="menu"
+          aria-label={menuLabel}
+          onKeyDown={onKeyDown}
+          onFocusOut={(e) => menuFocusOut(e, menu.current, button.current, close)}
+        >
           {items.map((item) => (
             <button
               key={item.key}
@@ -67,7 +77,9 @@ export function OverflowMenu({ label, menuLabel, items }: { label: string; menuL
               class={item.danger ? 'popup-menu-item overflow-item overflow-item-danger' : 'popup-menu-item overflow-item'}
               data-action={item.key}
               onClick={() => {
-                close(false);
+                // Back on the button first: what the item opens (a dialog, a panel) takes the
+                // focus from there and gives it back there when it closes.
+                close(true);
                 item.onSelect();
               }}
             >

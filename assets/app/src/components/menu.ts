@@ -1,6 +1,7 @@
 // The behaviour every popup menu shares (the WAI-ARIA menu button pattern): a press outside the
-// menu and its button closes it; arrows, Home and End move between items; Escape closes it and
-// gives the focus back to the button; Tab leaves it.
+// menu and its button closes it, and so does the focus moving elsewhere; arrows, Home and End
+// move between items; Escape closes it and gives the focus back to the button; Tab leaves it;
+// choosing an item gives the focus back to the button before the item acts.
 
 import type { RefObject } from 'preact';
 import { useEffect } from 'preact/hooks';
@@ -46,4 +47,23 @@ export function menuKeyDown(e: KeyboardEvent, menu: HTMLElement | null, close: (
   } else if (e.key === 'Tab') {
     close(false);
   }
+}
+
+/**
+ * The menu's `onFocusOut`: the focus moved to something outside the menu and its button (a
+ * script, a click on another control), so the menu closes rather than stay open behind it.
+ */
+export function menuFocusOut(
+  e: FocusEvent,
+  menu: HTMLElement | null,
+  button: HTMLElement | null,
+  close: (focusButton: boolean) => void,
+): void {
+  const to = e.relatedTarget;
+  // No new target: the window lost the focus, or a press on something that takes none. Safari
+  // does not focus a button it clicks, so a press on an item lands here before its click: the
+  // menu must stay for that click (a press outside is `useOutsidePress`'s).
+  if (!(to instanceof Node)) return;
+  if (menu?.contains(to) || button?.contains(to)) return;
+  close(false);
 }

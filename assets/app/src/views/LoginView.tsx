@@ -1,5 +1,5 @@
-import { useRef, useState } from 'preact/hooks';
-import { ApiError, api } from '../api';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, api, endPendingLogout, logoutPending } from '../api';
 import { Alert } from '../components/Alert';
 import { AuthLayout } from '../components/AuthLayout';
 import { Button } from '../components/Button';
@@ -22,6 +22,26 @@ export function LoginView({ next }: { next: string | null }) {
   const [error, setError] = useState<string | null>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
   const codeRef = useRef<HTMLInputElement>(null);
+  const [pending, setPending] = useState(logoutPending);
+
+  // A logout owed to the server (signed out while it could not be reached) goes as soon as it
+  // answers: now, when the browser is back online, and every half minute meanwhile.
+  useEffect(() => {
+    if (!pending) return;
+    let stopped = false;
+    const attempt = () =>
+      void endPendingLogout().then((ended) => {
+        if (ended && !stopped) setPending(false);
+      });
+    attempt();
+    const timer = setInterval(attempt, 30_000);
+    window.addEventListener('online', attempt);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      window.removeEventListener('online', attempt);
+    };
+  }, [pending]);
 
   function backToPassword(message: string | null = null) {
     setStep('password');
@@ -51,6 +71,7 @@ export function LoginView({ next }: { next: string | null }) {
     try {
       // The server sets the HttpOnly session cookie; the token is not needed here.
       await api.login({ username: username.trim(), password, ...(second ? { code: second } : {}) });
+      setPending(false);
       navigate(next ?? '/', { replace: true });
     } catch (err) {
       setBusy(false);
@@ -129,6 +150,7 @@ export function LoginView({ next }: { next: string | null }) {
 
   return (
     <AuthLayout title={t('login.title')}>
+      {pending && <Alert kind="info">{t('login.logoutPending')}</Alert>}
       <form key="password" class="form" onSubmit={onSubmit} aria-busy={busy}>
         {error && <Alert>{error}</Alert>}
         <Field

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { NetworkError, api, chatApi, onEnrolmentRequired, type User } from '../api';
+import { NetworkError, api, chatApi, endPendingLogout, logoutPending, onEnrolmentRequired, type User } from '../api';
 import { CallBar } from '../calls/CallBar';
 import { CallsContext } from '../calls/context';
 import { IncomingCall } from '../calls/IncomingCall';
@@ -16,6 +16,7 @@ import {
   type OfflineSnapshot,
 } from '../chat/offline';
 import { attentionTotal, channelTitle, tabTitle } from '../chat/logic';
+import { allowUserData, lastChannelKey, userStorage } from '../chat/userData';
 import { useStore } from '../chat/store';
 import { Alert } from '../components/Alert';
 import { Button } from '../components/Button';
@@ -25,7 +26,7 @@ import { Logo } from '../components/Logo';
 import { describeError, isUnauthorized } from '../errors';
 import { applyLanguage, onLocaleChange, t } from '../i18n';
 import { channelPath, currentPath, loginPath, navigate, type Route } from '../router';
-import { SessionContext, useSession } from '../session';
+import { SessionContext, signOutHere, useSession } from '../session';
 import { activeStatus, statusEmoji, statusLine } from '../status';
 import { useLocale } from '../useLocale';
 import { AdminView } from './AdminView';
@@ -68,33 +69,45 @@ export function Shell({ route }: { route: ShellRoute }) {
   useEffect(() => {
     let cancelled = false;
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
-    api.me().then(
-      (user) => {
-        if (!cancelled) setState({ status: 'ready', user });
-      },
-      (err) => {
-        if (cancelled) return;
-        if (isUnauthorized(err)) {
-          // The session ended: what this device saved of it goes too.
-          void forgetSignedInUser();
-          navigate(loginPath(currentPath()), { replace: true });
-          return;
-        }
-        if (!(err instanceof NetworkError)) {
-          setState({ status: 'error', message: describeError(err) });
-          return;
-        }
-        // Server unreachable (e.g. the app opened offline from its cache): keep trying, and
-        // meanwhile show the conversations this device saved, if any.
-        retryTimer = setTimeout(() => setAttempt((n) => n + 1), 5000);
-        if (current.current.status === 'ready') return;
-        void readOfflineSnapshot().then((saved) => {
-          if (cancelled || current.current.status === 'ready') return;
-          if (saved) setState({ status: 'ready', user: saved.me, saved });
-          else setState({ status: 'error', message: describeError(err) });
-        });
-      },
-    );
+    const load = () =>
+      api.me().then(
+        (user) => {
+          if (cancelled) return;
+          allowUserData(user.id);
+          setState({ status: 'ready', user });
+        },
+        (err) => {
+          if (cancelled) return;
+          if (isUnauthorized(err)) {
+            // The session ended: what this device saved of it goes too.
+            void forgetSignedInUser();
+            navigate(loginPath(currentPath()), { replace: true });
+            return;
+          }
+          if (!(err instanceof NetworkError)) {
+            setState({ status: 'error', message: describeError(err) });
+            return;
+          }
+          // Server unreachable (e.g. the app opened offline from its cache): keep trying, and
+          // meanwhile show the conversations this device saved, if any.
+          retryTimer = setTimeout(() => setAttempt((n) => n + 1), 5000);
+          if (current.current.status === 'ready') return;
+          void readOfflineSnapshot().then((saved) => {
+            if (cancelled || current.current.status === 'ready') return;
+            if (saved) setState({ status: 'ready', user: saved.me, saved });
+            else setState({ status: 'error', message: describeError(err) });
+          });
+        },
+      );
+    if (logoutPending()) {
+      // Signed out here while the server could not be reached: that logout goes before anything
+      // else, and whatever it gets, nobody is signed in on this browser.
+      void endPendingLogout().then(() => {
+        if (!cancelled) navigate(loginPath(currentPath()), { replace: true });
+      });
+    } else {
+      load();
+    }
     return () => {
       cancelled = true;
       clearTimeout(retryTimer);
@@ -179,6 +192,12 @@ function ChatShell({ user, route, saved }: { user: User; route: ShellRoute; save
     // the only one this browser keeps.
     rememberSignedInUser(user.id);
     void eraseOtherUsers(user.id);
+    // The copy may be opened without the server for as long as the server keeps this session.
+    offline.saveVerified();
+    chatApi.server().then(
+      (info) => offline.saveSessionLifetime(info.session_idle_days),
+      () => {},
+    );
   }, [user.id, signedIn]);
   useEffect(() => {
     if (signedIn) offline.saveMe(user);
@@ -247,12 +266,9 @@ function ChatShell({ user, route, saved }: { user: User; route: ShellRoute; save
   );
 }
 
-const LAST_CHANNEL = 'outpost.lastChannel';
-
 function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; client: ChatClient }) {
   const [menuOpen, setMenuOpen] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
-  const [signOutError, setSignOutError] = useState<string | null>(null);
   const [searchText, setSearchText] = useState('');
   const channels = useStore(client.store, (s) => s.channels);
   const people = useStore(client.store, (s) => s.people);
@@ -293,7 +309,7 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
   useEffect(() => {
     if (route.name === 'channel') {
       try {
-        localStorage.setItem(`${LAST_CHANNEL}.${user.id}`, String(route.id));
+        userStorage(user.id).setItem(lastChannelKey(user.id), String(route.id));
       } catch {
         // ignore
       }
@@ -304,7 +320,7 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
     if (route.name !== 'home' || !ready) return;
     let last: number | null = null;
     try {
-      last = Number(localStorage.getItem(`${LAST_CHANNEL}.${user.id}`)) || null;
+      last = Number(userStorage(user.id).getItem(lastChannelKey(user.id))) || null;
     } catch {
       // ignore
     }
@@ -353,21 +369,13 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
   const status = activeStatus(user.status);
 
   async function signOut() {
+    if (signingOut) return;
+    // The outbox goes with the rest: say so while it can still be sent.
+    const unsent = client.state.outbox.length;
+    if (unsent > 0 && !window.confirm(t('shell.confirmSignOutUnsent', { n: unsent }))) return;
     setSigningOut(true);
-    setSignOutError(null);
-    try {
-      await api.logout();
-    } catch (err) {
-      if (err instanceof NetworkError) {
-        setSignOutError(describeError(err));
-        setSigningOut(false);
-        return;
-      }
-      // Any other answer (e.g. 401: already signed out) still ends here.
-    }
     client.stop();
-    // The conversations this device saved for reading offline go with the session.
-    await eraseOfflineData(user.id);
+    await signOutHere(user.id);
     navigate('/login', { replace: true });
   }
 
@@ -475,7 +483,6 @@ function ShellFrame({ user, route, client }: { user: User; route: ShellRoute; cl
       <main id="main" class={chatLayout ? 'main main-chat' : 'main'} tabIndex={-1}>
         <CallBar />
         <OfflineBanner />
-        {signOutError && <Alert>{signOutError}</Alert>}
         {content}
       </main>
       <SidePanel />

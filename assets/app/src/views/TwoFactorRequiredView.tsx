@@ -1,12 +1,11 @@
 import { useState } from 'preact/hooks';
-import { NetworkError, api, type User } from '../api';
-import { Alert } from '../components/Alert';
+import type { User } from '../api';
 import { AuthLayout } from '../components/AuthLayout';
 import { Button } from '../components/Button';
 import { TwoFactorSetup } from '../components/TwoFactorSetup';
-import { describeError } from '../errors';
 import { t } from '../i18n';
 import { navigate } from '../router';
+import { signOutHere } from '../session';
 
 /**
  * Instead of the app while the administrator requires two-step sign-in of this user and
@@ -15,21 +14,11 @@ import { navigate } from '../router';
  */
 export function TwoFactorRequiredView({ user, onEnrolled }: { user: User; onEnrolled: () => void }) {
   const [signingOut, setSigningOut] = useState(false);
-  const [signOutError, setSignOutError] = useState<string | null>(null);
 
   async function signOut() {
+    if (signingOut) return;
     setSigningOut(true);
-    setSignOutError(null);
-    try {
-      await api.logout();
-    } catch (err) {
-      if (err instanceof NetworkError) {
-        setSignOutError(describeError(err));
-        setSigningOut(false);
-        return;
-      }
-      // Any other answer (e.g. 401: already signed out) still ends here.
-    }
+    await signOutHere(user.id);
     navigate('/login', { replace: true });
   }
 
@@ -42,7 +31,6 @@ export function TwoFactorRequiredView({ user, onEnrolled }: { user: User; onEnro
           {signingOut ? t('shell.signingOut') : t('shell.signOut')}
         </Button>
       </div>
-      {signOutError && <Alert>{signOutError}</Alert>}
     </AuthLayout>
   );
 }

@@ -18,7 +18,7 @@ import { NARROW_HEADER, useMediaQuery } from '../../media';
 import { navigate } from '../../router';
 import { useSession } from '../../session';
 import { Composer, TypingLine } from './Composer';
-import { formatTime, MessageItem, PendingItem, personName } from './MessageItem';
+import { formatWhen, MessageItem, PendingItem, personName } from './MessageItem';
 import { ChannelIcon, MutedIcon } from './Sidebar';
 import { openDialog, openPanel, showToast, ui } from './ui';
 import { DropOverlay, useFileDrop } from './UploadTray';
@@ -48,16 +48,9 @@ function dayLabel(time: number): string {
   }).format(d);
 }
 
-/** When someone read: the time today, else the date and time. */
-function readTime(time: number): string {
-  const d = new Date(time);
-  if (d.toDateString() === new Date().toDateString()) return formatTime(time);
-  return new Intl.DateTimeFormat(getLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
-}
-
 /** "Seen" / "Seen by N" under one's own latest message that others have read; who and when as the tooltip. */
 function SeenLine({ channel, seen, people }: { channel: Channel; seen: Seen; people: ReadonlyMap<number, Person> }) {
-  const { label, title } = seenText(channel.kind, seen.readers, (id) => personName(people, id), readTime);
+  const { label, title } = seenText(channel.kind, seen.readers, (id) => personName(people, id), (time) => formatWhen(time));
   return (
     <p class="seen-line" title={title} data-readers={seen.readers.map((r) => r.user_id).join(',')}>
       <span aria-hidden="true">{label}</span>
@@ -315,7 +308,7 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
         </div>
         {narrow ? (
           <div class="channel-tools">
-            <CallButton channel={channel} title={title} statusOnly />
+            <CallButton channel={channel} title={title} statusOnly compact />
             <OverflowMenu label={t('channel.more')} menuLabel={t('channel.actions', { name: title })} items={headerActions} />
           </div>
         ) : (

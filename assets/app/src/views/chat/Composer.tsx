@@ -7,6 +7,7 @@ import { quoteOf } from '../../chat/messages';
 import { VoiceRecorder } from '../../chat/recorder';
 import { useStore } from '../../chat/store';
 import { ACTIVE_STATES } from '../../chat/uploads';
+import { draftKey, userStorage } from '../../chat/userData';
 import { recordingName, releaseAction } from '../../chat/voice';
 import { describeError } from '../../errors';
 import { t } from '../../i18n';
@@ -33,22 +34,19 @@ function coarsePointer(): boolean {
   return typeof window !== 'undefined' && window.matchMedia?.('(pointer: coarse)').matches === true;
 }
 
-function draftKey(userId: number, channelId: number, threadRoot: number | null): string {
-  return `outpost.draft.${userId}.${channelId}${threadRoot !== null ? `.${threadRoot}` : ''}`;
-}
-
-function loadDraft(key: string): string {
+function loadDraft(userId: number, key: string): string {
   try {
-    return localStorage.getItem(key) ?? '';
+    return userStorage(userId).getItem(key) ?? '';
   } catch {
     return '';
   }
 }
 
-function saveDraft(key: string, text: string): void {
+/** Through `userStorage`: the draft saved on unmount after signing out must not come back. */
+function saveDraft(userId: number, key: string, text: string): void {
   try {
-    if (text) localStorage.setItem(key, text);
-    else localStorage.removeItem(key);
+    if (text) userStorage(userId).setItem(key, text);
+    else userStorage(userId).removeItem(key);
   } catch {
     // ignore
   }
@@ -70,7 +68,7 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
   const client = useChat();
   const { user } = useSession();
   const key = draftKey(user.id, channelId, threadRoot);
-  const [text, setText] = useState(() => loadDraft(key));
+  const [text, setText] = useState(() => loadDraft(user.id, key));
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<number | null>(null);
@@ -113,10 +111,10 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
   const latest = useRef(text);
   latest.current = text;
   useEffect(() => {
-    const timer = setTimeout(() => saveDraft(key, text), 300);
+    const timer = setTimeout(() => saveDraft(user.id, key, text), 300);
     return () => clearTimeout(timer);
   }, [text, key]);
-  useEffect(() => () => saveDraft(key, latest.current), [key]);
+  useEffect(() => () => saveDraft(user.id, key, latest.current), [key]);
 
   const mention = mentionQuery(text, caret);
   const suggestions: Person[] =
@@ -170,7 +168,7 @@ export function Composer({ channelId, threadRoot = null, placeholder, disabled, 
     client.send(channelId, body, threadRoot, files, sendOptions());
     setText('');
     setCaret(0);
-    saveDraft(key, '');
+    saveDraft(user.id, key, '');
     afterSend();
   }
 

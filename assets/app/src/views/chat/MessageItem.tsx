@@ -45,6 +45,12 @@ export function formatFull(time: number): string {
   return formatter('full').format(time);
 }
 
+/** A moment as people say it: the time today, else the date and time. */
+export function formatWhen(time: number, now: number = Date.now()): string {
+  if (new Date(time).toDateString() === new Date(now).toDateString()) return formatTime(time);
+  return new Intl.DateTimeFormat(getLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(time);
+}
+
 export function personName(people: ReadonlyMap<number, Person>, id: number | null): string {
   if (id === null) return t('message.system');
   const p = people.get(id);

@@ -7,7 +7,7 @@ import { conversationKey } from '../../chat/files';
 import { messageLink } from '../../chat/messages';
 import { useStore } from '../../chat/store';
 import { copyText } from '../../components/CopyField';
-import { menuKeyDown, useOutsidePress } from '../../components/menu';
+import { menuFocusOut, menuKeyDown, useOutsidePress } from '../../components/menu';
 import { describeError } from '../../errors';
 import { t } from '../../i18n';
 import { startQuote } from './compose';
@@ -67,7 +67,9 @@ export function MessageMenu({ message: m, inThread, onOpenChange }: { message: M
   useOutsidePress(open, menu, button, close);
 
   const run = (fn: () => void | Promise<void>) => () => {
-    close(false);
+    // Back on the button first: the item's dialog returns the focus there, and an item that
+    // opens nothing (copy the link) leaves it there rather than nowhere.
+    close(true);
     void (async () => {
       try {
         await fn();
@@ -127,7 +129,7 @@ export function MessageMenu({ message: m, inThread, onOpenChange }: { message: M
         </svg>
       </button>
       {open && (
-        <div ref={menu} class={up ? 'popup-menu msg-menu msg-menu-up' : 'popup-menu msg-menu'} role="menu" aria-label={t('msg.more')} onKeyDown={onKeyDown}>
+        <div ref={menu} class={up ? 'popup-menu msg-menu msg-menu-up' : 'popup-menu msg-menu'} role="menu" aria-label={t('msg.more')} onKeyDown={onKeyDown} onFocusOut={(e) => menuFocusOut(e, menu.current, button.current, close)}>
           {items.map((item) => (
             <button key={item.key} type="button" role="menuitem" class="popup-menu-item msg-menu-item" data-action={item.key} tabIndex={-1} onClick={item.action}>
               {item.label}

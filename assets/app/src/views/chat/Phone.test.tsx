@@ -6,9 +6,9 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Channel, type Message, type User } from '../../api';
+import { setFetch, type Call, type Channel, type Message, type User } from '../../api';
 import { CallsContext } from '../../calls/context';
-import { CallManager } from '../../calls/manager';
+import { CallManager, type ActiveCall } from '../../calls/manager';
 import { ChatClient, ChatContext } from '../../chat/client';
 import { OverflowMenu } from '../../components/OverflowMenu';
 import { setLocale } from '../../i18n';
@@ -40,6 +40,7 @@ const ops: Channel = {
 
 let root: HTMLElement;
 let client: ChatClient;
+let calls: CallManager;
 const realMatchMedia = window.matchMedia;
 
 /** Makes exactly these media queries match, and tells the listeners when `set` changes them. */
@@ -71,7 +72,7 @@ async function show(node: preact.ComponentChildren) {
     render(
       <SessionContext.Provider value={{ user: me, setUser: () => {} }}>
         <ChatContext.Provider value={client}>
-          <CallsContext.Provider value={new CallManager(client)}>{node}</CallsContext.Provider>
+          <CallsContext.Provider value={calls}>{node}</CallsContext.Provider>
         </ChatContext.Provider>
       </SessionContext.Provider>,
       root,
@@ -91,6 +92,7 @@ beforeEach(() => {
   setFetch(async () => new Response('{}', { status: 404 }));
   client = new ChatClient(me, () => 'wss://h/api/v1/ws');
   client.store.set({ ready: true, channels: new Map([[4, ops]]) });
+  calls = new CallManager(client);
   root = document.createElement('div');
   document.body.append(root);
 });
@@ -163,6 +165,8 @@ describe('the conversation header', () => {
     await click($$('[role=menuitem]').find((i) => i.textContent === 'Pinned')!);
     expect($('[role=menu]')).toBeNull();
     expect(ui.get().panel).toEqual({ type: 'pins', channelId: 4 });
+    // Not lost with the item: on "More", where the panel gives it back when it closes.
+    expect(document.activeElement).toBe($('.overflow-btn'));
 
     await click($('.overflow-btn')!);
     await click($$('[role=menuitem]').find((i) => i.textContent === 'Details')!);
@@ -192,10 +196,127 @@ describe('the conversation header', () => {
   });
 });
 
+describe('the conversation header during a call', () => {
+  const call: Call = {
+    id: 9,
+    channel_id: 4,
+    started_by: 2,
+    started_at: 0,
+    ringing: [],
+    participants: [2, 3, 5].map((user_id) => ({ user_id, muted: false, speaking: false, camera: false, screen: false })),
+  };
+  const inCall: ActiveCall = {
+    callId: 9,
+    channelId: 4,
+    phase: 'connected',
+    call,
+    myPeer: 1,
+    joinedAt: 0,
+    muted: false,
+    camera: false,
+    screen: false,
+    mic: 'ok',
+    remote: [],
+    localCamera: null,
+    localScreen: null,
+  };
+
+  it('on a phone, shows joining as an icon and the count, named by its label, and "More" stays', async () => {
+    media(NARROW_HEADER);
+    calls.store.set({ calls: new Map([[4, call]]) });
+    await show(<ChannelView channelId={4} seq={null} />);
+    const tools = $$('.channel-tools > *');
+    expect(tools.map((el) => el.className)).toEqual(['btn btn-small call-join-btn call-join-compact', 'overflow']);
+    const join = tools[0]!;
+    expect(join.textContent).toBe('3');
+    expect(join.querySelector('svg')).not.toBeNull();
+    expect(join.getAttribute('aria-label')).toBe('Join the call (3 people in it)');
+
+    // The long Russian label ("Присоединиться") is not in the header either.
+    setLocale('ru');
+    await show(<ChannelView channelId={4} seq={null} />);
+    expect($('.call-join-btn')!.textContent).toBe('3');
+    expect($('.call-join-btn')!.getAttribute('aria-label')).toBe('Присоединиться к звонку (в нём 3 человека)');
+    expect($('.channel-tools .overflow-btn')).not.toBeNull();
+  });
+
+  it('on a phone, "in call" is an icon, its words for screen readers', async () => {
+    media(NARROW_HEADER);
+    calls.store.set({ calls: new Map([[4, call]]), active: inCall });
+    await show(<ChannelView channelId={4} seq={null} />);
+    const here = $('[data-testid=call-here]')!;
+    expect(here.classList.contains('call-here-compact')).toBe(true);
+    expect(here.querySelector('.visually-hidden')?.textContent).toBe('In call');
+    expect(here.getAttribute('title')).toBe('In call');
+    expect($('.channel-tools .overflow-btn')).not.toBeNull();
+  });
+
+  it('keeps the words where there is room', async () => {
+    media();
+    calls.store.set({ calls: new Map([[4, call]]) });
+    await show(<ChannelView channelId={4} seq={null} />);
+    const join = $('.call-join-btn')!;
+    expect(join.classList.contains('call-join-compact')).toBe(false);
+    expect(join.textContent).toBe('Join call3');
+    calls.store.set({ active: inCall });
+    await show(<ChannelView channelId={4} seq={null} />);
+    expect($('[data-testid=call-here]')!.classList.contains('call-here-compact')).toBe(false);
+    expect($('[data-testid=call-here] .visually-hidden')).toBeNull();
+  });
+});
+
 describe('OverflowMenu', () => {
   it('shows nothing without items', async () => {
     await show(<OverflowMenu label="More" menuLabel="Actions" items={[]} />);
     expect(root.innerHTML).toBe('');
+  });
+
+  const two = (onSelect: () => void) => (
+    <OverflowMenu
+      label="More"
+      menuLabel="Actions"
+      items={[
+        { key: 'a', label: 'First', onSelect },
+        { key: 'b', label: 'Second', onSelect },
+      ]}
+    />
+  );
+
+  it('gives the focus back to its button before the chosen item acts', async () => {
+    let focusedThen: Element | null = null;
+    const onSelect = vi.fn(() => {
+      focusedThen = document.activeElement;
+    });
+    await show(two(onSelect));
+    const more = $<HTMLButtonElement>('button')!;
+    await click(more);
+    expect(document.activeElement).toBe($('[data-action=a]'));
+    await click($('[data-action=b]')!);
+    expect(onSelect).toHaveBeenCalledOnce();
+    expect(focusedThen).toBe(more);
+    expect(document.activeElement).toBe(more);
+    expect($('[role=menu]')).toBeNull();
+  });
+
+  it('closes when the focus moves somewhere else, not within it or when it goes nowhere', async () => {
+    const outside = document.createElement('button');
+    document.body.append(outside);
+    try {
+      await show(two(() => {}));
+      await click($('button')!);
+      const first = $('[data-action=a]')!;
+      const focusOut = (to: Element | null) =>
+        act(() => void first.dispatchEvent(new FocusEvent('focusout', { bubbles: true, relatedTarget: to })));
+      // To another item, or nowhere (the window lost the focus; Safari pressing an item).
+      await focusOut($('[data-action=b]'));
+      await focusOut(null);
+      expect($('[role=menu]')).not.toBeNull();
+      await focusOut(outside);
+      expect($('[role=menu]')).toBeNull();
+      expect($('button')!.getAttribute('aria-expanded')).toBe('false');
+    } finally {
+      outside.remove();
+    }
   });
 
   it('toggles with its button and marks dangerous items', async () => {
