@@ -7,6 +7,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setFetch } from './api';
 import { App } from './app';
+import { mountRoot, unmountRoot } from './fixtures.test-util';
 import { setLocale } from './i18n';
 
 type Handler = (init: RequestInit) => Response | Promise<Response>;
@@ -80,13 +81,11 @@ const settle = (check: () => void) => vi.waitFor(check, { timeout: 1000, interva
 
 beforeEach(() => {
   setLocale('en');
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
 });
 
 afterEach(async () => {
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
 });
 
 describe('sign in', () => {

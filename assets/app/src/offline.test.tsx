@@ -7,48 +7,19 @@ import 'fake-indexeddb/auto';
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LOGOUT_PENDING_KEY, setFetch, type Channel, type Message, type User } from './api';
+import { LOGOUT_PENDING_KEY, setFetch } from './api';
 import { App } from './app';
 import { LAST_USER_KEY, OfflineCache, offlineDbName, rememberSignedInUser } from './chat/offline';
 import { draftKey, outboxKey } from './chat/userData';
+import { channel, message, mountRoot, person, unmountRoot, user } from './fixtures.test-util';
 import { setLocale } from './i18n';
 import { formatWhen } from './views/chat/MessageItem';
 
-const alice: User = { id: 1, username: 'alice', display_name: 'Alice Liddell', is_admin: false, disabled: false, created_at: '' };
+const alice = user({ display_name: 'Alice Liddell' });
 
-const general: Channel = {
-  id: 5,
-  kind: 'public',
-  name: 'general',
-  topic: '',
-  archived: false,
-  last_seq: 1,
-  created_at: 0,
-  role: 'member',
-  last_read_seq: 1,
-  unread: 0,
-  mentions: 0,
-  member_ids: [],
-};
+const general = channel({ id: 5, last_seq: 1, last_read_seq: 1 });
 
-const hello: Message = {
-  id: 50,
-  channel_id: 5,
-  seq: 1,
-  author_id: 2,
-  client_id: null,
-  kind: 'text',
-  body: 'Saved hello from Bob',
-  thread_root: null,
-  reply_count: 0,
-  last_reply_at: null,
-  created_at: Date.UTC(2026, 0, 31, 12, 0),
-  edited_at: null,
-  edited: false,
-  deleted: false,
-  pinned: false,
-  reactions: [],
-};
+const hello = message({ id: 50, channel_id: 5, seq: 1, body: 'Saved hello from Bob', created_at: Date.UTC(2026, 0, 31, 12, 0) });
 
 /** A socket that never connects: the server is not there. */
 class SilentSocket {
@@ -69,7 +40,7 @@ async function saveCopy(): Promise<void> {
   cache.saveMe(alice);
   cache.saveVerified(Date.now() - 60_000);
   cache.saveChannels([general]);
-  cache.savePeople(new Map([[2, { id: 2, username: 'bob', display_name: 'Bob', presence: 'online' }]]));
+  cache.savePeople(new Map([[2, person()]]));
   cache.saveHistory(5, { items: [hello], hasOlder: false, hasNewer: false, loading: null, error: null });
   await cache.settled();
   cache.close();
@@ -90,13 +61,11 @@ const settle = (check: () => void | Promise<void>) => vi.waitFor(check, { timeou
 beforeEach(() => {
   setLocale('en');
   vi.stubGlobal('WebSocket', SilentSocket);
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
 });
 
 afterEach(async () => {
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   vi.unstubAllGlobals();
   for (const name of await databaseNames()) indexedDB.deleteDatabase(name);
   localStorage.clear();

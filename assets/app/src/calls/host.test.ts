@@ -3,32 +3,12 @@
 // The chat client as the calls' host: call frames and close codes reach the call manager.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type User } from '../api';
+import { setFetch } from '../api';
 import { ChatClient } from '../chat/client';
+import { FakeSocket, user } from '../fixtures.test-util';
 import { CallManager, type MediaEnv } from './manager';
 
-const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
-
-class FakeSocket {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: Record<string, unknown>[] = [];
-  onmessage: ((ev: { data: string }) => void) | null = null;
-  onclose: ((ev: { code: number }) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
-  }
-  close(code = 1000) {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-  receive(frame: Record<string, unknown>) {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-}
+const me = user();
 
 const env = (): MediaEnv => ({
   getUserMedia: async () => {

@@ -2,32 +2,23 @@
 import { render } from 'preact';
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../api';
+import { message } from '../fixtures.test-util';
 import { setLocale } from '../i18n';
 import { CallRecordItem } from './CallRecord';
 import { formatCallDuration, parseCallRecord } from './record';
 import { pickFocus, videoTiles, type Tile } from './stage';
 
-function record(body: unknown, extra: Partial<Message> = {}): Message {
-  return {
+const record = (body: unknown, extra: Partial<Message> = {}) =>
+  message({
     id: 50,
     channel_id: 5,
     seq: 7,
     author_id: 1,
-    client_id: null,
     kind: 'call',
     body: typeof body === 'string' ? body : JSON.stringify(body),
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
     created_at: 1_795_400_000_000,
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
     ...extra,
-  };
-}
+  });
 
 const names: Record<number, string> = { 1: 'alice', 2: 'bob', 3: 'carol' };
 

@@ -1,73 +1,15 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Channel, type Message, type Preferences, type User } from '../api';
+import { setFetch, type Message, type Preferences } from '../api';
+import { channel, FakeSocket, file as fixtureFile, message as fixtureMessage, user } from '../fixtures.test-util';
 import { ChatClient } from './client';
 
-const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+const me = user();
 
-class FakeSocket {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: Record<string, unknown>[] = [];
-  onmessage: ((ev: { data: string }) => void) | null = null;
-  onclose: ((ev: { code: number }) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
-  }
-  close(code = 1000) {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-  open() {
-    this.readyState = 1;
-  }
-  receive(frame: Record<string, unknown>) {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-  static last() {
-    return FakeSocket.all[FakeSocket.all.length - 1]!;
-  }
-}
+const general = channel({ last_seq: 2, last_read_seq: 2 });
 
-const general: Channel = {
-  id: 4,
-  kind: 'public',
-  name: 'general',
-  topic: '',
-  archived: false,
-  last_seq: 2,
-  created_at: 0,
-  role: 'member',
-  last_read_seq: 2,
-  unread: 0,
-  mentions: 0,
-  member_ids: [],
-};
-
-function message(id: number, seq: number, extra: Partial<Message> = {}): Message {
-  return {
-    id,
-    channel_id: 4,
-    seq,
-    author_id: 2,
-    client_id: null,
-    kind: 'text',
-    body: `m${id}`,
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: 1,
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-    ...extra,
-  };
-}
+const message = (id: number, seq: number, extra: Partial<Message> = {}) =>
+  fixtureMessage({ id, seq, body: `m${id}`, created_at: 1, ...extra });
 
 let channelLoads = 0;
 const settle = (check: () => void) => vi.waitFor(check, { timeout: 1000, interval: 5 });
@@ -384,20 +326,15 @@ describe('ChatClient: the saved copy gives way to the server', () => {
 });
 
 describe('ChatClient with attachments', () => {
-  const file = {
-    id: 'f1',
+  const file = fixtureFile('f1', {
     name: 'cat.jpg',
     size: 3,
     mime: 'image/jpeg',
     kind: 'image',
     width: 4,
     height: 3,
-    duration_ms: null,
-    url: '/api/v1/files/f1',
     thumb_url: '/api/v1/files/f1/thumb',
-    preview_url: null,
-    poster_url: null,
-  };
+  });
 
   it('sends the file ids with the message, and resends them with the same client id after a reconnect', async () => {
     const client = new ChatClient(me, () => 'wss://h/api/v1/ws');

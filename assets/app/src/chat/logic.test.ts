@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel, Message, Person } from '../api';
+import { channel as fixtureChannel, MemoryStorage, message } from '../fixtures.test-util';
 import {
   applyRead,
   attentionCount,
@@ -23,58 +24,10 @@ import {
 
 const T0 = new Date(2026, 10, 20, 9, 0, 0).getTime();
 
-function msg(id: number, author: number, at: number, extra: Partial<Message> = {}): Message {
-  return {
-    id,
-    channel_id: 1,
-    seq: id,
-    author_id: author,
-    client_id: null,
-    kind: 'text',
-    body: `m${id}`,
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: at,
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-    ...extra,
-  };
-}
+const msg = (id: number, author: number, at: number, extra: Partial<Message> = {}) =>
+  message({ id, channel_id: 1, seq: id, author_id: author, body: `m${id}`, created_at: at, ...extra });
 
-function channel(extra: Partial<Channel> = {}): Channel {
-  return {
-    id: 1,
-    kind: 'public',
-    name: 'general',
-    topic: '',
-    archived: false,
-    last_seq: 10,
-    created_at: 0,
-    role: 'member',
-    last_read_seq: 10,
-    unread: 0,
-    mentions: 0,
-    member_ids: [],
-    ...extra,
-  };
-}
-
-class MemoryStorage {
-  data = new Map<string, string>();
-  getItem(k: string) {
-    return this.data.get(k) ?? null;
-  }
-  setItem(k: string, v: string) {
-    this.data.set(k, v);
-  }
-  removeItem(k: string) {
-    this.data.delete(k);
-  }
-}
+const channel = (extra: Partial<Channel> = {}) => fixtureChannel({ id: 1, last_seq: 10, last_read_seq: 10, ...extra });
 
 describe('buildRows', () => {
   it('groups by author and time, with day dividers', () => {

@@ -1,29 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Channel, Message, Person } from '../api';
+import type { Channel, Message } from '../api';
+import { channel as fixtureChannel, message as fixtureMessage, person as fixturePerson } from '../fixtures.test-util';
 import { setLocale } from '../i18n';
 import { forwardTargets, messageLink, parseMessageLink, quoteOf, quotePreviewText, refreshQuotes } from './messages';
 
-function message(id: number, extra: Partial<Message> = {}): Message {
-  return {
-    id,
-    channel_id: 4,
-    seq: id,
-    author_id: 2,
-    client_id: null,
-    kind: 'text',
-    body: `m${id}`,
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: 1,
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-    ...extra,
-  };
-}
+const message = (id: number, extra: Partial<Message> = {}) =>
+  fixtureMessage({ id, seq: id, body: `m${id}`, created_at: 1, ...extra });
 
 beforeEach(() => setLocale('en'));
 
@@ -105,22 +87,8 @@ describe('message links', () => {
 });
 
 describe('forwardTargets', () => {
-  const channel = (id: number, extra: Partial<Channel>): Channel => ({
-    id,
-    kind: 'public',
-    name: null,
-    topic: '',
-    archived: false,
-    last_seq: 0,
-    created_at: 0,
-    role: 'member',
-    last_read_seq: 0,
-    unread: 0,
-    mentions: 0,
-    member_ids: [],
-    ...extra,
-  });
-  const person = (id: number, username: string, display_name: string): Person => ({ id, username, display_name, presence: 'online' });
+  const channel = (id: number, extra: Partial<Channel>) => fixtureChannel({ id, name: null, ...extra });
+  const person = (id: number, username: string, display_name: string) => fixturePerson({ id, username, display_name });
   const people = new Map([
     [1, person(1, 'me', 'Me')],
     [2, person(2, 'bob', 'Борис Ёлкин')],

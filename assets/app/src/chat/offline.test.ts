@@ -1,6 +1,14 @@
 import { IDBFactory, IDBObjectStore as FakeObjectStore } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LOGOUT_PENDING_KEY, setFetch, type Channel, type FileView, type Message, type Person, type User } from '../api';
+import { LOGOUT_PENDING_KEY, setFetch, type Channel, type Message } from '../api';
+import {
+  channel as fixtureChannel,
+  file,
+  message as fixtureMessage,
+  MemoryStorage,
+  person as fixturePerson,
+  user,
+} from '../fixtures.test-util';
 import { ChatClient, type History } from './client';
 import {
   copyUsable,
@@ -29,87 +37,24 @@ import { allowUserData, draftKey, lastChannelKey, outboxKey, positionKey } from 
 
 const MiB = 1024 * 1024;
 
-/** localStorage as the browser has it: keys enumerable by index. */
-class MemoryStorage {
-  data = new Map<string, string>();
-  get length() {
-    return this.data.size;
-  }
-  key(i: number) {
-    return [...this.data.keys()][i] ?? null;
-  }
-  getItem(k: string) {
-    return this.data.get(k) ?? null;
-  }
-  setItem(k: string, v: string) {
-    this.data.set(k, v);
-  }
-  removeItem(k: string) {
-    this.data.delete(k);
-  }
-}
+const me = user({ id: 7 });
 
-const me: User = { id: 7, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+const person = (id: number, name: string) => fixturePerson({ id, username: name, display_name: name });
 
-function person(id: number, name: string): Person {
-  return { id, username: name, display_name: name, presence: 'online' };
-}
+const channel = (id: number, extra: Partial<Channel> = {}) => fixtureChannel({ id, name: `c${id}`, ...extra });
 
-function channel(id: number, extra: Partial<Channel> = {}): Channel {
-  return {
-    id,
-    kind: 'public',
-    name: `c${id}`,
-    topic: '',
-    archived: false,
-    last_seq: 0,
-    created_at: 0,
-    role: 'member',
-    last_read_seq: 0,
-    unread: 0,
-    mentions: 0,
-    member_ids: [],
-    ...extra,
-  };
-}
-
-function image(id: string): FileView {
-  return {
-    id,
-    name: `${id}.png`,
-    size: 1000,
-    mime: 'image/png',
-    kind: 'image',
-    width: 640,
-    height: 480,
-    duration_ms: null,
-    url: `/api/v1/files/${id}`,
-    thumb_url: `/api/v1/files/${id}/thumb`,
-    preview_url: null,
-    poster_url: null,
-  };
-}
+const image = (id: string) =>
+  file(id, { name: `${id}.png`, mime: 'image/png', kind: 'image', width: 640, height: 480, thumb_url: `/api/v1/files/${id}/thumb` });
 
 function message(channelId: number, seq: number, extra: Partial<Message> = {}): Message {
-  return {
+  return fixtureMessage({
     id: channelId * 10_000 + seq,
     channel_id: channelId,
     seq,
-    author_id: 2,
-    client_id: null,
-    kind: 'text',
     body: `message ${seq} of ${channelId}`,
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
     created_at: 1_000_000 + seq * 1000,
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
     ...extra,
-  };
+  });
 }
 
 function history(items: Message[], extra: Partial<History> = {}): History {

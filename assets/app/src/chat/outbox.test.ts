@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from '../fixtures.test-util';
 import { isPermanentError, newClientId, Outbox } from './outbox';
-
-class MemoryStorage {
-  data = new Map<string, string>();
-  getItem(k: string) {
-    return this.data.get(k) ?? null;
-  }
-  setItem(k: string, v: string) {
-    this.data.set(k, v);
-  }
-  removeItem(k: string) {
-    this.data.delete(k);
-  }
-}
 
 describe('Outbox', () => {
   it('queues messages in order and persists them', () => {

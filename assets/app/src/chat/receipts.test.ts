@@ -1,29 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Message, Receipt } from '../api';
+import { message as fixtureMessage } from '../fixtures.test-util';
 import { setLocale } from '../i18n';
 import { applyReceipt, seenMessage, seenText } from './receipts';
 
-function message(id: number, seq: number, author_id: number | null, extra: Partial<Message> = {}): Message {
-  return {
-    id,
-    channel_id: 40,
-    seq,
-    author_id,
-    client_id: null,
-    kind: 'text',
-    body: `m${id}`,
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: 0,
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-    ...extra,
-  };
-}
+const message = (id: number, seq: number, author_id: number | null, extra: Partial<Message> = {}) =>
+  fixtureMessage({ id, channel_id: 40, seq, author_id, body: `m${id}`, created_at: 0, ...extra });
 
 const ME = 1;
 const items = [message(10, 1, ME), message(11, 2, 2), message(12, 3, ME), message(13, 4, ME)];

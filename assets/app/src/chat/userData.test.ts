@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MemoryStorage } from '../fixtures.test-util';
 import {
   allowUserData,
   draftKey,
@@ -10,32 +11,6 @@ import {
   positionKey,
   userStorage,
 } from './userData';
-
-/** localStorage as the browser has it: keys enumerable by index. */
-class MemoryStorage {
-  private data = new Map<string, string>();
-  get length(): number {
-    return this.data.size;
-  }
-  key(i: number): string | null {
-    return [...this.data.keys()][i] ?? null;
-  }
-  getItem(k: string): string | null {
-    return this.data.get(k) ?? null;
-  }
-  setItem(k: string, v: string): void {
-    this.data.set(k, v);
-  }
-  removeItem(k: string): void {
-    this.data.delete(k);
-  }
-  clear(): void {
-    this.data.clear();
-  }
-  keys(): string[] {
-    return [...this.data.keys()].sort();
-  }
-}
 
 let storage: MemoryStorage;
 

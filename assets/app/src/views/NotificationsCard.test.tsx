@@ -7,6 +7,7 @@ import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setFetch, type Preferences } from '../api';
+import { mountRoot, unmountRoot } from '../fixtures.test-util';
 import { setLocale } from '../i18n';
 import { NotificationsCard } from './NotificationsCard';
 
@@ -32,8 +33,7 @@ const receiptsSwitch = () => root.querySelector<HTMLInputElement>('input[role="s
 
 beforeEach(async () => {
   setLocale('en');
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
   answer = null;
   setFetch(async (url, init) => {
     if (init.method === 'GET' && url === '/api/v1/me/preferences') return json(200, prefs);
@@ -45,8 +45,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   setFetch((input, init) => globalThis.fetch(input, init));
 });
 

@@ -8,6 +8,7 @@ import { useState } from 'preact/hooks';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setFetch, type User } from '../api';
+import { mountRoot, unmountRoot } from '../fixtures.test-util';
 import { setLocale } from '../i18n';
 import { SessionContext } from '../session';
 import { ProfileView } from './ProfileView';
@@ -112,13 +113,11 @@ const settle = (check: () => void) => vi.waitFor(check, { timeout: 1000, interva
 
 beforeEach(() => {
   setLocale('en');
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
 });
 
 afterEach(async () => {
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   setFetch((input, init) => globalThis.fetch(input, init));
   setLocale('en');
 });

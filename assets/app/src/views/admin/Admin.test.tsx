@@ -10,6 +10,7 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { setFetch } from '../../api';
 import { App } from '../../app';
+import { mountRoot, unmountRoot } from '../../fixtures.test-util';
 import { setLocale } from '../../i18n';
 
 type Handler = (init: RequestInit) => Response | Promise<Response>;
@@ -99,14 +100,12 @@ async function submitFor(label: string) {
 
 beforeEach(() => {
   setLocale('en');
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
   window.confirm = vi.fn(() => true);
 });
 
 afterEach(async () => {
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   setLocale('en');
 });
 

@@ -2,38 +2,20 @@
 //
 // How messages show their files, and how the composer uploads them.
 
-import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ApiError, type FileView, type Message, type User } from '../../api';
-import { ChatClient, ChatContext } from '../../chat/client';
+import { ApiError, type FileView, type Message } from '../../api';
+import type { ChatClient } from '../../chat/client';
 import { Uploads, type UploadTransport } from '../../chat/uploads';
+import { chatClient, file, message as fixtureMessage, mountRoot, renderInChat, unmountRoot, user } from '../../fixtures.test-util';
 import { setLocale } from '../../i18n';
-import { SessionContext } from '../../session';
 import { Attachments } from './Attachments';
 import { Composer } from './Composer';
 import { MessageItem, PendingItem } from './MessageItem';
 
-const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+const me = user();
 
-function fileView(kind: string, extra: Partial<FileView> = {}): FileView {
-  const id = `${kind}1`;
-  return {
-    id,
-    name: `${kind}.bin`,
-    size: 1536,
-    mime: 'application/octet-stream',
-    kind,
-    width: null,
-    height: null,
-    duration_ms: null,
-    url: `/api/v1/files/${id}`,
-    thumb_url: null,
-    preview_url: null,
-    poster_url: null,
-    ...extra,
-  };
-}
+const fileView = (kind: string, extra: Partial<FileView> = {}) => file(`${kind}1`, { name: `${kind}.bin`, size: 1536, kind, ...extra });
 
 const photo = fileView('image', {
   name: 'beach.jpg',
@@ -54,56 +36,24 @@ const clip = fileView('video', {
 const song = fileView('audio', { name: 'song.ogg', mime: 'audio/ogg' });
 const doc = fileView('file', { name: 'report.pdf', mime: 'application/pdf', size: 1.5 * 1024 * 1024 });
 
-function message(extra: Partial<Message> = {}): Message {
-  return {
-    id: 7,
-    channel_id: 4,
-    seq: 3,
-    author_id: 2,
-    client_id: null,
-    kind: 'text',
-    body: '',
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: 1,
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-    files: [photo],
-    ...extra,
-  };
-}
+const message = (extra: Partial<Message> = {}) => fixtureMessage({ body: '', created_at: 1, files: [photo], ...extra });
 
 let root: HTMLElement;
 let client: ChatClient;
 
-async function show(node: preact.ComponentChildren) {
-  await act(() =>
-    render(
-      <SessionContext.Provider value={{ user: me, setUser: () => {} }}>
-        <ChatContext.Provider value={client}>{node}</ChatContext.Provider>
-      </SessionContext.Provider>,
-      root,
-    ),
-  );
-}
+const show = (node: preact.ComponentChildren) => renderInChat(root, node, { user: me, client });
 
 const $ = <E extends Element = HTMLElement>(sel: string) => root.querySelector<E>(sel);
 
 beforeEach(() => {
   setLocale('en');
   localStorage.clear();
-  client = new ChatClient(me, () => 'wss://h/api/v1/ws');
-  root = document.createElement('div');
-  document.body.append(root);
+  client = chatClient(me);
+  root = mountRoot();
 });
 
 afterEach(async () => {
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   vi.unstubAllGlobals();
 });
 

@@ -5,14 +5,14 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Message, type Person, type User } from '../../api';
-import { ChatClient, ChatContext } from '../../chat/client';
+import { setFetch, type Message, type Person } from '../../api';
+import type { ChatClient } from '../../chat/client';
+import { chatClient, message as fixtureMessage, mountRoot, renderInChat, unmountRoot, user } from '../../fixtures.test-util';
 import { setLocale } from '../../i18n';
-import { SessionContext } from '../../session';
 import { MessageItem } from './MessageItem';
 import { WebhooksSection } from './Webhooks';
 
-const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+const me = user();
 
 const people = new Map<number, Person>([
   [1, { id: 1, username: 'alice', display_name: 'Alice', presence: 'online' }],
@@ -20,27 +20,7 @@ const people = new Map<number, Person>([
   [5, { id: 5, username: 'backup-bot', display_name: 'Backups', presence: 'offline', is_bot: true }],
 ]);
 
-function message(extra: Partial<Message> = {}): Message {
-  return {
-    id: 7,
-    channel_id: 4,
-    seq: 3,
-    author_id: 2,
-    client_id: null,
-    kind: 'text',
-    body: 'Disk full on db1',
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: Date.UTC(2026, 0, 2, 10, 30),
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-    ...extra,
-  };
-}
+const message = (extra: Partial<Message> = {}) => fixtureMessage({ body: 'Disk full on db1', ...extra });
 
 const itemProps = {
   first: true,
@@ -57,16 +37,7 @@ const itemProps = {
 let root: HTMLElement;
 let client: ChatClient;
 
-async function show(node: preact.ComponentChildren) {
-  await act(() =>
-    render(
-      <SessionContext.Provider value={{ user: me, setUser: () => {} }}>
-        <ChatContext.Provider value={client}>{node}</ChatContext.Provider>
-      </SessionContext.Provider>,
-      root,
-    ),
-  );
-}
+const show = (node: preact.ComponentChildren) => renderInChat(root, node, { user: me, client });
 
 const $ = <E extends Element = HTMLElement>(sel: string) => root.querySelector<E>(sel);
 const buttonLabelled = (label: string) => $<HTMLButtonElement>(`button[aria-label="${label}"]`);
@@ -75,14 +46,12 @@ const settle = (check: () => void) => vi.waitFor(check, { timeout: 1000, interva
 beforeEach(() => {
   setLocale('en');
   localStorage.clear();
-  client = new ChatClient(me, () => 'wss://h/api/v1/ws');
-  root = document.createElement('div');
-  document.body.append(root);
+  client = chatClient(me);
+  root = mountRoot();
 });
 
 afterEach(async () => {
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   setFetch((input, init) => globalThis.fetch(input, init));
   setLocale('en');
 });

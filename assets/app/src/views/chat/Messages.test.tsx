@@ -3,15 +3,14 @@
 // Message actions in the UI: quotes, forwards, the saved list, the thread composer's "also
 // send to the channel", voice messages (player and upload), and the client's handling of them.
 
-import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Channel, type FileView, type Message, type SavedMessage, type User } from '../../api';
-import { ChatClient, ChatContext } from '../../chat/client';
+import { setFetch, type Channel, type FileView, type Message, type SavedMessage } from '../../api';
+import type { ChatClient } from '../../chat/client';
 import { quoteOf } from '../../chat/messages';
 import { VoicePlayback } from '../../chat/voicePlayer';
+import { channel, chatClient, file, message as fixtureMessage, mountRoot, renderInChat, unmountRoot, user } from '../../fixtures.test-util';
 import { setLocale } from '../../i18n';
-import { SessionContext } from '../../session';
 import { Composer } from './Composer';
 import { compose, startQuote } from './compose';
 import { MessageItem } from './MessageItem';
@@ -19,64 +18,24 @@ import { SavedList } from './Saved';
 import { ui } from './ui';
 import { VoicePlayer } from './Voice';
 
-const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+const me = user();
 
-function message(id: number, extra: Partial<Message> = {}): Message {
-  return {
-    id,
-    channel_id: 4,
-    seq: id,
-    author_id: 2,
-    client_id: null,
-    kind: 'text',
-    body: `m${id}`,
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: Date.UTC(2026, 0, 31, 12, 0),
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-    ...extra,
-  };
-}
+const message = (id: number, extra: Partial<Message> = {}) =>
+  fixtureMessage({ id, seq: id, body: `m${id}`, created_at: Date.UTC(2026, 0, 31, 12, 0), ...extra });
 
-function voiceFile(id: string, extra: Partial<FileView> = {}): FileView {
-  return {
-    id,
+const voiceFile = (id: string, extra: Partial<FileView> = {}) =>
+  file(id, {
     name: `${id}.webm`,
     size: 2048,
     mime: 'audio/webm',
     kind: 'audio',
-    width: null,
-    height: null,
     duration_ms: 2300,
-    url: `/api/v1/files/${id}`,
-    thumb_url: null,
-    preview_url: null,
-    poster_url: null,
     voice: true,
     waveform: [0, 64, 255, 128],
     ...extra,
-  };
-}
+  });
 
-const general: Channel = {
-  id: 4,
-  kind: 'public',
-  name: 'general',
-  topic: '',
-  archived: false,
-  last_seq: 2,
-  created_at: 0,
-  role: 'member',
-  last_read_seq: 2,
-  unread: 0,
-  mentions: 0,
-  member_ids: [],
-};
+const general = channel({ last_seq: 2, last_read_seq: 2 });
 
 const people = new Map([
   [1, { id: 1, username: 'alice', display_name: 'Alice', presence: 'online' as const }],
@@ -87,16 +46,7 @@ let root: HTMLElement;
 let client: ChatClient;
 let requests: { key: string; body: unknown }[];
 
-async function show(node: preact.ComponentChildren) {
-  await act(() =>
-    render(
-      <SessionContext.Provider value={{ user: me, setUser: () => {} }}>
-        <ChatContext.Provider value={client}>{node}</ChatContext.Provider>
-      </SessionContext.Provider>,
-      root,
-    ),
-  );
-}
+const show = (node: preact.ComponentChildren) => renderInChat(root, node, { user: me, client });
 
 const $ = <E extends Element = HTMLElement>(sel: string) => root.querySelector<E>(sel);
 const settle = (check: () => void) => vi.waitFor(check, { timeout: 1000, interval: 5 });
@@ -121,17 +71,15 @@ beforeEach(() => {
     requests.push({ key: `${init.method} ${url}`, body: init.body ? JSON.parse(init.body as string) : undefined });
     return new Response('{}', { status: 404 });
   });
-  client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+  client = chatClient(me);
   client.store.set({ people, channels: new Map([[4, general]]) });
   compose.set({ quotes: new Map(), focus: null });
   ui.set({ dialog: null, panel: null, highlight: null });
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
 });
 
 afterEach(async () => {
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   vi.unstubAllGlobals();
 });
 

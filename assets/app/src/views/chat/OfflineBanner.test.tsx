@@ -6,23 +6,22 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { User } from '../../api';
-import { ChatClient, ChatContext } from '../../chat/client';
+import { ChatContext, type ChatClient } from '../../chat/client';
+import { chatClient, mountRoot, unmountRoot, user } from '../../fixtures.test-util';
 import { setLocale } from '../../i18n';
 import { formatTime } from './MessageItem';
 import { OfflineBanner } from './OfflineBanner';
 
-const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+const me = user();
 
 let root: HTMLElement;
 let client: ChatClient;
 
 beforeEach(async () => {
   setLocale('en');
-  client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+  client = chatClient(me);
   client.store.set({ ready: true, connection: 'connected' });
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
   await act(() =>
     render(
       <ChatContext.Provider value={client}>
@@ -34,8 +33,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   setLocale('en');
 });
 

@@ -7,10 +7,11 @@ import { render } from 'preact';
 import { useState } from 'preact/hooks';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MUTED_FOR_GOOD, setFetch, type Channel, type Message, type Person, type User } from '../../api';
+import { MUTED_FOR_GOOD, setFetch, type Channel, type Person, type User } from '../../api';
 import { CallsContext } from '../../calls/context';
 import { CallManager } from '../../calls/manager';
-import { ChatClient, ChatContext } from '../../chat/client';
+import { ChatContext, type ChatClient } from '../../chat/client';
+import { channel as fixtureChannel, chatClient, message, mountRoot, unmountRoot, user as fixtureUser } from '../../fixtures.test-util';
 import { getLocale, setLocale } from '../../i18n';
 import { SessionContext } from '../../session';
 import { NotificationsCard } from '../NotificationsCard';
@@ -22,7 +23,7 @@ import { ProfileCardHost } from './ProfileCard';
 import { Sidebar } from './Sidebar';
 import { openDialog, openProfile, ui } from './ui';
 
-const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+const me = fixtureUser();
 
 const later = Date.now() + 3 * 3_600_000;
 const people: Person[] = [
@@ -41,48 +42,8 @@ const people: Person[] = [
   { id: 4, username: 'carl', display_name: 'Carl Old', presence: 'offline', deactivated: true, photo_url: '/api/v1/users/4/photo?v=3' },
 ];
 
-function message(extra: Partial<Message> = {}): Message {
-  return {
-    id: 7,
-    channel_id: 4,
-    seq: 3,
-    author_id: 2,
-    client_id: null,
-    kind: 'text',
-    body: 'Link is up',
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: Date.UTC(2026, 0, 2, 10, 30),
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-    ...extra,
-  };
-}
-
-function channel(extra: Partial<Channel> = {}): Channel {
-  return {
-    id: 4,
-    kind: 'public',
-    name: 'ops',
-    topic: '',
-    archived: false,
-    last_seq: 3,
-    created_at: 0,
-    role: 'member',
-    last_read_seq: 3,
-    unread: 0,
-    mentions: 0,
-    member_ids: [],
-    notify: 'all',
-    muted_until: null,
-    mass_mentions: 'everyone',
-    ...extra,
-  };
-}
+const channel = (extra: Partial<Channel> = {}) =>
+  fixtureChannel({ name: 'ops', last_seq: 3, last_read_seq: 3, notify: 'all', muted_until: null, mass_mentions: 'everyone', ...extra });
 
 let root: HTMLElement;
 let client: ChatClient;
@@ -156,19 +117,17 @@ async function choose(select: HTMLSelectElement, value: string) {
 beforeEach(() => {
   setLocale('en');
   localStorage.clear();
-  client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+  client = chatClient(me);
   client.setPeople(people);
   client.store.set({ ready: true });
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
   fakeApi({});
 });
 
 afterEach(async () => {
   openProfile(null);
   openDialog(null);
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   setFetch((input, init) => globalThis.fetch(input, init));
   setLocale('en');
   localStorage.clear();

@@ -6,14 +6,13 @@
 import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Call, type Channel, type Message, type User } from '../../api';
-import { CallsContext } from '../../calls/context';
+import { setFetch, type Call } from '../../api';
 import { CallManager, type ActiveCall } from '../../calls/manager';
-import { ChatClient, ChatContext } from '../../chat/client';
+import type { ChatClient } from '../../chat/client';
 import { OverflowMenu } from '../../components/OverflowMenu';
+import { channel, chatClient, message as fixtureMessage, mountRoot, renderInChat, unmountRoot, user } from '../../fixtures.test-util';
 import { setLocale } from '../../i18n';
 import { NARROW_HEADER, TOUCH_ONLY } from '../../media';
-import { SessionContext } from '../../session';
 import { ChannelView } from './ChannelView';
 import { Composer } from './Composer';
 import { Dialogs } from './Dialogs';
@@ -21,22 +20,9 @@ import { MessageItem } from './MessageItem';
 import { Sidebar } from './Sidebar';
 import { openDialog, openPanel, ui } from './ui';
 
-const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+const me = user();
 
-const ops: Channel = {
-  id: 4,
-  kind: 'public',
-  name: 'field-office',
-  topic: 'Radio checks',
-  archived: false,
-  last_seq: 0,
-  created_at: 0,
-  role: 'member',
-  last_read_seq: 0,
-  unread: 0,
-  mentions: 0,
-  member_ids: [],
-};
+const ops = channel({ name: 'field-office', topic: 'Radio checks' });
 
 let root: HTMLElement;
 let client: ChatClient;
@@ -67,18 +53,7 @@ function media(...matching: string[]) {
   };
 }
 
-async function show(node: preact.ComponentChildren) {
-  await act(() =>
-    render(
-      <SessionContext.Provider value={{ user: me, setUser: () => {} }}>
-        <ChatContext.Provider value={client}>
-          <CallsContext.Provider value={calls}>{node}</CallsContext.Provider>
-        </ChatContext.Provider>
-      </SessionContext.Provider>,
-      root,
-    ),
-  );
-}
+const show = (node: preact.ComponentChildren) => renderInChat(root, node, { user: me, client, calls });
 
 const $ = <E extends Element = HTMLElement>(sel: string) => root.querySelector<E>(sel);
 const $$ = <E extends Element = HTMLElement>(sel: string) => [...root.querySelectorAll<E>(sel)];
@@ -90,18 +65,16 @@ beforeEach(() => {
   setLocale('en');
   localStorage.clear();
   setFetch(async () => new Response('{}', { status: 404 }));
-  client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+  client = chatClient(me);
   client.store.set({ ready: true, channels: new Map([[4, ops]]) });
   calls = new CallManager(client);
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
 });
 
 afterEach(async () => {
   openDialog(null);
   openPanel(null);
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   Object.defineProperty(window, 'matchMedia', { value: realMatchMedia, configurable: true, writable: true });
 });
 
@@ -369,24 +342,7 @@ describe('keyboard hints', () => {
     expect(root.textContent).not.toMatch(/Shift\+Enter|Ctrl K/);
   });
 
-  const message: Message = {
-    id: 9,
-    channel_id: 4,
-    seq: 1,
-    author_id: 1,
-    client_id: null,
-    kind: 'text',
-    body: 'Radio check at 06:00',
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: Date.UTC(2026, 0, 2, 10, 30),
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-  };
+  const message = fixtureMessage({ id: 9, seq: 1, author_id: 1, body: 'Radio check at 06:00' });
 
   it('leave the quick switcher and the message editor on a touch screen', async () => {
     media(TOUCH_ONLY);

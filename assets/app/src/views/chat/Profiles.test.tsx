@@ -2,20 +2,19 @@
 //
 // Photos in avatars and the profile card opened from a message's author.
 
-import { render } from 'preact';
 import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { setFetch, type Channel, type Message, type Person, type PersonView, type User } from '../../api';
-import { ChatClient, ChatContext } from '../../chat/client';
+import { setFetch, type Person, type PersonView } from '../../api';
+import type { ChatClient } from '../../chat/client';
+import { channel, chatClient, message, mountRoot, renderInChat, unmountRoot, user } from '../../fixtures.test-util';
 import { setLocale } from '../../i18n';
-import { SessionContext } from '../../session';
 import { Avatar } from './Avatar';
 import { Dialogs } from './Dialogs';
 import { MessageItem } from './MessageItem';
 import { localTime, ProfileCardHost } from './ProfileCard';
 import { openDialog, openProfile, ui } from './ui';
 
-const me: User = { id: 1, username: 'alice', display_name: 'Alice', is_admin: false, disabled: false, created_at: '' };
+const me = user();
 
 const bobPhoto = '/api/v1/users/2/photo?v=1733380000000';
 const people: Person[] = [
@@ -48,28 +47,6 @@ const bob: PersonView = {
   status: null,
 };
 
-function message(extra: Partial<Message> = {}): Message {
-  return {
-    id: 7,
-    channel_id: 4,
-    seq: 3,
-    author_id: 2,
-    client_id: null,
-    kind: 'text',
-    body: 'Link is up',
-    thread_root: null,
-    reply_count: 0,
-    last_reply_at: null,
-    created_at: Date.UTC(2026, 0, 2, 10, 30),
-    edited_at: null,
-    edited: false,
-    deleted: false,
-    pinned: false,
-    reactions: [],
-    ...extra,
-  };
-}
-
 let root: HTMLElement;
 let client: ChatClient;
 let calls: { key: string; body: unknown }[];
@@ -88,16 +65,7 @@ function fakeApi(routes: Record<string, () => Response>) {
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 
-async function show(node: preact.ComponentChildren) {
-  await act(() =>
-    render(
-      <SessionContext.Provider value={{ user: me, setUser: () => {} }}>
-        <ChatContext.Provider value={client}>{node}</ChatContext.Provider>
-      </SessionContext.Provider>,
-      root,
-    ),
-  );
-}
+const show = (node: preact.ComponentChildren) => renderInChat(root, node, { user: me, client });
 
 const itemProps = {
   first: true,
@@ -116,17 +84,15 @@ const settle = (check: () => void) => vi.waitFor(check, { timeout: 1000, interva
 beforeEach(() => {
   setLocale('en');
   localStorage.clear();
-  client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+  client = chatClient(me);
   client.setPeople(people);
-  root = document.createElement('div');
-  document.body.append(root);
+  root = mountRoot();
 });
 
 afterEach(async () => {
   openProfile(null);
   openDialog(null);
-  await act(() => render(null, root));
-  root.remove();
+  await unmountRoot(root);
   setFetch((input, init) => globalThis.fetch(input, init));
   setLocale('en');
 });
@@ -235,20 +201,7 @@ describe('profile card', () => {
   });
 
   it('opens the direct conversation with "Message"', async () => {
-    const dm: Channel = {
-      id: 40,
-      kind: 'dm',
-      name: null,
-      topic: '',
-      archived: false,
-      last_seq: 0,
-      created_at: 0,
-      role: 'member',
-      last_read_seq: 0,
-      unread: 0,
-      mentions: 0,
-      member_ids: [1, 2],
-    };
+    const dm = channel({ id: 40, kind: 'dm', name: null, member_ids: [1, 2] });
     fakeApi({ 'GET /api/v1/users/2': () => json(200, bob), 'POST /api/v1/dms': () => json(200, dm) });
     await show(<ProfileCardHost />);
     await act(() => openProfile(2, null));
@@ -267,21 +220,7 @@ describe('profile card', () => {
   });
 
   it('opens from a channel’s member list, over its details', async () => {
-    const channel: Channel = {
-      id: 4,
-      kind: 'public',
-      name: 'ops',
-      topic: '',
-      archived: false,
-      last_seq: 3,
-      created_at: 0,
-      role: 'member',
-      last_read_seq: 3,
-      unread: 0,
-      mentions: 0,
-      member_ids: [],
-    };
-    client.addChannel(channel);
+    client.addChannel(channel({ name: 'ops', last_seq: 3, last_read_seq: 3 }));
     fakeApi({ 'GET /api/v1/channels/4/members': () => json(200, [1, 2, 3]), 'GET /api/v1/users/2': () => json(200, bob) });
     await show(
       <>
