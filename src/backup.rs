@@ -244,6 +244,7 @@ pub fn backup(config: &Config, out: &Path, seal: &Seal) -> Result<Summary> {
         let write_err = io("write", &partial);
         // Everything from the database comes from one read transaction: one consistent moment.
         let dumped = store.read_blocking(|c| {
+            let c = c.sqlite().ok_or(store::StoreError::SqliteOnly("backup"))?;
             c.execute_batch("BEGIN")?;
             let schema_version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             let tables = dump::tables(c)?;

@@ -251,7 +251,7 @@ impl Calls {
                 Ok(c.query_row(
                     "INSERT INTO calls(channel_id, started_by, started_at) VALUES (?1, ?2, ?3)
                      RETURNING id",
-                    rusqlite::params![channel_id, actor.id, started_at],
+                    crate::store::db::params![channel_id, actor.id, started_at],
                     |r| r.get(0),
                 )?)
             })
@@ -362,7 +362,7 @@ impl Calls {
                 move |c| {
                     c.execute(
                         "UPDATE calls SET answered_at = ?2 WHERE id = ?1",
-                        rusqlite::params![id as i64, now_ms()],
+                        crate::store::db::params![id as i64, now_ms()],
                     )?;
                     Ok::<_, StoreError>(((), ()))
                 },
@@ -556,7 +556,7 @@ impl Calls {
                 .write(move |c| {
                     c.execute(
                         "UPDATE calls SET ended_at = ?2, message_id = ?3 WHERE id = ?1",
-                        rusqlite::params![id, ended, message_id],
+                        crate::store::db::params![id, ended, message_id],
                     )?;
                     Ok(())
                 })

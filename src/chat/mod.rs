@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rusqlite::Connection;
+use crate::store::Db;
 
 use crate::hub::{Audience, EndReason, FanOut, Frame, MembershipChange, Outgoing};
 use crate::store::audit::{self, Entry};
@@ -145,7 +145,7 @@ pub struct Log {
 impl Log {
     fn push(
         &mut self,
-        c: &Connection,
+        c: &Db,
         audience: Audience,
         membership: Option<MembershipChange>,
         event: &Event,
@@ -164,7 +164,7 @@ impl Log {
         Ok(())
     }
 
-    fn message_new(&mut self, c: &Connection, m: MessageView) -> Result<(), StoreError> {
+    fn message_new(&mut self, c: &Db, m: MessageView) -> Result<(), StoreError> {
         let ch = m.channel_id;
         self.push(
             c,
@@ -174,7 +174,7 @@ impl Log {
         )
     }
 
-    fn message_updated(&mut self, c: &Connection, m: MessageView) -> Result<(), StoreError> {
+    fn message_updated(&mut self, c: &Db, m: MessageView) -> Result<(), StoreError> {
         let ch = m.channel_id;
         self.push(
             c,
@@ -184,12 +184,7 @@ impl Log {
         )
     }
 
-    fn joined(
-        &mut self,
-        c: &Connection,
-        channel: &Channel,
-        user_id: i64,
-    ) -> Result<(), StoreError> {
+    fn joined(&mut self, c: &Db, channel: &Channel, user_id: i64) -> Result<(), StoreError> {
         self.push(
             c,
             Audience::Channel(channel.id),
@@ -205,7 +200,7 @@ impl Log {
         )
     }
 
-    fn left(&mut self, c: &Connection, channel_id: i64, user_id: i64) -> Result<(), StoreError> {
+    fn left(&mut self, c: &Db, channel_id: i64, user_id: i64) -> Result<(), StoreError> {
         self.push(
             c,
             Audience::Channel(channel_id),
@@ -220,7 +215,7 @@ impl Log {
         )
     }
 
-    fn channel_updated(&mut self, c: &Connection, channel: &Channel) -> Result<(), StoreError> {
+    fn channel_updated(&mut self, c: &Db, channel: &Channel) -> Result<(), StoreError> {
         self.push(
             c,
             Audience::Channel(channel.id),
@@ -258,7 +253,7 @@ pub struct Chat {
 
 /// Records a security-relevant channel change in the audit log, inside the same transaction.
 fn audit_channel(
-    c: &Connection,
+    c: &Db,
     actor: Actor,
     action: &'static str,
     target: String,
@@ -289,18 +284,18 @@ fn channel_label(ch: &Channel) -> String {
 }
 
 /// The member's role, or `NotFound` when they are not a member.
-fn require_member(c: &Connection, channel_id: i64, user_id: i64) -> Result<q::Membership> {
+fn require_member(c: &Db, channel_id: i64, user_id: i64) -> Result<q::Membership> {
     q::membership(c, channel_id, user_id)?.ok_or(ChatError::NotFound)
 }
 
-fn channel_or_not_found(c: &Connection, id: i64) -> Result<Channel> {
+fn channel_or_not_found(c: &Db, id: i64) -> Result<Channel> {
     q::channel(c, id).map_err(|e| match e {
         StoreError::NotFound => ChatError::NotFound,
         other => other.into(),
     })
 }
 
-fn message_or_not_found(c: &Connection, id: i64) -> Result<q::Message> {
+fn message_or_not_found(c: &Db, id: i64) -> Result<q::Message> {
     q::message(c, id).map_err(|e| match e {
         StoreError::NotFound => ChatError::NotFound,
         other => other.into(),
@@ -308,7 +303,7 @@ fn message_or_not_found(c: &Connection, id: i64) -> Result<q::Message> {
 }
 
 /// A message that is not deleted, in a channel `user_id` belongs to; `NotFound` otherwise.
-fn live_message_of_member(c: &Connection, message_id: i64, user_id: i64) -> Result<q::Message> {
+fn live_message_of_member(c: &Db, message_id: i64, user_id: i64) -> Result<q::Message> {
     let m = message_or_not_found(c, message_id)?;
     require_member(c, m.channel_id, user_id)?;
     if m.deleted {
@@ -318,7 +313,7 @@ fn live_message_of_member(c: &Connection, message_id: i64, user_id: i64) -> Resu
 }
 
 /// Owners of a channel and server admins may manage it.
-fn require_manager(c: &Connection, channel: &Channel, actor: Actor) -> Result<()> {
+fn require_manager(c: &Db, channel: &Channel, actor: Actor) -> Result<()> {
     if actor.is_admin {
         return Ok(());
     }
@@ -601,7 +596,7 @@ impl Chat {
     fn commit<T, F>(&self, f: F) -> impl Future<Output = Result<T>> + Send + 'static
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &mut Log) -> Result<T> + Send + 'static,
+        F: FnOnce(&Db, &mut Log) -> Result<T> + Send + 'static,
     {
         let hub = self.hub.clone();
         let published = self.published.clone();
@@ -638,7 +633,7 @@ impl Chat {
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
@@ -1609,7 +1604,7 @@ impl Chat {
 /// Members to record as mentioned: named members, everyone for @channel/@here/@all when
 /// `may_mention_all`, and members whose keywords the message holds (`keyword_hits`).
 fn mention_targets(
-    c: &Connection,
+    c: &Db,
     channel_id: i64,
     author: i64,
     body: &str,

@@ -734,7 +734,7 @@ impl Media {
                 if fw.is_none() || fh.is_none() {
                     c.execute(
                         "UPDATE files SET width = ?2, height = ?3 WHERE id = ?1",
-                        rusqlite::params![fid, w, h],
+                        crate::store::db::params![fid, w, h],
                     )?;
                 }
                 Ok(())

@@ -1,7 +1,7 @@
 //! The append-only audit log of security events. Rows are never updated (a trigger refuses it);
 //! only the retention job deletes rows older than the configured time.
 
-use rusqlite::{params, Connection};
+use super::db::{params, Db};
 
 use super::{now_ms, Result};
 
@@ -30,7 +30,7 @@ pub struct Row {
     pub details: String,
 }
 
-pub fn append(c: &Connection, e: &Entry) -> Result<()> {
+pub fn append(c: &Db, e: &Entry) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO audit(at, actor_id, actor, action, target, address, details)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -48,12 +48,7 @@ pub fn append(c: &Connection, e: &Entry) -> Result<()> {
 }
 
 /// Entries newest first, before `before_id`, optionally of one action.
-pub fn list(
-    c: &Connection,
-    before_id: Option<i64>,
-    action: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Row>> {
+pub fn list(c: &Db, before_id: Option<i64>, action: Option<&str>, limit: i64) -> Result<Vec<Row>> {
     let mut stmt = c.prepare_cached(
         "SELECT id, at, actor_id, actor, action, target, address, details FROM audit
          WHERE id < ?1 AND (?2 IS NULL OR action = ?2) ORDER BY id DESC LIMIT ?3",
@@ -73,7 +68,7 @@ pub fn list(
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn prune(c: &Connection, older_than_ms: i64) -> Result<usize> {
+pub fn prune(c: &Db, older_than_ms: i64) -> Result<usize> {
     Ok(c.prepare_cached("DELETE FROM audit WHERE at < ?1")?
         .execute([older_than_ms])?)
 }
@@ -84,8 +79,9 @@ mod tests {
 
     #[test]
     fn entries_cannot_be_changed() {
-        let mut c = Connection::open_in_memory().unwrap();
-        crate::store::migrations::apply(&mut c).unwrap();
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        crate::store::migrations::apply(&mut conn).unwrap();
+        let c = Db::from(&conn);
         append(
             &c,
             &Entry {

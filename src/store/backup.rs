@@ -83,7 +83,7 @@ pub fn rebuild_search(c: &Connection) -> Result<()> {
         )?;
         c.execute("DELETE FROM messages_fts_pending", [])?;
         c.execute("UPDATE messages_fts_progress SET indexed_upto = 0", [])?;
-        while super::chat::index_search_batch(c, 10_000)? == 10_000 {}
+        while super::chat::index_search_batch(&super::Db::from(c), 10_000)? == 10_000 {}
     } else if has("messages_fts_progress")? {
         c.execute(
             "INSERT INTO messages_fts(messages_fts) VALUES ('delete-all')",
@@ -111,7 +111,7 @@ pub fn foreign_key_problems(c: &Connection) -> Result<Vec<(String, i64)>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
+pub fn set_meta(c: &super::Db, key: &str, value: &str) -> Result<()> {
     c.execute(
         "INSERT INTO meta(key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -120,8 +120,8 @@ pub fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
-    use rusqlite::OptionalExtension;
+pub fn meta(c: &super::Db, key: &str) -> Result<Option<String>> {
+    use super::db::OptionalExtension;
     Ok(
         c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use super::db::{params, params_from_iter, Db, OptionalExtension, Row};
 
 use super::{now_ms, Conflict, Result, StoreError};
 
@@ -142,7 +142,7 @@ const QUOTE_EXCERPT_CHARS: usize = 200;
 const CHANNEL_COLS: &str =
     "id, kind, name, topic, created_by, created_at, archived, last_seq, mass_mentions";
 
-fn channel_row(r: &Row<'_>) -> rusqlite::Result<Channel> {
+fn channel_row(r: &Row<'_>) -> super::db::Result<Channel> {
     Ok(Channel {
         id: r.get(0)?,
         kind: ChannelKind::parse(&r.get::<_, String>(1)?),
@@ -160,7 +160,7 @@ const MESSAGE_COLS: &str = "id, channel_id, seq, author_id, client_id, kind, bod
     reply_count, last_reply_at, created_at, edited_at, deleted, pinned_at, sender_name, webhook_id, \
     quote_of, forwarded_from, forward_info, also_in_channel";
 
-fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+fn message_row(r: &Row<'_>) -> super::db::Result<Message> {
     Ok(Message {
         id: r.get(0)?,
         channel_id: r.get(1)?,
@@ -197,14 +197,16 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
 
 /// Reads a message row, or, when the row's columns cannot be decoded (damaged data), its id
 /// and what failed. Errors stepping through the table itself still end the query.
-fn message_row_or_damage(r: &Row<'_>) -> rusqlite::Result<Result<Message, (i64, rusqlite::Error)>> {
+fn message_row_or_damage(
+    r: &Row<'_>,
+) -> super::db::Result<Result<Message, (i64, super::db::Error)>> {
     let id: i64 = r.get(0)?;
     Ok(message_row(r).map_err(|e| (id, e)))
 }
 
 /// Keeps the readable messages; logs each damaged one so it is found, and serves around it.
 fn readable_messages(
-    rows: impl Iterator<Item = rusqlite::Result<Result<Message, (i64, rusqlite::Error)>>>,
+    rows: impl Iterator<Item = super::db::Result<Result<Message, (i64, super::db::Error)>>>,
 ) -> Result<Vec<Message>> {
     let mut out = Vec::new();
     for row in rows {
@@ -218,15 +220,16 @@ fn readable_messages(
     Ok(out)
 }
 
-fn conflict_on_unique(e: rusqlite::Error, conflict: Conflict) -> StoreError {
-    match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) => StoreError::Conflict(conflict),
-        _ => e.into(),
+fn conflict_on_unique(e: super::db::Error, conflict: Conflict) -> StoreError {
+    if e.is_constraint() {
+        StoreError::Conflict(conflict)
+    } else {
+        e.into()
     }
 }
 
 pub fn create_channel(
-    c: &Connection,
+    c: &Db,
     kind: ChannelKind,
     name: Option<&str>,
     topic: &str,
@@ -246,10 +249,10 @@ pub fn create_channel(
         dm_key
     ])
     .map_err(|e| conflict_on_unique(e, Conflict::ChannelNameTaken))?;
-    channel(c, c.last_insert_rowid())
+    channel(c, c.last_insert_rowid()?)
 }
 
-pub fn channel(c: &Connection, id: i64) -> Result<Channel> {
+pub fn channel(c: &Db, id: i64) -> Result<Channel> {
     Ok(c.prepare_cached(&format!(
         "SELECT {CHANNEL_COLS} FROM channels WHERE id = ?1"
     ))?
@@ -257,7 +260,7 @@ pub fn channel(c: &Connection, id: i64) -> Result<Channel> {
 }
 
 /// A named channel (public or private), by its name in any case.
-pub fn channel_by_name(c: &Connection, name: &str) -> Result<Option<Channel>> {
+pub fn channel_by_name(c: &Db, name: &str) -> Result<Option<Channel>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {CHANNEL_COLS} FROM channels WHERE name = ?1"
     ))?
@@ -265,7 +268,7 @@ pub fn channel_by_name(c: &Connection, name: &str) -> Result<Option<Channel>> {
     .optional()?)
 }
 
-pub fn channel_by_dm_key(c: &Connection, key: &str) -> Result<Option<Channel>> {
+pub fn channel_by_dm_key(c: &Db, key: &str) -> Result<Option<Channel>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {CHANNEL_COLS} FROM channels WHERE dm_key = ?1"
     ))?
@@ -274,7 +277,7 @@ pub fn channel_by_dm_key(c: &Connection, key: &str) -> Result<Option<Channel>> {
 }
 
 pub fn update_channel(
-    c: &Connection,
+    c: &Db,
     id: i64,
     name: Option<&str>,
     topic: Option<&str>,
@@ -297,7 +300,7 @@ pub fn update_channel(
 }
 
 /// Public channels, joined or not, for browsing.
-pub fn public_channels(c: &Connection, user_id: i64) -> Result<Vec<(Channel, bool, i64)>> {
+pub fn public_channels(c: &Db, user_id: i64) -> Result<Vec<(Channel, bool, i64)>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {CHANNEL_COLS},
             EXISTS(SELECT 1 FROM members m WHERE m.channel_id = channels.id AND m.user_id = ?1),
@@ -308,7 +311,7 @@ pub fn public_channels(c: &Connection, user_id: i64) -> Result<Vec<(Channel, boo
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn membership(c: &Connection, channel_id: i64, user_id: i64) -> Result<Option<Membership>> {
+pub fn membership(c: &Db, channel_id: i64, user_id: i64) -> Result<Option<Membership>> {
     Ok(c.prepare_cached(
         "SELECT role, last_read_seq FROM members WHERE channel_id = ?1 AND user_id = ?2",
     )?
@@ -322,7 +325,7 @@ pub fn membership(c: &Connection, channel_id: i64, user_id: i64) -> Result<Optio
 }
 
 /// Adds a member; false when they already were one.
-pub fn add_member(c: &Connection, channel_id: i64, user_id: i64, role: &str) -> Result<bool> {
+pub fn add_member(c: &Db, channel_id: i64, user_id: i64, role: &str) -> Result<bool> {
     let last_seq: i64 = c
         .prepare_cached("SELECT last_seq FROM channels WHERE id = ?1")?
         .query_row([channel_id], |r| r.get(0))?;
@@ -336,7 +339,7 @@ pub fn add_member(c: &Connection, channel_id: i64, user_id: i64, role: &str) -> 
     Ok(n == 1)
 }
 
-pub fn remove_member(c: &Connection, channel_id: i64, user_id: i64) -> Result<bool> {
+pub fn remove_member(c: &Db, channel_id: i64, user_id: i64) -> Result<bool> {
     let n = c
         .prepare_cached("DELETE FROM members WHERE channel_id = ?1 AND user_id = ?2")?
         .execute(params![channel_id, user_id])?;
@@ -344,7 +347,7 @@ pub fn remove_member(c: &Connection, channel_id: i64, user_id: i64) -> Result<bo
 }
 
 /// How far each member has read, and when: (user, seq, read_at).
-pub fn read_positions(c: &Connection, channel_id: i64) -> Result<Vec<(i64, i64, Option<i64>)>> {
+pub fn read_positions(c: &Db, channel_id: i64) -> Result<Vec<(i64, i64, Option<i64>)>> {
     let mut st = c.prepare_cached(
         "SELECT user_id, last_read_seq, read_at FROM members WHERE channel_id = ?1 ORDER BY user_id",
     )?;
@@ -354,7 +357,7 @@ pub fn read_positions(c: &Connection, channel_id: i64) -> Result<Vec<(i64, i64, 
 
 /// A member's notification level ("all", "mentions", "none") and mute.
 pub fn set_notify(
-    c: &Connection,
+    c: &Db,
     channel_id: i64,
     user_id: i64,
     level: &str,
@@ -371,27 +374,27 @@ pub fn set_notify(
     Ok(())
 }
 
-pub fn set_mass_mentions(c: &Connection, channel_id: i64, who: &str) -> Result<Channel> {
+pub fn set_mass_mentions(c: &Db, channel_id: i64, who: &str) -> Result<Channel> {
     c.prepare_cached("UPDATE channels SET mass_mentions = ?2 WHERE id = ?1")?
         .execute(params![channel_id, who])?;
     channel(c, channel_id)
 }
 
-pub fn member_ids(c: &Connection, channel_id: i64) -> Result<Vec<i64>> {
+pub fn member_ids(c: &Db, channel_id: i64) -> Result<Vec<i64>> {
     let mut stmt =
         c.prepare_cached("SELECT user_id FROM members WHERE channel_id = ?1 ORDER BY user_id")?;
     let rows = stmt.query_map([channel_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn channel_ids_of(c: &Connection, user_id: i64) -> Result<Vec<i64>> {
+pub fn channel_ids_of(c: &Db, user_id: i64) -> Result<Vec<i64>> {
     let mut stmt = c.prepare_cached("SELECT channel_id FROM members WHERE user_id = ?1")?;
     let rows = stmt.query_map([user_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Every channel the user belongs to, with unread and mention counts.
-pub fn channels_of(c: &Connection, user_id: i64) -> Result<Vec<ChannelSummary>> {
+pub fn channels_of(c: &Db, user_id: i64) -> Result<Vec<ChannelSummary>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {}, m.role, m.last_read_seq, m.notify, m.muted_until,
             (SELECT count(*) FROM messages x WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
@@ -429,7 +432,7 @@ pub fn channels_of(c: &Connection, user_id: i64) -> Result<Vec<ChannelSummary>> 
 }
 
 /// Raises a member's read position (never lowers it); returns the position now stored.
-pub fn mark_read(c: &Connection, channel_id: i64, user_id: i64, seq: i64) -> Result<i64> {
+pub fn mark_read(c: &Db, channel_id: i64, user_id: i64, seq: i64) -> Result<i64> {
     c.prepare_cached(
         "UPDATE members SET last_read_seq = max(last_read_seq, min(?3,
                 (SELECT last_seq FROM channels WHERE id = ?1))),
@@ -444,11 +447,7 @@ pub fn mark_read(c: &Connection, channel_id: i64, user_id: i64, seq: i64) -> Res
     .query_row(params![channel_id, user_id], |r| r.get(0))?)
 }
 
-pub fn message_by_client_id(
-    c: &Connection,
-    author_id: i64,
-    client_id: &str,
-) -> Result<Option<Message>> {
+pub fn message_by_client_id(c: &Db, author_id: i64, client_id: &str) -> Result<Option<Message>> {
     let m = c
         .prepare_cached(&format!(
             "SELECT {MESSAGE_COLS} FROM messages WHERE author_id = ?1 AND client_id = ?2"
@@ -475,7 +474,7 @@ pub struct NewMessage<'a> {
 }
 
 /// Inserts a message with the channel's next sequence number.
-pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
+pub fn insert_message(c: &Db, m: &NewMessage<'_>) -> Result<Message> {
     let now = now_ms();
     let seq: i64 = c
         .prepare_cached(
@@ -503,7 +502,7 @@ pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
         forward_info,
         m.also_in_channel
     ])?;
-    let id = c.last_insert_rowid();
+    let id = c.last_insert_rowid()?;
     if let Some(root) = m.thread_root {
         c.prepare_cached(
             "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?2 WHERE id = ?1",
@@ -538,7 +537,7 @@ pub fn insert_message(c: &Connection, m: &NewMessage<'_>) -> Result<Message> {
 
 /// Marks a message just inserted as posted through an incoming webhook, under `name`.
 pub fn set_webhook_sender(
-    c: &Connection,
+    c: &Db,
     message: &mut Message,
     webhook_id: i64,
     name: &str,
@@ -550,14 +549,14 @@ pub fn set_webhook_sender(
 }
 
 /// Shows a message under a name of its own (an integration's) instead of an author's.
-pub fn set_sender_name(c: &Connection, message: &mut Message, name: &str) -> Result<()> {
+pub fn set_sender_name(c: &Db, message: &mut Message, name: &str) -> Result<()> {
     c.prepare_cached("UPDATE messages SET sender_name = ?2 WHERE id = ?1")?
         .execute(params![message.id, name])?;
     message.sender_name = Some(name.to_string());
     Ok(())
 }
 
-pub fn add_mentions(c: &Connection, message_id: i64, user_ids: &[i64]) -> Result<()> {
+pub fn add_mentions(c: &Db, message_id: i64, user_ids: &[i64]) -> Result<()> {
     let mut stmt =
         c.prepare_cached("INSERT OR IGNORE INTO mentions(user_id, message_id) VALUES (?1, ?2)")?;
     for u in user_ids {
@@ -566,13 +565,13 @@ pub fn add_mentions(c: &Connection, message_id: i64, user_ids: &[i64]) -> Result
     Ok(())
 }
 
-pub fn clear_mentions(c: &Connection, message_id: i64) -> Result<()> {
+pub fn clear_mentions(c: &Db, message_id: i64) -> Result<()> {
     c.prepare_cached("DELETE FROM mentions WHERE message_id = ?1")?
         .execute([message_id])?;
     Ok(())
 }
 
-pub fn message(c: &Connection, id: i64) -> Result<Message> {
+pub fn message(c: &Db, id: i64) -> Result<Message> {
     let m = c
         .prepare_cached(&format!(
             "SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"
@@ -582,7 +581,7 @@ pub fn message(c: &Connection, id: i64) -> Result<Message> {
 }
 
 /// Replaces a message's text, keeping the text it replaces in its edit history.
-pub fn edit_message(c: &Connection, id: i64, body: &str) -> Result<Message> {
+pub fn edit_message(c: &Db, id: i64, body: &str) -> Result<Message> {
     let now = now_ms();
     c.prepare_cached(
         "INSERT INTO message_edits(message_id, body, edited_at)
@@ -595,7 +594,7 @@ pub fn edit_message(c: &Connection, id: i64, body: &str) -> Result<Message> {
 }
 
 /// Replaces the message with a tombstone: the content is gone, its place in the order stays.
-pub fn delete_message(c: &Connection, id: i64) -> Result<Message> {
+pub fn delete_message(c: &Db, id: i64) -> Result<Message> {
     c.prepare_cached(
         "UPDATE messages SET body = '', deleted = 1, edited_at = ?2, pinned_at = NULL
          WHERE id = ?1",
@@ -611,7 +610,7 @@ pub fn delete_message(c: &Connection, id: i64) -> Result<Message> {
 }
 
 /// Toggles one user's reaction; true when it is now present.
-pub fn toggle_reaction(c: &Connection, message_id: i64, user_id: i64, emoji: &str) -> Result<bool> {
+pub fn toggle_reaction(c: &Db, message_id: i64, user_id: i64, emoji: &str) -> Result<bool> {
     let removed = c
         .prepare_cached(
             "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
@@ -627,7 +626,7 @@ pub fn toggle_reaction(c: &Connection, message_id: i64, user_id: i64, emoji: &st
     Ok(true)
 }
 
-pub fn set_pinned(c: &Connection, id: i64, by: i64, pinned: bool) -> Result<Message> {
+pub fn set_pinned(c: &Db, id: i64, by: i64, pinned: bool) -> Result<Message> {
     if pinned {
         c.prepare_cached("UPDATE messages SET pinned_at = ?2, pinned_by = ?3 WHERE id = ?1")?
             .execute(params![id, now_ms(), by])?;
@@ -638,7 +637,7 @@ pub fn set_pinned(c: &Connection, id: i64, by: i64, pinned: bool) -> Result<Mess
     message(c, id)
 }
 
-fn with_reactions(c: &Connection, mut msgs: Vec<Message>) -> Result<Vec<Message>> {
+fn with_reactions(c: &Db, mut msgs: Vec<Message>) -> Result<Vec<Message>> {
     if msgs.is_empty() {
         return Ok(msgs);
     }
@@ -659,7 +658,7 @@ fn with_reactions(c: &Connection, mut msgs: Vec<Message>) -> Result<Vec<Message>
     for row in rows {
         let (mid, emoji, uid) = match row {
             Ok(r) => r,
-            Err(e) if is_decode_error(&e) => {
+            Err(e) if e.is_decode() => {
                 tracing::error!(table = "reactions", error = %e, "skipping a damaged reaction");
                 continue;
             }
@@ -695,7 +694,7 @@ fn with_reactions(c: &Connection, mut msgs: Vec<Message>) -> Result<Vec<Message>
 }
 
 /// A message as a quote shows it now.
-pub fn quote(c: &Connection, id: i64) -> Result<Option<Quote>> {
+pub fn quote(c: &Db, id: i64) -> Result<Option<Quote>> {
     Ok(c.prepare_cached(
         "SELECT id, author_id, sender_name, body, deleted,
                 EXISTS (SELECT 1 FROM files f WHERE f.message_id = messages.id)
@@ -721,7 +720,7 @@ pub fn quote(c: &Connection, id: i64) -> Result<Option<Quote>> {
 }
 
 /// Earlier versions of an edited message, oldest first: (body, when it was replaced).
-pub fn edits(c: &Connection, message_id: i64) -> Result<Vec<(String, i64)>> {
+pub fn edits(c: &Db, message_id: i64) -> Result<Vec<(String, i64)>> {
     let mut st = c.prepare_cached(
         "SELECT body, edited_at FROM message_edits WHERE message_id = ?1 ORDER BY id",
     )?;
@@ -729,7 +728,7 @@ pub fn edits(c: &Connection, message_id: i64) -> Result<Vec<(String, i64)>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn set_saved(c: &Connection, user_id: i64, message_id: i64, saved: bool) -> Result<()> {
+pub fn set_saved(c: &Db, user_id: i64, message_id: i64, saved: bool) -> Result<()> {
     if saved {
         c.prepare_cached(
             "INSERT OR IGNORE INTO saved_messages(user_id, message_id, saved_at) VALUES (?1, ?2, ?3)",
@@ -743,7 +742,7 @@ pub fn set_saved(c: &Connection, user_id: i64, message_id: i64, saved: bool) -> 
 }
 
 /// A person's saved messages they may still read, newest saved first: (message, saved_at).
-pub fn saved(c: &Connection, user_id: i64, limit: i64) -> Result<Vec<(Message, i64)>> {
+pub fn saved(c: &Db, user_id: i64, limit: i64) -> Result<Vec<(Message, i64)>> {
     let cols = MESSAGE_COLS
         .split(", ")
         .map(|col| format!("x.{col}"))
@@ -764,21 +763,9 @@ pub fn saved(c: &Connection, user_id: i64, limit: i64) -> Result<Vec<(Message, i
     Ok(msgs.into_iter().zip(times).collect())
 }
 
-/// A value that is there but cannot be decoded as its column's type (damaged row data), as
-/// opposed to the query itself failing.
-fn is_decode_error(e: &rusqlite::Error) -> bool {
-    matches!(
-        e,
-        rusqlite::Error::FromSqlConversionFailure(..)
-            | rusqlite::Error::InvalidColumnType(..)
-            | rusqlite::Error::Utf8Error(..)
-            | rusqlite::Error::IntegralValueOutOfRange(..)
-    )
-}
-
 /// A page of a channel's top-level messages, oldest first. `before`/`after` are sequence numbers.
 pub fn history(
-    c: &Connection,
+    c: &Db,
     channel_id: i64,
     before: Option<i64>,
     after: Option<i64>,
@@ -808,7 +795,7 @@ pub fn history(
     Ok(msgs)
 }
 
-pub fn thread(c: &Connection, root_id: i64, limit: i64) -> Result<Vec<Message>> {
+pub fn thread(c: &Db, root_id: i64, limit: i64) -> Result<Vec<Message>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {MESSAGE_COLS} FROM messages WHERE thread_root = ?1 ORDER BY seq LIMIT ?2"
     ))?;
@@ -816,7 +803,7 @@ pub fn thread(c: &Connection, root_id: i64, limit: i64) -> Result<Vec<Message>> 
     with_reactions(c, readable_messages(rows)?)
 }
 
-pub fn pins(c: &Connection, channel_id: i64) -> Result<Vec<Message>> {
+pub fn pins(c: &Db, channel_id: i64) -> Result<Vec<Message>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {MESSAGE_COLS} FROM messages WHERE channel_id = ?1 AND pinned_at IS NOT NULL
          ORDER BY pinned_at DESC LIMIT 200"
@@ -827,7 +814,7 @@ pub fn pins(c: &Connection, channel_id: i64) -> Result<Vec<Message>> {
 
 /// Messages that mention the user, newest first, in channels they still belong to.
 pub fn mentions_of(
-    c: &Connection,
+    c: &Db,
     user_id: i64,
     before_id: Option<i64>,
     limit: i64,
@@ -864,7 +851,7 @@ pub struct SearchQuery<'a> {
 /// Full-text matches in channels the user belongs to, newest first, at most `q.limit`. FTS5
 /// walks its index in rowid order here and stops at the limit, so the cost stays bounded however
 /// many messages match; `chat` ranks these candidates.
-pub fn search_candidates(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<Message>> {
+pub fn search_candidates(c: &Db, q: &SearchQuery<'_>) -> Result<Vec<Message>> {
     let sql = format!(
         "SELECT {} FROM messages_fts JOIN messages x ON x.id = messages_fts.rowid
          WHERE messages_fts MATCH ?1
@@ -901,7 +888,7 @@ pub fn search_candidates(c: &Connection, q: &SearchQuery<'_>) -> Result<Vec<Mess
 /// (`messages_fts_pending`), then those past the index's mark, oldest first, moving the mark
 /// past them; returns how many it looked at (fewer than `max_rows`: caught up). The index
 /// holds each text message's words stemmed (`text::search_text`).
-pub fn index_search_batch(c: &Connection, max_rows: i64) -> Result<i64> {
+pub fn index_search_batch(c: &Db, max_rows: i64) -> Result<i64> {
     let mut insert = c.prepare_cached("INSERT INTO messages_fts(rowid, body) VALUES (?1, ?2)")?;
     let pending: Vec<(i64, Option<String>)> = c
         .prepare_cached(
@@ -948,13 +935,13 @@ pub fn index_search_batch(c: &Connection, max_rows: i64) -> Result<i64> {
 }
 
 /// Attaches reactions to messages read by other queries.
-pub fn attach_reactions(c: &Connection, msgs: Vec<Message>) -> Result<Vec<Message>> {
+pub fn attach_reactions(c: &Db, msgs: Vec<Message>) -> Result<Vec<Message>> {
     with_reactions(c, msgs)
 }
 
 /// Appends an event to the log; returns its position.
 pub fn append_event(
-    c: &Connection,
+    c: &Db,
     channel_id: Option<i64>,
     user_id: Option<i64>,
     payload: &str,
@@ -963,15 +950,15 @@ pub fn append_event(
         "INSERT INTO events(channel_id, user_id, created_at, payload) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![channel_id, user_id, now_ms(), payload])?;
-    Ok(c.last_insert_rowid())
+    Ok(c.last_insert_rowid()?)
 }
 
-pub fn event_head(c: &Connection) -> Result<i64> {
+pub fn event_head(c: &Db) -> Result<i64> {
     Ok(c.prepare_cached("SELECT coalesce(max(id), 0) FROM events")?
         .query_row([], |r| r.get(0))?)
 }
 
-pub fn event_tail(c: &Connection) -> Result<i64> {
+pub fn event_tail(c: &Db) -> Result<i64> {
     Ok(c.prepare_cached("SELECT coalesce(min(id), 0) FROM events")?
         .query_row([], |r| r.get(0))?)
 }
@@ -988,13 +975,7 @@ pub struct EventRows {
 /// Events after `after` up to `head` that the user may see, in order, at most `limit`. A row
 /// whose payload is not readable JSON text is logged and skipped, not fatal: one damaged event
 /// must not stop every later one from reaching the client.
-pub fn events_for(
-    c: &Connection,
-    user_id: i64,
-    after: i64,
-    head: i64,
-    limit: i64,
-) -> Result<EventRows> {
+pub fn events_for(c: &Db, user_id: i64, after: i64, head: i64, limit: i64) -> Result<EventRows> {
     let mut stmt = c.prepare_cached(
         "SELECT id, payload FROM events
          WHERE id > ?2 AND id <= ?3
@@ -1002,11 +983,13 @@ pub fn events_for(
                 (SELECT channel_id FROM members WHERE user_id = ?1)))
          ORDER BY id LIMIT ?4",
     )?;
-    let mut rows = stmt.query(params![user_id, after, head, limit])?;
+    let rows = stmt.query_map(params![user_id, after, head, limit], |r| {
+        Ok((r.get::<_, i64>(0)?, decode_payload(r.get_ref(1)?)))
+    })?;
     let mut out = EventRows::default();
-    while let Some(r) = rows.next()? {
-        let id: i64 = r.get(0)?;
-        match decode_payload(r.get_ref(1)?) {
+    for row in rows {
+        let (id, payload) = row?;
+        match payload {
             Ok(payload) => out.events.push((id, payload)),
             Err(problem) => {
                 tracing::error!(table = "events", id, problem, "skipping a damaged event");
@@ -1018,8 +1001,8 @@ pub fn events_for(
 }
 
 /// An event payload as stored: JSON text. Says what is wrong otherwise.
-pub fn decode_payload(v: rusqlite::types::ValueRef<'_>) -> Result<String, &'static str> {
-    let rusqlite::types::ValueRef::Text(bytes) = v else {
+pub fn decode_payload(v: super::db::ValueRef<'_>) -> Result<String, &'static str> {
+    let super::db::ValueRef::Text(bytes) = v else {
         return Err("the payload is not text");
     };
     let text = std::str::from_utf8(bytes).map_err(|_| "the payload is not valid UTF-8")?;
@@ -1027,7 +1010,7 @@ pub fn decode_payload(v: rusqlite::types::ValueRef<'_>) -> Result<String, &'stat
     Ok(text.to_string())
 }
 
-pub fn prune_events(c: &Connection, older_than_ms: i64) -> Result<usize> {
+pub fn prune_events(c: &Db, older_than_ms: i64) -> Result<usize> {
     Ok(
         c.prepare_cached("DELETE FROM events WHERE created_at < ?1")?
             .execute([older_than_ms])?,
@@ -1035,7 +1018,7 @@ pub fn prune_events(c: &Connection, older_than_ms: i64) -> Result<usize> {
 }
 
 /// Sessions revoked after `after`: (revocation id, session id, user id).
-pub fn revocations_since(c: &Connection, after: i64) -> Result<Vec<(i64, String, i64)>> {
+pub fn revocations_since(c: &Db, after: i64) -> Result<Vec<(i64, String, i64)>> {
     let mut stmt = c.prepare_cached(
         "SELECT id, session_id, user_id FROM session_revocations WHERE id > ?1 ORDER BY id",
     )?;
@@ -1043,14 +1026,14 @@ pub fn revocations_since(c: &Connection, after: i64) -> Result<Vec<(i64, String,
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn revocation_head(c: &Connection) -> Result<i64> {
+pub fn revocation_head(c: &Db) -> Result<i64> {
     Ok(
         c.prepare_cached("SELECT coalesce(max(id), 0) FROM session_revocations")?
             .query_row([], |r| r.get(0))?,
     )
 }
 
-pub fn prune_revocations(c: &Connection, older_than_ms: i64) -> Result<usize> {
+pub fn prune_revocations(c: &Db, older_than_ms: i64) -> Result<usize> {
     Ok(
         c.prepare_cached("DELETE FROM session_revocations WHERE at < ?1")?
             .execute([older_than_ms])?,
@@ -1058,7 +1041,7 @@ pub fn prune_revocations(c: &Connection, older_than_ms: i64) -> Result<usize> {
 }
 
 /// User ids for the given user names (case-insensitive), skipping unknown names.
-pub fn user_ids_by_names(c: &Connection, names: &[String]) -> Result<Vec<i64>> {
+pub fn user_ids_by_names(c: &Db, names: &[String]) -> Result<Vec<i64>> {
     let mut stmt = c.prepare_cached("SELECT id FROM users WHERE username = ?1 AND disabled = 0")?;
     let mut out = Vec::new();
     for n in names {
@@ -1069,7 +1052,7 @@ pub fn user_ids_by_names(c: &Connection, names: &[String]) -> Result<Vec<i64>> {
     Ok(out)
 }
 
-pub fn enabled_users_exist(c: &Connection, ids: &[i64]) -> Result<bool> {
+pub fn enabled_users_exist(c: &Db, ids: &[i64]) -> Result<bool> {
     let mut stmt = c.prepare_cached("SELECT 1 FROM users WHERE id = ?1 AND disabled = 0")?;
     for id in ids {
         if stmt.query_row([id], |_| Ok(())).optional()?.is_none() {
@@ -1080,7 +1063,7 @@ pub fn enabled_users_exist(c: &Connection, ids: &[i64]) -> Result<bool> {
 }
 
 /// Every (channel, user) membership, to seed the hub's index at start.
-pub fn all_memberships(c: &Connection) -> Result<Vec<(i64, i64)>> {
+pub fn all_memberships(c: &Db) -> Result<Vec<(i64, i64)>> {
     let mut stmt = c.prepare_cached("SELECT channel_id, user_id FROM members")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -1088,7 +1071,7 @@ pub fn all_memberships(c: &Connection) -> Result<Vec<(i64, i64)>> {
 
 /// Channels whose messages expire, with their period in days: the channel's own setting, else
 /// the server's (`server_days`, 0 for none).
-pub fn retention_plan(c: &Connection, server_days: u32) -> Result<Vec<(i64, i64)>> {
+pub fn retention_plan(c: &Db, server_days: u32) -> Result<Vec<(i64, i64)>> {
     let mut stmt = c.prepare_cached(
         "SELECT id, coalesce(retention_days, ?1) FROM channels
          WHERE coalesce(retention_days, ?1) > 0",
@@ -1110,7 +1093,7 @@ pub struct ChannelOverview {
 }
 
 /// Every public and private channel, archived ones included.
-pub fn channel_overview(c: &Connection) -> Result<Vec<ChannelOverview>> {
+pub fn channel_overview(c: &Db) -> Result<Vec<ChannelOverview>> {
     let cols = CHANNEL_COLS
         .split(", ")
         .map(|col| format!("c.{col}"))
@@ -1143,7 +1126,7 @@ pub fn channel_overview(c: &Connection) -> Result<Vec<ChannelOverview>> {
 }
 
 /// Makes a member an owner or a plain member.
-pub fn set_role(c: &Connection, channel_id: i64, user_id: i64, role: &str) -> Result<()> {
+pub fn set_role(c: &Db, channel_id: i64, user_id: i64, role: &str) -> Result<()> {
     let n = c
         .prepare_cached("UPDATE members SET role = ?3 WHERE channel_id = ?1 AND user_id = ?2")?
         .execute(params![channel_id, user_id, role])?;
@@ -1153,7 +1136,7 @@ pub fn set_role(c: &Connection, channel_id: i64, user_id: i64, role: &str) -> Re
     Ok(())
 }
 
-pub fn set_channel_retention(c: &Connection, channel_id: i64, days: Option<u32>) -> Result<()> {
+pub fn set_channel_retention(c: &Db, channel_id: i64, days: Option<u32>) -> Result<()> {
     let n = c
         .prepare_cached("UPDATE channels SET retention_days = ?2 WHERE id = ?1")?
         .execute(params![channel_id, days])?;
@@ -1165,7 +1148,7 @@ pub fn set_channel_retention(c: &Connection, channel_id: i64, days: Option<u32>)
 
 /// Deletes a channel's messages created before `cutoff_ms`, with their reactions, mentions, search
 /// entries and logged events. A thread root goes only once all its replies have gone.
-pub fn delete_messages_before(c: &Connection, channel_id: i64, cutoff_ms: i64) -> Result<usize> {
+pub fn delete_messages_before(c: &Db, channel_id: i64, cutoff_ms: i64) -> Result<usize> {
     let replies = c
         .prepare_cached(
             "DELETE FROM messages
@@ -1190,7 +1173,7 @@ pub fn delete_messages_before(c: &Connection, channel_id: i64, cutoff_ms: i64) -
 }
 
 /// When the last backup finished (ms), if any.
-pub fn last_backup_at(c: &Connection) -> Result<Option<i64>> {
+pub fn last_backup_at(c: &Db) -> Result<Option<i64>> {
     Ok(
         c.prepare_cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_backup_at'")?
             .query_row([], |r| r.get(0))

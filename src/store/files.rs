@@ -1,6 +1,6 @@
 //! Rows for files attached to messages and for uploads in progress.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::db::{params, Db, OptionalExtension, Row};
 
 use super::{now_ms, Conflict, Result, StoreError};
 
@@ -31,7 +31,7 @@ pub struct FileRow {
 const FILE_COLS: &str = "id, uploader_id, sha256, size, name, mime, kind, width, height, \
     duration_ms, thumb_sha, preview_sha, poster_sha, message_id, created_at, waveform, voice";
 
-fn file_row(r: &Row<'_>) -> rusqlite::Result<FileRow> {
+fn file_row(r: &Row<'_>) -> super::db::Result<FileRow> {
     Ok(FileRow {
         id: r.get(0)?,
         uploader_id: r.get(1)?,
@@ -53,7 +53,7 @@ fn file_row(r: &Row<'_>) -> rusqlite::Result<FileRow> {
     })
 }
 
-pub fn insert_file(c: &Connection, f: &FileRow) -> Result<()> {
+pub fn insert_file(c: &Db, f: &FileRow) -> Result<()> {
     c.prepare_cached(&format!(
         "INSERT INTO files({FILE_COLS})
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
@@ -80,7 +80,7 @@ pub fn insert_file(c: &Connection, f: &FileRow) -> Result<()> {
     Ok(())
 }
 
-pub fn file(c: &Connection, id: &str) -> Result<Option<FileRow>> {
+pub fn file(c: &Db, id: &str) -> Result<Option<FileRow>> {
     Ok(
         c.prepare_cached(&format!("SELECT {FILE_COLS} FROM files WHERE id = ?1"))?
             .query_row([id], file_row)
@@ -89,7 +89,7 @@ pub fn file(c: &Connection, id: &str) -> Result<Option<FileRow>> {
 }
 
 /// The file with the channel it was posted in, if it was.
-pub fn file_with_channel(c: &Connection, id: &str) -> Result<Option<(FileRow, Option<i64>)>> {
+pub fn file_with_channel(c: &Db, id: &str) -> Result<Option<(FileRow, Option<i64>)>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {}, m.channel_id FROM files f LEFT JOIN messages m ON m.id = f.message_id
              WHERE f.id = ?1",
@@ -105,14 +105,14 @@ pub fn file_with_channel(c: &Connection, id: &str) -> Result<Option<(FileRow, Op
     .optional()?)
 }
 
-pub fn set_poster(c: &Connection, id: &str, sha: &str) -> Result<()> {
+pub fn set_poster(c: &Db, id: &str, sha: &str) -> Result<()> {
     c.prepare_cached("UPDATE files SET poster_sha = ?2 WHERE id = ?1")?
         .execute(params![id, sha])?;
     Ok(())
 }
 
 /// Attaches the uploader's own unattached files to a message, in the given order.
-pub fn attach(c: &Connection, uploader: i64, message_id: i64, ids: &[String]) -> Result<()> {
+pub fn attach(c: &Db, uploader: i64, message_id: i64, ids: &[String]) -> Result<()> {
     let mut stmt = c.prepare_cached(
         "UPDATE files SET message_id = ?3, position = ?4
          WHERE id = ?1 AND uploader_id = ?2 AND message_id IS NULL",
@@ -128,7 +128,7 @@ pub fn attach(c: &Connection, uploader: i64, message_id: i64, ids: &[String]) ->
 /// The files of each message, in attachment order.
 /// Attaches a copy of a posted file to another message (a forward): the same stored bytes,
 /// counted against nobody's quota, since no new bytes were stored.
-pub fn copy_to(c: &Connection, file_id: &str, new_id: &str, message_id: i64) -> Result<()> {
+pub fn copy_to(c: &Db, file_id: &str, new_id: &str, message_id: i64) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO files(id, uploader_id, sha256, size, name, mime, kind, width, height,
                            duration_ms, thumb_sha, preview_sha, poster_sha, message_id,
@@ -141,7 +141,7 @@ pub fn copy_to(c: &Connection, file_id: &str, new_id: &str, message_id: i64) -> 
     Ok(())
 }
 
-pub fn files_of(c: &Connection, message_ids: &[i64]) -> Result<Vec<FileRow>> {
+pub fn files_of(c: &Db, message_ids: &[i64]) -> Result<Vec<FileRow>> {
     if message_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -150,12 +150,12 @@ pub fn files_of(c: &Connection, message_ids: &[i64]) -> Result<Vec<FileRow>> {
         "SELECT {FILE_COLS} FROM files WHERE message_id IN ({placeholders})
          ORDER BY message_id, position"
     ))?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(message_ids.iter()), file_row)?;
+    let rows = stmt.query_map(super::db::params_from_iter(message_ids.iter()), file_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Bytes a user has stored plus bytes reserved by their unfinished uploads.
-pub fn usage(c: &Connection, user_id: i64) -> Result<i64> {
+pub fn usage(c: &Db, user_id: i64) -> Result<i64> {
     Ok(c.prepare_cached(
         "SELECT (SELECT coalesce(sum(size), 0) FROM files WHERE uploader_id = ?1)
               + (SELECT coalesce(sum(size), 0) FROM uploads WHERE user_id = ?1)",
@@ -181,7 +181,7 @@ pub struct UploadRow {
 const UPLOAD_COLS: &str =
     "id, user_id, name, mime, size, received, width, height, duration_ms, waveform, voice";
 
-fn upload_row(r: &Row<'_>) -> rusqlite::Result<UploadRow> {
+fn upload_row(r: &Row<'_>) -> super::db::Result<UploadRow> {
     Ok(UploadRow {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -197,7 +197,7 @@ fn upload_row(r: &Row<'_>) -> rusqlite::Result<UploadRow> {
     })
 }
 
-pub fn insert_upload(c: &Connection, u: &UploadRow) -> Result<()> {
+pub fn insert_upload(c: &Db, u: &UploadRow) -> Result<()> {
     let now = now_ms();
     c.prepare_cached(&format!(
         "INSERT INTO uploads({UPLOAD_COLS}, created_at, updated_at)
@@ -220,7 +220,7 @@ pub fn insert_upload(c: &Connection, u: &UploadRow) -> Result<()> {
     Ok(())
 }
 
-pub fn upload(c: &Connection, id: &str) -> Result<Option<UploadRow>> {
+pub fn upload(c: &Db, id: &str) -> Result<Option<UploadRow>> {
     Ok(
         c.prepare_cached(&format!("SELECT {UPLOAD_COLS} FROM uploads WHERE id = ?1"))?
             .query_row([id], upload_row)
@@ -228,13 +228,13 @@ pub fn upload(c: &Connection, id: &str) -> Result<Option<UploadRow>> {
     )
 }
 
-pub fn set_received(c: &Connection, id: &str, received: i64) -> Result<()> {
+pub fn set_received(c: &Db, id: &str, received: i64) -> Result<()> {
     c.prepare_cached("UPDATE uploads SET received = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, received, now_ms()])?;
     Ok(())
 }
 
-pub fn delete_upload(c: &Connection, id: &str) -> Result<()> {
+pub fn delete_upload(c: &Db, id: &str) -> Result<()> {
     c.prepare_cached("DELETE FROM uploads WHERE id = ?1")?
         .execute([id])?;
     Ok(())
@@ -242,7 +242,7 @@ pub fn delete_upload(c: &Connection, id: &str) -> Result<()> {
 
 /// Removes uploads idle since before `cutoff` and files never attached since before it;
 /// returns the ids of the removed uploads (their partial files go too).
-pub fn expire(c: &Connection, cutoff: i64) -> Result<(Vec<String>, usize)> {
+pub fn expire(c: &Db, cutoff: i64) -> Result<(Vec<String>, usize)> {
     let ids = c
         .prepare("DELETE FROM uploads WHERE updated_at < ?1 RETURNING id")?
         .query_map([cutoff], |r| r.get(0))?
@@ -254,7 +254,7 @@ pub fn expire(c: &Connection, cutoff: i64) -> Result<(Vec<String>, usize)> {
 }
 
 /// Whether any file refers to this blob, as its content or as a derived image.
-pub fn blob_referenced(c: &Connection, sha: &str) -> Result<bool> {
+pub fn blob_referenced(c: &Db, sha: &str) -> Result<bool> {
     Ok(c.prepare_cached(
         "SELECT EXISTS(SELECT 1 FROM files WHERE sha256 = ?1)
                  OR EXISTS(SELECT 1 FROM files WHERE thumb_sha = ?1)
@@ -264,7 +264,7 @@ pub fn blob_referenced(c: &Connection, sha: &str) -> Result<bool> {
     .query_row([sha], |r| r.get(0))?)
 }
 
-pub fn upload_exists(c: &Connection, id: &str) -> Result<bool> {
+pub fn upload_exists(c: &Db, id: &str) -> Result<bool> {
     Ok(
         c.prepare_cached("SELECT EXISTS(SELECT 1 FROM uploads WHERE id = ?1)")?
             .query_row([id], |r| r.get(0))?,

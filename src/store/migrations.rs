@@ -466,6 +466,7 @@ pub fn apply_up_to(conn: &mut Connection, target: i64) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Db;
 
     #[test]
     fn migrates_an_empty_database_to_the_latest_version() {
@@ -486,11 +487,19 @@ mod tests {
         use crate::store::chat::{self as q, ChannelKind, NewMessage};
         let mut c = Connection::open_in_memory().unwrap();
         apply(&mut c).unwrap();
-        let u = crate::store::users::create_user(&c, "ann", "Ann", "x", false).unwrap();
-        let ch = q::create_channel(&c, ChannelKind::Public, Some("ops"), "", u.id, None).unwrap();
+        let u = crate::store::users::create_user(&Db::from(&c), "ann", "Ann", "x", false).unwrap();
+        let ch = q::create_channel(
+            &Db::from(&c),
+            ChannelKind::Public,
+            Some("ops"),
+            "",
+            u.id,
+            None,
+        )
+        .unwrap();
         let post = |body: &str| {
             q::insert_message(
-                &c,
+                &Db::from(&c),
                 &NewMessage {
                     channel_id: ch.id,
                     author_id: Some(u.id),
@@ -519,17 +528,17 @@ mod tests {
         let b = post("water tank");
         assert!(hits("diesel").is_empty(), "not indexed inside the commit");
         // Edited before it was indexed: the indexer reads the body as it is then.
-        q::edit_message(&c, b, "fuel tank").unwrap();
-        assert_eq!(q::index_search_batch(&c, 1).unwrap(), 1);
-        assert_eq!(q::index_search_batch(&c, 10).unwrap(), 1);
-        assert_eq!(q::index_search_batch(&c, 10).unwrap(), 0);
+        q::edit_message(&Db::from(&c), b, "fuel tank").unwrap();
+        assert_eq!(q::index_search_batch(&Db::from(&c), 1).unwrap(), 1);
+        assert_eq!(q::index_search_batch(&Db::from(&c), 10).unwrap(), 1);
+        assert_eq!(q::index_search_batch(&Db::from(&c), 10).unwrap(), 0);
         assert_eq!(hits("diesel"), vec![a]);
         assert_eq!(hits("fuel"), vec![b]);
         assert!(hits("water").is_empty());
         // Indexed rows leave the index when edited (and wait for the indexer) or deleted.
-        q::edit_message(&c, a, "petrol pumps").unwrap();
+        q::edit_message(&Db::from(&c), a, "petrol pumps").unwrap();
         assert!(hits("diesel").is_empty());
-        assert_eq!(q::index_search_batch(&c, 10).unwrap(), 1);
+        assert_eq!(q::index_search_batch(&Db::from(&c), 10).unwrap(), 1);
         assert_eq!(hits("petrol"), vec![a]);
         assert_eq!(hits("pump"), vec![a], "stored stemmed");
         c.execute("DELETE FROM messages WHERE id = ?1", [b])
@@ -538,7 +547,7 @@ mod tests {
         // The newest row deleted, its id comes back for the next message: below the mark.
         let again = post("generator");
         assert_eq!(again, b);
-        assert_eq!(q::index_search_batch(&c, 10).unwrap(), 1);
+        assert_eq!(q::index_search_batch(&Db::from(&c), 10).unwrap(), 1);
         assert_eq!(hits("generat"), vec![b]);
         c.execute(
             "INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')",
@@ -567,7 +576,10 @@ mod tests {
             })
             .unwrap();
         assert_eq!(mark, 0);
-        assert_eq!(crate::store::chat::index_search_batch(&c, 10).unwrap(), 2);
+        assert_eq!(
+            crate::store::chat::index_search_batch(&Db::from(&c), 10).unwrap(),
+            2
+        );
         let n: i64 = c
             .query_row(
                 "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'diesel OR tank'",

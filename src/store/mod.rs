@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod backup;
 pub mod chat;
+pub mod db;
 pub mod files;
 pub mod migrations;
 pub mod tokens;
@@ -24,6 +25,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
+
+pub use db::Db;
 
 pub use migrations::SCHEMA_VERSION;
 pub use users::{Invite, Session, User};
@@ -51,8 +54,10 @@ pub enum StoreError {
     Conflict(Conflict),
     #[error("the database is shut down")]
     Closed,
+    #[error("{0} is only available with SQLite")]
+    SqliteOnly(&'static str),
     #[error("database error: {0}")]
-    Sqlite(rusqlite::Error),
+    Db(db::Error),
 }
 
 /// A change the stored data refuses. Each kind has a stable code for clients (see `Problem`).
@@ -109,10 +114,21 @@ impl std::fmt::Display for Conflict {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull,
-            _ if matches!(e, rusqlite::Error::QueryReturnedNoRows) => StoreError::NotFound,
-            _ => StoreError::Sqlite(e),
+        StoreError::from(db::Error::from(e))
+    }
+}
+
+impl From<db::Error> for StoreError {
+    fn from(e: db::Error) -> Self {
+        match e {
+            db::Error::NoRows => StoreError::NotFound,
+            db::Error::Sqlite(rusqlite::Error::QueryReturnedNoRows) => StoreError::NotFound,
+            db::Error::Sqlite(ref s)
+                if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) =>
+            {
+                StoreError::DiskFull
+            }
+            other => StoreError::Db(other),
         }
     }
 }
@@ -193,7 +209,7 @@ impl Store {
         .map_err(open_err)?;
         configure(&conn, false).map_err(open_err)?;
         migrations::apply(&mut conn).map_err(|e| match StoreError::from(e) {
-            StoreError::Sqlite(e) => StoreError::Open {
+            StoreError::Db(db::Error::Sqlite(e)) => StoreError::Open {
                 path: path.to_path_buf(),
                 source: e,
             },
@@ -226,7 +242,7 @@ impl Store {
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
         self.submit_then(move |c| f(c).map(|v| (v, ())), |_| {})
             .await
@@ -248,13 +264,13 @@ impl Store {
         T: Send + 'static,
         E: Send + 'static,
         Er: From<StoreError> + Send + 'static,
-        F: FnOnce(&Connection) -> std::result::Result<(T, E), Er> + Send + 'static,
+        F: FnOnce(&Db) -> std::result::Result<(T, E), Er> + Send + 'static,
         G: FnOnce(E) + Send + 'static,
     {
         let (done_tx, done_rx) = oneshot::channel::<std::result::Result<T, Er>>();
         let job: Job = Box::new(move |txn| {
             let outcome = match txn.savepoint() {
-                Ok(mut sp) => match f(&sp) {
+                Ok(mut sp) => match f(&Db::from(&*sp)) {
                     Ok(v) => sp
                         .commit()
                         .map(|_| v)
@@ -294,11 +310,11 @@ impl Store {
     pub async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
         let (done_tx, done_rx) = oneshot::channel::<Result<T>>();
         let job: ReadJob = Box::new(move |conn| {
-            let _ = done_tx.send(conn.and_then(f));
+            let _ = done_tx.send(conn.and_then(|c| f(&Db::from(c))));
         });
         {
             let queue = self
@@ -314,7 +330,7 @@ impl Store {
     }
 
     /// The same as [`Store::read`] for callers already off the runtime (CLI, tests, doctor).
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
         let pooled = self.inner.readers.lock().ok().and_then(|mut p| p.pop());
         let conn = match pooled {
             Some(c) => c,
@@ -327,7 +343,7 @@ impl Store {
                 c
             }
         };
-        let out = f(&conn);
+        let out = f(&Db::from(&conn));
         // A caller that began a transaction and bailed out must not hand it to the next reader.
         if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
             return out;
@@ -344,7 +360,7 @@ impl Store {
     pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
         let handle = tokio::runtime::Handle::try_current();
         match handle {
@@ -383,6 +399,9 @@ impl Store {
     /// `PRAGMA integrity_check` results; `["ok"]` when healthy.
     pub fn integrity_check(&self) -> Result<Vec<String>> {
         self.read_blocking(|c| {
+            let c = c
+                .sqlite()
+                .ok_or(StoreError::SqliteOnly("PRAGMA integrity_check"))?;
             let mut stmt = c.prepare("PRAGMA integrity_check")?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -395,6 +414,9 @@ impl Store {
     /// and how many rows were read. Blocking.
     pub fn unreadable_rows(&self, limit: usize) -> Result<(Vec<Damage>, u64)> {
         self.read_blocking(|c| {
+            let c = c
+                .sqlite()
+                .ok_or(StoreError::SqliteOnly("reading every row"))?;
             let tables: Vec<String> = {
                 let mut stmt = c.prepare(
                     "SELECT name FROM sqlite_schema WHERE type = 'table'
@@ -476,8 +498,15 @@ fn check_table(c: &Connection, table: &str, limit: usize, found: &mut Vec<Damage
                 rusqlite::types::ValueRef::Text(bytes) if std::str::from_utf8(bytes).is_err() => {
                     Some("is not valid UTF-8 text".to_string())
                 }
+                rusqlite::types::ValueRef::Text(bytes)
+                    if table == "events" && name == "payload" =>
+                {
+                    chat::decode_payload(db::ValueRef::Text(bytes))
+                        .err()
+                        .map(str::to_string)
+                }
                 _ if table == "events" && name == "payload" => {
-                    chat::decode_payload(value).err().map(str::to_string)
+                    Some("the payload is not text".to_string())
                 }
                 _ => None,
             };

@@ -1,7 +1,7 @@
 //! API tokens of bot accounts: SHA-256 at rest, scoped, revoked by deleting them. A token
 //! stands in for a session whose id is `token-ID`.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::db::{params, Db, OptionalExtension, Row};
 
 use super::users::{Session, User};
 use super::{now_ms, Result, StoreError};
@@ -21,7 +21,7 @@ pub const SESSION_PREFIX: &str = "token-";
 
 const COLS: &str = "id, user_id, name, scopes, created_at, last_used_at";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
+fn row(r: &Row<'_>) -> super::db::Result<ApiToken> {
     Ok(ApiToken {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -33,7 +33,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<ApiToken> {
 }
 
 pub fn create(
-    c: &Connection,
+    c: &Db,
     user_id: i64,
     name: &str,
     token_hash: &[u8],
@@ -52,10 +52,10 @@ pub fn create(
         created_by,
         now_ms()
     ])?;
-    by_id(c, c.last_insert_rowid())?.ok_or(StoreError::NotFound)
+    by_id(c, c.last_insert_rowid()?)?.ok_or(StoreError::NotFound)
 }
 
-pub fn by_id(c: &Connection, id: i64) -> Result<Option<ApiToken>> {
+pub fn by_id(c: &Db, id: i64) -> Result<Option<ApiToken>> {
     Ok(
         c.prepare_cached(&format!("SELECT {COLS} FROM api_tokens WHERE id = ?1"))?
             .query_row([id], row)
@@ -63,7 +63,7 @@ pub fn by_id(c: &Connection, id: i64) -> Result<Option<ApiToken>> {
     )
 }
 
-pub fn for_user(c: &Connection, user_id: i64) -> Result<Vec<ApiToken>> {
+pub fn for_user(c: &Db, user_id: i64) -> Result<Vec<ApiToken>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {COLS} FROM api_tokens WHERE user_id = ?1 ORDER BY id"
     ))?;
@@ -71,23 +71,20 @@ pub fn for_user(c: &Connection, user_id: i64) -> Result<Vec<ApiToken>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn delete(c: &Connection, id: i64) -> Result<bool> {
+pub fn delete(c: &Db, id: i64) -> Result<bool> {
     Ok(c.prepare_cached("DELETE FROM api_tokens WHERE id = ?1")?
         .execute([id])?
         == 1)
 }
 
-pub fn touch(c: &Connection, id: i64, at: i64) -> Result<()> {
+pub fn touch(c: &Db, id: i64, at: i64) -> Result<()> {
     c.prepare_cached("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1")?
         .execute(params![id, at])?;
     Ok(())
 }
 
 /// The token behind a hash, as a session, with its enabled bot user.
-pub fn authenticate(
-    c: &Connection,
-    token_hash: &[u8],
-) -> Result<Option<(ApiToken, Session, User)>> {
+pub fn authenticate(c: &Db, token_hash: &[u8]) -> Result<Option<(ApiToken, Session, User)>> {
     let Some(t) = c
         .prepare_cached(&format!(
             "SELECT {COLS} FROM api_tokens WHERE token_hash = ?1"
@@ -113,7 +110,7 @@ pub fn authenticate(
 }
 
 /// Whether the token behind a `token-ID` session id still works.
-pub fn alive(c: &Connection, session_id: &str) -> Result<bool> {
+pub fn alive(c: &Db, session_id: &str) -> Result<bool> {
     let Some(id) = session_id
         .strip_prefix(SESSION_PREFIX)
         .and_then(|n| n.parse::<i64>().ok())
@@ -130,7 +127,7 @@ pub fn alive(c: &Connection, session_id: &str) -> Result<bool> {
 }
 
 /// Bot accounts, by user name.
-pub fn bots(c: &Connection) -> Result<Vec<User>> {
+pub fn bots(c: &Db) -> Result<Vec<User>> {
     Ok(super::users::list_users(c)?
         .into_iter()
         .filter(|u| u.is_bot)
@@ -138,7 +135,7 @@ pub fn bots(c: &Connection) -> Result<Vec<User>> {
 }
 
 /// Creates a bot account: a user whose password hash matches no password.
-pub fn create_bot(c: &Connection, username: &str, display_name: &str) -> Result<User> {
+pub fn create_bot(c: &Db, username: &str, display_name: &str) -> Result<User> {
     let user = super::users::create_user(c, username, display_name, "!", false)?;
     c.prepare_cached("UPDATE users SET is_bot = 1 WHERE id = ?1")?
         .execute([user.id])?;

@@ -1,12 +1,12 @@
 //! Two-step sign-in: each user's authenticator secret and the last time step used with it,
 //! pending enrolments, one-time recovery codes (stored as SHA-256), and the site's policy.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use super::db::{params, Db, OptionalExtension};
 
 use super::{now_ms, Conflict, Result, StoreError};
 
 /// The authenticator secret and the last time step a code was accepted for, if enrolled.
-pub fn secret(c: &Connection, user_id: i64) -> Result<Option<(Vec<u8>, i64)>> {
+pub fn secret(c: &Db, user_id: i64) -> Result<Option<(Vec<u8>, i64)>> {
     Ok(c.prepare_cached(
         "SELECT totp_secret, totp_last_step FROM users
              WHERE id = ?1 AND totp_secret IS NOT NULL",
@@ -17,7 +17,7 @@ pub fn secret(c: &Connection, user_id: i64) -> Result<Option<(Vec<u8>, i64)>> {
 
 /// Records that a code for `step` was used; false when that step or a later one already was
 /// (a replayed code), so one code signs in once.
-pub fn use_step(c: &Connection, user_id: i64, step: i64) -> Result<bool> {
+pub fn use_step(c: &Db, user_id: i64, step: i64) -> Result<bool> {
     Ok(c.prepare_cached(
         "UPDATE users SET totp_last_step = ?2
          WHERE id = ?1 AND totp_secret IS NOT NULL AND totp_last_step < ?2",
@@ -27,7 +27,7 @@ pub fn use_step(c: &Connection, user_id: i64, step: i64) -> Result<bool> {
 }
 
 /// Starts (or restarts) an enrolment with a new secret.
-pub fn start_enrolment(c: &Connection, user_id: i64, secret: &[u8]) -> Result<()> {
+pub fn start_enrolment(c: &Db, user_id: i64, secret: &[u8]) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO totp_enrolments(user_id, secret, created_at) VALUES (?1, ?2, ?3)
          ON CONFLICT(user_id) DO UPDATE SET secret = excluded.secret,
@@ -38,7 +38,7 @@ pub fn start_enrolment(c: &Connection, user_id: i64, secret: &[u8]) -> Result<()
 }
 
 /// The secret of an enrolment started at or after `since_ms`.
-pub fn pending_enrolment(c: &Connection, user_id: i64, since_ms: i64) -> Result<Option<Vec<u8>>> {
+pub fn pending_enrolment(c: &Db, user_id: i64, since_ms: i64) -> Result<Option<Vec<u8>>> {
     Ok(c.prepare_cached(
         "SELECT secret FROM totp_enrolments WHERE user_id = ?1 AND created_at >= ?2",
     )?
@@ -49,7 +49,7 @@ pub fn pending_enrolment(c: &Connection, user_id: i64, since_ms: i64) -> Result<
 /// Turns two-step sign-in on with an enrolment's secret, the step of the code that confirmed
 /// it, and a new set of recovery codes.
 pub fn enable(
-    c: &Connection,
+    c: &Db,
     user_id: i64,
     secret: &[u8],
     step: i64,
@@ -71,7 +71,7 @@ pub fn enable(
 
 /// Turns two-step sign-in off and forgets its secret, enrolment and recovery codes; false if
 /// it was not on.
-pub fn disable(c: &Connection, user_id: i64) -> Result<bool> {
+pub fn disable(c: &Db, user_id: i64) -> Result<bool> {
     let n = c
         .prepare_cached(
             "UPDATE users SET totp_secret = NULL, totp_last_step = 0
@@ -85,7 +85,7 @@ pub fn disable(c: &Connection, user_id: i64) -> Result<bool> {
     Ok(n == 1)
 }
 
-pub fn replace_recovery_codes(c: &Connection, user_id: i64, hashes: &[Vec<u8>]) -> Result<()> {
+pub fn replace_recovery_codes(c: &Db, user_id: i64, hashes: &[Vec<u8>]) -> Result<()> {
     c.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?1")?
         .execute([user_id])?;
     let mut insert = c.prepare_cached(
@@ -98,7 +98,7 @@ pub fn replace_recovery_codes(c: &Connection, user_id: i64, hashes: &[Vec<u8>]) 
 }
 
 /// Uses up a recovery code; false if it is unknown or was used before.
-pub fn use_recovery_code(c: &Connection, user_id: i64, hash: &[u8]) -> Result<bool> {
+pub fn use_recovery_code(c: &Db, user_id: i64, hash: &[u8]) -> Result<bool> {
     Ok(c.prepare_cached(
         "UPDATE recovery_codes SET used_at = ?3
          WHERE user_id = ?1 AND code_hash = ?2 AND used_at IS NULL",
@@ -107,7 +107,7 @@ pub fn use_recovery_code(c: &Connection, user_id: i64, hash: &[u8]) -> Result<bo
         == 1)
 }
 
-pub fn recovery_codes_left(c: &Connection, user_id: i64) -> Result<i64> {
+pub fn recovery_codes_left(c: &Db, user_id: i64) -> Result<i64> {
     Ok(c.prepare_cached(
         "SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL",
     )?
@@ -115,7 +115,7 @@ pub fn recovery_codes_left(c: &Connection, user_id: i64) -> Result<i64> {
 }
 
 /// The stored policy (`off`, `admins`, `everyone`), if one was ever set.
-pub fn policy(c: &Connection) -> Result<Option<String>> {
+pub fn policy(c: &Db) -> Result<Option<String>> {
     Ok(
         c.prepare_cached("SELECT value FROM meta WHERE key = 'two_factor_policy'")?
             .query_row([], |r| r.get(0))
@@ -123,7 +123,7 @@ pub fn policy(c: &Connection) -> Result<Option<String>> {
     )
 }
 
-pub fn set_policy(c: &Connection, policy: &str) -> Result<()> {
+pub fn set_policy(c: &Db, policy: &str) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO meta(key, value) VALUES ('two_factor_policy', ?1)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -1,6 +1,6 @@
 //! Accounts, sessions, invites and the one-time setup token.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::db::{params, Db, OptionalExtension, Row};
 
 use super::{now_ms, Conflict, Result, StoreError};
 
@@ -89,7 +89,7 @@ pub struct ClientInfo {
 
 const SESSION_COLS: &str = "id, user_id, created_at, last_seen_at, user_agent, address";
 
-fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
+fn session_row(r: &Row<'_>) -> super::db::Result<Session> {
     Ok(Session {
         id: r.get(0)?,
         user_id: r.get(1)?,
@@ -107,7 +107,7 @@ const USER_COLS: &str =
 /// The column after `USER_COLS`.
 const AFTER_USER_COLS: usize = 19;
 
-fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
+fn user_row(r: &Row<'_>) -> super::db::Result<User> {
     Ok(User {
         id: r.get(0)?,
         username: r.get(1)?,
@@ -140,20 +140,13 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-fn unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::ConstraintViolation)
-    )
-}
-
-pub fn count_users(c: &Connection) -> Result<i64> {
+pub fn count_users(c: &Db) -> Result<i64> {
     Ok(c.prepare_cached("SELECT count(*) FROM users")?
         .query_row([], |r| r.get(0))?)
 }
 
 pub fn create_user(
-    c: &Connection,
+    c: &Db,
     username: &str,
     display_name: &str,
     password_hash: &str,
@@ -172,23 +165,23 @@ pub fn create_user(
         now
     ])
     .map_err(|e| {
-        if unique_violation(&e) {
+        if e.is_constraint() {
             StoreError::Conflict(Conflict::UserNameTaken)
         } else {
             e.into()
         }
     })?;
-    user_by_id(c, c.last_insert_rowid())
+    user_by_id(c, c.last_insert_rowid()?)
 }
 
-pub fn user_by_id(c: &Connection, id: i64) -> Result<User> {
+pub fn user_by_id(c: &Db, id: i64) -> Result<User> {
     Ok(
         c.prepare_cached(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"))?
             .query_row([id], user_row)?,
     )
 }
 
-pub fn user_by_name(c: &Connection, username: &str) -> Result<User> {
+pub fn user_by_name(c: &Db, username: &str) -> Result<User> {
     Ok(c.prepare_cached(&format!(
         "SELECT {USER_COLS} FROM users WHERE username = ?1"
     ))?
@@ -196,7 +189,7 @@ pub fn user_by_name(c: &Connection, username: &str) -> Result<User> {
 }
 
 /// The user and their password hash, for signing in.
-pub fn credentials(c: &Connection, username: &str) -> Result<Option<(User, String)>> {
+pub fn credentials(c: &Db, username: &str) -> Result<Option<(User, String)>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"
     ))?
@@ -208,12 +201,7 @@ pub fn credentials(c: &Connection, username: &str) -> Result<Option<(User, Strin
 
 /// Creates or updates the account of a person who signed in with the directory. A local
 /// account of the same name is not taken over (`Conflict`).
-pub fn upsert_directory_user(
-    c: &Connection,
-    username: &str,
-    display_name: &str,
-    dn: &str,
-) -> Result<User> {
+pub fn upsert_directory_user(c: &Db, username: &str, display_name: &str, dn: &str) -> Result<User> {
     let existing = c
         .prepare_cached("SELECT id, directory_dn IS NOT NULL FROM users WHERE username = ?1")?
         .query_row([username], |r| {
@@ -239,27 +227,27 @@ pub fn upsert_directory_user(
 }
 
 /// Accounts that came from the directory.
-pub fn directory_accounts(c: &Connection) -> Result<Vec<User>> {
+pub fn directory_accounts(c: &Db) -> Result<Vec<User>> {
     Ok(list_users(c)?
         .into_iter()
         .filter(|u| u.from_directory)
         .collect())
 }
 
-pub fn password_hash(c: &Connection, user_id: i64) -> Result<String> {
+pub fn password_hash(c: &Db, user_id: i64) -> Result<String> {
     Ok(
         c.prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
             .query_row([user_id], |r| r.get(0))?,
     )
 }
 
-pub fn list_users(c: &Connection) -> Result<Vec<User>> {
+pub fn list_users(c: &Db) -> Result<Vec<User>> {
     let mut stmt = c.prepare_cached(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
     let rows = stmt.query_map([], user_row)?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn set_display_name(c: &Connection, user_id: i64, name: &str) -> Result<User> {
+pub fn set_display_name(c: &Db, user_id: i64, name: &str) -> Result<User> {
     let n = c
         .prepare_cached("UPDATE users SET display_name = ?2 WHERE id = ?1")?
         .execute(params![user_id, name])?;
@@ -270,7 +258,7 @@ pub fn set_display_name(c: &Connection, user_id: i64, name: &str) -> Result<User
 }
 
 /// Disables or enables a user; disabling ends every session at once.
-pub fn set_disabled(c: &Connection, user_id: i64, disabled: bool) -> Result<User> {
+pub fn set_disabled(c: &Db, user_id: i64, disabled: bool) -> Result<User> {
     let n = c
         .prepare_cached("UPDATE users SET disabled = ?2, directory_disabled = 0 WHERE id = ?1")?
         .execute(params![user_id, disabled])?;
@@ -292,7 +280,7 @@ pub fn set_disabled(c: &Connection, user_id: i64, disabled: bool) -> Result<User
 
 /// Disables (or enables) a directory account because the directory stopped (or resumed)
 /// listing it. Unlike an administrator's choice, this one the sync may undo.
-pub fn set_directory_disabled(c: &Connection, user_id: i64, disabled: bool) -> Result<User> {
+pub fn set_directory_disabled(c: &Db, user_id: i64, disabled: bool) -> Result<User> {
     set_disabled(c, user_id, disabled)?;
     c.prepare_cached("UPDATE users SET directory_disabled = ?2 WHERE id = ?1")?
         .execute(params![user_id, disabled])?;
@@ -300,14 +288,14 @@ pub fn set_directory_disabled(c: &Connection, user_id: i64, disabled: bool) -> R
 }
 
 /// Whether the directory sync, not an administrator, disabled this account.
-pub fn disabled_by_directory(c: &Connection, user_id: i64) -> Result<bool> {
+pub fn disabled_by_directory(c: &Db, user_id: i64) -> Result<bool> {
     Ok(
         c.prepare_cached("SELECT directory_disabled FROM users WHERE id = ?1")?
             .query_row([user_id], |r| r.get(0))?,
     )
 }
 
-pub fn set_status(c: &Connection, user_id: i64, s: Option<&Status>) -> Result<User> {
+pub fn set_status(c: &Db, user_id: i64, s: Option<&Status>) -> Result<User> {
     let empty = Status::default();
     let s = s.unwrap_or(&empty);
     c.prepare_cached(
@@ -317,7 +305,7 @@ pub fn set_status(c: &Connection, user_id: i64, s: Option<&Status>) -> Result<Us
     user_by_id(c, user_id)
 }
 
-pub fn preferences(c: &Connection, user_id: i64) -> Result<Preferences> {
+pub fn preferences(c: &Db, user_id: i64) -> Result<Preferences> {
     Ok(c.prepare_cached(
         "SELECT time_zone, dnd_until, dnd_start, dnd_end, keywords, read_receipts, language
          FROM users WHERE id = ?1",
@@ -340,7 +328,7 @@ pub fn preferences(c: &Connection, user_id: i64) -> Result<Preferences> {
     })?)
 }
 
-pub fn set_preferences(c: &Connection, user_id: i64, p: &Preferences) -> Result<()> {
+pub fn set_preferences(c: &Db, user_id: i64, p: &Preferences) -> Result<()> {
     c.prepare_cached(
         "UPDATE users SET time_zone = ?2, dnd_until = ?3, dnd_start = ?4, dnd_end = ?5,
              keywords = ?6, read_receipts = ?7, language = ?8 WHERE id = ?1",
@@ -359,7 +347,7 @@ pub fn set_preferences(c: &Connection, user_id: i64, p: &Preferences) -> Result<
 }
 
 /// Everyone's notification keywords (enabled accounts that have some).
-pub fn all_keywords(c: &Connection) -> Result<Vec<(i64, Vec<String>)>> {
+pub fn all_keywords(c: &Db) -> Result<Vec<(i64, Vec<String>)>> {
     let mut st =
         c.prepare_cached("SELECT id, keywords FROM users WHERE keywords != '' AND disabled = 0")?;
     let rows = st.query_map([], |r| {
@@ -375,13 +363,13 @@ pub fn all_keywords(c: &Connection) -> Result<Vec<(i64, Vec<String>)>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn record_sign_in(c: &Connection, user_id: i64) -> Result<()> {
+pub fn record_sign_in(c: &Db, user_id: i64) -> Result<()> {
     c.prepare_cached("UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1")?
         .execute(params![user_id, now_ms()])?;
     Ok(())
 }
 
-pub fn set_profile(c: &Connection, user_id: i64, p: &Profile) -> Result<User> {
+pub fn set_profile(c: &Db, user_id: i64, p: &Profile) -> Result<User> {
     let n = c
         .prepare_cached(
             "UPDATE users SET title = ?2, department = ?3, phone = ?4, about = ?5 WHERE id = ?1",
@@ -402,7 +390,7 @@ pub struct Avatar {
 }
 
 /// Sets (or with None removes) a user's photo; a new version makes every cached copy stale.
-pub fn set_avatar(c: &Connection, user_id: i64, avatar: Option<&Avatar>) -> Result<User> {
+pub fn set_avatar(c: &Db, user_id: i64, avatar: Option<&Avatar>) -> Result<User> {
     match avatar {
         Some(a) => {
             c.prepare_cached(
@@ -427,7 +415,7 @@ pub fn set_avatar(c: &Connection, user_id: i64, avatar: Option<&Avatar>) -> Resu
 }
 
 /// SHA-256 of the image a user's photo was made from.
-pub fn avatar_source(c: &Connection, user_id: i64) -> Result<Option<Vec<u8>>> {
+pub fn avatar_source(c: &Db, user_id: i64) -> Result<Option<Vec<u8>>> {
     Ok(
         c.prepare_cached("SELECT source_sha FROM avatars WHERE user_id = ?1")?
             .query_row([user_id], |r| r.get(0))
@@ -436,7 +424,7 @@ pub fn avatar_source(c: &Connection, user_id: i64) -> Result<Option<Vec<u8>>> {
 }
 
 /// One size of a user's photo (JPEG).
-pub fn avatar_image(c: &Connection, user_id: i64, large: bool) -> Result<Option<Vec<u8>>> {
+pub fn avatar_image(c: &Db, user_id: i64, large: bool) -> Result<Option<Vec<u8>>> {
     let sql = if large {
         "SELECT large FROM avatars WHERE user_id = ?1"
     } else {
@@ -448,7 +436,7 @@ pub fn avatar_image(c: &Connection, user_id: i64, large: bool) -> Result<Option<
 }
 
 /// Channels the directory's groups made this user a member of.
-pub fn directory_channels(c: &Connection, user_id: i64) -> Result<Vec<i64>> {
+pub fn directory_channels(c: &Db, user_id: i64) -> Result<Vec<i64>> {
     let mut st = c.prepare_cached(
         "SELECT channel_id FROM directory_memberships WHERE user_id = ?1 ORDER BY channel_id",
     )?;
@@ -456,12 +444,7 @@ pub fn directory_channels(c: &Connection, user_id: i64) -> Result<Vec<i64>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn set_directory_channel(
-    c: &Connection,
-    channel_id: i64,
-    user_id: i64,
-    given: bool,
-) -> Result<()> {
+pub fn set_directory_channel(c: &Db, channel_id: i64, user_id: i64, given: bool) -> Result<()> {
     let sql = if given {
         "INSERT OR IGNORE INTO directory_memberships(channel_id, user_id) VALUES (?1, ?2)"
     } else {
@@ -474,7 +457,7 @@ pub fn set_directory_channel(
 
 /// A one-time password reset link for `user_id`; earlier unused links for them stop working.
 pub fn create_password_reset(
-    c: &Connection,
+    c: &Db,
     token_hash: &[u8],
     user_id: i64,
     created_by: i64,
@@ -497,7 +480,7 @@ pub fn create_password_reset(
 }
 
 /// The user a reset link is for, if it is unused and not expired.
-pub fn password_reset_user(c: &Connection, token_hash: &[u8]) -> Result<Option<i64>> {
+pub fn password_reset_user(c: &Db, token_hash: &[u8]) -> Result<Option<i64>> {
     Ok(c.prepare_cached(
         "SELECT user_id FROM password_resets
          WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
@@ -507,7 +490,7 @@ pub fn password_reset_user(c: &Connection, token_hash: &[u8]) -> Result<Option<i
 }
 
 /// Marks a reset link used; false if it already was (or expired) in the meantime.
-pub fn consume_password_reset(c: &Connection, token_hash: &[u8]) -> Result<bool> {
+pub fn consume_password_reset(c: &Db, token_hash: &[u8]) -> Result<bool> {
     let n = c
         .prepare_cached(
             "UPDATE password_resets SET used_at = ?2
@@ -518,12 +501,12 @@ pub fn consume_password_reset(c: &Connection, token_hash: &[u8]) -> Result<bool>
 }
 
 /// Ends every session of a user (an administrator's "sign out everywhere").
-pub fn delete_sessions(c: &Connection, user_id: i64) -> Result<usize> {
+pub fn delete_sessions(c: &Db, user_id: i64) -> Result<usize> {
     Ok(c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
         .execute([user_id])?)
 }
 
-pub fn set_admin(c: &Connection, user_id: i64, is_admin: bool) -> Result<User> {
+pub fn set_admin(c: &Db, user_id: i64, is_admin: bool) -> Result<User> {
     let n = c
         .prepare_cached("UPDATE users SET is_admin = ?2 WHERE id = ?1")?
         .execute(params![user_id, is_admin])?;
@@ -535,7 +518,7 @@ pub fn set_admin(c: &Connection, user_id: i64, is_admin: bool) -> Result<User> {
 
 /// Replaces a password and ends every session except `keep_session` (the one that changed it).
 pub fn set_password(
-    c: &Connection,
+    c: &Db,
     user_id: i64,
     password_hash: &str,
     keep_session: Option<&str>,
@@ -553,7 +536,7 @@ pub fn set_password(
 
 /// Creates a session (a sign-in), noting when the account last signed in.
 pub fn create_session(
-    c: &Connection,
+    c: &Db,
     id: &str,
     token_hash: &[u8],
     user_id: i64,
@@ -590,7 +573,7 @@ pub fn create_session(
 /// has changed since its last run, which under message load meant parsing this query again for
 /// nearly every request.
 pub fn session_by_token(
-    c: &Connection,
+    c: &Db,
     token_hash: &[u8],
     idle_cutoff: i64,
 ) -> Result<Option<(Session, User)>> {
@@ -612,13 +595,13 @@ pub fn session_by_token(
     Ok(user.map(|u| (session, u)))
 }
 
-pub fn touch_session(c: &Connection, id: &str, at: i64) -> Result<()> {
+pub fn touch_session(c: &Db, id: &str, at: i64) -> Result<()> {
     c.prepare_cached("UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1")?
         .execute(params![id, at])?;
     Ok(())
 }
 
-pub fn list_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> {
+pub fn list_sessions(c: &Db, user_id: i64) -> Result<Vec<Session>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {SESSION_COLS} FROM sessions WHERE user_id = ?1 ORDER BY last_seen_at DESC"
     ))?;
@@ -627,7 +610,7 @@ pub fn list_sessions(c: &Connection, user_id: i64) -> Result<Vec<Session>> {
 }
 
 /// Deletes one of `user_id`'s sessions; another user's session id is simply not found.
-pub fn delete_session(c: &Connection, user_id: i64, id: &str) -> Result<()> {
+pub fn delete_session(c: &Db, user_id: i64, id: &str) -> Result<()> {
     let n = c
         .prepare_cached("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2")?
         .execute(params![id, user_id])?;
@@ -637,7 +620,7 @@ pub fn delete_session(c: &Connection, user_id: i64, id: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn delete_expired_sessions(c: &Connection, idle_cutoff: i64) -> Result<usize> {
+pub fn delete_expired_sessions(c: &Db, idle_cutoff: i64) -> Result<usize> {
     Ok(
         c.prepare_cached("DELETE FROM sessions WHERE last_seen_at < ?1")?
             .execute([idle_cutoff])?,
@@ -645,7 +628,7 @@ pub fn delete_expired_sessions(c: &Connection, idle_cutoff: i64) -> Result<usize
 }
 
 pub fn create_invite(
-    c: &Connection,
+    c: &Db,
     token_hash: &[u8],
     created_by: i64,
     expires_at: i64,
@@ -663,7 +646,7 @@ pub fn create_invite(
     })
 }
 
-pub fn invite(c: &Connection, token_hash: &[u8]) -> Result<Option<Invite>> {
+pub fn invite(c: &Db, token_hash: &[u8]) -> Result<Option<Invite>> {
     Ok(c.prepare_cached(
         "SELECT created_at, expires_at, used_at IS NOT NULL FROM invites WHERE token_hash = ?1",
     )?
@@ -678,7 +661,7 @@ pub fn invite(c: &Connection, token_hash: &[u8]) -> Result<Option<Invite>> {
 }
 
 /// Marks an unused, unexpired invite used; false when it was not valid.
-pub fn consume_invite(c: &Connection, token_hash: &[u8], user_id: i64) -> Result<bool> {
+pub fn consume_invite(c: &Db, token_hash: &[u8], user_id: i64) -> Result<bool> {
     let now = now_ms();
     let n = c
         .prepare_cached(
@@ -690,7 +673,7 @@ pub fn consume_invite(c: &Connection, token_hash: &[u8], user_id: i64) -> Result
 }
 
 /// Replaces any earlier setup token: only the most recently printed URL works.
-pub fn replace_setup_token(c: &Connection, token_hash: &[u8], expires_at: i64) -> Result<()> {
+pub fn replace_setup_token(c: &Db, token_hash: &[u8], expires_at: i64) -> Result<()> {
     c.prepare_cached("DELETE FROM setup_tokens")?.execute([])?;
     c.prepare_cached("INSERT INTO setup_tokens(token_hash, expires_at) VALUES (?1, ?2)")?
         .execute(params![token_hash, expires_at])?;
@@ -698,7 +681,7 @@ pub fn replace_setup_token(c: &Connection, token_hash: &[u8], expires_at: i64) -
 }
 
 /// Uses up the setup token; true only if it was valid and no user exists yet.
-pub fn consume_setup_token(c: &Connection, token_hash: &[u8]) -> Result<bool> {
+pub fn consume_setup_token(c: &Db, token_hash: &[u8]) -> Result<bool> {
     let n = c
         .prepare_cached("DELETE FROM setup_tokens WHERE token_hash = ?1 AND expires_at > ?2")?
         .execute(params![token_hash, now_ms()])?;
@@ -706,7 +689,7 @@ pub fn consume_setup_token(c: &Connection, token_hash: &[u8]) -> Result<bool> {
 }
 
 /// Whether a setup token would still create the first administrator.
-pub fn setup_token_valid(c: &Connection, token_hash: &[u8]) -> Result<bool> {
+pub fn setup_token_valid(c: &Db, token_hash: &[u8]) -> Result<bool> {
     let found = c
         .prepare_cached("SELECT 1 FROM setup_tokens WHERE token_hash = ?1 AND expires_at > ?2")?
         .query_row(params![token_hash, now_ms()], |_| Ok(()))
@@ -715,13 +698,13 @@ pub fn setup_token_valid(c: &Connection, token_hash: &[u8]) -> Result<bool> {
     Ok(found && count_users(c)? == 0)
 }
 
-pub fn clear_setup_tokens(c: &Connection) -> Result<()> {
+pub fn clear_setup_tokens(c: &Db) -> Result<()> {
     c.prepare_cached("DELETE FROM setup_tokens")?.execute([])?;
     Ok(())
 }
 
 /// Whether a session still exists and belongs to an enabled user.
-pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool> {
+pub fn session_alive(c: &Db, session_id: &str) -> Result<bool> {
     if session_id.starts_with(super::tokens::SESSION_PREFIX) {
         return super::tokens::alive(c, session_id);
     }
@@ -736,10 +719,10 @@ pub fn session_alive(c: &Connection, session_id: &str) -> Result<bool> {
 
 /// Whether the user has a live session that signed in from `address`: that address is known to
 /// be theirs, so someone else's failures elsewhere must not lock them out of it.
-pub fn has_session_from(c: &Connection, user_id: i64, address: &str) -> Result<bool> {
+pub fn has_session_from(c: &Db, user_id: i64, address: &str) -> Result<bool> {
     Ok(
         c.prepare_cached("SELECT 1 FROM sessions WHERE user_id = ?1 AND address = ?2 LIMIT 1")?
-            .query_row(rusqlite::params![user_id, address], |_| Ok(()))
+            .query_row(params![user_id, address], |_| Ok(()))
             .optional()?
             .is_some(),
     )

@@ -1,6 +1,6 @@
 //! Incoming webhooks: a secret URL (stored as SHA-256) that posts into one channel.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use super::db::{params, Db, OptionalExtension, Row};
 
 use super::{now_ms, Result, StoreError};
 
@@ -16,7 +16,7 @@ pub struct Webhook {
 
 const COLS: &str = "id, channel_id, name, created_by, created_at, last_used_at";
 
-fn row(r: &Row<'_>) -> rusqlite::Result<Webhook> {
+fn row(r: &Row<'_>) -> super::db::Result<Webhook> {
     Ok(Webhook {
         id: r.get(0)?,
         channel_id: r.get(1)?,
@@ -28,7 +28,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Webhook> {
 }
 
 pub fn create(
-    c: &Connection,
+    c: &Db,
     channel_id: i64,
     name: &str,
     token_hash: &[u8],
@@ -39,10 +39,10 @@ pub fn create(
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![channel_id, name, token_hash, created_by, now_ms()])?;
-    by_id(c, c.last_insert_rowid())?.ok_or(StoreError::NotFound)
+    by_id(c, c.last_insert_rowid()?)?.ok_or(StoreError::NotFound)
 }
 
-pub fn by_id(c: &Connection, id: i64) -> Result<Option<Webhook>> {
+pub fn by_id(c: &Db, id: i64) -> Result<Option<Webhook>> {
     Ok(
         c.prepare_cached(&format!("SELECT {COLS} FROM webhooks WHERE id = ?1"))?
             .query_row([id], row)
@@ -50,7 +50,7 @@ pub fn by_id(c: &Connection, id: i64) -> Result<Option<Webhook>> {
     )
 }
 
-pub fn by_token_hash(c: &Connection, hash: &[u8]) -> Result<Option<Webhook>> {
+pub fn by_token_hash(c: &Db, hash: &[u8]) -> Result<Option<Webhook>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {COLS} FROM webhooks WHERE token_hash = ?1"
     ))?
@@ -58,7 +58,7 @@ pub fn by_token_hash(c: &Connection, hash: &[u8]) -> Result<Option<Webhook>> {
     .optional()?)
 }
 
-pub fn for_channel(c: &Connection, channel_id: i64) -> Result<Vec<Webhook>> {
+pub fn for_channel(c: &Db, channel_id: i64) -> Result<Vec<Webhook>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {COLS} FROM webhooks WHERE channel_id = ?1 ORDER BY id"
     ))?;
@@ -66,13 +66,13 @@ pub fn for_channel(c: &Connection, channel_id: i64) -> Result<Vec<Webhook>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn delete(c: &Connection, id: i64) -> Result<bool> {
+pub fn delete(c: &Db, id: i64) -> Result<bool> {
     Ok(c.prepare_cached("DELETE FROM webhooks WHERE id = ?1")?
         .execute([id])?
         == 1)
 }
 
-pub fn touch(c: &Connection, id: i64) -> Result<()> {
+pub fn touch(c: &Db, id: i64) -> Result<()> {
     c.prepare_cached("UPDATE webhooks SET last_used_at = ?2 WHERE id = ?1")?
         .execute(params![id, now_ms()])?;
     Ok(())
@@ -95,7 +95,7 @@ pub struct Outgoing {
 
 const OUT_COLS: &str = "id, channel_id, name, trigger_words, url, secret, created_by, created_at";
 
-fn out_row(r: &Row<'_>) -> rusqlite::Result<Outgoing> {
+fn out_row(r: &Row<'_>) -> super::db::Result<Outgoing> {
     Ok(Outgoing {
         id: r.get(0)?,
         channel_id: r.get(1)?,
@@ -109,7 +109,7 @@ fn out_row(r: &Row<'_>) -> rusqlite::Result<Outgoing> {
 }
 
 pub fn create_outgoing(
-    c: &Connection,
+    c: &Db,
     channel_id: i64,
     name: &str,
     trigger_words: &str,
@@ -131,10 +131,10 @@ pub fn create_outgoing(
         created_by,
         now_ms()
     ])?;
-    outgoing_by_id(c, c.last_insert_rowid())?.ok_or(StoreError::NotFound)
+    outgoing_by_id(c, c.last_insert_rowid()?)?.ok_or(StoreError::NotFound)
 }
 
-pub fn outgoing_by_id(c: &Connection, id: i64) -> Result<Option<Outgoing>> {
+pub fn outgoing_by_id(c: &Db, id: i64) -> Result<Option<Outgoing>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {OUT_COLS} FROM outgoing_webhooks WHERE id = ?1"
     ))?
@@ -142,7 +142,7 @@ pub fn outgoing_by_id(c: &Connection, id: i64) -> Result<Option<Outgoing>> {
     .optional()?)
 }
 
-pub fn all_outgoing(c: &Connection) -> Result<Vec<Outgoing>> {
+pub fn all_outgoing(c: &Db) -> Result<Vec<Outgoing>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {OUT_COLS} FROM outgoing_webhooks ORDER BY id"
     ))?;
@@ -150,7 +150,7 @@ pub fn all_outgoing(c: &Connection) -> Result<Vec<Outgoing>> {
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
-pub fn delete_outgoing(c: &Connection, id: i64) -> Result<bool> {
+pub fn delete_outgoing(c: &Db, id: i64) -> Result<bool> {
     Ok(
         c.prepare_cached("DELETE FROM outgoing_webhooks WHERE id = ?1")?
             .execute([id])?
