@@ -41,7 +41,7 @@ type Result<T, E = AdminError> = std::result::Result<T, E>;
 
 fn open(config: &Config) -> Result<Store> {
     prepare_data_dir(&config.data_dir)?;
-    Ok(Store::open_beside_server(&config.db_path())?)
+    Ok(Store::open_configured(config, true)?)
 }
 
 fn find(store: &Store, name: &str) -> Result<User> {

@@ -12,9 +12,9 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::store::db::Value;
 use age::secrecy::SecretString;
 use base64::Engine;
-use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -214,13 +214,15 @@ fn encryptor(seal: &Seal) -> Result<age::Encryptor> {
 pub fn backup(config: &Config, out: &Path, seal: &Seal) -> Result<Summary> {
     let enc = encryptor(seal)?;
     let db_path = config.db_path();
-    if !db_path.exists() {
+    let clustered =
+        config.cluster.enabled() || config.data_dir.join(store::CLUSTER_DATABASE_FILE).exists();
+    if !clustered && !db_path.exists() {
         return Err(BackupError::Usage(format!(
             "no database at {}: nothing to back up",
             db_path.display()
         )));
     }
-    let store = Store::open_beside_server(&db_path)?;
+    let store = Store::open_configured(config, true)?;
     let partial = out.with_extension("partial");
     let result = (|| -> Result<Summary> {
         let file = {
@@ -244,9 +246,18 @@ pub fn backup(config: &Config, out: &Path, seal: &Seal) -> Result<Summary> {
         let write_err = io("write", &partial);
         // Everything from the database comes from one read transaction: one consistent moment.
         let dumped = store.read_blocking(|c| {
-            let c = c.sqlite().ok_or(store::StoreError::SqliteOnly("backup"))?;
-            c.execute_batch("BEGIN")?;
-            let schema_version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            // One snapshot of everything: SQLite's read transaction is one; PostgreSQL needs
+            // REPEATABLE READ for every table to be read at the same moment.
+            let schema_version: i64 = match c.sqlite() {
+                Some(lite) => {
+                    c.execute_batch("BEGIN")?;
+                    lite.query_row("PRAGMA user_version", [], |r| r.get(0))?
+                }
+                None => {
+                    c.execute_batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+                    store::SCHEMA_VERSION
+                }
+            };
             let tables = dump::tables(c)?;
             let header = Header {
                 format: FORMAT,
@@ -517,7 +528,7 @@ fn restore_into(path: &Path, key: &Key, dir: &Path) -> Result<Summary> {
                     .get(t)
                     .ok_or_else(|| BackupError::Damaged("row of an unknown table".into()))?;
                 let values = values.into_iter().map(decode).collect::<Result<Vec<_>>>()?;
-                dump::insert_row(&conn, table, cols, values)?;
+                dump::insert_row(&store::Db::from(&conn), table, cols, values)?;
                 rows += 1;
             }
         } else if let Some(file) = name

@@ -54,6 +54,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub calls: CallsConfig,
     pub ldap: LdapConfig,
+    pub cluster: ClusterConfig,
 }
 
 impl Default for Config {
@@ -81,6 +82,7 @@ impl Default for Config {
             media: MediaConfig::default(),
             calls: CallsConfig::default(),
             ldap: LdapConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -306,6 +308,42 @@ impl BackupConfig {
         let (h, m) = self.time.split_once(':')?;
         let (h, m) = (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?);
         (h < 24 && m < 60).then_some((h, m))
+    }
+}
+
+/// Several nodes serving one site (issue 18): the store in PostgreSQL, and NATS for what
+/// crosses nodes. Off (one box, SQLite) while `database` is empty.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (PostgreSQL 15 or newer).
+    pub database: String,
+    /// `nats://HOST:PORT` of the NATS cluster (JetStream on).
+    pub nats: Vec<String>,
+}
+
+impl ClusterConfig {
+    pub fn enabled(&self) -> bool {
+        !self.database.is_empty()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.enabled()
+            && !self.database.starts_with("postgres://")
+            && !self.database.starts_with("postgresql://")
+        {
+            // The value is not repeated: it may hold a password.
+            return Err("cluster.database must be a postgres:// URL".into());
+        }
+        if !self.nats.is_empty() && !self.enabled() {
+            return Err(
+                "cluster.nats needs cluster.database: every node must share one store".into(),
+            );
+        }
+        if let Some(url) = self.nats.iter().find(|u| !u.starts_with("nats://")) {
+            return Err(format!("cluster.nats: {url:?} must start with nats://"));
+        }
+        Ok(())
     }
 }
 
@@ -736,6 +774,8 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ),
     ("OUTPOST_LOG_FORMAT", "log.format", Kind::Str),
     ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
+    ("OUTPOST_CLUSTER_DATABASE", "cluster.database", Kind::Str),
+    ("OUTPOST_CLUSTER_NATS", "cluster.nats", Kind::List),
 ];
 
 /// Environment variables the binary reads itself rather than mapping into the config tree.
@@ -774,7 +814,11 @@ impl Config {
         }
         let mut from_env = false;
         for (name, value) in env {
-            if !name.starts_with("OUTPOST_") || ENV_OTHER.contains(&name.as_str()) {
+            // OUTPOST_TEST_* belong to the test suite (OUTPOST_TEST_DATABASE), not the server.
+            if !name.starts_with("OUTPOST_")
+                || name.starts_with("OUTPOST_TEST_")
+                || ENV_OTHER.contains(&name.as_str())
+            {
                 continue;
             }
             let Some((_, path, kind)) = ENV_VARS.iter().find(|(n, _, _)| *n == name) else {
@@ -823,6 +867,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         self.ldap.validate()?;
+        self.cluster.validate()?;
         if let Some(f) = self
             .auth
             .profile_fields

@@ -740,6 +740,8 @@ mod docs {
         ("OUTPOST_CALLS_AUDIO_FRAME_MS", "calls.audio_frame_ms"),
         ("OUTPOST_LOG_FORMAT", "log.format"),
         ("OUTPOST_LOG_LEVEL", "log.level"),
+        ("OUTPOST_CLUSTER_DATABASE", "cluster.database"),
+        ("OUTPOST_CLUSTER_NATS", "cluster.nats"),
     ];
 
     /// The command tree as the pages and completions see it: no `help` subcommand.

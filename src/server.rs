@@ -283,7 +283,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         tokio::task::spawn_blocking(move || -> Result<_, ServeError> {
             prepare_data_dir(&config.data_dir)?;
             let lock = lock_data_dir(&config.data_dir)?;
-            let store = Store::open(&config.db_path())?;
+            let store = Store::open_configured(&config, false)?;
             let pki = Pki::load_or_create(&config)?;
             let directory = crate::directory::Directory::from_config(&config.ldap)?;
             let auth = Auth::new(store.clone(), config.auth.clone())?.with_directory(directory);

@@ -538,9 +538,11 @@ pub fn snippet(body: &str, terms: &[String]) -> String {
     out
 }
 
-/// Turns what a person typed into a safe FTS5 expression: every word quoted, the last one a
-/// prefix, all of them required.
-pub fn fts_query(text: &str) -> Option<String> {
+/// What a person typed, as the words a search requires: every word stemmed, and the last one
+/// (which may be half typed) as prefixes: its stem finds the word's forms, the letters as typed
+/// find words whose stem is shorter than them. Words are letters, digits and `_` only, so they
+/// need no escaping in either engine's query syntax.
+fn query_words(text: &str) -> Option<(Vec<String>, Vec<String>)> {
     let raw: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric() && c != '_')
         .filter(|w| !w.is_empty())
@@ -548,19 +550,36 @@ pub fn fts_query(text: &str) -> Option<String> {
         .take(16)
         .collect();
     let (last, rest) = raw.split_last()?;
-    let mut parts: Vec<String> = rest
-        .iter()
-        .map(|w| format!("\"{}\"", crate::text::stem(w)))
-        .collect();
-    // The last word may be half typed: its stem as a prefix finds the word's forms, the
-    // letters as typed find words whose stem is shorter than them.
+    let required = rest.iter().map(|w| crate::text::stem(w)).collect();
     let stemmed = crate::text::stem(last);
-    if stemmed == *last {
-        parts.push(format!("\"{last}\"*"));
+    let prefixes = if stemmed == *last {
+        vec![stemmed]
     } else {
-        parts.push(format!("(\"{stemmed}\"* OR \"{last}\"*)"));
-    }
+        vec![stemmed, last.clone()]
+    };
+    Some((required, prefixes))
+}
+
+/// Turns what a person typed into a safe FTS5 expression (SQLite): every word quoted, the last
+/// one a prefix, all of them required.
+pub fn fts_query(text: &str) -> Option<String> {
+    let (required, prefixes) = query_words(text)?;
+    let mut parts: Vec<String> = required.iter().map(|w| format!("\"{w}\"")).collect();
+    let alternatives: Vec<String> = prefixes.iter().map(|w| format!("\"{w}\"*")).collect();
+    parts.push(match alternatives.len() {
+        1 => alternatives.concat(),
+        _ => format!("({})", alternatives.join(" OR ")),
+    });
     Some(parts.join(" "))
+}
+
+/// The same search as a `tsquery` (PostgreSQL), over the same stemmed words.
+pub fn ts_query(text: &str) -> Option<String> {
+    let (required, prefixes) = query_words(text)?;
+    let mut parts: Vec<String> = required.iter().map(|w| format!("'{w}'")).collect();
+    let alternatives: Vec<String> = prefixes.iter().map(|w| format!("'{w}':*")).collect();
+    parts.push(format!("({})", alternatives.join(" | ")));
+    Some(parts.join(" & "))
 }
 
 impl Chat {
@@ -1379,7 +1398,7 @@ impl Chat {
         to_ms: Option<i64>,
         limit: i64,
     ) -> Result<Vec<(MessageView, String)>> {
-        let Some(fts) = fts_query(text) else {
+        let (Some(fts), Some(tsquery)) = (fts_query(text), ts_query(text)) else {
             return Ok(Vec::new());
         };
         let limit = limit.clamp(1, 100);
@@ -1391,6 +1410,7 @@ impl Chat {
                 &SearchQuery {
                     user_id,
                     fts: &fts,
+                    tsquery: &tsquery,
                     channel_id,
                     author_id,
                     from_ms,
@@ -1739,6 +1759,10 @@ mod tests {
             "\"convoy\" (\"колон\"* OR \"колонну\"*)"
         );
         assert!(fts_query("  !!! ").is_none());
+        assert_eq!(
+            ts_query("Convoys колонну").unwrap(),
+            "'convoy' & ('колон':* | 'колонну':*)"
+        );
     }
 
     #[test]

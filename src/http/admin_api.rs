@@ -29,7 +29,11 @@ pub async fn snapshot(s: &AppState) -> Result<Snapshot, ApiError> {
     let last_backup = s.store.read(crate::store::chat::last_backup_at).await?;
     let data_dir = s.config.data_dir.clone();
     let db = s.config.db_path();
+    let on_server = s.store.read(crate::store::backup::database_bytes).await?;
     let (database_bytes, file_store_bytes) = tokio::task::spawn_blocking(move || {
+        if let Some(bytes) = on_server {
+            return (bytes, metrics::dir_size(&data_dir.join("files")));
+        }
         let db_bytes: u64 = ["", "-wal", "-shm"]
             .iter()
             .filter_map(|suffix| {

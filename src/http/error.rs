@@ -165,6 +165,15 @@ impl From<StoreError> for ApiError {
                     "the server's disk is full; nothing was saved",
                 )
             },
+            StoreError::Unavailable(why) => ApiError {
+                internal: Some(why),
+                retry_after: Some(2),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    "the database cannot be reached; nothing was saved, try again shortly",
+                )
+            },
             other => ApiError::internal(other),
         }
     }

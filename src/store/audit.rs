@@ -30,6 +30,15 @@ pub struct Row {
     pub details: String,
 }
 
+/// Audit fields echo what people typed (a user name tried at sign-in); a NUL in them is shown
+/// as U+FFFD, as PostgreSQL cannot store it and nobody can read it.
+fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.contains('\0') {
+        true => std::borrow::Cow::Owned(s.replace('\0', "\u{FFFD}")),
+        false => std::borrow::Cow::Borrowed(s),
+    }
+}
+
 pub fn append(c: &Db, e: &Entry) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO audit(at, actor_id, actor, action, target, address, details)
@@ -38,11 +47,11 @@ pub fn append(c: &Db, e: &Entry) -> Result<()> {
     .execute(params![
         now_ms(),
         e.actor_id,
-        e.actor,
+        printable(&e.actor),
         e.action,
-        e.target,
-        e.address,
-        e.details
+        printable(&e.target),
+        printable(&e.address),
+        printable(&e.details)
     ])?;
     Ok(())
 }
@@ -51,7 +60,7 @@ pub fn append(c: &Db, e: &Entry) -> Result<()> {
 pub fn list(c: &Db, before_id: Option<i64>, action: Option<&str>, limit: i64) -> Result<Vec<Row>> {
     let mut stmt = c.prepare_cached(
         "SELECT id, at, actor_id, actor, action, target, address, details FROM audit
-         WHERE id < ?1 AND (?2 IS NULL OR action = ?2) ORDER BY id DESC LIMIT ?3",
+         WHERE id < ?1 AND (CAST(?2 AS TEXT) IS NULL OR action = ?2) ORDER BY id DESC LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![before_id.unwrap_or(i64::MAX), action, limit], |r| {
         Ok(Row {

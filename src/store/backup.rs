@@ -1,14 +1,33 @@
-//! Logical dump and load of the database for `backup`: every table row by row, read inside one
-//! read transaction (a consistent snapshot while the server keeps writing).
+//! Logical dump and load of the database for `backup` and `migrate`: every table row by row,
+//! read inside one read transaction (a consistent snapshot while the server keeps writing), on
+//! either engine. A dump names the same tables and columns whichever engine it came from, so a
+//! cluster's backup restores into one box, and one box's data moves into a cluster.
 
-use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::Connection;
 
+use super::db::{Db, Engine, Value};
 use super::Result;
 
-/// Tables to back up, with their columns, in creation order. The full-text index is left out:
-/// restore rebuilds it from the messages.
-pub fn tables(c: &Connection) -> Result<Vec<(String, Vec<String>)>> {
+/// Tables to back up, with their columns, in creation order (SQLite) or the order of the
+/// schema (PostgreSQL: every table after those it refers to). Search indexes are left out:
+/// restore rebuilds them from the messages; so is PostgreSQL's `log_head`, which follows the
+/// log.
+pub fn tables(c: &Db) -> Result<Vec<(String, Vec<String>)>> {
+    let Some(c) = c.sqlite() else {
+        let mut out = Vec::new();
+        for name in super::postgres::tables() {
+            let columns = c
+                .prepare(
+                    "SELECT column_name FROM information_schema.columns
+                     WHERE table_schema = current_schema() AND table_name = ?1
+                     ORDER BY ordinal_position",
+                )?
+                .query_map([name], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push((name.to_string(), columns));
+        }
+        return Ok(out);
+    };
     let mut stmt = c.prepare(
         "SELECT name FROM sqlite_schema WHERE type = 'table'
            AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%'
@@ -35,33 +54,40 @@ fn quoted(cols: &[String]) -> String {
         .join(", ")
 }
 
-/// Calls `f` with every row of `table`, in rowid order where there is one.
+/// Calls `f` with every row of `table` (in rowid order in SQLite, by the first column in
+/// PostgreSQL), streamed.
 pub fn for_each_row(
-    c: &Connection,
+    c: &Db,
     table: &str,
     cols: &[String],
     mut f: impl FnMut(Vec<Value>) -> std::io::Result<()>,
 ) -> Result<std::io::Result<()>> {
-    let mut stmt = c.prepare(&format!("SELECT {} FROM \"{table}\"", quoted(cols)))?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
+    let order = match c.engine() {
+        Engine::Sqlite => String::new(),
+        Engine::Postgres => " ORDER BY 1".to_string(),
+    };
+    let sql = format!("SELECT {} FROM \"{table}\"{order}", quoted(cols));
+    let mut io = Ok(());
+    c.for_each_row(&sql, |row| {
+        if io.is_err() {
+            return Ok(());
+        }
         let values = (0..cols.len())
             .map(|i| row.get::<_, Value>(i))
             .collect::<Result<Vec<_>, _>>()?;
-        if let Err(e) = f(values) {
-            return Ok(Err(e));
-        }
-    }
-    Ok(Ok(()))
+        io = f(values);
+        Ok(())
+    })?;
+    Ok(io)
 }
 
-pub fn insert_row(c: &Connection, table: &str, cols: &[String], values: Vec<Value>) -> Result<()> {
+pub fn insert_row(c: &Db, table: &str, cols: &[String], values: Vec<Value>) -> Result<()> {
     let marks = vec!["?"; cols.len()].join(", ");
     c.prepare_cached(&format!(
         "INSERT INTO \"{table}\" ({}) VALUES ({marks})",
         quoted(cols)
     ))?
-    .execute(params_from_iter(values))?;
+    .execute(super::db::params_from_iter(values))?;
     Ok(())
 }
 
@@ -109,6 +135,19 @@ pub fn foreign_key_problems(c: &Connection) -> Result<Vec<(String, i64)>> {
         ))
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The database's size as its server reports it (PostgreSQL); `None` for SQLite, whose files
+/// the caller measures.
+pub fn database_bytes(c: &super::Db) -> Result<Option<u64>> {
+    match c.engine() {
+        super::db::Engine::Sqlite => Ok(None),
+        super::db::Engine::Postgres => Ok(Some(c.query_row(
+            "SELECT pg_database_size(current_database())",
+            [],
+            |r| r.get(0),
+        )?)),
+    }
 }
 
 pub fn set_meta(c: &super::Db, key: &str, value: &str) -> Result<()> {

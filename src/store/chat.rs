@@ -332,8 +332,8 @@ pub fn add_member(c: &Db, channel_id: i64, user_id: i64, role: &str) -> Result<b
     // A new member starts with everything before joining marked read.
     let n = c
         .prepare_cached(
-            "INSERT OR IGNORE INTO members(channel_id, user_id, role, joined_at, last_read_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO members(channel_id, user_id, role, joined_at, last_read_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
         )?
         .execute(params![channel_id, user_id, role, now_ms(), last_seq])?;
     Ok(n == 1)
@@ -399,7 +399,7 @@ pub fn channels_of(c: &Db, user_id: i64) -> Result<Vec<ChannelSummary>> {
         "SELECT {}, m.role, m.last_read_seq, m.notify, m.muted_until,
             (SELECT count(*) FROM messages x WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
                 AND (x.thread_root IS NULL OR x.also_in_channel = 1) AND x.deleted = 0
-                AND x.author_id IS NOT ?1),
+                AND x.author_id IS DISTINCT FROM ?1),
             (SELECT count(*) FROM mentions n JOIN messages x ON x.id = n.message_id
                 WHERE n.user_id = ?1 AND x.channel_id = c.id AND x.seq > m.last_read_seq
                 AND x.deleted = 0)
@@ -434,10 +434,11 @@ pub fn channels_of(c: &Db, user_id: i64) -> Result<Vec<ChannelSummary>> {
 /// Raises a member's read position (never lowers it); returns the position now stored.
 pub fn mark_read(c: &Db, channel_id: i64, user_id: i64, seq: i64) -> Result<i64> {
     c.prepare_cached(
-        "UPDATE members SET last_read_seq = max(last_read_seq, min(?3,
-                (SELECT last_seq FROM channels WHERE id = ?1))),
-            read_at = CASE WHEN min(?3, (SELECT last_seq FROM channels WHERE id = ?1))
-                > last_read_seq THEN ?4 ELSE read_at END
+        "UPDATE members SET last_read_seq = CASE WHEN capped.seq > last_read_seq
+                THEN capped.seq ELSE last_read_seq END,
+            read_at = CASE WHEN capped.seq > last_read_seq THEN ?4 ELSE read_at END
+         FROM (SELECT CASE WHEN ?3 < last_seq THEN ?3 ELSE last_seq END AS seq
+               FROM channels WHERE id = ?1) AS capped
          WHERE channel_id = ?1 AND user_id = ?2",
     )?
     .execute(params![channel_id, user_id, seq, now_ms()])?;
@@ -557,8 +558,9 @@ pub fn set_sender_name(c: &Db, message: &mut Message, name: &str) -> Result<()> 
 }
 
 pub fn add_mentions(c: &Db, message_id: i64, user_ids: &[i64]) -> Result<()> {
-    let mut stmt =
-        c.prepare_cached("INSERT OR IGNORE INTO mentions(user_id, message_id) VALUES (?1, ?2)")?;
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO mentions(user_id, message_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    )?;
     for u in user_ids {
         stmt.execute(params![u, message_id])?;
     }
@@ -731,7 +733,8 @@ pub fn edits(c: &Db, message_id: i64) -> Result<Vec<(String, i64)>> {
 pub fn set_saved(c: &Db, user_id: i64, message_id: i64, saved: bool) -> Result<()> {
     if saved {
         c.prepare_cached(
-            "INSERT OR IGNORE INTO saved_messages(user_id, message_id, saved_at) VALUES (?1, ?2, ?3)",
+            "INSERT INTO saved_messages(user_id, message_id, saved_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
         )?
         .execute(params![user_id, message_id, now_ms()])?;
     } else {
@@ -839,8 +842,10 @@ pub fn mentions_of(
 
 pub struct SearchQuery<'a> {
     pub user_id: i64,
-    /// An FTS5 expression built by the caller from quoted terms.
+    /// An FTS5 expression built by the caller from quoted terms (SQLite).
     pub fts: &'a str,
+    /// The same as a `tsquery` (PostgreSQL).
+    pub tsquery: &'a str,
     pub channel_id: Option<i64>,
     pub author_id: Option<i64>,
     pub from_ms: Option<i64>,
@@ -852,16 +857,29 @@ pub struct SearchQuery<'a> {
 /// walks its index in rowid order here and stops at the limit, so the cost stays bounded however
 /// many messages match; `chat` ranks these candidates.
 pub fn search_candidates(c: &Db, q: &SearchQuery<'_>) -> Result<Vec<Message>> {
+    let (from, order, expr) = match c.engine() {
+        super::db::Engine::Sqlite => (
+            "messages_fts JOIN messages x ON x.id = messages_fts.rowid
+         WHERE messages_fts MATCH ?1",
+            "messages_fts.rowid",
+            q.fts,
+        ),
+        super::db::Engine::Postgres => (
+            "messages_search s JOIN messages x ON x.id = s.id
+         WHERE s.words @@ CAST(CAST(?1 AS TEXT) AS tsquery)",
+            "s.id",
+            q.tsquery,
+        ),
+    };
     let sql = format!(
-        "SELECT {} FROM messages_fts JOIN messages x ON x.id = messages_fts.rowid
-         WHERE messages_fts MATCH ?1
+        "SELECT {} FROM {from}
            AND x.channel_id IN (SELECT channel_id FROM members WHERE user_id = ?2)
            AND x.deleted = 0
-           AND (?3 IS NULL OR x.channel_id = ?3)
-           AND (?4 IS NULL OR x.author_id = ?4)
-           AND (?5 IS NULL OR x.created_at >= ?5)
-           AND (?6 IS NULL OR x.created_at < ?6)
-         ORDER BY messages_fts.rowid DESC LIMIT ?7",
+           AND (CAST(?3 AS BIGINT) IS NULL OR x.channel_id = ?3)
+           AND (CAST(?4 AS BIGINT) IS NULL OR x.author_id = ?4)
+           AND (CAST(?5 AS BIGINT) IS NULL OR x.created_at >= ?5)
+           AND (CAST(?6 AS BIGINT) IS NULL OR x.created_at < ?6)
+         ORDER BY {order} DESC LIMIT ?7",
         MESSAGE_COLS
             .split(", ")
             .map(|col| format!("x.{col}"))
@@ -871,7 +889,7 @@ pub fn search_candidates(c: &Db, q: &SearchQuery<'_>) -> Result<Vec<Message>> {
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         params![
-            q.fts,
+            expr,
             q.user_id,
             q.channel_id,
             q.author_id,
@@ -889,7 +907,21 @@ pub fn search_candidates(c: &Db, q: &SearchQuery<'_>) -> Result<Vec<Message>> {
 /// past them; returns how many it looked at (fewer than `max_rows`: caught up). The index
 /// holds each text message's words stemmed (`text::search_text`).
 pub fn index_search_batch(c: &Db, max_rows: i64) -> Result<i64> {
-    let mut insert = c.prepare_cached("INSERT INTO messages_fts(rowid, body) VALUES (?1, ?2)")?;
+    let postgres = c.engine() == super::db::Engine::Postgres;
+    let (insert_sql, delete_sql) = if postgres {
+        (
+            "INSERT INTO messages_search(id, words)
+             VALUES (?1, array_to_tsvector(string_to_array(CAST(?2 AS TEXT), ' ')))
+             ON CONFLICT (id) DO UPDATE SET words = excluded.words",
+            "DELETE FROM messages_search WHERE id = ?1",
+        )
+    } else {
+        (
+            "INSERT INTO messages_fts(rowid, body) VALUES (?1, ?2)",
+            "DELETE FROM messages_fts WHERE rowid = ?1",
+        )
+    };
+    let mut insert = c.prepare_cached(insert_sql)?;
     let pending: Vec<(i64, Option<String>)> = c
         .prepare_cached(
             "SELECT p.id, CASE WHEN m.kind = 'text' AND m.deleted = 0 THEN m.body END
@@ -899,8 +931,7 @@ pub fn index_search_batch(c: &Db, max_rows: i64) -> Result<i64> {
         .query_map([max_rows], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (id, body) in &pending {
-        c.prepare_cached("DELETE FROM messages_fts WHERE rowid = ?1")?
-            .execute([id])?;
+        c.prepare_cached(delete_sql)?.execute([id])?;
         if let Some(body) = body {
             insert.execute(params![id, crate::text::search_text(body)])?;
         }
@@ -908,7 +939,9 @@ pub fn index_search_batch(c: &Db, max_rows: i64) -> Result<i64> {
             .execute([id])?;
     }
     let room = max_rows - pending.len() as i64;
-    if room <= 0 {
+    // PostgreSQL queues every new message (ids are not taken in commit order across nodes,
+    // so a mark could pass one still being written): the queue is the whole of the work.
+    if room <= 0 || postgres {
         return Ok(pending.len() as i64);
     }
     let mark: i64 = c
@@ -946,11 +979,26 @@ pub fn append_event(
     user_id: Option<i64>,
     payload: &str,
 ) -> Result<i64> {
-    c.prepare_cached(
-        "INSERT INTO events(channel_id, user_id, created_at, payload) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![channel_id, user_id, now_ms(), payload])?;
-    Ok(c.last_insert_rowid()?)
+    // PostgreSQL: the position comes from `log_head`, whose row this transaction then holds
+    // until it commits, so positions follow commit order across every node (a sequence would
+    // not: a reader could pass a position whose transaction commits later, and miss it).
+    let sql = match c.engine() {
+        super::db::Engine::Sqlite => {
+            "INSERT INTO events(channel_id, user_id, created_at, payload)
+             VALUES (?1, ?2, ?3, ?4) RETURNING id"
+        }
+        super::db::Engine::Postgres => {
+            "WITH next AS (UPDATE log_head SET pos = pos + 1 WHERE name = 'events' RETURNING pos)
+             INSERT INTO events(id, channel_id, user_id, created_at, payload)
+             SELECT pos, CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CAST(?3 AS BIGINT),
+                    CAST(?4 AS TEXT) FROM next
+             RETURNING id"
+        }
+    };
+    Ok(c.prepare_cached(sql)?
+        .query_row(params![channel_id, user_id, now_ms(), payload], |r| {
+            r.get(0)
+        })?)
 }
 
 pub fn event_head(c: &Db) -> Result<i64> {
@@ -1102,7 +1150,7 @@ pub fn channel_overview(c: &Db) -> Result<Vec<ChannelOverview>> {
     let mut st = c.prepare_cached(&format!(
         "SELECT {cols},
             (SELECT count(*) FROM members m WHERE m.channel_id = c.id),
-            (SELECT group_concat(m.user_id) FROM members m
+            (SELECT string_agg(CAST(m.user_id AS TEXT), ',') FROM members m
                 WHERE m.channel_id = c.id AND m.role = 'owner'),
             (SELECT max(x.created_at) FROM messages x WHERE x.channel_id = c.id),
             c.retention_days
@@ -1175,7 +1223,7 @@ pub fn delete_messages_before(c: &Db, channel_id: i64, cutoff_ms: i64) -> Result
 /// When the last backup finished (ms), if any.
 pub fn last_backup_at(c: &Db) -> Result<Option<i64>> {
     Ok(
-        c.prepare_cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'last_backup_at'")?
+        c.prepare_cached("SELECT CAST(value AS BIGINT) FROM meta WHERE key = 'last_backup_at'")?
             .query_row([], |r| r.get(0))
             .optional()?,
     )

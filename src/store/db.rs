@@ -33,7 +33,10 @@ enum Inner<'a> {
 
 /// A PostgreSQL connection with its prepared statements, used by one thread at a time.
 pub struct PgConn {
-    client: RefCell<postgres::Client>,
+    /// Always `Some` until dropped (see `Drop`).
+    client: RefCell<Option<postgres::Client>>,
+    /// Whether a transaction begun through [`PgConn::batch`] is open.
+    in_transaction: std::cell::Cell<bool>,
     /// Prepared once per connection, keyed by the store's SQL text.
     statements: RefCell<HashMap<String, postgres::Statement>>,
 }
@@ -41,7 +44,8 @@ pub struct PgConn {
 impl PgConn {
     pub fn new(client: postgres::Client) -> PgConn {
         PgConn {
-            client: RefCell::new(client),
+            client: RefCell::new(Some(client)),
+            in_transaction: std::cell::Cell::new(false),
             statements: RefCell::new(HashMap::new()),
         }
     }
@@ -52,25 +56,57 @@ impl PgConn {
 
     /// Runs statements that take no parameters (transaction control, schema).
     pub fn batch(&self, sql: &str) -> Result<()> {
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        let head = sql.trim_start().get(..8).unwrap_or("").to_ascii_uppercase();
+        let result = self.client()?.batch_execute(sql);
+        if head.starts_with("BEGIN") || head.starts_with("START TR") {
+            self.in_transaction.set(result.is_ok());
+        } else if head.starts_with("COMMIT")
+            || head.starts_with("ROLLBACK")
+            || head.starts_with("END")
+        {
+            self.in_transaction.set(false);
+        }
+        Ok(result?)
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.in_transaction.get()
     }
 
     pub fn is_closed(&self) -> bool {
-        self.client.borrow().is_closed()
+        self.client.borrow().as_ref().is_none_or(|c| c.is_closed())
+    }
+
+    fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>> {
+        std::cell::RefMut::filter_map(self.client.borrow_mut(), Option::as_mut)
+            .map_err(|_| Error::NoRows)
     }
 
     fn statement(&self, sql: &str) -> Result<postgres::Statement> {
         if let Some(s) = self.statements.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let prepared = self
-            .client
-            .borrow_mut()
-            .prepare(&postgres_placeholders(sql))?;
+        let prepared = self.client()?.prepare(&postgres_placeholders(sql))?;
         self.statements
             .borrow_mut()
             .insert(sql.to_string(), prepared.clone());
         Ok(prepared)
+    }
+}
+
+impl Drop for PgConn {
+    /// Closing a client runs its own small runtime, which may not start on a thread of the
+    /// server's runtime (where the last handle to the store may go): it is closed on a thread
+    /// of its own there.
+    fn drop(&mut self) {
+        let Some(client) = self.client.get_mut().take() else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::Builder::new()
+                .name("outpost-db-close".into())
+                .spawn(move || drop(client));
+        }
     }
 }
 
@@ -85,13 +121,23 @@ impl<'a> From<&'a rusqlite::Connection> for Db<'a> {
 pub enum Error {
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("{0}")]
+    #[error("{}", pg_message(.0))]
     Postgres(#[from] postgres::Error),
     #[error("the query returned no rows")]
     NoRows,
+    #[error("text with a NUL character cannot be stored")]
+    Nul,
     /// A stored value could not be read as the type asked for (damaged or unexpected data).
     #[error("column {column}: {problem}")]
     Column { column: usize, problem: String },
+}
+
+/// PostgreSQL's own words for a refusal ("db error" alone says nothing).
+fn pg_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{}: {}", d.code().code(), d.message()),
+        None => e.to_string(),
+    }
 }
 
 impl Error {
@@ -157,10 +203,7 @@ impl<'a> Db<'a> {
     pub fn prepare(&self, sql: &str) -> Result<Stmt<'a>> {
         Ok(Stmt(match self.0 {
             Inner::Lite(c) => StmtInner::LiteOnce(c.prepare(sql)?),
-            Inner::Pg(p) => StmtInner::Pg(
-                p,
-                p.client.borrow_mut().prepare(&postgres_placeholders(sql))?,
-            ),
+            Inner::Pg(p) => StmtInner::Pg(p, p.client()?.prepare(&postgres_placeholders(sql))?),
         }))
     }
 
@@ -182,6 +225,31 @@ impl<'a> Db<'a> {
         match self.0 {
             Inner::Lite(c) => Ok(c.execute_batch(sql)?),
             Inner::Pg(p) => p.batch(sql),
+        }
+    }
+
+    /// Calls `f` with each row as it arrives (large tables are never held in memory whole);
+    /// `f` must not use the database itself.
+    pub fn for_each_row(&self, sql: &str, mut f: impl FnMut(&Row<'_>) -> Result<()>) -> Result<()> {
+        match self.0 {
+            Inner::Lite(c) => {
+                let mut stmt = c.prepare(sql)?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    f(&Row(RowInner::Lite(r)))?;
+                }
+                Ok(())
+            }
+            Inner::Pg(p) => {
+                use postgres::fallible_iterator::FallibleIterator;
+                let stmt = p.client()?.prepare(&postgres_placeholders(sql))?;
+                let mut client = p.client()?;
+                let mut rows = client.query_raw(&stmt, std::iter::empty::<Pg<'_>>())?;
+                while let Some(r) = rows.next()? {
+                    f(&Row(RowInner::Pg(&r)))?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -216,8 +284,11 @@ impl<'a> Stmt<'a> {
     pub fn execute(&mut self, params: impl Params) -> Result<usize> {
         if let StmtInner::Pg(conn, stmt) = &self.0 {
             let n = params.bind(|p| {
+                if has_nul(p) {
+                    return Err(Error::Nul);
+                }
                 let values = pg_params(p);
-                conn.client.borrow_mut().execute(stmt, &pg_refs(&values))
+                Ok(conn.client()?.execute(stmt, &pg_refs(&values))?)
             })?;
             return Ok(usize::try_from(n).unwrap_or(usize::MAX));
         }
@@ -233,10 +304,7 @@ impl<'a> Stmt<'a> {
         f: impl FnOnce(&Row<'_>) -> Result<T>,
     ) -> Result<T> {
         if let StmtInner::Pg(conn, stmt) = &self.0 {
-            let rows = params.bind(|p| {
-                let values = pg_params(p);
-                conn.client.borrow_mut().query(stmt, &pg_refs(&values))
-            })?;
+            let rows = params.bind(|p| pg_query(conn, stmt, p))?;
             let row = rows.first().ok_or(Error::NoRows)?;
             return f(&Row(RowInner::Pg(row)));
         }
@@ -259,10 +327,7 @@ impl<'a> Stmt<'a> {
         mut f: impl FnMut(&Row<'_>) -> Result<T>,
     ) -> Result<std::vec::IntoIter<Result<T>>> {
         if let StmtInner::Pg(conn, stmt) = &self.0 {
-            let rows = params.bind(|p| {
-                let values = pg_params(p);
-                conn.client.borrow_mut().query(stmt, &pg_refs(&values))
-            })?;
+            let rows = params.bind(|p| pg_query(conn, stmt, p))?;
             let out: Vec<Result<T>> = rows.iter().map(|r| f(&Row(RowInner::Pg(r)))).collect();
             return Ok(out.into_iter());
         }
@@ -394,6 +459,41 @@ fn pg_value(r: &postgres::Row, i: usize) -> Result<ValueRef<'_>> {
     })
 }
 
+/// A value of any column, owned (backups, moving a site to PostgreSQL).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl FromValue for Value {
+    fn from_value(v: ValueRef<'_>) -> std::result::Result<Self, String> {
+        Ok(match v {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(n) => Value::Integer(n),
+            ValueRef::Real(n) => Value::Real(n),
+            // Damaged text is kept as readable as it can be rather than stopping a backup.
+            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        })
+    }
+}
+
+impl ToValue for Value {
+    fn to_value(&self) -> ValueRef<'_> {
+        match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(n) => ValueRef::Integer(*n),
+            Value::Real(n) => ValueRef::Real(*n),
+            Value::Text(t) => ValueRef::Text(t.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }
+    }
+}
+
 /// A Rust type the store reads from a column.
 pub trait FromValue: Sized {
     fn from_value(v: ValueRef<'_>) -> std::result::Result<Self, String>;
@@ -512,6 +612,12 @@ impl ToValue for str {
 }
 
 impl ToValue for String {
+    fn to_value(&self) -> ValueRef<'_> {
+        ValueRef::Text(self.as_bytes())
+    }
+}
+
+impl ToValue for std::borrow::Cow<'_, str> {
     fn to_value(&self) -> ValueRef<'_> {
         ValueRef::Text(self.as_bytes())
     }
@@ -644,6 +750,25 @@ impl rusqlite::ToSql for Lite<'_> {
 /// Binds a value for PostgreSQL, in whatever type the server inferred for its placeholder.
 #[derive(Debug)]
 struct Pg<'a>(ValueRef<'a>);
+
+/// PostgreSQL text cannot hold U+0000 (SQLite's can). No stored value has one, so a query
+/// looking for one finds nothing; a write carrying one is refused.
+fn has_nul(p: &[&dyn ToValue]) -> bool {
+    p.iter()
+        .any(|v| matches!(v.to_value(), ValueRef::Text(t) if t.contains(&0)))
+}
+
+fn pg_query(
+    conn: &PgConn,
+    stmt: &postgres::Statement,
+    p: &[&dyn ToValue],
+) -> Result<Vec<postgres::Row>> {
+    if has_nul(p) {
+        return Ok(Vec::new());
+    }
+    let values = pg_params(p);
+    Ok(conn.client()?.query(stmt, &pg_refs(&values))?)
+}
 
 fn pg_params<'v>(p: &'v [&'v dyn ToValue]) -> Vec<Pg<'v>> {
     p.iter().map(|v| Pg(v.to_value())).collect()

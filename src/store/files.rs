@@ -157,8 +157,8 @@ pub fn files_of(c: &Db, message_ids: &[i64]) -> Result<Vec<FileRow>> {
 /// Bytes a user has stored plus bytes reserved by their unfinished uploads.
 pub fn usage(c: &Db, user_id: i64) -> Result<i64> {
     Ok(c.prepare_cached(
-        "SELECT (SELECT coalesce(sum(size), 0) FROM files WHERE uploader_id = ?1)
-              + (SELECT coalesce(sum(size), 0) FROM uploads WHERE user_id = ?1)",
+        "SELECT CAST((SELECT coalesce(sum(size), 0) FROM files WHERE uploader_id = ?1)
+              + (SELECT coalesce(sum(size), 0) FROM uploads WHERE user_id = ?1) AS BIGINT)",
     )?
     .query_row([user_id], |r| r.get(0))?)
 }

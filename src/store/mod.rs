@@ -14,6 +14,7 @@ pub mod chat;
 pub mod db;
 pub mod files;
 pub mod migrations;
+pub mod postgres;
 pub mod tokens;
 pub mod two_factor;
 pub mod users;
@@ -23,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 pub use db::Db;
@@ -54,6 +55,8 @@ pub enum StoreError {
     Conflict(Conflict),
     #[error("the database is shut down")]
     Closed,
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("{0} is only available with SQLite")]
     SqliteOnly(&'static str),
     #[error("database error: {0}")]
@@ -135,12 +138,65 @@ impl From<db::Error> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Runs inside the group transaction; returns what to do once the commit has (or has not) happened.
-type Job = Box<dyn FnOnce(&mut Transaction<'_>) -> Completion + Send>;
+/// Runs inside the group transaction (or is told why there is none); returns what to do once the
+/// commit has (or has not) happened.
+type Job = Box<dyn FnOnce(Result<&Db<'_>>) -> Completion + Send>;
 type Completion = Box<dyn FnOnce(Result<()>) + Send>;
 
 /// A read for one of the reader threads, given its connection (or why it could not be opened).
-type ReadJob = Box<dyn FnOnce(Result<&Connection>) + Send>;
+type ReadJob = Box<dyn FnOnce(Result<&Db<'_>>) + Send>;
+
+/// Where the data lives: a SQLite file (one box) or a PostgreSQL database (a cluster).
+#[derive(Clone)]
+enum Source {
+    Sqlite(PathBuf),
+    Postgres(Box<::postgres::Config>),
+}
+
+/// A connection of either engine, used by one thread at a time.
+enum Conn {
+    Lite(Connection),
+    Pg(Box<db::PgConn>),
+}
+
+impl Conn {
+    fn db(&self) -> Db<'_> {
+        match self {
+            Conn::Lite(c) => Db::from(c),
+            Conn::Pg(p) => p.db(),
+        }
+    }
+
+    /// Ends a transaction a job began and left open, so the next job starts clean; false when
+    /// the connection cannot be trusted any more.
+    fn reset(&self) -> bool {
+        match self {
+            Conn::Lite(c) => c.is_autocommit() || c.execute_batch("ROLLBACK").is_ok(),
+            Conn::Pg(p) => !p.is_closed() && (!p.in_transaction() || p.batch("ROLLBACK").is_ok()),
+        }
+    }
+}
+
+impl Source {
+    fn open_reader(&self) -> Result<Conn> {
+        match self {
+            Source::Sqlite(path) => {
+                let c = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&c, true)?;
+                Ok(Conn::Lite(c))
+            }
+            Source::Postgres(config) => {
+                let conn = postgres::connect(config)?;
+                // Reads never write, as SQLite's readers are opened read-only.
+                conn.batch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")?;
+                Ok(Conn::Pg(Box::new(conn)))
+            }
+        }
+    }
+}
 
 /// How many waiting jobs one group commit takes at most.
 const MAX_GROUP: usize = 1024;
@@ -156,12 +212,13 @@ pub struct Store {
 
 struct Inner {
     path: PathBuf,
+    source: Source,
     /// Feeds the writer thread; `None` once shut down.
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     /// Joined on shutdown so the last commit and the WAL checkpoint finish before exit.
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Idle read-only connections; short critical sections, never held across an await.
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Vec<Conn>>,
     /// Feeds the reader threads that serve [`Store::read`]; `None` once shut down.
     read_queue: Mutex<Option<mpsc::Sender<ReadJob>>>,
 }
@@ -215,23 +272,85 @@ impl Store {
             },
             other => other,
         })?;
+        Self::start(
+            Source::Sqlite(path.to_path_buf()),
+            path.to_path_buf(),
+            Conn::Lite(conn),
+            owner,
+        )
+    }
+
+    /// The site's store as the configuration names it: PostgreSQL in cluster mode
+    /// (`[cluster] database`), otherwise the SQLite file in the data dir. Blocking.
+    ///
+    /// A node's data dir remembers its cluster's database (`cluster-database`, written at start),
+    /// so a CLI command pointed at the data dir alone acts on the cluster's store rather than
+    /// making an empty SQLite file beside it.
+    pub fn open_configured(config: &crate::config::Config, beside_server: bool) -> Result<Store> {
+        let remembered = config.data_dir.join(CLUSTER_DATABASE_FILE);
+        if config.cluster.enabled() {
+            if !beside_server {
+                remember_cluster_database(&remembered, &config.cluster.database)?;
+            }
+            return Self::open_postgres(&config.cluster.database);
+        }
+        if let Ok(url) = std::fs::read_to_string(&remembered) {
+            if !url.trim().is_empty() {
+                return Self::open_postgres(url.trim());
+            }
+        }
+        match beside_server {
+            true => Self::open_beside_server(&config.db_path()),
+            false => Self::open(&config.db_path()),
+        }
+    }
+
+    /// Connects to PostgreSQL (cluster mode), creating the schema in an empty database. Blocking.
+    /// The URL never appears in errors or logs: it may carry a password.
+    pub fn open_postgres(url: &str) -> Result<Store> {
+        let config = postgres::parse(url)?;
+        let source = Source::Postgres(Box::new(config.clone()));
+        let conn = off_runtime(&source, || -> Result<db::PgConn> {
+            let conn = postgres::connect(&config)?;
+            postgres::migrate(&conn)?;
+            Ok(conn)
+        })??;
+        Self::start(
+            Source::Postgres(Box::new(config)),
+            PathBuf::from("postgresql"),
+            Conn::Pg(Box::new(conn)),
+            Owner::Server,
+        )
+    }
+
+    fn start(source: Source, path: PathBuf, conn: Conn, owner: Owner) -> Result<Store> {
+        let thread_err =
+            |e: std::io::Error| StoreError::Unavailable(format!("cannot start a thread: {e}"));
         let (tx, rx) = mpsc::channel::<Job>();
+        let writer_source = source.clone();
         let thread = std::thread::Builder::new()
             .name("outpost-db-writer".into())
-            .spawn(move || writer_loop(conn, rx, owner))
-            .map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-            })?;
+            .spawn(move || writer_loop(conn, writer_source, rx, owner))
+            .map_err(thread_err)?;
+        let read_queue = start_readers(&source).map_err(thread_err)?;
         Ok(Store {
             inner: Arc::new(Inner {
-                path: path.to_path_buf(),
+                path,
+                source,
                 writer: Mutex::new(Some(tx)),
                 writer_thread: Mutex::new(Some(thread)),
                 readers: Mutex::new(Vec::new()),
-                read_queue: Mutex::new(Some(start_readers(path)?)),
+                read_queue: Mutex::new(Some(read_queue)),
             }),
         })
+    }
+
+    /// Which engine holds the data.
+    pub fn engine(&self) -> db::Engine {
+        match self.inner.source {
+            Source::Sqlite(_) => db::Engine::Sqlite,
+            Source::Postgres(_) => db::Engine::Postgres,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -268,19 +387,23 @@ impl Store {
         G: FnOnce(E) + Send + 'static,
     {
         let (done_tx, done_rx) = oneshot::channel::<std::result::Result<T, Er>>();
-        let job: Job = Box::new(move |txn| {
-            let outcome = match txn.savepoint() {
-                Ok(mut sp) => match f(&Db::from(&*sp)) {
-                    Ok(v) => sp
-                        .commit()
-                        .map(|_| v)
-                        .map_err(|e| Er::from(StoreError::from(e))),
-                    Err(e) => {
-                        let _ = sp.rollback();
-                        Err(e)
-                    }
+        let job: Job = Box::new(move |db| {
+            let outcome = match db {
+                Err(e) => Err(Er::from(e)),
+                Ok(db) => match db.execute("SAVEPOINT job", []) {
+                    Ok(_) => match f(db) {
+                        Ok(v) => db
+                            .execute("RELEASE job", [])
+                            .map(|_| v)
+                            .map_err(|e| Er::from(StoreError::from(e))),
+                        Err(e) => {
+                            let _ = db.execute("ROLLBACK TO job", []);
+                            let _ = db.execute("RELEASE job", []);
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(Er::from(StoreError::from(e))),
                 },
-                Err(e) => Err(Er::from(StoreError::from(e))),
             };
             Box::new(move |committed: Result<()>| {
                 let result = match committed {
@@ -313,8 +436,8 @@ impl Store {
         F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
         let (done_tx, done_rx) = oneshot::channel::<Result<T>>();
-        let job: ReadJob = Box::new(move |conn| {
-            let _ = done_tx.send(conn.and_then(|c| f(&Db::from(c))));
+        let job: ReadJob = Box::new(move |db| {
+            let _ = done_tx.send(db.and_then(f));
         });
         {
             let queue = self
@@ -330,22 +453,23 @@ impl Store {
     }
 
     /// The same as [`Store::read`] for callers already off the runtime (CLI, tests, doctor).
-    pub fn read_blocking<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+    pub fn read_blocking<T: Send>(&self, f: impl FnOnce(&Db) -> Result<T> + Send) -> Result<T> {
         let pooled = self.inner.readers.lock().ok().and_then(|mut p| p.pop());
-        let conn = match pooled {
-            Some(c) => c,
-            None => {
-                let c = Connection::open_with_flags(
-                    &self.inner.path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                configure(&c, true)?;
-                c
-            }
+        let run = move |conn: Option<Conn>| -> (Option<Conn>, Result<T>) {
+            let conn = match conn {
+                Some(c) => c,
+                None => match self.inner.source.open_reader() {
+                    Ok(c) => c,
+                    Err(e) => return (None, Err(e)),
+                },
+            };
+            let out = f(&conn.db());
+            (Some(conn), out)
         };
-        let out = f(&Db::from(&conn));
+        let (conn, out) = off_runtime(&self.inner.source, move || run(pooled))?;
+        let Some(conn) = conn else { return out };
         // A caller that began a transaction and bailed out must not hand it to the next reader.
-        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+        if !conn.reset() {
             return out;
         }
         if let Ok(mut pool) = self.inner.readers.lock() {
@@ -630,24 +754,20 @@ type Answered = (Result<()>, Vec<Completion>);
 /// read took a thread, and past the pooled connections opened one, parsing the schema anew: 150
 /// threads at 200 concurrent requests); a busy reader takes the next job without sleeping.
 /// They end when the queue's sender is dropped (`close`, or the last handle going away).
-fn start_readers(path: &Path) -> Result<mpsc::Sender<ReadJob>> {
+fn start_readers(source: &Source) -> std::io::Result<mpsc::Sender<ReadJob>> {
     let (tx, rx) = mpsc::channel::<ReadJob>();
     let rx = Arc::new(Mutex::new(rx));
     for i in 0..READERS {
-        let (queue, db) = (rx.clone(), path.to_path_buf());
+        let (queue, source) = (rx.clone(), source.clone());
         std::thread::Builder::new()
             .name(format!("outpost-db-read-{i}"))
-            .spawn(move || reader_loop(&db, &queue))
-            .map_err(|e| StoreError::Open {
-                path: path.to_path_buf(),
-                source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
-            })?;
+            .spawn(move || reader_loop(&source, &queue))?;
     }
     Ok(tx)
 }
 
-fn reader_loop(path: &Path, queue: &Mutex<mpsc::Receiver<ReadJob>>) {
-    let mut conn: Option<Connection> = None;
+fn reader_loop(source: &Source, queue: &Mutex<mpsc::Receiver<ReadJob>>) {
+    let mut conn: Option<Conn> = None;
     loop {
         // The lock is held only while waiting for the next job, never while running one.
         let job = match queue.lock() {
@@ -656,24 +776,19 @@ fn reader_loop(path: &Path, queue: &Mutex<mpsc::Receiver<ReadJob>>) {
         };
         let Ok(job) = job else { return };
         if conn.is_none() {
-            match Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .and_then(|c| configure(&c, true).map(|()| c))
-            {
+            match source.open_reader() {
                 Ok(c) => conn = Some(c),
                 Err(e) => {
-                    job(Err(StoreError::from(e)));
+                    job(Err(e));
                     continue;
                 }
             }
         }
         let Some(c) = conn.as_ref() else { continue };
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(c))));
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(&c.db()))));
         // A job that began a transaction and bailed out (or panicked) must not hand it to the
-        // next; a connection that cannot even roll back is replaced.
-        if ran.is_err() || (!c.is_autocommit() && c.execute_batch("ROLLBACK").is_err()) {
+        // next; a connection that cannot even roll back (or was lost) is replaced.
+        if ran.is_err() || !c.reset() {
             conn = None;
         }
     }
@@ -685,6 +800,7 @@ fn answer((outcome, completions): Answered) {
         let shared = match &outcome {
             Ok(()) => Ok(()),
             Err(StoreError::DiskFull) => Err(StoreError::DiskFull),
+            Err(StoreError::Unavailable(why)) => Err(StoreError::Unavailable(why.clone())),
             Err(_) => Err(StoreError::Conflict(Conflict::NotSaved)),
         };
         complete(shared);
@@ -700,7 +816,7 @@ fn answer_loop(rx: mpsc::Receiver<Answered>) {
     }
 }
 
-fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, owner: Owner) {
+fn writer_loop(conn: Conn, source: Source, rx: mpsc::Receiver<Job>, owner: Owner) {
     let (answers, answer_rx) = mpsc::channel::<Answered>();
     // Without its own thread the writer answers inline, as before: slower, never wrong.
     let answerer = std::thread::Builder::new()
@@ -708,6 +824,7 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, owner: Owner) {
         .spawn(move || answer_loop(answer_rx))
         .map_err(|e| tracing::warn!(error = %e, "answering commits on the writer thread"))
         .ok();
+    let mut conn = Some(conn);
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_GROUP {
@@ -716,24 +833,57 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, owner: Owner) {
                 Err(_) => break,
             }
         }
-        let mut completions = Vec::with_capacity(batch.len());
-        let outcome = (|| -> Result<()> {
-            // IMMEDIATE takes the write lock up front, waiting (busy_timeout) while another process
-            // such as a CLI command holds it. A deferred transaction would read first and then
-            // fail to upgrade with SQLITE_BUSY_SNAPSHOT, which no timeout retries: every job in
-            // the group would fail.
-            let mut txn = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for job in batch.drain(..) {
-                completions.push(job(&mut txn));
+        // A PostgreSQL connection lost with the server (a restart, a failover) is made again
+        // here; while that fails, every job is told the database is unavailable, at once.
+        if conn.is_none() {
+            if let Source::Postgres(config) = &source {
+                match postgres::connect(config) {
+                    Ok(c) => conn = Some(Conn::Pg(Box::new(c))),
+                    Err(e) => tracing::warn!(error = %e, "the database is unavailable"),
+                }
             }
-            txn.commit()?;
+        }
+        let Some(c) = conn.as_ref() else {
+            let completions: Vec<Completion> = batch
+                .drain(..)
+                .map(|job| job(Err(StoreError::Unavailable("cannot connect".into()))))
+                .collect();
+            let failed = Err(StoreError::Unavailable("cannot connect".into()));
+            answer((failed, completions));
+            continue;
+        };
+        let mut completions = Vec::with_capacity(batch.len());
+        let db = c.db();
+        let outcome = (|| -> Result<()> {
+            // SQLite: IMMEDIATE takes the write lock up front, waiting (busy_timeout) while another
+            // process such as a CLI command holds it. A deferred transaction would read first and
+            // then fail to upgrade with SQLITE_BUSY_SNAPSHOT, which no timeout retries: every job
+            // in the group would fail.
+            db.execute_batch(match c {
+                Conn::Lite(_) => "BEGIN IMMEDIATE",
+                Conn::Pg(_) => "BEGIN",
+            })?;
+            for job in batch.drain(..) {
+                completions.push(job(Ok(&db)));
+            }
+            db.execute_batch("COMMIT")?;
             Ok(())
         })();
         // Jobs never started (the transaction failed to begin) are dropped: their callers see
         // `Closed`. The others learn whether their work committed.
+        let mut outcome = outcome;
         if let Err(e) = &outcome {
-            if !matches!(e, StoreError::DiskFull) {
+            let lost = matches!(e, StoreError::Db(d) if postgres::is_connection_lost(d));
+            if lost {
+                // Nothing of the group is acknowledged; a client retrying with its client_id
+                // gets its message stored once, whether or not this commit reached the disk.
+                tracing::warn!(error = %e, "the database connection was lost during a commit");
+                outcome = Err(StoreError::Unavailable("the connection was lost".into()));
+            } else if !matches!(e, StoreError::DiskFull) {
                 tracing::error!(error = %e, "group commit failed");
+            }
+            if (lost || !c.reset()) && matches!(c, Conn::Pg(_)) {
+                conn = None;
             }
         }
         let answered = (outcome, completions);
@@ -751,15 +901,53 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Job>, owner: Owner) {
     if let Some(t) = answerer {
         let _ = t.join();
     }
-    // Only the server truncates the log: a CLI command beside it would block its writes.
-    let mode = match owner {
-        Owner::Server => "TRUNCATE",
-        Owner::Cli => "PASSIVE",
-    };
-    let _ = conn.pragma_update(None, "wal_checkpoint", mode);
-    if let Err((_, e)) = conn.close() {
-        tracing::warn!(error = %e, "closing the database");
+    if let Some(Conn::Lite(conn)) = conn {
+        // Only the server truncates the log: a CLI command beside it would block its writes.
+        let mode = match owner {
+            Owner::Server => "TRUNCATE",
+            Owner::Cli => "PASSIVE",
+        };
+        let _ = conn.pragma_update(None, "wal_checkpoint", mode);
+        if let Err((_, e)) = conn.close() {
+            tracing::warn!(error = %e, "closing the database");
+        }
     }
+}
+
+/// Runs `f` where the PostgreSQL client may block: its synchronous calls run a small runtime of
+/// their own, which cannot start on a thread already driving one (a CLI command's or a test's).
+/// SQLite, and threads outside any runtime, run `f` in place.
+fn off_runtime<T: Send>(source: &Source, f: impl FnOnce() -> T + Send) -> Result<T> {
+    if matches!(source, Source::Sqlite(_)) || tokio::runtime::Handle::try_current().is_err() {
+        return Ok(f());
+    }
+    std::thread::scope(|s| s.spawn(f).join()).map_err(|_| StoreError::Closed)
+}
+
+/// In a cluster node's data dir: the database URL the node serves (0600; it may hold a password,
+/// as the CA key beside it is secret too). Removing it returns the data dir to one-box mode.
+pub const CLUSTER_DATABASE_FILE: &str = "cluster-database";
+
+fn remember_cluster_database(path: &Path, url: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if std::fs::read_to_string(path).is_ok_and(|v| v.trim() == url) {
+        return Ok(());
+    }
+    let io = |e: std::io::Error| {
+        StoreError::Unavailable(format!("cannot write {}: {e}", path.display()))
+    };
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io)?;
+    f.write_all(url.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
 }
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored.

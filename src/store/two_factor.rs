@@ -89,7 +89,7 @@ pub fn replace_recovery_codes(c: &Db, user_id: i64, hashes: &[Vec<u8>]) -> Resul
     c.prepare_cached("DELETE FROM recovery_codes WHERE user_id = ?1")?
         .execute([user_id])?;
     let mut insert = c.prepare_cached(
-        "INSERT OR IGNORE INTO recovery_codes(user_id, code_hash) VALUES (?1, ?2)",
+        "INSERT INTO recovery_codes(user_id, code_hash) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     )?;
     for h in hashes {
         insert.execute(params![user_id, h])?;

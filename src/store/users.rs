@@ -269,11 +269,21 @@ pub fn set_disabled(c: &Db, user_id: i64, disabled: bool) -> Result<User> {
         c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
             .execute([user_id])?;
         // A bot's tokens stay (enabling it again restores them), but its live connections end.
-        c.prepare_cached(
-            "INSERT INTO session_revocations(session_id, user_id, at)
-             SELECT 'token-' || id, user_id, ?2 FROM api_tokens WHERE user_id = ?1",
-        )?
-        .execute(params![user_id, super::now_ms()])?;
+        match c.engine() {
+            super::db::Engine::Sqlite => c
+                .prepare_cached(
+                    "INSERT INTO session_revocations(session_id, user_id, at)
+                     SELECT 'token-' || id, user_id, ?2 FROM api_tokens WHERE user_id = ?1",
+                )?
+                .execute(params![user_id, super::now_ms()])?,
+            // Revocations take their positions from `log_head`, as events do.
+            super::db::Engine::Postgres => c
+                .prepare_cached(
+                    "SELECT outpost_revoke('token-' || id, user_id) FROM api_tokens
+                     WHERE user_id = ?1",
+                )?
+                .execute([user_id])?,
+        };
     }
     user_by_id(c, user_id)
 }
@@ -400,7 +410,8 @@ pub fn set_avatar(c: &Db, user_id: i64, avatar: Option<&Avatar>) -> Result<User>
             )?
             .execute(params![user_id, a.source_sha, a.small, a.large])?;
             c.prepare_cached(
-                "UPDATE users SET avatar_version = max(avatar_version + 1, ?2) WHERE id = ?1",
+                "UPDATE users SET avatar_version = CASE WHEN avatar_version + 1 > ?2
+                     THEN avatar_version + 1 ELSE ?2 END WHERE id = ?1",
             )?
             .execute(params![user_id, now_ms()])?;
         }
@@ -446,7 +457,8 @@ pub fn directory_channels(c: &Db, user_id: i64) -> Result<Vec<i64>> {
 
 pub fn set_directory_channel(c: &Db, channel_id: i64, user_id: i64, given: bool) -> Result<()> {
     let sql = if given {
-        "INSERT OR IGNORE INTO directory_memberships(channel_id, user_id) VALUES (?1, ?2)"
+        "INSERT INTO directory_memberships(channel_id, user_id) VALUES (?1, ?2)
+         ON CONFLICT DO NOTHING"
     } else {
         "DELETE FROM directory_memberships WHERE channel_id = ?1 AND user_id = ?2"
     };
@@ -529,7 +541,7 @@ pub fn set_password(
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND id IS NOT ?2")?
+    c.prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND id IS DISTINCT FROM ?2")?
         .execute(params![user_id, keep_session])?;
     Ok(())
 }
@@ -596,7 +608,10 @@ pub fn session_by_token(
 }
 
 pub fn touch_session(c: &Db, id: &str, at: i64) -> Result<()> {
-    c.prepare_cached("UPDATE sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1")?
+    c.prepare_cached(
+        "UPDATE sessions SET last_seen_at = CASE WHEN ?2 > last_seen_at THEN ?2 ELSE last_seen_at END
+         WHERE id = ?1",
+    )?
         .execute(params![id, at])?;
     Ok(())
 }

@@ -316,22 +316,25 @@ async fn retention_deletes_exactly_the_expired_messages_and_is_audited() {
         .as_i64()
         .unwrap();
     // Age some messages directly in the database.
-    let db = rusqlite::Connection::open(app.data_dir().join("outpost.db")).unwrap();
     let day = 86_400_000i64;
     let now = outpost::store::now_ms();
-    for (id, age_days) in [
+    let ages = [
         (ids["old"], 40),
         (ids["old-root"], 40),
         (old_reply, 35),
         (new_reply, 1),
         (ids["week-old"], 8),
-    ] {
-        db.execute(
-            "UPDATE messages SET created_at = ?1 WHERE id = ?2",
-            rusqlite::params![now - age_days * day, id],
-        )
-        .unwrap();
-    }
+    ];
+    app.beside(move |db| {
+        for (id, age_days) in ages {
+            db.execute(
+                "UPDATE messages SET created_at = ?1 WHERE id = ?2",
+                [now - age_days * day, id],
+            )?;
+        }
+        Ok(())
+    })
+    .await;
     // A member may not set retention; an admin sets one week for #short.
     let r = api(
         &app,

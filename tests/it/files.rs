@@ -865,12 +865,14 @@ async fn retention_takes_files_with_their_messages() {
         .await;
         mids.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
     }
-    let db = rusqlite::Connection::open(app.data_dir().join("outpost.db")).unwrap();
-    db.execute(
-        "UPDATE messages SET created_at = ?1 WHERE id = ?2",
-        rusqlite::params![outpost::store::now_ms() - 40 * 86_400_000, mids[0]],
-    )
-    .unwrap();
+    let aged = mids[0];
+    app.beside(move |db| {
+        Ok(db.execute(
+            "UPDATE messages SET created_at = ?1 WHERE id = ?2",
+            [outpost::store::now_ms() - 40 * 86_400_000, aged],
+        )?)
+    })
+    .await;
     assert_eq!(app.handle.state.chat.apply_retention(30).await.unwrap(), 1);
     let report = app
         .handle

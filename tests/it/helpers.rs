@@ -34,8 +34,33 @@ pub fn test_config(dir: &Path) -> Config {
             tcp_port: 0,
             ..Default::default()
         },
+        cluster: outpost::config::ClusterConfig {
+            database: test_database().unwrap_or_default(),
+            ..Default::default()
+        },
         ..Default::default()
     }
+}
+
+/// With `OUTPOST_TEST_DATABASE` (a PostgreSQL URL) set, each app gets a database of its own
+/// there and the suite runs against PostgreSQL; otherwise against SQLite in its data dir.
+pub fn test_database() -> Option<String> {
+    let base = std::env::var("OUTPOST_TEST_DATABASE")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let name = format!("outpost_t_{:016x}", rand::random::<u64>());
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("OUTPOST_TEST_DATABASE is a URL");
+    let url = format!("{server}/{name}");
+    // The synchronous client runs a runtime of its own: not on a test's runtime thread.
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&base, postgres::NoTls).expect("test PostgreSQL");
+        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    })
+    .join()
+    .unwrap();
+    Some(url)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -51,6 +76,13 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
 
 /// Starts a server on an existing data directory (restarts keep the same `dir`).
 pub async fn spawn_in(dir: Arc<TempDir>, config: Config) -> TestApp {
+    // `OUTPOST_TEST_LOG=warn` shows what the servers log (a failing test's 500s explained).
+    if let Ok(level) = std::env::var("OUTPOST_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(level)
+            .with_test_writer()
+            .try_init();
+    }
     let handle = outpost::start(config.clone()).await.expect("server starts");
     TestApp {
         handle,
@@ -156,6 +188,26 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Runs `f` on the app's database through a store of its own, as another process beside the
+    /// server would (a CLI command, or another node of a cluster), on either engine.
+    pub async fn beside<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&outpost::store::Db) -> outpost::store::Result<T> + Send + 'static,
+    ) -> T {
+        let config = self.config.clone();
+        let store = tokio::task::spawn_blocking(move || {
+            outpost::store::Store::open_configured(&config, true)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let out = store.write(f).await.unwrap();
+        tokio::task::spawn_blocking(move || store.close())
+            .await
+            .unwrap();
+        out
+    }
+
     pub async fn stop(self) -> (Arc<TempDir>, Config) {
         let TestApp {
             handle,
@@ -202,9 +254,16 @@ pub async fn cli_beside(app: &TestApp, args: &[&str]) -> std::process::Output {
     let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     all.push("--data-dir".into());
     all.push(app.data_dir().to_string_lossy().into_owned());
-    tokio::task::spawn_blocking(move || outpost_bin().args(&all).output().unwrap())
-        .await
-        .unwrap()
+    let database = app.config.cluster.database.clone();
+    tokio::task::spawn_blocking(move || {
+        outpost_bin()
+            .args(&all)
+            .env("OUTPOST_CLUSTER_DATABASE", database)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
 }
 
 pub fn outpost_bin() -> std::process::Command {

@@ -440,7 +440,8 @@ async fn sync_disables_people_the_directory_no_longer_lists_and_never_when_it_is
     let conf = cli_config(&app, &dead_url);
     let out = cli_beside(&app, &["ldap", "sync", "--config", conf.to_str().unwrap()]).await;
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing changed"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nothing changed"), "{err}");
     assert_eq!(app.get_with(&gleb, "/api/v1/me").await.status(), 200);
 
     // Gleb leaves the directory: the next sync disables him here and ends his session.

@@ -691,19 +691,16 @@ async fn events_logged_by_another_process_still_reach_live_clients() {
     let (mut wb, ready) = app.ws(&bob, None).await;
     let mut pos = ready["position"].as_i64().unwrap();
     // Something outside this server (another process on the same database) logs an event.
-    let db = app.config.db_path();
-    let foreign: i64 = tokio::task::spawn_blocking(move || {
-        let c = rusqlite::Connection::open(db).unwrap();
-        c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-        c.execute(
-            "INSERT INTO events(channel_id, user_id, created_at, payload) VALUES (?1, NULL, 0, ?2)",
-            rusqlite::params![ch, r#"{"kind":"channel.updated","channel":{"id":0}}"#],
-        )
-        .unwrap();
-        c.last_insert_rowid()
-    })
-    .await
-    .unwrap();
+    let foreign: i64 = app
+        .beside(move |db| {
+            outpost::store::chat::append_event(
+                db,
+                Some(ch),
+                None,
+                r#"{"kind":"channel.updated","channel":{"id":0}}"#,
+            )
+        })
+        .await;
     post_message(&app, &alice, ch, "after the foreign event").await;
     let mut positions = Vec::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

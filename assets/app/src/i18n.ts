@@ -172,6 +172,7 @@ const en = {
   'error.code.internal': 'Something went wrong on the server and nothing was stored. Try again.',
   'error.code.disk-full': 'The server’s disk is full and nothing was stored. Tell your administrator.',
   'error.code.directory-unavailable': 'The organisation directory cannot be reached. Try again later.',
+  'error.code.database-unavailable': 'The server cannot reach its database right now. Nothing was saved; try again in a moment.',
 
   // Alphabets a look-alike word mixes (`mixed-script`), by the server's English names.
   'script.Latin': 'Latin',
@@ -1519,6 +1520,7 @@ const ru: Catalog = {
   'error.code.internal': 'На сервере что-то пошло не так, ничего не сохранено. Попробуйте ещё раз.',
   'error.code.disk-full': 'Диск сервера заполнен, ничего не сохранено. Сообщите администратору.',
   'error.code.directory-unavailable': 'Каталог организации недоступен. Попробуйте позже.',
+  'error.code.database-unavailable': 'Сервер сейчас не может связаться со своей базой данных. Ничего не сохранено; повторите попытку через минуту.',
 
   'script.Latin': 'латиница',
   'script.Greek': 'греческий алфавит',
