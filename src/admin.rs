@@ -27,6 +27,8 @@ fn cli_entry(action: &'static str, target: &str, details: String) -> Entry {
 pub enum AdminError {
     #[error("no user named {0:?}")]
     NoSuchUser(String),
+    #[error("{0}")]
+    Usage(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -143,6 +145,52 @@ pub async fn ldap_sync(
     store.close();
     drop(lock);
     Ok(report?)
+}
+
+/// `outpost migrate --to postgres://…`: moves this one-box site's database into PostgreSQL, the
+/// store of cluster mode. The server must be stopped. Afterwards the data dir serves the cluster
+/// (it remembers the database), and the SQLite file is kept aside, never used again.
+pub fn migrate(
+    config: &Config,
+    url: &str,
+    progress: impl FnMut(&str, u64),
+) -> Result<crate::store::migrate::Moved> {
+    let usage = |m: String| AdminError::Usage(m);
+    let remembered = config.data_dir.join(crate::store::CLUSTER_DATABASE_FILE);
+    if config.cluster.enabled() || remembered.exists() {
+        return Err(usage(
+            "this site already runs on PostgreSQL ([cluster] database)".into(),
+        ));
+    }
+    let db = config.db_path();
+    if !db.exists() {
+        return Err(usage(format!(
+            "no database at {}: nothing to move",
+            db.display()
+        )));
+    }
+    let Some(lock) = crate::server::try_lock_data_dir(&config.data_dir) else {
+        return Err(usage(
+            "the server is running on this data dir: stop it first (systemctl stop outpost)".into(),
+        ));
+    };
+    // Everything in one file first: the write-ahead log is folded in, and the schema brought
+    // to this version.
+    Store::open(&db)?.close();
+    let moved = crate::store::migrate::sqlite_to_postgres(&db, url, progress)?;
+    crate::store::remember_cluster_database(&remembered, url)?;
+    let aside = db.with_extension(format!("db.moved-to-postgres-{}", crate::store::now_ms()));
+    std::fs::rename(&db, &aside).map_err(|e| {
+        usage(format!(
+            "moved, but {} could not be renamed ({e}): remove it before starting",
+            db.display()
+        ))
+    })?;
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    drop(lock);
+    Ok(moved)
 }
 
 /// Turns a user's two-step sign-in off (a lost phone and no recovery codes).

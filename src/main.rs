@@ -87,6 +87,12 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Move this one-box site's database into PostgreSQL (cluster mode; stop the server first)
+    Migrate {
+        /// The empty PostgreSQL database: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Show the essentials of the server running on this machine
     Status,
     /// List the Outpost servers answering on the LAN (mDNS)
@@ -480,6 +486,18 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 config.data_dir.display()
             );
         }
+        Command::Migrate { to } => {
+            let moved = outpost::admin::migrate(&config, &to, |table, rows| {
+                println!("{table}: {rows} rows");
+            })?;
+            println!(
+                "moved {} rows of {} tables into PostgreSQL in {:.1} s; this data dir now serves \
+                 the cluster: set [cluster] database in the configuration of every node and start them",
+                moved.rows,
+                moved.tables,
+                moved.took.as_secs_f64()
+            );
+        }
         Command::Status => {
             let figures = outpost::admin::status(&config).map_err(anyhow::Error::msg)?;
             let get = |k: &str| {
@@ -850,6 +868,7 @@ mod docs {
             ],
             "outpost-backup-verify" => &[("outpost backup verify outpost.age --identity key.txt", "Decrypt and check every entry without restoring.")],
             "outpost-restore" => &[("outpost restore outpost.age --identity key.txt --data-dir /var/lib/outpost", "Restore into an empty data directory (stop the service first).")],
+            "outpost-migrate" => &[("outpost migrate --to postgres://outpost@10.0.0.30/outpost --config /etc/outpost/outpost.toml", "Move a one-box site into an empty PostgreSQL database (stop the service first); then set [cluster] database on every node (docs/cluster.md).")],
             "outpost-status" => &[("outpost status --config /etc/outpost/outpost.toml", "Uptime, connections, messages, calls, storage, last backup, certificate expiry.")],
             "outpost-discover" => &[("outpost discover --timeout 5", "List the Outpost servers answering on the LAN.")],
             "outpost-config" | "outpost-config-example" => &[("outpost config example > outpost.toml", "A fully commented configuration to start from.")],

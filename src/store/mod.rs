@@ -13,6 +13,7 @@ pub mod backup;
 pub mod chat;
 pub mod db;
 pub mod files;
+pub mod migrate;
 pub mod migrations;
 pub mod postgres;
 pub mod tokens;
@@ -928,7 +929,7 @@ fn off_runtime<T: Send>(source: &Source, f: impl FnOnce() -> T + Send) -> Result
 /// as the CA key beside it is secret too). Removing it returns the data dir to one-box mode.
 pub const CLUSTER_DATABASE_FILE: &str = "cluster-database";
 
-fn remember_cluster_database(path: &Path, url: &str) -> Result<()> {
+pub(crate) fn remember_cluster_database(path: &Path, url: &str) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if std::fs::read_to_string(path).is_ok_and(|v| v.trim() == url) {

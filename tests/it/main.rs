@@ -9,6 +9,7 @@ mod bots;
 mod calls;
 mod chat;
 mod cli;
+mod cluster;
 mod damage;
 mod files;
 mod helpers;
