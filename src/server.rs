@@ -323,15 +323,20 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     };
     let http_addr = http.as_ref().and_then(|l| l.local_addr().ok());
 
+    // In a cluster, other nodes write meanwhile: the head is read before the memberships, so
+    // a join logged between the two is replayed onto the index rather than missed.
+    let head = store.read(crate::store::chat::event_head).await?;
     let memberships = store.read(crate::store::chat::all_memberships).await?;
     let hub: Arc<dyn FanOut> = LocalHub::new(memberships);
     let metrics = Arc::new(crate::metrics::Metrics::default());
-    let chat = Chat::new(
+    let mut chat = Chat::new(
         store.clone(),
         hub.clone(),
         ChatLimits::from(&config.limits),
         metrics.clone(),
     );
+    let follower =
+        (store.engine() == crate::store::db::Engine::Postgres).then(|| chat.follow_log(head));
     let auth = auth.with_chat(chat.clone());
     if let Err(e) = chat.load_keywords().await {
         // Keywords are an extra: the server still starts, without them.
@@ -470,6 +475,14 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         hub.clone(),
         shutdown_rx.clone(),
     )));
+    if let Some(follower) = follower {
+        tasks.push(tokio::spawn(crate::chat::follow::run(
+            follower,
+            store.clone(),
+            hub.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
 
     let advertiser = if config.discovery {
         let ad = crate::discovery::Advertisement {

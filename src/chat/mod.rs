@@ -8,6 +8,7 @@
 mod actions;
 mod directory;
 pub use directory::ChannelSync;
+pub mod follow;
 mod outgoing;
 pub mod people;
 pub mod protocol;
@@ -249,6 +250,8 @@ pub struct Chat {
     /// `commit` and published in commit order, so positions reach the hub contiguously; a jump
     /// means another process wrote to the log, and live connections would step over its events.
     published: Arc<AtomicI64>,
+    /// Cluster mode: delivery follows the shared log (`follow.rs`), other nodes' events too.
+    follower: Option<Arc<follow::Follower>>,
 }
 
 /// Records a security-relevant channel change in the audit log, inside the same transaction.
@@ -599,7 +602,16 @@ impl Chat {
             keywords: people::Keywords::default(),
             metrics,
             published: Arc::new(AtomicI64::new(0)),
+            follower: None,
         }
+    }
+
+    /// Delivers the shared log from `head` on, whoever writes it (cluster mode); the caller
+    /// runs `follow::run` with the returned follower.
+    pub fn follow_log(&mut self, head: i64) -> Arc<follow::Follower> {
+        let follower = follow::Follower::new(head);
+        self.follower = Some(follower.clone());
+        follower
     }
 
     /// Sets the log position everything before was published at (the head at start).
@@ -619,6 +631,7 @@ impl Chat {
     {
         let hub = self.hub.clone();
         let published = self.published.clone();
+        let follower = self.follower.clone();
         self.store.submit_then(
             move |c| {
                 let mut log = Log::default();
@@ -626,6 +639,12 @@ impl Chat {
                 Ok((v, log))
             },
             move |log: Log| {
+                if let Some(follower) = follower {
+                    if !log.out.is_empty() {
+                        follower.local(hub.as_ref(), log.out);
+                    }
+                    return;
+                }
                 let first = log.out.first().and_then(|o| o.frame.pos);
                 let last = log.out.last().and_then(|o| o.frame.pos);
                 if let (Some(first), Some(last)) = (first, last) {

@@ -1006,6 +1006,54 @@ pub fn event_head(c: &Db) -> Result<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// One logged event with its audience, as a node that did not write it delivers it.
+#[derive(Debug, Clone)]
+pub struct LoggedEvent {
+    pub pos: i64,
+    pub channel_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub payload: String,
+}
+
+/// Every event after `after` up to `upto`, in order, at most `limit` (damaged rows are logged
+/// and left out).
+pub fn events_between(c: &Db, after: i64, upto: i64, limit: i64) -> Result<Vec<LoggedEvent>> {
+    let rows = c
+        .prepare_cached(
+            "SELECT id, channel_id, user_id, payload FROM events
+             WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+        )?
+        .query_map(params![after, upto, limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                decode_payload(r.get_ref(3)?),
+            ))
+        })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (pos, channel_id, user_id, payload) = row?;
+        match payload {
+            Ok(payload) => out.push(LoggedEvent {
+                pos,
+                channel_id,
+                user_id,
+                payload,
+            }),
+            Err(problem) => {
+                tracing::error!(
+                    table = "events",
+                    id = pos,
+                    problem,
+                    "skipping a damaged event"
+                )
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub fn event_tail(c: &Db) -> Result<i64> {
     Ok(c.prepare_cached("SELECT coalesce(min(id), 0) FROM events")?
         .query_row([], |r| r.get(0))?)

@@ -687,9 +687,18 @@ pub fn consume_invite(c: &Db, token_hash: &[u8], user_id: i64) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// Replaces any earlier setup token: only the most recently printed URL works.
+/// Replaces any earlier setup token: only the most recently printed URL works. In a cluster
+/// each node prints its own at start and every one works (until one is used).
 pub fn replace_setup_token(c: &Db, token_hash: &[u8], expires_at: i64) -> Result<()> {
-    c.prepare_cached("DELETE FROM setup_tokens")?.execute([])?;
+    let earlier = match c.engine() {
+        super::db::Engine::Sqlite => "DELETE FROM setup_tokens",
+        super::db::Engine::Postgres => "DELETE FROM setup_tokens WHERE expires_at <= ?1",
+    };
+    let mut stmt = c.prepare_cached(earlier)?;
+    match c.engine() {
+        super::db::Engine::Sqlite => stmt.execute([])?,
+        super::db::Engine::Postgres => stmt.execute([now_ms()])?,
+    };
     c.prepare_cached("INSERT INTO setup_tokens(token_hash, expires_at) VALUES (?1, ?2)")?
         .execute(params![token_hash, expires_at])?;
     Ok(())
@@ -700,6 +709,10 @@ pub fn consume_setup_token(c: &Db, token_hash: &[u8]) -> Result<bool> {
     let n = c
         .prepare_cached("DELETE FROM setup_tokens WHERE token_hash = ?1 AND expires_at > ?2")?
         .execute(params![token_hash, now_ms()])?;
+    if n == 1 {
+        // Other nodes' links die with this one: the site has its first administrator.
+        clear_setup_tokens(c)?;
+    }
     Ok(n == 1 && count_users(c)? == 0)
 }
 
