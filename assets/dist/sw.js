@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-a42ce18a9cfc";
+const CACHE = "outpost-4396fe9d1870";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-BDtfVw__.js",
+  "/assets/index-Bosp4KMZ.js",
   "/assets/style-BzznQvBx.css"
 ];
 
