@@ -311,7 +311,16 @@ pub fn doctor(config: &Config) -> Vec<Finding> {
             }
         }
     }
-    check_database(&config.db_path(), &mut say);
+    let clustered = config.cluster.enabled()
+        || config
+            .data_dir
+            .join(crate::store::CLUSTER_DATABASE_FILE)
+            .exists();
+    if clustered {
+        check_cluster_database(config, &mut say);
+    } else {
+        check_database(&config.db_path(), &mut say);
+    }
     check_certificates(config, &mut say);
     check_call_ports(config, &mut say);
     out
@@ -382,6 +391,27 @@ fn report_port(
             format!("{} is not an address of this machine; correct calls.addresses", addr.ip()),
         ),
         Err(e) => say(false, format!("{proto} {addr} cannot be used for call media: {e}")),
+    }
+}
+
+/// Cluster mode: PostgreSQL answers, holds this version's schema, and its size.
+fn check_cluster_database(config: &Config, say: &mut impl FnMut(bool, String)) {
+    match Store::open_configured(config, true) {
+        Err(e) => say(false, format!("the cluster's database: {e}")),
+        Ok(store) => {
+            match store.read_blocking(crate::store::backup::database_bytes) {
+                Ok(bytes) => say(
+                    true,
+                    format!(
+                        "the cluster's PostgreSQL database answers, schema version {} ({} MiB)",
+                        crate::store::SCHEMA_VERSION,
+                        bytes.unwrap_or(0) / (1024 * 1024)
+                    ),
+                ),
+                Err(e) => say(false, format!("the cluster's database: {e}")),
+            }
+            store.close();
+        }
     }
 }
 

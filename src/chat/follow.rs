@@ -177,6 +177,8 @@ pub async fn run(
 ) {
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Said once when the log cannot be read, and once when it can again: not every 50 ms.
+    let mut failing = false;
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
@@ -195,9 +197,18 @@ pub async fn run(
                 })
                 .await;
             let events = match read {
-                Ok(events) => events,
+                Ok(events) => {
+                    if failing {
+                        tracing::info!("the event log can be read again");
+                        failing = false;
+                    }
+                    events
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "reading the event log failed; retrying");
+                    if !failing {
+                        tracing::warn!(error = %e, "reading the event log failed; retrying");
+                        failing = true;
+                    }
                     break;
                 }
             };

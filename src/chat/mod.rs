@@ -673,21 +673,11 @@ impl Chat {
         T: Send + 'static,
         F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut out = None;
-            let r = store.read_blocking(|c| {
-                out = Some(f(c));
-                Ok(())
-            });
-            match (r, out) {
-                (Err(e), _) => Err(ChatError::Store(e)),
-                (Ok(()), Some(v)) => v,
-                (Ok(()), None) => Err(ChatError::Store(StoreError::Closed)),
-            }
-        })
-        .await
-        .map_err(|_| ChatError::Store(StoreError::Closed))?
+        // On the store's reader threads: a fixed set, each with its own connection.
+        self.store
+            .read(move |c| Ok(f(c)))
+            .await
+            .map_err(ChatError::Store)?
     }
 
     pub fn create_channel(

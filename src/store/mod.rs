@@ -132,6 +132,10 @@ impl From<db::Error> for StoreError {
             {
                 StoreError::DiskFull
             }
+            // PostgreSQL went away (a restart, a failover): nothing was done, try again soon.
+            ref lost if postgres::is_connection_lost(lost) => {
+                StoreError::Unavailable(lost.to_string())
+            }
             other => StoreError::Db(other),
         }
     }
@@ -151,7 +155,10 @@ type ReadJob = Box<dyn FnOnce(Result<&Db<'_>>) + Send>;
 #[derive(Clone)]
 enum Source {
     Sqlite(PathBuf),
-    Postgres(Box<::postgres::Config>),
+    /// The server, and how many times a connection to it was found lost: when the server
+    /// restarts every connection dies, so one thread finding out makes the others connect
+    /// anew before their next job instead of failing it.
+    Postgres(Box<::postgres::Config>, Arc<std::sync::atomic::AtomicU64>),
 }
 
 /// A connection of either engine, used by one thread at a time.
@@ -179,6 +186,19 @@ impl Conn {
 }
 
 impl Source {
+    fn epoch(&self) -> u64 {
+        match self {
+            Source::Sqlite(_) => 0,
+            Source::Postgres(_, e) => e.load(std::sync::atomic::Ordering::SeqCst),
+        }
+    }
+
+    fn connection_lost(&self) {
+        if let Source::Postgres(_, e) = self {
+            e.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
     fn open_reader(&self) -> Result<Conn> {
         match self {
             Source::Sqlite(path) => {
@@ -189,7 +209,7 @@ impl Source {
                 configure(&c, true)?;
                 Ok(Conn::Lite(c))
             }
-            Source::Postgres(config) => {
+            Source::Postgres(config, _) => {
                 let conn = postgres::connect(config)?;
                 // Reads never write, as SQLite's readers are opened read-only.
                 conn.batch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")?;
@@ -219,7 +239,7 @@ struct Inner {
     /// Joined on shutdown so the last commit and the WAL checkpoint finish before exit.
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Idle read-only connections; short critical sections, never held across an await.
-    readers: Mutex<Vec<Conn>>,
+    readers: Mutex<Vec<(Conn, u64)>>,
     /// Feeds the reader threads that serve [`Store::read`]; `None` once shut down.
     read_queue: Mutex<Option<mpsc::Sender<ReadJob>>>,
 }
@@ -310,14 +330,14 @@ impl Store {
     /// The URL never appears in errors or logs: it may carry a password.
     pub fn open_postgres(url: &str) -> Result<Store> {
         let config = postgres::parse(url)?;
-        let source = Source::Postgres(Box::new(config.clone()));
+        let source = Source::Postgres(Box::new(config.clone()), Arc::default());
         let conn = off_runtime(&source, || -> Result<db::PgConn> {
             let conn = postgres::connect(&config)?;
             postgres::migrate(&conn)?;
             Ok(conn)
         })??;
         Self::start(
-            Source::Postgres(Box::new(config)),
+            source,
             PathBuf::from("postgresql"),
             Conn::Pg(Box::new(conn)),
             Owner::Server,
@@ -350,7 +370,7 @@ impl Store {
     pub fn engine(&self) -> db::Engine {
         match self.inner.source {
             Source::Sqlite(_) => db::Engine::Sqlite,
-            Source::Postgres(_) => db::Engine::Postgres,
+            Source::Postgres(..) => db::Engine::Postgres,
         }
     }
 
@@ -455,27 +475,41 @@ impl Store {
 
     /// The same as [`Store::read`] for callers already off the runtime (CLI, tests, doctor).
     pub fn read_blocking<T: Send>(&self, f: impl FnOnce(&Db) -> Result<T> + Send) -> Result<T> {
-        let pooled = self.inner.readers.lock().ok().and_then(|mut p| p.pop());
-        let run = move |conn: Option<Conn>| -> (Option<Conn>, Result<T>) {
-            let conn = match conn {
+        let source = &self.inner.source;
+        // A pooled connection made before a connection was found lost is not trusted.
+        let pooled = self
+            .inner
+            .readers
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .filter(|(_, made)| *made >= source.epoch());
+        let run = move |conn: Option<(Conn, u64)>| -> (Option<(Conn, u64)>, Result<T>) {
+            let (conn, made) = match conn {
                 Some(c) => c,
-                None => match self.inner.source.open_reader() {
-                    Ok(c) => c,
-                    Err(e) => return (None, Err(e)),
-                },
+                None => {
+                    let epoch = source.epoch();
+                    match source.open_reader() {
+                        Ok(c) => (c, epoch),
+                        Err(e) => return (None, Err(e)),
+                    }
+                }
             };
             let out = f(&conn.db());
-            (Some(conn), out)
+            (Some((conn, made)), out)
         };
-        let (conn, out) = off_runtime(&self.inner.source, move || run(pooled))?;
-        let Some(conn) = conn else { return out };
+        let (conn, out) = off_runtime(source, move || run(pooled))?;
+        let Some((conn, made)) = conn else { return out };
         // A caller that began a transaction and bailed out must not hand it to the next reader.
         if !conn.reset() {
+            if matches!(conn, Conn::Pg(_)) {
+                source.connection_lost();
+            }
             return out;
         }
         if let Ok(mut pool) = self.inner.readers.lock() {
             if pool.len() < READERS {
-                pool.push(conn);
+                pool.push((conn, made));
             }
         }
         out
@@ -768,7 +802,8 @@ fn start_readers(source: &Source) -> std::io::Result<mpsc::Sender<ReadJob>> {
 }
 
 fn reader_loop(source: &Source, queue: &Mutex<mpsc::Receiver<ReadJob>>) {
-    let mut conn: Option<Conn> = None;
+    // The connection, and the loss count it was made after.
+    let mut conn: Option<(Conn, u64)> = None;
     loop {
         // The lock is held only while waiting for the next job, never while running one.
         let job = match queue.lock() {
@@ -776,20 +811,32 @@ fn reader_loop(source: &Source, queue: &Mutex<mpsc::Receiver<ReadJob>>) {
             Err(_) => return,
         };
         let Ok(job) = job else { return };
+        if conn
+            .as_ref()
+            .is_some_and(|(_, made)| *made < source.epoch())
+        {
+            conn = None;
+        }
         if conn.is_none() {
+            let epoch = source.epoch();
             match source.open_reader() {
-                Ok(c) => conn = Some(c),
+                Ok(c) => conn = Some((c, epoch)),
                 Err(e) => {
                     job(Err(e));
                     continue;
                 }
             }
         }
-        let Some(c) = conn.as_ref() else { continue };
+        let Some((c, _)) = conn.as_ref() else {
+            continue;
+        };
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(&c.db()))));
         // A job that began a transaction and bailed out (or panicked) must not hand it to the
         // next; a connection that cannot even roll back (or was lost) is replaced.
         if ran.is_err() || !c.reset() {
+            if matches!(c, Conn::Pg(_)) && ran.is_ok() {
+                source.connection_lost();
+            }
             conn = None;
         }
     }
@@ -837,7 +884,7 @@ fn writer_loop(conn: Conn, source: Source, rx: mpsc::Receiver<Job>, owner: Owner
         // A PostgreSQL connection lost with the server (a restart, a failover) is made again
         // here; while that fails, every job is told the database is unavailable, at once.
         if conn.is_none() {
-            if let Source::Postgres(config) = &source {
+            if let Source::Postgres(config, _) = &source {
                 match postgres::connect(config) {
                     Ok(c) => conn = Some(Conn::Pg(Box::new(c))),
                     Err(e) => tracing::warn!(error = %e, "the database is unavailable"),
@@ -874,7 +921,8 @@ fn writer_loop(conn: Conn, source: Source, rx: mpsc::Receiver<Job>, owner: Owner
         // `Closed`. The others learn whether their work committed.
         let mut outcome = outcome;
         if let Err(e) = &outcome {
-            let lost = matches!(e, StoreError::Db(d) if postgres::is_connection_lost(d));
+            // Lost connections arrive as `Unavailable` (see `From<db::Error>`).
+            let lost = matches!(e, StoreError::Unavailable(_));
             if lost {
                 // Nothing of the group is acknowledged; a client retrying with its client_id
                 // gets its message stored once, whether or not this commit reached the disk.
@@ -884,6 +932,7 @@ fn writer_loop(conn: Conn, source: Source, rx: mpsc::Receiver<Job>, owner: Owner
                 tracing::error!(error = %e, "group commit failed");
             }
             if (lost || !c.reset()) && matches!(c, Conn::Pg(_)) {
+                source.connection_lost();
                 conn = None;
             }
         }

@@ -119,6 +119,13 @@ async fn a_one_box_site_moves_into_postgres_with_nothing_lost() {
     let mut config = config;
     config.cluster.database = url.clone();
     let moved = spawn_in(dir, config).await;
+    let (_, out) = outpost(vec![
+        "doctor".into(),
+        "--data-dir".into(),
+        data.to_string_lossy().into_owned(),
+    ])
+    .await;
+    assert!(out.contains("PostgreSQL database answers"), "{out}");
     assert_eq!(moved.get_with(&bob, "/api/v1/me").await.status(), 200);
     assert_eq!(login(&moved, "bob", "bob-password").await.status(), 200);
     let after = history(&moved, &admin, ch).await;
@@ -282,5 +289,540 @@ async fn two_nodes_deliver_every_message_to_members_on_either_in_the_same_order(
             .collect::<Vec<_>>()
     );
     assert!(resumed[0].0 > last);
+    b.stop().await;
+}
+
+/// A node run as its own `outpost serve` process on a cluster database, with a client that
+/// trusts its CA.
+struct Node {
+    server: Option<Server>,
+    addr: std::net::SocketAddr,
+    ca: String,
+    client: reqwest::Client,
+}
+
+impl Node {
+    fn start(data: &std::path::Path, url: &str) -> Node {
+        let server = serve_with(
+            data.to_str().unwrap(),
+            &[
+                ("OUTPOST_CLUSTER_DATABASE", url),
+                // One account sends from three places at once here.
+                ("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "100000"),
+                ("OUTPOST_LIMITS_MESSAGE_BURST", "100000"),
+            ],
+        );
+        let addr: std::net::SocketAddr = server.https.parse().unwrap();
+        let ca = std::fs::read_to_string(data.join("certs/ca.pem")).unwrap();
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(client_tls(&ca))
+            .resolve("localhost", addr)
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .unwrap();
+        Node {
+            server: Some(server),
+            addr,
+            ca,
+            client,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
+    }
+
+    /// `kill -9`: no shutdown, no goodbye.
+    fn kill(&mut self) {
+        if let Some(mut s) = self.server.take() {
+            s.child.kill().unwrap();
+            s.child.wait().unwrap();
+        }
+    }
+}
+
+/// Every message of a channel, oldest first, through one node.
+async fn full_history(node: &Node, token: &str, ch: i64) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut before: Option<i64> = None;
+    loop {
+        let path = match before {
+            Some(b) => format!("/api/v1/channels/{ch}/messages?limit=200&before={b}"),
+            None => format!("/api/v1/channels/{ch}/messages?limit=200"),
+        };
+        let page: Vec<Value> = node
+            .client
+            .get(node.url(&path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        before = page[0]["seq"].as_i64();
+        let mut page = page;
+        page.extend(all);
+        all = page;
+    }
+    all
+}
+
+/// Sends numbered messages through `nodes[at]` until `stop`, moving to the next node when one
+/// stops answering (with the same client_id: a message stored before a lost answer is stored
+/// once). Returns the client_ids acknowledged and the refusals seen (status, code).
+async fn send_until(
+    nodes: Vec<(reqwest::Client, String)>,
+    token: String,
+    ch: i64,
+    who: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (Vec<String>, Vec<(u16, String)>) {
+    use std::sync::atomic::Ordering;
+    let mut acked = Vec::new();
+    let mut refused = Vec::new();
+    let mut at = 0;
+    let mut i = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !stop.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+        let (client, base) = &nodes[at % nodes.len()];
+        let id = format!("{who}-{i}");
+        let r = client
+            .post(format!("{base}/api/v1/channels/{ch}/messages"))
+            .bearer_auth(&token)
+            .json(&json!({"body": id, "client_id": id}))
+            .send()
+            .await;
+        match r {
+            Ok(r) if r.status() == 200 => {
+                acked.push(id);
+                i += 1;
+            }
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let body: Value = r.json().await.unwrap_or_default();
+                refused.push((
+                    status,
+                    body["error"]["code"].as_str().unwrap_or("").to_string(),
+                ));
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(_) => {
+                // The node is gone: go on through the next one.
+                at += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    }
+    (acked, refused)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_killed_under_load_loses_nothing_and_its_clients_resume_on_another() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let Some(url) = test_database() else {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
+        return;
+    };
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    // The first administrator, made with the CLI on the cluster's database.
+    {
+        use std::io::Write;
+        let mut add = outpost_bin()
+            .args([
+                "user",
+                "add",
+                ADMIN,
+                "--admin",
+                "--password-stdin",
+                "--data-dir",
+            ])
+            .arg(dirs[0].path())
+            .env("OUTPOST_CLUSTER_DATABASE", &url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{ADMIN_PASSWORD}\n").as_bytes())
+            .unwrap();
+        assert!(add.wait().unwrap().success());
+    }
+    let mut nodes: Vec<Node> = dirs.iter().map(|d| Node::start(d.path(), &url)).collect();
+    let token: String = {
+        let r: Value = nodes[0]
+            .client
+            .post(nodes[0].url("/api/v1/auth/login"))
+            .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["token"].as_str().unwrap().to_string()
+    };
+    let r: Value = nodes[0]
+        .client
+        .post(nodes[0].url("/api/v1/channels"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "ops", "private": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ch = r["id"].as_i64().unwrap();
+
+    // A reader connected to the node that will die.
+    let (mut reader, ready) = ws_connect(nodes[0].addr, &nodes[0].ca, &token, None).await;
+    let start = ready["position"].as_i64().unwrap();
+
+    // A sender through each node, each moving on to the next node if its own goes away.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for k in 0..3 {
+        let route: Vec<(reqwest::Client, String)> = (0..3)
+            .map(|j| {
+                let n = &nodes[(k + j) % 3];
+                (n.client.clone(), n.url(""))
+            })
+            .collect();
+        senders.push(tokio::spawn(send_until(
+            route,
+            token.clone(),
+            ch,
+            format!("n{k}"),
+            stop.clone(),
+        )));
+    }
+
+    // The reader takes what arrives until its node dies mid-stream.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    nodes[0].kill();
+    let mut positions: Vec<i64> = Vec::new();
+    let mut bodies: Vec<String> = Vec::new();
+    while let Some(f) = reader.next().await {
+        if f["type"] == "event" {
+            positions.push(f["pos"].as_i64().unwrap());
+            if f["event"]["kind"] == "message.new" {
+                bodies.push(f["event"]["message"]["body"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    // It resumes on another node from the last position it saw.
+    let last = positions.last().copied().unwrap_or(start);
+    let (mut reader, _) = ws_connect(nodes[1].addr, &nodes[1].ca, &token, Some(last)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut acked = Vec::new();
+    for s in senders {
+        let (ids, refused) = s.await.unwrap();
+        assert!(
+            refused.iter().all(|(status, _)| *status == 503),
+            "{refused:?}"
+        );
+        acked.extend(ids);
+    }
+    assert!(
+        acked.len() > 100,
+        "only {} messages were acknowledged",
+        acked.len()
+    );
+    let wanted: std::collections::HashSet<&String> = acked.iter().collect();
+    while !wanted.iter().all(|id| bodies.contains(id)) {
+        let f = tokio::time::timeout(WAIT, reader.next_event())
+            .await
+            .expect("the resumed reader gets every acknowledged message");
+        positions.push(f["pos"].as_i64().unwrap());
+        if f["event"]["kind"] == "message.new" {
+            bodies.push(f["event"]["message"]["body"].as_str().unwrap().to_string());
+        }
+    }
+    // No gap and no duplicate across the node's death: positions only rise, and nothing is
+    // received twice.
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    let unique: std::collections::HashSet<&String> = bodies.iter().collect();
+    assert_eq!(unique.len(), bodies.len());
+
+    // Both surviving nodes hold every acknowledged message exactly once.
+    for node in &nodes[1..] {
+        let history = full_history(node, &token, ch).await;
+        let ids: Vec<&str> = history
+            .iter()
+            .filter_map(|m| m["client_id"].as_str())
+            .collect();
+        let distinct: std::collections::HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), ids.len(), "a message was stored twice");
+        for id in &acked {
+            assert!(
+                distinct.contains(id.as_str()),
+                "{id} was acknowledged but is missing"
+            );
+        }
+    }
+}
+
+/// A PostgreSQL server of this test's own (Debian's package, a temporary directory, 127.0.0.1):
+/// the one test that stops the database must not stop everyone else's.
+struct OwnPostgres {
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    fn run(&self, program: &str, args: &[&str]) -> std::process::Output {
+        let mut c = if nix_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(self.bin.join(program));
+            c
+        } else {
+            std::process::Command::new(self.bin.join(program))
+        };
+        c.args(args).output().unwrap()
+    }
+
+    fn start() -> OwnPostgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|p| p.join("initdb").exists())
+            .max()
+            .expect("PostgreSQL is installed");
+        let dir = tempfile::tempdir().unwrap();
+        if nix_root() {
+            let _ = std::process::Command::new("chown")
+                .args(["postgres"])
+                .arg(dir.path())
+                .status();
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let pg = OwnPostgres { bin, dir, port };
+        let data = pg.data();
+        let out = pg.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "outpost",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        pg.up();
+        pg
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").to_string_lossy().into_owned()
+    }
+
+    fn up(&self) {
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {}",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("server.log");
+        let out = self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn down(&self) {
+        let out = self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://outpost@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "stop"]);
+    }
+}
+
+fn nix_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_stopped_under_load_refuses_clearly_and_everything_recovers_by_itself() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    if test_database().is_none() {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
+        return;
+    }
+    let pg = OwnPostgres::start();
+    let url = pg.url();
+    let a = spawn_app_with(|c| {
+        c.cluster.database = url.clone();
+        c.limits.messages_per_second = 100_000.0;
+        c.limits.message_burst = 100_000;
+    })
+    .await;
+    let b = spawn_app_with(|c| {
+        c.cluster.database = url.clone();
+        c.limits.messages_per_second = 100_000.0;
+        c.limits.message_burst = 100_000;
+    })
+    .await;
+    let admin = a.setup_admin().await;
+    let ch = create_channel(&a, &admin, "ops", false).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = [&a, &b]
+        .iter()
+        .enumerate()
+        .map(|(k, app)| {
+            tokio::spawn(send_until(
+                vec![(app.api_client(), app.url(""))],
+                admin.clone(),
+                ch,
+                format!("s{k}"),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+    // Ten seconds without the database: the nodes stay up and say why nothing is saved.
+    pg.down();
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    for app in [&a, &b] {
+        let r = api(
+            app,
+            &admin,
+            Method::POST,
+            &format!("/api/v1/channels/{ch}/messages"),
+            Some(json!({"body": "x"})),
+        )
+        .await;
+        assert_eq!(r.status(), 503);
+        assert_eq!(error_code(r).await, "database-unavailable");
+        // The node itself is up: it serves what needs no database.
+        let r = app.api_client().get(app.url("/")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    // It comes back: both nodes write again by themselves, within seconds.
+    pg.up();
+    let back = std::time::Instant::now();
+    for app in [&a, &b] {
+        loop {
+            let r = api(
+                app,
+                &admin,
+                Method::POST,
+                &format!("/api/v1/channels/{ch}/messages"),
+                Some(json!({"body": "back"})),
+            )
+            .await;
+            if r.status() == 200 {
+                break;
+            }
+            assert!(
+                back.elapsed() < std::time::Duration::from_secs(15),
+                "not recovered"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut acked = Vec::new();
+    let mut refused = Vec::new();
+    for s in senders {
+        let (ids, r) = s.await.unwrap();
+        acked.extend(ids);
+        refused.extend(r);
+    }
+    // Refusals were the clear kind only, and nothing acknowledged is missing or doubled.
+    assert!(!refused.is_empty());
+    assert!(
+        refused
+            .iter()
+            .all(|(status, code)| *status == 503 && code == "database-unavailable"),
+        "{refused:?}"
+    );
+    let history: Vec<Value> = {
+        let mut all = Vec::new();
+        let mut before: Option<i64> = None;
+        loop {
+            let path = match before {
+                Some(x) => format!("/api/v1/channels/{ch}/messages?limit=200&before={x}"),
+                None => format!("/api/v1/channels/{ch}/messages?limit=200"),
+            };
+            let page: Vec<Value> = api(&b, &admin, Method::GET, &path, None)
+                .await
+                .json()
+                .await
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            before = page[0]["seq"].as_i64();
+            all.extend(page);
+        }
+        all
+    };
+    let ids: Vec<&str> = history
+        .iter()
+        .filter_map(|m| m["client_id"].as_str())
+        .collect();
+    let distinct: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(distinct.len(), ids.len());
+    for id in &acked {
+        assert!(
+            distinct.contains(id.as_str()),
+            "{id} acknowledged but missing"
+        );
+    }
+    a.stop().await;
     b.stop().await;
 }
