@@ -801,9 +801,15 @@ impl Media {
                         continue;
                     }
                     if !inner.store.read_blocking(|c| q::blob_referenced(c, &sha))? {
-                        std::fs::remove_file(entry.path())?;
-                        removed.0 += 1;
-                        removed.1 += meta.len();
+                        match std::fs::remove_file(entry.path()) {
+                            Ok(()) => {
+                                removed.0 += 1;
+                                removed.1 += meta.len();
+                            }
+                            // Another node sharing the file mount swept it first.
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => return Err(e.into()),
+                        }
                     }
                 }
             }

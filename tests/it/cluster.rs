@@ -826,3 +826,103 @@ async fn postgres_stopped_under_load_refuses_clearly_and_everything_recovers_by_
     a.stop().await;
     b.stop().await;
 }
+
+/// Bytes that do not compress or repeat.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_shared_file_mount_any_node_serves_a_file_and_continues_an_upload() {
+    use sha2::{Digest, Sha256};
+    let Some(url) = test_database() else {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
+        return;
+    };
+    // The site's shared mount (NFS, CephFS…), here one directory both nodes' data dirs use.
+    let shared = tempfile::tempdir().unwrap();
+    for d in ["files", "uploads"] {
+        std::fs::create_dir_all(shared.path().join(d)).unwrap();
+    }
+    let node = |c: &mut outpost::config::Config| {
+        c.cluster.database = url.clone();
+        std::fs::create_dir_all(&c.data_dir).unwrap();
+        for d in ["files", "uploads"] {
+            std::os::unix::fs::symlink(shared.path().join(d), c.data_dir.join(d)).unwrap();
+        }
+    };
+    let a = spawn_app_with(node).await;
+    let b = spawn_app_with(node).await;
+    let admin = a.setup_admin().await;
+    let ch = create_channel(&a, &admin, "ops", false).await;
+
+    // An upload starts through node A, which then goes away half-way.
+    let data = noise(3 << 20, 7);
+    let r = api(
+        &a,
+        &admin,
+        Method::POST,
+        "/api/v1/uploads",
+        Some(json!({"name": "survey.bin", "size": data.len()})),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let patch = |app: &TestApp, offset: usize, bytes: Vec<u8>| {
+        app.api_client()
+            .patch(app.url(&format!("/api/v1/uploads/{id}")))
+            .bearer_auth(&admin)
+            .header("Upload-Offset", offset.to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(bytes)
+            .send()
+    };
+    let r = patch(&a, 0, data[..1 << 20].to_vec()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let _kept = a.stop().await;
+
+    // Node B knows where it stands and takes the rest.
+    let status: Value = b
+        .get_with(&admin, &format!("/api/v1/uploads/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["offset"], 1 << 20);
+    let r = patch(&b, 1 << 20, data[1 << 20..].to_vec()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let file = r.json::<Value>().await.unwrap()["file"].clone();
+    let r = api(
+        &b,
+        &admin,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/messages"),
+        Some(json!({"attachments": [file["id"]]})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let got = b
+        .api_client()
+        .get(b.url(file["url"].as_str().unwrap()))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(
+        Sha256::digest(got.bytes().await.unwrap()),
+        Sha256::digest(&data)
+    );
+    b.stop().await;
+}
