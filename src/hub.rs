@@ -63,7 +63,9 @@ pub struct Outgoing {
     pub membership: Option<MembershipChange>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Presence {
     Online,
@@ -186,6 +188,11 @@ struct State {
     by_user: HashMap<i64, Vec<ConnId>>,
     members: HashMap<i64, HashSet<i64>>,
     watchers: HashMap<i64, HashSet<ConnId>>,
+    /// Cluster mode: people's presence on other nodes, by node, until it expires (a node that
+    /// died stops renewing it).
+    remote: HashMap<i64, HashMap<String, (Presence, std::time::Instant)>>,
+    /// Cluster mode: where this node's own presence changes go, for the other nodes.
+    presence_out: Option<tokio::sync::mpsc::UnboundedSender<(i64, Presence)>>,
 }
 
 /// The in-process implementation of [`FanOut`].
@@ -208,6 +215,83 @@ impl LocalHub {
             next_id: AtomicU64::new(1),
             me: me.clone(),
         })
+    }
+
+    /// Cluster mode: this node's presence changes are sent to `out` from now on.
+    pub fn send_presence_to(&self, out: tokio::sync::mpsc::UnboundedSender<(i64, Presence)>) {
+        self.lock().presence_out = Some(out);
+    }
+
+    /// Every person connected to this node and their presence here (a node's periodic report).
+    pub fn local_presences(&self) -> Vec<(i64, Presence)> {
+        let st = self.lock();
+        st.by_user
+            .keys()
+            .map(|u| (*u, local_presence_of(&st, *u)))
+            .collect()
+    }
+
+    /// Another node's report of someone's presence there, good for `ttl`.
+    pub fn remote_presence(&self, node: &str, user_id: i64, p: Presence, ttl: std::time::Duration) {
+        let mut st = self.lock();
+        let before = presence_of(&st, user_id);
+        let entry = st.remote.entry(user_id).or_default();
+        match p {
+            Presence::Offline => {
+                entry.remove(node);
+            }
+            p => {
+                entry.insert(node.to_string(), (p, std::time::Instant::now() + ttl));
+            }
+        }
+        if entry.is_empty() {
+            st.remote.remove(&user_id);
+        }
+        if presence_of(&st, user_id) != before {
+            announce_to_watchers(&mut st, user_id);
+        }
+    }
+
+    /// A node's full report: anyone it listed before and not now has left it.
+    pub fn remote_report(&self, node: &str, present: &[(i64, Presence)], ttl: std::time::Duration) {
+        let gone: Vec<i64> = {
+            let st = self.lock();
+            st.remote
+                .iter()
+                .filter(|(u, by_node)| {
+                    by_node.contains_key(node) && !present.iter().any(|(p, _)| p == *u)
+                })
+                .map(|(u, _)| *u)
+                .collect()
+        };
+        for u in gone {
+            self.remote_presence(node, u, Presence::Offline, ttl);
+        }
+        for (u, p) in present {
+            self.remote_presence(node, *u, *p, ttl);
+        }
+    }
+
+    /// Forgets reports that were not renewed (their node died); tells watchers what changed.
+    pub fn expire_remote(&self) {
+        let mut st = self.lock();
+        let now = std::time::Instant::now();
+        let stale: Vec<i64> = st
+            .remote
+            .iter()
+            .filter(|(_, by_node)| by_node.values().any(|(_, until)| *until < now))
+            .map(|(u, _)| *u)
+            .collect();
+        for u in stale {
+            if let Some(by_node) = st.remote.get_mut(&u) {
+                by_node.retain(|_, (_, until)| *until >= now);
+                if by_node.is_empty() {
+                    st.remote.remove(&u);
+                }
+            }
+            // Expired entries were already left out of `presence_of`; watchers are told now.
+            announce_to_watchers(&mut st, u);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -247,7 +331,27 @@ fn remove_conn(st: &mut State, id: ConnId, reason: EndReason) -> Option<i64> {
     Some(conn.user_id)
 }
 
+/// Someone's presence over every node: online anywhere beats away anywhere beats offline.
 fn presence_of(st: &State, user_id: i64) -> Presence {
+    let here = local_presence_of(st, user_id);
+    let now = std::time::Instant::now();
+    let elsewhere = st.remote.get(&user_id).into_iter().flatten();
+    let mut best = here;
+    for (_, (p, until)) in elsewhere {
+        if *until < now {
+            continue;
+        }
+        best = match (best, *p) {
+            (Presence::Online, _) | (_, Presence::Online) => Presence::Online,
+            (Presence::Away, _) | (_, Presence::Away) => Presence::Away,
+            _ => Presence::Offline,
+        };
+    }
+    best
+}
+
+/// Someone's presence from this node's connections alone.
+fn local_presence_of(st: &State, user_id: i64) -> Presence {
     match st.by_user.get(&user_id) {
         None => Presence::Offline,
         Some(list)
@@ -266,8 +370,16 @@ fn presence_frame(user_id: i64, p: Presence) -> Frame {
     Frame::new(None, text)
 }
 
-/// Tells everyone watching `user_id` its presence now.
+/// Tells everyone watching `user_id` its presence now (after a change on this node, which the
+/// other nodes of a cluster are told too).
 fn announce_presence(st: &mut State, user_id: i64) {
+    if let Some(out) = &st.presence_out {
+        let _ = out.send((user_id, local_presence_of(st, user_id)));
+    }
+    announce_to_watchers(st, user_id);
+}
+
+fn announce_to_watchers(st: &mut State, user_id: i64) {
     let Some(watchers) = st.watchers.get(&user_id) else {
         return;
     };
@@ -339,6 +451,10 @@ impl FanOut for LocalHub {
             st.by_user.entry(user_id).or_default().push(id);
             if was != Presence::Online {
                 announce_presence(&mut st, user_id);
+            } else if let Some(out) = &st.presence_out {
+                // Online elsewhere already, but now here too: the other nodes must know, or
+                // they would show this person offline once the other node's connection ends.
+                let _ = out.send((user_id, Presence::Online));
             }
         }
         let me = self.me.clone();
@@ -586,6 +702,39 @@ mod tests {
         hub.end_all(EndReason::Resume);
         assert!(matches!(b.next().await, Next::Ended(EndReason::Resume)));
         assert_eq!(hub.connection_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn presence_on_other_nodes_counts_until_their_reports_lapse() {
+        use std::time::Duration;
+        let hub = LocalHub::new(vec![]);
+        let (out, mut sent) = tokio::sync::mpsc::unbounded_channel();
+        hub.send_presence_to(out);
+        let mut watcher = hub.connect(1, "w");
+        assert_eq!(sent.recv().await, Some((1, Presence::Online)));
+        hub.watch_presence(watcher.id, vec![2]);
+        // Person 2 is online on another node: watchers here are told.
+        hub.remote_presence("b", 2, Presence::Online, Duration::from_secs(30));
+        let text = watcher.rx.recv().await.unwrap().text;
+        assert!(text.as_str().contains("online"), "{}", text.as_str());
+        assert_eq!(hub.presence(2), Presence::Online);
+        // Connected here too, then gone from here: still online there, and the other nodes
+        // hear of both changes.
+        let here = hub.connect(2, "x");
+        assert_eq!(sent.recv().await, Some((2, Presence::Online)));
+        drop(here);
+        assert_eq!(sent.recv().await, Some((2, Presence::Offline)));
+        assert_eq!(hub.presence(2), Presence::Online);
+        // A node that died stops reporting: once its report lapses, 2 is offline.
+        hub.remote_report("b", &[(2, Presence::Online)], Duration::from_millis(1));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        hub.expire_remote();
+        assert_eq!(hub.presence(2), Presence::Offline);
+        let mut last = String::new();
+        while let Ok(f) = watcher.rx.try_recv() {
+            last = f.text.as_str().to_string();
+        }
+        assert!(last.contains("offline"), "{last}");
     }
 
     #[tokio::test]

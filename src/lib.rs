@@ -18,6 +18,7 @@ pub mod auth;
 pub mod backup;
 pub mod calls;
 pub mod chat;
+pub mod cluster;
 pub mod config;
 pub mod directory;
 pub mod discovery;

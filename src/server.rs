@@ -33,6 +33,8 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    #[error("{0}")]
+    Cluster(String),
     #[error("the data directory {path} cannot be used: {source}")]
     DataDir {
         path: PathBuf,
@@ -327,7 +329,20 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     // a join logged between the two is replayed onto the index rather than missed.
     let head = store.read(crate::store::chat::event_head).await?;
     let memberships = store.read(crate::store::chat::all_memberships).await?;
-    let hub: Arc<dyn FanOut> = LocalHub::new(memberships);
+    let local_hub = LocalHub::new(memberships);
+    // With NATS, typing and other ephemeral frames reach the other nodes' connections too.
+    let link = match (config.cluster.enabled(), config.cluster.nats.is_empty()) {
+        (true, false) => Some(
+            crate::cluster::Link::connect(&config.cluster.nats)
+                .await
+                .map_err(|e| ServeError::Cluster(e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let hub: Arc<dyn FanOut> = match &link {
+        Some(link) => crate::cluster::ClusterHub::new(local_hub.clone(), link.clone()),
+        None => local_hub.clone(),
+    };
     let metrics = Arc::new(crate::metrics::Metrics::default());
     let mut chat = Chat::new(
         store.clone(),
@@ -475,6 +490,20 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         hub.clone(),
         shutdown_rx.clone(),
     )));
+    if let (Some(follower), Some(link)) = (&follower, &link) {
+        let announcer = link.clone();
+        follower.announce_with(move |pos| announcer.committed(pos));
+        tasks.push(tokio::spawn(
+            link.clone()
+                .share_presence(local_hub.clone(), shutdown_rx.clone()),
+        ));
+        let woken = follower.clone();
+        tasks.push(tokio::spawn(link.clone().receive(
+            local_hub.clone(),
+            move || woken.wake(),
+            shutdown_rx.clone(),
+        )));
+    }
     if let Some(follower) = follower {
         tasks.push(tokio::spawn(crate::chat::follow::run(
             follower,
@@ -915,8 +944,11 @@ async fn sync_directory(auth: Auth) {
 const SEARCH_INDEX_EVERY: Duration = Duration::from_millis(100);
 
 async fn index_search(chat: Chat) {
-    if let Err(e) = chat.index_search().await {
-        tracing::error!(error = %e, "search indexing failed");
+    match chat.index_search().await {
+        Ok(_) => {}
+        // The store already says the database is away; this job tries again in 100 ms.
+        Err(crate::chat::ChatError::Store(crate::store::StoreError::Unavailable(_))) => {}
+        Err(e) => tracing::error!(error = %e, "search indexing failed"),
     }
 }
 

@@ -32,6 +32,8 @@ const BATCH: i64 = 500;
 pub struct Follower {
     state: Mutex<State>,
     wake: Notify,
+    /// Tells the other nodes how far the log is committed (NATS), when there is a link.
+    hint: std::sync::OnceLock<Box<dyn Fn(i64) + Send + Sync>>,
 }
 
 #[derive(Default)]
@@ -50,7 +52,18 @@ impl Follower {
                 waiting: BTreeMap::new(),
             }),
             wake: Notify::new(),
+            hint: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Sets how this node's commits are announced to the others (once, at start).
+    pub fn announce_with(&self, hint: impl Fn(i64) + Send + Sync + 'static) {
+        let _ = self.hint.set(Box::new(hint));
+    }
+
+    /// Another node committed: read the log now rather than at the next tick.
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// A local commit's events (with positions), from the store's answer thread. Published now
@@ -66,6 +79,9 @@ impl Follower {
             hub.publish(out);
             return;
         };
+        if let Some(hint) = self.hint.get() {
+            hint(last);
+        }
         let Ok(mut st) = self.state.lock() else {
             return;
         };

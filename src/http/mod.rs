@@ -256,7 +256,13 @@ async fn log_server_errors(req: Request, next: Next) -> Response {
             .get::<error::InternalCause>()
             .map(|c| c.0.clone())
             .unwrap_or_default();
-        tracing::error!(%method, %path, status = resp.status().as_u16(), %cause, "request failed");
+        if resp.status() == StatusCode::SERVICE_UNAVAILABLE {
+            // The database is away (cluster mode): a state the store reports itself, not a
+            // fault of this request.
+            tracing::warn!(%method, %path, status = 503, %cause, "request refused");
+        } else {
+            tracing::error!(%method, %path, status = resp.status().as_u16(), %cause, "request failed");
+        }
     }
     resp
 }

@@ -917,8 +917,13 @@ fn writer_loop(conn: Conn, source: Source, rx: mpsc::Receiver<Job>, owner: Owner
             db.execute_batch("COMMIT")?;
             Ok(())
         })();
-        // Jobs never started (the transaction failed to begin) are dropped: their callers see
-        // `Closed`. The others learn whether their work committed.
+        // Jobs never started (the transaction failed to begin) are told why, with the group:
+        // a lost connection is `Unavailable`, not a shut-down store.
+        let never_ran: Vec<Completion> = batch
+            .drain(..)
+            .map(|job| job(Err(StoreError::Closed)))
+            .collect();
+        completions.extend(never_ran);
         let mut outcome = outcome;
         if let Err(e) = &outcome {
             // Lost connections arrive as `Unavailable` (see `From<db::Error>`).

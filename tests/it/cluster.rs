@@ -926,3 +926,99 @@ async fn on_a_shared_file_mount_any_node_serves_a_file_and_continues_an_upload()
     );
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typing_and_profile_changes_reach_people_on_other_nodes_through_nats() {
+    let (Some(url), Ok(nats)) = (test_database(), std::env::var("OUTPOST_TEST_NATS")) else {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE and OUTPOST_TEST_NATS (scripts/with-postgres scripts/with-nats)");
+        return;
+    };
+    let node = |c: &mut outpost::config::Config| {
+        c.cluster.database = url.clone();
+        c.cluster.nats = vec![nats.clone()];
+    };
+    let a = spawn_app_with(node).await;
+    let b = spawn_app_with(node).await;
+    let alice = a.setup_admin().await;
+    let bob = a.invite_user(&alice, "bob", "bob-password").await;
+    let ch = create_channel(&a, &alice, "ops", false).await;
+    let r = api(
+        &b,
+        &bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/join"),
+        None,
+    )
+    .await;
+    assert!(r.status().is_success());
+    let (mut wa, _) = a.ws(&alice, None).await;
+    let (mut wb, _) = b.ws(&bob, None).await;
+    // Subscriptions on NATS are made as the nodes start; give them a moment to be in place.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // Alice types on A; Bob, on B, sees it.
+    wa.send(json!({"type": "typing", "channel_id": ch})).await;
+    let typing = loop {
+        let f = tokio::time::timeout(WAIT, wb.next())
+            .await
+            .expect("typing reaches the other node")
+            .expect("open");
+        if f["type"] == "typing" {
+            break f;
+        }
+    };
+    assert_eq!(typing["channel_id"], ch);
+    assert_eq!(typing["user_id"], id_of(&a, &alice).await);
+
+    // Bob sets a status on B; Alice, on A, is told.
+    let r = api(
+        &b,
+        &bob,
+        Method::PUT,
+        "/api/v1/me/status",
+        Some(json!({"emoji": "🚒", "text": "on a call-out", "clear_after": "never"})),
+    )
+    .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let updated = loop {
+        let f = tokio::time::timeout(WAIT, wa.next())
+            .await
+            .expect("the profile change reaches the other node")
+            .expect("open");
+        if f["type"] == "user.updated" {
+            break f;
+        }
+    };
+    assert_eq!(updated["person"]["username"], "bob");
+    assert_eq!(updated["person"]["status"]["text"], "on a call-out");
+
+    // Presence spans the nodes: Carol, on A, watches Bob, who is connected to B.
+    let carol = a.invite_user(&alice, "carol", "carol-password").await;
+    let bob_id = id_of(&b, &bob).await;
+    let (mut wc, _) = a.ws(&carol, None).await;
+    wc.send(json!({"type": "presence_sub", "user_ids": [bob_id]}))
+        .await;
+    assert_eq!(presence_of(&mut wc, bob_id).await, "online");
+    wb.send(json!({"type": "presence", "status": "away"})).await;
+    assert_eq!(presence_of(&mut wc, bob_id).await, "away");
+    drop(wb);
+    assert_eq!(presence_of(&mut wc, bob_id).await, "offline");
+    a.stop().await;
+    b.stop().await;
+}
+
+/// The next presence `ws` is told for `user` (its watch list's first answer counts too).
+async fn presence_of(ws: &mut Ws, user: i64) -> String {
+    loop {
+        let f = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a presence frame")
+            .expect("open");
+        if f["type"] == "presence_state" {
+            return f["users"][0]["status"].as_str().unwrap().to_string();
+        }
+        if f["type"] == "presence" && f["user_id"] == user {
+            return f["status"].as_str().unwrap().to_string();
+        }
+    }
+}
