@@ -175,6 +175,27 @@ async fn a_one_box_site_moves_into_postgres_with_nothing_lost() {
     assert!(fresh_data.join("outpost.db").exists());
 }
 
+/// Two nodes of one site: an administrator (Alice) and Bob, both in #ops, Bob joined through B.
+async fn two_nodes(
+    node: impl Fn(&mut outpost::config::Config),
+) -> (TestApp, TestApp, String, String, i64) {
+    let a = spawn_app_with(&node).await;
+    let b = spawn_app_with(&node).await;
+    let alice = a.setup_admin().await;
+    let bob = a.invite_user(&alice, "bob", "bob-password").await;
+    let ch = create_channel(&a, &alice, "ops", false).await;
+    let r = api(
+        &b,
+        &bob,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/join"),
+        None,
+    )
+    .await;
+    assert!(r.status().is_success());
+    (a, b, alice, bob, ch)
+}
+
 /// The bodies of `message.new` events a client receives until it has `n`, with their positions.
 async fn receive_messages(ws: &mut Ws, n: usize) -> Vec<(i64, String)> {
     let mut got = Vec::new();
@@ -198,22 +219,9 @@ async fn two_nodes_deliver_every_message_to_members_on_either_in_the_same_order(
         eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
         return;
     };
-    let a = spawn_app_with(|c| c.cluster.database = url.clone()).await;
-    let b = spawn_app_with(|c| c.cluster.database = url.clone()).await;
-    let alice = a.setup_admin().await;
-    let bob = a.invite_user(&alice, "bob", "bob-password").await;
-    let carol = b.invite_user(&alice, "carol", "carol-password").await;
-    let ch = create_channel(&a, &alice, "ops", false).await;
     // Bob joins through node B; both nodes know him as a member at once.
-    let r = api(
-        &b,
-        &bob,
-        Method::POST,
-        &format!("/api/v1/channels/{ch}/join"),
-        None,
-    )
-    .await;
-    assert!(r.status().is_success());
+    let (a, b, alice, bob, ch) = two_nodes(|c| c.cluster.database = url.clone()).await;
+    let carol = b.invite_user(&alice, "carol", "carol-password").await;
 
     let (mut wa, _) = a.ws(&alice, None).await;
     let (mut wb, _) = b.ws(&bob, None).await;
@@ -341,8 +349,8 @@ impl Node {
     }
 }
 
-/// Every message of a channel, oldest first, through one node.
-async fn full_history(node: &Node, token: &str, ch: i64) -> Vec<Value> {
+/// Every message of a channel, oldest first, through the node at `base`.
+async fn full_history(client: &reqwest::Client, base: &str, token: &str, ch: i64) -> Vec<Value> {
     let mut all = Vec::new();
     let mut before: Option<i64> = None;
     loop {
@@ -350,9 +358,8 @@ async fn full_history(node: &Node, token: &str, ch: i64) -> Vec<Value> {
             Some(b) => format!("/api/v1/channels/{ch}/messages?limit=200&before={b}"),
             None => format!("/api/v1/channels/{ch}/messages?limit=200"),
         };
-        let page: Vec<Value> = node
-            .client
-            .get(node.url(&path))
+        let page: Vec<Value> = client
+            .get(format!("{base}{path}"))
             .bearer_auth(token)
             .send()
             .await
@@ -554,7 +561,7 @@ async fn a_node_killed_under_load_loses_nothing_and_its_clients_resume_on_anothe
 
     // Both surviving nodes hold every acknowledged message exactly once.
     for node in &nodes[1..] {
-        let history = full_history(node, &token, ch).await;
+        let history = full_history(&node.client, &node.url(""), &token, ch).await;
         let ids: Vec<&str> = history
             .iter()
             .filter_map(|m| m["client_id"].as_str())
@@ -790,27 +797,7 @@ async fn postgres_stopped_under_load_refuses_clearly_and_everything_recovers_by_
             .all(|(status, code)| *status == 503 && code == "database-unavailable"),
         "{refused:?}"
     );
-    let history: Vec<Value> = {
-        let mut all = Vec::new();
-        let mut before: Option<i64> = None;
-        loop {
-            let path = match before {
-                Some(x) => format!("/api/v1/channels/{ch}/messages?limit=200&before={x}"),
-                None => format!("/api/v1/channels/{ch}/messages?limit=200"),
-            };
-            let page: Vec<Value> = api(&b, &admin, Method::GET, &path, None)
-                .await
-                .json()
-                .await
-                .unwrap();
-            if page.is_empty() {
-                break;
-            }
-            before = page[0]["seq"].as_i64();
-            all.extend(page);
-        }
-        all
-    };
+    let history = full_history(&b.api_client(), &b.url(""), &admin, ch).await;
     let ids: Vec<&str> = history
         .iter()
         .filter_map(|m| m["client_id"].as_str())
@@ -937,20 +924,7 @@ async fn typing_and_profile_changes_reach_people_on_other_nodes_through_nats() {
         c.cluster.database = url.clone();
         c.cluster.nats = vec![nats.clone()];
     };
-    let a = spawn_app_with(node).await;
-    let b = spawn_app_with(node).await;
-    let alice = a.setup_admin().await;
-    let bob = a.invite_user(&alice, "bob", "bob-password").await;
-    let ch = create_channel(&a, &alice, "ops", false).await;
-    let r = api(
-        &b,
-        &bob,
-        Method::POST,
-        &format!("/api/v1/channels/{ch}/join"),
-        None,
-    )
-    .await;
-    assert!(r.status().is_success());
+    let (a, b, alice, bob, ch) = two_nodes(node).await;
     let (mut wa, _) = a.ws(&alice, None).await;
     let (mut wb, _) = b.ws(&bob, None).await;
     // Subscriptions on NATS are made as the nodes start; give them a moment to be in place.
