@@ -8,7 +8,9 @@
 //! - [`store`]: the SQLite database, group-committing writer and read pool; the only SQL.
 //! - [`auth`]: passwords, sessions, invites, the setup token and sign-in rate limiting.
 //! - [`http`]: the HTTPS API and web UI, and the plain-HTTP onboarding site.
-//! - [`server`]: listeners, the TLS accept loop, background jobs, graceful shutdown.
+//! - [`server`]: listeners, the TLS accept loop, graceful shutdown.
+//! - [`jobs`]: background jobs (renewal, pruning, retention, backups, file sweep, directory sync,
+//!   search indexing); site-wide ones run once per turn across a cluster's nodes.
 //! - [`admin`]: what the CLI does against a data directory (users, CA, doctor).
 //! - [`telemetry`]: logging setup.
 //! - [`text`]: what names may contain (invisible characters, look-alike alphabets, emoji).
@@ -24,6 +26,7 @@ pub mod directory;
 pub mod discovery;
 pub mod http;
 pub mod hub;
+pub mod jobs;
 pub mod media;
 pub mod metrics;
 pub mod pki;

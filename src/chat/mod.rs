@@ -374,6 +374,22 @@ fn validate_emoji(e: &str) -> Result<String> {
         })
 }
 
+/// PostgreSQL cannot store U+0000 in text, and no keyboard types it: refuse it on both engines
+/// alike, so a message that one box accepts is never one a cluster rejects.
+fn refuse_nul(body: &str) -> Result<()> {
+    if body.contains('\0') {
+        return Err(ChatError::Invalid(
+            Problem::new(
+                "hidden-characters",
+                "a message cannot contain the NUL character (U+0000)",
+            )
+            .field("body")
+            .param("char", "U+0000"),
+        ));
+    }
+    Ok(())
+}
+
 fn validate_client_id(id: &str) -> Result<()> {
     let ok = (1..=64).contains(&id.len())
         && id
@@ -1015,6 +1031,7 @@ impl Chat {
             if body.len() > self.limits.max_message_bytes {
                 return Err(ChatError::TooLarge(self.limits.max_message_bytes));
             }
+            refuse_nul(&body)?;
             self.limiter.take(
                 actor.id,
                 self.limits.messages_per_second,
@@ -1184,7 +1201,7 @@ impl Chat {
         } else if body.len() > self.limits.max_message_bytes {
             Err(ChatError::TooLarge(self.limits.max_message_bytes))
         } else {
-            Ok(())
+            refuse_nul(&body)
         };
         let keyword_hits = self.keywords.matching(&body, actor.id);
         let work = checked.map(|()| {

@@ -174,6 +174,9 @@ impl From<StoreError> for ApiError {
                     "the database cannot be reached; nothing was saved, try again shortly",
                 )
             },
+            nul @ StoreError::NulInText => ApiError::invalid(
+                Problem::new("hidden-characters", nul.to_string()).param("char", "U+0000"),
+            ),
             other => ApiError::internal(other),
         }
     }

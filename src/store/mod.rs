@@ -13,6 +13,7 @@ pub mod backup;
 pub mod chat;
 pub mod db;
 pub mod files;
+pub mod jobs;
 pub mod migrate;
 pub mod migrations;
 pub mod postgres;
@@ -60,6 +61,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error("{0} is only available with SQLite")]
     SqliteOnly(&'static str),
+    /// PostgreSQL stores no U+0000 in text; the input that carried one is refused.
+    #[error("text cannot contain the NUL character (U+0000)")]
+    NulInText,
     #[error("database error: {0}")]
     Db(db::Error),
 }
@@ -136,6 +140,7 @@ impl From<db::Error> for StoreError {
             ref lost if postgres::is_connection_lost(lost) => {
                 StoreError::Unavailable(lost.to_string())
             }
+            db::Error::Nul => StoreError::NulInText,
             other => StoreError::Db(other),
         }
     }

@@ -1170,3 +1170,55 @@ async fn refusals_carry_a_code_the_field_and_the_limit() {
     assert_eq!(r.status(), 409);
     assert_eq!(error_code(r).await, "channel-name-taken");
 }
+
+/// U+0000 cannot be stored as text by PostgreSQL; both engines refuse it the same way, with a
+/// code the client translates, and nothing is stored. Other text fields answer 400, not 500.
+#[tokio::test]
+async fn a_nul_character_is_refused_alike_on_both_engines() {
+    let t = team().await;
+    let app = &t.app;
+    let ch = create_channel(app, &t.alice, "nul", false).await;
+    let r = api(
+        app,
+        &t.alice,
+        Method::POST,
+        &format!("/api/v1/channels/{ch}/messages"),
+        Some(json!({"body": "before\u{0}after"})),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "hidden-characters", "{body}");
+    assert_eq!(body["error"]["params"]["char"], "U+0000");
+    assert_eq!(body["error"]["field"], "body");
+
+    let kept = post_message(app, &t.alice, ch, "kept").await;
+    let (mut ws, _) = app.ws(&t.alice, None).await;
+    let answer = ws
+        .request(json!({"type": "edit", "message_id": kept["id"], "body": "x\u{0}"}))
+        .await;
+    assert_eq!(answer["type"], "error", "{answer}");
+    assert_eq!(answer["code"], "hidden-characters", "{answer}");
+    let answer = ws
+        .request(json!({"type": "send", "channel_id": ch, "body": "\u{0}"}))
+        .await;
+    assert_eq!(answer["code"], "hidden-characters", "{answer}");
+
+    let r = api(
+        app,
+        &t.alice,
+        Method::PATCH,
+        &format!("/api/v1/channels/{ch}"),
+        Some(json!({"topic": "a\u{0}b"})),
+    )
+    .await;
+    assert!(
+        r.status() == 200 || r.status() == 400,
+        "a NUL in a topic is stored (SQLite) or refused (PostgreSQL), never a server error: {}",
+        r.status()
+    );
+
+    let page = history(app, &t.alice, ch).await;
+    let bodies: Vec<&str> = page.iter().filter_map(|m| m["body"].as_str()).collect();
+    assert_eq!(bodies, ["kept"], "{page:?}");
+}

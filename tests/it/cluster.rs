@@ -28,20 +28,6 @@ async fn outpost(args: Vec<String>) -> (bool, String) {
     .unwrap()
 }
 
-async fn history(app: &TestApp, token: &str, ch: i64) -> Vec<Value> {
-    api(
-        app,
-        token,
-        Method::GET,
-        &format!("/api/v1/channels/{ch}/messages?limit=200"),
-        None,
-    )
-    .await
-    .json()
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_one_box_site_moves_into_postgres_with_nothing_lost() {
     let Some(url) = test_database() else {
@@ -322,12 +308,7 @@ impl Node {
         );
         let addr: std::net::SocketAddr = server.https.parse().unwrap();
         let ca = std::fs::read_to_string(data.join("certs/ca.pem")).unwrap();
-        let client = reqwest::Client::builder()
-            .use_preconfigured_tls(client_tls(&ca))
-            .resolve("localhost", addr)
-            .timeout(std::time::Duration::from_secs(20))
-            .build()
-            .unwrap();
+        let client = trusting_client(&ca, addr);
         Node {
             server: Some(server),
             addr,
@@ -437,30 +418,7 @@ async fn a_node_killed_under_load_loses_nothing_and_its_clients_resume_on_anothe
     };
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     // The first administrator, made with the CLI on the cluster's database.
-    {
-        use std::io::Write;
-        let mut add = outpost_bin()
-            .args([
-                "user",
-                "add",
-                ADMIN,
-                "--admin",
-                "--password-stdin",
-                "--data-dir",
-            ])
-            .arg(dirs[0].path())
-            .env("OUTPOST_CLUSTER_DATABASE", &url)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        add.stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{ADMIN_PASSWORD}\n").as_bytes())
-            .unwrap();
-        assert!(add.wait().unwrap().success());
-    }
+    add_admin(dirs[0].path(), &[("OUTPOST_CLUSTER_DATABASE", &url)]);
     let mut nodes: Vec<Node> = dirs.iter().map(|d| Node::start(d.path(), &url)).collect();
     let token: String = {
         let r: Value = nodes[0]
@@ -814,19 +772,6 @@ async fn postgres_stopped_under_load_refuses_clearly_and_everything_recovers_by_
     b.stop().await;
 }
 
-/// Bytes that do not compress or repeat.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn on_a_shared_file_mount_any_node_serves_a_file_and_continues_an_upload() {
     use sha2::{Digest, Sha256};
@@ -852,7 +797,7 @@ async fn on_a_shared_file_mount_any_node_serves_a_file_and_continues_an_upload()
     let ch = create_channel(&a, &admin, "ops", false).await;
 
     // An upload starts through node A, which then goes away half-way.
-    let data = noise(3 << 20, 7);
+    let data = pseudo_random(3 << 20, 7);
     let r = api(
         &a,
         &admin,
@@ -995,4 +940,46 @@ async fn presence_of(ws: &mut Ws, user: i64) -> String {
             return f["status"].as_str().unwrap().to_string();
         }
     }
+}
+
+/// Site-wide jobs run once per turn, not once per node: two nodes scheduled to back up every
+/// second write one backup per second between them, never the same turn twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_backup_is_written_by_one_node_per_turn() {
+    let Some(url) = test_database() else {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
+        return;
+    };
+    let recipient = age::x25519::Identity::generate().to_public().to_string();
+    let node = |c: &mut outpost::config::Config| {
+        c.cluster.database = url.clone();
+        c.backup.interval_secs = 1;
+        c.backup.keep = 100;
+        c.backup.recipients = vec![recipient.clone()];
+    };
+    let a = spawn_app_with(node).await;
+    let b = spawn_app_with(node).await;
+    let names = |data: &std::path::Path| -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(data.join("backups"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .filter(|n| n.ends_with(".age"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while names(&a.data_dir()).len() + names(&b.data_dir()).len() < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "scheduled backups did not run"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (kept_a, _) = a.stop().await;
+    let (kept_b, _) = b.stop().await;
+    let (on_a, on_b) = (names(kept_a.path()), names(kept_b.path()));
+    let twice: Vec<&String> = on_a.intersection(&on_b).collect();
+    assert!(twice.is_empty(), "both nodes wrote {twice:?}");
 }

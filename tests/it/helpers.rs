@@ -462,6 +462,18 @@ impl Ws {
     }
 }
 
+/// The newest 200 messages of a channel, oldest first.
+pub async fn history(app: &TestApp, token: &str, channel: i64) -> Vec<Value> {
+    app.get_with(
+        token,
+        &format!("/api/v1/channels/{channel}/messages?limit=200"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
 /// Sends a message over HTTP; returns the message JSON.
 pub async fn post_message(app: &TestApp, token: &str, channel: i64, body: &str) -> Value {
     let r = app
@@ -606,12 +618,9 @@ pub struct RealServer {
     pub token: String,
 }
 
-pub async fn real_server_with_admin(
-    data: PathBuf,
-    env: &'static [(&'static str, &'static str)],
-) -> RealServer {
+/// Makes the administrator `ADMIN` with `outpost user add`, as an installer would.
+pub fn add_admin(data: &Path, env: &[(&str, &str)]) {
     use std::io::Write;
-    let d = data.to_str().unwrap().to_string();
     let mut add = outpost_bin()
         .args([
             "user",
@@ -620,8 +629,9 @@ pub async fn real_server_with_admin(
             "--admin",
             "--password-stdin",
             "--data-dir",
-            &d,
         ])
+        .arg(data)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -632,16 +642,43 @@ pub async fn real_server_with_admin(
         .write_all(format!("{ADMIN_PASSWORD}\n").as_bytes())
         .unwrap();
     assert!(add.wait().unwrap().success());
+}
+
+/// A client for a real server at `addr` that trusts only that site's CA.
+pub fn trusting_client(ca: &str, addr: SocketAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(client_tls(ca))
+        .resolve("localhost", addr)
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// Bytes that neither compress nor repeat, the same for the same seed.
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+pub async fn real_server_with_admin(
+    data: PathBuf,
+    env: &'static [(&'static str, &'static str)],
+) -> RealServer {
+    let d = data.to_str().unwrap().to_string();
+    add_admin(&data, &[]);
     let server = tokio::task::spawn_blocking(move || serve_with(&d, env))
         .await
         .unwrap();
     let addr: SocketAddr = server.https.parse().unwrap();
     let ca = std::fs::read_to_string(data.join("certs/ca.pem")).unwrap();
-    let client = reqwest::Client::builder()
-        .use_preconfigured_tls(client_tls(&ca))
-        .resolve("localhost", addr)
-        .build()
-        .unwrap();
+    let client = trusting_client(&ca, addr);
     let base = format!("https://localhost:{}", addr.port());
     let login: Value = client
         .post(format!("{base}/api/v1/auth/login"))

@@ -17,14 +17,6 @@ async fn send(app: &TestApp, token: &str, channel: i64, body: Value) -> reqwest:
     .await
 }
 
-async fn history(app: &TestApp, token: &str, channel: i64) -> Vec<Value> {
-    app.get_with(token, &format!("/api/v1/channels/{channel}/messages"))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
 struct Team {
     app: TestApp,
     ann: String,
