@@ -1,7 +1,7 @@
 //! Background jobs. Each runs on its own timer until shutdown. Jobs about this node (its
 //! certificate, its live connections, its search catch-up) run on every node; jobs about the
 //! site's data (retention, pruning, backups, the file sweep, the directory sync) run once per
-//! turn: every node asks for the turn in the shared database (`store::jobs::claim`) and only the
+//! turn: every node asks for the turn in the shared database (`store::cluster::claim`) and only the
 //! node that gets it runs the job, so a three-node cluster does not sync the directory three
 //! times or write three backups.
 
@@ -100,17 +100,68 @@ pub fn spawn(jobs: Jobs, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>
             move || sync_directory(auth.clone()),
         )));
     }
-    tasks.push(tokio::spawn(periodic(
-        SEARCH_INDEX_EVERY,
-        shutdown.clone(),
-        move || index_search(chat.clone()),
-    )));
+    {
+        let chat = chat.clone();
+        tasks.push(tokio::spawn(periodic(
+            SEARCH_INDEX_EVERY,
+            shutdown.clone(),
+            move || index_search(chat.clone()),
+        )));
+    }
+    if store.engine() == crate::store::db::Engine::Postgres {
+        tasks.push(tokio::spawn(follow_settings(
+            store.clone(),
+            auth.clone(),
+            chat,
+            shutdown.clone(),
+        )));
+    }
     tasks.push(tokio::spawn(watch_revocations(
         store,
         hub,
         shutdown.clone(),
     )));
     tasks
+}
+
+/// How often a cluster node checks whether another node changed a setting it keeps in memory.
+const SETTINGS_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// Reloads the settings this node keeps in memory when another node (or a CLI command) changed
+/// them: the version in the shared database moved on (`store::cluster::settings_changed`).
+async fn follow_settings(
+    store: Store,
+    auth: Auth,
+    chat: Chat,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    use crate::store::cluster::settings_version;
+    let mut seen = store.read(settings_version).await.ok();
+    let mut tick = tokio::time::interval(SETTINGS_CHECK_EVERY);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tick.tick() => {}
+        }
+        let Ok(now) = store.read(settings_version).await else {
+            continue;
+        };
+        if seen == Some(now) {
+            continue;
+        }
+        let failed = [
+            chat.load_keywords().await.err().map(|e| e.to_string()),
+            chat.load_outgoing().await.err().map(|e| e.to_string()),
+            auth.load_two_factor_policy()
+                .await
+                .err()
+                .map(|e| e.to_string()),
+        ];
+        match failed.into_iter().flatten().next() {
+            None => seen = Some(now),
+            Some(e) => tracing::warn!(error = %e, "reloading changed settings failed; retrying"),
+        }
+    }
 }
 
 /// Runs `job` every `period` (the first time at once) until shutdown.
@@ -159,7 +210,7 @@ async fn once_per_site<F, Fut>(
 /// turn; another node, or the next turn, runs the job.
 async fn claim_turn(store: Store, name: &'static str, slot: i64) -> bool {
     match store
-        .write(move |c| crate::store::jobs::claim(c, name, slot))
+        .write(move |c| crate::store::cluster::claim(c, name, slot))
         .await
     {
         Ok(mine) => mine,

@@ -189,7 +189,7 @@ fn recovery_hash(code: &str) -> Option<Vec<u8>> {
 }
 
 impl Auth {
-    /// Reads the stored policy; called once at start (only the admin API changes it after).
+    /// Reads the stored policy: at start, and in a cluster when another node changed it.
     pub async fn load_two_factor_policy(&self) -> Result<()> {
         let stored = self.store.read(tf::policy).await?;
         let p = stored

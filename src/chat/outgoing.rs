@@ -143,7 +143,8 @@ async fn call(url: &str, payload: String) -> std::result::Result<(u16, Option<St
 }
 
 impl Chat {
-    /// Loads the outgoing webhooks (at start).
+    /// Loads the outgoing webhooks: at start, after a change, and in a cluster when another node
+    /// changed them.
     pub async fn load_outgoing(&self) -> Result<()> {
         let all = self.read(|c| Ok(w::all_outgoing(c)?)).await?;
         self.outgoing.set(all);

@@ -272,7 +272,8 @@ impl Chat {
         .await
     }
 
-    /// Loads everyone's keywords (at start).
+    /// Loads everyone's keywords: at start, after a change, and in a cluster when another node
+    /// changed them.
     pub async fn load_keywords(&self) -> Result<()> {
         let all = self.read(|c| Ok(users::all_keywords(c)?)).await?;
         self.keywords.set(all);
@@ -303,6 +304,9 @@ impl Chat {
                 let before = users::preferences(c, user_id)?;
                 let p = apply(before.clone(), change, now_ms())?;
                 users::set_preferences(c, user_id, &p)?;
+                if p.keywords != before.keywords {
+                    crate::store::cluster::settings_changed(c)?;
+                }
                 Ok((p.clone(), p.time_zone != before.time_zone))
             })
             .await?;

@@ -11,9 +11,9 @@
 pub mod audit;
 pub mod backup;
 pub mod chat;
+pub mod cluster;
 pub mod db;
 pub mod files;
-pub mod jobs;
 pub mod migrate;
 pub mod migrations;
 pub mod postgres;

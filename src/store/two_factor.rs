@@ -129,5 +129,5 @@ pub fn set_policy(c: &Db, policy: &str) -> Result<()> {
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     )?
     .execute([policy])?;
-    Ok(())
+    super::cluster::settings_changed(c)
 }

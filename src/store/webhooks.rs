@@ -131,7 +131,9 @@ pub fn create_outgoing(
         created_by,
         now_ms()
     ])?;
-    outgoing_by_id(c, c.last_insert_rowid()?)?.ok_or(StoreError::NotFound)
+    let id = c.last_insert_rowid()?;
+    super::cluster::settings_changed(c)?;
+    outgoing_by_id(c, id)?.ok_or(StoreError::NotFound)
 }
 
 pub fn outgoing_by_id(c: &Db, id: i64) -> Result<Option<Outgoing>> {
@@ -151,9 +153,10 @@ pub fn all_outgoing(c: &Db) -> Result<Vec<Outgoing>> {
 }
 
 pub fn delete_outgoing(c: &Db, id: i64) -> Result<bool> {
-    Ok(
-        c.prepare_cached("DELETE FROM outgoing_webhooks WHERE id = ?1")?
-            .execute([id])?
-            == 1,
-    )
+    let deleted = c
+        .prepare_cached("DELETE FROM outgoing_webhooks WHERE id = ?1")?
+        .execute([id])?
+        == 1;
+    super::cluster::settings_changed(c)?;
+    Ok(deleted)
 }

@@ -983,3 +983,63 @@ async fn a_scheduled_backup_is_written_by_one_node_per_turn() {
     let twice: Vec<&String> = on_a.intersection(&on_b).collect();
     assert!(twice.is_empty(), "both nodes wrote {twice:?}");
 }
+
+/// Settings each node keeps in memory follow a change made through another node within
+/// seconds: notification keywords and the two-step sign-in policy.
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_changed_on_one_node_take_effect_on_the_others() {
+    let Some(url) = test_database() else {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
+        return;
+    };
+    let (a, b, alice, bob, ch) = two_nodes(|c| c.cluster.database = url.clone()).await;
+    let r = api(
+        &a,
+        &bob,
+        Method::PATCH,
+        "/api/v1/me/preferences",
+        Some(json!({"keywords": ["convoy"]})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    // B learns of Bob's keyword within seconds; from then a message sent through B mentions him.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut sent = 0;
+    loop {
+        post_message(&b, &alice, ch, "the convoy left").await;
+        sent += 1;
+        if channel_view(&a, &bob, ch).await["mentions"].as_i64() > Some(0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node B never matched a keyword set through node A ({sent} messages)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+
+    let r = api(
+        &a,
+        &alice,
+        Method::PUT,
+        "/api/v1/admin/settings",
+        Some(json!({"two_factor_policy": "everyone"})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = b.get_with(&bob, "/api/v1/channels").await;
+        if r.status() == 403 {
+            assert_eq!(error_code(r).await, "two-factor-enrolment-required");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node B never applied the policy set through node A"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    a.stop().await;
+    b.stop().await;
+}

@@ -462,6 +462,22 @@ impl Ws {
     }
 }
 
+/// A channel as `GET /api/v1/channels` shows it to this person.
+pub async fn channel_view(app: &TestApp, token: &str, id: i64) -> Value {
+    let list: Value = app
+        .get_with(token, "/api/v1/channels")
+        .await
+        .json()
+        .await
+        .unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .cloned()
+        .unwrap()
+}
+
 /// The newest 200 messages of a channel, oldest first.
 pub async fn history(app: &TestApp, token: &str, channel: i64) -> Vec<Value> {
     app.get_with(

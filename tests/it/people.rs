@@ -8,21 +8,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-async fn channel_view(app: &TestApp, token: &str, id: i64) -> Value {
-    let list: Value = app
-        .get_with(token, "/api/v1/channels")
-        .await
-        .json()
-        .await
-        .unwrap();
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .cloned()
-        .unwrap()
-}
-
 /// The next durable event of this kind, skipping others.
 async fn event_of(ws: &mut Ws, kind: &str) -> Value {
     loop {
