@@ -624,10 +624,14 @@ pub fn status(config: &Config) -> Result<Vec<(String, String)>, String> {
             head.lines().next().unwrap_or("")
         ));
     }
+    // A cluster node labels every series with `node`; histogram buckets (`le`) are left out.
     Ok(body
         .lines()
-        .filter(|l| !l.starts_with('#') && !l.contains('{'))
-        .filter_map(|l| l.split_once(' '))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (name, labels) = series.split_once('{').unwrap_or((series, ""));
+            (!labels.contains("le=")).then(|| (name.to_string(), value.to_string()))
+        })
         .collect())
 }

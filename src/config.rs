@@ -320,6 +320,8 @@ pub struct ClusterConfig {
     pub database: String,
     /// `nats://HOST:PORT` of the NATS cluster (JetStream on).
     pub nats: Vec<String>,
+    /// This node's name in `/metrics`; empty: the host name.
+    pub node_name: String,
 }
 
 impl ClusterConfig {
@@ -343,8 +345,38 @@ impl ClusterConfig {
         if let Some(url) = self.nats.iter().find(|u| !u.starts_with("nats://")) {
             return Err(format!("cluster.nats: {url:?} must start with nats://"));
         }
+        if !valid_node_name(&self.node_name) && !self.node_name.is_empty() {
+            return Err(format!(
+                "cluster.node_name {:?}: use letters, digits, '.', '_' and '-', at most 63",
+                self.node_name
+            ));
+        }
         Ok(())
     }
+
+    /// The name `/metrics` labels this node with in a cluster (`None` on one box): the
+    /// configured one, else the host name when it is a valid name, else "node".
+    pub fn node_label(&self) -> Option<String> {
+        if !self.enabled() {
+            return None;
+        }
+        if !self.node_name.is_empty() {
+            return Some(self.node_name.clone());
+        }
+        let host = crate::pki::hostname();
+        Some(if valid_node_name(&host) {
+            host
+        } else {
+            "node".into()
+        })
+    }
+}
+
+fn valid_node_name(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Signing in with the agency's directory (OpenLDAP, Active Directory). Off unless `urls` is set.
@@ -776,6 +808,7 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("OUTPOST_LOG_LEVEL", "log.level", Kind::Str),
     ("OUTPOST_CLUSTER_DATABASE", "cluster.database", Kind::Str),
     ("OUTPOST_CLUSTER_NATS", "cluster.nats", Kind::List),
+    ("OUTPOST_CLUSTER_NODE_NAME", "cluster.node_name", Kind::Str),
 ];
 
 /// Environment variables the binary reads itself rather than mapping into the config tree.
@@ -1017,6 +1050,29 @@ mod tests {
         let c = load_str(EXAMPLE_CONFIG, &[]).unwrap();
         assert_eq!(c.listen.port(), 443);
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/outpost"));
+    }
+
+    #[test]
+    fn cluster_settings_are_checked_and_a_node_is_named() {
+        let db = "[cluster]\ndatabase = \"postgres://outpost@10.0.0.5/outpost\"\n";
+        let err = load_str("[cluster]\ndatabase = \"mysql://x\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("postgres://"), "{err}");
+        assert!(
+            !err.contains("mysql://x"),
+            "the URL may hold a password: {err}"
+        );
+        let err = load_str(&format!("{db}node_name = \"a b\"\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("node_name"), "{err}");
+        let c = load_str(&format!("{db}node_name = \"node-2\"\n"), &[]).unwrap();
+        assert_eq!(c.cluster.node_label().as_deref(), Some("node-2"));
+        let c = load_str(db, &[("OUTPOST_CLUSTER_NODE_NAME", "n3")]).unwrap();
+        assert_eq!(c.cluster.node_label().as_deref(), Some("n3"));
+        assert!(load_str(db, &[]).unwrap().cluster.node_label().is_some());
+        assert_eq!(load_str("", &[]).unwrap().cluster.node_label(), None);
     }
 
     #[test]

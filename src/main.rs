@@ -760,6 +760,7 @@ mod docs {
         ("OUTPOST_LOG_LEVEL", "log.level"),
         ("OUTPOST_CLUSTER_DATABASE", "cluster.database"),
         ("OUTPOST_CLUSTER_NATS", "cluster.nats"),
+        ("OUTPOST_CLUSTER_NODE_NAME", "cluster.node_name"),
     ];
 
     /// The command tree as the pages and completions see it: no `help` subcommand.

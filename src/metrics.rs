@@ -118,16 +118,26 @@ pub struct Snapshot {
     /// Seconds until the server certificate expires.
     pub certificate_expires_in_seconds: i64,
     pub users: i64,
+    /// A cluster node's name, put on every series as the `node` label (none on one box).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 /// Renders the snapshot and the histogram in the Prometheus text exposition format.
 pub fn prometheus(s: &Snapshot, m: &Metrics) -> String {
     use std::fmt::Write;
     let mut out = String::new();
+    // Node names are checked (letters, digits, '.', '_', '-'), so they need no escaping.
+    let node = s.node.as_deref().map(|n| format!("node=\"{n}\""));
+    let labels = node
+        .as_deref()
+        .map(|l| format!("{{{l}}}"))
+        .unwrap_or_default();
+    let also = node.as_deref().map(|l| format!(",{l}")).unwrap_or_default();
     let mut gauge = |name: &str, help: &str, kind: &str, value: String| {
         let _ = writeln!(
             out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{labels} {value}"
         );
     };
     gauge(
@@ -218,21 +228,24 @@ pub fn prometheus(s: &Snapshot, m: &Metrics) -> String {
     for (i, bound) in BUCKETS.iter().enumerate() {
         let _ = writeln!(
             out,
-            "outpost_delivery_latency_seconds_bucket{{le=\"{bound}\"}} {}",
+            "outpost_delivery_latency_seconds_bucket{{le=\"{bound}\"{also}}} {}",
             m.delivery_buckets[i].load(Ordering::Relaxed)
         );
     }
     let count = m.delivery_count.load(Ordering::Relaxed);
     let _ = writeln!(
         out,
-        "outpost_delivery_latency_seconds_bucket{{le=\"+Inf\"}} {count}"
+        "outpost_delivery_latency_seconds_bucket{{le=\"+Inf\"{also}}} {count}"
     );
     let _ = writeln!(
         out,
-        "outpost_delivery_latency_seconds_sum {:.6}",
+        "outpost_delivery_latency_seconds_sum{labels} {:.6}",
         m.delivery_sum_us.load(Ordering::Relaxed) as f64 / 1e6
     );
-    let _ = writeln!(out, "outpost_delivery_latency_seconds_count {count}");
+    let _ = writeln!(
+        out,
+        "outpost_delivery_latency_seconds_count{labels} {count}"
+    );
     out
 }
 
@@ -272,11 +285,29 @@ mod tests {
             backup_age_seconds: None,
             certificate_expires_in_seconds: 100,
             users: 1,
+            node: None,
         };
         let text = prometheus(&s, &m);
         assert!(text.contains("outpost_delivery_latency_seconds_bucket{le=\"0.001\"} 1"));
         assert!(text.contains("outpost_delivery_latency_seconds_bucket{le=\"0.05\"} 2"));
         assert!(text.contains("outpost_delivery_latency_seconds_count 2"));
         assert!(text.contains("outpost_backup_age_seconds -1"));
+
+        // A cluster node labels every series with its name.
+        let s = Snapshot {
+            node: Some("node-b".into()),
+            ..s
+        };
+        let text = prometheus(&s, &m);
+        assert!(text.contains("outpost_up{node=\"node-b\"} 1"), "{text}");
+        assert!(
+            text.contains("outpost_delivery_latency_seconds_bucket{le=\"0.05\",node=\"node-b\"} 2")
+        );
+        assert!(text.contains("outpost_delivery_latency_seconds_count{node=\"node-b\"} 2"));
+        let unlabelled = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.contains("node=\"node-b\""))
+            .count();
+        assert_eq!(unlabelled, 0, "{text}");
     }
 }

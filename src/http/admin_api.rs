@@ -68,6 +68,7 @@ pub async fn snapshot(s: &AppState) -> Result<Snapshot, ApiError> {
             .map(|at| ((crate::store::now_ms() - at).max(0) / 1000) as u64),
         certificate_expires_in_seconds: expires,
         users,
+        node: s.config.cluster.node_label(),
     })
 }
 

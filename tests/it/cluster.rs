@@ -1043,3 +1043,24 @@ async fn settings_changed_on_one_node_take_effect_on_the_others() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Each node's `/metrics` names the node on every series, so one scrape config covers them all.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_node_labels_its_metrics_with_its_name() {
+    let Some(url) = test_database() else {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
+        return;
+    };
+    let a = spawn_app_with(|c| {
+        c.cluster.database = url.clone();
+        c.cluster.node_name = "node-a".into();
+    })
+    .await;
+    let admin = a.setup_admin().await;
+    let text = a.get_with(&admin, "/metrics").await.text().await.unwrap();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        assert!(line.contains("node=\"node-a\""), "{line}");
+    }
+    assert!(text.contains("outpost_up{node=\"node-a\"} 1"), "{text}");
+    a.stop().await;
+}
