@@ -177,8 +177,21 @@ pub fn migrate(
     // Everything in one file first: the write-ahead log is folded in, and the schema brought
     // to this version.
     Store::open(&db)?.close();
-    let moved = crate::store::migrate::sqlite_to_postgres(&db, url, progress)?;
-    crate::store::remember_cluster_database(&remembered, url)?;
+    if config.cluster.ca_file.as_os_str().is_empty() && !config.cluster.allow_plain {
+        if let Some(host) = crate::store::postgres::remote_host(url) {
+            return Err(usage(format!(
+                "PostgreSQL at {host} is on another machine and would be reached without \
+                 encryption: set cluster.ca_file (OUTPOST_CLUSTER_CA_FILE) to the CA that signed \
+                 its certificate, or cluster.allow_plain = true if only the nodes reach that network"
+            )));
+        }
+    }
+    let link = crate::store::postgres::Link {
+        database: url.to_string(),
+        ca_file: config.cluster.ca_file.clone(),
+    };
+    let moved = crate::store::migrate::sqlite_to_postgres(&db, &link, progress)?;
+    crate::store::remember_cluster_database(&remembered, &link)?;
     let aside = db.with_extension(format!("db.moved-to-postgres-{}", crate::store::now_ms()));
     std::fs::rename(&db, &aside).map_err(|e| {
         usage(format!(

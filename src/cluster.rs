@@ -7,6 +7,8 @@
 //! `ClusterHub` wraps the node's own `LocalHub`: it delivers locally as before and also tells
 //! the other nodes; a receiver task hands their frames to the local hub only.
 
+use std::net::IpAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -77,11 +79,34 @@ impl Wire {
 impl Link {
     /// Connects to the NATS servers (any of them; the client follows the cluster's others and
     /// reconnects by itself). A server that is down at start is retried in the background.
-    pub async fn connect(urls: &[String]) -> Result<Link, ClusterError> {
-        let client = async_nats::ConnectOptions::new()
+    /// With `ca_file` set, every connection is TLS to a server whose certificate chains to it;
+    /// credentials come from the first URL that carries them (`nats://USER:PASSWORD@HOST`,
+    /// or `nats://TOKEN@HOST`) and are never logged.
+    pub async fn connect(urls: &[String], ca_file: &Path) -> Result<Link, ClusterError> {
+        let mut options = async_nats::ConnectOptions::new()
             .name("outpost")
-            .retry_on_initial_connect()
-            .connect(urls)
+            .retry_on_initial_connect();
+        let addrs: Vec<async_nats::ServerAddr> = urls
+            .iter()
+            .map(|u| {
+                u.parse::<async_nats::ServerAddr>()
+                    .map_err(|e| ClusterError::Connect(format!("a cluster.nats URL: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        if let Some(addr) = addrs.iter().find(|a| a.has_user_pass()) {
+            let user = addr.username().unwrap_or_default().to_string();
+            options = match addr.password() {
+                Some(pass) => options.user_and_password(user, pass.to_string()),
+                None => options.token(user),
+            };
+        }
+        if !ca_file.as_os_str().is_empty() {
+            let tls = crate::pki::client_config_trusting(ca_file, "cluster.ca_file")
+                .map_err(ClusterError::Connect)?;
+            options = options.require_tls(true).tls_client_config(tls);
+        }
+        let client = options
+            .connect(addrs)
             .await
             .map_err(|e| ClusterError::Connect(e.to_string()))?;
         let mut id = [0u8; 8];
@@ -195,6 +220,25 @@ impl Link {
             }
         }
     }
+}
+
+/// Whether a host name in a URL is this machine: a loopback address or `localhost`.
+pub fn is_loopback_name(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The host of a NATS URL when it is on another machine (reaching it without TLS needs
+/// `allow_plain`).
+pub fn remote_host(url: &str) -> Option<String> {
+    let addr = url.parse::<async_nats::ServerAddr>().ok()?;
+    (!is_loopback_name(addr.host())).then(|| addr.host().to_string())
+}
+
+/// A TLS client configuration trusting only the site's CA for its cluster servers.
+pub fn client_tls(ca_file: &Path) -> Result<rustls::ClientConfig, String> {
+    crate::pki::client_config_trusting(ca_file, "cluster.ca_file")
 }
 
 /// The node's hub in a cluster: local delivery as on one box, and ephemeral frames for the

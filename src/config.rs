@@ -322,6 +322,13 @@ pub struct ClusterConfig {
     pub nats: Vec<String>,
     /// This node's name in `/metrics`; empty: the host name.
     pub node_name: String,
+    /// PEM file of the CA(s) that signed the PostgreSQL and NATS servers' certificates: with it,
+    /// both links are TLS and the servers' names are checked; without it, only loopback (or a
+    /// Unix socket) is allowed unless `allow_plain`.
+    pub ca_file: PathBuf,
+    /// Allow unencrypted links to PostgreSQL and NATS on other machines (a network only the nodes
+    /// reach).
+    pub allow_plain: bool,
 }
 
 impl ClusterConfig {
@@ -344,6 +351,20 @@ impl ClusterConfig {
         }
         if let Some(url) = self.nats.iter().find(|u| !u.starts_with("nats://")) {
             return Err(format!("cluster.nats: {url:?} must start with nats://"));
+        }
+        if self.enabled() && self.ca_file.as_os_str().is_empty() && !self.allow_plain {
+            if let Some(host) = crate::store::postgres::remote_host(&self.database).or_else(|| {
+                self.nats
+                    .iter()
+                    .find_map(|u| crate::cluster::remote_host(u))
+            }) {
+                return Err(format!(
+                    "the cluster's PostgreSQL or NATS at {host} is on another machine and would \
+                     be reached without encryption: set cluster.ca_file to the CA that signed \
+                     their certificates, or cluster.allow_plain = true if only the nodes can \
+                     reach that network"
+                ));
+            }
         }
         if !valid_node_name(&self.node_name) && !self.node_name.is_empty() {
             return Err(format!(
@@ -809,6 +830,12 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ("OUTPOST_CLUSTER_DATABASE", "cluster.database", Kind::Str),
     ("OUTPOST_CLUSTER_NATS", "cluster.nats", Kind::List),
     ("OUTPOST_CLUSTER_NODE_NAME", "cluster.node_name", Kind::Str),
+    ("OUTPOST_CLUSTER_CA_FILE", "cluster.ca_file", Kind::Str),
+    (
+        "OUTPOST_CLUSTER_ALLOW_PLAIN",
+        "cluster.allow_plain",
+        Kind::Bool,
+    ),
 ];
 
 /// Environment variables the binary reads itself rather than mapping into the config tree.
@@ -1054,7 +1081,7 @@ mod tests {
 
     #[test]
     fn cluster_settings_are_checked_and_a_node_is_named() {
-        let db = "[cluster]\ndatabase = \"postgres://outpost@10.0.0.5/outpost\"\n";
+        let db = "[cluster]\ndatabase = \"postgres://outpost@127.0.0.1/outpost\"\n";
         let err = load_str("[cluster]\ndatabase = \"mysql://x\"\n", &[])
             .unwrap_err()
             .to_string();
@@ -1073,6 +1100,36 @@ mod tests {
         assert_eq!(c.cluster.node_label().as_deref(), Some("n3"));
         assert!(load_str(db, &[]).unwrap().cluster.node_label().is_some());
         assert_eq!(load_str("", &[]).unwrap().cluster.node_label(), None);
+    }
+
+    #[test]
+    fn links_to_other_machines_need_tls_unless_plain_is_allowed() {
+        let remote = "[cluster]\ndatabase = \"postgres://outpost:secret@10.0.0.5/outpost\"\n";
+        let err = load_str(remote, &[]).unwrap_err().to_string();
+        assert!(err.contains("10.0.0.5") && err.contains("ca_file"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        load_str(
+            &format!("{remote}ca_file = \"/etc/outpost/cluster-ca.pem\"\n"),
+            &[],
+        )
+        .unwrap();
+        load_str(remote, &[("OUTPOST_CLUSTER_ALLOW_PLAIN", "true")]).unwrap();
+        // NATS on another machine counts too; this machine and Unix sockets never do.
+        let local = "[cluster]\ndatabase = \"postgres://outpost@127.0.0.1:5432/outpost\"\n";
+        load_str(local, &[]).unwrap();
+        load_str(
+            "[cluster]\ndatabase = \"postgresql://outpost@%2Frun%2Fpostgresql/outpost\"\n",
+            &[],
+        )
+        .unwrap();
+        load_str(&format!("{local}nats = [\"nats://[::1]:4222\"]\n"), &[]).unwrap();
+        let err = load_str(
+            &format!("{local}nats = [\"nats://u:pw@10.0.0.6:4222\"]\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("10.0.0.6") && !err.contains("pw"), "{err}");
     }
 
     #[test]

@@ -114,30 +114,9 @@ impl std::fmt::Debug for Directory {
 }
 
 fn tls_config(ca_file: &std::path::Path) -> Result<Arc<rustls::ClientConfig>> {
-    let pem = std::fs::read(ca_file)
-        .map_err(|e| DirectoryError::Config(format!("ldap.ca_file {}: {e}", ca_file.display())))?;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-        let cert = cert.map_err(|e| {
-            DirectoryError::Config(format!("ldap.ca_file {}: {e}", ca_file.display()))
-        })?;
-        roots.add(cert).map_err(|e| {
-            DirectoryError::Config(format!("ldap.ca_file {}: {e}", ca_file.display()))
-        })?;
-    }
-    if roots.is_empty() {
-        return Err(DirectoryError::Config(format!(
-            "ldap.ca_file {} holds no certificate",
-            ca_file.display()
-        )));
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| DirectoryError::Config(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    crate::pki::client_config_trusting(ca_file, "ldap.ca_file")
+        .map(Arc::new)
+        .map_err(DirectoryError::Config)
 }
 
 /// The library panics on malformed entries; a hostile or broken server must not take the

@@ -761,6 +761,8 @@ mod docs {
         ("OUTPOST_CLUSTER_DATABASE", "cluster.database"),
         ("OUTPOST_CLUSTER_NATS", "cluster.nats"),
         ("OUTPOST_CLUSTER_NODE_NAME", "cluster.node_name"),
+        ("OUTPOST_CLUSTER_CA_FILE", "cluster.ca_file"),
+        ("OUTPOST_CLUSTER_ALLOW_PLAIN", "cluster.allow_plain"),
     ];
 
     /// The command tree as the pages and completions see it: no `help` subcommand.

@@ -704,6 +704,32 @@ pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
     rustls::crypto::aws_lc_rs::default_provider()
 }
 
+/// A TLS client configuration that trusts only the CA certificates in `ca_file` (PEM), for
+/// reaching the agency's own servers (the directory, the cluster's PostgreSQL and NATS).
+/// `setting` names the option in errors.
+pub fn client_config_trusting(
+    ca_file: &Path,
+    setting: &str,
+) -> Result<rustls::ClientConfig, String> {
+    let bad = |e: &dyn std::fmt::Display| format!("{setting} {}: {e}", ca_file.display());
+    let pem = std::fs::read(ca_file).map_err(|e| bad(&e))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        let cert = cert.map_err(|e| bad(&e))?;
+        roots.add(cert).map_err(|e| bad(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(bad(&"holds no certificate"));
+    }
+    Ok(
+        rustls::ClientConfig::builder_with_provider(Arc::new(crypto_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| bad(&e))?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
 /// A rustls server configuration for the chosen Mozilla profile.
 pub fn server_config(
     profile: TlsProfile,

@@ -333,7 +333,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     // With NATS, typing and other ephemeral frames reach the other nodes' connections too.
     let link = match (config.cluster.enabled(), config.cluster.nats.is_empty()) {
         (true, false) => Some(
-            crate::cluster::Link::connect(&config.cluster.nats)
+            crate::cluster::Link::connect(&config.cluster.nats, &config.cluster.ca_file)
                 .await
                 .map_err(|e| ServeError::Cluster(e.to_string()))?,
         ),

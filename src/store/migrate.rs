@@ -18,12 +18,12 @@ pub struct Moved {
     pub took: Duration,
 }
 
-/// Copies every row of the SQLite database at `sqlite` into the empty PostgreSQL database at
-/// `url` (its schema is created first). Ids and log positions are kept, so links, clients'
+/// Copies every row of the SQLite database at `sqlite` into the empty PostgreSQL database
+/// `link` names (its schema is created first). Ids and log positions are kept, so links, clients'
 /// resume positions and sessions stay valid. Blocking.
 pub fn sqlite_to_postgres(
     sqlite: &Path,
-    url: &str,
+    link: &postgres::Link,
     mut progress: impl FnMut(&str, u64),
 ) -> Result<Moved> {
     let started = Instant::now();
@@ -42,8 +42,7 @@ pub fn sqlite_to_postgres(
             super::SCHEMA_VERSION
         )));
     }
-    let config = postgres::parse(url)?;
-    let target = postgres::connect(&config)?;
+    let target = postgres::connect(&postgres::target(link)?)?;
     postgres::migrate(&target)?;
     let pg = target.db();
     let busy: bool = pg.query_row(

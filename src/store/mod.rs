@@ -163,7 +163,7 @@ enum Source {
     /// The server, and how many times a connection to it was found lost: when the server
     /// restarts every connection dies, so one thread finding out makes the others connect
     /// anew before their next job instead of failing it.
-    Postgres(Box<::postgres::Config>, Arc<std::sync::atomic::AtomicU64>),
+    Postgres(Box<postgres::Target>, Arc<std::sync::atomic::AtomicU64>),
 }
 
 /// A connection of either engine, used by one thread at a time.
@@ -315,15 +315,14 @@ impl Store {
     pub fn open_configured(config: &crate::config::Config, beside_server: bool) -> Result<Store> {
         let remembered = config.data_dir.join(CLUSTER_DATABASE_FILE);
         if config.cluster.enabled() {
+            let link = postgres::Link::of(&config.cluster);
             if !beside_server {
-                remember_cluster_database(&remembered, &config.cluster.database)?;
+                remember_cluster_database(&remembered, &link)?;
             }
-            return Self::open_postgres(&config.cluster.database);
+            return Self::open_postgres(&link);
         }
-        if let Ok(url) = std::fs::read_to_string(&remembered) {
-            if !url.trim().is_empty() {
-                return Self::open_postgres(url.trim());
-            }
+        if let Some(link) = remembered_cluster_database(&remembered)? {
+            return Self::open_postgres(&link);
         }
         match beside_server {
             true => Self::open_beside_server(&config.db_path()),
@@ -333,11 +332,11 @@ impl Store {
 
     /// Connects to PostgreSQL (cluster mode), creating the schema in an empty database. Blocking.
     /// The URL never appears in errors or logs: it may carry a password.
-    pub fn open_postgres(url: &str) -> Result<Store> {
-        let config = postgres::parse(url)?;
-        let source = Source::Postgres(Box::new(config.clone()), Arc::default());
+    pub fn open_postgres(link: &postgres::Link) -> Result<Store> {
+        let target = postgres::target(link)?;
+        let source = Source::Postgres(Box::new(target.clone()), Arc::default());
         let conn = off_runtime(&source, || -> Result<db::PgConn> {
-            let conn = postgres::connect(&config)?;
+            let conn = postgres::connect(&target)?;
             postgres::migrate(&conn)?;
             Ok(conn)
         })??;
@@ -984,19 +983,22 @@ fn off_runtime<T: Send>(source: &Source, f: impl FnOnce() -> T + Send) -> Result
     std::thread::scope(|s| s.spawn(f).join()).map_err(|_| StoreError::Closed)
 }
 
-/// In a cluster node's data dir: the database URL the node serves (0600; it may hold a password,
-/// as the CA key beside it is secret too). Removing it returns the data dir to one-box mode.
+/// In a cluster node's data dir: the database the node serves, as TOML (`database`, `ca_file`;
+/// 0600: the URL may hold a password, as the CA key beside it is secret too). An older node
+/// wrote the bare URL, which is still read. Removing it returns the data dir to one-box mode.
 pub const CLUSTER_DATABASE_FILE: &str = "cluster-database";
 
-pub(crate) fn remember_cluster_database(path: &Path, url: &str) -> Result<()> {
+pub(crate) fn remember_cluster_database(path: &Path, link: &postgres::Link) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    if std::fs::read_to_string(path).is_ok_and(|v| v.trim() == url) {
+    if remembered_cluster_database(path).is_ok_and(|r| r.as_ref() == Some(link)) {
         return Ok(());
     }
     let io = |e: std::io::Error| {
         StoreError::Unavailable(format!("cannot write {}: {e}", path.display()))
     };
+    let text = toml::to_string(link)
+        .map_err(|e| StoreError::Unavailable(format!("cannot write {}: {e}", path.display())))?;
     let tmp = path.with_extension("tmp");
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -1005,9 +1007,34 @@ pub(crate) fn remember_cluster_database(path: &Path, url: &str) -> Result<()> {
         .mode(0o600)
         .open(&tmp)
         .map_err(io)?;
-    f.write_all(url.as_bytes()).map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)?;
     f.sync_all().map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// The database a node's data dir remembers, if it is a cluster node's.
+pub(crate) fn remembered_cluster_database(path: &Path) -> Result<Option<postgres::Link>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        return Ok(Some(postgres::Link {
+            database: text.to_string(),
+            ..Default::default()
+        }));
+    }
+    // The file's text is not repeated: it holds the URL, which may hold a password.
+    toml::from_str(text).map(Some).map_err(|_| {
+        StoreError::Unavailable(format!(
+            "{} is not readable as a cluster node's database setting; remove it to make this \
+             data dir a one-box site again, or set [cluster] database",
+            path.display()
+        ))
+    })
 }
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored.

@@ -13,6 +13,7 @@ async fn outpost(args: Vec<String>) -> (bool, String) {
         let out = outpost_bin()
             .args(&args)
             .env_remove("OUTPOST_CLUSTER_DATABASE")
+            .env("OUTPOST_CLUSTER_CA_FILE", test_cluster_ca())
             .output()
             .unwrap();
         (
@@ -297,10 +298,12 @@ struct Node {
 
 impl Node {
     fn start(data: &std::path::Path, url: &str) -> Node {
+        let ca_file = test_cluster_ca();
         let server = serve_with(
             data.to_str().unwrap(),
             &[
                 ("OUTPOST_CLUSTER_DATABASE", url),
+                ("OUTPOST_CLUSTER_CA_FILE", ca_file.to_str().unwrap()),
                 // One account sends from three places at once here.
                 ("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "100000"),
                 ("OUTPOST_LIMITS_MESSAGE_BURST", "100000"),
@@ -418,7 +421,14 @@ async fn a_node_killed_under_load_loses_nothing_and_its_clients_resume_on_anothe
     };
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     // The first administrator, made with the CLI on the cluster's database.
-    add_admin(dirs[0].path(), &[("OUTPOST_CLUSTER_DATABASE", &url)]);
+    let ca_file = test_cluster_ca();
+    add_admin(
+        dirs[0].path(),
+        &[
+            ("OUTPOST_CLUSTER_DATABASE", &url),
+            ("OUTPOST_CLUSTER_CA_FILE", ca_file.to_str().unwrap()),
+        ],
+    );
     let mut nodes: Vec<Node> = dirs.iter().map(|d| Node::start(d.path(), &url)).collect();
     let token: String = {
         let r: Value = nodes[0]
@@ -666,18 +676,15 @@ async fn postgres_stopped_under_load_refuses_clearly_and_everything_recovers_by_
     }
     let pg = OwnPostgres::start();
     let url = pg.url();
-    let a = spawn_app_with(|c| {
+    // This test's own server is plain TCP on loopback, which needs no CA.
+    let node = |c: &mut outpost::config::Config| {
         c.cluster.database = url.clone();
+        c.cluster.ca_file = Default::default();
         c.limits.messages_per_second = 100_000.0;
         c.limits.message_burst = 100_000;
-    })
-    .await;
-    let b = spawn_app_with(|c| {
-        c.cluster.database = url.clone();
-        c.limits.messages_per_second = 100_000.0;
-        c.limits.message_burst = 100_000;
-    })
-    .await;
+    };
+    let a = spawn_app_with(node).await;
+    let b = spawn_app_with(node).await;
     let admin = a.setup_admin().await;
     let ch = create_channel(&a, &admin, "ops", false).await;
     let stop = Arc::new(AtomicBool::new(false));
@@ -1063,4 +1070,37 @@ async fn each_node_labels_its_metrics_with_its_name() {
     }
     assert!(text.contains("outpost_up{node=\"node-a\"} 1"), "{text}");
     a.stop().await;
+}
+
+/// The test PostgreSQL accepts TLS only (scripts/with-postgres), like a production one should:
+/// the whole suite reaching it proves nodes encrypt the link. A node without the CA is refused
+/// by the server, and a node given another CA refuses the server: no plain-text fallback.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_reaches_postgres_only_over_tls_to_the_certificate_its_ca_signed() {
+    let (Some(url), ca) = (test_database(), test_cluster_ca()) else {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
+        return;
+    };
+    if ca.as_os_str().is_empty() {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_CLUSTER_CA (scripts/with-postgres)");
+        return;
+    }
+    let other = spawn_app_with(|c| c.cluster.database.clear()).await;
+    let other_ca = other.data_dir().join("certs/ca.pem");
+    for (ca_file, why) in [
+        (std::path::PathBuf::new(), "no pg_hba.conf entry"),
+        (other_ca, "certificate"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        config.cluster.database = url.clone();
+        config.cluster.ca_file = ca_file.clone();
+        let err = match outpost::server::start(config).await {
+            Ok(_) => panic!("a node with ca_file {ca_file:?} started"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains(why), "{ca_file:?}: {err}");
+        assert!(!err.contains(&url), "the URL may hold a password: {err}");
+    }
+    other.stop().await;
 }

@@ -36,6 +36,7 @@ pub fn test_config(dir: &Path) -> Config {
         },
         cluster: outpost::config::ClusterConfig {
             database: test_database().unwrap_or_default(),
+            ca_file: test_cluster_ca(),
             ..Default::default()
         },
         ..Default::default()
@@ -55,12 +56,30 @@ pub fn test_database() -> Option<String> {
     let url = format!("{server}/{name}");
     // The synchronous client runs a runtime of its own: not on a test's runtime thread.
     std::thread::spawn(move || {
-        let mut c = postgres::Client::connect(&base, postgres::NoTls).expect("test PostgreSQL");
+        let ca = test_cluster_ca();
+        let mut c = if ca.as_os_str().is_empty() {
+            postgres::Client::connect(&base, postgres::NoTls)
+        } else {
+            let tls = outpost::pki::client_config_trusting(&ca, "OUTPOST_TEST_CLUSTER_CA").unwrap();
+            postgres::Client::connect(
+                &format!("{base}?sslmode=require"),
+                tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+            )
+        }
+        .expect("test PostgreSQL");
         c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
     })
     .join()
     .unwrap();
     Some(url)
+}
+
+/// The CA that signed the test PostgreSQL's and NATS's certificates (`scripts/test-cert`), as
+/// `[cluster] ca_file`; empty when they do not run.
+pub fn test_cluster_ca() -> PathBuf {
+    std::env::var_os("OUTPOST_TEST_CLUSTER_CA")
+        .map(PathBuf::from)
+        .unwrap_or_default()
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -255,10 +274,12 @@ pub async fn cli_beside(app: &TestApp, args: &[&str]) -> std::process::Output {
     all.push("--data-dir".into());
     all.push(app.data_dir().to_string_lossy().into_owned());
     let database = app.config.cluster.database.clone();
+    let ca = app.config.cluster.ca_file.clone();
     tokio::task::spawn_blocking(move || {
         outpost_bin()
             .args(&all)
             .env("OUTPOST_CLUSTER_DATABASE", database)
+            .env("OUTPOST_CLUSTER_CA_FILE", ca)
             .output()
             .unwrap()
     })

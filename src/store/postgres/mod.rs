@@ -35,24 +35,73 @@ pub fn tables() -> Vec<&'static str> {
         .collect()
 }
 
+/// Where and how to connect: the parsed URL, and TLS when the site has a CA for its servers.
+#[derive(Clone)]
+pub struct Target {
+    config: postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
+/// How a node reaches PostgreSQL: the URL and the CA that signed the server's certificate
+/// (`[cluster] ca_file`; empty for none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Link {
+    pub database: String,
+    #[serde(default)]
+    pub ca_file: std::path::PathBuf,
+}
+
+impl Link {
+    pub fn of(cluster: &crate::config::ClusterConfig) -> Link {
+        Link {
+            database: cluster.database.clone(),
+            ca_file: cluster.ca_file.clone(),
+        }
+    }
+}
+
 /// Checks the URL without connecting, so a bad configuration is refused at start with its reason.
-pub fn parse(url: &str) -> Result<postgres::Config, StoreError> {
-    let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+/// With a CA file the connection must be TLS (never a plain fallback) and the server's
+/// certificate must chain to that CA and name the host in the URL.
+pub fn target(link: &Link) -> Result<Target, StoreError> {
+    let mut config: postgres::Config = link.database.parse().map_err(|e: postgres::Error| {
         StoreError::Unavailable(format!("the database URL is not valid: {e}"))
     })?;
     config.connect_timeout(CONNECT_TIMEOUT);
     if config.get_application_name().is_none() {
         config.application_name("outpost");
     }
-    Ok(config)
+    if link.ca_file.as_os_str().is_empty() {
+        return Ok(Target { config, tls: None });
+    }
+    config.ssl_mode(postgres::config::SslMode::Require);
+    let tls = crate::cluster::client_tls(&link.ca_file).map_err(StoreError::Unavailable)?;
+    Ok(Target {
+        config,
+        tls: Some(tokio_postgres_rustls::MakeRustlsConnect::new(tls)),
+    })
 }
 
-/// Opens a connection. Plain TCP or a Unix socket: PostgreSQL belongs on the site's own network
-/// (docs/cluster.md says how to protect that link).
-pub fn connect(config: &postgres::Config) -> Result<PgConn, StoreError> {
-    let client = config
-        .connect(postgres::NoTls)
-        .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+/// The first host of a PostgreSQL URL that is on another machine (not loopback, not a Unix
+/// socket), if any: reaching it without TLS needs `allow_plain`.
+pub fn remote_host(url: &str) -> Option<String> {
+    let config: postgres::Config = url.parse().ok()?;
+    config.get_hosts().iter().find_map(|h| match h {
+        postgres::config::Host::Tcp(name) => {
+            (!crate::cluster::is_loopback_name(name)).then(|| name.clone())
+        }
+        postgres::config::Host::Unix(_) => None,
+    })
+}
+
+/// Opens a connection: TLS when the site gave a CA, else plain TCP or a Unix socket (allowed
+/// by the configuration only on this machine or with `allow_plain`).
+pub fn connect(target: &Target) -> Result<PgConn, StoreError> {
+    let client = match &target.tls {
+        Some(tls) => target.config.connect(tls.clone()),
+        None => target.config.connect(postgres::NoTls),
+    }
+    .map_err(|e| StoreError::Unavailable(describe(&e)))?;
     let conn = PgConn::new(client);
     // Every timestamp is written by the application; the session's zone only affects logs.
     conn.batch("SET TIME ZONE 'UTC'")
@@ -64,7 +113,16 @@ pub fn connect(config: &postgres::Config) -> Result<PgConn, StoreError> {
 pub fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(d) => format!("PostgreSQL refused: {}", d.message()),
-        None => format!("PostgreSQL cannot be reached: {e}"),
+        None => {
+            // The cause (a refused certificate, a timeout) is in the source chain.
+            let mut why = format!("PostgreSQL cannot be reached: {e}");
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                why.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            why
+        }
     }
 }
 
