@@ -147,6 +147,89 @@ pub async fn ldap_sync(
     Ok(report?)
 }
 
+/// Whether this data dir serves a cluster (configured, or remembered from an earlier start).
+fn clustered(config: &Config) -> bool {
+    config.cluster.enabled() || config.data_dir.join(store::CLUSTER_DATABASE_FILE).exists()
+}
+
+/// `outpost cluster share-ca`: seals this node's CA with a passphrase into the cluster's database,
+/// for new nodes to install with `outpost cluster join`. The CA must be the site's (the one the
+/// first node recorded). Returns its fingerprint. Safe beside the running server.
+pub fn cluster_share_ca(config: &Config, passphrase: &str) -> Result<String> {
+    use base64::Engine as _;
+    if !clustered(config) {
+        return Err(AdminError::Usage(
+            "this site is not a cluster: set [cluster] database first".into(),
+        ));
+    }
+    if config.tls.cert_file.is_some() {
+        return Err(AdminError::Usage(
+            "this node uses its own certificate (tls.cert_file): there is no site CA to share"
+                .into(),
+        ));
+    }
+    if pki::local_ca_fingerprint(config).is_none() {
+        return Err(AdminError::Usage(format!(
+            "no CA in {}: start this node once, or join it to the site first",
+            config.certs_dir().display()
+        )));
+    }
+    let (sealed, fingerprint) = pki::seal_ca(config, passphrase)?;
+    let store = Store::open_configured(config, true)?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(sealed);
+    let fp = fingerprint.clone();
+    let outcome = store.write_blocking(move |c| {
+        let site = store::cluster::record_site_ca(c, &fp)?;
+        if site != fp {
+            return Ok(Some(site));
+        }
+        store::cluster::set_sealed_ca(c, &encoded)?;
+        audit::append(
+            c,
+            &cli_entry("cluster-ca-shared", &fp, "sealed for joining nodes".into()),
+        )?;
+        Ok(None)
+    });
+    store.close();
+    if let Some(site) = outcome? {
+        return Err(AdminError::Usage(format!(
+            "this node's CA ({fingerprint}) is not the site's ({site}): run `outpost cluster \
+             join` here, or share-ca on a node that holds the site's CA"
+        )));
+    }
+    Ok(fingerprint)
+}
+
+/// `outpost cluster join`: installs the site's CA, shared with `outpost cluster share-ca`, into
+/// this node's data dir; its own server certificate is issued from it at start. Returns the
+/// CA's fingerprint and whether anything changed.
+pub fn cluster_join(config: &Config, passphrase: &str) -> Result<(String, bool)> {
+    use base64::Engine as _;
+    if !clustered(config) {
+        return Err(AdminError::Usage(
+            "set [cluster] database (the site's PostgreSQL) in this node's configuration first"
+                .into(),
+        ));
+    }
+    prepare_data_dir(&config.data_dir)?;
+    let store = Store::open_configured(config, true)?;
+    let found =
+        store.read_blocking(|c| Ok((store::cluster::site_ca(c)?, store::cluster::sealed_ca(c)?)));
+    store.close();
+    let (Some(site), Some(sealed)) = found? else {
+        return Err(AdminError::Usage(
+            "no node has shared the site's CA yet: run `outpost cluster share-ca` on a node \
+             that holds it"
+                .into(),
+        ));
+    };
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(sealed.trim())
+        .map_err(|e| AdminError::Usage(format!("the shared CA is damaged: {e}")))?;
+    let changed = pki::install_sealed_ca(config, &sealed, passphrase, &site)?;
+    Ok((site, changed))
+}
+
 /// `outpost migrate --to postgres://…`: moves this one-box site's database into PostgreSQL, the
 /// store of cluster mode. The server must be stopped. Afterwards the data dir serves the cluster
 /// (it remembers the database), and the SQLite file is kept aside, never used again.

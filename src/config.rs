@@ -136,6 +136,9 @@ pub struct TlsConfig {
     pub profile: TlsProfile,
     /// Extra DNS names for the certificate and the CA's name constraints (e.g. "chat.lan").
     pub names: Vec<String>,
+    /// Extra IP addresses the certificate covers though no interface has them now: a cluster's
+    /// virtual address, which only one node holds at a time.
+    pub addresses: Vec<IpAddr>,
     /// An admin-provided certificate chain (PEM); when set, no CA is created.
     pub cert_file: Option<PathBuf>,
     /// The key for `cert_file` (PEM).
@@ -151,6 +154,7 @@ impl Default for TlsConfig {
         TlsConfig {
             profile: TlsProfile::Intermediate,
             names: Vec::new(),
+            addresses: Vec::new(),
             cert_file: None,
             key_file: None,
             check_interval_secs: 300,
@@ -690,6 +694,7 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
     ),
     ("OUTPOST_TLS_PROFILE", "tls.profile", Kind::Str),
     ("OUTPOST_TLS_NAMES", "tls.names", Kind::List),
+    ("OUTPOST_TLS_ADDRESSES", "tls.addresses", Kind::List),
     ("OUTPOST_TLS_CERT_FILE", "tls.cert_file", Kind::Str),
     ("OUTPOST_TLS_KEY_FILE", "tls.key_file", Kind::Str),
     (
@@ -839,7 +844,11 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
 ];
 
 /// Environment variables the binary reads itself rather than mapping into the config tree.
-const ENV_OTHER: &[&str] = &["OUTPOST_CONFIG", "OUTPOST_BACKUP_PASSPHRASE"];
+const ENV_OTHER: &[&str] = &[
+    "OUTPOST_CONFIG",
+    "OUTPOST_BACKUP_PASSPHRASE",
+    "OUTPOST_CLUSTER_PASSPHRASE",
+];
 
 /// Values given on the command line; `None` leaves the lower layers in charge.
 #[derive(Debug, Default, Clone)]
@@ -949,6 +958,17 @@ impl Config {
             if !crate::pki::is_valid_dns_name(name) {
                 return Err(format!("tls.names: {name:?} is not a valid DNS name"));
             }
+        }
+        if let Some(ip) = self
+            .tls
+            .addresses
+            .iter()
+            .find(|ip| !crate::pki::is_permitted_ip(ip))
+        {
+            return Err(format!(
+                "tls.addresses: {ip} is not a private or link-local address, which the site's CA \
+                 may not certify"
+            ));
         }
         if self.tls.check_interval_secs == 0 {
             return Err("tls.check_interval_secs must be at least 1".into());

@@ -93,6 +93,9 @@ enum Command {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// A site on several machines: give new nodes the site's CA (docs/cluster.md)
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Show the essentials of the server running on this machine
     Status,
     /// List the Outpost servers answering on the LAN (mDNS)
@@ -196,6 +199,16 @@ enum CaCommand {
     },
     /// Print the CA certificate's SHA-256 fingerprint
     Fingerprint,
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Seal this node's CA with a passphrase into the cluster's database, for new nodes to join
+    /// with (passphrase from OUTPOST_CLUSTER_PASSPHRASE or standard input; 12 characters or more)
+    ShareCa,
+    /// Install the site's CA on this node from the cluster's database (passphrase as for share-ca);
+    /// then start the node, which issues its own certificate from it
+    Join,
 }
 
 #[derive(Subcommand)]
@@ -322,6 +335,15 @@ fn read_password_stdin() -> anyhow::Result<String> {
 
 fn read_passphrase() -> anyhow::Result<String> {
     if let Ok(p) = std::env::var("OUTPOST_BACKUP_PASSPHRASE") {
+        return Ok(p);
+    }
+    let p = read_password_stdin()?;
+    anyhow::ensure!(!p.is_empty(), "the passphrase is empty");
+    Ok(p)
+}
+
+fn read_cluster_passphrase() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("OUTPOST_CLUSTER_PASSPHRASE") {
         return Ok(p);
     }
     let p = read_password_stdin()?;
@@ -497,6 +519,26 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 moved.tables,
                 moved.took.as_secs_f64()
             );
+        }
+        Command::Cluster(ClusterCommand::ShareCa) => {
+            let fingerprint =
+                outpost::admin::cluster_share_ca(&config, &read_cluster_passphrase()?)?;
+            println!(
+                "the site's CA (SHA-256 {fingerprint}) is sealed in the cluster's database; on each \
+                 new node run `outpost cluster join` with the same passphrase"
+            );
+        }
+        Command::Cluster(ClusterCommand::Join) => {
+            let (fingerprint, changed) =
+                outpost::admin::cluster_join(&config, &read_cluster_passphrase()?)?;
+            if changed {
+                println!(
+                    "installed the site's CA (SHA-256 {fingerprint}); start this node: it issues \
+                     its own certificate from it"
+                );
+            } else {
+                println!("this node already holds the site's CA (SHA-256 {fingerprint})");
+            }
         }
         Command::Status => {
             let figures = outpost::admin::status(&config).map_err(anyhow::Error::msg)?;
@@ -684,6 +726,7 @@ mod docs {
         ("OUTPOST_DISCOVERY_INTERFACES", "discovery_interfaces"),
         ("OUTPOST_TLS_PROFILE", "tls.profile"),
         ("OUTPOST_TLS_NAMES", "tls.names"),
+        ("OUTPOST_TLS_ADDRESSES", "tls.addresses"),
         ("OUTPOST_TLS_CERT_FILE", "tls.cert_file"),
         ("OUTPOST_TLS_KEY_FILE", "tls.key_file"),
         ("OUTPOST_TLS_CHECK_INTERVAL_SECS", "tls.check_interval_secs"),
@@ -872,6 +915,8 @@ mod docs {
             "outpost-backup-verify" => &[("outpost backup verify outpost.age --identity key.txt", "Decrypt and check every entry without restoring.")],
             "outpost-restore" => &[("outpost restore outpost.age --identity key.txt --data-dir /var/lib/outpost", "Restore into an empty data directory (stop the service first).")],
             "outpost-migrate" => &[("outpost migrate --to postgres://outpost@10.0.0.30/outpost --config /etc/outpost/outpost.toml", "Move a one-box site into an empty PostgreSQL database (stop the service first); then set [cluster] database on every node (docs/cluster.md).")],
+            "outpost-cluster" | "outpost-cluster-share-ca" => &[("sudo -u outpost outpost cluster share-ca --config /etc/outpost/outpost.toml", "On the first node: seal its CA into the cluster's database with a passphrase typed on standard input (or OUTPOST_CLUSTER_PASSPHRASE).")],
+            "outpost-cluster-join" => &[("sudo -u outpost outpost cluster join --config /etc/outpost/outpost.toml && systemctl start outpost", "On a new node with [cluster] set: install the site's CA (same passphrase), then start it; it issues its own certificate from that CA.")],
             "outpost-status" => &[("outpost status --config /etc/outpost/outpost.toml", "Uptime, connections, messages, calls, storage, last backup, certificate expiry.")],
             "outpost-discover" => &[("outpost discover --timeout 5", "List the Outpost servers answering on the LAN.")],
             "outpost-config" | "outpost-config-example" => &[("outpost config example > outpost.toml", "A fully commented configuration to start from.")],
@@ -938,6 +983,15 @@ mod docs {
             bold("backup verify --passphrase"),
             roman(" and "),
             bold("restore --passphrase"),
+            roman("; read from standard input when unset."),
+        ]);
+        r.control("TP", [])
+            .text([bold("OUTPOST_CLUSTER_PASSPHRASE")]);
+        r.text([
+            roman("Passphrase for "),
+            bold("cluster share-ca"),
+            roman(" and "),
+            bold("cluster join"),
             roman("; read from standard input when unset."),
         ]);
         r.control("TP", []).text([bold("RUST_LOG")]);

@@ -49,6 +49,8 @@ pub enum PkiError {
     BadFile { path: PathBuf, what: &'static str },
     #[error("the certificate and key do not fit together: {0}")]
     Tls(#[from] rustls::Error),
+    #[error("the site's CA cannot be opened: {0}")]
+    Sealed(String),
 }
 
 fn io_err<'a>(
@@ -112,6 +114,17 @@ struct Managed {
     paths: CertPaths,
     hostname: String,
     extra_names: Vec<String>,
+    /// `tls.addresses`: covered whether or not an interface has them.
+    extra_addresses: Vec<IpAddr>,
+}
+
+impl Managed {
+    /// This machine's addresses now, and the configured extra ones.
+    fn addresses(&self) -> Vec<IpAddr> {
+        let mut all = interface_addresses();
+        all.extend(self.extra_addresses.iter().copied());
+        all
+    }
 }
 
 impl Pki {
@@ -186,8 +199,9 @@ impl Pki {
             paths,
             hostname,
             extra_names: config.tls.names.clone(),
+            extra_addresses: config.tls.addresses.clone(),
         };
-        let key = managed.current_or_new(&ca_pem, &ca_key_pem, &interface_addresses())?;
+        let key = managed.current_or_new(&ca_pem, &ca_key_pem, &managed.addresses())?;
         Ok(Pki {
             ca_pem,
             ca_der,
@@ -240,7 +254,7 @@ impl Pki {
         let ca_key = std::fs::read_to_string(&managed.paths.ca_key)
             .map_err(io_err("read", &managed.paths.ca_key))?;
         let before = self.resolver.current().cert.first().cloned();
-        let key = managed.current_or_new(&self.ca_pem, &ca_key, &interface_addresses())?;
+        let key = managed.current_or_new(&self.ca_pem, &ca_key, &managed.addresses())?;
         let changed = key.cert.first() != before.as_ref();
         if changed {
             self.resolver.replace(key);
@@ -592,6 +606,113 @@ pub fn ca_key_matches(ca_pem: &str, key_pem: &str) -> bool {
         return false;
     };
     cert.public_key().subject_public_key.data.as_ref() == key.public_key_raw()
+}
+
+/// The SHA-256 fingerprint of the CA in the data dir's `certs/`, if there is one.
+pub fn local_ca_fingerprint(config: &Config) -> Option<String> {
+    let pem = std::fs::read_to_string(CertPaths::new(&config.certs_dir()).ca_cert).ok()?;
+    pem_to_der(&pem).map(|der| fingerprint(&der))
+}
+
+/// The shortest passphrase that may seal the site's CA: the sealed CA sits in the cluster's
+/// database and its backups, so it must withstand guessing (age stretches it with scrypt).
+pub const MIN_CA_PASSPHRASE: usize = 12;
+
+/// Seals this data dir's CA (certificate and key) with `passphrase` (age, scrypt) for other
+/// nodes of the cluster to install with [`install_sealed_ca`]. Returns the sealed bytes and the
+/// CA's fingerprint. Blocking.
+pub fn seal_ca(config: &Config, passphrase: &str) -> Result<(Vec<u8>, String), PkiError> {
+    use std::io::Write;
+    if passphrase.chars().count() < MIN_CA_PASSPHRASE {
+        return Err(PkiError::Sealed(format!(
+            "the passphrase must have at least {MIN_CA_PASSPHRASE} characters"
+        )));
+    }
+    let paths = CertPaths::new(&config.certs_dir());
+    let _lock = lock_certs(&config.certs_dir())?;
+    let cert = std::fs::read_to_string(&paths.ca_cert).map_err(io_err("read", &paths.ca_cert))?;
+    let key = std::fs::read_to_string(&paths.ca_key).map_err(io_err("read", &paths.ca_key))?;
+    if !ca_key_matches(&cert, &key) {
+        return Err(PkiError::BadFile {
+            path: paths.ca_key.clone(),
+            what: "CA key matching the CA certificate",
+        });
+    }
+    let der = pem_to_der(&cert).ok_or_else(|| PkiError::BadFile {
+        path: paths.ca_cert.clone(),
+        what: "CA certificate",
+    })?;
+    let encryptor =
+        age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(passphrase));
+    let mut sealed = Vec::new();
+    let mut w = encryptor
+        .wrap_output(&mut sealed)
+        .map_err(|e| PkiError::Sealed(e.to_string()))?;
+    w.write_all(format!("{cert}{key}").as_bytes())
+        .and_then(|()| w.finish().map(|_| ()))
+        .map_err(|e| PkiError::Sealed(e.to_string()))?;
+    Ok((sealed, fingerprint(&der)))
+}
+
+/// Opens a CA sealed by [`seal_ca`] and installs it as this data dir's CA, if its fingerprint
+/// is `expected` (the site's, as the cluster's database records it). A different CA already
+/// here is moved aside to `certs/replaced-ca-TIME/`; this node's server certificate is then
+/// reissued from the site's CA at start. Returns whether anything changed. Blocking.
+pub fn install_sealed_ca(
+    config: &Config,
+    sealed: &[u8],
+    passphrase: &str,
+    expected: &str,
+) -> Result<bool, PkiError> {
+    use std::io::Read;
+    let decryptor = age::Decryptor::new(sealed).map_err(|e| PkiError::Sealed(e.to_string()))?;
+    let identity = age::scrypt::Identity::new(age::secrecy::SecretString::from(passphrase));
+    let mut text = String::new();
+    decryptor
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+                PkiError::Sealed("the passphrase is wrong".into())
+            }
+            other => PkiError::Sealed(other.to_string()),
+        })?
+        .read_to_string(&mut text)
+        .map_err(|e| PkiError::Sealed(e.to_string()))?;
+    const END: &str = "-----END CERTIFICATE-----";
+    let split = text
+        .find(END)
+        .map(|i| i + END.len())
+        .ok_or_else(|| PkiError::Sealed("it holds no certificate".into()))?;
+    let (cert, key) = text.split_at(split);
+    let key = key.trim_start();
+    let der = pem_to_der(cert).ok_or_else(|| PkiError::Sealed("it holds no certificate".into()))?;
+    if !ca_key_matches(cert, key) || fingerprint(&der) != expected {
+        return Err(PkiError::Sealed(
+            "it is not the CA the cluster's database names".into(),
+        ));
+    }
+    let dir = config.certs_dir();
+    create_private_dir(&dir)?;
+    let _lock = lock_certs(&dir)?;
+    let paths = CertPaths::new(&dir);
+    if local_ca_fingerprint(config).as_deref() == Some(expected) {
+        return Ok(false);
+    }
+    if paths.ca_cert.exists() || paths.ca_key.exists() {
+        let aside = dir.join(format!(
+            "replaced-ca-{}",
+            OffsetDateTime::now_utc().unix_timestamp()
+        ));
+        create_private_dir(&aside)?;
+        for f in [&paths.ca_cert, &paths.ca_key] {
+            if let (true, Some(name)) = (f.exists(), f.file_name()) {
+                std::fs::rename(f, aside.join(name)).map_err(io_err("move aside", f))?;
+            }
+        }
+    }
+    write_atomic(&paths.ca_key, key.as_bytes(), 0o600)?;
+    write_atomic(&paths.ca_cert, format!("{cert}\n").as_bytes(), 0o644)?;
+    Ok(true)
 }
 
 /// Creates the root CA: ECDSA P-256, constrained to local names and private address ranges.

@@ -286,7 +286,14 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
             prepare_data_dir(&config.data_dir)?;
             let lock = lock_data_dir(&config.data_dir)?;
             let store = Store::open_configured(&config, false)?;
+            let one_ca = config.cluster.enabled() && config.tls.cert_file.is_none();
+            if one_ca {
+                check_site_ca(&config, &store)?;
+            }
             let pki = Pki::load_or_create(&config)?;
+            if one_ca {
+                record_site_ca(&store, &pki)?;
+            }
             let directory = crate::directory::Directory::from_config(&config.ldap)?;
             let auth = Auth::new(store.clone(), config.auth.clone())?.with_directory(directory);
             Ok((store, pki, auth, lock))
@@ -815,6 +822,37 @@ async fn serve(
     {
         tracing::warn!("some connections were still open at shutdown and were closed");
     }
+}
+
+/// In a cluster every node serves certificates from the one site CA that devices trust: a node
+/// whose data dir holds another CA, or none once the site has one, must join first
+/// (`outpost cluster join`) rather than make its own.
+fn check_site_ca(config: &Config, store: &Store) -> Result<(), ServeError> {
+    let site = store.read_blocking(crate::store::cluster::site_ca)?;
+    match site {
+        Some(site) if pki::local_ca_fingerprint(config).as_deref() != Some(site.as_str()) => {
+            Err(not_the_site_ca(&site))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The first node to start records its CA as the site's; a node that lost that race stops.
+fn record_site_ca(store: &Store, pki: &Pki) -> Result<(), ServeError> {
+    let mine = pki.fingerprint();
+    let claimed = mine.clone();
+    let site = store.write_blocking(move |c| crate::store::cluster::record_site_ca(c, &claimed))?;
+    if site != mine {
+        return Err(not_the_site_ca(&site));
+    }
+    Ok(())
+}
+
+fn not_the_site_ca(site: &str) -> ServeError {
+    ServeError::Cluster(format!(
+        "this node does not hold the site's CA (SHA-256 {site}); run `outpost cluster join` on \
+         it first (docs/cluster.md: Adding a node)"
+    ))
 }
 
 /// Notes in the audit log when the effective configuration differs from the last start's.

@@ -42,6 +42,31 @@ pub fn settings_version(c: &Db) -> Result<i64> {
     )
 }
 
+/// The fingerprint of the site's CA, as the first node to start recorded it.
+pub fn site_ca(c: &Db) -> Result<Option<String>> {
+    super::backup::meta(c, "cluster_ca_fingerprint")
+}
+
+/// Records `fingerprint` as the site's CA unless one is recorded already; returns the site's.
+pub fn record_site_ca(c: &Db, fingerprint: &str) -> Result<String> {
+    c.execute(
+        "INSERT INTO meta(key, value) VALUES ('cluster_ca_fingerprint', ?1)
+         ON CONFLICT(key) DO NOTHING",
+        [fingerprint],
+    )?;
+    Ok(site_ca(c)?.unwrap_or_else(|| fingerprint.to_string()))
+}
+
+/// Keeps the site's CA sealed with a passphrase (`outpost cluster share-ca`), base64.
+pub fn set_sealed_ca(c: &Db, sealed_base64: &str) -> Result<()> {
+    super::backup::set_meta(c, "cluster_ca_sealed", sealed_base64)
+}
+
+/// The sealed site CA, base64, if a node shared it.
+pub fn sealed_ca(c: &Db) -> Result<Option<String>> {
+    super::backup::meta(c, "cluster_ca_sealed")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,7 +167,7 @@ async fn two_nodes(
     node: impl Fn(&mut outpost::config::Config),
 ) -> (TestApp, TestApp, String, String, i64) {
     let a = spawn_app_with(&node).await;
-    let b = spawn_app_with(&node).await;
+    let b = spawn_node_beside(&a, &node).await;
     let alice = a.setup_admin().await;
     let bob = a.invite_user(&alice, "bob", "bob-password").await;
     let ch = create_channel(&a, &alice, "ops", false).await;
@@ -411,6 +411,41 @@ async fn send_until(
     (acked, refused)
 }
 
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// `outpost cluster ARGS` on a node's data dir, with the passphrase in the environment.
+async fn cluster_cli(
+    data: &std::path::Path,
+    url: &str,
+    args: &[&str],
+    passphrase: &str,
+) -> (bool, String) {
+    let mut all = vec!["cluster".to_string()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    all.extend(["--data-dir".into(), data.to_string_lossy().into_owned()]);
+    let env = [
+        ("OUTPOST_CLUSTER_DATABASE", url.to_string()),
+        (
+            "OUTPOST_CLUSTER_CA_FILE",
+            test_cluster_ca().to_string_lossy().into_owned(),
+        ),
+        ("OUTPOST_CLUSTER_PASSPHRASE", passphrase.to_string()),
+    ];
+    tokio::task::spawn_blocking(move || {
+        let out = outpost_bin().args(&all).envs(env).output().unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_killed_under_load_loses_nothing_and_its_clients_resume_on_another() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -429,7 +464,20 @@ async fn a_node_killed_under_load_loses_nothing_and_its_clients_resume_on_anothe
             ("OUTPOST_CLUSTER_CA_FILE", ca_file.to_str().unwrap()),
         ],
     );
-    let mut nodes: Vec<Node> = dirs.iter().map(|d| Node::start(d.path(), &url)).collect();
+    // The first node makes the site's CA; it shares it and the others join, as an operator
+    // would add them (docs/cluster.md).
+    let mut nodes = vec![Node::start(dirs[0].path(), &url)];
+    let (ok, out) = cluster_cli(dirs[0].path(), &url, &["share-ca"], PASSPHRASE).await;
+    assert!(ok, "{out}");
+    for d in &dirs[1..] {
+        let (ok, out) = cluster_cli(d.path(), &url, &["join"], PASSPHRASE).await;
+        assert!(ok, "{out}");
+        nodes.push(Node::start(d.path(), &url));
+    }
+    assert!(
+        nodes.iter().all(|n| n.ca == nodes[0].ca),
+        "one CA for the site"
+    );
     let token: String = {
         let r: Value = nodes[0]
             .client
@@ -684,7 +732,7 @@ async fn postgres_stopped_under_load_refuses_clearly_and_everything_recovers_by_
         c.limits.message_burst = 100_000;
     };
     let a = spawn_app_with(node).await;
-    let b = spawn_app_with(node).await;
+    let b = spawn_node_beside(&a, node).await;
     let admin = a.setup_admin().await;
     let ch = create_channel(&a, &admin, "ops", false).await;
     let stop = Arc::new(AtomicBool::new(false));
@@ -799,7 +847,7 @@ async fn on_a_shared_file_mount_any_node_serves_a_file_and_continues_an_upload()
         }
     };
     let a = spawn_app_with(node).await;
-    let b = spawn_app_with(node).await;
+    let b = spawn_node_beside(&a, node).await;
     let admin = a.setup_admin().await;
     let ch = create_channel(&a, &admin, "ops", false).await;
 
@@ -965,7 +1013,7 @@ async fn a_scheduled_backup_is_written_by_one_node_per_turn() {
         c.backup.recipients = vec![recipient.clone()];
     };
     let a = spawn_app_with(node).await;
-    let b = spawn_app_with(node).await;
+    let b = spawn_node_beside(&a, node).await;
     let names = |data: &std::path::Path| -> std::collections::BTreeSet<String> {
         std::fs::read_dir(data.join("backups"))
             .map(|d| {
@@ -1103,4 +1151,107 @@ async fn a_node_reaches_postgres_only_over_tls_to_the_certificate_its_ca_signed(
         assert!(!err.contains(&url), "the URL may hold a password: {err}");
     }
     other.stop().await;
+}
+
+/// Every node serves certificates from the one site CA devices trust: the first node's CA is
+/// sealed with a passphrase into the database (`outpost cluster share-ca`) and installed on
+/// each new node (`outpost cluster join`), which then issues its own certificate covering the
+/// site's shared name and virtual address. A node without it, or with another CA, does not
+/// start; a wrong passphrase installs nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn new_nodes_join_the_site_ca_sealed_with_a_passphrase() {
+    let Some(url) = test_database() else {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
+        return;
+    };
+    let vip: std::net::IpAddr = "10.9.9.9".parse().unwrap();
+    let node = |c: &mut outpost::config::Config| {
+        c.cluster.database = url.clone();
+        c.tls.names = vec!["chat.lan".into()];
+        c.tls.addresses = vec![vip];
+    };
+    let a = spawn_app_with(node).await;
+    let site_ca = std::fs::read_to_string(a.data_dir().join("certs/ca.pem")).unwrap();
+
+    // A second node that made a CA of its own (it ran alone before) is refused at start.
+    let b_dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let mut b_config = test_config(b_dir.path());
+    node(&mut b_config);
+    let b_data = b_config.data_dir.clone();
+    let own = spawn_in(b_dir.clone(), {
+        let mut c = b_config.clone();
+        c.cluster.database.clear();
+        c
+    })
+    .await;
+    own.stop().await;
+    let err = match outpost::server::start(b_config.clone()).await {
+        Ok(_) => panic!("a node with another CA started"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("outpost cluster join"), "{err}");
+
+    // Nothing to join before a node shares; a short passphrase is refused.
+    let (ok, out) = cluster_cli(&b_data, &url, &["join"], PASSPHRASE).await;
+    assert!(!ok && out.contains("share-ca"), "{out}");
+    let (ok, out) = cluster_cli(&a.data_dir(), &url, &["share-ca"], "short").await;
+    assert!(!ok && out.contains("12"), "{out}");
+    let (ok, out) = cluster_cli(&a.data_dir(), &url, &["share-ca"], PASSPHRASE).await;
+    assert!(ok, "{out}");
+    let fingerprint = outpost::pki::fingerprint(&outpost::pki::pem_to_der(&site_ca).unwrap());
+    assert!(out.contains(&fingerprint), "{out}");
+
+    // The wrong passphrase installs nothing; the right one installs the site's CA and sets the
+    // node's own aside.
+    let own_ca = std::fs::read_to_string(b_data.join("certs/ca.pem")).unwrap();
+    let (ok, out) = cluster_cli(&b_data, &url, &["join"], "not the passphrase").await;
+    assert!(!ok && out.contains("passphrase is wrong"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(b_data.join("certs/ca.pem")).unwrap(),
+        own_ca
+    );
+    let (ok, out) = cluster_cli(&b_data, &url, &["join"], PASSPHRASE).await;
+    assert!(ok && out.contains("installed"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(b_data.join("certs/ca.pem")).unwrap(),
+        site_ca
+    );
+    let key = b_data.join("certs/ca.key");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let aside = std::fs::read_dir(b_data.join("certs"))
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("replaced-ca-"));
+    assert!(aside, "the node's own CA is kept aside");
+    let (ok, out) = cluster_cli(&b_data, &url, &["join"], PASSPHRASE).await;
+    assert!(ok && out.contains("already"), "{out}");
+
+    // Now it starts, and serves a certificate from the site's CA that covers the shared name
+    // and the virtual address as well as its own.
+    let b = spawn_in(b_dir, b_config).await;
+    let client = trusting_client(&site_ca, b.https_addr());
+    let r = client
+        .get(format!(
+            "https://localhost:{}/healthz",
+            b.https_addr().port()
+        ))
+        .send()
+        .await;
+    assert!(
+        r.is_ok_and(|r| r.status() == 200),
+        "the site's CA vouches for node B"
+    );
+    let leaf = std::fs::read_to_string(b_data.join("certs/server.pem")).unwrap();
+    let sans = outpost::pki::certificate_sans(&outpost::pki::pem_to_der(&leaf).unwrap());
+    assert!(
+        sans.contains(&outpost::pki::San::Dns("chat.lan".into())),
+        "{sans:?}"
+    );
+    assert!(sans.contains(&outpost::pki::San::Ip(vip)), "{sans:?}");
+    a.stop().await;
+    b.stop().await;
 }

@@ -93,6 +93,20 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     spawn_in(dir, config).await
 }
 
+/// Starts another node of `first`'s cluster: its data dir gets `first`'s CA before it starts,
+/// as `outpost cluster join` would put it there (tests/it/cluster.rs runs the real command).
+pub async fn spawn_node_beside(first: &TestApp, change: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let mut config = test_config(dir.path());
+    change(&mut config);
+    let certs = config.data_dir.join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    for name in ["ca.pem", "ca.key"] {
+        std::fs::copy(first.data_dir().join("certs").join(name), certs.join(name)).unwrap();
+    }
+    spawn_in(dir, config).await
+}
+
 /// Starts a server on an existing data directory (restarts keep the same `dir`).
 pub async fn spawn_in(dir: Arc<TempDir>, config: Config) -> TestApp {
     // `OUTPOST_TEST_LOG=warn` shows what the servers log (a failing test's 500s explained).
