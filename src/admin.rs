@@ -506,6 +506,23 @@ fn check_cluster_database(config: &Config, say: &mut impl FnMut(bool, String)) {
                 ),
                 Err(e) => say(false, format!("the cluster's database: {e}")),
             }
+            if config.tls.cert_file.is_none() {
+                let local = pki::local_ca_fingerprint(config);
+                match store.read_blocking(store::cluster::site_ca) {
+                    Ok(Some(site)) if local.as_deref() == Some(site.as_str()) => {
+                        say(true, "this node holds the site's CA".into())
+                    }
+                    Ok(Some(site)) => say(
+                        false,
+                        format!(
+                            "this node does not hold the site's CA (SHA-256 {site}): run \
+                             `outpost cluster join`"
+                        ),
+                    ),
+                    Ok(None) => {}
+                    Err(e) => say(false, format!("the cluster's database: {e}")),
+                }
+            }
             store.close();
         }
     }

@@ -1229,6 +1229,13 @@ async fn new_nodes_join_the_site_ca_sealed_with_a_passphrase() {
     assert!(aside, "the node's own CA is kept aside");
     let (ok, out) = cluster_cli(&b_data, &url, &["join"], PASSPHRASE).await;
     assert!(ok && out.contains("already"), "{out}");
+    let (_, out) = outpost(vec![
+        "doctor".into(),
+        "--data-dir".into(),
+        b_data.to_string_lossy().into_owned(),
+    ])
+    .await;
+    assert!(out.contains("this node holds the site's CA"), "{out}");
 
     // Now it starts, and serves a certificate from the site's CA that covers the shared name
     // and the virtual address as well as its own.
