@@ -28,10 +28,15 @@ const PRESENCE: &str = "outpost.presence";
 const PRESENCE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How long a node waits for another node's answer (a call's state, a join).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error("cannot reach NATS: {0}")]
     Connect(String),
+    #[error("the other node did not answer: {0}")]
+    Unanswered(String),
 }
 
 /// This node's link to the others.
@@ -130,6 +135,55 @@ impl Link {
         if let Ok(bytes) = serde_json::to_vec(&wire) {
             let _ = self.out.send((subject, bytes));
         }
+    }
+
+    /// This node's id among the others (random per process).
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Sends `payload` to whatever `node` subscribed to under `kind` (`outpost.KIND.NODE`),
+    /// without waiting: a command whose loss the caller tolerates.
+    pub fn send_to(&self, kind: &str, node: &str, payload: Vec<u8>) {
+        let client = self.client.clone();
+        let subject = format!("outpost.{kind}.{node}");
+        tokio::spawn(async move {
+            let _ = client.publish(subject, payload.into()).await;
+        });
+    }
+
+    /// Asks `node` and waits for its answer, at most `REQUEST_TIMEOUT`. A node that is gone
+    /// answers at once with "no responders".
+    pub async fn ask(
+        &self,
+        kind: &str,
+        node: &str,
+        payload: Vec<u8>,
+    ) -> Result<Vec<u8>, ClusterError> {
+        let subject = format!("outpost.{kind}.{node}");
+        match tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            self.client.request(subject, payload.into()),
+        )
+        .await
+        {
+            Ok(Ok(m)) => Ok(m.payload.to_vec()),
+            Ok(Err(e)) => Err(ClusterError::Unanswered(e.to_string())),
+            Err(_) => Err(ClusterError::Unanswered("no answer in time".into())),
+        }
+    }
+
+    /// What other nodes send this node under `kind` (`send_to`, `ask`); `reply` answers an `ask`.
+    pub async fn listen(&self, kind: &str) -> Result<async_nats::Subscriber, ClusterError> {
+        self.client
+            .subscribe(format!("outpost.{kind}.{}", self.node))
+            .await
+            .map_err(|e| ClusterError::Connect(e.to_string()))
+    }
+
+    /// Answers an `ask`.
+    pub async fn reply(&self, to: async_nats::Subject, payload: Vec<u8>) {
+        let _ = self.client.publish(to, payload.into()).await;
     }
 
     /// Tells the other nodes the log is committed up to `pos`.

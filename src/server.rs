@@ -375,7 +375,11 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         })?;
     record_config_change(&store, &config).await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    crate::calls::close_stale(&store).await?;
+    // A cluster's open calls may live on other nodes: those of a node that died are closed
+    // when they are next looked for (`calls::relay`).
+    if store.engine() == crate::store::db::Engine::Sqlite {
+        crate::calls::close_stale(&store).await?;
+    }
     chat.set_published(store.read(crate::store::chat::event_head).await?);
     let sfu = if config.calls.enabled {
         let (reports_tx, reports_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -402,13 +406,26 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     } else {
         None
     };
+    // Calls across nodes need NATS: without it each node's calls stay its own.
+    let relay = match (&link, &sfu) {
+        (Some(link), Some(_)) => Some(crate::calls::relay::Relay::new(link.clone())),
+        _ => None,
+    };
     let calls = crate::calls::Calls::new(
         chat.clone(),
         store.clone(),
         config.calls.clone(),
         metrics.clone(),
         sfu,
+        relay.clone(),
     );
+    let relay_task = relay.map(|relay| {
+        tokio::spawn(crate::calls::relay::run(
+            calls.clone(),
+            relay,
+            shutdown_rx.clone(),
+        ))
+    });
     let state = AppState::new(crate::http::Shared {
         config: config.clone(),
         store: store.clone(),
@@ -431,7 +448,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
         idle: Duration::from_secs(limits.idle_connection_secs.max(1)),
     };
 
-    let mut tasks = Vec::new();
+    let mut tasks: Vec<JoinHandle<()>> = relay_task.into_iter().collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     tasks.push(tokio::spawn(serve(
         https,

@@ -4,6 +4,7 @@
 //! Signaling runs over each participant's WebSocket; the state lives in memory (a call does not
 //! outlive the process) and every call leaves a record in its conversation and in `calls`.
 
+pub mod relay;
 pub mod sfu;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -32,6 +33,9 @@ pub enum CallError {
     Full(usize),
     #[error("calls are turned off on this server")]
     Disabled,
+    /// The cluster node holding the call stopped answering.
+    #[error("the call's server is gone")]
+    OwnerGone,
     #[error(transparent)]
     Chat(#[from] ChatError),
     #[error(transparent)]
@@ -40,7 +44,7 @@ pub enum CallError {
 
 type Result<T, E = CallError> = std::result::Result<T, E>;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ParticipantView {
     pub user_id: i64,
     /// This participant's connection; one person may join from two devices.
@@ -51,7 +55,7 @@ pub struct ParticipantView {
     pub screen: bool,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CallView {
     pub id: u64,
     pub channel_id: i64,
@@ -150,6 +154,18 @@ struct Inner {
     config: CallsConfig,
     metrics: Arc<Metrics>,
     next_peer: AtomicU64,
+    /// In a cluster with NATS: calls owned by other nodes, and this node's calls joined from them.
+    relay: Option<Arc<relay::Relay>>,
+}
+
+/// A join under way: at once for a call on this node, later for one on another node (`alias`
+/// then stands for the participant here from the start).
+pub enum Joining {
+    Now(Result<(PeerId, CallView)>),
+    Elsewhere {
+        alias: PeerId,
+        joined: std::pin::Pin<Box<dyn std::future::Future<Output = Result<CallView>> + Send>>,
+    },
 }
 
 impl Calls {
@@ -160,6 +176,7 @@ impl Calls {
         config: CallsConfig,
         metrics: Arc<Metrics>,
         sfu: Option<(Sfu, mpsc::UnboundedReceiver<Report>)>,
+        relay: Option<Arc<relay::Relay>>,
     ) -> Calls {
         let (sfu, reports) = match sfu {
             Some((s, r)) => (Some(s), Some(r)),
@@ -174,6 +191,7 @@ impl Calls {
                 config,
                 metrics,
                 next_peer: AtomicU64::new(1),
+                relay,
             }),
         };
         if let Some(mut rx) = reports {
@@ -235,6 +253,14 @@ impl Calls {
         if let Some(existing) = self.existing(channel_id) {
             return Ok(existing);
         }
+        if let Some(relay) = &self.inner.relay {
+            if let Some(elsewhere) = self
+                .registered_elsewhere(relay, channel_id, actor.id)
+                .await?
+            {
+                return Ok(elsewhere);
+            }
+        }
         let members = self.inner.chat.members(actor.id, false, channel_id).await?;
         let one_to_one = self
             .inner
@@ -256,6 +282,32 @@ impl Calls {
                 )?)
             })
             .await?;
+        if let Some(relay) = &self.inner.relay {
+            let node = relay.node().to_string();
+            let mine = id as u64;
+            let claimed = self
+                .inner
+                .store
+                .write(move |c| {
+                    crate::store::cluster::claim_channel_call(c, channel_id, mine, &node)
+                })
+                .await?;
+            if let Some((theirs, node)) = claimed {
+                // Started elsewhere at the same moment: theirs wins, and this one never was.
+                let _ = self
+                    .inner
+                    .store
+                    .write(move |c| {
+                        c.execute("UPDATE calls SET ended_at = started_at WHERE id = ?1", [id])?;
+                        Ok(())
+                    })
+                    .await;
+                if node == relay.node() {
+                    return self.existing(channel_id).ok_or(CallError::NotFound);
+                }
+                return relay.state(&node, theirs, actor.id).await;
+            }
+        }
         let view = {
             let mut st = self.lock();
             // Someone else may have started one meanwhile: theirs wins.
@@ -325,8 +377,53 @@ impl Calls {
         }
     }
 
-    /// Adds this connection to the call; its offer arrives on `signal`.
+    /// Adds this connection to the call, wherever in the cluster it lives; its offers arrive
+    /// on `signal`.
     pub fn join(
+        &self,
+        actor: Actor,
+        call_id: u64,
+        signal: mpsc::UnboundedSender<String>,
+    ) -> Joining {
+        let relay = match &self.inner.relay {
+            Some(r) if !self.lock().calls.contains_key(&call_id) => r.clone(),
+            _ => return Joining::Now(self.join_local(actor, call_id, signal)),
+        };
+        if self.inner.sfu.is_none() {
+            return Joining::Now(Err(CallError::Disabled));
+        }
+        let alias = self.inner.next_peer.fetch_add(1, Ordering::Relaxed);
+        let me = self.clone();
+        Joining::Elsewhere {
+            alias,
+            joined: Box::pin(async move {
+                let home = me
+                    .inner
+                    .store
+                    .read(move |c| crate::store::cluster::call_home(c, call_id))
+                    .await?;
+                let Some((node, channel_id)) = home.filter(|(n, _)| n != relay.node()) else {
+                    return Err(CallError::NotFound);
+                };
+                if !me.inner.chat.hub().is_member(channel_id, actor.id) {
+                    return Err(CallError::NotFound);
+                }
+                match relay
+                    .join(node.clone(), actor, call_id, alias, signal)
+                    .await
+                {
+                    Err(CallError::OwnerGone) => {
+                        me.forget_dead(&node, channel_id, call_id).await;
+                        Err(CallError::NotFound)
+                    }
+                    other => other,
+                }
+            }),
+        }
+    }
+
+    /// Adds this connection to a call on this node's media server.
+    pub fn join_local(
         &self,
         actor: Actor,
         call_id: u64,
@@ -383,8 +480,153 @@ impl Calls {
         Ok((peer, view))
     }
 
+    /// Whether `peer` takes part in a call through this node (here, or standing in for it).
+    pub fn holds(&self, peer: PeerId) -> bool {
+        self.inner.relay.as_ref().is_some_and(|r| r.holds(peer))
+            || self.lock().peers.contains_key(&peer)
+    }
+
+    /// The call `peer` takes part in, for someone who asks to join it again.
+    pub fn view_of(&self, peer: PeerId, user_id: i64) -> Option<CallView> {
+        if let Some(v) = self.inner.relay.as_ref().and_then(|r| r.view_of(peer)) {
+            return Some(v);
+        }
+        let call_id = self.lock().peers.get(&peer).copied()?;
+        self.local_view(call_id, user_id).ok()
+    }
+
+    /// A call on this node, if `user_id` may see it.
+    pub fn local_view(&self, call_id: u64, user_id: i64) -> Result<CallView> {
+        let st = self.lock();
+        let call = st.calls.get(&call_id).ok_or(CallError::NotFound)?;
+        if !self.inner.chat.hub().is_member(call.channel_id, user_id) {
+            return Err(CallError::NotFound);
+        }
+        Ok(call.view())
+    }
+
+    /// Ongoing calls in the user's conversations on every node of the cluster.
+    pub async fn list_all(&self, user_id: i64) -> Vec<CallView> {
+        let mut all = self.list(user_id);
+        let Some(relay) = &self.inner.relay else {
+            return all;
+        };
+        let registered = self
+            .inner
+            .store
+            .read(crate::store::cluster::registered_calls)
+            .await
+            .unwrap_or_default();
+        let hub = self.inner.chat.hub();
+        for (call_id, node, channel_id) in registered {
+            if node == relay.node() || !hub.is_member(channel_id, user_id) {
+                continue;
+            }
+            match relay.state(&node, call_id, user_id).await {
+                Ok(view) => all.push(view),
+                Err(CallError::OwnerGone) => self.forget_dead(&node, channel_id, call_id).await,
+                Err(_) => {}
+            }
+        }
+        all
+    }
+
+    /// The conversation's call registered on another node, if that node still has it. A
+    /// registration whose node is gone, or that this node no longer holds, is cleared.
+    async fn registered_elsewhere(
+        &self,
+        relay: &relay::Relay,
+        channel_id: i64,
+        user_id: i64,
+    ) -> Result<Option<CallView>> {
+        let found = self
+            .inner
+            .store
+            .read(move |c| crate::store::cluster::channel_call(c, channel_id))
+            .await?;
+        let Some((call_id, node)) = found else {
+            return Ok(None);
+        };
+        if node == relay.node() {
+            // This node's own: it is in memory, or it ended and its record is being written.
+            if let Some(v) = self.existing(channel_id) {
+                return Ok(Some(v));
+            }
+            self.release(&node, channel_id, call_id).await;
+            return Ok(None);
+        }
+        match relay.state(&node, call_id, user_id).await {
+            Ok(view) => Ok(Some(view)),
+            Err(CallError::OwnerGone) => {
+                self.forget_dead(&node, channel_id, call_id).await;
+                Ok(None)
+            }
+            // Its node answers but no longer has it: the registration is stale.
+            Err(CallError::NotFound) => {
+                self.forget_dead(&node, channel_id, call_id).await;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A call whose node is gone: its registration and row are closed, and everyone in its
+    /// conversation is told it ended, so a new one can be started.
+    async fn forget_dead(&self, node: &str, channel_id: i64, call_id: u64) {
+        self.release(node, channel_id, call_id).await;
+        self.publish(
+            channel_id,
+            json!({"type": "call_ended", "call_id": call_id, "channel_id": channel_id,
+                   "reason": EndReason::ServerRestart.as_str()}),
+        );
+    }
+
+    /// Clears a call's registration and closes its row.
+    async fn release(&self, node: &str, channel_id: i64, call_id: u64) {
+        let node = node.to_string();
+        let released = self
+            .inner
+            .store
+            .write(move |c| {
+                crate::store::cluster::release_call(c, channel_id, call_id, &node, now_ms())
+            })
+            .await;
+        if let Err(e) = released {
+            tracing::warn!(error = %e, "could not clear a call's registration");
+        }
+    }
+
+    /// The node standing in for participants of `call` found its owner gone.
+    pub(crate) async fn owner_gone(&self, node: &str, call: CallView) {
+        let channel_id = if call.channel_id != 0 {
+            call.channel_id
+        } else {
+            let id = call.id;
+            match self
+                .inner
+                .store
+                .read(move |c| crate::store::cluster::call_home(c, id))
+                .await
+            {
+                Ok(Some((_, ch))) => ch,
+                _ => return,
+            }
+        };
+        tracing::warn!(
+            call = call.id,
+            "a call's node stopped answering; the call ends"
+        );
+        self.forget_dead(node, channel_id, call.id).await;
+    }
+
     /// Relays a participant's SDP answer to the media server.
     pub fn answer(&self, peer: PeerId, sdp: String) {
+        if let Some(r) = &self.inner.relay {
+            if r.holds(peer) {
+                r.answer(peer, sdp);
+                return;
+            }
+        }
         if let Some(sfu) = &self.inner.sfu {
             sfu.send(Command::Answer { peer, sdp });
         }
@@ -404,6 +646,14 @@ impl Calls {
     }
 
     pub fn mute(&self, peer: PeerId, muted: bool) {
+        if self
+            .inner
+            .relay
+            .as_ref()
+            .is_some_and(|r| r.mute(peer, muted))
+        {
+            return;
+        }
         if let Some(sfu) = &self.inner.sfu {
             sfu.send(Command::Mute { peer, muted });
         }
@@ -416,6 +666,14 @@ impl Calls {
     }
 
     pub fn media(&self, peer: PeerId, camera: bool, screen: bool) {
+        if self
+            .inner
+            .relay
+            .as_ref()
+            .is_some_and(|r| r.media(peer, camera, screen))
+        {
+            return;
+        }
         if let Some(sfu) = &self.inner.sfu {
             sfu.send(Command::Media {
                 peer,
@@ -432,6 +690,12 @@ impl Calls {
     /// Takes a participant out; a call with nobody left ends, and so does a one-to-one call
     /// when one side hangs up (`hung_up`: the person left, rather than their connection).
     pub fn leave(&self, peer: PeerId, hung_up: bool) {
+        if let Some(r) = &self.inner.relay {
+            if r.leave(peer, hung_up) {
+                return;
+            }
+            r.released(peer);
+        }
         if let Some(sfu) = &self.inner.sfu {
             sfu.send(Command::Leave { peer });
         }
@@ -462,6 +726,21 @@ impl Calls {
 
     /// Stops ringing this user. If everyone declined before anyone answered, the call ends.
     pub fn decline(&self, actor: Actor, call_id: u64) -> Result<()> {
+        if let Some(relay) = &self.inner.relay {
+            if !self.lock().calls.contains_key(&call_id) {
+                // Another node's call: its owner checks membership and applies it.
+                let (relay, store) = (relay.clone(), self.inner.store.clone());
+                tokio::spawn(async move {
+                    let home = store
+                        .read(move |c| crate::store::cluster::call_home(c, call_id))
+                        .await;
+                    if let Ok(Some((node, _))) = home {
+                        relay.decline(&node, actor, call_id);
+                    }
+                });
+                return Ok(());
+            }
+        }
         let ended = {
             let mut st = self.lock();
             let call = st.calls.get_mut(&call_id).ok_or(CallError::NotFound)?;
@@ -522,6 +801,16 @@ impl Calls {
                 sfu.send(Command::Leave { peer: *peer });
             }
         }
+        if let Some(relay) = &self.inner.relay {
+            for peer in call.participants.keys() {
+                relay.released(*peer);
+            }
+        }
+        let registered = self
+            .inner
+            .relay
+            .as_ref()
+            .map(|r| (r.node().to_string(), call.channel_id, call.id));
         self.publish(
             call.channel_id,
             json!({"type": "call_ended", "call_id": call.id, "channel_id": call.channel_id,
@@ -558,6 +847,9 @@ impl Calls {
                         "UPDATE calls SET ended_at = ?2, message_id = ?3 WHERE id = ?1",
                         crate::store::db::params![id, ended, message_id],
                     )?;
+                    if let Some((node, channel_id, call_id)) = registered {
+                        crate::store::cluster::release_call(c, channel_id, call_id, &node, ended)?;
+                    }
                     Ok(())
                 })
                 .await;

@@ -42,7 +42,7 @@ async fn list_calls(
     State(s): State<AppState>,
     who: CurrentUser,
 ) -> Json<Vec<crate::calls::CallView>> {
-    Json(s.calls.list(who.user.id))
+    Json(s.calls.list_all(who.user.id).await)
 }
 
 pub(super) fn actor(who: &CurrentUser) -> Actor {

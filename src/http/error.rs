@@ -414,7 +414,8 @@ impl From<crate::calls::CallError> for ApiError {
     fn from(e: crate::calls::CallError) -> Self {
         use crate::calls::CallError;
         match e {
-            CallError::NotFound => ApiError::not_found(),
+            // A call whose node is gone is no more.
+            CallError::NotFound | CallError::OwnerGone => ApiError::not_found(),
             CallError::Full(_) => ApiError::new(StatusCode::CONFLICT, "call-full", e.to_string()),
             CallError::Disabled => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

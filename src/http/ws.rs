@@ -750,25 +750,29 @@ fn handle(
         }
         ClientFrame::CallJoin { req, call_id } => {
             let req = req_limit(req);
-            if calls.peers.contains_key(&call_id) {
-                let view = calls
-                    .calls
-                    .list(actor.id)
-                    .into_iter()
-                    .find(|c| c.id == call_id);
-                return Some(match view {
-                    Some(v) => call_reply(req, Ok(v)),
-                    None => call_reply(req, Err(crate::calls::CallError::NotFound)),
-                });
-            }
-            let joined = calls.calls.join(actor, call_id, calls.signal.clone());
-            Some(match joined {
-                Ok((peer, view)) => {
-                    calls.peers.insert(call_id, peer);
-                    call_reply(req, Ok(view))
+            if let Some(peer) = calls.peers.get(&call_id).copied() {
+                if calls.calls.holds(peer) {
+                    let view = calls.calls.view_of(peer, actor.id);
+                    return Some(call_reply(
+                        req,
+                        view.ok_or(crate::calls::CallError::NotFound),
+                    ));
                 }
-                Err(e) => call_reply(req, Err(e)),
-            })
+                // A join through another node that failed, or a call that ended: try afresh.
+                calls.peers.remove(&call_id);
+            }
+            match calls.calls.join(actor, call_id, calls.signal.clone()) {
+                crate::calls::Joining::Now(Ok((peer, view))) => {
+                    calls.peers.insert(call_id, peer);
+                    Some(call_reply(req, Ok(view)))
+                }
+                crate::calls::Joining::Now(Err(e)) => Some(call_reply(req, Err(e))),
+                crate::calls::Joining::Elsewhere { alias, joined } => {
+                    calls.peers.insert(call_id, alias);
+                    pending.push_back(Box::pin(async move { call_reply(req, joined.await) }));
+                    None
+                }
+            }
         }
         ClientFrame::CallAnswer { call_id, sdp } => {
             if let Some(peer) = calls.peers.get(&call_id) {

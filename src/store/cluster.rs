@@ -67,6 +67,80 @@ pub fn sealed_ca(c: &Db) -> Result<Option<String>> {
     super::backup::meta(c, "cluster_ca_sealed")
 }
 
+/// Registers call `call_id`, living on `node`, as `channel`'s call, unless the channel has one
+/// already: then returns that one (its id and node). One call per conversation across nodes.
+pub fn claim_channel_call(
+    c: &Db,
+    channel: i64,
+    call_id: u64,
+    node: &str,
+) -> Result<Option<(u64, String)>> {
+    let inserted = c.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+        params![format!("call_in:{channel}"), format!("{call_id} {node}")],
+    )?;
+    if inserted == 1 {
+        super::backup::set_meta(c, &format!("call:{call_id}"), &format!("{node} {channel}"))?;
+        return Ok(None);
+    }
+    channel_call(c, channel)
+}
+
+/// The call registered for `channel`: its id and the node it lives on.
+pub fn channel_call(c: &Db, channel: i64) -> Result<Option<(u64, String)>> {
+    Ok(
+        super::backup::meta(c, &format!("call_in:{channel}"))?.and_then(|v| {
+            let (id, node) = v.split_once(' ')?;
+            Some((id.parse().ok()?, node.to_string()))
+        }),
+    )
+}
+
+/// Where call `call_id` lives: its node and channel.
+pub fn call_home(c: &Db, call_id: u64) -> Result<Option<(String, i64)>> {
+    Ok(
+        super::backup::meta(c, &format!("call:{call_id}"))?.and_then(|v| {
+            let (node, channel) = v.split_once(' ')?;
+            Some((node.to_string(), channel.parse().ok()?))
+        }),
+    )
+}
+
+/// Every registered call: id, node and channel.
+pub fn registered_calls(c: &Db) -> Result<Vec<(u64, String, i64)>> {
+    let mut stmt = c.prepare_cached("SELECT key, value FROM meta WHERE key LIKE 'call:%'")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (key, value) = row?;
+        let id = key.trim_start_matches("call:").parse().ok();
+        let home = value
+            .split_once(' ')
+            .and_then(|(n, ch)| Some((n.to_string(), ch.parse().ok()?)));
+        if let (Some(id), Some((node, channel))) = (id, home) {
+            out.push((id, node, channel));
+        }
+    }
+    Ok(out)
+}
+
+/// Forgets call `call_id` (it ended, or its node is gone) and closes its row.
+pub fn release_call(c: &Db, channel: i64, call_id: u64, node: &str, ended_at: i64) -> Result<()> {
+    c.execute(
+        "DELETE FROM meta WHERE key = ?1 AND value = ?2",
+        params![format!("call_in:{channel}"), format!("{call_id} {node}")],
+    )?;
+    c.execute(
+        "DELETE FROM meta WHERE key = ?1",
+        params![format!("call:{call_id}")],
+    )?;
+    c.execute(
+        "UPDATE calls SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
+        params![call_id as i64, ended_at],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -578,3 +578,117 @@ async fn a_camera_added_mid_call_reaches_the_others_without_stopping_voice() {
         .iter()
         .any(|p| p.user_id == 1 && p.camera));
 }
+
+/// A call lives on the node where it was started; someone connected to another node joins it
+/// through that node (signaling over NATS) and sends media straight to the call's node. When
+/// that node dies, the people on the other node are told the call ended, and a new call can be
+/// started in the same conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_reaches_people_on_other_nodes_and_ends_with_notice_when_its_node_dies() {
+    let (Some(url), Ok(nats)) = (test_database(), std::env::var("OUTPOST_TEST_NATS")) else {
+        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE and OUTPOST_TEST_NATS (scripts/with-postgres scripts/with-nats)");
+        return;
+    };
+    // Node A is a real process, so it can die without a goodbye; node B runs in the test.
+    let a_dir = tempfile::tempdir().unwrap();
+    let ca_file = test_cluster_ca();
+    add_admin(
+        a_dir.path(),
+        &[
+            ("OUTPOST_CLUSTER_DATABASE", &url),
+            ("OUTPOST_CLUSTER_CA_FILE", ca_file.to_str().unwrap()),
+        ],
+    );
+    let mut a = crate::cluster::Node::start_with(
+        a_dir.path(),
+        &url,
+        &[
+            ("OUTPOST_CLUSTER_NATS", &nats),
+            ("OUTPOST_CALLS_ADDRESSES", "127.0.0.1"),
+            ("OUTPOST_CALLS_UDP_PORT", "0"),
+            ("OUTPOST_CALLS_TCP_PORT", "0"),
+        ],
+    );
+    let b = spawn_node_with_ca_of(a_dir.path(), |c| {
+        c.cluster.database = url.clone();
+        c.cluster.nats = vec![nats.clone()];
+    })
+    .await;
+    let login: Value = a
+        .client
+        .post(a.url("/api/v1/auth/login"))
+        .json(&json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alice = login["token"].as_str().unwrap().to_string();
+    let bob = b.invite_user(&alice, "bob", "bob-password-1").await;
+    let bob_id = b
+        .get_with(&bob, "/api/v1/me")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let ch = dm(&b, &alice, bob_id).await;
+    let (wa, _) = ws_connect(a.addr, &a.ca, &alice, None).await;
+    let (wb, _) = b.ws(&bob, None).await;
+    // The nodes' NATS subscriptions are made as they start.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (mut wa, mut wb) = (wa, wb);
+
+    // Alice starts it on A; Bob, on B, is rung and finds the same call: one per conversation.
+    let call = wa
+        .request(json!({"type": "call_start", "channel_id": ch}))
+        .await;
+    let call_id = call["call"]["id"].as_u64().unwrap();
+    assert_eq!(wb.wait_for("call_ring").await["call"]["id"], call_id);
+    let again = wb
+        .request(json!({"type": "call_start", "channel_id": ch}))
+        .await;
+    assert_eq!(again["call"]["id"], call_id, "{again}");
+    let listed: Value = b
+        .get_with(&bob, "/api/v1/calls")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["id"], call_id, "{listed}");
+
+    // Both hear each other: Bob's offer and answer travel through B, his media goes to A.
+    let epoch = Instant::now();
+    let mut pa = Party::join(wa, call_id, epoch).await;
+    let mut pb = Party::join(wb, call_id, epoch).await;
+    assert!(
+        both_hear(&mut pa, &mut pb, 50).await,
+        "audio both ways across nodes: a {:?} b {:?}",
+        pa.rtc.received,
+        pb.rtc.received
+    );
+
+    // A dies: Bob is told within seconds, and can call again from B.
+    a.kill();
+    let ended = tokio::time::timeout(Duration::from_secs(10), pb.ws.wait_for("call_ended"))
+        .await
+        .expect("the call ends with notice when its node dies");
+    assert_eq!(ended["call_id"], call_id);
+    assert_eq!(ended["reason"], "server-restart");
+    let mut wb = pb.ws;
+    let fresh = wb
+        .request(json!({"type": "call_start", "channel_id": ch}))
+        .await;
+    assert_eq!(fresh["type"], "call", "{fresh}");
+    assert_ne!(fresh["call"]["id"], call_id);
+    let listed: Value = b
+        .get_with(&bob, "/api/v1/calls")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    b.stop().await;
+}

@@ -289,26 +289,30 @@ async fn two_nodes_deliver_every_message_to_members_on_either_in_the_same_order(
 
 /// A node run as its own `outpost serve` process on a cluster database, with a client that
 /// trusts its CA.
-struct Node {
+pub(crate) struct Node {
     server: Option<Server>,
-    addr: std::net::SocketAddr,
-    ca: String,
-    client: reqwest::Client,
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) ca: String,
+    pub(crate) client: reqwest::Client,
 }
 
 impl Node {
     fn start(data: &std::path::Path, url: &str) -> Node {
+        Node::start_with(data, url, &[])
+    }
+
+    /// A node with more settings in its environment (`OUTPOST_CLUSTER_NATS`, …).
+    pub(crate) fn start_with(data: &std::path::Path, url: &str, more: &[(&str, &str)]) -> Node {
         let ca_file = test_cluster_ca();
-        let server = serve_with(
-            data.to_str().unwrap(),
-            &[
-                ("OUTPOST_CLUSTER_DATABASE", url),
-                ("OUTPOST_CLUSTER_CA_FILE", ca_file.to_str().unwrap()),
-                // One account sends from three places at once here.
-                ("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "100000"),
-                ("OUTPOST_LIMITS_MESSAGE_BURST", "100000"),
-            ],
-        );
+        let mut env = vec![
+            ("OUTPOST_CLUSTER_DATABASE", url),
+            ("OUTPOST_CLUSTER_CA_FILE", ca_file.to_str().unwrap()),
+            // One account sends from three places at once here.
+            ("OUTPOST_LIMITS_MESSAGES_PER_SECOND", "100000"),
+            ("OUTPOST_LIMITS_MESSAGE_BURST", "100000"),
+        ];
+        env.extend_from_slice(more);
+        let server = serve_with(data.to_str().unwrap(), &env);
         let addr: std::net::SocketAddr = server.https.parse().unwrap();
         let ca = std::fs::read_to_string(data.join("certs/ca.pem")).unwrap();
         let client = trusting_client(&ca, addr);
@@ -320,12 +324,12 @@ impl Node {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.addr.port())
     }
 
     /// `kill -9`: no shutdown, no goodbye.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut s) = self.server.take() {
             s.child.kill().unwrap();
             s.child.wait().unwrap();

@@ -96,13 +96,18 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
 /// Starts another node of `first`'s cluster: its data dir gets `first`'s CA before it starts,
 /// as `outpost cluster join` would put it there (tests/it/cluster.rs runs the real command).
 pub async fn spawn_node_beside(first: &TestApp, change: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_node_with_ca_of(&first.data_dir(), change).await
+}
+
+/// Starts a cluster node whose data dir gets the CA of the node whose data dir is `first`.
+pub async fn spawn_node_with_ca_of(first: &Path, change: impl FnOnce(&mut Config)) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let mut config = test_config(dir.path());
     change(&mut config);
     let certs = config.data_dir.join("certs");
     std::fs::create_dir_all(&certs).unwrap();
     for name in ["ca.pem", "ca.key"] {
-        std::fs::copy(first.data_dir().join("certs").join(name), certs.join(name)).unwrap();
+        std::fs::copy(first.join("certs").join(name), certs.join(name)).unwrap();
     }
     spawn_in(dir, config).await
 }
