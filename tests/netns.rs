@@ -11,76 +11,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "netns/lan.rs"]
+mod lan;
+use lan::{sh, Lan};
+
 use serde_json::Value;
 
 const NEEDS: &str = "needs root and network namespaces; scripts/test runs it";
-
-fn sh(args: &[&str]) {
-    let out = Command::new(args[0]).args(&args[1..]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A bridge and `hosts` namespaces on it; removed on drop.
-struct Lan {
-    bridge: String,
-    hosts: Vec<String>,
-}
-
-impl Lan {
-    fn new(tag: &str, hosts: usize) -> Lan {
-        let id = format!("{}{}", tag, std::process::id() % 100_000);
-        let bridge = format!("opb-{id}");
-        let lan = Lan {
-            bridge: bridge.clone(),
-            hosts: (0..hosts).map(|i| format!("oph{i}-{id}")).collect(),
-        };
-        sh(&["ip", "netns", "add", &bridge]);
-        sh(&["ip", "-n", &bridge, "link", "add", "br0", "type", "bridge"]);
-        sh(&["ip", "-n", &bridge, "link", "set", "br0", "up"]);
-        sh(&["ip", "-n", &bridge, "link", "set", "lo", "up"]);
-        for (i, ns) in lan.hosts.iter().enumerate() {
-            sh(&["ip", "netns", "add", ns]);
-            let port = format!("p{i}");
-            sh(&[
-                "ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", &port,
-                "netns", &bridge,
-            ]);
-            sh(&["ip", "-n", &bridge, "link", "set", &port, "master", "br0"]);
-            sh(&["ip", "-n", &bridge, "link", "set", &port, "up"]);
-            sh(&[
-                "ip",
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("10.99.0.{}/24", i + 1),
-                "dev",
-                "eth0",
-            ]);
-            sh(&["ip", "-n", ns, "link", "set", "eth0", "up"]);
-            sh(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-        }
-        lan
-    }
-
-    fn exec(&self, host: usize, program: &str) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.hosts[host], program]);
-        c
-    }
-}
-
-impl Drop for Lan {
-    fn drop(&mut self) {
-        for ns in self.hosts.iter().chain(std::iter::once(&self.bridge)) {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
-}
 
 struct Server {
     child: Child,

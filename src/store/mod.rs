@@ -913,7 +913,12 @@ fn writer_loop(conn: Conn, source: Source, rx: mpsc::Receiver<Job>, owner: Owner
             // in the group would fail.
             db.execute_batch(match c {
                 Conn::Lite(_) => "BEGIN IMMEDIATE",
-                Conn::Pg(_) => "BEGIN",
+                // PostgreSQL: the log's head is taken first, as SQLite's IMMEDIATE takes the
+                // write lock. Every group appends to the log (holding that row to its commit)
+                // and takes row locks besides; taken in whatever order the group's jobs come,
+                // two nodes' groups could each hold what the other waits for. Taken first, one
+                // group writes at a time across the cluster and no such cycle can form.
+                Conn::Pg(_) => "BEGIN; SELECT pos FROM log_head WHERE name = 'events' FOR UPDATE",
             })?;
             for job in batch.drain(..) {
                 completions.push(job(Ok(&db)));
