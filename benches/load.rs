@@ -12,7 +12,9 @@
 //! (1,000 clients, 1,000 messages per second), `senders` (closed-loop senders at 10, 50, 200
 //! and 1,000 at once, over HTTPS and over the WebSocket: throughput, p99, CPU per message,
 //! threads), `wrk` (the same HTTPS load from wrk, when installed), `history` (a channel of
-//! 1,000,000 messages: 50-message page and search latency).
+//! 1,000,000 messages: 50-message page and search latency), `cluster` (one box against three
+//! nodes on PostgreSQL and NATS, same workload; run under `scripts/with-postgres
+//! scripts/with-nats`, which start those servers).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -42,8 +44,10 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // A node the cluster scenario killed is gone already: nothing to say about it.
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
+            .stderr(Stdio::null())
             .status();
         let _ = self.child.wait();
     }
@@ -77,6 +81,11 @@ impl Server {
 }
 
 fn start_server(data: &Path) -> Server {
+    start_server_with(data, &[])
+}
+
+/// A server with more settings in its environment (a cluster node's `[cluster]`).
+fn start_server_with(data: &Path, env: &[(&str, String)]) -> Server {
     // OUTPOST_BENCH_BIN runs another build (an older commit, say) against the same load.
     let bin = std::env::var("OUTPOST_BENCH_BIN").unwrap_or(env!("CARGO_BIN_EXE_outpost").into());
     let mut child = Command::new(bin)
@@ -96,6 +105,7 @@ fn start_server(data: &Path) -> Server {
         .env("OUTPOST_LIMITS_MESSAGE_BURST", "1000000")
         // wrk opens every connection from 127.0.0.1.
         .env("OUTPOST_LIMITS_MAX_CONNECTIONS_PER_ADDRESS", "2000")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -1055,6 +1065,359 @@ async fn history(messages: usize) {
     );
 }
 
+/// Where the cluster scenario finds PostgreSQL and NATS (`scripts/with-postgres`,
+/// `scripts/with-nats`).
+struct ClusterServers {
+    database: String,
+    nats: String,
+    ca_file: String,
+}
+
+impl ClusterServers {
+    fn from_env() -> Option<ClusterServers> {
+        Some(ClusterServers {
+            database: std::env::var("OUTPOST_TEST_DATABASE").ok()?,
+            nats: std::env::var("OUTPOST_TEST_NATS").ok()?,
+            ca_file: std::env::var("OUTPOST_TEST_CLUSTER_CA").unwrap_or_default(),
+        })
+    }
+
+    /// A fresh, empty database on the server, for one run.
+    fn fresh_database(&self) -> String {
+        let name = format!("outpost_bench_{}", std::process::id());
+        let (server, _) = self.database.rsplit_once('/').unwrap();
+        let admin = self.database.clone();
+        let ca = self.ca_file.clone();
+        let sql = [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ];
+        std::thread::spawn(move || {
+            let mut c = if ca.is_empty() {
+                postgres::Client::connect(&admin, postgres::NoTls).unwrap()
+            } else {
+                let tls = outpost::pki::client_config_trusting(Path::new(&ca), "CA").unwrap();
+                postgres::Client::connect(
+                    &format!("{admin}?sslmode=require"),
+                    tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+                )
+                .unwrap()
+            };
+            for statement in &sql {
+                c.batch_execute(statement).unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+        format!("{server}/{name}")
+    }
+
+    fn node_env(&self, database: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("OUTPOST_CLUSTER_DATABASE", database.to_string()),
+            ("OUTPOST_CLUSTER_NATS", self.nats.clone()),
+            ("OUTPOST_CLUSTER_CA_FILE", self.ca_file.clone()),
+            ("OUTPOST_CALLS_ENABLED", "false".into()),
+        ]
+    }
+}
+
+/// CPU ticks (10 ms) of every process named `name` on this machine: the PostgreSQL and NATS
+/// servers' share of a run (they are started by the scripts, not by this process).
+fn ticks_of_processes(name: &str) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == name))
+        .map(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            let f: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+                + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        })
+        .sum()
+}
+
+struct SiteFigures {
+    acked: u64,
+    per_sec: f64,
+    lat: Vec<u64>,
+    outpost_ms_per_msg: f64,
+    servers_ms_per_msg: f64,
+    rss_mib: Vec<f64>,
+    resume_ms: Option<f64>,
+}
+
+/// The cluster scenario's workload on `nodes`: every user sends over its WebSocket (up to 8
+/// unacknowledged), users spread over the nodes in turn, channels of `per_channel`, so each
+/// message is delivered to the others wherever they are connected.
+async fn site_workload(
+    nodes: &[Server],
+    users: &[(i64, String)],
+    channel_of: &[i64],
+    seconds: u64,
+) -> SiteFigures {
+    let mut conns = Vec::new();
+    for (k, node) in nodes.iter().enumerate() {
+        let tokens: Vec<String> = users
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % nodes.len() == k)
+            .map(|(_, u)| u.1.clone())
+            .collect();
+        conns.push(connect_all(node.addr, &node.ca, &tokens).await.into_iter());
+    }
+    let mut by_user = Vec::new();
+    for i in 0..users.len() {
+        by_user.push(conns[i % nodes.len()].next().unwrap());
+    }
+    let origin = Instant::now();
+    let stop_at = Instant::now() + Duration::from_secs(seconds);
+    let servers0 = ticks_of_processes("postgres") + ticks_of_processes("nats-server");
+    let cpu0: u64 = nodes.iter().map(Server::cpu_ticks).sum();
+    let acked = Arc::new(AtomicU64::new(0));
+    let mut rss_peak = vec![0u64; nodes.len()];
+    let mut tasks = Vec::new();
+    for (i, ws) in by_user.into_iter().enumerate() {
+        let (ch, own, acked) = (channel_of[i], users[i].0, acked.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut tx, mut rx) = ws.split();
+            let (mut in_flight, mut sent, mut mine) = (0usize, 0u64, 0u64);
+            let mut lat = Vec::new();
+            // Bounded by time and by a count no run reaches.
+            while sent < 10_000_000 {
+                let sending = Instant::now() < stop_at;
+                if sending && in_flight < 8 {
+                    let body = format!("bench {} {sent}", origin.elapsed().as_micros());
+                    let frame = json!({"type": "send", "channel_id": ch, "body": body});
+                    if tx
+                        .send(Message::Text(frame.to_string().into()))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                    in_flight += 1;
+                    sent += 1;
+                    continue;
+                }
+                if !sending && in_flight == 0 {
+                    break;
+                }
+                let Ok(Some(Ok(Message::Text(t)))) =
+                    tokio::time::timeout(Duration::from_secs(20), rx.next()).await
+                else {
+                    break;
+                };
+                let s = t.as_str();
+                if s.contains("\"type\":\"ack\"") {
+                    in_flight -= 1;
+                    mine += 1;
+                } else if s.contains("message.new") {
+                    let v: Value = serde_json::from_str(s).unwrap();
+                    let m = &v["event"]["message"];
+                    if m["author_id"].as_i64() != Some(own) {
+                        if let Some(t0) = m["body"]
+                            .as_str()
+                            .and_then(|b| b.split(' ').nth(1))
+                            .and_then(|n| n.parse::<u64>().ok())
+                        {
+                            lat.push((origin.elapsed().as_micros() as u64).saturating_sub(t0));
+                        }
+                    }
+                }
+            }
+            acked.fetch_add(mine, Ordering::Relaxed);
+            lat
+        }));
+    }
+    while Instant::now() < stop_at {
+        for (k, n) in nodes.iter().enumerate() {
+            rss_peak[k] = rss_peak[k].max(n.rss_kib());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    let cpu: u64 = nodes.iter().map(Server::cpu_ticks).sum::<u64>() - cpu0;
+    let servers = ticks_of_processes("postgres") + ticks_of_processes("nats-server") - servers0;
+    let acked = acked.load(Ordering::Relaxed);
+    SiteFigures {
+        acked,
+        per_sec: acked as f64 / seconds as f64,
+        lat,
+        outpost_ms_per_msg: cpu as f64 * 10.0 / acked.max(1) as f64,
+        servers_ms_per_msg: servers as f64 * 10.0 / acked.max(1) as f64,
+        rss_mib: rss_peak.iter().map(|k| *k as f64 / 1024.0).collect(),
+        resume_ms: None,
+    }
+}
+
+/// A client of a node killed with `kill -9` reconnects to another node with its last position:
+/// the time from the kill until it has been told of a message sent meanwhile.
+async fn resume_after_kill(nodes: &mut [Server], users: &[(i64, String)], channel: i64) -> f64 {
+    let (dead, alive) = (nodes.len() - 1, 0);
+    let tls = tls_config(&nodes[dead].ca);
+    let mut watcher = connect(nodes[dead].addr, tls.clone(), &users[1].1).await;
+    // Its last position: a message it has seen.
+    let mut sender = connect(nodes[alive].addr, tls.clone(), &users[0].1).await;
+    let frame = json!({"type": "send", "channel_id": channel, "body": "before"});
+    sender
+        .send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+    let last = loop {
+        let Some(Ok(Message::Text(t))) = watcher.next().await else {
+            panic!("the watcher lost its node early");
+        };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        if v["event"]["kind"] == "message.new" && v["event"]["message"]["body"] == "before" {
+            break v["pos"].as_i64().unwrap();
+        }
+    };
+    let killed = Instant::now();
+    let _ = nodes[dead].child.kill();
+    let _ = nodes[dead].child.wait();
+    let frame = json!({"type": "send", "channel_id": channel, "body": "meanwhile"});
+    sender
+        .send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+    // The watcher notices its node is gone, then resumes on another.
+    while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(10), watcher.next()).await
+    {
+    }
+    let tcp = tokio::net::TcpStream::connect(nodes[alive].addr)
+        .await
+        .unwrap();
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let mut req = format!(
+        "wss://localhost:{}/api/v1/ws?resume_from={last}",
+        nodes[alive].addr.port()
+    )
+    .into_client_request()
+    .unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", users[1].1).parse().unwrap(),
+    );
+    let (mut resumed, _) = tokio_tungstenite::client_async(req, stream).await.unwrap();
+    loop {
+        let Ok(Some(Ok(Message::Text(t)))) =
+            tokio::time::timeout(Duration::from_secs(20), resumed.next()).await
+        else {
+            panic!("the resumed client heard nothing");
+        };
+        if t.as_str().contains("\"meanwhile\"") {
+            return killed.elapsed().as_secs_f64() * 1000.0;
+        }
+    }
+}
+
+/// One box (SQLite) against three nodes (PostgreSQL + NATS) on the same workload. Every process
+/// shares this machine's cores, so the figures show what clustering costs, not how it scales.
+async fn cluster(senders: usize, per_channel: usize, seconds: u64) {
+    let Some(servers) = ClusterServers::from_env() else {
+        println!("cluster: skipped, run it under scripts/with-postgres scripts/with-nats");
+        return;
+    };
+    println!("cluster: {senders} WebSocket senders in channels of {per_channel} (up to 8 unacknowledged each), {seconds} s, one box vs three nodes");
+
+    let (_one_dir, data, store) = fresh("outpost-one-box");
+    let users = seed_users(&store, senders);
+    let channel_of = seed_teams(&store, &users, per_channel);
+    store.close();
+    let one = vec![start_server(&data)];
+    let one_box = site_workload(&one, &users, &channel_of, seconds).await;
+    drop(one);
+
+    let database = servers.fresh_database();
+    let store = Store::open_postgres(&outpost::store::postgres::Link {
+        database: database.clone(),
+        ca_file: PathBuf::from(&servers.ca_file),
+    })
+    .unwrap();
+    let users = seed_users(&store, senders);
+    let channel_of = seed_teams(&store, &users, per_channel);
+    store.close();
+    let dirs: Vec<tempfile::TempDir> = (0..3)
+        .map(|_| {
+            tempfile::Builder::new()
+                .prefix("outpost-node")
+                .tempdir()
+                .unwrap()
+        })
+        .collect();
+    let env = servers.node_env(&database);
+    let mut nodes = vec![start_server_with(dirs[0].path(), &env)];
+    for d in &dirs[1..] {
+        // One CA for the site, as `outpost cluster join` installs it.
+        let certs = d.path().join("certs");
+        std::fs::create_dir_all(&certs).unwrap();
+        for f in ["ca.pem", "ca.key"] {
+            std::fs::copy(dirs[0].path().join("certs").join(f), certs.join(f)).unwrap();
+        }
+        nodes.push(start_server_with(d.path(), &env));
+    }
+    let mut three = site_workload(&nodes, &users, &channel_of, seconds).await;
+    three.resume_ms = Some(resume_after_kill(&mut nodes, &users, channel_of[0]).await);
+    drop(nodes);
+
+    let row =
+        |name: &str, f: &mut SiteFigures| {
+            f.lat.sort_unstable();
+            println!(
+            "  {name:<28} {:>8} acked  {:>7.0}/s  send->deliver p50 {:>6.2} ms p99 {:>7.2} ms  \
+             Outpost CPU {:.3} ms/msg  PostgreSQL+NATS CPU {:.3} ms/msg  RSS {} MiB  resume {}",
+            f.acked,
+            f.per_sec,
+            percentile(&f.lat, 0.5),
+            percentile(&f.lat, 0.99),
+            f.outpost_ms_per_msg,
+            f.servers_ms_per_msg,
+            f.rss_mib.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join("/"),
+            f.resume_ms.map(|m| format!("{m:.0} ms")).unwrap_or_else(|| "-".into()),
+        );
+        };
+    let mut one_box = one_box;
+    row("one box (SQLite)", &mut one_box);
+    row("three nodes (PostgreSQL+NATS)", &mut three);
+    // Three 8-core nodes. The nodes' own work spreads over them: 70% of 8 cores over the
+    // Outpost CPU per message, times three. The writes do not: one group transaction commits
+    // at a time across the cluster, so at saturation the run's wall time per message is the
+    // serialized path (mostly round trips to PostgreSQL inside that transaction), which more
+    // cores do not shorten.
+    let nodes_bound = 8.0 * 1000.0 * 0.7 / three.outpost_ms_per_msg.max(0.001) * 3.0;
+    let serialized_ms = 1000.0 / three.per_sec.max(0.001);
+    println!(
+        "  estimate, 3 nodes of 8 cores: the nodes' own work would allow about {nodes_bound:.0} \
+         messages/s (8 cores x 70% / {:.3} ms, x3), but writes pass one group at a time through \
+         PostgreSQL: {serialized_ms:.2} ms of wall time per message here, so about {:.0} \
+         messages/s until the round trips per message drop; PostgreSQL and NATS used {:.3} ms \
+         of CPU per message",
+        three.outpost_ms_per_msg,
+        1000.0 / serialized_ms,
+        three.servers_ms_per_msg
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -1121,6 +1484,9 @@ fn main() {
         }
         if want("history") {
             history(if quick { 20_000 } else { 1_000_000 }).await;
+        }
+        if want("cluster") {
+            cluster(if quick { 60 } else { 300 }, 10, if quick { 3 } else { 10 }).await;
         }
     });
 }
