@@ -181,17 +181,7 @@ fn seed_teams(store: &Store, users: &[(i64, String)], per_channel: usize) -> Vec
 }
 
 fn tls_config(ca: &str) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut ca.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(outpost::pki::crypto_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
+    Arc::new(outpost::pki::client_config_trusting_pem(ca.as_bytes()).unwrap())
 }
 
 async fn connect(addr: SocketAddr, tls: Arc<rustls::ClientConfig>, token: &str) -> Ws {
@@ -370,6 +360,68 @@ async fn fanout(members: usize, messages: usize) {
     report_latency("send->deliver", all);
 }
 
+/// One WebSocket sender keeping up to `window` messages unacknowledged until `stop_at`, then
+/// waiting for its last acks. Returns how many were acknowledged, the send->deliver times of
+/// the other members' messages it received and how many those were, and the stream, for the
+/// caller to drain.
+async fn send_windowed(
+    ws: Ws,
+    ch: i64,
+    own: i64,
+    window: usize,
+    stop_at: Instant,
+    origin: Instant,
+) -> (u64, Vec<u64>, u64, futures_util::stream::SplitStream<Ws>) {
+    let (mut tx, mut rx) = ws.split();
+    let (mut in_flight, mut sent, mut acked, mut heard) = (0usize, 0u64, 0u64, 0u64);
+    let mut lat = Vec::new();
+    // Bounded by time and by a count no run reaches.
+    while sent < 10_000_000 {
+        let sending = Instant::now() < stop_at;
+        if sending && in_flight < window {
+            let body = format!("bench {} {sent}", origin.elapsed().as_micros());
+            let frame = json!({"type": "send", "channel_id": ch, "body": body});
+            if tx
+                .send(Message::Text(frame.to_string().into()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+            in_flight += 1;
+            sent += 1;
+            continue;
+        }
+        if !sending && in_flight == 0 {
+            break;
+        }
+        let Ok(Some(Ok(Message::Text(t)))) =
+            tokio::time::timeout(Duration::from_secs(20), rx.next()).await
+        else {
+            break;
+        };
+        let s = t.as_str();
+        if s.contains("\"type\":\"ack\"") {
+            in_flight -= 1;
+            acked += 1;
+        } else if s.contains("message.new") {
+            let v: Value = serde_json::from_str(s).unwrap();
+            let m = &v["event"]["message"];
+            if m["author_id"].as_i64() != Some(own) {
+                heard += 1;
+                if let Some(t0) = m["body"]
+                    .as_str()
+                    .and_then(|b| b.split(' ').nth(1))
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    lat.push((origin.elapsed().as_micros() as u64).saturating_sub(t0));
+                }
+            }
+        }
+    }
+    (acked, lat, heard, rx)
+}
+
 async fn throughput(senders: usize, per_channel: usize, seconds: u64, window: usize) {
     println!("throughput: {senders} senders in channels of {per_channel}, {seconds} s, up to {window} unacknowledged each");
     let (_dir, data, store) = fresh("outpost-throughput");
@@ -390,53 +442,9 @@ async fn throughput(senders: usize, per_channel: usize, seconds: u64, window: us
         let own = users[i].0;
         let (acked, delivered) = (acked.clone(), delivered_others.clone());
         tasks.push(tokio::spawn(async move {
-            let (mut tx, mut rx) = ws.split();
-            let mut in_flight = 0usize;
-            let mut sent = 0u64;
-            let mut my_acks = 0u64;
-            let mut lat = Vec::new();
-            loop {
-                let sending = Instant::now() < stop_at;
-                if sending && in_flight < window {
-                    let body = format!("bench {} {sent}", origin.elapsed().as_micros());
-                    tx.send(Message::Text(
-                        json!({"type": "send", "channel_id": ch, "body": body})
-                            .to_string()
-                            .into(),
-                    ))
-                    .await
-                    .unwrap();
-                    in_flight += 1;
-                    sent += 1;
-                    continue;
-                }
-                if !sending && in_flight == 0 {
-                    break;
-                }
-                let Ok(Some(Ok(Message::Text(t)))) =
-                    tokio::time::timeout(Duration::from_secs(20), rx.next()).await
-                else {
-                    break;
-                };
-                let s = t.as_str();
-                if s.contains("\"type\":\"ack\"") {
-                    in_flight -= 1;
-                    my_acks += 1;
-                } else if s.contains("message.new") {
-                    let v: Value = serde_json::from_str(s).unwrap();
-                    let m = &v["event"]["message"];
-                    if m["author_id"].as_i64() != Some(own) {
-                        delivered.fetch_add(1, Ordering::Relaxed);
-                        if let Some(t0) = m["body"]
-                            .as_str()
-                            .and_then(|b| b.split(' ').nth(1))
-                            .and_then(|n| n.parse::<u64>().ok())
-                        {
-                            lat.push((origin.elapsed().as_micros() as u64).saturating_sub(t0));
-                        }
-                    }
-                }
-            }
+            let (my_acks, lat, heard, mut rx) =
+                send_windowed(ws, ch, own, window, stop_at, origin).await;
+            delivered.fetch_add(heard, Ordering::Relaxed);
             acked.fetch_add(my_acks, Ordering::Relaxed);
             // Drain deliveries still in flight from the others.
             let end = Instant::now() + Duration::from_secs(5);
@@ -1193,52 +1201,7 @@ async fn site_workload(
     for (i, ws) in by_user.into_iter().enumerate() {
         let (ch, own, acked) = (channel_of[i], users[i].0, acked.clone());
         tasks.push(tokio::spawn(async move {
-            let (mut tx, mut rx) = ws.split();
-            let (mut in_flight, mut sent, mut mine) = (0usize, 0u64, 0u64);
-            let mut lat = Vec::new();
-            // Bounded by time and by a count no run reaches.
-            while sent < 10_000_000 {
-                let sending = Instant::now() < stop_at;
-                if sending && in_flight < 8 {
-                    let body = format!("bench {} {sent}", origin.elapsed().as_micros());
-                    let frame = json!({"type": "send", "channel_id": ch, "body": body});
-                    if tx
-                        .send(Message::Text(frame.to_string().into()))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                    in_flight += 1;
-                    sent += 1;
-                    continue;
-                }
-                if !sending && in_flight == 0 {
-                    break;
-                }
-                let Ok(Some(Ok(Message::Text(t)))) =
-                    tokio::time::timeout(Duration::from_secs(20), rx.next()).await
-                else {
-                    break;
-                };
-                let s = t.as_str();
-                if s.contains("\"type\":\"ack\"") {
-                    in_flight -= 1;
-                    mine += 1;
-                } else if s.contains("message.new") {
-                    let v: Value = serde_json::from_str(s).unwrap();
-                    let m = &v["event"]["message"];
-                    if m["author_id"].as_i64() != Some(own) {
-                        if let Some(t0) = m["body"]
-                            .as_str()
-                            .and_then(|b| b.split(' ').nth(1))
-                            .and_then(|n| n.parse::<u64>().ok())
-                        {
-                            lat.push((origin.elapsed().as_micros() as u64).saturating_sub(t0));
-                        }
-                    }
-                }
-            }
+            let (mine, lat, _, _) = send_windowed(ws, ch, own, 8, stop_at, origin).await;
             acked.fetch_add(mine, Ordering::Relaxed);
             lat
         }));

@@ -832,23 +832,25 @@ pub fn client_config_trusting(
     ca_file: &Path,
     setting: &str,
 ) -> Result<rustls::ClientConfig, String> {
-    let bad = |e: &dyn std::fmt::Display| format!("{setting} {}: {e}", ca_file.display());
-    let pem = std::fs::read(ca_file).map_err(|e| bad(&e))?;
+    let pem =
+        std::fs::read(ca_file).map_err(|e| format!("{setting} {}: {e}", ca_file.display()))?;
+    client_config_trusting_pem(&pem).map_err(|e| format!("{setting} {}: {e}", ca_file.display()))
+}
+
+/// A TLS client configuration that trusts only the CA certificates in `pem`.
+pub fn client_config_trusting_pem(pem: &[u8]) -> Result<rustls::ClientConfig, String> {
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-        let cert = cert.map_err(|e| bad(&e))?;
-        roots.add(cert).map_err(|e| bad(&e))?;
+    for cert in rustls_pemfile::certs(&mut &pem[..]) {
+        let cert = cert.map_err(|e| e.to_string())?;
+        roots.add(cert).map_err(|e| e.to_string())?;
     }
     if roots.is_empty() {
-        return Err(bad(&"holds no certificate"));
+        return Err("holds no certificate".into());
     }
-    Ok(
-        rustls::ClientConfig::builder_with_provider(Arc::new(crypto_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| bad(&e))?
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
+    rustls::ClientConfig::builder_with_provider(Arc::new(crypto_provider()))
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+        .map_err(|e| e.to_string())
 }
 
 /// A rustls server configuration for the chosen Mozilla profile.

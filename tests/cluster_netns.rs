@@ -32,6 +32,9 @@ const NODES: [usize; 3] = [1, 2, 3];
 const CLIENT: usize = 4;
 const PASSPHRASE: &str = "a passphrase for the test cluster";
 
+/// The virtual address keepalived moves between the two HAProxy hosts (the HA test).
+const VIP: usize = 199;
+
 fn ip(host: usize) -> String {
     format!("10.99.0.{}", host + 1)
 }
@@ -205,9 +208,9 @@ impl Drop for Postgres {
     }
 }
 
-/// One server of the NATS cluster (JetStream on), on an Outpost node's host.
-fn nats(lan: &Lan, host: usize, dir: &Path) -> Proc {
-    let routes: Vec<String> = NODES
+/// One server of the NATS cluster (JetStream on) of `hosts`, on an Outpost node's host.
+fn nats(lan: &Lan, host: usize, hosts: &[usize], dir: &Path) -> Proc {
+    let routes: Vec<String> = hosts
         .iter()
         .filter(|h| **h != host)
         .map(|h| format!("\"nats://{}:6222\"", ip(*h)))
@@ -239,13 +242,13 @@ fn nats(lan: &Lan, host: usize, dir: &Path) -> Proc {
     Proc { child: Some(child) }
 }
 
-fn node_env(pg: &Postgres) -> Vec<(String, String)> {
-    let nats: Vec<String> = NODES
+fn node_env(database: String, nodes: &[usize]) -> Vec<(String, String)> {
+    let nats: Vec<String> = nodes
         .iter()
         .map(|h| format!("nats://{}:4222", ip(*h)))
         .collect();
     vec![
-        ("OUTPOST_CLUSTER_DATABASE".into(), pg.url()),
+        ("OUTPOST_CLUSTER_DATABASE".into(), database),
         ("OUTPOST_CLUSTER_NATS".into(), nats.join(",")),
         // PostgreSQL and NATS are on this test network only, which only the nodes reach.
         ("OUTPOST_CLUSTER_ALLOW_PLAIN".into(), "true".into()),
@@ -298,6 +301,80 @@ fn outpost_node(lan: &Lan, host: usize, data: &Path, env: &[(String, String)]) -
     Proc { child: Some(child) }
 }
 
+/// Starts Outpost on `hosts` as an operator would: the administrator made on the first, which
+/// makes the site's CA and shares it; the others join. Returns the nodes and the CA (PEM).
+fn start_site(
+    lan: &Lan,
+    hosts: &[usize],
+    dir: &Path,
+    env: &[(String, String)],
+) -> (Vec<Proc>, String) {
+    let data: Vec<PathBuf> = hosts
+        .iter()
+        .map(|h| dir.join(format!("node-{h}")))
+        .collect();
+    for d in &data {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let admin_out = lan
+        .exec(hosts[0], env!("CARGO_BIN_EXE_outpost"))
+        .args([
+            "user",
+            "add",
+            "admin",
+            "--admin",
+            "--password-stdin",
+            "--data-dir",
+        ])
+        .arg(&data[0])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"admin-password-1\n")?;
+            c.wait()
+        })
+        .unwrap();
+    assert!(admin_out.success());
+    let mut nodes = vec![outpost_node(lan, hosts[0], &data[0], env)];
+    outpost_cli(lan, hosts[0], &data[0], env, &["cluster", "share-ca"]);
+    for (h, d) in hosts.iter().zip(&data).skip(1) {
+        outpost_cli(lan, *h, d, env, &["cluster", "join"]);
+        nodes.push(outpost_node(lan, *h, d, env));
+    }
+    let ca = std::fs::read_to_string(data[0].join("certs/ca.pem")).unwrap();
+    (nodes, ca)
+}
+
+/// Signs the administrator in through `host` and makes a channel; returns the token and it.
+async fn sign_in_and_make_a_channel(http: &reqwest::Client, host: usize) -> (String, i64) {
+    let login: Value = http
+        .post(format!("{}/api/v1/auth/login", base(host)))
+        .json(&json!({"username": "admin", "password": "admin-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+    let ch = http
+        .post(format!("{}/api/v1/channels", base(host)))
+        .bearer_auth(&token)
+        .json(&json!({"name": "ops"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    (token, ch)
+}
+
 /// Runs `f` on a thread moved into the network namespace of `host`, with its own runtime: every
 /// socket it opens is on that host.
 fn on_host<T: Send>(lan: &Lan, host: usize, f: impl std::future::Future<Output = T> + Send) -> T {
@@ -322,17 +399,7 @@ fn on_host<T: Send>(lan: &Lan, host: usize, f: impl std::future::Future<Output =
 }
 
 fn tls(ca_pem: &str) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(outpost::pki::crypto_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
+    Arc::new(outpost::pki::client_config_trusting_pem(ca_pem.as_bytes()).unwrap())
 }
 
 fn client(ca_pem: &str) -> reqwest::Client {
@@ -573,71 +640,16 @@ fn a_three_node_cluster_survives_losing_a_nats_server_a_node_and_postgres_for_a_
     let lan = Lan::new("cl", 5);
     let dir = tempfile::tempdir().unwrap();
     let pg = Postgres::start(&lan);
-    let mut nats_servers: Vec<Proc> = NODES.iter().map(|h| nats(&lan, *h, dir.path())).collect();
-    let env = node_env(&pg);
-    let data: Vec<PathBuf> = NODES
+    let mut nats_servers: Vec<Proc> = NODES
         .iter()
-        .map(|h| dir.path().join(format!("node-{h}")))
+        .map(|h| nats(&lan, *h, &NODES, dir.path()))
         .collect();
-    for d in &data {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    // The first node makes the site's CA and the administrator; the others join.
-    let admin_out = lan
-        .exec(NODES[0], env!("CARGO_BIN_EXE_outpost"))
-        .args([
-            "user",
-            "add",
-            "admin",
-            "--admin",
-            "--password-stdin",
-            "--data-dir",
-        ])
-        .arg(&data[0])
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(b"admin-password-1\n")?;
-            c.wait()
-        })
-        .unwrap();
-    assert!(admin_out.success());
-    let mut nodes = vec![outpost_node(&lan, NODES[0], &data[0], &env)];
-    outpost_cli(&lan, NODES[0], &data[0], &env, &["cluster", "share-ca"]);
-    for (h, d) in NODES.iter().zip(&data).skip(1) {
-        outpost_cli(&lan, *h, d, &env, &["cluster", "join"]);
-        nodes.push(outpost_node(&lan, *h, d, &env));
-    }
-    let ca = std::fs::read_to_string(data[0].join("certs/ca.pem")).unwrap();
+    let env = node_env(pg.url(), &NODES);
+    let (mut nodes, ca) = start_site(&lan, &NODES, dir.path(), &env);
 
     on_host(&lan, CLIENT, async {
         let http = client(&ca);
-        let login: Value = http
-            .post(format!("{}/api/v1/auth/login", base(NODES[0])))
-            .json(&json!({"username": "admin", "password": "admin-password-1"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["token"].as_str().unwrap().to_string();
-        let ch = http
-            .post(format!("{}/api/v1/channels", base(NODES[1])))
-            .bearer_auth(&token)
-            .json(&json!({"name": "ops"}))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
-
+        let (token, ch) = sign_in_and_make_a_channel(&http, NODES[0]).await;
         let load = Load {
             http: &http,
             token: &token,
@@ -714,4 +726,270 @@ fn a_three_node_cluster_survives_losing_a_nats_server_a_node_and_postgres_for_a_
     drop(nodes);
     drop(nats_servers);
     drop(pg);
+}
+
+/// Kills every process of `host` and cuts its link, as when a machine dies: nothing it held
+/// (an address keepalived gave it, a connection) answers again.
+fn kill_host(lan: &Lan, host: usize) {
+    let out = Command::new("ip")
+        .args(["netns", "pids", &lan.hosts[host]])
+        .output()
+        .unwrap();
+    for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+        let _ = Command::new("kill").args(["-9", pid]).status();
+    }
+    lan::sh(&["ip", "-n", &lan.hosts[host], "link", "set", "eth0", "down"]);
+}
+
+/// PostgreSQL managed by Patroni (Debian's `patroni`, Raft for its consensus, synchronous
+/// replication so that a promoted standby has every acknowledged commit), on `host`.
+fn patroni(lan: &Lan, host: usize, raft: &[usize], dir: &Path, ready: &str) -> Proc {
+    let home = dir.join(format!("patroni-{host}"));
+    std::fs::create_dir_all(&home).unwrap();
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .max()
+        .unwrap();
+    let partners: Vec<String> = raft
+        .iter()
+        .filter(|h| **h != host)
+        .map(|h| format!("\"{}:5010\"", ip(*h)))
+        .collect();
+    let conf = format!(
+        "scope: outpost\nname: pg{host}\n\
+         restapi: {{listen: \"{a}:8008\", connect_address: \"{a}:8008\"}}\n\
+         raft: {{data_dir: \"{h}/raft\", self_addr: \"{a}:5010\", partner_addrs: [{p}]}}\n\
+         bootstrap:\n  dcs:\n    ttl: 10\n    loop_wait: 1\n    retry_timeout: 4\n    synchronous_mode: true\n\
+         \x20   postgresql: {{use_pg_rewind: false, parameters: {{max_connections: 200}}}}\n\
+         \x20 initdb: [{{encoding: UTF8}}, {{locale: C.UTF-8}}]\n\
+         \x20 pg_hba: [\"local all all trust\", \"host replication replicator 10.99.0.0/24 trust\", \"host all all 10.99.0.0/24 trust\"]\n\
+         postgresql:\n  listen: \"{a}:5432\"\n  connect_address: \"{a}:5432\"\n  data_dir: \"{h}/data\"\n\
+         \x20 bin_dir: \"{b}\"\n  pgpass: \"{h}/pgpass\"\n\
+         \x20 authentication: {{superuser: {{username: outpost, password: unused}}, replication: {{username: replicator, password: unused}}}}\n\
+         \x20 parameters: {{unix_socket_directories: \"{h}\"}}\n",
+        a = ip(host),
+        h = home.display(),
+        p = partners.join(", "),
+        b = bin.display(),
+    );
+    std::fs::write(home.join("patroni.yml"), conf).unwrap();
+    lan::sh(&["chown", "-R", "postgres", home.to_str().unwrap()]);
+    let mut child = lan
+        .exec(host, "runuser")
+        .args(["-u", "postgres", "--", "patroni"])
+        .arg(home.join("patroni.yml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("patroni is installed");
+    wait_ready(child.stderr.take().unwrap(), ready, "patroni");
+    Proc { child: Some(child) }
+}
+
+/// A Raft member that holds no database: the third vote Patroni's two servers need.
+fn raft_witness(lan: &Lan, host: usize, raft: &[usize], dir: &Path) -> Proc {
+    let partners: Vec<String> = raft
+        .iter()
+        .filter(|h| **h != host)
+        .map(|h| format!("\"{}:5010\"", ip(*h)))
+        .collect();
+    let conf = dir.join(format!("raft-{host}.yml"));
+    std::fs::write(
+        &conf,
+        format!(
+            "raft: {{data_dir: \"{}\", self_addr: \"{}:5010\", partner_addrs: [{}]}}\n",
+            dir.join(format!("raft-{host}")).display(),
+            ip(host),
+            partners.join(", ")
+        ),
+    )
+    .unwrap();
+    let child = lan
+        .exec(host, "patroni_raft_controller")
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("patroni_raft_controller is installed");
+    Proc { child: Some(child) }
+}
+
+/// HAProxy passing PostgreSQL (port 5000, to whichever server Patroni says is the primary) and
+/// HTTPS (port 8443, to every node answering `/healthz`) through, and keepalived holding the
+/// virtual address on one of the two balancer hosts.
+fn balancer(
+    lan: &Lan,
+    host: usize,
+    pg: &[usize],
+    nodes: &[usize],
+    primary: bool,
+    dir: &Path,
+) -> Vec<Proc> {
+    let mut cfg = String::from(
+        "global\n  maxconn 4000\n\
+         defaults\n  mode tcp\n  timeout connect 2s\n  timeout client 1h\n  timeout server 1h\n  timeout check 1s\n\
+         listen postgres\n  bind :5000\n  option httpchk GET /primary\n  http-check expect status 200\n\
+         \x20 default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions\n",
+    );
+    for h in pg {
+        cfg.push_str(&format!("  server pg{h} {}:5432 check port 8008\n", ip(*h)));
+    }
+    cfg.push_str(
+        "listen outpost\n  bind :8443\n  option httpchk\n  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host localhost\n\
+         \x20 default-server inter 500ms fall 2 rise 1 check-ssl verify none on-marked-down shutdown-sessions\n",
+    );
+    for h in nodes {
+        cfg.push_str(&format!("  server node{h} {}:8443 check\n", ip(*h)));
+    }
+    let haproxy_cfg = dir.join(format!("haproxy-{host}.cfg"));
+    std::fs::write(&haproxy_cfg, cfg).unwrap();
+    let haproxy = lan
+        .exec(host, "haproxy")
+        .args(["-db", "-f", haproxy_cfg.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("haproxy is installed");
+    let keepalived_cfg = dir.join(format!("keepalived-{host}.conf"));
+    std::fs::write(
+        &keepalived_cfg,
+        format!(
+            "global_defs {{ router_id lb{host} }}\n\
+             vrrp_instance outpost {{\n  state {}\n  interface eth0\n  virtual_router_id 51\n  \
+             priority {}\n  advert_int 1\n  virtual_ipaddress {{ {}/24 }}\n}}\n",
+            if primary { "MASTER" } else { "BACKUP" },
+            if primary { 150 } else { 100 },
+            ip(VIP)
+        ),
+    )
+    .unwrap();
+    let pid = |what: &str| dir.join(format!("keepalived-{host}-{what}.pid"));
+    let mut keepalived = lan
+        .exec(host, "keepalived")
+        .args(["-n", "-l", "-P", "-f"])
+        .arg(&keepalived_cfg)
+        .arg("-p")
+        .arg(pid("main"))
+        .arg("-r")
+        .arg(pid("vrrp"))
+        .arg("-c")
+        .arg(pid("checkers"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keepalived is installed");
+    let state = if primary {
+        "Entering MASTER STATE"
+    } else {
+        "Entering BACKUP STATE"
+    };
+    wait_ready(keepalived.stderr.take().unwrap(), state, "keepalived");
+    vec![
+        Proc {
+            child: Some(haproxy),
+        },
+        Proc {
+            child: Some(keepalived),
+        },
+    ]
+}
+
+/// The reference layout of docs/cluster.md on a real network: PostgreSQL on two hosts managed
+/// by Patroni (a Raft witness on a node's host), HAProxy and keepalived on two balancer hosts
+/// holding a virtual address, three Outpost nodes with a NATS cluster, and the clients reaching
+/// everything through the virtual address only. Under load, one after another: the PostgreSQL
+/// primary's machine dies (Patroni promotes the standby), the balancer holding the address dies
+/// (keepalived moves it), and an Outpost node dies (HAProxy stops sending to it). Each time
+/// refusals are 503 only, sending resumes by itself, and every acknowledged message is stored
+/// once.
+#[test]
+#[ignore = "needs root, network namespaces, postgresql, patroni, haproxy, keepalived and nats-server; scripts/test runs it"]
+fn the_reference_layout_survives_losing_the_database_primary_a_balancer_and_a_node() {
+    const PG_A: usize = 0;
+    const PG_B: usize = 1;
+    const LB_A: usize = 2;
+    const LB_B: usize = 3;
+    const HA_NODES: [usize; 3] = [4, 5, 6];
+    const HA_CLIENT: usize = 7;
+    let lan = Lan::new("ha", 8);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let raft = [PG_A, PG_B, HA_NODES[0]];
+    let _witness = raft_witness(&lan, HA_NODES[0], &raft, dir.path());
+    let _pg_a = patroni(&lan, PG_A, &raft, dir.path(), "the leader with the lock");
+    let _pg_b = patroni(&lan, PG_B, &raft, dir.path(), "following a leader");
+    let _lb_a = balancer(&lan, LB_A, &[PG_A, PG_B], &HA_NODES, true, dir.path());
+    let _lb_b = balancer(&lan, LB_B, &[PG_A, PG_B], &HA_NODES, false, dir.path());
+    let _nats: Vec<Proc> = HA_NODES
+        .iter()
+        .map(|h| nats(&lan, *h, &HA_NODES, dir.path()))
+        .collect();
+    let mut env = node_env(
+        format!("postgres://outpost@{}:5000/postgres", ip(VIP)),
+        &HA_NODES,
+    );
+    // Every node's certificate covers the virtual address, through which clients reach it.
+    env.push(("OUTPOST_TLS_ADDRESSES".into(), ip(VIP)));
+    let (mut nodes, ca) = start_site(&lan, &HA_NODES, dir.path(), &env);
+
+    on_host(&lan, HA_CLIENT, async {
+        let http = client(&ca);
+        let (token, ch) = sign_in_and_make_a_channel(&http, VIP).await;
+        let load = Load {
+            http: &http,
+            token: &token,
+            ch,
+        };
+        let check = |acked: Vec<String>, refused: Vec<u16>, what: &'static str| {
+            let load = &load;
+            async move {
+                assert!(refused.iter().all(|s| *s == 503), "{what}: {refused:?}");
+                let mut acked = acked;
+                let body = format!("after-{what}");
+                assert!(
+                    load.send_one(VIP, &body).await,
+                    "{what}: sending did not resume"
+                );
+                acked.push(body);
+                all_stored_once(load.http, &[VIP], load.token, load.ch, &acked).await;
+                acked.len()
+            }
+        };
+        let short = Duration::from_millis(1500);
+
+        // 1. The PostgreSQL primary's machine dies; Patroni promotes the standby (about 11 s).
+        let (acked, refused) = load
+            .around(&[VIP, VIP], "db", (short, Duration::from_secs(20)), async {
+                kill_host(&lan, PG_A)
+            })
+            .await;
+        let n = check(acked, refused, "database-failover").await;
+        assert!(n > 50, "only {n} acknowledged");
+
+        // 2. The balancer holding the virtual address dies; keepalived moves it.
+        let (acked, refused) = load
+            .around(&[VIP, VIP], "lb", (short, Duration::from_secs(6)), async {
+                kill_host(&lan, LB_A)
+            })
+            .await;
+        check(acked, refused, "balancer-failover").await;
+
+        // 3. An Outpost node dies; HAProxy sends to the others.
+        let (acked, refused) = load
+            .around(
+                &[VIP, VIP],
+                "node",
+                (short, Duration::from_secs(4)),
+                async { nodes[0].kill() },
+            )
+            .await;
+        check(acked, refused, "node-lost").await;
+    });
 }

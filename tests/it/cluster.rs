@@ -31,10 +31,7 @@ async fn outpost(args: Vec<String>) -> (bool, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_one_box_site_moves_into_postgres_with_nothing_lost() {
-    let Some(url) = test_database() else {
-        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
-        return;
-    };
+    let url = database_or_skip!();
     // A one-box site with people, channels, a thread, a reaction, a direct message.
     let app = spawn_app_with(|c| c.cluster.database.clear()).await;
     let admin = app.setup_admin().await;
@@ -202,10 +199,7 @@ async fn receive_messages(ws: &mut Ws, n: usize) -> Vec<(i64, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_nodes_deliver_every_message_to_members_on_either_in_the_same_order() {
-    let Some(url) = test_database() else {
-        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
-        return;
-    };
+    let url = database_or_skip!();
     // Bob joins through node B; both nodes know him as a member at once.
     let (a, b, alice, bob, ch) = two_nodes(|c| c.cluster.database = url.clone()).await;
     let carol = b.invite_user(&alice, "carol", "carol-password").await;
@@ -454,10 +448,7 @@ async fn cluster_cli(
 async fn a_node_killed_under_load_loses_nothing_and_its_clients_resume_on_another() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
-    let Some(url) = test_database() else {
-        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
-        return;
-    };
+    let url = database_or_skip!();
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     // The first administrator, made with the CLI on the cluster's database.
     let ca_file = test_cluster_ca();
@@ -834,10 +825,7 @@ async fn postgres_stopped_under_load_refuses_clearly_and_everything_recovers_by_
 #[tokio::test(flavor = "multi_thread")]
 async fn on_a_shared_file_mount_any_node_serves_a_file_and_continues_an_upload() {
     use sha2::{Digest, Sha256};
-    let Some(url) = test_database() else {
-        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
-        return;
-    };
+    let url = database_or_skip!();
     // The site's shared mount (NFS, CephFS…), here one directory both nodes' data dirs use.
     let shared = tempfile::tempdir().unwrap();
     for d in ["files", "uploads"] {
@@ -1005,10 +993,7 @@ async fn presence_of(ws: &mut Ws, user: i64) -> String {
 /// second write one backup per second between them, never the same turn twice.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scheduled_backup_is_written_by_one_node_per_turn() {
-    let Some(url) = test_database() else {
-        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
-        return;
-    };
+    let url = database_or_skip!();
     let recipient = age::x25519::Identity::generate().to_public().to_string();
     let node = |c: &mut outpost::config::Config| {
         c.cluster.database = url.clone();
@@ -1047,10 +1032,7 @@ async fn a_scheduled_backup_is_written_by_one_node_per_turn() {
 /// seconds: notification keywords and the two-step sign-in policy.
 #[tokio::test(flavor = "multi_thread")]
 async fn settings_changed_on_one_node_take_effect_on_the_others() {
-    let Some(url) = test_database() else {
-        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
-        return;
-    };
+    let url = database_or_skip!();
     let (a, b, alice, bob, ch) = two_nodes(|c| c.cluster.database = url.clone()).await;
     let r = api(
         &a,
@@ -1106,10 +1088,7 @@ async fn settings_changed_on_one_node_take_effect_on_the_others() {
 /// Each node's `/metrics` names the node on every series, so one scrape config covers them all.
 #[tokio::test(flavor = "multi_thread")]
 async fn each_node_labels_its_metrics_with_its_name() {
-    let Some(url) = test_database() else {
-        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
-        return;
-    };
+    let url = database_or_skip!();
     let a = spawn_app_with(|c| {
         c.cluster.database = url.clone();
         c.cluster.node_name = "node-a".into();
@@ -1164,10 +1143,7 @@ async fn a_node_reaches_postgres_only_over_tls_to_the_certificate_its_ca_signed(
 /// start; a wrong passphrase installs nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn new_nodes_join_the_site_ca_sealed_with_a_passphrase() {
-    let Some(url) = test_database() else {
-        eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
-        return;
-    };
+    let url = database_or_skip!();
     let vip: std::net::IpAddr = "10.9.9.9".parse().unwrap();
     let node = |c: &mut outpost::config::Config| {
         c.cluster.database = url.clone();

@@ -43,6 +43,21 @@ pub fn test_config(dir: &Path) -> Config {
     }
 }
 
+/// A fresh database on the test PostgreSQL; without one, the test says SKIPPED and passes
+/// nothing off as tested.
+macro_rules! database_or_skip {
+    () => {
+        match $crate::helpers::test_database() {
+            Some(url) => url,
+            None => {
+                eprintln!("SKIPPED: needs OUTPOST_TEST_DATABASE (scripts/with-postgres)");
+                return;
+            }
+        }
+    };
+}
+pub(crate) use database_or_skip;
+
 /// With `OUTPOST_TEST_DATABASE` (a PostgreSQL URL) set, each app gets a database of its own
 /// there and the suite runs against PostgreSQL; otherwise against SQLite in its data dir.
 pub fn test_database() -> Option<String> {
@@ -267,11 +282,7 @@ pub fn root_store(ca_pem: &str) -> rustls::RootCertStore {
 
 /// A rustls client configuration that trusts only `ca_pem`.
 pub fn client_tls(ca_pem: &str) -> rustls::ClientConfig {
-    rustls::ClientConfig::builder_with_provider(Arc::new(outpost::pki::crypto_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(root_store(ca_pem))
-        .with_no_client_auth()
+    outpost::pki::client_config_trusting_pem(ca_pem.as_bytes()).unwrap()
 }
 
 /// Asserts the common error shape and returns the code.
