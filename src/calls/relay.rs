@@ -403,6 +403,8 @@ pub async fn run(calls: Calls, relay: Arc<Relay>, mut shutdown: watch::Receiver<
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut missed: HashMap<String, u32> = HashMap::new();
+    let (answers, mut results) = mpsc::unbounded_channel::<(String, bool)>();
+    let mut pinging: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
@@ -435,18 +437,29 @@ pub async fn run(calls: Calls, relay: Arc<Relay>, mut shutdown: watch::Receiver<
                 }
             }
             _ = ping.tick() => {
-                for owner in relay.owners() {
-                    if relay.alive(&owner).await {
-                        missed.remove(&owner);
-                        continue;
-                    }
-                    let n = missed.entry(owner.clone()).or_default();
-                    *n += 1;
-                    if *n >= MISSES {
-                        missed.remove(&owner);
-                        for call in relay.drop_owner(&owner) {
-                            calls.owner_gone(&owner, call).await;
+                // Pinged off this loop: an owner whose machine vanished answers only by a
+                // timeout, which must not hold up requests about other calls meanwhile.
+                if pinging.as_ref().is_none_or(|p| p.is_finished()) {
+                    let (relay, tx) = (relay.clone(), answers.clone());
+                    pinging = Some(tokio::spawn(async move {
+                        for owner in relay.owners() {
+                            let alive = relay.alive(&owner).await;
+                            let _ = tx.send((owner, alive));
                         }
+                    }));
+                }
+            }
+            Some((owner, alive)) = results.recv() => {
+                if alive {
+                    missed.remove(&owner);
+                    continue;
+                }
+                let n = missed.entry(owner.clone()).or_default();
+                *n += 1;
+                if *n >= MISSES {
+                    missed.remove(&owner);
+                    for call in relay.drop_owner(&owner) {
+                        calls.owner_gone(&owner, call).await;
                     }
                 }
             }
