@@ -208,13 +208,18 @@ impl Drop for Postgres {
     }
 }
 
-/// One server of the NATS cluster (JetStream on) of `hosts`, on an Outpost node's host.
-fn nats(lan: &Lan, host: usize, hosts: &[usize], dir: &Path) -> Proc {
-    let routes: Vec<String> = hosts
+/// `"ADDRESS:PORT"` of every host of `hosts` but `host`, quoted, for a peer list.
+fn peers(hosts: &[usize], host: usize, scheme: &str, port: u16) -> String {
+    hosts
         .iter()
         .filter(|h| **h != host)
-        .map(|h| format!("\"nats://{}:6222\"", ip(*h)))
-        .collect();
+        .map(|h| format!("\"{scheme}{}:{port}\"", ip(*h)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One server of the NATS cluster (JetStream on) of `hosts`, on an Outpost node's host.
+fn nats(lan: &Lan, host: usize, hosts: &[usize], dir: &Path) -> Proc {
     let conf = dir.join(format!("nats-{host}.conf"));
     std::fs::write(
         &conf,
@@ -223,7 +228,7 @@ fn nats(lan: &Lan, host: usize, hosts: &[usize], dir: &Path) -> Proc {
              cluster {{ name: outpost, listen: {a}:6222, routes: [{r}] }}\n",
             a = ip(host),
             d = dir.join(format!("js-{host}")).display(),
-            r = routes.join(", ")
+            r = peers(hosts, host, "nats://", 6222)
         ),
     )
     .unwrap();
@@ -753,11 +758,7 @@ fn patroni(lan: &Lan, host: usize, raft: &[usize], dir: &Path, ready: &str) -> P
         .filter(|p| p.join("initdb").exists())
         .max()
         .unwrap();
-    let partners: Vec<String> = raft
-        .iter()
-        .filter(|h| **h != host)
-        .map(|h| format!("\"{}:5010\"", ip(*h)))
-        .collect();
+    let partners = peers(raft, host, "", 5010);
     let conf = format!(
         "scope: outpost\nname: pg{host}\n\
          restapi: {{listen: \"{a}:8008\", connect_address: \"{a}:8008\"}}\n\
@@ -772,7 +773,7 @@ fn patroni(lan: &Lan, host: usize, raft: &[usize], dir: &Path, ready: &str) -> P
          \x20 parameters: {{unix_socket_directories: \"{h}\"}}\n",
         a = ip(host),
         h = home.display(),
-        p = partners.join(", "),
+        p = partners,
         b = bin.display(),
     );
     std::fs::write(home.join("patroni.yml"), conf).unwrap();
@@ -791,11 +792,7 @@ fn patroni(lan: &Lan, host: usize, raft: &[usize], dir: &Path, ready: &str) -> P
 
 /// A Raft member that holds no database: the third vote Patroni's two servers need.
 fn raft_witness(lan: &Lan, host: usize, raft: &[usize], dir: &Path) -> Proc {
-    let partners: Vec<String> = raft
-        .iter()
-        .filter(|h| **h != host)
-        .map(|h| format!("\"{}:5010\"", ip(*h)))
-        .collect();
+    let partners = peers(raft, host, "", 5010);
     let conf = dir.join(format!("raft-{host}.yml"));
     std::fs::write(
         &conf,
@@ -803,7 +800,7 @@ fn raft_witness(lan: &Lan, host: usize, raft: &[usize], dir: &Path) -> Proc {
             "raft: {{data_dir: \"{}\", self_addr: \"{}:5010\", partner_addrs: [{}]}}\n",
             dir.join(format!("raft-{host}")).display(),
             ip(host),
-            partners.join(", ")
+            partners
         ),
     )
     .unwrap();

@@ -9,11 +9,18 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 async fn outpost(args: Vec<String>) -> (bool, String) {
+    outpost_with(args, Vec::new()).await
+}
+
+/// `outpost ARGS` with the test CA and `env`, never the suite's database: what it prints and
+/// whether it succeeded.
+async fn outpost_with(args: Vec<String>, env: Vec<(&'static str, String)>) -> (bool, String) {
     tokio::task::spawn_blocking(move || {
         let out = outpost_bin()
             .args(&args)
             .env_remove("OUTPOST_CLUSTER_DATABASE")
             .env("OUTPOST_CLUSTER_CA_FILE", test_cluster_ca())
+            .envs(env)
             .output()
             .unwrap();
         (
@@ -421,27 +428,14 @@ async fn cluster_cli(
     let mut all = vec!["cluster".to_string()];
     all.extend(args.iter().map(|a| a.to_string()));
     all.extend(["--data-dir".into(), data.to_string_lossy().into_owned()]);
-    let env = [
-        ("OUTPOST_CLUSTER_DATABASE", url.to_string()),
-        (
-            "OUTPOST_CLUSTER_CA_FILE",
-            test_cluster_ca().to_string_lossy().into_owned(),
-        ),
-        ("OUTPOST_CLUSTER_PASSPHRASE", passphrase.to_string()),
-    ];
-    tokio::task::spawn_blocking(move || {
-        let out = outpost_bin().args(&all).envs(env).output().unwrap();
-        (
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
-    })
+    outpost_with(
+        all,
+        vec![
+            ("OUTPOST_CLUSTER_DATABASE", url.to_string()),
+            ("OUTPOST_CLUSTER_PASSPHRASE", passphrase.to_string()),
+        ],
+    )
     .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
