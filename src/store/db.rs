@@ -59,7 +59,10 @@ impl PgConn {
         let head = sql.trim_start().get(..8).unwrap_or("").to_ascii_uppercase();
         let result = self.client()?.batch_execute(sql);
         if head.starts_with("BEGIN") || head.starts_with("START TR") {
-            self.in_transaction.set(result.is_ok());
+            // Open even when a statement after BEGIN in the same batch failed: the transaction
+            // is then aborted, and only a ROLLBACK makes the connection usable again (a
+            // ROLLBACK with none open is a warning, not an error).
+            self.in_transaction.set(true);
         } else if head.starts_with("COMMIT")
             || head.starts_with("ROLLBACK")
             || head.starts_with("END")

@@ -179,8 +179,10 @@ pub fn is_connection_lost(e: &db::Error) -> bool {
         db::Error::Postgres(p) => {
             p.is_closed()
                 || p.as_db_error().is_some_and(|d| {
-                    // admin_shutdown, crash_shutdown, cannot_connect_now
-                    matches!(d.code().code(), "57P01" | "57P02" | "57P03")
+                    // admin_shutdown, crash_shutdown, cannot_connect_now, and
+                    // read_only_sql_transaction: the address led to a standby (a failover is under
+                    // way); a new connection finds the primary once the address leads there.
+                    matches!(d.code().code(), "57P01" | "57P02" | "57P03" | "25006")
                 })
                 || std::error::Error::source(p)
                     .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some())
