@@ -66,6 +66,13 @@ impl Lan {
 impl Drop for Lan {
     fn drop(&mut self) {
         for ns in self.hosts.iter().chain(std::iter::once(&self.bridge)) {
+            // Whatever a test started in its hosts goes with them, by PID: a server that forks
+            // (Patroni under runuser, pg_ctl's postmaster) would otherwise outlive the test.
+            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
+                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                    let _ = Command::new("kill").args(["-9", pid]).status();
+                }
+            }
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
         }
     }
