@@ -55,6 +55,7 @@ pub struct Config {
     pub calls: CallsConfig,
     pub ldap: LdapConfig,
     pub cluster: ClusterConfig,
+    pub links: LinksConfig,
 }
 
 impl Default for Config {
@@ -83,6 +84,7 @@ impl Default for Config {
             calls: CallsConfig::default(),
             ldap: LdapConfig::default(),
             cluster: ClusterConfig::default(),
+            links: LinksConfig::default(),
         }
     }
 }
@@ -118,6 +120,27 @@ impl std::str::FromStr for HttpListen {
         s.parse::<SocketAddr>().map(HttpListen::Addr).map_err(|_| {
             format!("expected \"off\" or an IP address with a port such as 0.0.0.0:8080, got {s:?}")
         })
+    }
+}
+
+/// Links to other Outpost sites (issue 19).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinksConfig {
+    /// Where linked sites reach this one (mutually authenticated TLS, a port of its own), or
+    /// "off". The port opens only once the site has a link or an invitation.
+    pub listen: HttpListen,
+    /// The addresses (`IP:port`) an invitation tells the other site to dial; empty: the listen
+    /// address when it names one, else this machine's addresses with the listen port.
+    pub addresses: Vec<SocketAddr>,
+}
+
+impl Default for LinksConfig {
+    fn default() -> Self {
+        LinksConfig {
+            listen: HttpListen::Addr(SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 8447))),
+            addresses: Vec::new(),
+        }
     }
 }
 
@@ -841,6 +864,8 @@ const ENV_VARS: &[(&str, &str, Kind)] = &[
         "cluster.allow_plain",
         Kind::Bool,
     ),
+    ("OUTPOST_LINKS_LISTEN", "links.listen", Kind::Str),
+    ("OUTPOST_LINKS_ADDRESSES", "links.addresses", Kind::List),
 ];
 
 /// Environment variables the binary reads itself rather than mapping into the config tree.

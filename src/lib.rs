@@ -27,6 +27,7 @@ pub mod discovery;
 pub mod http;
 pub mod hub;
 pub mod jobs;
+pub mod links;
 pub mod media;
 pub mod metrics;
 pub mod pki;

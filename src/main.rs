@@ -806,6 +806,8 @@ mod docs {
         ("OUTPOST_CLUSTER_NODE_NAME", "cluster.node_name"),
         ("OUTPOST_CLUSTER_CA_FILE", "cluster.ca_file"),
         ("OUTPOST_CLUSTER_ALLOW_PLAIN", "cluster.allow_plain"),
+        ("OUTPOST_LINKS_LISTEN", "links.listen"),
+        ("OUTPOST_LINKS_ADDRESSES", "links.addresses"),
     ];
 
     /// The command tree as the pages and completions see it: no `help` subcommand.

@@ -883,7 +883,7 @@ pub fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
     parse_chain(pem)?.into_iter().next().map(|c| c.to_vec())
 }
 
-fn der_to_pem(der: &[u8]) -> String {
+pub fn der_to_pem(der: &[u8]) -> String {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = String::from("-----BEGIN CERTIFICATE-----\n");

@@ -35,6 +35,8 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum ServeError {
     #[error("{0}")]
     Cluster(String),
+    #[error("linked sites: {0}")]
+    Links(String),
     #[error("the data directory {path} cannot be used: {source}")]
     DataDir {
         path: PathBuf,
@@ -426,7 +428,22 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
             shutdown_rx.clone(),
         ))
     });
+    let identity = {
+        let (store, name, fp) = (store.clone(), config.site_name.clone(), pki.fingerprint());
+        tokio::task::spawn_blocking(move || crate::links::Identity::load(&store, &name, &fp))
+            .await?
+            .map_err(|e| ServeError::Links(e.to_string()))?
+    };
+    let links = crate::links::Links::new(
+        store.clone(),
+        chat.clone(),
+        pki.resolver.clone(),
+        config.links.clone(),
+        identity,
+        shutdown_rx.clone(),
+    );
     let state = AppState::new(crate::http::Shared {
+        links: links.clone(),
         config: config.clone(),
         store: store.clone(),
         auth: auth.clone(),
@@ -449,6 +466,7 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
     };
 
     let mut tasks: Vec<JoinHandle<()>> = relay_task.into_iter().collect();
+    tasks.push(tokio::spawn(links.supervise()));
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     tasks.push(tokio::spawn(serve(
         https,

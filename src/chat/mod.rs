@@ -6,6 +6,7 @@
 //! awaits it: requests from one connection are therefore committed in the order they arrived.
 
 mod actions;
+pub mod linked;
 mod directory;
 pub use directory::ChannelSync;
 pub mod follow;
@@ -1731,6 +1732,8 @@ mod tests {
             quote_of: None,
             forward: None,
             also_in_channel: false,
+            sort_key: 0,
+            late: false,
         }
     }
 

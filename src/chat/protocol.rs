@@ -134,6 +134,12 @@ pub struct MessageView {
     /// A thread reply also shown in the channel.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub also_in_channel: bool,
+    /// The order every linked site agrees on (a hybrid logical clock): messages sort by it.
+    pub sort_key: i64,
+    /// Came from a linked site after messages that sort after it were already here (a link
+    /// was down): shown in its place, marked so readers notice it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub late: bool,
 }
 
 /// A compact preview of a quoted message.
@@ -228,6 +234,8 @@ impl From<Message> for MessageView {
                 created_at: f.created_at,
             }),
             also_in_channel: m.also_in_channel,
+            sort_key: m.sort_key,
+            late: m.late,
             edited: m.edited_at.is_some() && !m.deleted,
             pinned: m.pinned_at.is_some(),
             id: m.id,

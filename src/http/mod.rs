@@ -9,6 +9,7 @@ mod chat_api;
 pub mod error;
 mod files_api;
 mod manage_api;
+mod links_api;
 mod messages_api;
 mod onboarding;
 mod people_api;
@@ -65,6 +66,8 @@ pub struct Shared {
     pub media: crate::media::Media,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub pki: Arc<Pki>,
+    /// Links to other sites (issue 19).
+    pub links: crate::links::Links,
     /// Flips to true when the server shuts down; long-lived connections close on it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// The HTTPS port actually bound (differs from the config when it asked for port 0).
@@ -96,6 +99,7 @@ pub fn https_router(state: AppState) -> Router {
         .merge(people_api::router())
         .merge(manage_api::router())
         .merge(messages_api::router())
+        .merge(links_api::router())
         .split_for_parts();
     let limit = state.config.limits.max_json_body;
     let hsts = state.config.tls.hsts;

@@ -109,6 +109,10 @@ pub struct Message {
     pub forward: Option<Forward>,
     /// A thread reply also shown in the channel.
     pub also_in_channel: bool,
+    /// The order linked sites agree on (`links::hlc`).
+    pub sort_key: i64,
+    /// Arrived from a linked site after later messages.
+    pub late: bool,
 }
 
 /// A quoted message as it is now: a compact preview, or only "deleted".
@@ -158,7 +162,7 @@ fn channel_row(r: &Row<'_>) -> super::db::Result<Channel> {
 
 const MESSAGE_COLS: &str = "id, channel_id, seq, author_id, client_id, kind, body, thread_root, \
     reply_count, last_reply_at, created_at, edited_at, deleted, pinned_at, sender_name, webhook_id, \
-    quote_of, forwarded_from, forward_info, also_in_channel";
+    quote_of, forwarded_from, forward_info, also_in_channel, sort_key, late";
 
 fn message_row(r: &Row<'_>) -> super::db::Result<Message> {
     Ok(Message {
@@ -192,6 +196,8 @@ fn message_row(r: &Row<'_>) -> super::db::Result<Message> {
                 })
         },
         also_in_channel: r.get(19)?,
+        sort_key: r.get(20)?,
+        late: r.get(21)?,
     })
 }
 
@@ -477,19 +483,27 @@ pub struct NewMessage<'a> {
 /// Inserts a message with the channel's next sequence number.
 pub fn insert_message(c: &Db, m: &NewMessage<'_>) -> Result<Message> {
     let now = now_ms();
-    let seq: i64 = c
+    // The order every linked site agrees on: after everything this channel holds (so a local
+    // channel's order is its `seq` order), at this site's clock when that is later.
+    let (seq, sort_key): (i64, i64) = c
         .prepare_cached(
-            "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+            "UPDATE channels SET last_seq = last_seq + 1,
+                last_sort = CASE WHEN last_sort >= ?2 THEN last_sort + 1 ELSE ?2 END
+             WHERE id = ?1 RETURNING last_seq, last_sort",
         )?
-        .query_row([m.channel_id], |r| r.get(0))?;
+        .query_row(params![m.channel_id, crate::links::hlc::now()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     // Plain numbers and a string: serializing cannot fail.
     let forward_info = m.forward.and_then(|f| serde_json::to_string(f).ok());
     // RETURNING: the id comes with the insert (one round trip to PostgreSQL, not two).
     let id: i64 = c
         .prepare_cached(
             "INSERT INTO messages(channel_id, seq, author_id, client_id, kind, body, thread_root,
-                              created_at, quote_of, forwarded_from, forward_info, also_in_channel)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+                              created_at, quote_of, forwarded_from, forward_info, also_in_channel,
+                              sort_key, version, origin_site)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13,
+                 COALESCE((SELECT value FROM meta WHERE key = 'site_id'), '')) RETURNING id",
         )?
         .query_row(
             params![
@@ -504,7 +518,8 @@ pub fn insert_message(c: &Db, m: &NewMessage<'_>) -> Result<Message> {
                 m.quote_of,
                 m.forward.and_then(|f| f.message_id),
                 forward_info,
-                m.also_in_channel
+                m.also_in_channel,
+                sort_key
             ],
             |r| r.get(0),
         )?;
@@ -537,6 +552,8 @@ pub fn insert_message(c: &Db, m: &NewMessage<'_>) -> Result<Message> {
         quote_of: m.quote_of,
         forward: m.forward.cloned(),
         also_in_channel: m.also_in_channel,
+        sort_key,
+        late: false,
     })
 }
 
@@ -594,18 +611,21 @@ pub fn edit_message(c: &Db, id: i64, body: &str) -> Result<Message> {
          SELECT id, body, ?2 FROM messages WHERE id = ?1 AND body != ?3",
     )?
     .execute(params![id, now, body])?;
-    c.prepare_cached("UPDATE messages SET body = ?2, edited_at = ?3 WHERE id = ?1")?
-        .execute(params![id, body, now])?;
+    c.prepare_cached(
+        "UPDATE messages SET body = ?2, edited_at = ?3, version = ?4, signature = NULL WHERE id = ?1",
+    )?
+    .execute(params![id, body, now, crate::links::hlc::now()])?;
     message(c, id)
 }
 
 /// Replaces the message with a tombstone: the content is gone, its place in the order stays.
 pub fn delete_message(c: &Db, id: i64) -> Result<Message> {
     c.prepare_cached(
-        "UPDATE messages SET body = '', deleted = 1, edited_at = ?2, pinned_at = NULL
+        "UPDATE messages SET body = '', deleted = 1, edited_at = ?2, pinned_at = NULL,
+             version = ?3, signature = NULL
          WHERE id = ?1",
     )?
-    .execute(params![id, now_ms()])?;
+    .execute(params![id, now_ms(), crate::links::hlc::now()])?;
     c.prepare_cached("DELETE FROM reactions WHERE message_id = ?1")?
         .execute([id])?;
     // A deleted message's words go with it, earlier versions too.
@@ -778,23 +798,64 @@ pub fn history(
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Message>> {
+    // Pages follow the order every linked site agrees on (`sort_key`, then `origin_site`); a
+    // message that arrived late from another site sits where it belongs, not at the end. In a
+    // channel no other site writes to that is the `seq` order. `after` asks for what arrived
+    // after `seq` (catching up), in that order.
     let mut msgs: Vec<Message> = if let Some(after) = after {
         let mut stmt = c.prepare_cached(&format!(
             "SELECT {MESSAGE_COLS} FROM messages
              WHERE channel_id = ?1 AND seq > ?2 AND (thread_root IS NULL OR also_in_channel = 1)
-             ORDER BY seq LIMIT ?3"
+             ORDER BY sort_key, origin_site LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![channel_id, after, limit], message_row_or_damage)?;
         readable_messages(rows)?
     } else {
-        let before = before.unwrap_or(i64::MAX);
-        let mut stmt = c.prepare_cached(&format!(
-            "SELECT {MESSAGE_COLS} FROM messages
-             WHERE channel_id = ?1 AND seq < ?2 AND (thread_root IS NULL OR also_in_channel = 1)
-             ORDER BY seq DESC LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map(params![channel_id, before, limit], message_row_or_damage)?;
-        let mut v = readable_messages(rows)?;
+        // The cursor is a message's `seq`; one that names no message (a client's guess)
+        // pages by `seq` as before.
+        let cursor: Option<(i64, String)> = match before {
+            Some(before) => c
+                .prepare_cached(
+                    "SELECT sort_key, origin_site FROM messages WHERE channel_id = ?1 AND seq = ?2",
+                )?
+                .query_row(params![channel_id, before], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?,
+            None => None,
+        };
+        let mut v = match (before, cursor) {
+            (_, Some((key, origin))) => {
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLS} FROM messages
+                     WHERE channel_id = ?1 AND (thread_root IS NULL OR also_in_channel = 1)
+                       AND (sort_key < ?2 OR (sort_key = ?2 AND origin_site < ?3))
+                     ORDER BY sort_key DESC, origin_site DESC LIMIT ?4"
+                ))?;
+                let rows = stmt.query_map(
+                    params![channel_id, key, origin, limit],
+                    message_row_or_damage,
+                )?;
+                readable_messages(rows)?
+            }
+            (Some(before), None) => {
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLS} FROM messages
+                     WHERE channel_id = ?1 AND seq < ?2 AND (thread_root IS NULL OR also_in_channel = 1)
+                     ORDER BY sort_key DESC, origin_site DESC LIMIT ?3"
+                ))?;
+                let rows =
+                    stmt.query_map(params![channel_id, before, limit], message_row_or_damage)?;
+                readable_messages(rows)?
+            }
+            (None, None) => {
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLS} FROM messages
+                     WHERE channel_id = ?1 AND (thread_root IS NULL OR also_in_channel = 1)
+                     ORDER BY sort_key DESC, origin_site DESC LIMIT ?2"
+                ))?;
+                let rows = stmt.query_map(params![channel_id, limit], message_row_or_damage)?;
+                readable_messages(rows)?
+            }
+        };
         v.reverse();
         v
     };
@@ -804,7 +865,8 @@ pub fn history(
 
 pub fn thread(c: &Db, root_id: i64, limit: i64) -> Result<Vec<Message>> {
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {MESSAGE_COLS} FROM messages WHERE thread_root = ?1 ORDER BY seq LIMIT ?2"
+        "SELECT {MESSAGE_COLS} FROM messages WHERE thread_root = ?1
+         ORDER BY sort_key, origin_site LIMIT ?2"
     ))?;
     let rows = stmt.query_map(params![root_id, limit], message_row_or_damage)?;
     with_reactions(c, readable_messages(rows)?)

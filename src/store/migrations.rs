@@ -425,6 +425,71 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE files ADD COLUMN waveform BLOB;
     ALTER TABLE files ADD COLUMN voice INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 17: linked sites (issue 19). Every message, channel and person gets a global
+    // identity (the site that made it and its id there: `origin_site`, `origin_id`, NULL id for
+    // this site's own rows) and messages an order every site agrees on (`sort_key`, a hybrid
+    // logical clock, ties broken by `origin_site`), a version for edits and deletions, and the
+    // signature their site made. The links themselves, their one-time invitations, and which
+    // channels each link shares.
+    r#"
+    CREATE TABLE sites (
+        id       TEXT PRIMARY KEY,
+        name     TEXT NOT NULL,
+        sign_key BLOB NOT NULL,
+        via_link INTEGER
+    );
+    CREATE TABLE links (
+        id              INTEGER PRIMARY KEY,
+        site_id         TEXT NOT NULL UNIQUE,
+        name            TEXT NOT NULL,
+        ca_pem          TEXT NOT NULL,
+        ca_fp           TEXT NOT NULL UNIQUE,
+        addresses       TEXT NOT NULL DEFAULT '[]',
+        paused          INTEGER NOT NULL DEFAULT 0,
+        created_at      INTEGER NOT NULL,
+        last_contact_at INTEGER,
+        sent_upto       INTEGER NOT NULL DEFAULT 0,
+        recv_upto       INTEGER NOT NULL DEFAULT 0,
+        peer_head       INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT
+    );
+    CREATE TABLE link_invites (
+        secret_hash BLOB PRIMARY KEY,
+        created_by  INTEGER,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        used_at     INTEGER
+    );
+    CREATE TABLE channel_shares (
+        channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        link_id    INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+        shared_by  INTEGER,
+        shared_at  INTEGER NOT NULL,
+        PRIMARY KEY (channel_id, link_id)
+    );
+    CREATE INDEX channel_shares_link ON channel_shares(link_id);
+    ALTER TABLE channels ADD COLUMN origin_site TEXT;
+    ALTER TABLE channels ADD COLUMN origin_id INTEGER;
+    ALTER TABLE channels ADD COLUMN last_sort INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX channels_origin ON channels(origin_site, origin_id)
+        WHERE origin_site IS NOT NULL;
+    ALTER TABLE users ADD COLUMN origin_site TEXT;
+    ALTER TABLE users ADD COLUMN origin_id INTEGER;
+    CREATE UNIQUE INDEX users_origin ON users(origin_site, origin_id) WHERE origin_site IS NOT NULL;
+    ALTER TABLE messages ADD COLUMN origin_site TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN origin_id INTEGER;
+    ALTER TABLE messages ADD COLUMN sort_key INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE messages ADD COLUMN signature BLOB;
+    UPDATE messages SET sort_key = created_at * 65536 + (seq % 65536),
+        version = created_at * 65536;
+    UPDATE channels SET last_sort = COALESCE(
+        (SELECT MAX(sort_key) FROM messages WHERE messages.channel_id = channels.id), 0);
+    CREATE UNIQUE INDEX messages_origin ON messages(origin_site, origin_id)
+        WHERE origin_id IS NOT NULL;
+    CREATE INDEX messages_order ON messages(channel_id, sort_key, origin_site);
+    "#,
 ];
 
 /// The schema version this binary writes.

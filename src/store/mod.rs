@@ -14,6 +14,7 @@ pub mod chat;
 pub mod cluster;
 pub mod db;
 pub mod files;
+pub mod links;
 pub mod migrate;
 pub mod migrations;
 pub mod postgres;
@@ -78,6 +79,8 @@ pub enum Conflict {
     TwoFactorAlreadyOn,
     InviteUsed,
     ResetUsed,
+    /// This site is linked to that site already.
+    LinkExists,
     /// A group commit failed because of another job in it; this job did not run alone.
     NotSaved,
     #[cfg(test)]
@@ -94,6 +97,7 @@ impl Conflict {
             Conflict::TwoFactorAlreadyOn => "already-enabled",
             Conflict::InviteUsed => "invite-used",
             Conflict::ResetUsed => "reset-used",
+            Conflict::LinkExists => "link-exists",
             Conflict::NotSaved => "not-saved",
             #[cfg(test)]
             Conflict::Deliberate => "deliberate",
@@ -113,6 +117,7 @@ impl std::fmt::Display for Conflict {
             Conflict::TwoFactorAlreadyOn => "two-step sign-in is already on",
             Conflict::InviteUsed => "this invite was already used",
             Conflict::ResetUsed => "this reset link was already used",
+            Conflict::LinkExists => "this site is linked to that site already",
             Conflict::NotSaved => "the change could not be saved",
             #[cfg(test)]
             Conflict::Deliberate => "deliberate",

@@ -39,6 +39,10 @@ pub fn test_config(dir: &Path) -> Config {
             ca_file: test_cluster_ca(),
             ..Default::default()
         },
+        links: outpost::config::LinksConfig {
+            listen: HttpListen::Addr("127.0.0.1:0".parse().unwrap()),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }

@@ -15,6 +15,7 @@ mod files;
 mod helpers;
 mod http;
 mod ldap;
+mod links;
 mod manage;
 mod messages;
 mod people;
