@@ -748,3 +748,95 @@ pub fn status(config: &Config) -> Result<Vec<(String, String)>, String> {
         })
         .collect())
 }
+
+/// This site as `outpost link …` speaks for it beside the running server: its store, its
+/// identity and the certificate the server presents.
+async fn link_context(
+    config: &Config,
+) -> Result<(
+    Store,
+    crate::links::Identity,
+    std::sync::Arc<pki::CertResolver>,
+)> {
+    let store = open(config)?;
+    let fingerprint = pki::local_ca_fingerprint(config).ok_or_else(|| {
+        AdminError::Usage(format!(
+            "no CA in {}: start the server once first",
+            config.certs_dir().display()
+        ))
+    })?;
+    let identity = crate::links::Identity::load(&store, &config.site_name, &fingerprint)
+        .await
+        .map_err(|e| AdminError::Usage(e.to_string()))?;
+    let resolver = pki::current_certificate(config)?;
+    Ok((store, identity, resolver))
+}
+
+fn link_error(e: crate::links::LinkError) -> AdminError {
+    match e {
+        crate::links::LinkError::Store(s) => AdminError::Store(s),
+        other => AdminError::Usage(other.to_string()),
+    }
+}
+
+/// `outpost link invite`: a one-time invitation for another site, naming `links.addresses` (or
+/// the listen address, or this machine's addresses with the link port). The running server
+/// opens its link port within a second.
+pub async fn link_invite(config: &Config, hours: u64) -> Result<crate::links::Invitation> {
+    let crate::config::HttpListen::Addr(listen) = config.links.listen else {
+        return Err(AdminError::Usage(
+            "links are off (links.listen = \"off\")".into(),
+        ));
+    };
+    if config.links.addresses.is_empty() && listen.port() == 0 {
+        return Err(AdminError::Usage(
+            "links.listen has port 0: set links.addresses, or create the invitation in the \
+             admin page"
+                .into(),
+        ));
+    }
+    let (store, identity, _) = link_context(config).await?;
+    let addresses = crate::links::advertised(&config.links, listen);
+    let inv = crate::links::create_invitation(&store, &identity, addresses, None, hours)
+        .await
+        .map_err(link_error);
+    store.close();
+    inv
+}
+
+/// `outpost link accept`: pairs with the site that made the invitation.
+pub async fn link_accept(config: &Config, code: &str) -> Result<crate::store::links::LinkRow> {
+    let (store, identity, resolver) = link_context(config).await?;
+    let row = crate::links::accept_invitation(&store, &resolver, &identity, code, None)
+        .await
+        .map_err(link_error);
+    store.close();
+    row
+}
+
+pub async fn link_list(config: &Config) -> Result<Vec<crate::links::LinkView>> {
+    let store = open(config)?;
+    let rows = crate::links::list_links(&store, &Default::default())
+        .await
+        .map_err(link_error);
+    store.close();
+    rows
+}
+
+pub async fn link_set_paused(config: &Config, id: i64, paused: bool) -> Result<()> {
+    let store = open(config)?;
+    let r = crate::links::set_paused(&store, id, paused, None)
+        .await
+        .map_err(link_error);
+    store.close();
+    r
+}
+
+pub async fn link_remove(config: &Config, id: i64) -> Result<()> {
+    let store = open(config)?;
+    let r = crate::links::remove_link(&store, id, None)
+        .await
+        .map_err(link_error);
+    store.close();
+    r
+}

@@ -96,6 +96,9 @@ enum Command {
     /// A site on several machines: give new nodes the site's CA (docs/cluster.md)
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Links to other Outpost sites: shared channels across appliances (docs/links.md)
+    #[command(subcommand)]
+    Link(LinkCommand),
     /// Show the essentials of the server running on this machine
     Status,
     /// List the Outpost servers answering on the LAN (mDNS)
@@ -199,6 +202,45 @@ enum CaCommand {
     },
     /// Print the CA certificate's SHA-256 fingerprint
     Fingerprint,
+}
+
+#[derive(Subcommand)]
+enum LinkCommand {
+    /// Make a one-time invitation for another site: prints the code to hand to its administrator
+    Invite {
+        /// How long the invitation may be used, in hours (1 to 720)
+        #[arg(long, default_value_t = 24)]
+        hours: u64,
+        /// Also write the code to this file
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write the code as a QR code (SVG) to this file
+        #[arg(long)]
+        qr: Option<PathBuf>,
+    },
+    /// Accept another site's invitation (the code, or --file); shows the other site's name and CA
+    /// fingerprint and asks before pairing
+    Accept {
+        code: Option<String>,
+        /// Read the code from this file
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Do not ask: the fingerprint was compared already
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List links with their state and backlog each way
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop exchanging with a linked site until resumed
+    Pause { id: i64 },
+    /// Exchange with a paused linked site again
+    Resume { id: i64 },
+    /// Remove a link: the other site is refused at once
+    Remove { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -340,6 +382,111 @@ fn read_passphrase() -> anyhow::Result<String> {
     let p = read_password_stdin()?;
     anyhow::ensure!(!p.is_empty(), "the passphrase is empty");
     Ok(p)
+}
+
+async fn link_command(config: &Config, cmd: LinkCommand) -> anyhow::Result<()> {
+    use outpost::admin;
+    match cmd {
+        LinkCommand::Invite { hours, out, qr } => {
+            if !(1..=720).contains(&hours) {
+                anyhow::bail!("--hours is 1 to 720");
+            }
+            let inv = admin::link_invite(config, hours).await?;
+            let code = inv.code();
+            if let Some(path) = out {
+                std::fs::write(&path, format!("{code}\n"))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            if let Some(path) = qr {
+                std::fs::write(&path, inv.qr_svg()?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            println!("site:        {}", inv.name);
+            println!("fingerprint: {}", inv.fingerprint);
+            println!("addresses:   {}", inv.addresses.join(", "));
+            println!("valid for:   {hours} h, once");
+            println!();
+            println!("{code}");
+        }
+        LinkCommand::Accept { code, file, yes } => {
+            let code = match (code, file) {
+                (Some(c), None) => c,
+                (None, Some(path)) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+                _ => anyhow::bail!("give the code or --file, one of them"),
+            };
+            let inv = outpost::links::Invitation::parse(&code)?;
+            println!("site:        {}", inv.name);
+            println!("fingerprint: {}", inv.fingerprint);
+            println!("addresses:   {}", inv.addresses.join(", "));
+            if !yes {
+                println!(
+                    "Compare the fingerprint with the one the other administrator reads out. \
+                     Type yes to link:"
+                );
+                let mut answer = String::new();
+                std::io::stdin()
+                    .read_line(&mut answer)
+                    .context("cannot read the answer")?;
+                if answer.trim() != "yes" {
+                    anyhow::bail!("not linked");
+                }
+            }
+            let row = admin::link_accept(config, &code).await?;
+            println!(
+                "linked to {} (link {}); the running server connects within a second",
+                row.name, row.id
+            );
+        }
+        LinkCommand::List { json } => {
+            let links = admin::link_list(config).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&links)?);
+            } else if links.is_empty() {
+                println!("no links");
+            } else {
+                println!(
+                    "{:<4} {:<24} {:<13} {:>9} {:>9}  last contact",
+                    "id", "site", "state", "to send", "to get"
+                );
+                for l in links {
+                    let state = if l.state == "paused" {
+                        "paused"
+                    } else {
+                        "active"
+                    };
+                    let contact = l
+                        .last_contact_at
+                        .map(|ms| format!("{} s ago", (now_ms() - ms).max(0) / 1000))
+                        .unwrap_or_else(|| "never".into());
+                    println!(
+                        "{:<4} {:<24} {:<13} {:>9} {:>9}  {contact}",
+                        l.id, l.name, state, l.backlog_out, l.backlog_in
+                    );
+                }
+            }
+        }
+        LinkCommand::Pause { id } => {
+            admin::link_set_paused(config, id, true).await?;
+            println!("link {id} paused");
+        }
+        LinkCommand::Resume { id } => {
+            admin::link_set_paused(config, id, false).await?;
+            println!("link {id} resumed");
+        }
+        LinkCommand::Remove { id } => {
+            admin::link_remove(config, id).await?;
+            println!("link {id} removed: the other site is refused from now on");
+        }
+    }
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 fn read_cluster_passphrase() -> anyhow::Result<String> {
@@ -519,6 +666,13 @@ fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 moved.tables,
                 moved.took.as_secs_f64()
             );
+        }
+        Command::Link(cmd) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the runtime")?;
+            runtime.block_on(link_command(&config, cmd))?;
         }
         Command::Cluster(ClusterCommand::ShareCa) => {
             let fingerprint =
@@ -919,6 +1073,11 @@ mod docs {
             "outpost-migrate" => &[("outpost migrate --to postgres://outpost@10.0.0.30/outpost --config /etc/outpost/outpost.toml", "Move a one-box site into an empty PostgreSQL database (stop the service first); then set [cluster] database on every node (docs/cluster.md).")],
             "outpost-cluster" | "outpost-cluster-share-ca" => &[("sudo -u outpost outpost cluster share-ca --config /etc/outpost/outpost.toml", "On the first node: seal its CA into the cluster's database with a passphrase typed on standard input (or OUTPOST_CLUSTER_PASSPHRASE).")],
             "outpost-cluster-join" => &[("sudo -u outpost outpost cluster join --config /etc/outpost/outpost.toml && systemctl start outpost", "On a new node with [cluster] set: install the site's CA (same passphrase), then start it; it issues its own certificate from that CA.")],
+            "outpost-link" | "outpost-link-invite" => &[("sudo -u outpost outpost link invite --config /etc/outpost/outpost.toml --qr invite.svg", "At headquarters: a one-time code (and a QR code) for a field office's administrator; read the fingerprint out to them by phone.")],
+            "outpost-link-accept" => &[("sudo -u outpost outpost link accept --config /etc/outpost/outpost.toml 'outpost-link:…'", "At the field office: shows headquarters' name and CA fingerprint, asks, and links the two sites.")],
+            "outpost-link-list" => &[("outpost link list --config /etc/outpost/outpost.toml", "Each link, paused or not, with what is left to send and to get, and the last contact.")],
+            "outpost-link-pause" | "outpost-link-resume" => &[("outpost link pause 2 --config /etc/outpost/outpost.toml", "Stop exchanging with site 2 (a metered link, say); resume catches up.")],
+            "outpost-link-remove" => &[("outpost link remove 2 --config /etc/outpost/outpost.toml", "The other site is refused at once; what it shared stays readable here.")],
             "outpost-status" => &[("outpost status --config /etc/outpost/outpost.toml", "Uptime, connections, messages, calls, storage, last backup, certificate expiry.")],
             "outpost-discover" => &[("outpost discover --timeout 5", "List the Outpost servers answering on the LAN.")],
             "outpost-config" | "outpost-config-example" => &[("outpost config example > outpost.toml", "A fully commented configuration to start from.")],

@@ -305,6 +305,20 @@ impl Managed {
     }
 }
 
+/// The certificate this site's server presents now, read from disk without issuing anything:
+/// for CLI commands that speak for the site beside the running server (linking sites).
+pub fn current_certificate(config: &Config) -> Result<Arc<CertResolver>, PkiError> {
+    let paths = match (&config.tls.cert_file, &config.tls.key_file) {
+        (Some(cert), Some(key)) => CertPaths {
+            server_cert: cert.clone(),
+            server_key: key.clone(),
+            ..CertPaths::new(&config.certs_dir())
+        },
+        _ => CertPaths::new(&config.certs_dir()),
+    };
+    Ok(Arc::new(CertResolver::new(load_certified(&paths)?)))
+}
+
 fn load_certified(paths: &CertPaths) -> Result<CertifiedKey, PkiError> {
     let cert_pem =
         std::fs::read_to_string(&paths.server_cert).map_err(io_err("read", &paths.server_cert))?;

@@ -428,12 +428,9 @@ pub async fn start(config: Config) -> Result<ServerHandle, ServeError> {
             shutdown_rx.clone(),
         ))
     });
-    let identity = {
-        let (store, name, fp) = (store.clone(), config.site_name.clone(), pki.fingerprint());
-        tokio::task::spawn_blocking(move || crate::links::Identity::load(&store, &name, &fp))
-            .await?
-            .map_err(|e| ServeError::Links(e.to_string()))?
-    };
+    let identity = crate::links::Identity::load(&store, &config.site_name, &pki.fingerprint())
+        .await
+        .map_err(|e| ServeError::Links(e.to_string()))?;
     let links = crate::links::Links::new(
         store.clone(),
         chat.clone(),

@@ -23,11 +23,13 @@ fn refuse(reason: impl Into<String>) -> ChatError {
     ChatError::Invalid(Problem::new("link-refused", reason))
 }
 
-/// A share as the channel's settings show it.
+/// A linked site that carries a channel.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ShareView {
     pub link_id: i64,
     pub site_name: String,
+    /// That site is the channel's home (this site takes part in its channel).
+    pub home: bool,
 }
 
 impl Chat {
@@ -103,6 +105,7 @@ impl Chat {
     }
 }
 
+/// The links that carry a channel: those this site shares it with, or the link to its home.
 fn shares(c: &Db, channel_id: i64) -> Result<Vec<ShareView>> {
     let mut out = Vec::new();
     for id in lq::shares_of(c, channel_id)? {
@@ -110,13 +113,23 @@ fn shares(c: &Db, channel_id: i64) -> Result<Vec<ShareView>> {
         out.push(ShareView {
             link_id: id,
             site_name: link.name,
+            home: false,
+        });
+    }
+    if let Some(link) = lq::home_link_of(c, channel_id)? {
+        out.push(ShareView {
+            link_id: link.id,
+            site_name: link.name,
+            home: true,
         });
     }
     Ok(out)
 }
 
 fn valid_site_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 fn apply(c: &Db, log: &mut Log, link: &LinkRow, me: &str, batch: &Batch) -> Result<()> {
@@ -136,7 +149,10 @@ fn apply(c: &Db, log: &mut Log, link: &LinkRow, me: &str, batch: &Batch) -> Resu
             }
             Some(_) => {}
             None => {
-                let name: String = crate::text::strip_hidden(&s.name).chars().take(64).collect();
+                let name: String = crate::text::strip_hidden(&s.name)
+                    .chars()
+                    .take(64)
+                    .collect();
                 lq::add_vouched_site(c, &s.id, &name, &key, link.id)?;
             }
         }
@@ -152,7 +168,10 @@ fn apply(c: &Db, log: &mut Log, link: &LinkRow, me: &str, batch: &Batch) -> Resu
         if name.is_empty() {
             return Err(refuse("a channel without a usable name"));
         }
-        let topic: String = crate::text::strip_hidden(&ch.topic).chars().take(250).collect();
+        let topic: String = crate::text::strip_hidden(&ch.topic)
+            .chars()
+            .take(250)
+            .collect();
         match lq::channel_by_origin(c, peer, ch.id.id)? {
             Some(id) => {
                 if lq::set_remote_topic(c, id, &topic)? {
@@ -222,7 +241,9 @@ fn apply_message(c: &Db, log: &mut Log, link: &LinkRow, me: &str, m: &MessageSta
             )));
         }
         if origin != peer {
-            return Err(refuse("a relayed message in a channel this site is home of"));
+            return Err(refuse(
+                "a relayed message in a channel this site is home of",
+            ));
         }
         m.channel.id
     } else if m.channel.site == peer {
@@ -244,7 +265,10 @@ fn apply_message(c: &Db, log: &mut Log, link: &LinkRow, me: &str, m: &MessageSta
         lq::site(c, &m.signer)?.map(|(_, k, _)| k)
     };
     let Some(key) = key else {
-        return Err(refuse(format!("a message signed by unknown site {}", m.signer)));
+        return Err(refuse(format!(
+            "a message signed by unknown site {}",
+            m.signer
+        )));
     };
     if !wire::verify(m, &key) {
         return Err(refuse(format!(
@@ -298,10 +322,12 @@ fn apply_message(c: &Db, log: &mut Log, link: &LinkRow, me: &str, m: &MessageSta
                     }
                 }
             };
-            let sender_name = m
-                .sender_name
-                .as_deref()
-                .map(|n| crate::text::strip_hidden(n).chars().take(80).collect::<String>());
+            let sender_name = m.sender_name.as_deref().map(|n| {
+                crate::text::strip_hidden(n)
+                    .chars()
+                    .take(80)
+                    .collect::<String>()
+            });
             let id = lq::insert_remote_message(
                 c,
                 &lq::RemoteMessage {

@@ -6,8 +6,8 @@
 //! awaits it: requests from one connection are therefore committed in the order they arrived.
 
 mod actions;
-pub mod linked;
 mod directory;
+pub mod linked;
 pub use directory::ChannelSync;
 pub mod follow;
 mod outgoing;

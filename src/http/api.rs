@@ -90,6 +90,9 @@ pub struct UserView {
     /// Every profile field this user may not change themselves (own view only): the
     /// directory's, and those the site keeps for administrators (`auth.profile_fields`).
     read_only_fields: Vec<String>,
+    /// A person of a linked site: that site's name, shown as "anna · HQ".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site: Option<String>,
 }
 
 use crate::chat::protocol::photo_url;
@@ -140,6 +143,7 @@ impl From<User> for UserView {
             last_sign_in_at: u.last_sign_in_at.map(rfc3339),
             managed_fields: Vec::new(),
             read_only_fields: Vec::new(),
+            site: u.site,
         }
     }
 }

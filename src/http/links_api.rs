@@ -33,9 +33,9 @@ impl From<LinkError> for ApiError {
         match e {
             LinkError::Store(s) => s.into(),
             LinkError::NotFound => ApiError::not_found(),
-            LinkError::BadCode(_) => ApiError::invalid(
-                Problem::new("bad-link-code", e.to_string()).field("code"),
-            ),
+            LinkError::BadCode(_) => {
+                ApiError::invalid(Problem::new("bad-link-code", e.to_string()).field("code"))
+            }
             LinkError::Off => ApiError::new(StatusCode::CONFLICT, "links-off", e.to_string()),
             LinkError::Unreachable(_) => {
                 ApiError::new(StatusCode::BAD_GATEWAY, "site-unreachable", e.to_string())
@@ -179,7 +179,9 @@ async fn pause_link(
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> Result<Json<LinkView>, ApiError> {
-    Ok(Json(s.links.set_paused(id, true, Some(admin.user.id)).await?))
+    Ok(Json(
+        s.links.set_paused(id, true, Some(admin.user.id)).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/links/{id}/resume", responses(
@@ -190,7 +192,9 @@ async fn resume_link(
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> Result<Json<LinkView>, ApiError> {
-    Ok(Json(s.links.set_paused(id, false, Some(admin.user.id)).await?))
+    Ok(Json(
+        s.links.set_paused(id, false, Some(admin.user.id)).await?,
+    ))
 }
 
 fn actor(who: &CurrentUser) -> Actor {
@@ -200,16 +204,42 @@ fn actor(who: &CurrentUser) -> Actor {
     }
 }
 
-/// The linked sites a channel is shared with (its members and administrators).
+/// A linked site carrying a channel, as its members see it: whether the link is up and how
+/// far behind each side is.
+#[derive(Serialize, ToSchema)]
+struct ChannelLink {
+    #[serde(flatten)]
+    share: ShareView,
+    /// "connected", "disconnected" or "paused".
+    state: String,
+    last_contact_at: Option<i64>,
+    backlog_in: i64,
+    backlog_out: i64,
+}
+
+/// The linked sites that carry a channel (its members and administrators): those this site
+/// shares it with, or its home site.
 #[utoipa::path(get, path = "/api/v1/channels/{id}/links", responses(
-    (status = 200, body = [ShareView]), (status = 404, body = ErrorBody),
+    (status = 200, body = [ChannelLink]), (status = 404, body = ErrorBody),
 ))]
 async fn channel_links(
     State(s): State<AppState>,
     who: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Json<Vec<ShareView>>, ApiError> {
-    Ok(Json(s.chat.channel_shares(actor(&who), id).await?))
+) -> Result<Json<Vec<ChannelLink>>, ApiError> {
+    let shares = s.chat.channel_shares(actor(&who), id).await?;
+    let mut out = Vec::with_capacity(shares.len());
+    for share in shares {
+        let link = s.links.get(share.link_id).await?;
+        out.push(ChannelLink {
+            share,
+            state: link.state,
+            last_contact_at: link.last_contact_at,
+            backlog_in: link.backlog_in,
+            backlog_out: link.backlog_out,
+        });
+    }
+    Ok(Json(out))
 }
 
 /// Shares a channel of this site with a linked site (its owners or an administrator).
@@ -222,10 +252,7 @@ async fn share(
     who: CurrentUser,
     Path((id, link_id)): Path<(i64, i64)>,
 ) -> Result<Json<Vec<ShareView>>, ApiError> {
-    let shares = s
-        .chat
-        .share_channel(actor(&who), id, link_id, true)
-        .await?;
+    let shares = s.chat.share_channel(actor(&who), id, link_id, true).await?;
     s.links.poke();
     Ok(Json(shares))
 }

@@ -120,8 +120,10 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn load(store: &Store, name: &str, fingerprint: &str) -> Result<Identity, LinkError> {
-        let (site, seed) = store.write_blocking(|c| Ok((q::site_id(c)?, q::sign_seed(c)?)))?;
+    pub async fn load(store: &Store, name: &str, fingerprint: &str) -> Result<Identity, LinkError> {
+        let (site, seed) = store
+            .write(|c| Ok((q::site_id(c)?, q::sign_seed(c)?)))
+            .await?;
         Ok(Identity {
             site,
             name: name.to_string(),
@@ -212,138 +214,66 @@ impl Links {
     }
 
     pub fn listening(&self) -> Option<SocketAddr> {
-        *self.inner.listening.lock().unwrap_or_else(|e| e.into_inner())
+        *self
+            .inner
+            .listening
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Creates an invitation, opening the link port if it is not open yet.
     pub async fn invite(&self, by: Option<i64>, hours: u64) -> Result<Invitation, LinkError> {
         let addr = transport::ensure_listening(self).await?;
-        let secret = crate::auth::new_token(32);
-        let hash = secret_hash(&secret);
-        let expires = crate::store::now_ms() + (hours.clamp(1, 24 * 30) * 3_600_000) as i64;
-        let actor = by;
-        self.inner
-            .store
-            .write(move |c| {
-                q::create_invite(c, &hash, actor, expires)?;
-                crate::store::audit::append(
-                    c,
-                    &crate::store::audit::Entry {
-                        actor_id: actor,
-                        action: "link-invite",
-                        details: format!("expires {expires}"),
-                        ..Default::default()
-                    },
-                )?;
-                Ok(())
-            })
-            .await?;
-        Ok(Invitation {
-            v: 1,
-            site: self.inner.identity.site.clone(),
-            name: self.inner.identity.name.clone(),
-            addresses: advertised(&self.inner.config, addr),
-            fingerprint: self.inner.identity.fingerprint.clone(),
-            secret,
-        })
+        let addresses = advertised(&self.inner.config, addr);
+        create_invitation(
+            &self.inner.store,
+            &self.inner.identity,
+            addresses,
+            by,
+            hours,
+        )
+        .await
     }
 
-    /// Accepts another site's invitation: checks its CA against the code, introduces this site
-    /// with the secret, and records the link (this side dials it from then on).
+    /// Accepts another site's invitation (this side dials it from then on).
     pub async fn accept(&self, code: &str, by: Option<i64>) -> Result<LinkRow, LinkError> {
-        let inv = Invitation::parse(code)?;
-        if inv.site == self.inner.identity.site {
-            return Err(LinkError::BadCode("this is this site's own invitation".into()));
-        }
-        let (answer, ca_pem) = transport::introduce(self, &inv).await?;
-        if answer.site != inv.site {
-            return Err(LinkError::PeerRefused(
-                "it answered as another site than the invitation names".into(),
-            ));
-        }
-        let key = wire::unb64(&answer.key)
-            .filter(|k| k.len() == 32)
-            .ok_or_else(|| LinkError::PeerRefused("it sent no usable signing key".into()))?;
-        let (site, name, addresses, fp) = (answer.site, answer.name, inv.addresses, inv.fingerprint);
-        let row = self
-            .inner
-            .store
-            .write(move |c| {
-                let id = q::insert_link(
-                    c,
-                    &q::NewLink {
-                        site_id: &site,
-                        name: &name,
-                        ca_pem: &ca_pem,
-                        ca_fp: &fp,
-                        addresses: &addresses,
-                        sign_key: &key,
-                    },
-                )?;
-                crate::store::audit::append(
-                    c,
-                    &crate::store::audit::Entry {
-                        actor_id: by,
-                        action: "link-accept",
-                        target: format!("link {id} ({name})"),
-                        details: format!("site {site}, CA {fp}"),
-                        ..Default::default()
-                    },
-                )?;
-                q::link(c, id)
-            })
-            .await?;
+        let row = accept_invitation(
+            &self.inner.store,
+            &self.inner.resolver,
+            &self.inner.identity,
+            code,
+            by,
+        )
+        .await?;
         self.poke();
         Ok(row)
     }
 
     pub async fn list(&self) -> Result<Vec<LinkView>, LinkError> {
-        let (rows, head) = self
-            .inner
-            .store
-            .read(|c| Ok((q::links(c)?, crate::store::chat::event_head(c)?)))
-            .await?;
-        Ok(rows.into_iter().map(|r| self.view(r, head)).collect())
+        let connected = self.connected_links();
+        list_links(&self.inner.store, &connected).await
     }
 
     pub async fn get(&self, id: i64) -> Result<LinkView, LinkError> {
+        let connected = self.connected_links();
         let (row, head) = self
             .inner
             .store
             .read(move |c| Ok((q::link(c, id)?, crate::store::chat::event_head(c)?)))
             .await
             .map_err(not_found)?;
-        Ok(self.view(row, head))
+        Ok(view(row, head, &connected))
     }
 
-    fn view(&self, r: LinkRow, head: i64) -> LinkView {
-        let connected = self
-            .inner
+    fn connected_links(&self) -> std::collections::HashSet<i64> {
+        self.inner
             .connected
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&r.id)
-            .is_some_and(|n| *n > 0);
-        LinkView {
-            id: r.id,
-            site_id: r.site_id,
-            name: r.name,
-            fingerprint: r.ca_fp,
-            addresses: r.addresses,
-            state: if r.paused {
-                "paused"
-            } else if connected {
-                "connected"
-            } else {
-                "disconnected"
-            }
-            .into(),
-            last_contact_at: r.last_contact_at,
-            backlog_out: (head - r.sent_upto).max(0),
-            backlog_in: (r.peer_head - r.recv_upto).max(0),
-            last_error: r.last_error,
-            created_at: r.created_at,
-        }
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     pub async fn set_paused(
@@ -352,47 +282,14 @@ impl Links {
         paused: bool,
         by: Option<i64>,
     ) -> Result<LinkView, LinkError> {
-        self.inner
-            .store
-            .write(move |c| {
-                let row = q::set_paused(c, id, paused)?;
-                crate::store::audit::append(
-                    c,
-                    &crate::store::audit::Entry {
-                        actor_id: by,
-                        action: if paused { "link-pause" } else { "link-resume" },
-                        target: format!("link {id} ({})", row.name),
-                        ..Default::default()
-                    },
-                )?;
-                Ok(())
-            })
-            .await
-            .map_err(not_found)?;
+        set_paused(&self.inner.store, id, paused, by).await?;
         self.poke();
         self.get(id).await
     }
 
     /// Removes a link: the other site is refused from this moment, and this side stops dialing.
     pub async fn remove(&self, id: i64, by: Option<i64>) -> Result<(), LinkError> {
-        self.inner
-            .store
-            .write(move |c| {
-                let row = q::delete_link(c, id)?;
-                crate::store::audit::append(
-                    c,
-                    &crate::store::audit::Entry {
-                        actor_id: by,
-                        action: "link-remove",
-                        target: format!("link {id} ({})", row.name),
-                        details: format!("site {}, CA {}", row.site_id, row.ca_fp),
-                        ..Default::default()
-                    },
-                )?;
-                Ok(())
-            })
-            .await
-            .map_err(not_found)?;
+        remove_link(&self.inner.store, id, by).await?;
         self.stop_dialer(id);
         Ok(())
     }
@@ -460,7 +357,12 @@ impl Links {
     pub async fn supervise(self) {
         let mut shutdown = self.inner.shutdown.clone();
         loop {
-            let wants = self.inner.store.read(q::wants_listener).await.unwrap_or(false);
+            let wants = self
+                .inner
+                .store
+                .read(q::wants_listener)
+                .await
+                .unwrap_or(false);
             if wants {
                 let _ = transport::ensure_listening(&self).await;
             }
@@ -518,6 +420,203 @@ impl Links {
     }
 }
 
+fn audit_entry(
+    by: Option<i64>,
+    action: &'static str,
+    target: String,
+    details: String,
+) -> crate::store::audit::Entry {
+    crate::store::audit::Entry {
+        actor_id: by,
+        // Without a person: the command line on the machine, or the other site.
+        actor: if by.is_some() {
+            String::new()
+        } else {
+            "cli".into()
+        },
+        action,
+        target,
+        details,
+        ..Default::default()
+    }
+}
+
+/// Records a one-time invitation for `addresses` and returns it.
+pub async fn create_invitation(
+    store: &Store,
+    identity: &Identity,
+    addresses: Vec<String>,
+    by: Option<i64>,
+    hours: u64,
+) -> Result<Invitation, LinkError> {
+    if addresses.is_empty() {
+        return Err(LinkError::BadCode(
+            "this site has no address to offer: set links.addresses".into(),
+        ));
+    }
+    let secret = crate::auth::new_token(32);
+    let hash = secret_hash(&secret);
+    let expires = crate::store::now_ms() + (hours.clamp(1, 24 * 30) * 3_600_000) as i64;
+    store
+        .write(move |c| {
+            q::create_invite(c, &hash, by, expires)?;
+            crate::store::audit::append(
+                c,
+                &audit_entry(
+                    by,
+                    "link-invite",
+                    String::new(),
+                    format!("expires {expires}"),
+                ),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(Invitation {
+        v: 1,
+        site: identity.site.clone(),
+        name: identity.name.clone(),
+        addresses,
+        fingerprint: identity.fingerprint.clone(),
+        secret,
+    })
+}
+
+/// Accepts another site's invitation: checks its CA against the code, introduces this site
+/// with the secret, and records the link.
+pub async fn accept_invitation(
+    store: &Store,
+    resolver: &Arc<CertResolver>,
+    identity: &Identity,
+    code: &str,
+    by: Option<i64>,
+) -> Result<LinkRow, LinkError> {
+    let inv = Invitation::parse(code)?;
+    if inv.site == identity.site {
+        return Err(LinkError::BadCode(
+            "this is this site's own invitation".into(),
+        ));
+    }
+    let (answer, ca_pem) = transport::introduce(resolver, identity, &inv).await?;
+    if answer.site != inv.site {
+        return Err(LinkError::PeerRefused(
+            "it answered as another site than the invitation names".into(),
+        ));
+    }
+    let key = wire::unb64(&answer.key)
+        .filter(|k| k.len() == 32)
+        .ok_or_else(|| LinkError::PeerRefused("it sent no usable signing key".into()))?;
+    let name: String = crate::text::strip_hidden(&answer.name)
+        .trim()
+        .chars()
+        .take(64)
+        .collect();
+    let (site, addresses, fp) = (answer.site, inv.addresses, inv.fingerprint);
+    let row = store
+        .write(move |c| {
+            let id = q::insert_link(
+                c,
+                &q::NewLink {
+                    site_id: &site,
+                    name: &name,
+                    ca_pem: &ca_pem,
+                    ca_fp: &fp,
+                    addresses: &addresses,
+                    sign_key: &key,
+                },
+            )?;
+            crate::store::audit::append(
+                c,
+                &audit_entry(
+                    by,
+                    "link-accept",
+                    format!("link {id} ({name})"),
+                    format!("site {site}, CA {fp}"),
+                ),
+            )?;
+            q::link(c, id)
+        })
+        .await?;
+    Ok(row)
+}
+
+/// Every link; `connected` names those with a live connection in this process.
+pub async fn list_links(
+    store: &Store,
+    connected: &std::collections::HashSet<i64>,
+) -> Result<Vec<LinkView>, LinkError> {
+    let (rows, head) = store
+        .read(|c| Ok((q::links(c)?, crate::store::chat::event_head(c)?)))
+        .await?;
+    Ok(rows.into_iter().map(|r| view(r, head, connected)).collect())
+}
+
+pub async fn set_paused(
+    store: &Store,
+    id: i64,
+    paused: bool,
+    by: Option<i64>,
+) -> Result<(), LinkError> {
+    store
+        .write(move |c| {
+            let row = q::set_paused(c, id, paused)?;
+            crate::store::audit::append(
+                c,
+                &audit_entry(
+                    by,
+                    if paused { "link-pause" } else { "link-resume" },
+                    format!("link {id} ({})", row.name),
+                    String::new(),
+                ),
+            )?;
+            Ok(())
+        })
+        .await
+        .map_err(not_found)
+}
+
+pub async fn remove_link(store: &Store, id: i64, by: Option<i64>) -> Result<(), LinkError> {
+    store
+        .write(move |c| {
+            let row = q::delete_link(c, id)?;
+            crate::store::audit::append(
+                c,
+                &audit_entry(
+                    by,
+                    "link-remove",
+                    format!("link {id} ({})", row.name),
+                    format!("site {}, CA {}", row.site_id, row.ca_fp),
+                ),
+            )?;
+            Ok(())
+        })
+        .await
+        .map_err(not_found)
+}
+
+fn view(r: LinkRow, head: i64, connected: &std::collections::HashSet<i64>) -> LinkView {
+    LinkView {
+        state: if r.paused {
+            "paused"
+        } else if connected.contains(&r.id) {
+            "connected"
+        } else {
+            "disconnected"
+        }
+        .into(),
+        id: r.id,
+        site_id: r.site_id,
+        name: r.name,
+        fingerprint: r.ca_fp,
+        addresses: r.addresses,
+        last_contact_at: r.last_contact_at,
+        backlog_out: (head - r.sent_upto).max(0),
+        backlog_in: (r.peer_head - r.recv_upto).max(0),
+        last_error: r.last_error,
+        created_at: r.created_at,
+    }
+}
+
 fn not_found(e: StoreError) -> LinkError {
     match e {
         StoreError::NotFound => LinkError::NotFound,
@@ -526,7 +625,7 @@ fn not_found(e: StoreError) -> LinkError {
 }
 
 /// The addresses an invitation names.
-fn advertised(config: &LinksConfig, bound: SocketAddr) -> Vec<String> {
+pub fn advertised(config: &LinksConfig, bound: SocketAddr) -> Vec<String> {
     if !config.addresses.is_empty() {
         return config.addresses.iter().map(|a| a.to_string()).collect();
     }
@@ -632,13 +731,10 @@ fn build_batch(
             site: site.to_string(),
             id: origin_id.unwrap_or(local),
         };
-        let author = m.author.as_ref().map(|a| {
-            gid(
-                a.origin_site.as_deref().unwrap_or(me),
-                a.origin_id,
-                a.id,
-            )
-        });
+        let author = m
+            .author
+            .as_ref()
+            .map(|a| gid(a.origin_site.as_deref().unwrap_or(me), a.origin_id, a.id));
         let (author_username, author_name) = m
             .author
             .as_ref()

@@ -19,6 +19,7 @@ use tower::ServiceExt;
 use super::wire::{self, AcceptAnswer, AcceptRequest, Batch, PullRequest, PushAnswer};
 use super::{LinkError, Links};
 use crate::config::HttpListen;
+use crate::pki::CertResolver;
 use crate::store::links::{self as q, LinkRow};
 
 /// Connections the link port holds at once: links are few; a flood must not grow without end.
@@ -270,7 +271,8 @@ async fn pull(
         .await;
     links.connection_opened(id);
     let _open = Opened(links.clone(), id);
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(req.wait_ms.min(MAX_WAIT_MS));
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(req.wait_ms.min(MAX_WAIT_MS));
     loop {
         let batch = links.batch_for(&link, after).await?;
         let news = !batch.messages.is_empty() || !batch.channels.is_empty() || batch.upto > after;
@@ -338,11 +340,11 @@ type Sender = hyper::client::conn::http2::SendRequest<Full<Bytes>>;
 /// A TLS connection to the first address that answers, pinned to `fingerprint`, as HTTP/2. Also
 /// returns the CA the other side presented.
 async fn connect(
-    links: &Links,
+    resolver: &Arc<CertResolver>,
     addresses: &[String],
     fingerprint: &str,
 ) -> Result<(Sender, String, Vec<u8>), LinkError> {
-    let config = super::tls::client_config(fingerprint, links.inner.resolver.clone())
+    let config = super::tls::client_config(fingerprint, resolver.clone())
         .map_err(|e| LinkError::Unreachable(e.to_string()))?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let mut last = String::from("no address");
@@ -430,11 +432,11 @@ async fn call(
 /// Pairing: introduces this site to the one that made the invitation. Returns its answer and the
 /// CA it presented (PEM).
 pub async fn introduce(
-    links: &Links,
+    resolver: &Arc<CertResolver>,
+    id: &super::Identity,
     inv: &super::Invitation,
 ) -> Result<(AcceptAnswer, String), LinkError> {
-    let (mut sender, base, ca) = connect(links, &inv.addresses, &inv.fingerprint).await?;
-    let id = links.identity();
+    let (mut sender, base, ca) = connect(resolver, &inv.addresses, &inv.fingerprint).await?;
     let req = AcceptRequest {
         secret: inv.secret.clone(),
         site: id.site.clone(),
@@ -475,7 +477,7 @@ pub async fn dial(links: Links, row: LinkRow, mut stop: tokio::sync::watch::Rece
 }
 
 async fn session(links: &Links, row: &LinkRow) -> Result<(), LinkError> {
-    let (sender, base, _) = connect(links, &row.addresses, &row.ca_fp).await?;
+    let (sender, base, _) = connect(&links.inner.resolver, &row.addresses, &row.ca_fp).await?;
     links.connection_opened(row.id);
     let _open = Opened(links.clone(), row.id);
     tracing::info!(link = row.id, site = %row.name, "link connected");

@@ -141,8 +141,11 @@ pub fn verify(m: &MessageState, public: &[u8]) -> bool {
     else {
         return false;
     };
-    key.verify(&signing_bytes(m), &ed25519_dalek::Signature::from_bytes(&sig))
-        .is_ok()
+    key.verify(
+        &signing_bytes(m),
+        &ed25519_dalek::Signature::from_bytes(&sig),
+    )
+    .is_ok()
 }
 
 pub fn b64(bytes: &[u8]) -> String {

@@ -103,16 +103,33 @@ pub fn links(c: &Db) -> Result<Vec<LinkRow>> {
 }
 
 pub fn link(c: &Db, id: i64) -> Result<LinkRow> {
-    Ok(c
-        .prepare_cached(&format!("SELECT {LINK_COLS} FROM links WHERE id = ?1"))?
-        .query_row([id], link_row)?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {LINK_COLS} FROM links WHERE id = ?1"))?
+            .query_row([id], link_row)?,
+    )
+}
+
+/// The link to the home of a channel another site shares with this one.
+pub fn home_link_of(c: &Db, channel_id: i64) -> Result<Option<LinkRow>> {
+    let cols = LINK_COLS
+        .split(", ")
+        .map(|col| format!("l.{col}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(c.prepare_cached(&format!(
+        "SELECT {cols} FROM links l JOIN channels ch ON ch.origin_site = l.site_id
+             WHERE ch.id = ?1"
+    ))?
+    .query_row([channel_id], link_row)
+    .optional()?)
 }
 
 pub fn link_by_fingerprint(c: &Db, fp: &str) -> Result<Option<LinkRow>> {
-    Ok(c
-        .prepare_cached(&format!("SELECT {LINK_COLS} FROM links WHERE ca_fp = ?1"))?
-        .query_row([fp], link_row)
-        .optional()?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {LINK_COLS} FROM links WHERE ca_fp = ?1"))?
+            .query_row([fp], link_row)
+            .optional()?,
+    )
 }
 
 pub struct NewLink<'a> {
@@ -252,11 +269,12 @@ pub fn unshare(c: &Db, channel_id: i64, link_id: i64) -> Result<bool> {
 }
 
 pub fn is_shared(c: &Db, channel_id: i64, link_id: i64) -> Result<bool> {
-    Ok(c
-        .prepare_cached("SELECT 1 FROM channel_shares WHERE channel_id = ?1 AND link_id = ?2")?
-        .query_row(params![channel_id, link_id], |r| r.get::<_, i64>(0))
-        .optional()?
-        .is_some())
+    Ok(
+        c.prepare_cached("SELECT 1 FROM channel_shares WHERE channel_id = ?1 AND link_id = ?2")?
+            .query_row(params![channel_id, link_id], |r| r.get::<_, i64>(0))
+            .optional()?
+            .is_some(),
+    )
 }
 
 /// The links a channel is shared with.
@@ -270,10 +288,11 @@ pub fn shares_of(c: &Db, channel_id: i64) -> Result<Vec<i64>> {
 
 /// A site's name and signing key, as learned at pairing or vouched for by a link.
 pub fn site(c: &Db, id: &str) -> Result<Option<(String, Vec<u8>, Option<i64>)>> {
-    Ok(c
-        .prepare_cached("SELECT name, sign_key, via_link FROM sites WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT name, sign_key, via_link FROM sites WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?,
+    )
 }
 
 pub fn add_vouched_site(c: &Db, id: &str, name: &str, key: &[u8], via: i64) -> Result<()> {
@@ -303,7 +322,11 @@ pub fn feed(
          ORDER BY e.id LIMIT ?5",
     )?;
     let rows = stmt.query_map(params![after, upto, link_id, peer_site, limit], |r| {
-        Ok((r.get(0)?, r.get(1)?, super::chat::decode_payload(r.get_ref(2)?)))
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            super::chat::decode_payload(r.get_ref(2)?),
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -346,9 +369,8 @@ pub struct AuthorOut {
 }
 
 pub fn message_out(c: &Db, id: i64) -> Result<Option<MessageOut>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT m.id, m.origin_site, m.origin_id, ch.origin_site, ch.origin_id, m.channel_id,
+    Ok(c.prepare_cached(
+        "SELECT m.id, m.origin_site, m.origin_id, ch.origin_site, ch.origin_id, m.channel_id,
                     u.id, u.origin_site, u.origin_id, u.username, u.display_name,
                     m.sender_name, m.kind, m.body, r.origin_site, r.origin_id, r.id,
                     m.also_in_channel, m.created_at, m.sort_key, m.version, m.deleted, m.signature
@@ -357,81 +379,81 @@ pub fn message_out(c: &Db, id: i64) -> Result<Option<MessageOut>> {
              LEFT JOIN users u ON u.id = m.author_id
              LEFT JOIN messages r ON r.id = m.thread_root
              WHERE m.id = ?1",
-        )?
-        .query_row([id], |r| {
-            let ch_site: Option<String> = r.get(3)?;
-            let ch_id: Option<i64> = r.get(4)?;
-            let author_id: Option<i64> = r.get(6)?;
-            let root_site: Option<String> = r.get(14)?;
-            let root_id: Option<i64> = r.get(16)?;
-            Ok(MessageOut {
-                id: r.get(0)?,
-                origin_site: r.get(1)?,
-                origin_id: r.get(2)?,
-                channel_origin: ch_site.zip(ch_id),
-                channel_id: r.get(5)?,
-                author: match author_id {
-                    Some(id) => Some(AuthorOut {
-                        id,
-                        origin_site: r.get(7)?,
-                        origin_id: r.get(8)?,
-                        username: r.get(9)?,
-                        display_name: r.get(10)?,
-                    }),
-                    None => None,
-                },
-                sender_name: r.get(11)?,
-                kind: r.get(12)?,
-                body: r.get(13)?,
-                thread_root: match (root_site, root_id) {
-                    (Some(s), Some(id)) => Some((s, r.get(15)?, id)),
-                    _ => None,
-                },
-                also_in_channel: r.get(17)?,
-                created_at: r.get(18)?,
-                sort_key: r.get(19)?,
-                version: r.get(20)?,
-                deleted: r.get(21)?,
-                signature: r.get(22)?,
-            })
+    )?
+    .query_row([id], |r| {
+        let ch_site: Option<String> = r.get(3)?;
+        let ch_id: Option<i64> = r.get(4)?;
+        let author_id: Option<i64> = r.get(6)?;
+        let root_site: Option<String> = r.get(14)?;
+        let root_id: Option<i64> = r.get(16)?;
+        Ok(MessageOut {
+            id: r.get(0)?,
+            origin_site: r.get(1)?,
+            origin_id: r.get(2)?,
+            channel_origin: ch_site.zip(ch_id),
+            channel_id: r.get(5)?,
+            author: match author_id {
+                Some(id) => Some(AuthorOut {
+                    id,
+                    origin_site: r.get(7)?,
+                    origin_id: r.get(8)?,
+                    username: r.get(9)?,
+                    display_name: r.get(10)?,
+                }),
+                None => None,
+            },
+            sender_name: r.get(11)?,
+            kind: r.get(12)?,
+            body: r.get(13)?,
+            thread_root: match (root_site, root_id) {
+                (Some(s), Some(id)) => Some((s, r.get(15)?, id)),
+                _ => None,
+            },
+            also_in_channel: r.get(17)?,
+            created_at: r.get(18)?,
+            sort_key: r.get(19)?,
+            version: r.get(20)?,
+            deleted: r.get(21)?,
+            signature: r.get(22)?,
         })
-        .optional()?)
+    })
+    .optional()?)
 }
 
 /// The local message carrying a global id, with its version and whether it is deleted.
 pub fn message_by_origin(c: &Db, site: &str, id: i64) -> Result<Option<(i64, i64, bool)>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT id, version, deleted FROM messages WHERE origin_site = ?1 AND origin_id = ?2",
-        )?
-        .query_row(params![site, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?)
+    Ok(c.prepare_cached(
+        "SELECT id, version, deleted FROM messages WHERE origin_site = ?1 AND origin_id = ?2",
+    )?
+    .query_row(params![site, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    .optional()?)
 }
 
 /// A local message of this site by id: (channel id, version, deleted).
 pub fn own_message(c: &Db, site: &str, id: i64) -> Result<Option<(i64, i64, bool)>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT channel_id, version, deleted FROM messages
+    Ok(c.prepare_cached(
+        "SELECT channel_id, version, deleted FROM messages
              WHERE id = ?1 AND origin_site = ?2 AND origin_id IS NULL",
-        )?
-        .query_row(params![id, site], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?)
+    )?
+    .query_row(params![id, site], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    .optional()?)
 }
 
 pub fn channel_by_origin(c: &Db, site: &str, id: i64) -> Result<Option<i64>> {
-    Ok(c
-        .prepare_cached("SELECT id FROM channels WHERE origin_site = ?1 AND origin_id = ?2")?
-        .query_row(params![site, id], |r| r.get(0))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT id FROM channels WHERE origin_site = ?1 AND origin_id = ?2")?
+            .query_row(params![site, id], |r| r.get(0))
+            .optional()?,
+    )
 }
 
 /// Whether a local channel of this site (not another's) exists and is a channel, not a DM.
 pub fn own_channel_kind(c: &Db, id: i64) -> Result<Option<String>> {
-    Ok(c
-        .prepare_cached("SELECT kind FROM channels WHERE id = ?1 AND origin_site IS NULL")?
-        .query_row([id], |r| r.get(0))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT kind FROM channels WHERE id = ?1 AND origin_site IS NULL")?
+            .query_row([id], |r| r.get(0))
+            .optional()?,
+    )
 }
 
 /// Makes the local row for a channel another site is home of, named as there when that name is
@@ -543,9 +565,7 @@ pub struct RemoteMessage<'a> {
 /// messages that sort after it were here already.
 pub fn insert_remote_message(c: &Db, m: &RemoteMessage<'_>) -> Result<i64> {
     let (seq, last_sort): (i64, i64) = c
-        .prepare_cached(
-            "SELECT last_seq + 1, last_sort FROM channels WHERE id = ?1",
-        )?
+        .prepare_cached("SELECT last_seq + 1, last_sort FROM channels WHERE id = ?1")?
         .query_row([m.channel_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     c.prepare_cached(
         "UPDATE channels SET last_seq = ?2,
@@ -628,18 +648,18 @@ pub fn remember_signature(c: &Db, id: i64, version: i64, signature: &[u8]) -> Re
 
 /// The channel's kind, name and topic, and the global id of its home.
 pub fn channel_out(c: &Db, id: i64) -> Result<Option<(String, Option<String>, String)>> {
-    Ok(c
-        .prepare_cached("SELECT kind, name, topic FROM channels WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT kind, name, topic FROM channels WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?,
+    )
 }
 
 /// The name and origin of a person of another site, for showing "anna · HQ".
 pub fn user_site(c: &Db, user_id: i64) -> Result<Option<String>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT s.name FROM users u JOIN sites s ON s.id = u.origin_site WHERE u.id = ?1",
-        )?
-        .query_row([user_id], |r| r.get(0))
-        .optional()?)
+    Ok(c.prepare_cached(
+        "SELECT s.name FROM users u JOIN sites s ON s.id = u.origin_site WHERE u.id = ?1",
+    )?
+    .query_row([user_id], |r| r.get(0))
+    .optional()?)
 }

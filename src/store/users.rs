@@ -26,6 +26,8 @@ pub struct User {
     pub last_sign_in_at: Option<i64>,
     /// The IANA time zone the person chose (empty: not shared).
     pub time_zone: String,
+    /// A person of a linked site: that site's name (they sign in there, never here).
+    pub site: Option<String>,
 }
 
 /// A custom status: an emoji and a few words, until a time or for good.
@@ -103,9 +105,10 @@ fn session_row(r: &Row<'_>) -> super::db::Result<Session> {
 const USER_COLS: &str =
     "id, username, display_name, is_admin, disabled, created_at, totp_secret IS NOT NULL, is_bot, \
      directory_dn IS NOT NULL, title, department, phone, about, avatar_version, status_emoji, \
-     status_text, status_expires_at, last_sign_in_at, time_zone";
+     status_text, status_expires_at, last_sign_in_at, time_zone, \
+     (SELECT name FROM sites WHERE sites.id = users.origin_site)";
 /// The column after `USER_COLS`.
-const AFTER_USER_COLS: usize = 19;
+const AFTER_USER_COLS: usize = 20;
 
 fn user_row(r: &Row<'_>) -> super::db::Result<User> {
     Ok(User {
@@ -137,6 +140,7 @@ fn user_row(r: &Row<'_>) -> super::db::Result<User> {
         },
         last_sign_in_at: r.get(17)?,
         time_zone: r.get(18)?,
+        site: r.get(19)?,
     })
 }
 

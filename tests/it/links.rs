@@ -100,11 +100,17 @@ async fn share(s: &Site, channel: i64, link: i64) {
 /// The id of the channel named `name` on `s` once it appears there.
 async fn arrived_channel(s: &Site, name: &str) -> i64 {
     for _ in 0..150 {
-        let list: Value = api(&s.app, &s.admin, Method::GET, "/api/v1/channels/browse", None)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let list: Value = api(
+            &s.app,
+            &s.admin,
+            Method::GET,
+            "/api/v1/channels/browse",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
         if let Some(id) = list
             .as_array()
             .unwrap()
@@ -198,7 +204,9 @@ async fn a_shared_channel_carries_messages_edits_and_deletions_both_ways() {
     converged(&hq, ops, &fo, fo_ops, 3).await;
 
     // A thread reply from the field lands under HQ's message on both sides.
-    let fo_first = history(&fo.app, &fo.admin, fo_ops).await[0]["id"].as_i64().unwrap();
+    let fo_first = history(&fo.app, &fo.admin, fo_ops).await[0]["id"]
+        .as_i64()
+        .unwrap();
     let r = api(
         &fo.app,
         &fo.admin,
@@ -242,20 +250,23 @@ async fn a_shared_channel_carries_messages_edits_and_deletions_both_ways() {
         let (a, b) = (transcript(&hq, ops), transcript(&fo, fo_ops));
         async move {
             let (a, b) = (a.await, b.await);
-            a == b
-                && a[0].0 == "hello from HQ (edited)"
-                && a[1].2
-                && a[1].0.is_empty()
+            a == b && a[0].0 == "hello from HQ (edited)" && a[1].2 && a[1].0.is_empty()
         }
     })
     .await;
 
     // The field office never saw the unshared channel, and lists the link as connected.
-    let browse: Value = api(&fo.app, &fo.admin, Method::GET, "/api/v1/channels/browse", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let browse: Value = api(
+        &fo.app,
+        &fo.admin,
+        Method::GET,
+        "/api/v1/channels/browse",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert!(!browse.to_string().contains("secret"));
     eventually("both sides connected with nothing left to send", || {
         let (a, b) = (links_of(&hq), links_of(&fo));
@@ -297,7 +308,11 @@ async fn a_paused_link_catches_up_in_order_and_marks_late_messages() {
     tokio::time::sleep(Duration::from_millis(20)).await;
     post_message(&fo.app, &fo.admin, fo_ops, "field while cut").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(transcript(&hq, ops).await.len(), 2, "nothing crosses a paused link");
+    assert_eq!(
+        transcript(&hq, ops).await.len(),
+        2,
+        "nothing crosses a paused link"
+    );
     assert_eq!(transcript(&fo, fo_ops).await.len(), 2);
 
     let r = api(
@@ -310,10 +325,17 @@ async fn a_paused_link_catches_up_in_order_and_marks_late_messages() {
     .await;
     assert_eq!(r.status(), 200);
     converged(&hq, ops, &fo, fo_ops, 3).await;
-    let bodies: Vec<String> = transcript(&fo, fo_ops).await.into_iter().map(|m| m.0).collect();
+    let bodies: Vec<String> = transcript(&fo, fo_ops)
+        .await
+        .into_iter()
+        .map(|m| m.0)
+        .collect();
     assert_eq!(bodies, ["before", "HQ while cut", "field while cut"]);
     let fo_msgs = history(&fo.app, &fo.admin, fo_ops).await;
-    assert_eq!(fo_msgs[1]["late"], true, "arrived after a later message: marked");
+    assert_eq!(
+        fo_msgs[1]["late"], true,
+        "arrived after a later message: marked"
+    );
     assert!(fo_msgs[2].get("late").is_none());
 
     // The audit log records the pause and the resumption.
@@ -323,7 +345,9 @@ async fn a_paused_link_catches_up_in_order_and_marks_late_messages() {
         .await
         .unwrap();
     let text = audit.to_string();
-    assert!(text.contains("link-pause") && text.contains("link-resume") && text.contains("link-accept"));
+    assert!(
+        text.contains("link-pause") && text.contains("link-resume") && text.contains("link-accept")
+    );
 }
 
 #[tokio::test]
@@ -355,7 +379,9 @@ async fn removing_a_link_stops_all_traffic_at_once() {
         async move {
             let l = fut.await;
             l[0]["state"] == "disconnected"
-                && l[0]["last_error"].as_str().is_some_and(|e| e.contains("403"))
+                && l[0]["last_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("403"))
         }
     })
     .await;
@@ -415,10 +441,20 @@ async fn an_invitation_works_once_and_only_for_its_site() {
     .await;
     assert_eq!(error_code(r).await, "bad-link-code");
     // Only administrators manage links; only owners and administrators share channels.
-    let user = hq.app.invite_user(&hq.admin, "bob", "correct horse battery").await;
+    let user = hq
+        .app
+        .invite_user(&hq.admin, "bob", "correct horse battery")
+        .await;
     let r = api(&hq.app, &user, Method::GET, "/api/v1/admin/links", None).await;
     assert_eq!(r.status(), 403);
-    let r = api(&hq.app, &user, Method::POST, "/api/v1/admin/links/invites", Some(json!({}))).await;
+    let r = api(
+        &hq.app,
+        &user,
+        Method::POST,
+        "/api/v1/admin/links/invites",
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(r.status(), 403);
     let ops = create_channel(&hq.app, &hq.admin, "ops", false).await;
     join(&hq, &user, ops).await;
@@ -527,7 +563,12 @@ async fn a_misbehaving_peer_is_refused_and_nothing_is_stored() {
         let client = client.clone();
         let url = link_url(&hq.app, "/link/v1/push");
         async move {
-            let r = client.post(url).body(wire::encode(&batch)).send().await.unwrap();
+            let r = client
+                .post(url)
+                .body(wire::encode(&batch))
+                .send()
+                .await
+                .unwrap();
             (r.status().as_u16(), r.text().await.unwrap())
         }
     };
@@ -582,7 +623,11 @@ async fn a_misbehaving_peer_is_refused_and_nothing_is_stored() {
     let edited = message(10, ops, "a proper message, edited", (1 << 40) + 5);
     let (status, body) = push(batch(vec![edited], 7)).await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = push(batch(vec![message(10, ops, "a proper message", (1 << 40) + 1)], 8)).await;
+    let (status, body) = push(batch(
+        vec![message(10, ops, "a proper message", (1 << 40) + 1)],
+        8,
+    ))
+    .await;
     assert_eq!(status, 422);
     assert!(body.contains("replay"), "{body}");
     // One bad message refuses the whole batch, the good one with it.
@@ -624,4 +669,91 @@ async fn a_misbehaving_peer_is_refused_and_nothing_is_stored() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+}
+
+/// `outpost link …` beside a running server, as an administrator on the machine would.
+async fn link_cli(s: &Site, args: &[&str], env: &[(&str, String)]) -> (bool, String) {
+    let mut all: Vec<String> = vec!["link".into()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    all.push("--data-dir".into());
+    all.push(s.app.data_dir().to_string_lossy().into_owned());
+    let mut cmd = outpost_bin();
+    cmd.args(&all)
+        .env("OUTPOST_SITE_NAME", &s.app.config.site_name)
+        .env("OUTPOST_CLUSTER_DATABASE", &s.app.config.cluster.database)
+        .env("OUTPOST_CLUSTER_CA_FILE", &s.app.config.cluster.ca_file)
+        .env("OUTPOST_LINKS_LISTEN", "127.0.0.1:0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn the_command_line_pairs_lists_pauses_and_removes_links() {
+    let hq = site("HQ").await;
+    let fo = site("Field").await;
+    // Port 0 cannot be put in an invitation.
+    let (ok, text) = link_cli(&hq, &["invite"], &[]).await;
+    assert!(!ok && text.contains("port 0"), "{text}");
+    // Open HQ's link port (an invitation from the admin page does), then name it.
+    invite(&hq).await;
+    let addr = hq.app.handle.state.links.listening().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let qr = dir.path().join("invite.svg");
+    let (ok, text) = link_cli(
+        &hq,
+        &["invite", "--hours", "2", "--qr", qr.to_str().unwrap()],
+        &[("OUTPOST_LINKS_ADDRESSES", addr.clone())],
+    )
+    .await;
+    assert!(ok, "{text}");
+    assert!(text.contains(&hq.app.handle.ca_fingerprint), "{text}");
+    assert!(std::fs::read_to_string(&qr).unwrap().contains("<svg"));
+    let code = text
+        .lines()
+        .find(|l| l.starts_with("outpost-link:"))
+        .unwrap()
+        .to_string();
+    // Without --yes it asks, and anything but "yes" links nothing.
+    let (ok, text) = link_cli(&fo, &["accept", &code], &[]).await;
+    assert!(!ok && text.contains("not linked"), "{text}");
+    let (ok, text) = link_cli(&fo, &["accept", &code, "--yes"], &[]).await;
+    assert!(ok, "{text}");
+    assert!(text.contains("linked to HQ"), "{text}");
+    let (ok, text) = link_cli(&hq, &["list", "--json"], &[]).await;
+    assert!(ok, "{text}");
+    let list: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(list[0]["name"], "Field");
+    let id = list[0]["id"].as_i64().unwrap().to_string();
+    // The field office's running server dials within a second of the CLI's accept.
+    eventually("the field office's server connects", || {
+        let fut = links_of(&fo);
+        async move { fut.await[0]["state"] == "connected" }
+    })
+    .await;
+    let (ok, _) = link_cli(&hq, &["pause", &id], &[]).await;
+    assert!(ok);
+    assert_eq!(links_of(&hq).await[0]["state"], "paused");
+    let (ok, _) = link_cli(&hq, &["resume", &id], &[]).await;
+    assert!(ok);
+    let (ok, text) = link_cli(&hq, &["remove", &id], &[]).await;
+    assert!(ok, "{text}");
+    assert!(links_of(&hq).await.is_empty());
+    let (ok, text) = link_cli(&hq, &["remove", &id], &[]).await;
+    assert!(!ok, "{text}");
+    let audit: Value = api(&hq.app, &hq.admin, Method::GET, "/api/v1/admin/audit", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(audit.to_string().contains("link-remove"));
 }
