@@ -191,6 +191,10 @@ fn apply(c: &Db, log: &mut Log, link: &LinkRow, me: &str, batch: &Batch) -> Resu
         apply_message(c, log, link, me, m)?;
         max_seen = max_seen.max(m.sort_key).max(m.version);
     }
+    for r in &batch.reactions {
+        apply_reaction(c, log, link, me, r)?;
+        max_seen = max_seen.max(r.version);
+    }
     crate::links::hlc::observe(max_seen);
     lq::advance_recv(c, link.id, batch.upto)?;
     lq::record_contact(c, link.id, Some(batch.head))?;
@@ -352,6 +356,92 @@ fn apply_message(c: &Db, log: &mut Log, link: &LinkRow, me: &str, m: &MessageSta
                 log.message_updated(c, q::message(c, root)?.into())?;
             }
         }
+    }
+    Ok(())
+}
+
+/// The channel a message of any site lives in here, and whether this peer may act in it for
+/// people of `site`: a channel this site is home of only for the peer's own people, a channel the
+/// peer is home of for anyone.
+fn carried_channel(c: &Db, link: &LinkRow, me: &str, channel: i64, site: &str) -> Result<bool> {
+    if lq::own_channel_kind(c, channel)?.is_some() {
+        return Ok(lq::is_shared(c, channel, link.id)? && site == link.site_id);
+    }
+    let home = lq::home_link_of(c, channel)?;
+    Ok(home.is_some_and(|h| h.id == link.id) && site != me)
+}
+
+fn apply_reaction(
+    c: &Db,
+    log: &mut Log,
+    link: &LinkRow,
+    me: &str,
+    r: &wire::ReactionState,
+) -> Result<()> {
+    let site = r.user.site.as_str();
+    if site == me || !valid_site_id(site) || !valid_site_id(&r.message.site) {
+        return Err(refuse("a reaction by a person of a bad or of this site"));
+    }
+    if crate::text::single_emoji(&r.emoji).is_none() {
+        return Err(refuse("a reaction that is not one emoji"));
+    }
+    let local = if r.message.site == me {
+        lq::own_message(c, me, r.message.id)?.map(|(ch, _, _)| (r.message.id, ch))
+    } else {
+        match lq::message_by_origin(c, &r.message.site, r.message.id)? {
+            Some((id, _, _)) => Some((id, q::message(c, id)?.channel_id)),
+            None => None,
+        }
+    };
+    let Some((message_id, channel_id)) = local else {
+        // Its message never reached this site (not text, or not carried): nothing to hang it on.
+        return Ok(());
+    };
+    if !carried_channel(c, link, me, channel_id, site)? {
+        return Err(refuse(format!(
+            "a reaction in a channel not shared with this site, or by a person site {} may not \
+             speak for",
+            link.name
+        )));
+    }
+    let key = match lq::site(c, site)? {
+        Some((_, k, _)) => k,
+        None => return Err(refuse(format!("a reaction signed by unknown site {site}"))),
+    };
+    if !wire::verify_reaction(r, &key) {
+        return Err(refuse(format!(
+            "a reaction whose signature does not verify (site {site})"
+        )));
+    }
+    let username = crate::text::strip_hidden(&r.username);
+    let display = crate::text::strip_hidden(&r.display_name);
+    if username.is_empty() || username.len() > 64 || display.len() > 128 {
+        return Err(refuse("a reaction by a person without a usable name"));
+    }
+    let user_id = lq::remote_user(c, site, r.user.id, &username, &display)?;
+    match lq::reaction_version(c, message_id, user_id, &r.emoji)? {
+        Some(v) if v == r.version => return Ok(()),
+        Some(v) if v > r.version => {
+            return Err(refuse("an older reaction state (a replay)"));
+        }
+        _ => {}
+    }
+    let deleted = q::message(c, message_id)?.deleted;
+    if !deleted {
+        lq::apply_reaction(c, message_id, user_id, &r.emoji, r.present)?;
+    }
+    let signature = wire::unb64(&r.signature).unwrap_or_default();
+    lq::set_reaction_state(
+        c,
+        message_id,
+        user_id,
+        &r.emoji,
+        r.present,
+        r.version,
+        Some(&crate::links::join_signature(site, &signature)),
+    )?;
+    if !deleted {
+        log.message_updated(c, MessageView::from(q::message(c, message_id)?))?;
     }
     Ok(())
 }

@@ -712,6 +712,44 @@ fn build_batch(
         }
         let home_is_peer = m.channel_origin.as_ref().is_some_and(|(s, _)| s == peer);
         let own = m.origin_id.is_none() && m.origin_site == me;
+        let message_gid = wire::Gid {
+            site: m.origin_site.clone(),
+            id: m.origin_id.unwrap_or(m.id),
+        };
+        // Reactions follow the same paths as messages: to a channel's home only this site's
+        // people's, from the home everyone's but the receiver's own.
+        for r in q::reactions_out(c, id)? {
+            let user_site = r.user.origin_site.clone().unwrap_or_else(|| me.to_string());
+            if (home_is_peer && user_site != me) || user_site == peer {
+                continue;
+            }
+            let mut state = wire::ReactionState {
+                message: message_gid.clone(),
+                user: wire::Gid {
+                    site: user_site.clone(),
+                    id: r.user.origin_id.unwrap_or(r.user.id),
+                },
+                username: bare_username(&r.user),
+                display_name: r.user.display_name.clone(),
+                emoji: r.emoji,
+                present: r.present,
+                version: r.version,
+                signature: String::new(),
+            };
+            if user_site == me {
+                wire::sign_reaction(&mut state, key);
+            } else {
+                let Some((signer, sig)) = r.signature.as_deref().and_then(split_signature) else {
+                    continue;
+                };
+                if signer != user_site {
+                    continue;
+                }
+                state.signature = wire::b64(&sig);
+                describe_site(c, &mut batch, &mut seen_sites, &user_site, peer)?;
+            }
+            batch.reactions.push(state);
+        }
         // Through the home of a channel everyone's messages pass; elsewhere a site sends only
         // its own, and never a site's messages back to it.
         if (home_is_peer && !own) || m.origin_site == peer {
@@ -738,17 +776,10 @@ fn build_batch(
         let (author_username, author_name) = m
             .author
             .as_ref()
-            .map(|a| {
-                // A remote person's local name carries their site; theirs does not.
-                let name = match a.username.rsplit_once('@') {
-                    Some((n, _)) if a.origin_site.is_some() => n.to_string(),
-                    _ => a.username.clone(),
-                };
-                (name, a.display_name.clone())
-            })
+            .map(|a| (bare_username(a), a.display_name.clone()))
             .unwrap_or_default();
         let mut state = wire::MessageState {
-            id: gid(&m.origin_site, m.origin_id, m.id),
+            id: message_gid,
             channel,
             author,
             author_username,
@@ -777,16 +808,7 @@ fn build_batch(
             };
             state.signer = signer;
             state.signature = wire::b64(&sig);
-            if !seen_sites.contains(&state.signer) && state.signer != peer {
-                if let Some((name, site_key, _)) = q::site(c, &state.signer)? {
-                    seen_sites.insert(state.signer.clone());
-                    batch.sites.push(wire::SiteInfo {
-                        id: state.signer.clone(),
-                        name,
-                        key: wire::b64(&site_key),
-                    });
-                }
-            }
+            describe_site(c, &mut batch, &mut seen_sites, &state.signer, peer)?;
         }
         bytes += state.body.len() + 300;
         batch.messages.push(state);
@@ -796,6 +818,36 @@ fn build_batch(
         batch.upto = batch.upto.max(scan_to);
     }
     Ok(batch)
+}
+
+/// A person's name at their own site: a linked site's person's local name carries the site.
+fn bare_username(a: &q::AuthorOut) -> String {
+    match a.username.rsplit_once('@') {
+        Some((n, _)) if a.origin_site.is_some() => n.to_string(),
+        _ => a.username.clone(),
+    }
+}
+
+/// Adds a relayed site's name and key to a batch once, so the receiver can check its signatures.
+fn describe_site(
+    c: &crate::store::db::Db,
+    batch: &mut wire::Batch,
+    seen: &mut std::collections::HashSet<String>,
+    site: &str,
+    peer: &str,
+) -> crate::store::Result<()> {
+    if site == peer || seen.contains(site) {
+        return Ok(());
+    }
+    if let Some((name, key, _)) = q::site(c, site)? {
+        seen.insert(site.to_string());
+        batch.sites.push(wire::SiteInfo {
+            id: site.to_string(),
+            name,
+            key: wire::b64(&key),
+        });
+    }
+    Ok(())
 }
 
 /// A stored signature: the signing site's id (32 ASCII hex digits), then 64 bytes.

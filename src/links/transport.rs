@@ -275,7 +275,7 @@ async fn pull(
         tokio::time::Instant::now() + Duration::from_millis(req.wait_ms.min(MAX_WAIT_MS));
     loop {
         let batch = links.batch_for(&link, after).await?;
-        let news = !batch.messages.is_empty() || !batch.channels.is_empty() || batch.upto > after;
+        let news = !batch.is_empty() || batch.upto > after;
         if news || tokio::time::Instant::now() >= deadline {
             return Ok((
                 [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
@@ -528,7 +528,7 @@ async fn pull_loop(
             return Err(LinkError::Refused("the batch goes backwards".into()));
         }
         let head = batch.head;
-        if batch.messages.is_empty() && batch.channels.is_empty() && batch.upto == row.recv_upto {
+        if batch.is_empty() && batch.upto == row.recv_upto {
             super::hlc::observe(batch.hlc);
             let _ = links
                 .store()
@@ -551,7 +551,7 @@ async fn push_loop(
             return Ok(());
         };
         let batch = links.batch_for(&row, row.sent_upto).await?;
-        if batch.messages.is_empty() && batch.channels.is_empty() {
+        if batch.is_empty() {
             if batch.upto > row.sent_upto {
                 // Only events the other side does not carry: nothing to send for them.
                 let upto = batch.upto;

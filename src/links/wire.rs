@@ -45,6 +45,22 @@ pub struct MessageState {
     pub signature: String,
 }
 
+/// One person's latest reaction add or remove on a message, signed by their site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReactionState {
+    pub message: Gid,
+    pub user: Gid,
+    pub username: String,
+    pub display_name: String,
+    pub emoji: String,
+    pub present: bool,
+    pub version: i64,
+    /// Base64 Ed25519 signature of the person's site over `reaction_signing_bytes`.
+    #[serde(default)]
+    pub signature: String,
+}
+
 /// A channel as its home site describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +94,15 @@ pub struct Batch {
     pub sites: Vec<SiteInfo>,
     pub channels: Vec<ChannelState>,
     pub messages: Vec<MessageState>,
+    #[serde(default)]
+    pub reactions: Vec<ReactionState>,
+}
+
+impl Batch {
+    /// Carries nothing to apply (it may still move the cursor).
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty() && self.channels.is_empty() && self.reactions.is_empty()
+    }
 }
 
 /// The first request of a pairing: the invitation's secret and who accepts it.
@@ -131,21 +156,39 @@ pub fn sign(m: &mut MessageState, key: &ed25519_dalek::SigningKey) {
 
 /// Whether `m` carries a valid signature by the holder of `public`.
 pub fn verify(m: &MessageState, public: &[u8]) -> bool {
+    verify_bytes(&signing_bytes(m), &m.signature, public)
+}
+
+const REACTION_DOMAIN: &[u8] = b"outpost.link.reaction.v1\n";
+
+fn reaction_signing_bytes(r: &ReactionState) -> Vec<u8> {
+    let mut unsigned = r.clone();
+    unsigned.signature = String::new();
+    let mut out = REACTION_DOMAIN.to_vec();
+    out.extend(serde_json::to_vec(&unsigned).unwrap_or_default());
+    out
+}
+
+pub fn sign_reaction(r: &mut ReactionState, key: &ed25519_dalek::SigningKey) {
+    r.signature = b64(&key.sign(&reaction_signing_bytes(r)).to_bytes());
+}
+
+pub fn verify_reaction(r: &ReactionState, public: &[u8]) -> bool {
+    verify_bytes(&reaction_signing_bytes(r), &r.signature, public)
+}
+
+fn verify_bytes(bytes: &[u8], signature: &str, public: &[u8]) -> bool {
     let Ok(public) = <[u8; 32]>::try_from(public) else {
         return false;
     };
     let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&public) else {
         return false;
     };
-    let Some(sig) = unb64(&m.signature).and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
-    else {
+    let Some(sig) = unb64(signature).and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok()) else {
         return false;
     };
-    key.verify(
-        &signing_bytes(m),
-        &ed25519_dalek::Signature::from_bytes(&sig),
-    )
-    .is_ok()
+    key.verify(bytes, &ed25519_dalek::Signature::from_bytes(&sig))
+        .is_ok()
 }
 
 pub fn b64(bytes: &[u8]) -> String {

@@ -642,14 +642,24 @@ pub fn toggle_reaction(c: &Db, message_id: i64, user_id: i64, emoji: &str) -> Re
             "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
         )?
         .execute(params![message_id, user_id, emoji])?;
-    if removed == 1 {
-        return Ok(false);
+    let present = removed == 0;
+    if present {
+        c.prepare_cached(
+            "INSERT INTO reactions(message_id, user_id, emoji, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![message_id, user_id, emoji, now_ms()])?;
     }
-    c.prepare_cached(
-        "INSERT INTO reactions(message_id, user_id, emoji, created_at) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![message_id, user_id, emoji, now_ms()])?;
-    Ok(true)
+    // Linked sites converge on the latest add or remove per person and emoji.
+    super::links::set_reaction_state(
+        c,
+        message_id,
+        user_id,
+        emoji,
+        present,
+        crate::links::hlc::now(),
+        None,
+    )?;
+    Ok(present)
 }
 
 pub fn set_pinned(c: &Db, id: i64, by: i64, pinned: bool) -> Result<Message> {

@@ -663,3 +663,94 @@ pub fn user_site(c: &Db, user_id: i64) -> Result<Option<String>> {
     .query_row([user_id], |r| r.get(0))
     .optional()?)
 }
+
+/// The latest add or remove of one person's reaction, with the signature of their site (None
+/// for this site's own people: signed when sent).
+pub fn set_reaction_state(
+    c: &Db,
+    message_id: i64,
+    user_id: i64,
+    emoji: &str,
+    present: bool,
+    version: i64,
+    signature: Option<&[u8]>,
+) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO reaction_states(message_id, user_id, emoji, present, version, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(message_id, user_id, emoji) DO UPDATE SET present = excluded.present,
+             version = excluded.version, signature = excluded.signature",
+    )?
+    .execute(params![
+        message_id, user_id, emoji, present, version, signature
+    ])?;
+    Ok(())
+}
+
+/// The stored version of a reaction state, if any.
+pub fn reaction_version(c: &Db, message_id: i64, user_id: i64, emoji: &str) -> Result<Option<i64>> {
+    Ok(c.prepare_cached(
+        "SELECT version FROM reaction_states
+             WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
+    )?
+    .query_row(params![message_id, user_id, emoji], |r| r.get(0))
+    .optional()?)
+}
+
+/// Sets a reaction present or absent as a linked site says.
+pub fn apply_reaction(
+    c: &Db,
+    message_id: i64,
+    user_id: i64,
+    emoji: &str,
+    present: bool,
+) -> Result<()> {
+    if present {
+        c.prepare_cached(
+            "INSERT INTO reactions(message_id, user_id, emoji, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![message_id, user_id, emoji, now_ms()])?;
+    } else {
+        c.prepare_cached(
+            "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
+        )?
+        .execute(params![message_id, user_id, emoji])?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct ReactionOut {
+    pub user: AuthorOut,
+    pub emoji: String,
+    pub present: bool,
+    pub version: i64,
+    pub signature: Option<Vec<u8>>,
+}
+
+/// Every person's latest reaction state on a message.
+pub fn reactions_out(c: &Db, message_id: i64) -> Result<Vec<ReactionOut>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT u.id, u.origin_site, u.origin_id, u.username, u.display_name,
+                r.emoji, r.present, r.version, r.signature
+         FROM reaction_states r JOIN users u ON u.id = r.user_id
+         WHERE r.message_id = ?1 ORDER BY r.user_id, r.emoji",
+    )?;
+    let rows = stmt.query_map([message_id], |r| {
+        Ok(ReactionOut {
+            user: AuthorOut {
+                id: r.get(0)?,
+                origin_site: r.get(1)?,
+                origin_id: r.get(2)?,
+                username: r.get(3)?,
+                display_name: r.get(4)?,
+            },
+            emoji: r.get(5)?,
+            present: r.get(6)?,
+            version: r.get(7)?,
+            signature: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<super::db::Result<_>>()?)
+}

@@ -425,12 +425,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE files ADD COLUMN waveform BLOB;
     ALTER TABLE files ADD COLUMN voice INTEGER NOT NULL DEFAULT 0;
     "#,
-    // 17: linked sites (issue 19). Every message, channel and person gets a global
-    // identity (the site that made it and its id there: `origin_site`, `origin_id`, NULL id for
-    // this site's own rows) and messages an order every site agrees on (`sort_key`, a hybrid
-    // logical clock, ties broken by `origin_site`), a version for edits and deletions, and the
-    // signature their site made. The links themselves, their one-time invitations, and which
-    // channels each link shares.
+    // 17: linked sites (issue 19). Every message, channel and person gets a global identity
+    // (the site that made it and its id there: `origin_site`, `origin_id`, NULL id for this
+    // site's own rows) and messages an order every site agrees on (`sort_key`, a hybrid logical
+    // clock, ties broken by `origin_site`), a version for edits and deletions, and the signature
+    // their site made; each person's latest reaction add or remove is kept. The links
+    // themselves, their one-time invitations, and which channels each link shares.
     r#"
     CREATE TABLE sites (
         id       TEXT PRIMARY KEY,
@@ -489,6 +489,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX messages_origin ON messages(origin_site, origin_id)
         WHERE origin_id IS NOT NULL;
     CREATE INDEX messages_order ON messages(channel_id, sort_key, origin_site);
+    CREATE TABLE reaction_states (
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        emoji      TEXT NOT NULL,
+        present    INTEGER NOT NULL,
+        version    INTEGER NOT NULL,
+        signature  BLOB,
+        PRIMARY KEY (message_id, user_id, emoji)
+    ) WITHOUT ROWID;
     "#,
 ];
 

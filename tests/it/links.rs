@@ -137,6 +137,29 @@ async fn join(s: &Site, token: &str, channel: i64) {
     assert_eq!(r.status(), 204);
 }
 
+async fn react(s: &Site, id: i64, emoji: &str) -> reqwest::Response {
+    api(
+        &s.app,
+        &s.admin,
+        Method::POST,
+        &format!("/api/v1/messages/{id}/reactions"),
+        Some(json!({"emoji": emoji})),
+    )
+    .await
+}
+
+/// "emoji count" of the first message's reactions, sorted.
+async fn reactions(s: &Site, ch: i64) -> Vec<String> {
+    let mut out: Vec<String> = history(&s.app, &s.admin, ch).await[0]["reactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}{}", r["emoji"].as_str().unwrap(), r["count"]))
+        .collect();
+    out.sort();
+    out
+}
+
 /// (body, sort key, deleted) of a channel's messages, oldest first.
 async fn transcript(s: &Site, channel: i64) -> Vec<(String, i64, bool)> {
     history(&s.app, &s.admin, channel)
@@ -223,6 +246,21 @@ async fn a_shared_channel_carries_messages_edits_and_deletions_both_ways() {
             let v: Value = fut.await.json().await.unwrap_or(Value::Null);
             v.as_array()
                 .is_some_and(|a| a.iter().any(|m| m["body"] == "in the thread"))
+        }
+    })
+    .await;
+
+    // Reactions: the field office's arrives at HQ; one HQ adds and takes back is gone there too.
+    assert_eq!(react(&fo, fo_first, "👍").await.status(), 200);
+    let hq_first = first["id"].as_i64().unwrap();
+    assert_eq!(react(&hq, hq_first, "🎉").await.status(), 200);
+    assert_eq!(react(&hq, hq_first, "🎉").await.status(), 200);
+    assert_eq!(react(&hq, hq_first, "👀").await.status(), 200);
+    eventually("the same reactions on both sides", || {
+        let (a, b) = (reactions(&hq, ops), reactions(&fo, fo_ops));
+        async move {
+            let (a, b) = (a.await, b.await);
+            a == b && a.len() == 2
         }
     })
     .await;

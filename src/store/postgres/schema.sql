@@ -444,3 +444,12 @@ CREATE UNIQUE INDEX channels_origin ON channels(origin_site, origin_id) WHERE or
 CREATE UNIQUE INDEX users_origin ON users(origin_site, origin_id) WHERE origin_site IS NOT NULL;
 CREATE UNIQUE INDEX messages_origin ON messages(origin_site, origin_id) WHERE origin_id IS NOT NULL;
 CREATE INDEX messages_order ON messages(channel_id, sort_key, origin_site);
+CREATE TABLE reaction_states (
+    message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    user_id    BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    emoji      TEXT NOT NULL,
+    present    BIGINT NOT NULL,
+    version    BIGINT NOT NULL,
+    signature  BYTEA,
+    PRIMARY KEY (message_id, user_id, emoji)
+);
