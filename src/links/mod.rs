@@ -497,7 +497,17 @@ pub async fn accept_invitation(
             "this is this site's own invitation".into(),
         ));
     }
-    let (answer, ca_pem) = transport::introduce(resolver, identity, &inv).await?;
+    // An invitation made on the command line opens the other server's port within a second.
+    let mut attempt = 0;
+    let (answer, ca_pem) = loop {
+        match transport::introduce(resolver, identity, &inv).await {
+            Err(LinkError::Unreachable(_)) if attempt < 3 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            other => break other?,
+        }
+    };
     if answer.site != inv.site {
         return Err(LinkError::PeerRefused(
             "it answered as another site than the invitation names".into(),

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
@@ -27,6 +27,12 @@ const MAX_CONNECTIONS: usize = 64;
 /// How long a pull may wait for news before answering empty.
 const MAX_WAIT_MS: u64 = 25_000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// HTTP/2 pings: a link that does not answer one within this is taken for cut. On a 64 kbit/s
+/// link a ping's answer may wait behind a whole batch (tens of kilobytes, seconds).
+const KEEPALIVE: Duration = Duration::from_secs(20);
+const PING_EVERY: Duration = Duration::from_secs(5);
+/// The longest wait between attempts to reach a site that does not answer.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// A request that takes longer than this (a stalled link) ends the connection; sync resumes.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -123,6 +129,9 @@ async fn accept_loop(links: Links, listener: TcpListener, tls: tokio_rustls::Tls
                 app.clone().oneshot(req.map(axum::body::Body::new))
             });
             let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .keep_alive_interval(PING_EVERY)
+                .keep_alive_timeout(KEEPALIVE)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
@@ -383,10 +392,15 @@ async fn connect(
             .peer_certificates()
             .and_then(|certs| certs.last().map(|c| c.as_ref().to_vec()))
             .unwrap_or_default();
-        let (sender, conn) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
-                .await
-                .map_err(|e| LinkError::Unreachable(format!("{addr}: {e}")))?;
+        // Pings find a cut link within seconds, where TCP alone would wait for minutes.
+        let (sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .keep_alive_interval(PING_EVERY)
+            .keep_alive_timeout(KEEPALIVE)
+            .keep_alive_while_idle(true)
+            .handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| LinkError::Unreachable(format!("{addr}: {e}")))?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -472,7 +486,7 @@ pub async fn dial(links: Links, row: LinkRow, mut stop: tokio::sync::watch::Rece
             _ = tokio::time::sleep(backoff) => {}
             _ = stop.changed() => break,
         }
-        backoff = (backoff * 2).min(Duration::from_secs(15));
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 

@@ -15,7 +15,7 @@ pub fn sh(args: &[&str]) {
 
 /// A bridge and `hosts` namespaces on it; removed on drop.
 pub struct Lan {
-    bridge: String,
+    pub bridge: String,
     pub hosts: Vec<String>,
 }
 
