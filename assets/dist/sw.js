@@ -2,12 +2,12 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-4396fe9d1870";
+const CACHE = "outpost-fdce6041f2e8";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-Bosp4KMZ.js",
-  "/assets/style-BzznQvBx.css"
+  "/assets/index-B4n7QWxZ.js",
+  "/assets/style-Be1y0ZsC.css"
 ];
 
 self.addEventListener('install', (event) => {

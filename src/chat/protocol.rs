@@ -63,6 +63,9 @@ pub struct PersonView {
     pub status: Option<StatusView>,
     /// The IANA time zone the person chose, for showing their local time; empty if none.
     pub time_zone: String,
+    /// A person of a linked site: that site's name, shown as "anna · HQ".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
 }
 
 /// Where a user's profile photo is served; the version makes every change a new address.
@@ -90,6 +93,7 @@ impl PersonView {
             about: u.profile.about,
             status: u.status.map(Into::into),
             time_zone: u.time_zone,
+            site: u.site,
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn sign_seed(c: &Db) -> Result<[u8; 32]> {
     hex::decode(stored.trim())
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-        .ok_or_else(|| bad_seed())
+        .ok_or_else(bad_seed)
 }
 
 fn bad_seed() -> StoreError {
@@ -286,8 +286,11 @@ pub fn shares_of(c: &Db, channel_id: i64) -> Result<Vec<i64>> {
     Ok(rows.collect::<super::db::Result<_>>()?)
 }
 
+/// A known site: its name, signing key, and the link that vouched for it (None: paired).
+pub type SiteRow = (String, Vec<u8>, Option<i64>);
+
 /// A site's name and signing key, as learned at pairing or vouched for by a link.
-pub fn site(c: &Db, id: &str) -> Result<Option<(String, Vec<u8>, Option<i64>)>> {
+pub fn site(c: &Db, id: &str) -> Result<Option<SiteRow>> {
     Ok(
         c.prepare_cached("SELECT name, sign_key, via_link FROM sites WHERE id = ?1")?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))

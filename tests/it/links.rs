@@ -221,6 +221,7 @@ async fn a_shared_channel_carries_messages_edits_and_deletions_both_ways() {
         person["username"].as_str().unwrap().starts_with("admin@"),
         "HQ's admin is a person of HQ here, not the local admin: {person}"
     );
+    assert_eq!(person["site"], "HQ", "shown as a person of HQ: {person}");
 
     let reply = post_message(&fo.app, &fo.admin, fo_ops, "hello from the field").await;
     post_message(&hq.app, &hq.admin, ops, "a third").await;

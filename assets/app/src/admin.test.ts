@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditSentence, daysLabel, onboardingAddress, parseDays, relativeTime, searchUsers, userMatches, type AuditNames } from './admin';
+import { auditDetails, auditSentence, daysLabel, linkSiteName, onboardingAddress, parseDays, relativeTime, searchUsers, userMatches, type AuditNames } from './admin';
 import type { AuditEntry } from './api';
 import { catalogs, setLocale } from './i18n';
 
@@ -147,6 +147,30 @@ describe('audit sentences', () => {
     );
   });
 
+  it('name the linked sites of link events, in both languages', () => {
+    const hq = { target: 'link 3 (HQ North)', details: 'site 5f2c, CA ab:cd' };
+    expect(auditSentence(entry('link-accept', hq), names)).toBe('Анна linked this site with HQ North');
+    expect(auditSentence(entry('link-accepted', { ...hq, actor: 'link', actor_id: null }), names)).toBe(
+      'HQ North accepted an invitation and is now linked with this site',
+    );
+    expect(auditSentence(entry('link-remove', hq), names)).toBe('Анна removed the link with HQ North');
+    // The server may name the actor of link events by id alone.
+    expect(auditSentence(entry('link-resume', { ...hq, actor: '', actor_id: 2 }), names)).toBe('Boris resumed the link with HQ North');
+    expect(auditSentence(entry('link-invite', { target: '', details: 'expires 1767225600000' }), names)).toBe(
+      'Анна created an invitation for another site',
+    );
+    const shared = entry('channel-shared', { target: '#ops (9)', details: 'link 3 (HQ North)' });
+    expect(auditSentence(shared, names)).toBe('Анна shared #ops with HQ North');
+    expect(auditDetails(shared)).toBe('');
+    expect(auditDetails(entry('link-remove', hq))).toBe('site 5f2c, CA ab:cd');
+    setLocale('ru');
+    expect(auditSentence(entry('link-pause', hq), names)).toBe('Анна: связь с сайтом HQ North приостановлена');
+    expect(auditSentence(entry('channel-unshared', { target: '#ops (9)', details: 'link 3 (HQ North)' }), names)).toBe(
+      'Анна: сайту HQ North закрыт доступ к каналу #ops',
+    );
+    expect(linkSiteName('something else')).toBe('something else');
+  });
+
   it('fall back to the code for unknown events, and to ids for unknown names', () => {
     expect(auditSentence(entry('something-new'), names)).toBe('something-new');
     expect(auditSentence(entry('member-removed', { target: '#x (4)', details: 'user 77' }))).toBe('anna removed ID 77 from #x');
@@ -164,7 +188,8 @@ describe('audit sentences', () => {
       'retention-set', 'retention-applied', 'site-retention-changed', 'webhook-created', 'webhook-deleted',
       'outgoing-webhook-created', 'outgoing-webhook-deleted', 'outgoing-webhook-called', 'bot-created', 'api-token-created',
       'api-token-revoked', 'directory-account-created', 'directory-account-updated', 'directory-account-disabled',
-      'backup-taken', 'config-changed',
+      'backup-taken', 'config-changed', 'link-invite', 'link-accept', 'link-accepted', 'link-pause', 'link-resume',
+      'link-remove', 'channel-shared', 'channel-unshared',
     ];
     for (const locale of ['en', 'ru'] as const) {
       setLocale(locale);

@@ -96,6 +96,7 @@ const SPECIAL_ACTORS: Record<string, MessageKey> = {
   system: 'audit.actor.system',
   backup: 'audit.actor.backup',
   retention: 'audit.actor.retention',
+  link: 'audit.actor.link',
 };
 
 function person(names: AuditNames, username: string): string {
@@ -131,6 +132,12 @@ function userFromDetails(names: AuditNames, details: string): string {
   return names.byId.get(id) ?? t('audit.someone', { id });
 }
 
+/** "link 3 (HQ)" (as the server writes a linked site) → "HQ"; anything else: as it is. */
+export function linkSiteName(label: string): string {
+  const m = /^link \d+ \((.*)\)$/.exec(label.trim());
+  return m ? m[1]! : label;
+}
+
 /** A retention setting as the server writes it ("30 days", "keep forever", "server default", "as configured"). */
 function retentionValue(details: string): string {
   const days = /^(\d+) days?$/.exec(details.trim());
@@ -159,7 +166,9 @@ const SAME_AS: Record<string, string> = {
  */
 export function auditSentence(entry: AuditEntry, names: AuditNames = NO_NAMES): string {
   const action = SAME_AS[entry.action] ?? entry.action;
-  const actor = actorName(names, entry.actor);
+  // Some entries name their actor by id only (an empty name): the name from the id then.
+  const byId = !entry.actor && entry.actor_id !== null ? names.byId.get(entry.actor_id) : undefined;
+  const actor = byId ?? actorName(names, entry.actor);
   const target = person(names, entry.target);
   const details = entry.details ?? '';
   const say = (key: MessageKey, params: Params = {}) => t(key, { actor, target, ...params });
@@ -205,6 +214,15 @@ export function auditSentence(entry: AuditEntry, names: AuditNames = NO_NAMES): 
         channel: channelName(names, entry.target),
         name: details.split(': ')[0] ?? details,
       });
+    case 'link-accept':
+    case 'link-accepted':
+    case 'link-pause':
+    case 'link-resume':
+    case 'link-remove':
+      return say(`audit.${action}` as MessageKey, { site: linkSiteName(entry.target) });
+    case 'channel-shared':
+    case 'channel-unshared':
+      return say(`audit.${action}` as MessageKey, { channel: channelName(names, entry.target), site: linkSiteName(details) });
     case 'outgoing-webhook-called':
       return say('audit.outgoing-webhook-called', {
         channel: channelName(names, entry.target),
@@ -233,6 +251,10 @@ export function auditDetails(entry: AuditEntry): string {
     case 'webhook-created':
     case 'webhook-deleted':
     case 'retention-applied':
+    case 'link-pause':
+    case 'link-resume':
+    case 'channel-shared':
+    case 'channel-unshared':
       return '';
     default:
       return entry.details ?? '';

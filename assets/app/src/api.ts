@@ -42,6 +42,8 @@ export interface User {
   status?: Status | null;
   /** RFC 3339; null if never signed in. */
   last_sign_in_at?: string | null;
+  /** A person of a linked site: that site's name (they sign in there, never here). Absent: this site's. */
+  site?: string;
 }
 
 /** A custom status: one emoji (or none) and a short text, until `expires_at` (ms) or for good (null). */
@@ -591,6 +593,13 @@ export interface Message {
   forwarded?: ForwardView;
   /** A thread reply also listed in the channel. */
   also_in_channel?: boolean;
+  /**
+   * The order every linked site agrees on (a hybrid logical clock): a conversation's messages
+   * sort by it, then by `seq` (absent from servers before linked sites: `seq` order).
+   */
+  sort_key?: number;
+  /** Arrived from a linked site after messages that sort after it (the link was down). */
+  late?: boolean;
 }
 
 /** How the UI presents a file: the server decides from the content, not the name. */
@@ -673,6 +682,8 @@ export interface Person {
   status?: Status | null;
   /** The IANA time zone the person chose, for their local time; empty or absent: none. */
   time_zone?: string;
+  /** A person of a linked site: that site's name, shown as "Anna · HQ". Absent: this site's. */
+  site?: string;
 }
 
 /** The server's name for a person's public view. */
@@ -1044,3 +1055,77 @@ export const adminApi = {
 export function qrSrc(text: string): string {
   return `${API_BASE}/qr?text=${encodeURIComponent(text)}`;
 }
+
+// ---- Linked sites ------------------------------------------------------------
+
+/** A link's state: a live connection, none (down), or paused by an administrator. */
+export type LinkState = 'connected' | 'disconnected' | 'paused';
+
+/** `GET /admin/links`: another Outpost site this one is paired with (administrators). */
+export interface LinkView {
+  id: number;
+  site_id: string;
+  /** The other site's name. */
+  name: string;
+  /** SHA-256 of the other site's CA, colon-separated hex. */
+  fingerprint: string;
+  addresses: string[];
+  /** `LinkState`; a string from a newer server may be another. */
+  state: LinkState | string;
+  /** The last time the sites heard from each other (ms); null: never. */
+  last_contact_at: number | null;
+  /** Events of this site the other has not acknowledged yet. */
+  backlog_out: number;
+  /** Events of the other site not applied here yet (as of the last contact). */
+  backlog_in: number;
+  last_error: string | null;
+  created_at: number;
+}
+
+/** `POST /admin/links/invites`: a one-time invitation for another site's administrator. */
+export interface LinkInvite {
+  /** `outpost-link:…`: what the other administrator pastes (it works once). */
+  code: string;
+  site_name: string;
+  /** This site's CA fingerprint, to read out to the other administrator. */
+  fingerprint: string;
+  addresses: string[];
+  /** The code as a QR code: an SVG document drawn by the server. */
+  qr_svg: string;
+}
+
+/** A linked site that carries a channel (`PUT`/`DELETE /channels/{id}/links/{link_id}` answer these). */
+export interface ChannelShare {
+  link_id: number;
+  site_name: string;
+  /** That site is the channel's home (this site takes part in its channel). */
+  home: boolean;
+}
+
+/** `GET /channels/{id}/links` (members): a share, with whether its link is up and how far behind. */
+export interface ChannelLink extends ChannelShare {
+  state: LinkState | string;
+  last_contact_at: number | null;
+  backlog_in: number;
+  backlog_out: number;
+}
+
+export const linksApi = {
+  /** Every link (administrators). */
+  list: () => request<LinkView[]>('GET', '/admin/links'),
+  /** A one-time invitation, valid for `hours` (1 to 720; 24 when left out). */
+  invite: (body: { hours?: number } = {}) => request<LinkInvite>('POST', '/admin/links/invites', body),
+  /** Accepts another site's invitation; `fingerprint` is what its administrator read out. */
+  accept: (body: { code: string; fingerprint?: string }) => request<LinkView>('POST', '/admin/links', body),
+  pause: (linkId: number) => request<LinkView>('POST', `/admin/links/${id(linkId)}/pause`),
+  resume: (linkId: number) => request<LinkView>('POST', `/admin/links/${id(linkId)}/resume`),
+  /** Removes a link: the other site is refused at once. */
+  remove: (linkId: number) => request<void>('DELETE', `/admin/links/${id(linkId)}`),
+  /** The linked sites that carry a channel (its members; 404 for others). */
+  channel: (channelId: number) => request<ChannelLink[]>('GET', `/channels/${id(channelId)}/links`),
+  /** Shares a channel of this site with a linked site (its owners or administrators). */
+  share: (channelId: number, linkId: number) =>
+    request<ChannelShare[]>('PUT', `/channels/${id(channelId)}/links/${id(linkId)}`),
+  unshare: (channelId: number, linkId: number) =>
+    request<ChannelShare[]>('DELETE', `/channels/${id(channelId)}/links/${id(linkId)}`),
+};

@@ -308,6 +308,58 @@ describe('fields and params', () => {
   });
 });
 
+describe('linked sites’ error codes', () => {
+  afterEach(() => setLocale('en'));
+
+  it('are translated in both languages, with the field they name', () => {
+    const cases: [ApiError, string, string][] = [
+      [
+        new ApiError(400, 'bad-link-code', 'not a link invitation', null, 'code'),
+        'Invitation code: this is not a valid link invitation. Copy the whole code and try again.',
+        'Код приглашения: это не код приглашения для связи сайтов. Скопируйте код целиком и попробуйте снова.',
+      ],
+      [
+        new ApiError(400, 'fingerprint-mismatch', 'x', null, 'fingerprint'),
+        'Fingerprint: it does not match the fingerprint in the invitation. Do not link: ask the other administrator for a new invitation.',
+        'Отпечаток: не совпадает с отпечатком в приглашении. Не связывайте сайты: попросите у другого администратора новое приглашение.',
+      ],
+      [
+        new ApiError(502, 'site-unreachable', 'x'),
+        'The other site cannot be reached at the addresses in the invitation. Check the network between the sites and try again.',
+        'Другой сайт недоступен по адресам из приглашения. Проверьте сеть между сайтами и попробуйте снова.',
+      ],
+      [
+        new ApiError(502, 'site-refused', 'x'),
+        'The other site refused the link: the invitation may have been used already, or expired. Ask for a new one.',
+        'Другой сайт отказал в связи: возможно, приглашение уже использовано или истекло. Попросите новое.',
+      ],
+      [new ApiError(409, 'link-exists', 'x'), 'This site is already linked with that one.', 'Связь с этим сайтом уже есть.'],
+      [
+        new ApiError(409, 'links-off', 'x'),
+        'Linked sites are turned off in this server’s configuration.',
+        'Связь с другими сайтами отключена в настройках этого сервера.',
+      ],
+      [
+        new ApiError(400, 'not-shareable', 'x', null, 'channel_id'),
+        'Channel: only this site’s own channels can be shared with a linked site.',
+        'Канал: связанному сайту можно открыть только собственный канал этого сайта.',
+      ],
+      [
+        new ApiError(400, 'unknown-link', 'no such link', null, 'link_id'),
+        'Linked site: it no longer exists. Reload the page and try again.',
+        'Связанный сайт: его больше нет. Обновите страницу и попробуйте снова.',
+      ],
+    ];
+    for (const [err, en, ru] of cases) {
+      expect(describeError(err), err.code).toBe(en);
+      inLocale('ru', () => {
+        expect(describeError(err), err.code).toBe(ru);
+        expect(englishWords(describeError(err)), err.code).toEqual([]);
+      });
+    }
+  });
+});
+
 describe('the fallback for a code this client does not know', () => {
   afterEach(() => setLocale('en'));
   const message = 'the frobnicator is jammed';

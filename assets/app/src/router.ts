@@ -6,8 +6,8 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-/** The sections of the administration page: `/admin` (users), `/admin/channels`, … */
-export const ADMIN_TABS = ['users', 'channels', 'settings', 'server', 'audit'] as const;
+/** The sections of the administration page: `/admin` (users), `/admin/channels`, `/admin/links`, … */
+export const ADMIN_TABS = ['users', 'channels', 'links', 'settings', 'server', 'audit'] as const;
 export type AdminTab = (typeof ADMIN_TABS)[number];
 
 export type Route =

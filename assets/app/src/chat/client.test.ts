@@ -234,6 +234,30 @@ describe('ChatClient', () => {
   });
 });
 
+describe('ChatClient: messages of channels shared with linked sites', () => {
+  it('puts a late message where it sorts, and leaves out one that sorts before a window with older pages', async () => {
+    const client = new ChatClient(me, () => 'wss://h/api/v1/ws');
+    client.start();
+    const ws = await connected(client);
+    const keyed = (id: number, seq: number, sort_key: number, extra: Partial<Message> = {}) => message(id, seq, { sort_key, ...extra });
+    const loaded = [keyed(20, 5, 500), keyed(21, 6, 600), keyed(22, 7, 700)];
+    client.store.set({
+      histories: new Map([[4, { items: loaded, hasOlder: true, hasNewer: false, loading: null, error: null }]]),
+    });
+    const ids = () => client.state.histories.get(4)!.items.map((m) => m.id);
+    // Arrived late from a linked site (the newest seq), sorting between two shown messages.
+    ws.receive({ type: 'event', pos: 101, event: { kind: 'message.new', message: keyed(23, 8, 650, { late: true }) } });
+    expect(ids()).toEqual([20, 21, 23, 22]);
+    // Sorting before the first shown message, with older pages not loaded: it comes with them.
+    ws.receive({ type: 'event', pos: 102, event: { kind: 'message.new', message: keyed(24, 9, 100, { late: true }) } });
+    expect(ids()).toEqual([20, 21, 23, 22]);
+    // A new message at the end.
+    ws.receive({ type: 'event', pos: 103, event: { kind: 'message.new', message: keyed(25, 10, 800) } });
+    expect(ids()).toEqual([20, 21, 23, 22, 25]);
+    client.stop();
+  });
+});
+
 describe('ChatClient: the saved copy gives way to the server', () => {
   /** Message pages wait for the test to answer them, in any order. */
   function heldPages() {

@@ -23,12 +23,14 @@ import {
   type Receipt,
   type User,
 } from '../api';
+import { displayNameWithSite } from '../links';
 import { browserTimeZone } from '../timezone';
 import { playChime } from './chime';
 import {
   applyRead,
   backoffDelay,
   channelTitle,
+  compareMessages,
   countIncoming,
   isDirect,
   isWebhookMessage,
@@ -1031,9 +1033,14 @@ export class ChatClient {
       const items = await chatApi.messages(channelId, { after: h.items[h.items.length - 1]!.seq, limit: PAGE });
       const cur = this.state.histories.get(channelId);
       if (!cur || this.historyLoads.get(channelId) !== load) return;
+      const merged = mergeMessages(cur.items, items);
+      // `after` pages by arrival (seq): a full page of messages already shown (late ones from a
+      // linked site) would bring the same page again and again; the latest page is one jump away.
+      const known = new Set(cur.items.map((m) => m.id));
+      const progressed = items.some((m) => !known.has(m.id));
       this.setHistory(channelId, {
-        items: mergeMessages(cur.items, items),
-        hasNewer: items.length >= PAGE,
+        items: merged,
+        hasNewer: items.length >= PAGE && progressed,
         loading: null,
       });
     } catch (err) {
@@ -1046,7 +1053,12 @@ export class ChatClient {
   /** Loads the history around `seq` (for a search result or a link). */
   async loadAround(channelId: number, seq: number): Promise<void> {
     const h = this.state.histories.get(channelId);
-    if (h && !h.loading && h.items.length && h.items[0]!.seq <= seq && h.items[h.items.length - 1]!.seq >= seq) {
+    if (
+      h &&
+      !h.loading &&
+      h.items.length &&
+      (h.items.some((m) => m.seq === seq) || (h.items[0]!.seq <= seq && h.items[h.items.length - 1]!.seq >= seq))
+    ) {
       return;
     }
     const load = this.beginLoad(channelId, {});
@@ -1265,7 +1277,7 @@ export class ChatClient {
     playChime();
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     const author = m.author_id !== null ? this.state.people.get(m.author_id) : undefined;
-    const who = author ? author.display_name || author.username : isWebhookMessage(m) ? m.sender_name! : '';
+    const who = author ? displayNameWithSite(author) : isWebhookMessage(m) ? m.sender_name! : '';
     const where = isDirect(channel) ? who : `${who} · #${channelTitle(channel, this.me.id, this.state.people)}`;
     try {
       const text = m.body.trim() ? plainText(m.body) : messageSummary(m);
@@ -1285,8 +1297,11 @@ export class ChatClient {
 function withArrived(h: Pick<History, 'items' | 'hasOlder' | 'hasNewer'>, arrived: readonly Message[]): Message[] {
   const first = h.items[0];
   const last = h.items[h.items.length - 1];
+  // In conversation order: a message that arrived late from a linked site may belong before
+  // the loaded window, though its seq is the newest.
   const fitting = arrived.filter(
-    (m) => !(first && m.seq < first.seq && h.hasOlder) && !(last && m.seq > last.seq && h.hasNewer),
+    (m) =>
+      !(first && compareMessages(m, first) < 0 && h.hasOlder) && !(last && compareMessages(m, last) > 0 && h.hasNewer),
   );
   return mergeMessages(h.items, fitting);
 }

@@ -8,6 +8,7 @@ import {
   backoffDelay,
   buildRows,
   channelTitle,
+  compareMessages,
   countIncoming,
   GROUP_GAP_MS,
   isWebhookMessage,
@@ -82,6 +83,49 @@ describe('mergeMessages', () => {
     const edited = mergeMessages(a, [msg(3, 1, T0, { body: 'new' })]);
     expect(edited.map((m) => m.body)).toEqual(['m1', 'new']);
     expect(mergeMessages(a, [msg(3, 1, T0), msg(3, 1, T0)])).toHaveLength(2);
+  });
+
+  it('orders by the sort key linked sites agree on, then seq; a late message goes where it belongs', () => {
+    // seq is the order of arrival here; sort_key the order of every site.
+    const a = [msg(1, 1, T0, { sort_key: 100 }), msg(2, 2, T0, { sort_key: 200 }), msg(3, 1, T0, { sort_key: 300 })];
+    const late = msg(4, 3, T0, { sort_key: 150, late: true });
+    expect(mergeMessages(a, [late]).map((m) => m.id)).toEqual([1, 4, 2, 3]);
+    // Appending stays in order too, and a page that arrives out of order is sorted.
+    expect(mergeMessages(a, [msg(6, 1, T0, { sort_key: 500 }), msg(5, 1, T0, { sort_key: 400 })]).map((m) => m.id)).toEqual([
+      1, 2, 3, 5, 6,
+    ]);
+    // The same sort key (two sites at the same instant): seq decides.
+    expect(mergeMessages(a, [msg(7, 2, T0, { sort_key: 200 })]).map((m) => m.id)).toEqual([1, 2, 7, 3]);
+    // A replaced message keeps its place.
+    expect(mergeMessages([...a, late], [{ ...late, body: 'edited' }]).map((m) => `${m.id}${m.body}`)).toEqual([
+      '1m1',
+      '4edited',
+      '2m2',
+      '3m3',
+    ]);
+  });
+
+  it('keeps seq order for messages without a sort key (older servers, saved copies)', () => {
+    expect(compareMessages({ seq: 1 }, { seq: 2 })).toBeLessThan(0);
+    expect(compareMessages({ seq: 2, sort_key: 1 }, { seq: 1 })).toBeGreaterThan(0);
+    expect(compareMessages({ seq: 2, sort_key: 1 }, { seq: 1, sort_key: 5 })).toBeLessThan(0);
+    expect(compareMessages({ seq: 3, sort_key: 5 }, { seq: 3, sort_key: 5 })).toBe(0);
+    const a = [msg(1, 1, T0), msg(3, 1, T0)];
+    expect(mergeMessages(a, [msg(2, 1, T0)]).map((m) => m.id)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('rows with linked sites', () => {
+  it('starts a group with a message that arrived late, so its sender and mark show', () => {
+    const rows = buildRows([msg(1, 2, T0), msg(2, 2, T0 + 1000, { late: true }), msg(3, 2, T0 + 2000)], null, 1);
+    expect(rows.filter((r) => r.type === 'message').map((r) => r.type === 'message' && r.first)).toEqual([true, true, false]);
+  });
+
+  it('gives a day that comes back (another site’s clock) a divider of its own, with its own key', () => {
+    const rows = buildRows([msg(1, 2, T0), msg(2, 2, T0 + 86_400_000), msg(3, 2, T0 + 60_000)], null, 1);
+    const days = rows.filter((r) => r.type === 'day').map((r) => r.key);
+    expect(days).toHaveLength(3);
+    expect(new Set(rows.map((r) => r.key)).size).toBe(rows.length);
   });
 });
 

@@ -41,18 +41,25 @@ export function sameSender(
  * The rows of a message list: a day divider before the first message of each
  * day, a "new messages" divider before the first message after `lastReadSeq`
  * that someone else wrote, and each message marked `first` when it starts a
- * group (new sender, new day, a gap of five minutes, after a divider, or a
- * system message).
+ * group (new sender, new day, a gap of five minutes, after a divider, a
+ * system message, or a message that arrived late from a linked site).
  */
 export function buildRows(messages: readonly Message[], lastReadSeq: number | null, me: number): Row[] {
   const rows: Row[] = [];
   let prev: Message | null = null;
   let unreadPlaced = lastReadSeq === null;
+  const dayKeys = new Set<string>();
   for (const m of messages) {
     const day = dayKey(m.created_at);
     let breakGroup = false;
     if (!prev || dayKey(prev.created_at) !== day) {
-      rows.push({ type: 'day', key: `d${day}`, day, time: m.created_at });
+      // A day may come back after another (a message from a linked site whose clock differs):
+      // its divider then needs a key of its own.
+      const base = `d${day}`;
+      let key = base;
+      for (let n = 2; dayKeys.has(key); n++) key = `${base}-${n}`;
+      dayKeys.add(key);
+      rows.push({ type: 'day', key, day, time: m.created_at });
       breakGroup = true;
     }
     if (!unreadPlaced && m.seq > (lastReadSeq ?? 0) && m.author_id !== me) {
@@ -63,6 +70,8 @@ export function buildRows(messages: readonly Message[], lastReadSeq: number | nu
     const first =
       breakGroup ||
       !prev ||
+      // A message that arrived late shows its sender, time and "arrived late".
+      m.late === true ||
       !sameSender(prev, m) ||
       prev.kind !== 'text' ||
       m.kind !== 'text' ||
@@ -73,22 +82,34 @@ export function buildRows(messages: readonly Message[], lastReadSeq: number | nu
   return rows;
 }
 
-/** Inserts or replaces messages (by id) and keeps the list ordered by seq. */
+/**
+ * The order of a conversation's messages: by `sort_key` (the order every linked site agrees on)
+ * when both have one, then by `seq`. Messages without a `sort_key` (older servers, saved copies)
+ * keep the `seq` order.
+ */
+export function compareMessages(a: Pick<Message, 'seq' | 'sort_key'>, b: Pick<Message, 'seq' | 'sort_key'>): number {
+  if (typeof a.sort_key === 'number' && typeof b.sort_key === 'number' && a.sort_key !== b.sort_key) {
+    return a.sort_key < b.sort_key ? -1 : 1;
+  }
+  return a.seq - b.seq;
+}
+
+/** Inserts or replaces messages (by id) and keeps the list in conversation order (`compareMessages`). */
 export function mergeMessages(list: readonly Message[], incoming: readonly Message[]): Message[] {
   if (!incoming.length) return list as Message[];
   const byId = new Map<number, Message>();
   for (const m of list) byId.set(m.id, m);
   let appendOnly = true;
-  const lastSeq = list.length ? list[list.length - 1]!.seq : -Infinity;
+  const last = list.length ? list[list.length - 1]! : null;
   for (const m of incoming) {
-    if (byId.has(m.id) || m.seq <= lastSeq) appendOnly = false;
+    if (byId.has(m.id) || (last && compareMessages(m, last) <= 0)) appendOnly = false;
     byId.set(m.id, m);
   }
   if (appendOnly) {
-    const sorted = [...incoming].sort((a, b) => a.seq - b.seq);
+    const sorted = [...incoming].sort(compareMessages);
     return [...list, ...sorted];
   }
-  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+  return [...byId.values()].sort(compareMessages);
 }
 
 export function isDirect(channel: Pick<Channel, 'kind'>): boolean {

@@ -176,6 +176,15 @@ describe('mergeSavedHistory', () => {
     expect(mergeSavedHistory(saved, history(later, { hasOlder: true }), 3)!.map((m) => m.seq)).toEqual([58, 59, 60]);
   });
 
+  it('follows the order linked sites agree on: a late message the window starts with keeps what sorts before it', () => {
+    const keyed = (seq: number, sort_key: number) => ({ ...message(1, seq), sort_key });
+    const savedKeyed = [keyed(1, 10), keyed(2, 20), keyed(3, 30), keyed(4, 40)];
+    // The window starts with seq 9, which arrived late but sorts between 2 and 3.
+    const window = [keyed(9, 25), keyed(3, 30), keyed(4, 40), keyed(10, 50)];
+    const merged = mergeSavedHistory(savedKeyed, history(window, { hasOlder: true }))!;
+    expect(merged.map((m) => m.seq)).toEqual([1, 2, 9, 3, 4, 10]);
+  });
+
   it('ignores a window into the past and a history still loading', () => {
     expect(mergeSavedHistory(saved, history([message(1, 3)], { hasNewer: true }))).toBeNull();
     expect(mergeSavedHistory(saved, history([], { loading: 'initial' }))).toBeNull();

@@ -26,7 +26,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { chatApi, NetworkError, type Channel, type FileView, type Message, type Person, type Preferences, type User } from '../api';
 import type { ChatClient, ChatState, History } from './client';
-import { isDirect } from './logic';
+import { compareMessages, isDirect } from './logic';
 import { allowUserData, eraseUserData, eraseUserKeys } from './userData';
 
 const KiB = 1024;
@@ -162,9 +162,15 @@ export function mergeSavedHistory(
   if (history.hasNewer || history.loading === 'initial') return null;
   const items = history.items;
   if (!items.length) return history.hasOlder ? null : [];
-  const first = items[0]!.seq;
-  const lastSaved = saved.length ? saved[saved.length - 1]!.seq : -Infinity;
-  const merged = history.hasOlder && first <= lastSaved ? [...saved.filter((m) => m.seq < first), ...items] : [...items];
+  // In conversation order (`compareMessages`: the order linked sites agree on, else seq).
+  const first = items[0]!;
+  const lastSaved = saved[saved.length - 1];
+  const overlaps = lastSaved !== undefined && compareMessages(first, lastSaved) <= 0;
+  const loaded = new Set(items.map((m) => m.id));
+  const merged =
+    history.hasOlder && overlaps
+      ? [...saved.filter((m) => compareMessages(m, first) < 0 && !loaded.has(m.id)), ...items]
+      : [...items];
   return merged.slice(-limit);
 }
 

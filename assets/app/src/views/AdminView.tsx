@@ -26,18 +26,20 @@ import { policyApplies } from '../twoFactor';
 import { BotsCard } from './BotsCard';
 import { AuditCard } from './admin/AuditCard';
 import { ChannelsCard } from './admin/ChannelsCard';
+import { LinksSection } from './admin/LinksCard';
 import { SiteRetentionCard } from './admin/SiteRetentionCard';
 import { UsersCard } from './admin/UsersCard';
 
 const TAB_LABELS = {
   users: 'admin.tab.users',
   channels: 'admin.tab.channels',
+  links: 'admin.tab.links',
   settings: 'admin.tab.settings',
   server: 'admin.tab.server',
   audit: 'admin.tab.audit',
 } as const satisfies Record<AdminTab, MessageKey>;
 
-/** The administration page: users, channels, settings, the server, the audit log (`/admin/…`). */
+/** The administration page: users, channels, linked sites, settings, the server, the audit log (`/admin/…`). */
 export function AdminView({ tab = 'users' }: { tab?: AdminTab }) {
   // Bots are user accounts too: a change in either card reloads both lists.
   const [accounts, setAccounts] = useState(0);
@@ -50,6 +52,9 @@ export function AdminView({ tab = 'users' }: { tab?: AdminTab }) {
   switch (tab) {
     case 'channels':
       content = <ChannelsCard />;
+      break;
+    case 'links':
+      content = <LinksSection />;
       break;
     case 'settings':
       content = (

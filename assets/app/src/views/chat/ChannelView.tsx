@@ -17,6 +17,7 @@ import { getLocale, t } from '../../i18n';
 import { NARROW_HEADER, useMediaQuery } from '../../media';
 import { navigate } from '../../router';
 import { useSession } from '../../session';
+import { ChannelLinkIndicator } from './ChannelLinks';
 import { Composer, TypingLine } from './Composer';
 import { formatWhen, MessageItem, PendingItem, personName } from './MessageItem';
 import { ChannelIcon, MutedIcon } from './Sidebar';
@@ -304,6 +305,7 @@ function ChannelPane({ channel, seq }: { channel: Channel; seq: number | null })
             </span>
           )}
           {channel.archived && <span class="badge">{t('channel.archived')}</span>}
+          {!direct && <ChannelLinkIndicator channelId={id} />}
           {channel.topic && <p class="channel-topic">{channel.topic}</p>}
         </div>
         {narrow ? (

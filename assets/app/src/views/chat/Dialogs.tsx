@@ -10,11 +10,13 @@ import { Field } from '../../components/Field';
 import { Loading } from '../../components/Loading';
 import { describeError } from '../../errors';
 import { t } from '../../i18n';
+import { displayNameWithSite } from '../../links';
 import { useKeyboardHints } from '../../media';
 import { channelPath, navigate } from '../../router';
 import { useSession } from '../../session';
 import { formatUntil } from '../../status';
 import { Avatar, DeactivatedTag, photoOf, PresenceDot, StatusEmoji } from './Avatar';
+import { ChannelLinksSection } from './ChannelLinks';
 import { EditHistoryDialog, ForwardDialog } from './MessageDialogs';
 import { Modal } from './Modal';
 import { ChannelIcon } from './Sidebar';
@@ -358,7 +360,10 @@ function QuickSwitcher({ onClose }: { onClose: () => void }) {
   );
 }
 
-/** Topic, members (with "add people"), and for owners and admins: rename, webhooks and archive. */
+/**
+ * Topic, members (with "add people"), the linked sites that carry the channel, and for owners
+ * and admins: rename, sharing with linked sites, webhooks and archive.
+ */
 function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: () => void }) {
   const client = useChat();
   const { user } = useSession();
@@ -464,6 +469,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
             {members.map((id) => {
               const p = people.get(id);
               const label = p ? p.display_name || p.username : t('message.unknownUser', { id });
+              const shownName = p ? displayNameWithSite(p) : label;
               return (
                 <li key={id}>
                   <button
@@ -474,7 +480,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
                     onClick={(e) => openProfile(id, e.currentTarget)}
                   >
                     <Avatar id={id} name={label} size="s" photo={photoOf(people, id)} />
-                    <span class="person-name">{label}</span>
+                    <span class="person-name">{shownName}</span>
                     {p && <StatusEmoji status={p.status} />}
                     {p?.is_bot && <BotTag kind="bot" />}
                     {p?.deactivated && <DeactivatedTag />}
@@ -518,6 +524,7 @@ function ChannelDetails({ channelId, onClose }: { channelId: number; onClose: ()
           </ul>
         </section>
       )}
+      {!direct && <ChannelLinksSection channelId={channelId} channelName={title} manage={manage} isAdmin={user.is_admin} />}
       {manage && <WebhooksSection channelId={channelId} channelName={`#${title}`} outgoing={user.is_admin} />}
       {manage && (
         <div class="button-row">

@@ -13,6 +13,7 @@ import type { OutboxItem } from '../../chat/outbox';
 import { BotTag } from '../../components/BotTag';
 import { describeError, describeProblem } from '../../errors';
 import { getLocale, t } from '../../i18n';
+import { displayNameWithSite } from '../../links';
 import { useKeyboardHints } from '../../media';
 import { navigate, shouldInterceptClick } from '../../router';
 import { Attachments } from './Attachments';
@@ -57,9 +58,14 @@ export function personName(people: ReadonlyMap<number, Person>, id: number | nul
   return p ? p.display_name || p.username : t('message.unknownUser', { id });
 }
 
-/** Who a message is from: the webhook's sender name, else the author's name. */
+/**
+ * Who a message is from: the webhook's sender name, else the author's name, with their site when
+ * they are a person of a linked site ("Anna · HQ").
+ */
 export function senderName(people: ReadonlyMap<number, Person>, m: Pick<Message, 'author_id' | 'sender_name'>): string {
-  return isWebhookMessage(m) ? m.sender_name! : personName(people, m.author_id);
+  if (isWebhookMessage(m)) return m.sender_name!;
+  const p = m.author_id !== null ? people.get(m.author_id) : undefined;
+  return p ? displayNameWithSite(p) : personName(people, m.author_id);
 }
 
 /** The tag after a sender's name: posted through a webhook, or by a bot account; none for people. */
@@ -89,6 +95,8 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   const [menuOpen, setMenuOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const name = senderName(people, m);
+  // The avatar's initials come from the name alone, not its site.
+  const avatarName = isWebhookMessage(m) ? name : personName(people, m.author_id);
   const tag = senderTag(people, m);
   // Posts from a webhook have no author: never "mine", so no editing (moderators may delete).
   const mine = m.author_id !== null && m.author_id === meId;
@@ -135,6 +143,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
   if (m.deleted) classes.push('msg-deleted');
   if (m.pinned) classes.push('msg-pinned');
   if (m.forwarded) classes.push('msg-forward');
+  if (m.late) classes.push('msg-late');
 
   // A quote opens the message it answers: in this thread when it is here, else wherever it is.
   const openQuote = (id: number) => {
@@ -182,10 +191,10 @@ export const MessageItem = memo(function MessageItem(props: Props) {
               aria-hidden="true"
               onClick={(e) => openProfile(authorId, e.currentTarget)}
             >
-              <Avatar id={authorId} name={name} photo={photoOf(people, authorId)} />
+              <Avatar id={authorId} name={avatarName} photo={photoOf(people, authorId)} />
             </button>
           ) : (
-            <Avatar id={m.author_id} name={name} />
+            <Avatar id={m.author_id} name={avatarName} />
           )
         ) : (
           <time class="msg-time msg-time-hover" dateTime={new Date(m.created_at).toISOString()} title={formatFull(m.created_at)}>
@@ -216,6 +225,7 @@ export const MessageItem = memo(function MessageItem(props: Props) {
               {formatTime(m.created_at)}
             </time>
             {m.pinned && <span class="msg-pin-tag">{t('message.pinned')}</span>}
+            {m.late && <LateTag />}
           </div>
         )}
         {!m.deleted && m.forwarded && <ForwardedLabel forwarded={m.forwarded} />}
@@ -416,6 +426,15 @@ function ForwardedLabel({ forwarded: f }: { forwarded: ForwardView }) {
         {formatFull(f.created_at)}
       </time>
     </div>
+  );
+}
+
+/** "arrived late": a message from a linked site that came after newer ones (the link was down). */
+export function LateTag() {
+  return (
+    <span class="msg-late-tag" title={t('message.lateHint')}>
+      {t('message.late')}
+    </span>
   );
 }
 

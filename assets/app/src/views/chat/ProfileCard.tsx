@@ -9,6 +9,7 @@ import { Loading } from '../../components/Loading';
 import { CallsContext } from '../../calls/context';
 import { describeError } from '../../errors';
 import { getLocale, t } from '../../i18n';
+import { displayNameWithSite } from '../../links';
 import { telHref } from '../../profile';
 import { activeStatus, formatUntil, statusEmoji } from '../../status';
 import { channelPath, navigate } from '../../router';
@@ -167,7 +168,7 @@ export function ProfileCard({ userId, anchor, onClose }: { userId: number; ancho
             <Avatar id={userId} name={name} size="xl" photo={photo} />
             <div class="pc-names">
               <h2 id="profile-card-name" class="pc-name">
-                {name}
+                {shown ? displayNameWithSite({ ...shown, site: person?.site ?? profile?.site }) : name}
                 {isBot && <> <BotTag kind="bot" /></>}
               </h2>
               <p class="pc-username">@{username}</p>

@@ -159,7 +159,7 @@ function ThreadBody({ panel }: { panel: Extract<Panel, { type: 'thread' }> }) {
         <div class="thread-count" role="separator">
           {t('message.replies', { n: replies.length })}
         </div>
-        {replies.map((m, i) => item(m, i === 0 || !sameSender(replies[i - 1]!, m)))}
+        {replies.map((m, i) => item(m, i === 0 || m.late === true || !sameSender(replies[i - 1]!, m)))}
         {pending.map((p) => (
           <PendingItem key={p.client_id} item={p} name={user.display_name || user.username} meId={user.id} photo={user.photo_url} />
         ))}
