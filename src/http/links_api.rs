@@ -90,9 +90,8 @@ async fn create_invite(
     let hours = req.hours.unwrap_or(crate::links::INVITE_HOURS);
     if !(1..=720).contains(&hours) {
         return Err(ApiError::invalid(
-            Problem::new("out-of-range", "hours is 1 to 720")
+            Problem::new("bad-invite-lifetime", "hours is 1 to 720")
                 .field("hours")
-                .param("min", 1)
                 .param("max", 720),
         ));
     }
