@@ -195,6 +195,10 @@ fn apply(c: &Db, log: &mut Log, link: &LinkRow, me: &str, batch: &Batch) -> Resu
         apply_reaction(c, log, link, me, r)?;
         max_seen = max_seen.max(r.version);
     }
+    for p in &batch.pins {
+        apply_pin(c, log, link, me, p)?;
+        max_seen = max_seen.max(p.version);
+    }
     crate::links::hlc::observe(max_seen);
     lq::advance_recv(c, link.id, batch.upto)?;
     lq::record_contact(c, link.id, Some(batch.head))?;
@@ -385,15 +389,7 @@ fn apply_reaction(
     if crate::text::single_emoji(&r.emoji).is_none() {
         return Err(refuse("a reaction that is not one emoji"));
     }
-    let local = if r.message.site == me {
-        lq::own_message(c, me, r.message.id)?.map(|(ch, _, _)| (r.message.id, ch))
-    } else {
-        match lq::message_by_origin(c, &r.message.site, r.message.id)? {
-            Some((id, _, _)) => Some((id, q::message(c, id)?.channel_id)),
-            None => None,
-        }
-    };
-    let Some((message_id, channel_id)) = local else {
+    let Some((message_id, channel_id)) = local_message(c, me, &r.message)? else {
         // Its message never reached this site (not text, or not carried): nothing to hang it on.
         return Ok(());
     };
@@ -438,6 +434,70 @@ fn apply_reaction(
         &r.emoji,
         r.present,
         r.version,
+        Some(&crate::links::join_signature(site, &signature)),
+    )?;
+    if !deleted {
+        log.message_updated(c, MessageView::from(q::message(c, message_id)?))?;
+    }
+    Ok(())
+}
+
+/// The local message and channel a global message id names, if this site has it.
+fn local_message(c: &Db, me: &str, gid: &wire::Gid) -> Result<Option<(i64, i64)>> {
+    if gid.site == me {
+        return Ok(lq::own_message(c, me, gid.id)?.map(|(ch, _, _)| (gid.id, ch)));
+    }
+    match lq::message_by_origin(c, &gid.site, gid.id)? {
+        Some((id, _, _)) => Ok(Some((id, q::message(c, id)?.channel_id))),
+        None => Ok(None),
+    }
+}
+
+fn apply_pin(c: &Db, log: &mut Log, link: &LinkRow, me: &str, p: &wire::PinState) -> Result<()> {
+    let site = p.user.site.as_str();
+    if site == me || !valid_site_id(site) || !valid_site_id(&p.message.site) {
+        return Err(refuse("a pin by a person of a bad or of this site"));
+    }
+    let Some((message_id, channel_id)) = local_message(c, me, &p.message)? else {
+        return Ok(());
+    };
+    if !carried_channel(c, link, me, channel_id, site)? {
+        return Err(refuse(format!(
+            "a pin in a channel not shared with this site, or by a person site {} may not \
+             speak for",
+            link.name
+        )));
+    }
+    let Some((_, key, _)) = lq::site(c, site)? else {
+        return Err(refuse(format!("a pin signed by unknown site {site}")));
+    };
+    if !wire::verify_pin(p, &key) {
+        return Err(refuse(format!(
+            "a pin whose signature does not verify (site {site})"
+        )));
+    }
+    let username = crate::text::strip_hidden(&p.username);
+    let display = crate::text::strip_hidden(&p.display_name);
+    if username.is_empty() || username.len() > 64 || display.len() > 128 {
+        return Err(refuse("a pin by a person without a usable name"));
+    }
+    match lq::pin_version(c, message_id)? {
+        Some(v) if v == p.version => return Ok(()),
+        Some(v) if v > p.version => return Err(refuse("an older pin state (a replay)")),
+        _ => {}
+    }
+    let user_id = lq::remote_user(c, site, p.user.id, &username, &display)?;
+    let deleted = q::message(c, message_id)?.deleted;
+    if !deleted {
+        q::apply_pin(c, message_id, user_id, p.pinned)?;
+    }
+    let signature = wire::unb64(&p.signature).unwrap_or_default();
+    lq::set_pin_state(
+        c,
+        message_id,
+        user_id,
+        p.pinned,
+        p.version,
         Some(&crate::links::join_signature(site, &signature)),
     )?;
     if !deleted {

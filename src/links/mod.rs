@@ -760,6 +760,40 @@ fn build_batch(
             }
             batch.reactions.push(state);
         }
+        // A pin travels like a reaction, from the site of whoever pinned or unpinned.
+        if let Some(p) = q::pin_out(c, id)? {
+            let user_site = p.user.origin_site.clone().unwrap_or_else(|| me.to_string());
+            if !((home_is_peer && user_site != me) || user_site == peer) {
+                let mut state = wire::PinState {
+                    message: message_gid.clone(),
+                    user: wire::Gid {
+                        site: user_site.clone(),
+                        id: p.user.origin_id.unwrap_or(p.user.id),
+                    },
+                    username: bare_username(&p.user),
+                    display_name: p.user.display_name.clone(),
+                    pinned: p.pinned,
+                    version: p.version,
+                    signature: String::new(),
+                };
+                let signed = if user_site == me {
+                    wire::sign_pin(&mut state, key);
+                    true
+                } else {
+                    match p.signature.as_deref().and_then(split_signature) {
+                        Some((signer, sig)) if signer == user_site => {
+                            state.signature = wire::b64(&sig);
+                            describe_site(c, &mut batch, &mut seen_sites, &user_site, peer)?;
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                if signed {
+                    batch.pins.push(state);
+                }
+            }
+        }
         // Through the home of a channel everyone's messages pass; elsewhere a site sends only
         // its own, and never a site's messages back to it.
         if (home_is_peer && !own) || m.origin_site == peer {

@@ -61,6 +61,20 @@ pub struct ReactionState {
     pub signature: String,
 }
 
+/// A message's latest pin or unpin and who decided it, signed by their site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinState {
+    pub message: Gid,
+    pub user: Gid,
+    pub username: String,
+    pub display_name: String,
+    pub pinned: bool,
+    pub version: i64,
+    #[serde(default)]
+    pub signature: String,
+}
+
 /// A channel as its home site describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,12 +110,17 @@ pub struct Batch {
     pub messages: Vec<MessageState>,
     #[serde(default)]
     pub reactions: Vec<ReactionState>,
+    #[serde(default)]
+    pub pins: Vec<PinState>,
 }
 
 impl Batch {
     /// Carries nothing to apply (it may still move the cursor).
     pub fn is_empty(&self) -> bool {
-        self.messages.is_empty() && self.channels.is_empty() && self.reactions.is_empty()
+        self.messages.is_empty()
+            && self.channels.is_empty()
+            && self.reactions.is_empty()
+            && self.pins.is_empty()
     }
 }
 
@@ -175,6 +194,24 @@ pub fn sign_reaction(r: &mut ReactionState, key: &ed25519_dalek::SigningKey) {
 
 pub fn verify_reaction(r: &ReactionState, public: &[u8]) -> bool {
     verify_bytes(&reaction_signing_bytes(r), &r.signature, public)
+}
+
+const PIN_DOMAIN: &[u8] = b"outpost.link.pin.v1\n";
+
+fn pin_signing_bytes(p: &PinState) -> Vec<u8> {
+    let mut unsigned = p.clone();
+    unsigned.signature = String::new();
+    let mut out = PIN_DOMAIN.to_vec();
+    out.extend(serde_json::to_vec(&unsigned).unwrap_or_default());
+    out
+}
+
+pub fn sign_pin(p: &mut PinState, key: &ed25519_dalek::SigningKey) {
+    p.signature = b64(&key.sign(&pin_signing_bytes(p)).to_bytes());
+}
+
+pub fn verify_pin(p: &PinState, public: &[u8]) -> bool {
+    verify_bytes(&pin_signing_bytes(p), &p.signature, public)
 }
 
 fn verify_bytes(bytes: &[u8], signature: &str, public: &[u8]) -> bool {

@@ -663,6 +663,14 @@ pub fn toggle_reaction(c: &Db, message_id: i64, user_id: i64, emoji: &str) -> Re
 }
 
 pub fn set_pinned(c: &Db, id: i64, by: i64, pinned: bool) -> Result<Message> {
+    apply_pin(c, id, by, pinned)?;
+    // Linked sites converge on the latest pin or unpin.
+    super::links::set_pin_state(c, id, by, pinned, crate::links::hlc::now(), None)?;
+    message(c, id)
+}
+
+/// Pins or unpins a message without recording who decided it for linked sites.
+pub fn apply_pin(c: &Db, id: i64, by: i64, pinned: bool) -> Result<()> {
     if pinned {
         c.prepare_cached("UPDATE messages SET pinned_at = ?2, pinned_by = ?3 WHERE id = ?1")?
             .execute(params![id, now_ms(), by])?;
@@ -670,7 +678,7 @@ pub fn set_pinned(c: &Db, id: i64, by: i64, pinned: bool) -> Result<Message> {
         c.prepare_cached("UPDATE messages SET pinned_at = NULL, pinned_by = NULL WHERE id = ?1")?
             .execute([id])?;
     }
-    message(c, id)
+    Ok(())
 }
 
 fn with_reactions(c: &Db, mut msgs: Vec<Message>) -> Result<Vec<Message>> {

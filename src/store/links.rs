@@ -757,3 +757,62 @@ pub fn reactions_out(c: &Db, message_id: i64) -> Result<Vec<ReactionOut>> {
     })?;
     Ok(rows.collect::<super::db::Result<_>>()?)
 }
+
+/// The latest pin or unpin of a message, by whom, with their site's signature (None for this
+/// site's people: signed when sent).
+pub fn set_pin_state(
+    c: &Db,
+    message_id: i64,
+    user_id: i64,
+    pinned: bool,
+    version: i64,
+    signature: Option<&[u8]>,
+) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO pin_states(message_id, user_id, pinned, version, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(message_id) DO UPDATE SET user_id = excluded.user_id,
+             pinned = excluded.pinned, version = excluded.version, signature = excluded.signature",
+    )?
+    .execute(params![message_id, user_id, pinned, version, signature])?;
+    Ok(())
+}
+
+pub fn pin_version(c: &Db, message_id: i64) -> Result<Option<i64>> {
+    Ok(
+        c.prepare_cached("SELECT version FROM pin_states WHERE message_id = ?1")?
+            .query_row([message_id], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct PinOut {
+    pub user: AuthorOut,
+    pub pinned: bool,
+    pub version: i64,
+    pub signature: Option<Vec<u8>>,
+}
+
+pub fn pin_out(c: &Db, message_id: i64) -> Result<Option<PinOut>> {
+    Ok(c.prepare_cached(
+        "SELECT u.id, u.origin_site, u.origin_id, u.username, u.display_name,
+                    p.pinned, p.version, p.signature
+             FROM pin_states p JOIN users u ON u.id = p.user_id WHERE p.message_id = ?1",
+    )?
+    .query_row([message_id], |r| {
+        Ok(PinOut {
+            user: AuthorOut {
+                id: r.get(0)?,
+                origin_site: r.get(1)?,
+                origin_id: r.get(2)?,
+                username: r.get(3)?,
+                display_name: r.get(4)?,
+            },
+            pinned: r.get(5)?,
+            version: r.get(6)?,
+            signature: r.get(7)?,
+        })
+    })
+    .optional()?)
+}

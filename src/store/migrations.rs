@@ -429,7 +429,7 @@ const MIGRATIONS: &[&str] = &[
     // (the site that made it and its id there: `origin_site`, `origin_id`, NULL id for this
     // site's own rows) and messages an order every site agrees on (`sort_key`, a hybrid logical
     // clock, ties broken by `origin_site`), a version for edits and deletions, and the signature
-    // their site made; each person's latest reaction add or remove is kept. The links
+    // their site made; each person's latest reaction add or remove and a message's latest pin or unpin are kept. The links
     // themselves, their one-time invitations, and which channels each link shares.
     r#"
     CREATE TABLE sites (
@@ -498,6 +498,13 @@ const MIGRATIONS: &[&str] = &[
         signature  BLOB,
         PRIMARY KEY (message_id, user_id, emoji)
     ) WITHOUT ROWID;
+    CREATE TABLE pin_states (
+        message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        pinned     INTEGER NOT NULL,
+        version    INTEGER NOT NULL,
+        signature  BLOB
+    );
     "#,
 ];
 

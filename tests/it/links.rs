@@ -148,6 +148,11 @@ async fn react(s: &Site, id: i64, emoji: &str) -> reqwest::Response {
     .await
 }
 
+async fn pin(s: &Site, id: i64, method: Method) -> reqwest::StatusCode {
+    let path = format!("/api/v1/messages/{id}/pin");
+    api(&s.app, &s.admin, method, &path, None).await.status()
+}
+
 /// "emoji count" of the first message's reactions, sorted.
 async fn reactions(s: &Site, ch: i64) -> Vec<String> {
     let mut out: Vec<String> = history(&s.app, &s.admin, ch).await[0]["reactions"]
@@ -263,6 +268,20 @@ async fn a_shared_channel_carries_messages_edits_and_deletions_both_ways() {
             let (a, b) = (a.await, b.await);
             a == b && a.len() == 2
         }
+    })
+    .await;
+
+    // A pin at HQ shows at the field office; the field office's unpin shows at HQ.
+    assert_eq!(pin(&hq, hq_first, Method::POST).await, 200);
+    eventually("the pin at the field office", || {
+        let fut = history(&fo.app, &fo.admin, fo_ops);
+        async move { fut.await[0]["pinned"] == true }
+    })
+    .await;
+    assert_eq!(pin(&fo, fo_first, Method::DELETE).await, 200);
+    eventually("the unpin at HQ", || {
+        let fut = history(&hq.app, &hq.admin, ops);
+        async move { fut.await[0]["pinned"] == false }
     })
     .await;
 
@@ -679,6 +698,45 @@ async fn a_misbehaving_peer_is_refused_and_nothing_is_stored() {
     ))
     .await;
     assert_eq!(status, 422);
+    // A reaction in HQ's name, and one whose signature is not its site's.
+    let reaction = |user_site: &str, emoji: &str, key: &ed25519_dalek::SigningKey| {
+        let mut r = wire::ReactionState {
+            message: Gid {
+                site: evil_site.clone(),
+                id: 10,
+            },
+            user: Gid {
+                site: user_site.to_string(),
+                id: 1,
+            },
+            username: "someone".into(),
+            display_name: "Someone".into(),
+            emoji: emoji.into(),
+            present: true,
+            version: 1 << 42,
+            signature: String::new(),
+        };
+        wire::sign_reaction(&mut r, key);
+        r
+    };
+    let mut as_hq = batch(vec![], 11);
+    as_hq.reactions = vec![reaction(&hq_site, "👍", &evil_key)];
+    let (status, body) = push(as_hq).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("reaction"), "{body}");
+    let mut forged_reaction = batch(vec![], 12);
+    forged_reaction.reactions = vec![reaction(
+        &evil_site,
+        "👍",
+        &ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+    )];
+    let (status, _) = push(forged_reaction).await;
+    assert_eq!(status, 422);
+    let mut not_emoji = batch(vec![], 13);
+    not_emoji.reactions = vec![reaction(&evil_site, "<script>", &evil_key)];
+    let (status, _) = push(not_emoji).await;
+    assert_eq!(status, 422);
+
     // Malformed bodies and a batch in another site's name.
     let r = client
         .post(link_url(&hq.app, "/link/v1/push"))
@@ -696,6 +754,12 @@ async fn a_misbehaving_peer_is_refused_and_nothing_is_stored() {
     let ops_now = transcript(&hq, ops).await;
     assert_eq!(ops_now.len(), 1, "{ops_now:?}");
     assert_eq!(ops_now[0].0, "a proper message, edited");
+    let ops_msgs = history(&hq.app, &hq.admin, ops).await;
+    assert_eq!(
+        ops_msgs[0]["reactions"],
+        json!([]),
+        "no reaction was stored"
+    );
     assert!(transcript(&hq, secret).await.is_empty());
 
     // A site that is not linked gets nothing at all, and neither does a pull for it.

@@ -453,3 +453,10 @@ CREATE TABLE reaction_states (
     signature  BYTEA,
     PRIMARY KEY (message_id, user_id, emoji)
 );
+CREATE TABLE pin_states (
+    message_id BIGINT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    user_id    BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    pinned     BIGINT NOT NULL,
+    version    BIGINT NOT NULL,
+    signature  BYTEA
+);
