@@ -34,6 +34,8 @@ pub const INVITE_HOURS: u64 = 24;
 pub const BATCH_MESSAGES: i64 = 200;
 /// The raw size a batch stops growing at (before compression).
 pub const BATCH_BYTES: usize = 256 << 10;
+/// How long a node's right to dial a link lasts unless renewed (each second).
+const DIAL_LEASE_MS: i64 = 10_000;
 /// Log positions one batch looks through at most.
 const SCAN_EVENTS: i64 = 20_000;
 
@@ -174,6 +176,8 @@ struct Inner {
     dialers: Mutex<HashMap<i64, tokio::sync::watch::Sender<bool>>>,
     /// Links with a live connection (either way), for the "connected" state.
     connected: Mutex<HashMap<i64, i64>>,
+    /// This process among a cluster's nodes, for the right to dial a link (`take_dial_lease`).
+    holder: String,
     shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
@@ -196,6 +200,7 @@ impl Links {
                 listening: Mutex::new(None),
                 dialers: Mutex::new(HashMap::new()),
                 connected: Mutex::new(HashMap::new()),
+                holder: crate::auth::new_token(9),
                 shutdown,
             }),
         }
@@ -294,6 +299,15 @@ impl Links {
         Ok(())
     }
 
+    /// Whether this process dials link `id` now (in a cluster, one node does).
+    pub fn dials(&self, id: i64) -> bool {
+        self.inner
+            .dialers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&id)
+    }
+
     fn stop_dialer(&self, id: i64) {
         if let Some(stop) = self
             .inner
@@ -324,11 +338,23 @@ impl Links {
         if !rows.is_empty() {
             let _ = transport::ensure_listening(self).await;
         }
-        let wanted: HashMap<i64, LinkRow> = rows
+        let mut wanted: HashMap<i64, LinkRow> = HashMap::new();
+        for r in rows
             .into_iter()
             .filter(|r| !r.paused && !r.addresses.is_empty())
-            .map(|r| (r.id, r))
-            .collect();
+        {
+            // In a cluster one node dials each link; another takes over when it stops renewing.
+            let (id, holder) = (r.id, self.inner.holder.clone());
+            let held = self
+                .inner
+                .store
+                .write(move |c| q::take_dial_lease(c, id, &holder, DIAL_LEASE_MS))
+                .await
+                .unwrap_or(false);
+            if held {
+                wanted.insert(r.id, r);
+            }
+        }
         let running: Vec<i64> = self
             .inner
             .dialers

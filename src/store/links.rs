@@ -816,3 +816,34 @@ pub fn pin_out(c: &Db, message_id: i64) -> Result<Option<PinOut>> {
     })
     .optional()?)
 }
+
+/// Holds or takes the right to dial link `link_id` for `ttl_ms`: one process at a time across a
+/// cluster's nodes has it; a holder that stops renewing (a dead node) loses it once it expires.
+/// The row is swapped only if unchanged since read, so two nodes never both take it.
+pub fn take_dial_lease(c: &Db, link_id: i64, holder: &str, ttl_ms: i64) -> Result<bool> {
+    let key = format!("link-dialer:{link_id}");
+    let now = now_ms();
+    let value = format!("{}:{holder}", now + ttl_ms);
+    let current = super::backup::meta(c, &key)?;
+    let free = match &current {
+        None => true,
+        Some(v) => match v.split_once(':') {
+            Some((until, who)) => who == holder || until.parse::<i64>().unwrap_or(0) < now,
+            None => true,
+        },
+    };
+    if !free {
+        return Ok(false);
+    }
+    let changed = match current {
+        None => c
+            .prepare_cached(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+            )?
+            .execute(params![key, value])?,
+        Some(old) => c
+            .prepare_cached("UPDATE meta SET value = ?2 WHERE key = ?1 AND value = ?3")?
+            .execute(params![key, value, old])?,
+    };
+    Ok(changed == 1)
+}

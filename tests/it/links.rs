@@ -860,3 +860,54 @@ async fn the_command_line_pairs_lists_pauses_and_removes_links() {
         .unwrap();
     assert!(audit.to_string().contains("link-remove"));
 }
+
+#[tokio::test]
+async fn in_a_cluster_one_node_dials_a_link_and_another_takes_over_when_it_stops() {
+    let _db = database_or_skip!();
+    let hq = site("HQ").await;
+    let first = site("Field").await;
+    let database = first.app.config.cluster.database.clone();
+    let second_app = spawn_node_beside(&first.app, |c| {
+        c.site_name = "Field".into();
+        c.cluster.database = database;
+    })
+    .await;
+    let second = Site {
+        app: second_app,
+        admin: first.admin.clone(),
+    };
+    let (hq_link, field_link) = pair(&hq, &first).await;
+    let ops = create_channel(&hq.app, &hq.admin, "ops", false).await;
+    share(&hq, ops, hq_link).await;
+    post_message(&hq.app, &hq.admin, ops, "one").await;
+    let field_ops = arrived_channel(&second, "ops").await;
+    join(&second, &second.admin, field_ops).await;
+    converged(&hq, ops, &second, field_ops, 1).await;
+
+    // Exactly one of the two nodes dials.
+    let dialers = || {
+        [&first, &second]
+            .iter()
+            .filter(|s| s.app.handle.state.links.dials(field_link))
+            .count()
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(dialers(), 1, "one node dials the link");
+    let (dialing, other) = if first.app.handle.state.links.dials(field_link) {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    dialing.app.stop().await;
+    // The other node takes over once the lease runs out, and messages flow again.
+    post_message(&hq.app, &hq.admin, ops, "after the node stopped").await;
+    post_message(&other.app, &other.admin, field_ops, "from the other node").await;
+    for _ in 0..300 {
+        if other.app.handle.state.links.dials(field_link) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(other.app.handle.state.links.dials(field_link));
+    converged(&hq, ops, &other, field_ops, 3).await;
+}
