@@ -218,7 +218,7 @@ fn apply_message(c: &Db, log: &mut Log, link: &LinkRow, me: &str, m: &MessageSta
     let peer = link.site_id.as_str();
     let origin = m.id.site.as_str();
     if origin == me {
-        return Err(refuse("a message claiming to be this site's own"));
+        return own_message_deleted_at_home(c, log, link, me, m);
     }
     if !valid_site_id(origin) || !valid_site_id(&m.channel.site) {
         return Err(refuse("a message with a bad site id"));
@@ -243,6 +243,15 @@ fn apply_message(c: &Db, log: &mut Log, link: &LinkRow, me: &str, m: &MessageSta
             return Err(refuse("a message for a channel that does not exist"));
         };
         if kind == "dm" || kind == "group" || !lq::is_shared(c, m.channel.id, link.id)? {
+            if lq::share_ended(c, m.channel.id, link.id)? {
+                // Written there before it heard that sharing ended: it stays there.
+                tracing::info!(
+                    link = link.id,
+                    channel = m.channel.id,
+                    "dropped a message for a channel no longer shared"
+                );
+                return Ok(());
+            }
             return Err(refuse(format!(
                 "a message for channel {} which is not shared with this site",
                 m.channel.id
@@ -369,7 +378,8 @@ fn apply_message(c: &Db, log: &mut Log, link: &LinkRow, me: &str, m: &MessageSta
 /// peer is home of for anyone.
 fn carried_channel(c: &Db, link: &LinkRow, me: &str, channel: i64, site: &str) -> Result<bool> {
     if lq::own_channel_kind(c, channel)?.is_some() {
-        return Ok(lq::is_shared(c, channel, link.id)? && site == link.site_id);
+        let shared = lq::is_shared(c, channel, link.id)? || lq::share_ended(c, channel, link.id)?;
+        return Ok(shared && site == link.site_id);
     }
     let home = lq::home_link_of(c, channel)?;
     Ok(home.is_some_and(|h| h.id == link.id) && site != me)
@@ -503,5 +513,51 @@ fn apply_pin(c: &Db, log: &mut Log, link: &LinkRow, me: &str, p: &wire::PinState
     if !deleted {
         log.message_updated(c, MessageView::from(q::message(c, message_id)?))?;
     }
+    Ok(())
+}
+
+/// A state of one of this site's own messages coming back: only the channel's home deleting it
+/// (moderation, signed by the home) changes anything; an echo of this site's own state is
+/// ignored; anything else is refused.
+fn own_message_deleted_at_home(
+    c: &Db,
+    log: &mut Log,
+    link: &LinkRow,
+    me: &str,
+    m: &MessageState,
+) -> Result<()> {
+    let peer = link.site_id.as_str();
+    let moderation = m.deleted && m.body.is_empty() && m.signer == peer && m.channel.site == peer;
+    if !moderation {
+        if m.signer == me {
+            return Ok(());
+        }
+        return Err(refuse("a message claiming to be this site's own"));
+    }
+    let Some((_, key, _)) = lq::site(c, peer)? else {
+        return Err(refuse("a deletion from a site without a key"));
+    };
+    if !wire::verify(m, &key) {
+        return Err(refuse("a deletion whose signature does not verify"));
+    }
+    let Some((channel_id, version, deleted)) = lq::own_message(c, me, m.id.id)? else {
+        return Err(refuse("a deletion of a message this site never wrote"));
+    };
+    if lq::channel_by_origin(c, peer, m.channel.id)? != Some(channel_id) {
+        return Err(refuse("a deletion of a message in another channel"));
+    }
+    if deleted {
+        return Ok(());
+    }
+    let signature = wire::unb64(&m.signature).unwrap_or_default();
+    lq::update_remote_message(
+        c,
+        m.id.id,
+        "",
+        m.version.max(version),
+        true,
+        &crate::links::join_signature(peer, &signature),
+    )?;
+    log.message_updated(c, MessageView::from(q::message(c, m.id.id)?))?;
     Ok(())
 }

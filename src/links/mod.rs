@@ -821,8 +821,11 @@ fn build_batch(
             }
         }
         // Through the home of a channel everyone's messages pass; elsewhere a site sends only
-        // its own, and never a site's messages back to it.
-        if (home_is_peer && !own) || m.origin_site == peer {
+        // its own, and never a site's messages back to it, except the home's deletion of one
+        // (moderation), which its author's site must hear of too.
+        let home_is_me = m.channel_origin.is_none();
+        let moderated = home_is_me && !own && m.deleted && m.signature.is_none();
+        if (home_is_peer && !own) || (m.origin_site == peer && !moderated) {
             continue;
         }
         let channel = match &m.channel_origin {
@@ -869,7 +872,7 @@ fn build_batch(
             signer: String::new(),
             signature: String::new(),
         };
-        if own {
+        if own || moderated {
             state.signer = me.to_string();
             wire::sign(&mut state, key);
         } else {

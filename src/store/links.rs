@@ -184,6 +184,8 @@ pub fn delete_link(c: &Db, id: i64) -> Result<LinkRow> {
     let row = link(c, id)?;
     c.prepare_cached("DELETE FROM channel_shares WHERE link_id = ?1")?
         .execute([id])?;
+    c.prepare_cached("DELETE FROM ended_shares WHERE link_id = ?1")?
+        .execute([id])?;
     c.prepare_cached("DELETE FROM links WHERE id = ?1")?
         .execute([id])?;
     c.prepare_cached("DELETE FROM sites WHERE via_link = ?1 OR (id = ?2 AND via_link IS NULL)")?
@@ -252,6 +254,8 @@ pub fn wants_listener(c: &Db) -> Result<bool> {
 }
 
 pub fn share(c: &Db, channel_id: i64, link_id: i64, by: i64) -> Result<bool> {
+    c.prepare_cached("DELETE FROM ended_shares WHERE channel_id = ?1 AND link_id = ?2")?
+        .execute(params![channel_id, link_id])?;
     let n = c
         .prepare_cached(
             "INSERT INTO channel_shares(channel_id, link_id, shared_by, shared_at)
@@ -265,7 +269,25 @@ pub fn unshare(c: &Db, channel_id: i64, link_id: i64) -> Result<bool> {
     let n = c
         .prepare_cached("DELETE FROM channel_shares WHERE channel_id = ?1 AND link_id = ?2")?
         .execute(params![channel_id, link_id])?;
+    if n == 1 {
+        c.prepare_cached(
+            "INSERT INTO ended_shares(channel_id, link_id, ended_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![channel_id, link_id, now_ms()])?;
+    }
     Ok(n == 1)
+}
+
+/// Whether a channel was shared with a link once and no longer is: what the other site wrote
+/// there before it heard is dropped, not refused.
+pub fn share_ended(c: &Db, channel_id: i64, link_id: i64) -> Result<bool> {
+    Ok(
+        c.prepare_cached("SELECT 1 FROM ended_shares WHERE channel_id = ?1 AND link_id = ?2")?
+            .query_row(params![channel_id, link_id], |r| r.get::<_, i64>(0))
+            .optional()?
+            .is_some(),
+    )
 }
 
 pub fn is_shared(c: &Db, channel_id: i64, link_id: i64) -> Result<bool> {

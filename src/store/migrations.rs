@@ -430,7 +430,8 @@ const MIGRATIONS: &[&str] = &[
     // site's own rows) and messages an order every site agrees on (`sort_key`, a hybrid logical
     // clock, ties broken by `origin_site`), a version for edits and deletions, and the signature
     // their site made; each person's latest reaction add or remove and a message's latest pin or unpin are kept. The links
-    // themselves, their one-time invitations, and which channels each link shares.
+    // themselves, their one-time invitations, which channels each link shares and which it
+    // shared once.
     r#"
     CREATE TABLE sites (
         id       TEXT PRIMARY KEY,
@@ -468,6 +469,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (channel_id, link_id)
     );
     CREATE INDEX channel_shares_link ON channel_shares(link_id);
+    CREATE TABLE ended_shares (
+        channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+        link_id    INTEGER NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+        ended_at   INTEGER NOT NULL,
+        PRIMARY KEY (channel_id, link_id)
+    );
     ALTER TABLE channels ADD COLUMN origin_site TEXT;
     ALTER TABLE channels ADD COLUMN origin_id INTEGER;
     ALTER TABLE channels ADD COLUMN last_sort INTEGER NOT NULL DEFAULT 0;

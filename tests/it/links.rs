@@ -313,6 +313,39 @@ async fn a_shared_channel_carries_messages_edits_and_deletions_both_ways() {
     })
     .await;
 
+    // HQ, the channel's home, deletes a field office message (moderation): gone there too.
+    let moderated = post_message(&fo.app, &fo.admin, fo_ops, "to be moderated").await;
+    let mut hq_copy = None;
+    for _ in 0..150 {
+        hq_copy = history(&hq.app, &hq.admin, ops)
+            .await
+            .into_iter()
+            .find(|m| m["body"] == "to be moderated");
+        if hq_copy.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let hq_copy = hq_copy.expect("the field's message reached HQ");
+    let r = api(
+        &hq.app,
+        &hq.admin,
+        Method::DELETE,
+        &format!("/api/v1/messages/{}", hq_copy["id"]),
+        None,
+    )
+    .await;
+    assert!(r.status().is_success());
+    let moderated_path = format!("/api/v1/messages/{}", moderated["id"]);
+    eventually("HQ's deletion at the field office", || {
+        let fut = api(&fo.app, &fo.admin, Method::GET, &moderated_path, None);
+        async move {
+            let m: Value = fut.await.json().await.unwrap_or(Value::Null);
+            m["deleted"] == true || m["error"]["code"] == "not-found"
+        }
+    })
+    .await;
+
     // The field office never saw the unshared channel, and lists the link as connected.
     let browse: Value = api(
         &fo.app,
@@ -910,4 +943,55 @@ async fn in_a_cluster_one_node_dials_a_link_and_another_takes_over_when_it_stops
     }
     assert!(other.app.handle.state.links.dials(field_link));
     converged(&hq, ops, &other, field_ops, 3).await;
+}
+
+#[tokio::test]
+async fn unsharing_a_channel_stops_it_and_nothing_else() {
+    let hq = site("HQ").await;
+    let fo = site("Field").await;
+    let (hq_link, _) = pair(&hq, &fo).await;
+    let ops = create_channel(&hq.app, &hq.admin, "ops", false).await;
+    let news = create_channel(&hq.app, &hq.admin, "news", false).await;
+    share(&hq, ops, hq_link).await;
+    share(&hq, news, hq_link).await;
+    post_message(&hq.app, &hq.admin, ops, "ops one").await;
+    post_message(&hq.app, &hq.admin, news, "news one").await;
+    let fo_ops = arrived_channel(&fo, "ops").await;
+    let fo_news = arrived_channel(&fo, "news").await;
+    join(&fo, &fo.admin, fo_ops).await;
+    join(&fo, &fo.admin, fo_news).await;
+    converged(&hq, ops, &fo, fo_ops, 1).await;
+    converged(&hq, news, &fo, fo_news, 1).await;
+
+    let r = api(
+        &hq.app,
+        &hq.admin,
+        Method::DELETE,
+        &format!("/api/v1/channels/{ops}/links/{hq_link}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    // The field office still writes there (it has not heard); HQ drops it without refusing the
+    // batch, so the other shared channel goes on.
+    post_message(&fo.app, &fo.admin, fo_ops, "ops from the field after").await;
+    post_message(&hq.app, &hq.admin, ops, "ops at HQ after").await;
+    post_message(&fo.app, &fo.admin, fo_news, "news from the field").await;
+    post_message(&hq.app, &hq.admin, news, "news at HQ").await;
+    converged(&hq, news, &fo, fo_news, 3).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let hq_ops: Vec<String> = transcript(&hq, ops)
+        .await
+        .into_iter()
+        .map(|m| m.0)
+        .collect();
+    assert_eq!(hq_ops, ["ops one", "ops at HQ after"]);
+    let fo_ops_now: Vec<String> = transcript(&fo, fo_ops)
+        .await
+        .into_iter()
+        .map(|m| m.0)
+        .collect();
+    assert_eq!(fo_ops_now, ["ops one", "ops from the field after"]);
+    let links = links_of(&fo).await;
+    assert!(links[0]["last_error"].is_null(), "{links:?}");
 }

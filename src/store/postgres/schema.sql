@@ -440,6 +440,12 @@ CREATE TABLE channel_shares (
     PRIMARY KEY (channel_id, link_id)
 );
 CREATE INDEX channel_shares_link ON channel_shares(link_id);
+CREATE TABLE ended_shares (
+    channel_id BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    link_id    BIGINT NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+    ended_at   BIGINT NOT NULL,
+    PRIMARY KEY (channel_id, link_id)
+);
 CREATE UNIQUE INDEX channels_origin ON channels(origin_site, origin_id) WHERE origin_site IS NOT NULL;
 CREATE UNIQUE INDEX users_origin ON users(origin_site, origin_id) WHERE origin_site IS NOT NULL;
 CREATE UNIQUE INDEX messages_origin ON messages(origin_site, origin_id) WHERE origin_id IS NOT NULL;
