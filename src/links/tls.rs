@@ -29,9 +29,33 @@ pub fn peer_ca_fingerprint(certs: &[CertificateDer<'_>]) -> Option<(String, Vec<
     Some((pki::fingerprint(&ca), ca))
 }
 
+/// The handshake's own signature checks, which both sides make the standard way.
+#[derive(Debug)]
+struct Handshake(rustls::crypto::WebPkiSupportedAlgorithms);
+
+impl Handshake {
+    fn tls12(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
+    }
+
+    fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
+    }
+}
+
 #[derive(Debug)]
 struct AnySiteClient {
-    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+    handshake: Handshake,
 }
 
 impl ClientCertVerifier for AnySiteClient {
@@ -60,7 +84,7 @@ impl ClientCertVerifier for AnySiteClient {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        self.handshake.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -69,18 +93,18 @@ impl ClientCertVerifier for AnySiteClient {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.handshake.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        self.handshake.0.supported_schemes()
     }
 }
 
 #[derive(Debug)]
 struct PinnedServer {
     fingerprint: String,
-    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+    handshake: Handshake,
 }
 
 impl ServerCertVerifier for PinnedServer {
@@ -108,7 +132,7 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        self.handshake.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -117,11 +141,11 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        self.handshake.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        self.handshake.0.supported_schemes()
     }
 }
 
@@ -146,7 +170,7 @@ impl rustls::client::ResolvesClientCert for OwnCertificate {
 pub fn server_config(resolver: Arc<CertResolver>) -> Result<rustls::ServerConfig, rustls::Error> {
     let provider = Arc::new(pki::crypto_provider());
     let verifier = Arc::new(AnySiteClient {
-        algorithms: provider.signature_verification_algorithms,
+        handshake: Handshake(provider.signature_verification_algorithms),
     });
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
@@ -165,7 +189,7 @@ pub fn client_config(
     let provider = Arc::new(pki::crypto_provider());
     let verifier = Arc::new(PinnedServer {
         fingerprint: fingerprint.to_string(),
-        algorithms: provider.signature_verification_algorithms,
+        handshake: Handshake(provider.signature_verification_algorithms),
     });
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?

@@ -393,6 +393,17 @@ pub struct AuthorOut {
     pub display_name: String,
 }
 
+/// A person's columns from `start`: id, origin_site, origin_id, username, display_name.
+fn author_at(r: &Row<'_>, start: usize) -> super::db::Result<AuthorOut> {
+    Ok(AuthorOut {
+        id: r.get(start)?,
+        origin_site: r.get(start + 1)?,
+        origin_id: r.get(start + 2)?,
+        username: r.get(start + 3)?,
+        display_name: r.get(start + 4)?,
+    })
+}
+
 pub fn message_out(c: &Db, id: i64) -> Result<Option<MessageOut>> {
     Ok(c.prepare_cached(
         "SELECT m.id, m.origin_site, m.origin_id, ch.origin_site, ch.origin_id, m.channel_id,
@@ -418,13 +429,7 @@ pub fn message_out(c: &Db, id: i64) -> Result<Option<MessageOut>> {
             channel_origin: ch_site.zip(ch_id),
             channel_id: r.get(5)?,
             author: match author_id {
-                Some(id) => Some(AuthorOut {
-                    id,
-                    origin_site: r.get(7)?,
-                    origin_id: r.get(8)?,
-                    username: r.get(9)?,
-                    display_name: r.get(10)?,
-                }),
+                Some(_) => Some(author_at(r, 6)?),
                 None => None,
             },
             sender_name: r.get(11)?,
@@ -764,13 +769,7 @@ pub fn reactions_out(c: &Db, message_id: i64) -> Result<Vec<ReactionOut>> {
     )?;
     let rows = stmt.query_map([message_id], |r| {
         Ok(ReactionOut {
-            user: AuthorOut {
-                id: r.get(0)?,
-                origin_site: r.get(1)?,
-                origin_id: r.get(2)?,
-                username: r.get(3)?,
-                display_name: r.get(4)?,
-            },
+            user: author_at(r, 0)?,
             emoji: r.get(5)?,
             present: r.get(6)?,
             version: r.get(7)?,
@@ -824,13 +823,7 @@ pub fn pin_out(c: &Db, message_id: i64) -> Result<Option<PinOut>> {
     )?
     .query_row([message_id], |r| {
         Ok(PinOut {
-            user: AuthorOut {
-                id: r.get(0)?,
-                origin_site: r.get(1)?,
-                origin_id: r.get(2)?,
-                username: r.get(3)?,
-                display_name: r.get(4)?,
-            },
+            user: author_at(r, 0)?,
             pinned: r.get(5)?,
             version: r.get(6)?,
             signature: r.get(7)?,
