@@ -34,6 +34,8 @@ pub const INVITE_HOURS: u64 = 24;
 pub const BATCH_MESSAGES: i64 = 200;
 /// The raw size a batch stops growing at (before compression).
 pub const BATCH_BYTES: usize = 256 << 10;
+/// How long after its last exchange ended a link still counts as connected.
+const CONNECTED_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 /// How long a node's right to dial a link lasts unless renewed (each second).
 const DIAL_LEASE_MS: i64 = 10_000;
 /// Log positions one batch looks through at most.
@@ -174,8 +176,9 @@ struct Inner {
     listening: Mutex<Option<SocketAddr>>,
     /// Links being dialed, each with the switch that stops it.
     dialers: Mutex<HashMap<i64, tokio::sync::watch::Sender<bool>>>,
-    /// Links with a live connection (either way), for the "connected" state.
-    connected: Mutex<HashMap<i64, i64>>,
+    /// Links with a live exchange (either way), for the "connected" state: requests or dialed
+    /// connections open now, and when the last one ended.
+    connected: Mutex<HashMap<i64, (i64, std::time::Instant)>>,
     /// This process among a cluster's nodes, for the right to dial a link (`take_dial_lease`).
     holder: String,
     shutdown: tokio::sync::watch::Receiver<bool>,
@@ -276,7 +279,9 @@ impl Links {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .filter(|(_, n)| **n > 0)
+            // The side that is dialed sees the other between one pull and the next (a few
+            // milliseconds apart while it is there): a short grace keeps that "connected".
+            .filter(|(_, (n, ended))| *n > 0 || ended.elapsed() < CONNECTED_GRACE)
             .map(|(id, _)| *id)
             .collect()
     }
@@ -411,17 +416,17 @@ impl Links {
     }
 
     fn connection_opened(&self, id: i64) {
-        *self
-            .inner
+        self.inner
             .connected
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(id)
-            .or_default() += 1;
+            .or_insert((0, std::time::Instant::now()))
+            .0 += 1;
     }
 
     fn connection_closed(&self, id: i64) {
-        if let Some(n) = self
+        if let Some((n, ended)) = self
             .inner
             .connected
             .lock()
@@ -429,6 +434,7 @@ impl Links {
             .get_mut(&id)
         {
             *n -= 1;
+            *ended = std::time::Instant::now();
         }
     }
 

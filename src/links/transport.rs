@@ -492,9 +492,6 @@ pub async fn dial(links: Links, row: LinkRow, mut stop: tokio::sync::watch::Rece
 
 async fn session(links: &Links, row: &LinkRow) -> Result<(), LinkError> {
     let (sender, base, _) = connect(&links.inner.resolver, &row.addresses, &row.ca_fp).await?;
-    links.connection_opened(row.id);
-    let _open = Opened(links.clone(), row.id);
-    tracing::info!(link = row.id, site = %row.name, "link connected");
     tokio::select! {
         r = pull_loop(links, row.id, sender.clone(), &base) => r,
         r = push_loop(links, row.id, sender, &base) => r,
@@ -519,13 +516,16 @@ async fn pull_loop(
     mut sender: Sender,
     base: &str,
 ) -> Result<(), LinkError> {
+    // Connected once the other side answers (a TLS handshake alone proves nothing: a site that
+    // removed the link still completes one), until this loop ends.
+    let mut open: Option<Opened> = None;
     loop {
         let Some(row) = current(links, id).await? else {
             return Ok(());
         };
         let req = PullRequest {
             after: row.recv_upto,
-            wait_ms: 20_000,
+            wait_ms: if open.is_some() { 20_000 } else { 0 },
         };
         let body = call(
             &mut sender,
@@ -538,6 +538,11 @@ async fn pull_loop(
             tracing::warn!(link = id, site = %row.name, %reason, "refused a batch");
             LinkError::Refused(reason)
         })?;
+        if open.is_none() {
+            links.connection_opened(id);
+            open = Some(Opened(links.clone(), id));
+            tracing::info!(link = id, site = %row.name, "link connected");
+        }
         if batch.upto < row.recv_upto {
             return Err(LinkError::Refused("the batch goes backwards".into()));
         }

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { adminScenarios } from './admin.mjs';
 import { callScenarios } from './calls.mjs';
+import { linkScenarios } from './links.mjs';
 import { messageScenarios } from './messages.mjs';
 import { offlineScenarios } from './offline.mjs';
 import { peopleScenarios } from './people.mjs';
@@ -45,9 +46,10 @@ function tempDir(name) {
   return d;
 }
 
-function addUser(dataDir, name, password, admin = false) {
+function addUser(dataDir, name, password, admin = false, displayName = null) {
   const args = ['user', 'add', name, '--password-stdin', '--data-dir', dataDir];
   if (admin) args.splice(3, 0, '--admin');
+  if (displayName) args.push('--display-name', displayName);
   const r = spawnSync(BIN, args, { input: `${password}\n`, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`user add ${name} failed: ${r.stderr}${r.stdout}`);
 }
@@ -1475,6 +1477,7 @@ try {
   await messageScenarios(harness);
   await offlineScenarios(harness);
   await russianScenarios(harness);
+  await linkScenarios(harness);
 
   await scenario('no script errors or CSP violations', async () => {
     assert(pageErrors.length === 0, `page errors:\n${pageErrors.join('\n')}`);
