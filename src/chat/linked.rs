@@ -126,6 +126,10 @@ fn shares(c: &Db, channel_id: i64) -> Result<Vec<ShareView>> {
     Ok(out)
 }
 
+fn from_far_future(hlc: i64) -> bool {
+    crate::links::hlc::is_far_future(hlc)
+}
+
 fn valid_site_id(s: &str) -> bool {
     s.len() == 32
         && s.bytes()
@@ -186,6 +190,10 @@ fn apply(c: &Db, log: &mut Log, link: &LinkRow, me: &str, batch: &Batch) -> Resu
             }
         }
     }
+    if from_far_future(batch.hlc) {
+        return Err(refuse("a clock more than a week ahead of this site's"));
+    }
+    crate::links::hlc::observe(batch.hlc);
     let mut max_seen = 0i64;
     for m in &batch.messages {
         apply_message(c, log, link, me, m)?;
@@ -236,6 +244,11 @@ fn apply_message(c: &Db, log: &mut Log, link: &LinkRow, me: &str, m: &MessageSta
     }
     if m.body.len() > 64 * 1024 || m.body.contains('\0') {
         return Err(refuse("a message body beyond the limits"));
+    }
+    if from_far_future(m.sort_key) || from_far_future(m.version) {
+        return Err(refuse(
+            "a message from more than a week ahead of this site's clock",
+        ));
     }
     // Where it belongs, and whether this peer may speak there.
     let channel_id = if m.channel.site == me {
@@ -297,6 +310,12 @@ fn apply_message(c: &Db, log: &mut Log, link: &LinkRow, me: &str, m: &MessageSta
     let stored = crate::links::join_signature(&m.signer, &signature);
     match lq::message_by_origin(c, origin, m.id.id)? {
         Some((id, version, deleted)) => {
+            if q::message(c, id)?.channel_id != channel_id {
+                return Err(refuse(format!(
+                    "message {origin}/{} moved to another channel",
+                    m.id.id
+                )));
+            }
             if deleted || (m.version == version && !m.deleted) {
                 // Delete wins; the same version again changes nothing.
                 return Ok(());
@@ -399,6 +418,11 @@ fn apply_reaction(
     if crate::text::single_emoji(&r.emoji).is_none() {
         return Err(refuse("a reaction that is not one emoji"));
     }
+    if from_far_future(r.version) {
+        return Err(refuse(
+            "a reaction from more than a week ahead of this site's clock",
+        ));
+    }
     let Some((message_id, channel_id)) = local_message(c, me, &r.message)? else {
         // Its message never reached this site (not text, or not carried): nothing to hang it on.
         return Ok(());
@@ -467,6 +491,11 @@ fn apply_pin(c: &Db, log: &mut Log, link: &LinkRow, me: &str, p: &wire::PinState
     let site = p.user.site.as_str();
     if site == me || !valid_site_id(site) || !valid_site_id(&p.message.site) {
         return Err(refuse("a pin by a person of a bad or of this site"));
+    }
+    if from_far_future(p.version) {
+        return Err(refuse(
+            "a pin from more than a week ahead of this site's clock",
+        ));
     }
     let Some((message_id, channel_id)) = local_message(c, me, &p.message)? else {
         return Ok(());

@@ -33,6 +33,13 @@ pub fn observe(remote: i64) {
     LAST.fetch_max(remote, Ordering::Relaxed);
 }
 
+/// More than a week ahead of this process's clock: clocks may be wrong by hours, but a key that
+/// far ahead would pin a message below everything written for years. Never observed.
+pub fn is_far_future(value: i64) -> bool {
+    const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+    wall_ms(value) > crate::store::now_ms() + WEEK_MS
+}
+
 /// The milliseconds part of a value.
 pub fn wall_ms(value: i64) -> i64 {
     value >> COUNTER_BITS

@@ -274,7 +274,9 @@ async fn pull(
     let _ = links
         .store()
         .write(move |c| {
-            q::advance_sent(c, id, after)?;
+            // Never past what exists: the retention keeps what links have not acknowledged.
+            let head = crate::store::chat::event_head(c)?;
+            q::advance_sent(c, id, after.min(head))?;
             q::record_contact(c, id, None)
         })
         .await;
@@ -328,7 +330,6 @@ async fn apply(links: &Links, link: &LinkRow, batch: Batch) -> Result<(), LinkEr
         tracing::warn!(link = link.id, site = %link.name, %reason, "refused a batch");
         return Err(LinkError::Refused(reason));
     }
-    super::hlc::observe(batch.hlc);
     match links
         .chat()
         .apply_from_link(link.clone(), links.identity().site.clone(), batch)
@@ -548,7 +549,9 @@ async fn pull_loop(
         }
         let head = batch.head;
         if batch.is_empty() && batch.upto == row.recv_upto {
-            super::hlc::observe(batch.hlc);
+            if !super::hlc::is_far_future(batch.hlc) {
+                super::hlc::observe(batch.hlc);
+            }
             let _ = links
                 .store()
                 .write(move |c| q::record_contact(c, id, Some(head)))

@@ -1190,11 +1190,14 @@ pub fn decode_payload(v: super::db::ValueRef<'_>) -> Result<String, &'static str
     Ok(text.to_string())
 }
 
+/// Deletes events older than `older_than_ms`, except those a linked site has not acknowledged
+/// yet: a link down for longer than the retention still gets everything when it returns.
 pub fn prune_events(c: &Db, older_than_ms: i64) -> Result<usize> {
-    Ok(
-        c.prepare_cached("DELETE FROM events WHERE created_at < ?1")?
-            .execute([older_than_ms])?,
-    )
+    Ok(c.prepare_cached(
+        "DELETE FROM events WHERE created_at < ?1
+             AND id <= COALESCE((SELECT MIN(sent_upto) FROM links), id)",
+    )?
+    .execute([older_than_ms])?)
 }
 
 /// Sessions revoked after `after`: (revocation id, session id, user id).

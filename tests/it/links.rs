@@ -795,6 +795,30 @@ async fn a_misbehaving_peer_is_refused_and_nothing_is_stored() {
     );
     assert!(transcript(&hq, secret).await.is_empty());
 
+    // A clock a month fast is refused; one three hours fast is taken, and HQ's next message
+    // still sorts after it (HQ's clock moved past what it heard).
+    let month = (outpost::store::now_ms() + 30 * 24 * 3_600_000) << 16;
+    let (status, body) = push(batch(vec![message(19, ops, "from next month", month)], 14)).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("week ahead"), "{body}");
+    let hours = (outpost::store::now_ms() + 3 * 3_600_000) << 16;
+    let (status, body) = push(batch(vec![message(20, ops, "three hours fast", hours)], 15)).await;
+    assert_eq!(status, 200, "{body}");
+    post_message(&hq.app, &hq.admin, ops, "HQ's answer").await;
+    let order: Vec<String> = transcript(&hq, ops)
+        .await
+        .into_iter()
+        .map(|m| m.0)
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "a proper message, edited",
+            "three hours fast",
+            "HQ's answer"
+        ]
+    );
+
     // A site that is not linked gets nothing at all, and neither does a pull for it.
     let stranger = site("Stranger").await;
     let _ = invite(&stranger).await; // opens its link port, so it has the certificate
@@ -994,4 +1018,44 @@ async fn unsharing_a_channel_stops_it_and_nothing_else() {
     assert_eq!(fo_ops_now, ["ops one", "ops from the field after"]);
     let links = links_of(&fo).await;
     assert!(links[0]["last_error"].is_null(), "{links:?}");
+}
+
+#[tokio::test]
+async fn events_a_linked_site_has_not_acknowledged_outlive_the_log_retention() {
+    let hq = site("HQ").await;
+    let fo = site("Field").await;
+    let (hq_link, fo_link) = pair(&hq, &fo).await;
+    let ops = create_channel(&hq.app, &hq.admin, "ops", false).await;
+    share(&hq, ops, hq_link).await;
+    post_message(&hq.app, &hq.admin, ops, "before").await;
+    let fo_ops = arrived_channel(&fo, "ops").await;
+    join(&fo, &fo.admin, fo_ops).await;
+    converged(&hq, ops, &fo, fo_ops, 1).await;
+    let r = api(
+        &fo.app,
+        &fo.admin,
+        Method::POST,
+        &format!("/api/v1/admin/links/{fo_link}/pause"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    post_message(&hq.app, &hq.admin, ops, "while the link was down for weeks").await;
+    // The retention job, as if every event were older than it keeps: what the field office has
+    // not acknowledged stays.
+    let pruned = hq
+        .app
+        .beside(|c| outpost::store::chat::prune_events(c, outpost::store::now_ms() + 3_600_000))
+        .await;
+    assert!(pruned > 0, "events the link had acknowledged were pruned");
+    let r = api(
+        &fo.app,
+        &fo.admin,
+        Method::POST,
+        &format!("/api/v1/admin/links/{fo_link}/resume"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    converged(&hq, ops, &fo, fo_ops, 2).await;
 }
