@@ -50,7 +50,10 @@ pub async fn ensure_listening(links: &Links) -> Result<SocketAddr, LinkError> {
         return Err(LinkError::Off);
     };
     let listener = TcpListener::bind(addr).await.map_err(|e| {
-        tracing::error!(%addr, error = %e, "the link port could not be opened");
+        // Said once: the supervisor tries again every second.
+        if !BIND_FAILED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::error!(%addr, error = %e, "the link port could not be opened");
+        }
         LinkError::Unreachable(format!("the link port {addr} could not be opened: {e}"))
     })?;
     let bound = listener
@@ -74,6 +77,7 @@ pub async fn ensure_listening(links: &Links) -> Result<SocketAddr, LinkError> {
 
 /// One bind at a time per process.
 static BIND: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static BIND_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn router(links: Links) -> Router {
     Router::new()
