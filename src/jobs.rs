@@ -418,7 +418,8 @@ pub fn prune_backups(folder: &Path, keep: usize) {
 }
 
 /// Ends live connections of sessions deleted by anyone, including the CLI in another process:
-/// deleting a session row leaves a revocation row (a trigger), which this polls for.
+/// deleting a session row leaves a revocation row (a trigger), which this polls for. Also keeps
+/// the session cache's view of the database's sign-in changes fresh (`Store::auth_epoch`).
 async fn watch_revocations(
     store: Store,
     hub: Arc<dyn FanOut>,
@@ -432,11 +433,27 @@ async fn watch_revocations(
             return;
         }
     };
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    // The session cache's counter is read ten times as often as revocations (a point read): a
+    // CLI command that changed it waits three of these periods before it returns.
+    let mut tick = tokio::time::interval(crate::store::AUTH_EPOCH_POLL);
+    let mut ticks = 0u32;
+    let mut epoch_failing = false;
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {}
+        }
+        match store.refresh_auth_epoch().await {
+            Err(e) if !epoch_failing => {
+                epoch_failing = true;
+                tracing::warn!(error = %e, "reading the sign-in change counter failed");
+            }
+            Err(_) => {}
+            Ok(()) => epoch_failing = false,
+        }
+        ticks = ticks.wrapping_add(1);
+        if !ticks.is_multiple_of(10) {
+            continue;
         }
         let after = last;
         match store.read(move |c| q::revocations_since(c, after)).await {

@@ -10,6 +10,7 @@ pub mod bots;
 pub mod directory_sync;
 pub mod password_reset;
 pub mod profile;
+mod session_cache;
 pub mod two_factor;
 
 use argon2::password_hash::{self, PasswordHash, SaltString};
@@ -465,6 +466,7 @@ pub struct Auth {
     directory: Option<crate::directory::Directory>,
     /// Where the directory's groups become channel memberships (set once chat exists).
     chat: Option<crate::chat::Chat>,
+    sessions: Arc<session_cache::SessionCache>,
 }
 
 impl Auth {
@@ -479,6 +481,7 @@ impl Auth {
             two_factor_policy: Arc::default(),
             directory: None,
             chat: None,
+            sessions: Arc::default(),
         })
     }
 
@@ -724,26 +727,39 @@ impl Auth {
         }
         let hash = token_hash(token);
         let cutoff = self.idle_cutoff();
-        let is_api_token = token.starts_with("otb_");
-        let found = self
-            .store
-            .read(move |c| {
-                if is_api_token {
-                    if let Some((t, s, u)) = crate::store::tokens::authenticate(c, &hash)? {
-                        return Ok(Some((s, u, Some(t))));
-                    }
-                }
-                Ok(users::session_by_token(c, &hash, cutoff)?.map(|(s, u)| (s, u, None)))
-            })
-            .await?;
-        let Some((session, user, token)) = found else {
-            return Ok(None);
-        };
         let now = now_ms();
-        if now - session.last_seen_at > TOUCH_EVERY_MS {
+        // Read before the lookup: a change racing with it leaves the entry stale, never fresh.
+        let epoch = self.store.auth_epoch();
+        let cached = epoch.and_then(|e| self.sessions.get(&hash, e, cutoff));
+        let mut signed = match cached {
+            Some(signed) => signed,
+            None => {
+                let Some(signed) = self
+                    .look_up(hash.clone(), token.starts_with("otb_"), cutoff)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                if let Some(e) = epoch {
+                    self.sessions.put(hash.clone(), e, signed.clone());
+                }
+                signed
+            }
+        };
+        // A status runs out with time, not with a change the epoch would see.
+        if signed
+            .user
+            .status
+            .as_ref()
+            .is_some_and(|s| s.expires_at.is_some_and(|t| t <= now))
+        {
+            signed.user.status = None;
+        }
+        if now - signed.session.last_seen_at > TOUCH_EVERY_MS {
+            self.sessions.seen(&hash, now);
             let store = self.store.clone();
-            let id = session.id.clone();
-            let token_id = token.as_ref().map(|t| t.id);
+            let id = signed.session.id.clone();
+            let token_id = signed.token.map(|(id, _)| id);
             // Last-seen is advisory: a lost update only makes the session list less precise.
             tokio::spawn(async move {
                 let _ = store
@@ -754,7 +770,39 @@ impl Auth {
                     .await;
             });
         }
-        Ok(Some((session, user, token.map(|t| t.scopes()))))
+        let scopes = signed.token.map(|(_, scopes)| scopes);
+        Ok(Some((signed.session, signed.user, scopes)))
+    }
+
+    async fn look_up(
+        &self,
+        hash: Vec<u8>,
+        is_api_token: bool,
+        cutoff: i64,
+    ) -> Result<Option<session_cache::Signed>> {
+        Ok(self
+            .store
+            .read(move |c| {
+                if is_api_token {
+                    if let Some((t, s, u)) = crate::store::tokens::authenticate(c, &hash)? {
+                        return Ok(Some(session_cache::Signed {
+                            session: s,
+                            user: u,
+                            token: Some((t.id, t.scopes())),
+                        }));
+                    }
+                }
+                Ok(
+                    users::session_by_token(c, &hash, cutoff)?.map(|(session, user)| {
+                        session_cache::Signed {
+                            session,
+                            user,
+                            token: None,
+                        }
+                    }),
+                )
+            })
+            .await?)
     }
 
     /// Whether a session is still valid (for connections that outlive one request).

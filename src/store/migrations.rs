@@ -513,6 +513,26 @@ const MIGRATIONS: &[&str] = &[
         signature  BLOB
     );
     "#,
+    // 18: a counter of changes that can end or alter what a signed-in request may do (a session
+    // or API token deleted, any change to a person), so the server can answer a session lookup
+    // from memory for as long as the counter stands still, whoever made the change (the CLI
+    // beside the server included).
+    r#"
+    CREATE TABLE auth_epoch (n INTEGER NOT NULL);
+    INSERT INTO auth_epoch(n) VALUES (0);
+    CREATE TRIGGER auth_epoch_session AFTER DELETE ON sessions BEGIN
+        UPDATE auth_epoch SET n = n + 1;
+    END;
+    CREATE TRIGGER auth_epoch_token AFTER DELETE ON api_tokens BEGIN
+        UPDATE auth_epoch SET n = n + 1;
+    END;
+    CREATE TRIGGER auth_epoch_user_changed AFTER UPDATE ON users BEGIN
+        UPDATE auth_epoch SET n = n + 1;
+    END;
+    CREATE TRIGGER auth_epoch_user_deleted AFTER DELETE ON users BEGIN
+        UPDATE auth_epoch SET n = n + 1;
+    END;
+    "#,
 ];
 
 /// The schema version this binary writes.

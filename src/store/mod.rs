@@ -24,6 +24,7 @@ pub mod users;
 pub mod webhooks;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
@@ -252,6 +253,8 @@ struct Inner {
     readers: Mutex<Vec<(Conn, u64)>>,
     /// Feeds the reader threads that serve [`Store::read`]; `None` once shut down.
     read_queue: Mutex<Option<mpsc::Sender<ReadJob>>>,
+    /// The `auth_epoch` counter as of the last commit or poll; see [`Store::auth_epoch`].
+    auth_epoch: Arc<AtomicI64>,
 }
 
 impl Store {
@@ -358,9 +361,18 @@ impl Store {
             |e: std::io::Error| StoreError::Unavailable(format!("cannot start a thread: {e}"));
         let (tx, rx) = mpsc::channel::<Job>();
         let writer_source = source.clone();
+        // What the counter stood at before this process changed anything: a CLI command that
+        // moved it waits, before its store closes, until a server beside it has surely read it
+        // again, so a person it disabled is refused from the moment the command returns.
+        let initial = match &conn {
+            Conn::Lite(_) => read_auth_epoch(&conn.db()).ok(),
+            Conn::Pg(_) => None,
+        };
+        let auth_epoch = Arc::new(AtomicI64::new(initial.unwrap_or(NO_EPOCH)));
+        let writer_epoch = auth_epoch.clone();
         let thread = std::thread::Builder::new()
             .name("outpost-db-writer".into())
-            .spawn(move || writer_loop(conn, writer_source, rx, owner))
+            .spawn(move || writer_loop(conn, writer_source, rx, owner, (initial, &writer_epoch)))
             .map_err(thread_err)?;
         let read_queue = start_readers(&source).map_err(thread_err)?;
         Ok(Store {
@@ -371,8 +383,34 @@ impl Store {
                 writer_thread: Mutex::new(Some(thread)),
                 readers: Mutex::new(Vec::new()),
                 read_queue: Mutex::new(Some(read_queue)),
+                auth_epoch,
             }),
         })
+    }
+
+    /// How many changes that can end or alter a signed-in request (a session or API token
+    /// deleted, any change to a person) the database has seen, as of this process's last commit
+    /// or [`Store::refresh_auth_epoch`]; `None` where it is not kept (PostgreSQL, whose other
+    /// nodes change it unseen, or before the first commit or refresh). Every commit of this
+    /// process reads it before it is acknowledged, so a change made here is seen by the next
+    /// request; a change made by another process is seen at this process's next commit or
+    /// refresh, whichever comes first.
+    pub fn auth_epoch(&self) -> Option<i64> {
+        match self.inner.auth_epoch.load(Ordering::Acquire) {
+            NO_EPOCH => None,
+            n => Some(n),
+        }
+    }
+
+    /// Reads the `auth_epoch` counter again, for changes made by another process (the CLI).
+    pub async fn refresh_auth_epoch(&self) -> Result<()> {
+        if self.engine() != db::Engine::Sqlite {
+            return Ok(());
+        }
+        let n = self.read(read_auth_epoch).await?;
+        // Never backwards: a commit may have published a newer value since this read began.
+        self.inner.auth_epoch.fetch_max(n, Ordering::AcqRel);
+        Ok(())
     }
 
     /// Which engine holds the data.
@@ -873,7 +911,23 @@ fn answer_loop(rx: mpsc::Receiver<Answered>) {
     }
 }
 
-fn writer_loop(conn: Conn, source: Source, rx: mpsc::Receiver<Job>, owner: Owner) {
+/// `auth_epoch` not known (yet, or at all on this engine).
+const NO_EPOCH: i64 = -1;
+/// How often a server reads `auth_epoch` again for changes made by another process.
+pub const AUTH_EPOCH_POLL: Duration = Duration::from_millis(50);
+
+fn read_auth_epoch(c: &Db) -> Result<i64> {
+    Ok(c.prepare_cached("SELECT n FROM auth_epoch")?
+        .query_row([], |r| r.get(0))?)
+}
+
+fn writer_loop(
+    conn: Conn,
+    source: Source,
+    rx: mpsc::Receiver<Job>,
+    owner: Owner,
+    (initial, auth_epoch): (Option<i64>, &AtomicI64),
+) {
     let (answers, answer_rx) = mpsc::channel::<Answered>();
     // Without its own thread the writer answers inline, as before: slower, never wrong.
     let answerer = std::thread::Builder::new()
@@ -928,7 +982,17 @@ fn writer_loop(conn: Conn, source: Source, rx: mpsc::Receiver<Job>, owner: Owner
             for job in batch.drain(..) {
                 completions.push(job(Ok(&db)));
             }
+            // Read inside the transaction, so it is what this commit leaves: published before
+            // anyone hears of the commit, a request after it never trusts a cached session the
+            // group disabled.
+            let epoch = match c {
+                Conn::Lite(_) => Some(read_auth_epoch(&db)?),
+                Conn::Pg(_) => None,
+            };
             db.execute_batch("COMMIT")?;
+            if let Some(n) = epoch {
+                auth_epoch.fetch_max(n, Ordering::AcqRel);
+            }
             Ok(())
         })();
         // Jobs never started (the transaction failed to begin) are told why, with the group:
@@ -969,6 +1033,11 @@ fn writer_loop(conn: Conn, source: Source, rx: mpsc::Receiver<Job>, owner: Owner
     drop(answers);
     if let Some(t) = answerer {
         let _ = t.join();
+    }
+    if matches!(owner, Owner::Cli)
+        && initial.is_some_and(|n| auth_epoch.load(Ordering::Acquire) > n)
+    {
+        std::thread::sleep(AUTH_EPOCH_POLL * 3);
     }
     if let Some(Conn::Lite(conn)) = conn {
         // Only the server truncates the log: a CLI command beside it would block its writes.
@@ -1058,6 +1127,58 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What lets sessions be answered from memory: the counter moves, and is published before
+    /// the commit that moved it is acknowledged, for every change that can alter a signed-in
+    /// request, and stands still for the ones that cannot (a new person, a last-seen touch).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_sign_in_change_counter_moves_with_each_change_before_it_is_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let epoch = || store.auth_epoch().expect("known from the start");
+        let before = epoch();
+        let ann = store
+            .write(|c| users::create_user(c, "ann", "Ann", "x", false))
+            .await
+            .unwrap();
+        assert_eq!(epoch(), before, "a new person changes nobody's rights");
+        let client = users::ClientInfo::default();
+        store
+            .write(move |c| users::create_session(c, "s1", b"h1", ann.id, &client))
+            .await
+            .unwrap();
+        // Signing in records the time on the person: a change like any other.
+        assert!(epoch() > before);
+        let before = epoch();
+        store
+            .write(|c| users::touch_session(c, "s1", now_ms()))
+            .await
+            .unwrap();
+        assert_eq!(epoch(), before, "a touch changes nothing signed in");
+        store
+            .write(move |c| users::set_admin(c, ann.id, true))
+            .await
+            .unwrap();
+        assert!(epoch() > before);
+        let before = epoch();
+        store
+            .write(move |c| users::delete_session(c, ann.id, "s1"))
+            .await
+            .unwrap();
+        assert!(epoch() > before);
+        let before = epoch();
+        // Another process's change is seen on the next refresh, without a commit here.
+        let other = Store::open_beside_server(&dir.path().join("t.db")).unwrap();
+        other
+            .write(move |c| users::set_disabled(c, ann.id, true))
+            .await
+            .unwrap();
+        other.close();
+        assert_eq!(epoch(), before);
+        store.refresh_auth_epoch().await.unwrap();
+        assert!(epoch() > before);
+        store.close();
+    }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn reads_share_a_fixed_set_of_readers_that_survive_panics_and_open_transactions() {

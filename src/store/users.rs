@@ -4,7 +4,7 @@ use super::db::{params, Db, OptionalExtension, Row};
 
 use super::{now_ms, Conflict, Result, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     pub id: i64,
     pub username: String,

@@ -235,6 +235,53 @@ async fn cli_disable_ends_a_live_session_on_a_running_server() {
     app.stop().await;
 }
 
+/// The server answers sessions from memory (issue 23); a change the CLI makes beside it must
+/// still count from the moment the command returns, both ways.
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_role_changes_count_on_a_running_server_when_the_command_returns() {
+    let app = spawn_app().await;
+    let admin = app.setup_admin().await;
+    let bob = app.invite_user(&admin, "bob", "bob-password").await;
+    let d = app.data_dir();
+    let cli = |args: &'static [&'static str]| {
+        let d = d.clone();
+        tokio::task::spawn_blocking(move || {
+            outpost_bin()
+                .args(args)
+                .args(["--data-dir", d.to_str().unwrap()])
+                .output()
+                .unwrap()
+        })
+    };
+    for _ in 0..3 {
+        // Cached as a member...
+        assert_eq!(
+            app.get_with(&bob, "/api/v1/admin/status").await.status(),
+            403
+        );
+        assert!(cli(&["user", "promote", "bob"])
+            .await
+            .unwrap()
+            .status
+            .success());
+        assert_eq!(
+            app.get_with(&bob, "/api/v1/admin/status").await.status(),
+            200
+        );
+        // ...then as an administrator.
+        assert!(cli(&["user", "promote", "bob", "--revoke"])
+            .await
+            .unwrap()
+            .status
+            .success());
+        assert_eq!(
+            app.get_with(&bob, "/api/v1/admin/status").await.status(),
+            403
+        );
+    }
+    app.stop().await;
+}
+
 #[test]
 fn ca_export_and_fingerprint_agree() {
     let dir = tempfile::tempdir().unwrap();
