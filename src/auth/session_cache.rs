@@ -9,8 +9,9 @@
 //! here is refused by the very next request; by the CLI beside the server, at the server's next
 //! commit or epoch poll (`jobs`), whichever comes first.
 //!
-//! Only successful lookups are kept, so unknown tokens cannot fill it; past `MAX_ENTRIES` it
-//! starts again empty.
+//! Only successful lookups are kept, so unknown tokens cannot fill it; when the counter moves
+//! every entry goes (so ended sessions do not linger), and past `MAX_ENTRIES` it starts again
+//! empty.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -29,14 +30,16 @@ pub struct Signed {
     pub token: Option<(i64, Scopes)>,
 }
 
-struct Entry {
-    signed: Signed,
+#[derive(Default)]
+struct Entries {
+    /// The counter every entry was read at.
     epoch: i64,
+    map: HashMap<Vec<u8>, Signed>,
 }
 
 #[derive(Default)]
 pub struct SessionCache {
-    entries: Mutex<HashMap<Vec<u8>, Entry>>,
+    entries: Mutex<Entries>,
 }
 
 impl SessionCache {
@@ -44,12 +47,17 @@ impl SessionCache {
     /// after `idle_cutoff`.
     pub fn get(&self, token_hash: &[u8], epoch: i64, idle_cutoff: i64) -> Option<Signed> {
         let mut entries = self.entries.lock().ok()?;
-        match entries.get(token_hash) {
-            Some(e) if e.epoch == epoch && e.signed.session.last_seen_at >= idle_cutoff => {
-                Some(e.signed.clone())
+        if entries.epoch != epoch {
+            if epoch > entries.epoch {
+                entries.map.clear();
+                entries.epoch = epoch;
             }
+            return None;
+        }
+        match entries.map.get(token_hash) {
+            Some(s) if s.session.last_seen_at >= idle_cutoff => Some(s.clone()),
             Some(_) => {
-                entries.remove(token_hash);
+                entries.map.remove(token_hash);
                 None
             }
             None => None,
@@ -62,17 +70,26 @@ impl SessionCache {
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
+        if entries.epoch != epoch {
+            // Read at an older counter than the entries (a lookup that raced a change): stale
+            // already. At a newer one: the entries are.
+            if epoch < entries.epoch {
+                return;
+            }
+            entries.map.clear();
+            entries.epoch = epoch;
         }
-        entries.insert(token_hash, Entry { signed, epoch });
+        if entries.map.len() >= MAX_ENTRIES {
+            entries.map.clear();
+        }
+        entries.map.insert(token_hash, signed);
     }
 
     /// Records that the session was seen at `at` (its last-seen is being written).
     pub fn seen(&self, token_hash: &[u8], at: i64) {
         if let Ok(mut entries) = self.entries.lock() {
-            if let Some(e) = entries.get_mut(token_hash) {
-                e.signed.session.last_seen_at = e.signed.session.last_seen_at.max(at);
+            if let Some(s) = entries.map.get_mut(token_hash) {
+                s.session.last_seen_at = s.session.last_seen_at.max(at);
             }
         }
     }
@@ -104,9 +121,15 @@ mod tests {
         assert!(cache.get(b"t", 3, 50).is_some());
         assert!(cache.get(b"t", 3, 101).is_none(), "idle past the cutoff");
         cache.put(b"t".to_vec(), 3, signed(100));
+        cache.put(b"u".to_vec(), 3, signed(100));
         assert!(cache.get(b"t", 4, 50).is_none(), "the epoch moved");
-        assert!(cache.get(b"t", 3, 50).is_none(), "a stale entry is dropped");
+        assert!(cache.get(b"u", 3, 50).is_none(), "every entry went with it");
         assert!(cache.get(b"other", 3, 0).is_none());
+        // A lookup that began before the move is not kept.
+        cache.put(b"v".to_vec(), 4, signed(100));
+        cache.put(b"t".to_vec(), 3, signed(100));
+        assert!(cache.get(b"t", 4, 50).is_none());
+        assert!(cache.get(b"v", 4, 50).is_some());
     }
 
     #[test]
