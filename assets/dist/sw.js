@@ -2,11 +2,11 @@
 // Caches the app shell (index.html and the hashed assets) so the app opens
 // without the network; never touches /api (live data and the WebSocket).
 
-const CACHE = "outpost-fdce6041f2e8";
+const CACHE = "outpost-c1cce98f3727";
 const SHELL = [
   "/index.html",
   "/assets/favicon-DXwNNWbi.svg",
-  "/assets/index-B4n7QWxZ.js",
+  "/assets/index-DPy73-mZ.js",
   "/assets/style-Be1y0ZsC.css"
 ];
 

@@ -2,7 +2,7 @@
 // and total time, speed), and the recorder in the composer (timer, level meter, Send and
 // Cancel; on phones also press and hold).
 
-import { useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { FileView, Message } from '../../api';
 import { ChatContext, type ChatClient } from '../../chat/client';
 import { MAX_RECORDING_MS, VoiceRecorder } from '../../chat/recorder';
@@ -186,8 +186,9 @@ export function VoiceRecorderBar({
     return () => cancelAnimationFrame(frame);
   }, [recorder]);
 
-  // Escape cancels (before the side panel or a dialog sees it).
-  useEffect(() => {
+  // Escape cancels (before the side panel or a dialog sees it). A layout effect: listening from
+  // the moment the bar is on screen, not a frame later, or an Escape pressed at once is lost.
+  useLayoutEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== 'Escape') return;
       e.preventDefault();
