@@ -390,8 +390,8 @@ impl Store {
 
     /// How many changes that can end or alter a signed-in request (a session or API token
     /// deleted, any change to a person) the database has seen, as of this process's last commit
-    /// or [`Store::refresh_auth_epoch`]; `None` where it is not kept (PostgreSQL, whose other
-    /// nodes change it unseen, or before the first commit or refresh). Every commit of this
+    /// or [`Store::refresh_auth_epoch`] (read first when the store opens); `None` where it is
+    /// not kept (PostgreSQL, whose other nodes change it unseen). Every commit of this
     /// process reads it before it is acknowledged, so a change made here is seen by the next
     /// request; a change made by another process is seen at this process's next commit or
     /// refresh, whichever comes first.
